@@ -1,0 +1,47 @@
+import { z } from 'zod';
+import { declaredEvent } from './declared-event.js';
+import { jsonObject, schemaVersion, timestamp, uuid } from './schema-version.js';
+
+/**
+ * One message on the dispatch queue: everything a worker needs to run one attempt of one step,
+ * with no database access (FfiStepEvent in tasker-core). `event_id` identifies this attempt; the
+ * result must carry it back.
+ */
+export const stepDispatchMessage = z.object({
+  schema_version: schemaVersion,
+  message_type: z.literal('step_dispatch'),
+  event_id: uuid,
+  task_uuid: uuid,
+  step_uuid: uuid,
+  correlation_id: uuid,
+  trace_id: z.string().nullable(),
+  span_id: z.string().nullable(),
+  namespace: z.string().min(1),
+  task_name: z.string().min(1),
+  task_version: z.string().min(1),
+  step_name: z.string().min(1),
+  handler: z.object({ callable: z.string().min(1), initialization: jsonObject }),
+  attempt: z.number().int().min(1),
+  max_attempts: z.number().int().min(1),
+  retryable: z.boolean(),
+  timeout_ms: z.number().int().positive(),
+  dispatched_at: timestamp,
+  /** After this instant the attempt is timed out by the sweeper and a result is refused as late. */
+  deadline: timestamp,
+  task_context: jsonObject,
+  /** Results of the step's direct dependencies, by step name. */
+  dependency_results: z.record(z.string(), z.unknown()),
+  publishes_events: z.array(declaredEvent),
+});
+
+export type StepDispatchMessage = z.infer<typeof stepDispatchMessage>;
+
+/** The least a message must hold for us to answer it with a failure result instead of a poison entry. */
+export const dispatchIdentity = z.object({
+  event_id: uuid,
+  task_uuid: uuid,
+  step_uuid: uuid,
+  correlation_id: uuid.optional(),
+});
+
+export type DispatchIdentity = z.infer<typeof dispatchIdentity>;

@@ -1,0 +1,23 @@
+import { z } from 'zod';
+import { TASK_STATES } from '../domain/task-state.js';
+import { schemaVersion, timestamp, uuid } from './schema-version.js';
+
+export const TASK_LIFECYCLE_SOURCE = 'tasker.orchestration';
+
+export const TASK_LIFECYCLE_EVENTS = ['task.completed', 'task.blocked_by_failures', 'task.failed', 'task.cancelled'] as const;
+
+/** Emitted on EventBridge after the commit that finalized a task. */
+export const taskLifecycleEvent = z.object({
+  schema_version: schemaVersion,
+  event_id: uuid,
+  event_name: z.enum(TASK_LIFECYCLE_EVENTS),
+  task_uuid: uuid,
+  namespace: z.string(),
+  task_name: z.string(),
+  task_version: z.string(),
+  correlation_id: uuid,
+  state: z.enum(TASK_STATES),
+  fired_at: timestamp,
+});
+
+export type TaskLifecycleEvent = z.infer<typeof taskLifecycleEvent>;

@@ -1,0 +1,37 @@
+import type { RetryPolicy } from './backoff.js';
+import type { EventCondition } from './event-condition.js';
+
+export type JsonSchema = Record<string, unknown>;
+
+export interface DeclaredEvent {
+  /** `namespace.action`, for example `payments.charged`. */
+  readonly name: string;
+  readonly condition: EventCondition;
+  /** JSON Schema of the payload (the step result) the event carries. */
+  readonly schema?: JsonSchema;
+}
+
+export interface StepTemplate {
+  readonly name: string;
+  readonly handler: { readonly callable: string; readonly initialization: Record<string, unknown> };
+  readonly dependencies: readonly string[];
+  readonly retry: RetryPolicy;
+  readonly timeoutSeconds: number;
+  readonly publishesEvents: readonly DeclaredEvent[];
+}
+
+/** A task template: a named, versioned DAG of steps (tasker-core's TaskTemplate). */
+export interface TaskTemplate {
+  readonly namespace: string;
+  readonly name: string;
+  readonly version: string;
+  readonly description?: string;
+  readonly inputSchema?: JsonSchema;
+  readonly steps: readonly StepTemplate[];
+}
+
+export function templateKey(t: Pick<TaskTemplate, 'namespace' | 'name' | 'version'>): string {
+  return `${t.namespace}/${t.name}@${t.version}`;
+}
+
+export const DEFAULT_STEP_TIMEOUT_SECONDS = 30;

@@ -1,0 +1,9 @@
+/** The time, injected so that use cases and tests agree on "now". */
+export interface Clock {
+  now(): Date;
+}
+
+/** A source of numbers in [0, 1), injected so backoff jitter can be seeded in tests. */
+export interface RandomSource {
+  next(): number;
+}

@@ -1,0 +1,146 @@
+import type { CreateTaskRequest } from '../contracts/create-task-request.js';
+import type { StepExecutionResult } from '../contracts/step-execution-result.js';
+import type { ExecutionStatus } from '../domain/execution-status.js';
+import type { StepState } from '../domain/step-state.js';
+import type { TaskState } from '../domain/task-state.js';
+import type { TaskTemplate } from '../domain/task-template.js';
+
+/** What an outbox row asks to be sent; written in the same transaction as the state change. */
+export type OutboxKind = 'step_dispatch' | 'retry_due' | 'task_lifecycle';
+
+export interface OutboxEntry {
+  readonly id: string;
+  readonly kind: OutboxKind;
+  /** The namespace for step dispatches (each namespace routes to its own queue); null otherwise. */
+  readonly namespace: string | null;
+  readonly payload: Record<string, unknown>;
+  /** Not to be delivered before this instant (retry ticks). */
+  readonly availableAt: Date;
+}
+
+export interface RegisteredTemplate {
+  readonly namedTaskId: string;
+  readonly created: boolean;
+}
+
+export interface CreateTaskOutcome {
+  readonly taskUuid: string;
+  /** False when an identical task already existed and was returned instead. */
+  readonly created: boolean;
+  readonly state: TaskState;
+  readonly correlationId: string;
+  /** Messages to send now for the steps that were ready at creation. */
+  readonly outbox: readonly OutboxEntry[];
+}
+
+export type ApplyStatus = 'applied' | 'duplicate' | 'late' | 'unknown_event';
+
+export interface ApplyResultOutcome {
+  readonly status: ApplyStatus;
+  readonly taskUuid: string | null;
+  readonly stepUuid: string | null;
+  readonly stepState: StepState | null;
+  readonly taskState: TaskState | null;
+  /** Human-readable reason when the result was refused. */
+  readonly reason: string | null;
+  /** Messages to send now: newly ready steps, retry ticks, task lifecycle events. */
+  readonly outbox: readonly OutboxEntry[];
+}
+
+export interface TimedOutDispatch {
+  readonly eventId: string;
+  readonly taskUuid: string;
+  readonly stepUuid: string;
+  readonly stepName: string;
+  readonly correlationId: string;
+  readonly attempt: number;
+  readonly dispatchedAt: Date;
+  readonly deadline: Date;
+}
+
+export interface StepView {
+  readonly stepUuid: string;
+  readonly name: string;
+  readonly namespace: string;
+  readonly state: StepState;
+  readonly attempts: number;
+  readonly maxAttempts: number;
+  readonly retryable: boolean;
+  readonly dependencies: readonly string[];
+  readonly results: unknown;
+  readonly lastError: Record<string, unknown> | null;
+  readonly nextAttemptAt: Date | null;
+  readonly lastAttemptedAt: Date | null;
+}
+
+export interface TransitionView {
+  readonly entity: 'task' | 'step';
+  readonly uuid: string;
+  readonly fromState: string | null;
+  readonly toState: string;
+  readonly reason: string | null;
+  readonly metadata: Record<string, unknown>;
+  readonly createdAt: Date;
+}
+
+export interface TaskView {
+  readonly taskUuid: string;
+  readonly namespace: string;
+  readonly name: string;
+  readonly version: string;
+  readonly state: TaskState;
+  readonly context: Record<string, unknown>;
+  readonly correlationId: string;
+  readonly priority: number;
+  readonly createdAt: Date;
+  readonly completedAt: Date | null;
+  readonly steps: readonly StepView[];
+}
+
+export interface ExecutionContext {
+  readonly taskUuid: string;
+  readonly totalSteps: number;
+  readonly readySteps: number;
+  readonly inProgressSteps: number;
+  readonly waitingForRetrySteps: number;
+  readonly completedSteps: number;
+  readonly failedSteps: number;
+  readonly executionStatus: ExecutionStatus;
+}
+
+export interface ReadyStep {
+  readonly stepUuid: string;
+  readonly name: string;
+  readonly attempts: number;
+}
+
+export type OperatorAction = 'reset_for_retry' | 'resolve_manually' | 'complete_manually';
+
+export type OperatorOutcome =
+  | { readonly ok: true; readonly outbox: readonly OutboxEntry[] }
+  | { readonly ok: false; readonly reason: string };
+
+/**
+ * The orchestration state in PostgreSQL. Every method is one atomic operation (one SQL function
+ * call); expected refusals come back as values, and only infrastructure failures throw.
+ */
+export interface OrchestrationStore {
+  registerTemplate(template: TaskTemplate): Promise<RegisteredTemplate>;
+  findTemplate(namespace: string, name: string, version?: string): Promise<TaskTemplate | null>;
+  createTask(request: CreateTaskRequest, template: TaskTemplate): Promise<CreateTaskOutcome>;
+  /** Claims the task's ready steps: counts an attempt, writes dispatch records and outbox rows. */
+  claimReadySteps(taskUuid: string, limit?: number): Promise<OutboxEntry[]>;
+  applyStepResult(result: StepExecutionResult, random: number): Promise<ApplyResultOutcome>;
+  markOutboxSent(ids: readonly string[]): Promise<void>;
+  /** Outbox rows committed but not marked sent for longer than `olderThanMs` (a crashed sender). */
+  unsentOutbox(olderThanMs: number, limit: number): Promise<OutboxEntry[]>;
+  findTimedOutDispatches(limit: number): Promise<TimedOutDispatch[]>;
+  /** Tasks with a step whose backoff has elapsed: claims them and returns what to send. */
+  claimDueRetries(limit: number): Promise<OutboxEntry[]>;
+  readySteps(taskUuid: string): Promise<ReadyStep[]>;
+  executionContext(taskUuid: string): Promise<ExecutionContext | null>;
+  getTask(taskUuid: string): Promise<TaskView | null>;
+  transitions(taskUuid: string): Promise<TransitionView[]>;
+  cancelTask(taskUuid: string, reason: string): Promise<OperatorOutcome>;
+  stepAction(stepUuid: string, action: OperatorAction, reason: string, result?: unknown): Promise<OperatorOutcome>;
+}
