@@ -15,3 +15,25 @@ export const poisonMessage = z.object({
 });
 
 export type PoisonMessage = z.infer<typeof poisonMessage>;
+
+export interface PoisonInput {
+  readonly reason: string;
+  readonly errorCode: string;
+  readonly sourceQueue: string;
+  readonly sourceMessageId: string | null;
+  readonly originalBody: string;
+  readonly movedAt: Date;
+}
+
+export function buildPoisonMessage(input: PoisonInput): PoisonMessage {
+  return {
+    schema_version: 1,
+    message_type: 'poison',
+    reason: input.reason,
+    error_code: input.errorCode,
+    source_queue: input.sourceQueue,
+    source_message_id: input.sourceMessageId,
+    original_body: input.originalBody,
+    moved_at: input.movedAt.toISOString(),
+  };
+}

@@ -14,7 +14,6 @@ export const TASK_EVENTS = [
   'fail',
   'cancel',
   'resolve_manually',
-  'resume',
 ] as const;
 
 export type TaskEvent = (typeof TASK_EVENTS)[number];
@@ -39,7 +38,10 @@ export const TASK_TRANSITIONS: TransitionTable<TaskEvent, TaskState> = {
     to: 'enqueuing_steps',
   },
   steps_enqueued: { from: ['enqueuing_steps'], to: 'steps_in_process' },
-  evaluate_results: { from: ['steps_in_process', 'waiting_for_retry', 'waiting_for_dependencies'], to: 'evaluating_results' },
+  evaluate_results: {
+    from: ['steps_in_process', 'waiting_for_retry', 'waiting_for_dependencies', 'blocked_by_failures'],
+    to: 'evaluating_results',
+  },
   wait_for_dependencies: { from: ['evaluating_results'], to: 'waiting_for_dependencies' },
   wait_for_retry: { from: ['evaluating_results'], to: 'waiting_for_retry' },
   block_by_failures: { from: ['evaluating_results'], to: 'blocked_by_failures' },
@@ -47,5 +49,4 @@ export const TASK_TRANSITIONS: TransitionTable<TaskEvent, TaskState> = {
   fail: { from: ['blocked_by_failures'], to: 'error' },
   cancel: { from: ACTIVE, to: 'cancelled' },
   resolve_manually: { from: ['blocked_by_failures', 'error'], to: 'resolved_manually' },
-  resume: { from: ['blocked_by_failures', 'error'], to: 'evaluating_results' },
 };

@@ -131,6 +131,8 @@ export interface OrchestrationStore {
   /** Claims the task's ready steps: counts an attempt, writes dispatch records and outbox rows. */
   claimReadySteps(taskUuid: string, limit?: number): Promise<OutboxEntry[]>;
   applyStepResult(result: StepExecutionResult, random: number): Promise<ApplyResultOutcome>;
+  /** Evaluates a task now (a retry tick arrived): claims what is ready, finalizes what is done. */
+  evaluateTask(taskUuid: string): Promise<OutboxEntry[]>;
   markOutboxSent(ids: readonly string[]): Promise<void>;
   /** Outbox rows committed but not marked sent for longer than `olderThanMs` (a crashed sender). */
   unsentOutbox(olderThanMs: number, limit: number): Promise<OutboxEntry[]>;

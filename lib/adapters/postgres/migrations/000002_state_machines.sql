@@ -1,0 +1,152 @@
+-- The state machines, mirrored from lib/domain/{task,step}-transitions.ts (a test keeps them equal),
+-- and compare-and-swap transitions that write one audit row each.
+create table tasker.task_transition_rules (
+  from_state text not null,
+  event text not null,
+  to_state text not null,
+  primary key (from_state, event)
+);
+
+create table tasker.step_transition_rules (
+  from_state text not null,
+  event text not null,
+  to_state text not null,
+  primary key (from_state, event)
+);
+
+insert into tasker.task_transition_rules (from_state, event, to_state) values
+  ('pending', 'start', 'initializing'),
+  ('initializing', 'initialize_failed', 'error'),
+  ('initializing', 'enqueue_steps', 'enqueuing_steps'),
+  ('evaluating_results', 'enqueue_steps', 'enqueuing_steps'),
+  ('waiting_for_dependencies', 'enqueue_steps', 'enqueuing_steps'),
+  ('waiting_for_retry', 'enqueue_steps', 'enqueuing_steps'),
+  ('blocked_by_failures', 'enqueue_steps', 'enqueuing_steps'),
+  ('enqueuing_steps', 'steps_enqueued', 'steps_in_process'),
+  ('steps_in_process', 'evaluate_results', 'evaluating_results'),
+  ('waiting_for_retry', 'evaluate_results', 'evaluating_results'),
+  ('waiting_for_dependencies', 'evaluate_results', 'evaluating_results'),
+  ('blocked_by_failures', 'evaluate_results', 'evaluating_results'),
+  ('evaluating_results', 'wait_for_dependencies', 'waiting_for_dependencies'),
+  ('evaluating_results', 'wait_for_retry', 'waiting_for_retry'),
+  ('evaluating_results', 'block_by_failures', 'blocked_by_failures'),
+  ('evaluating_results', 'complete', 'complete'),
+  ('blocked_by_failures', 'fail', 'error'),
+  ('pending', 'cancel', 'cancelled'),
+  ('initializing', 'cancel', 'cancelled'),
+  ('enqueuing_steps', 'cancel', 'cancelled'),
+  ('steps_in_process', 'cancel', 'cancelled'),
+  ('evaluating_results', 'cancel', 'cancelled'),
+  ('waiting_for_dependencies', 'cancel', 'cancelled'),
+  ('waiting_for_retry', 'cancel', 'cancelled'),
+  ('blocked_by_failures', 'cancel', 'cancelled'),
+  ('blocked_by_failures', 'resolve_manually', 'resolved_manually'),
+  ('error', 'resolve_manually', 'resolved_manually');
+
+insert into tasker.step_transition_rules (from_state, event, to_state) values
+  ('pending', 'enqueue', 'enqueued'),
+  ('waiting_for_retry', 'enqueue', 'enqueued'),
+  ('enqueued', 'start', 'in_progress'),
+  ('in_progress', 'enqueue_for_orchestration', 'enqueued_for_orchestration'),
+  ('enqueued', 'enqueue_as_error_for_orchestration', 'enqueued_as_error_for_orchestration'),
+  ('in_progress', 'enqueue_as_error_for_orchestration', 'enqueued_as_error_for_orchestration'),
+  ('enqueued_for_orchestration', 'complete', 'complete'),
+  ('enqueued_as_error_for_orchestration', 'wait_for_retry', 'waiting_for_retry'),
+  ('enqueued_as_error_for_orchestration', 'fail', 'error'),
+  ('pending', 'cancel', 'cancelled'),
+  ('enqueued', 'cancel', 'cancelled'),
+  ('in_progress', 'cancel', 'cancelled'),
+  ('enqueued_for_orchestration', 'cancel', 'cancelled'),
+  ('enqueued_as_error_for_orchestration', 'cancel', 'cancelled'),
+  ('waiting_for_retry', 'cancel', 'cancelled'),
+  ('pending', 'resolve_manually', 'resolved_manually'),
+  ('enqueued', 'resolve_manually', 'resolved_manually'),
+  ('in_progress', 'resolve_manually', 'resolved_manually'),
+  ('waiting_for_retry', 'resolve_manually', 'resolved_manually'),
+  ('error', 'resolve_manually', 'resolved_manually'),
+  ('pending', 'complete_manually', 'complete'),
+  ('enqueued', 'complete_manually', 'complete'),
+  ('in_progress', 'complete_manually', 'complete'),
+  ('waiting_for_retry', 'complete_manually', 'complete'),
+  ('error', 'complete_manually', 'complete'),
+  ('error', 'reset_for_retry', 'pending'),
+  ('cancelled', 'reset_for_retry', 'pending');
+
+-- Moves a task by an event, only from the state it is in now (compare-and-swap), and records
+-- the transition. Returns the new state, or null when the event is not allowed or the state moved.
+create or replace function tasker.transition_task(
+  p_task uuid, p_event text, p_reason text default null, p_metadata jsonb default '{}', p_expected text default null
+) returns text language plpgsql as $$
+declare
+  v_from text;
+  v_to text;
+  v_sort int;
+begin
+  select state into v_from from tasker.tasks where task_uuid = p_task;
+  if v_from is null or (p_expected is not null and v_from <> p_expected) then return null; end if;
+  select to_state into v_to from tasker.task_transition_rules where from_state = v_from and event = p_event;
+  if v_to is null then return null; end if;
+  update tasker.tasks
+     set state = v_to, updated_at = now(),
+         completed_at = case when v_to in ('complete', 'error', 'cancelled', 'resolved_manually') then now() else completed_at end
+   where task_uuid = p_task and state = v_from;
+  if not found then return null; end if;
+  update tasker.task_transitions set most_recent = false
+   where task_uuid = p_task and most_recent returning sort_key into v_sort;
+  insert into tasker.task_transitions (task_uuid, from_state, to_state, event, reason, metadata, sort_key)
+  values (p_task, v_from, v_to, p_event, p_reason, coalesce(p_metadata, '{}'), coalesce(v_sort, 0) + 1);
+  return v_to;
+end $$;
+
+create or replace function tasker.transition_step(
+  p_step uuid, p_event text, p_reason text default null, p_metadata jsonb default '{}', p_expected text default null
+) returns text language plpgsql as $$
+declare
+  v_from text;
+  v_to text;
+  v_sort int;
+begin
+  select state into v_from from tasker.workflow_steps where step_uuid = p_step;
+  if v_from is null or (p_expected is not null and v_from <> p_expected) then return null; end if;
+  select to_state into v_to from tasker.step_transition_rules where from_state = v_from and event = p_event;
+  if v_to is null then return null; end if;
+  update tasker.workflow_steps set state = v_to, updated_at = now()
+   where step_uuid = p_step and state = v_from;
+  if not found then return null; end if;
+  update tasker.workflow_step_transitions set most_recent = false
+   where step_uuid = p_step and most_recent returning sort_key into v_sort;
+  insert into tasker.workflow_step_transitions (step_uuid, from_state, to_state, event, reason, metadata, sort_key)
+  values (p_step, v_from, v_to, p_event, p_reason, coalesce(p_metadata, '{}'), coalesce(v_sort, 0) + 1);
+  return v_to;
+end $$;
+
+-- Like transition_step/transition_task, but a refusal is a bug in the caller: raise.
+create or replace function tasker.must_transition_step(p_step uuid, p_event text, p_reason text default null, p_metadata jsonb default '{}')
+returns text language plpgsql as $$
+declare v_to text;
+begin
+  v_to := tasker.transition_step(p_step, p_event, p_reason, p_metadata);
+  if v_to is null then
+    raise exception 'step % cannot take event % from state %', p_step, p_event,
+      (select state from tasker.workflow_steps where step_uuid = p_step) using errcode = 'TK002';
+  end if;
+  return v_to;
+end $$;
+
+create or replace function tasker.must_transition_task(p_task uuid, p_event text, p_reason text default null, p_metadata jsonb default '{}')
+returns text language plpgsql as $$
+declare v_to text;
+begin
+  v_to := tasker.transition_task(p_task, p_event, p_reason, p_metadata);
+  if v_to is null then
+    raise exception 'task % cannot take event % from state %', p_task, p_event,
+      (select state from tasker.tasks where task_uuid = p_task) using errcode = 'TK002';
+  end if;
+  return v_to;
+end $$;
+
+-- Records a state an entity is created in (a transition from nothing).
+create or replace function tasker.record_initial_step_states(p_task uuid) returns void language sql as $$
+  insert into tasker.workflow_step_transitions (step_uuid, from_state, to_state, event, reason, sort_key)
+  select step_uuid, null, state, 'create', 'task created', 1 from tasker.workflow_steps where task_uuid = p_task;
+$$;

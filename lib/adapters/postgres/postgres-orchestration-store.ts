@@ -1,0 +1,143 @@
+import type { CreateTaskRequest } from '../../contracts/create-task-request.js';
+import type { StepExecutionResult } from '../../contracts/step-execution-result.js';
+import type { TaskTemplate } from '../../domain/task-template.js';
+import type {
+  ApplyResultOutcome,
+  CreateTaskOutcome,
+  ExecutionContext,
+  OperatorAction,
+  OperatorOutcome,
+  OrchestrationStore,
+  OutboxEntry,
+  ReadyStep,
+  RegisteredTemplate,
+  TaskView,
+  TimedOutDispatch,
+  TransitionView,
+} from '../../ports/orchestration-store.js';
+import type { Queryable } from './queryable.js';
+import { toApplyOutcome, toOutbox, toStepView, toTaskView, toTransitionView } from './row-mappers.js';
+import { STEPS_OF_TASK, TASK_BY_UUID, TEMPLATE_LOOKUP, TRANSITIONS_OF_TASK } from './queries.js';
+
+/** The OrchestrationStore on PostgreSQL: each operation is one call of a SQL function (one round trip). */
+export class PostgresOrchestrationStore implements OrchestrationStore {
+  constructor(private readonly db: Queryable) {}
+
+  async registerTemplate(t: TaskTemplate): Promise<RegisteredTemplate> {
+    const json = await this.json('select tasker.register_template($1, $2, $3, $4, $5) as j', [
+      t.namespace, t.name, t.version, t.description ?? null, JSON.stringify(t),
+    ]);
+    return { namedTaskId: json.named_task_id as string, created: json.created as boolean };
+  }
+
+  async findTemplate(namespace: string, name: string, version?: string): Promise<TaskTemplate | null> {
+    const { rows } = await this.db.query<{ template: TaskTemplate }>(TEMPLATE_LOOKUP, [namespace, name, version ?? null]);
+    return rows[0]?.template ?? null;
+  }
+
+  async createTask(request: CreateTaskRequest, template: TaskTemplate): Promise<CreateTaskOutcome> {
+    const json = await this.json(
+      `select tasker.create_task(nt.named_task_id, $4, $5, $6, $7, $8, $9, $10) as j
+         from tasker.named_tasks nt join tasker.namespaces ns using (namespace_id)
+        where ns.name = $1 and nt.name = $2 and nt.version = $3`,
+      [template.namespace, template.name, template.version, JSON.stringify(request.context), request.correlation_id ?? null,
+        request.priority, request.identity_strategy, request.idempotency_key ?? null, request.initiator ?? null, request.reason ?? null],
+    );
+    return {
+      taskUuid: json.task_uuid as string,
+      created: json.created as boolean,
+      state: json.state as CreateTaskOutcome['state'],
+      correlationId: json.correlation_id as string,
+      outbox: toOutbox(json.outbox),
+    };
+  }
+
+  async claimReadySteps(taskUuid: string, limit?: number): Promise<OutboxEntry[]> {
+    return toOutbox(await this.scalar('select tasker.claim_ready_steps_locked($1, $2) as j', [taskUuid, limit ?? null], true));
+  }
+
+  async applyStepResult(result: StepExecutionResult, random: number): Promise<ApplyResultOutcome> {
+    return toApplyOutcome(await this.json('select tasker.apply_step_result($1, $2) as j', [JSON.stringify(result), random]));
+  }
+
+  async evaluateTask(taskUuid: string): Promise<OutboxEntry[]> {
+    return toOutbox(await this.scalar('select tasker.evaluate_task_now($1) as j', [taskUuid]));
+  }
+
+  async markOutboxSent(ids: readonly string[]): Promise<void> {
+    if (ids.length > 0) await this.db.query('select tasker.mark_outbox_sent($1::bigint[])', [ids]);
+  }
+
+  async unsentOutbox(olderThanMs: number, limit: number): Promise<OutboxEntry[]> {
+    return toOutbox(await this.scalar('select tasker.unsent_outbox($1, $2) as j', [olderThanMs, limit]));
+  }
+
+  async findTimedOutDispatches(limit: number): Promise<TimedOutDispatch[]> {
+    const { rows } = await this.db.query<Record<string, any>>('select * from tasker.find_timed_out_dispatches($1)', [limit]);
+    return rows.map((r) => ({
+      eventId: r.event_id, taskUuid: r.task_uuid, stepUuid: r.step_uuid, stepName: r.step_name,
+      correlationId: r.correlation_id, attempt: r.attempt, dispatchedAt: r.dispatched_at, deadline: r.deadline_at,
+    }));
+  }
+
+  async claimDueRetries(limit: number): Promise<OutboxEntry[]> {
+    return toOutbox(await this.scalar('select tasker.claim_due_retries($1) as j', [limit]));
+  }
+
+  async readySteps(taskUuid: string): Promise<ReadyStep[]> {
+    const { rows } = await this.db.query<Record<string, any>>('select * from tasker.get_ready_steps($1)', [taskUuid]);
+    return rows.map((r) => ({ stepUuid: r.step_uuid, name: r.name, attempts: r.attempts }));
+  }
+
+  async executionContext(taskUuid: string): Promise<ExecutionContext | null> {
+    const { rows } = await this.db.query<Record<string, any>>('select * from tasker.get_task_execution_context($1)', [taskUuid]);
+    const r = rows[0];
+    if (!r) return null;
+    return {
+      taskUuid: r.task_uuid, totalSteps: r.total_steps, readySteps: r.ready_steps, inProgressSteps: r.in_progress_steps,
+      waitingForRetrySteps: r.waiting_for_retry_steps, completedSteps: r.completed_steps, failedSteps: r.failed_steps,
+      executionStatus: r.execution_status,
+    };
+  }
+
+  async getTask(taskUuid: string): Promise<TaskView | null> {
+    const { rows } = await this.db.query<Record<string, any>>(TASK_BY_UUID, [taskUuid]);
+    if (!rows[0]) return null;
+    const steps = await this.db.query<Record<string, any>>(STEPS_OF_TASK, [taskUuid]);
+    return toTaskView(rows[0], steps.rows.map(toStepView));
+  }
+
+  async transitions(taskUuid: string): Promise<TransitionView[]> {
+    const { rows } = await this.db.query<Record<string, any>>(TRANSITIONS_OF_TASK, [taskUuid]);
+    return rows.map(toTransitionView);
+  }
+
+  async cancelTask(taskUuid: string, reason: string): Promise<OperatorOutcome> {
+    return toOperatorOutcome(await this.json('select tasker.cancel_task($1, $2) as j', [taskUuid, reason]));
+  }
+
+  async stepAction(stepUuid: string, action: OperatorAction, reason: string, result?: unknown): Promise<OperatorOutcome> {
+    const resultJson = result === undefined ? null : JSON.stringify(result);
+    return toOperatorOutcome(await this.json('select tasker.step_action($1, $2, $3, $4) as j', [stepUuid, action, reason, resultJson]));
+  }
+
+  private async json(text: string, values: unknown[]): Promise<Record<string, unknown>> {
+    return (await this.scalar(text, values)) as Record<string, unknown>;
+  }
+
+  private async scalar(text: string, values: unknown[], allowEmpty = false): Promise<unknown> {
+    const { rows } = await this.db.query<{ j: unknown }>(text, values);
+    if (rows.length === 0 && !allowEmpty) throw new StoreError(`no row returned by: ${text.split('\n')[0]}`);
+    return rows[0]?.j ?? null;
+  }
+}
+
+function toOperatorOutcome(json: Record<string, unknown>): OperatorOutcome {
+  if (json.ok === true) return { ok: true, outbox: toOutbox(json.outbox) };
+  return { ok: false, reason: String(json.reason) };
+}
+
+/** The database answered in a way the store cannot interpret. */
+export class StoreError extends Error {
+  override readonly name = 'StoreError';
+}

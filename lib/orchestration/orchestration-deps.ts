@@ -1,0 +1,37 @@
+import type { Clock, RandomSource } from '../ports/clock.js';
+import type { EventBus } from '../ports/event-bus.js';
+import type { Logger } from '../ports/logger.js';
+import type { QueueSender } from '../ports/message-queue.js';
+import type { OrchestrationStore } from '../ports/orchestration-store.js';
+import type { QueueRouting } from './queue-routing.js';
+
+/** What the orchestration use cases run on. */
+export interface OrchestrationDeps {
+  readonly store: OrchestrationStore;
+  readonly queues: QueueSender;
+  readonly events: EventBus;
+  readonly routing: QueueRouting;
+  readonly clock: Clock;
+  readonly random: RandomSource;
+  readonly logger: Logger;
+  readonly limits?: Partial<OrchestrationLimits>;
+}
+
+export interface OrchestrationLimits {
+  /** Largest task context accepted at creation (it travels in every dispatch message). */
+  readonly maxContextBytes: number;
+  /** Outbox rows older than this are re-sent by the sweeper (their sender died). */
+  readonly outboxResendAfterMs: number;
+  /** Rows handled per sweep of each kind. */
+  readonly sweepBatchSize: number;
+}
+
+export const DEFAULT_LIMITS: OrchestrationLimits = {
+  maxContextBytes: 64 * 1024,
+  outboxResendAfterMs: 30_000,
+  sweepBatchSize: 500,
+};
+
+export function limitsOf(deps: OrchestrationDeps): OrchestrationLimits {
+  return { ...DEFAULT_LIMITS, ...deps.limits };
+}

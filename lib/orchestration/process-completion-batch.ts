@@ -1,0 +1,69 @@
+import { buildPoisonMessage } from '../contracts/poison-message.js';
+import { completionQueueMessage, type CompletionQueueMessage } from '../contracts/completion-queue-message.js';
+import { deliverOutbox } from './deliver-outbox.js';
+import type { OrchestrationDeps } from './orchestration-deps.js';
+
+/** A queue record as the completion function sees it (an SQS record, or the local runner's). */
+export interface CompletionRecord {
+  readonly messageId: string;
+  readonly body: string;
+}
+
+export interface BatchResponse {
+  batchItemFailures: Array<{ itemIdentifier: string }>;
+}
+
+type Parsed = { ok: true; message: CompletionQueueMessage } | { ok: false; code: string; reason: string };
+
+/**
+ * The completion function's use case: applies each result once (duplicates and late results are
+ * acknowledged and logged as refused), evaluates tasks on retry ticks, sends what became ready.
+ * A record that can never apply goes to the poison queue; a transient failure (database down)
+ * is reported as a batch item failure so SQS redelivers it.
+ */
+export async function processCompletionBatch(deps: OrchestrationDeps, records: readonly CompletionRecord[]): Promise<BatchResponse> {
+  const failures = await Promise.all(records.map((r) => processRecord(deps, r).then(() => null, (error: unknown) => failure(deps, r, error))));
+  return { batchItemFailures: failures.filter((f): f is { itemIdentifier: string } => f !== null) };
+}
+
+async function processRecord(deps: OrchestrationDeps, record: CompletionRecord): Promise<void> {
+  const parsed = parse(record.body);
+  if (!parsed.ok) return poison(deps, record, parsed.code, parsed.reason);
+  const message = parsed.message;
+  if (message.message_type === 'retry_due') {
+    await deliverOutbox(deps, await deps.store.evaluateTask(message.task_uuid));
+    return;
+  }
+  const outcome = await deps.store.applyStepResult(message, deps.random.next());
+  const fields = { task_uuid: message.task_uuid, step_uuid: message.step_uuid, event_id: message.event_id, correlation_id: message.correlation_id };
+  if (outcome.status === 'applied') deps.logger.info('step result applied', { ...fields, step_state: outcome.stepState, task_state: outcome.taskState, status: message.status });
+  else deps.logger.warn('step result refused', { ...fields, refusal: outcome.status, reason: outcome.reason });
+  await deliverOutbox(deps, outcome.outbox);
+}
+
+function parse(body: string): Parsed {
+  let json: unknown;
+  try {
+    json = JSON.parse(body);
+  } catch (error) {
+    return { ok: false, code: 'unparseable_json', reason: `the body is not JSON: ${(error as Error).message}` };
+  }
+  const parsed = completionQueueMessage.safeParse(json);
+  if (parsed.success) return { ok: true, message: parsed.data };
+  const problems = parsed.error.issues.map((i) => `${i.path.join('.') || '(root)'}: ${i.message}`).join('; ');
+  return { ok: false, code: 'invalid_message', reason: `not a step result or retry tick: ${problems}` };
+}
+
+async function poison(deps: OrchestrationDeps, record: CompletionRecord, code: string, reason: string): Promise<void> {
+  const url = deps.routing.poisonQueueUrl;
+  if (!url) throw new Error(`no poison queue configured for a record that can never apply: ${reason}`);
+  const message = buildPoisonMessage({ reason, errorCode: code, sourceQueue: deps.routing.completionQueueUrl, sourceMessageId: record.messageId, originalBody: record.body.slice(0, 200_000), movedAt: deps.clock.now() });
+  const outcome = await deps.queues.send(url, [{ id: record.messageId.replace(/[^A-Za-z0-9_-]/g, '_').slice(0, 80) || 'poison', body: JSON.stringify(message) }]);
+  if (outcome.failed.length > 0) throw new Error(`poison queue send failed: ${outcome.failed[0]!.message}`);
+  deps.logger.error('completion record moved to the poison queue', { message_id: record.messageId, error_code: code, reason });
+}
+
+function failure(deps: OrchestrationDeps, record: CompletionRecord, error: unknown): { itemIdentifier: string } {
+  deps.logger.error('completion record failed; SQS will redeliver it', { message_id: record.messageId, error: error instanceof Error ? error.message : String(error) });
+  return { itemIdentifier: record.messageId };
+}

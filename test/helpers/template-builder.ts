@@ -1,0 +1,56 @@
+import { DEFAULT_RETRY_POLICY, type RetryPolicy } from '../../lib/domain/backoff.js';
+import type { DeclaredEvent, StepTemplate, TaskTemplate } from '../../lib/domain/task-template.js';
+
+export interface StepSpec {
+  name: string;
+  deps?: string[];
+  retry?: Partial<RetryPolicy>;
+  timeoutSeconds?: number;
+  events?: DeclaredEvent[];
+  callable?: string;
+  config?: Record<string, unknown>;
+}
+
+/** A domain TaskTemplate from a compact description, for tests. */
+export function buildTemplate(spec: { namespace?: string; name: string; version?: string; inputSchema?: Record<string, unknown>; steps: StepSpec[] }): TaskTemplate {
+  return {
+    namespace: spec.namespace ?? 'tests',
+    name: spec.name,
+    version: spec.version ?? '1.0.0',
+    inputSchema: spec.inputSchema,
+    steps: spec.steps.map(toStep),
+  };
+}
+
+function toStep(s: StepSpec): StepTemplate {
+  return {
+    name: s.name,
+    handler: { callable: s.callable ?? `tests.${s.name}`, initialization: s.config ?? {} },
+    dependencies: s.deps ?? [],
+    retry: { ...DEFAULT_RETRY_POLICY, backoffBaseMs: 1, maxBackoffMs: 5, ...s.retry },
+    timeoutSeconds: s.timeoutSeconds ?? 30,
+    publishesEvents: s.events ?? [],
+  };
+}
+
+/** The DAG shapes every suite exercises. */
+export const SHAPES = {
+  linear: [{ name: 'a' }, { name: 'b', deps: ['a'] }, { name: 'c', deps: ['b'] }, { name: 'd', deps: ['c'] }],
+  diamond: [{ name: 'a' }, { name: 'b', deps: ['a'] }, { name: 'c', deps: ['a'] }, { name: 'd', deps: ['b', 'c'] }],
+  tree: [
+    { name: 'root' },
+    { name: 'b1', deps: ['root'] },
+    { name: 'b2', deps: ['root'] },
+    { name: 'b3', deps: ['root'] },
+    { name: 'b4', deps: ['root'] },
+    { name: 'join', deps: ['b1', 'b2', 'b3', 'b4'] },
+  ],
+  mixed: [
+    { name: 'a' },
+    { name: 'x' },
+    { name: 'b', deps: ['a'] },
+    { name: 'c', deps: ['a', 'x'] },
+    { name: 'd', deps: ['b'] },
+    { name: 'e', deps: ['c', 'd'] },
+  ],
+} satisfies Record<string, StepSpec[]>;
