@@ -37,7 +37,8 @@ function duplicateNames(nodes: readonly DagNode[]): DagProblem[] {
 
 /** A cycle as a path that starts and ends on the same node, or null. Self-loops are reported apart. */
 export function findCycle(nodes: readonly DagNode[]): string[] | null {
-  const deps = new Map(nodes.map((n) => [n.name, n.dependencies.filter((d) => d !== n.name)]));
+  const deps = new Map<string, string[]>();
+  for (const n of nodes) deps.set(n.name, [...(deps.get(n.name) ?? []), ...n.dependencies.filter((d) => d !== n.name)]);
   const state = new Map<string, 'visiting' | 'done'>();
   const stack: string[] = [];
   const visit = (name: string): string[] | null => {

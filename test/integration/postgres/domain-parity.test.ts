@@ -1,0 +1,58 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { computeBackoffMs } from '../../../lib/domain/backoff.js';
+import { allowedPairs } from '../../../lib/domain/transition-table.js';
+import { STEP_TRANSITIONS } from '../../../lib/domain/step-transitions.js';
+import { TASK_TRANSITIONS } from '../../../lib/domain/task-transitions.js';
+import { createTestDatabase, type TestDatabase } from '../../helpers/test-database.js';
+
+let db: TestDatabase;
+beforeAll(async () => {
+  db = await createTestDatabase();
+});
+afterAll(() => db.close());
+
+const sorted = (rows: string[][]) => rows.map((r) => r.join(' ')).sort();
+
+describe('the database mirrors the domain', () => {
+  it('holds exactly the task transitions of the domain table', async () => {
+    const { rows } = await db.pool.query('select from_state, to_state, event from tasker.task_transition_rules');
+    expect(sorted(rows.map((r) => [r.from_state, r.to_state, r.event]))).toEqual(sorted(allowedPairs(TASK_TRANSITIONS)));
+  });
+
+  it('holds exactly the step transitions of the domain table', async () => {
+    const { rows } = await db.pool.query('select from_state, to_state, event from tasker.step_transition_rules');
+    expect(sorted(rows.map((r) => [r.from_state, r.to_state, r.event]))).toEqual(sorted(allowedPairs(STEP_TRANSITIONS)));
+  });
+
+  it('computes the same backoff as computeBackoffMs for every input', async () => {
+    const cases: Array<[number, number, number, number | null, number]> = [];
+    for (const attempt of [1, 2, 3, 5, 10, 40]) {
+      for (const [base, max] of [[0, 0], [1, 5], [100, 30_000], [1000, 30_000], [250, 3_600_000]] as const) {
+        for (const random of [0, 0.123456789, 0.5, 0.999999]) cases.push([attempt, base, max, null, random]);
+      }
+    }
+    cases.push([1, 100, 1000, 0, 0.5], [2, 100, 1000, 250.7, 0.5], [2, 100, 1000, 99_999, 0.5]);
+    const { rows } = await db.pool.query(
+      `select tasker.compute_backoff_ms((c->>0)::int, (c->>1)::float8, (c->>2)::float8, (c->>3)::float8, (c->>4)::float8) as ms
+         from jsonb_array_elements($1::jsonb) with ordinality as t(c, i) order by i`,
+      [JSON.stringify(cases)],
+    );
+    const expected = cases.map(([attempt, backoffBaseMs, maxBackoffMs, retryAfterMs, random]) => computeBackoffMs({ attempt, backoffBaseMs, maxBackoffMs, retryAfterMs, random }));
+    expect(rows.map((r) => Number(r.ms))).toEqual(expected);
+  });
+
+  it('refuses a transition the table does not allow and leaves no audit row', async () => {
+    await db.pool.query(`insert into tasker.namespaces (name) values ('parity')`);
+    await db.pool.query(`insert into tasker.named_tasks (namespace_id, name, version, version_sort, template)
+      select namespace_id, 't', '1.0.0', '{1,0,0}', '{}' from tasker.namespaces where name = 'parity'`);
+    const { rows } = await db.pool.query(`insert into tasker.tasks (task_uuid, named_task_id, context, identity_strategy, identity_hash, correlation_id, state)
+      select gen_random_uuid(), named_task_id, '{}', 'always_unique', gen_random_uuid()::text, gen_random_uuid(), 'complete' from tasker.named_tasks where name = 't' returning task_uuid`);
+    const task = rows[0].task_uuid;
+    const refused = await db.pool.query(`select tasker.transition_task($1, 'start') as s`, [task]);
+    expect(refused.rows[0].s).toBeNull();
+    const cas = await db.pool.query(`select tasker.transition_task($1, 'cancel', null, '{}', 'pending') as s`, [task]);
+    expect(cas.rows[0].s).toBeNull();
+    const audit = await db.pool.query('select count(*)::int as n from tasker.task_transitions where task_uuid = $1', [task]);
+    expect(audit.rows[0].n).toBe(0);
+  });
+});
