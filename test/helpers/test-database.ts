@@ -29,6 +29,8 @@ async function serverDatabase(url: string, poolSize: number): Promise<TestDataba
   const target = new URL(url);
   target.pathname = `/${name}`;
   const pool = new pg.Pool({ connectionString: target.toString(), max: poolSize });
+  // Dropping the database with (force) ends connections the pool is still closing.
+  pool.on('error', () => undefined);
   await migrate(pool);
   return { pool, connectionString: target.toString(), kind: 'server', close: () => dropDatabase(pool, url, name) };
 }

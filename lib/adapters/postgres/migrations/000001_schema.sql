@@ -127,9 +127,11 @@ create table tasker.step_dispatches (
   dispatched_at timestamptz not null,
   deadline_at timestamptz not null,
   completed_at timestamptz,
-  result_status text,
-  unique (step_uuid, attempt)
+  result_status text
 );
+
+-- Not unique on (step, attempt): an operator's reset_for_retry starts the count again.
+create index step_dispatches_step_idx on tasker.step_dispatches (step_uuid);
 
 create index step_dispatches_open_idx on tasker.step_dispatches (deadline_at) where status = 'dispatched';
 
