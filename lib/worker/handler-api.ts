@@ -1,0 +1,35 @@
+import type { Logger } from '../ports/logger.js';
+
+export { PermanentError, type PermanentErrorOptions } from './permanent-error.js';
+export { RetryableError, type RetryableErrorOptions } from './retryable-error.js';
+export { HandlerTimeoutError } from './handler-timeout-error.js';
+
+/** What a step handler is given for one attempt of one step. */
+export interface StepHandlerInput {
+  /** The task's context (its input), as given when the task was created. */
+  context: Record<string, unknown>;
+  /** The step's `handler.initialization` from the task template. */
+  config: Record<string, unknown>;
+  /** Results of the step's direct dependencies, by step name. */
+  dependencyResults: Record<string, unknown>;
+  /** This attempt, counting from 1. */
+  attempt: number;
+  maxAttempts: number;
+  /** Aborted (with a HandlerTimeoutError as its reason) when the deadline passes. */
+  signal: AbortSignal;
+  /** The instant after which the attempt counts as timed out. */
+  deadline: Date;
+  step: { taskUuid: string; stepUuid: string; stepName: string; namespace: string; eventId: string; correlationId: string };
+  /** A logger already carrying the task, step, event and correlation ids. */
+  logger: Logger;
+}
+
+/**
+ * A step handler: returns a JSON-serialisable result (undefined becomes null) or throws.
+ * PermanentError: never retried. RetryableError: retried (after `retryAfterMs` when given).
+ * Any other Error: a retryable `handler_error`.
+ */
+export type StepHandler = (input: StepHandlerInput) => unknown | Promise<unknown>;
+
+/** Handlers by their `handler.callable` name. */
+export type HandlerMap = Record<string, StepHandler>;

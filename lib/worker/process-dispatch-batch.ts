@@ -1,0 +1,49 @@
+import type { Logger, LogFields } from '../ports/logger.js';
+import { resolveDeps, type DispatchDeps, type DispatchRecord, type RecordDeps } from './dispatch-deps.js';
+import { processDispatchRecord, type RecordReport } from './process-dispatch-record.js';
+
+export interface BatchResponse {
+  readonly batchItemFailures: { itemIdentifier: string }[];
+}
+
+/**
+ * The step-handler use case: processes a batch of dispatch records concurrently (the runtime's
+ * concurrency is the semaphore; a batch is small) and names the records SQS must redeliver.
+ * One structured log line per record outcome.
+ */
+export async function processDispatchBatch(records: readonly DispatchRecord[], deps: DispatchDeps): Promise<BatchResponse> {
+  const resolved = resolveDeps(deps);
+  const reports = await Promise.all(records.map((record) => processSafely(record, resolved)));
+  const failures = records.filter((_, i) => reports[i]?.redeliver === true).map((r) => ({ itemIdentifier: r.messageId }));
+  return { batchItemFailures: failures };
+}
+
+async function processSafely(record: DispatchRecord, deps: RecordDeps): Promise<RecordReport> {
+  const started = deps.clock.now().getTime();
+  let report: RecordReport;
+  try {
+    report = await processDispatchRecord(record, deps);
+  } catch (error) {
+    report = { redeliver: true, fields: { status: 'error', error_type: 'worker_error', problem: error instanceof Error ? (error.stack ?? error.message) : String(error) } };
+  }
+  logOutcome(deps.logger, record, report, deps.clock.now().getTime() - started);
+  return report;
+}
+
+function logOutcome(logger: Logger, record: DispatchRecord, report: RecordReport, durationMs: number): void {
+  const fields: LogFields = {
+    task_uuid: null,
+    step_uuid: null,
+    event_id: null,
+    correlation_id: null,
+    error_type: null,
+    ...report.fields,
+    message_id: record.messageId,
+    receive_count: record.receiveCount ?? null,
+    duration_ms: durationMs,
+    redelivered: report.redeliver,
+  };
+  if (report.redeliver) logger.error('dispatch record not answered; left for redelivery', fields);
+  else if (fields.status === 'success') logger.info('dispatch record answered', fields);
+  else logger.warn('dispatch record answered', fields);
+}
