@@ -1,0 +1,40 @@
+import type pg from 'pg';
+import { EventBridgeBus } from '../adapters/eventbridge/eventbridge-bus.js';
+import { PostgresOrchestrationStore } from '../adapters/postgres/postgres-orchestration-store.js';
+import { SqsQueue } from '../adapters/sqs/sqs-queue.js';
+import type { RuntimeConfig } from '../contracts/runtime-config.js';
+import type { OrchestrationDeps } from '../orchestration/orchestration-deps.js';
+import { staticRouting } from '../orchestration/queue-routing.js';
+import type { EventBus } from '../ports/event-bus.js';
+import type { Logger } from '../ports/logger.js';
+import type { QueueSender } from '../ports/message-queue.js';
+import { createEventBridgeClient, createSqsClient } from './aws-clients.js';
+import { requireSettings } from './config.js';
+import { createPool } from './database.js';
+import { createLogger } from './logger.js';
+
+/** Ports a caller may bring instead of the AWS adapters and a pool from the configuration. */
+export interface OrchestrationOverrides {
+  readonly pool?: pg.Pool;
+  readonly queues?: QueueSender;
+  readonly events?: EventBus;
+  readonly logger?: Logger;
+}
+
+/** Orchestration wired to PostgreSQL, SQS and EventBridge from the validated configuration. */
+export async function buildOrchestrationDeps(config: RuntimeConfig, service: string, overrides: OrchestrationOverrides = {}): Promise<OrchestrationDeps & { pool: pg.Pool }> {
+  requireSettings(config, ['completionQueueUrl', 'dispatchQueueUrl']);
+  const logger = overrides.logger ?? createLogger({ level: config.logLevel, base: { service } });
+  const pool = overrides.pool ?? (await createPool(config));
+  pool.on('error', (error) => logger.warn('idle database connection failed; it will be replaced', { error: error.message }));
+  return {
+    pool,
+    store: new PostgresOrchestrationStore(pool),
+    queues: overrides.queues ?? new SqsQueue(createSqsClient()),
+    events: overrides.events ?? new EventBridgeBus(createEventBridgeClient(), config.eventBusName),
+    routing: staticRouting({ dispatchQueueUrl: config.dispatchQueueUrl, namespaceQueueUrls: config.namespaceQueueUrls, completionQueueUrl: config.completionQueueUrl!, poisonQueueUrl: config.poisonQueueUrl ?? null }),
+    clock: { now: () => new Date() },
+    random: { next: Math.random },
+    logger,
+  };
+}
