@@ -10,7 +10,7 @@ export interface PublishOutcome {
   readonly failed: readonly PublishFailure[];
 }
 
-/** Puts events on a bus (EventBridge PutEvents); batched by the adapter. Reports failed entries, throws only when the call itself failed. */
+/** Puts events on a bus (EventBridge PutEvents); batched by the adapter. Never throws: a failed call reports each of its entries as failed. */
 export interface EventBus {
   publish(entries: readonly EventBusEntry[]): Promise<PublishOutcome>;
 }

@@ -1,0 +1,115 @@
+import {
+  ChangeMessageVisibilityCommand,
+  DeleteMessageCommand,
+  ReceiveMessageCommand,
+  SendMessageBatchCommand,
+  type BatchResultErrorEntry,
+  type Message,
+  type SQSClient,
+} from '@aws-sdk/client-sqs';
+import type {
+  MessageQueue,
+  OutgoingMessage,
+  ReceiveOptions,
+  ReceivedMessage,
+  SendFailure,
+  SendOutcome,
+} from '../../ports/message-queue.js';
+import { summarizeAwsError } from '../aws-error.js';
+import { chunkWithinLimits, utf8Bytes } from '../batching.js';
+import { SQS_MAX_BATCH_ENTRIES, SQS_MAX_PAYLOAD_BYTES } from './sqs-limits.js';
+
+const PERMANENT_CODE = /invalid|too ?(long|large)|missingrequired|unsupported/i;
+
+/** A queue on Amazon SQS (or LocalStack). Sends never throw: failures come back per message. */
+export class SqsQueue implements MessageQueue {
+  constructor(private readonly client: SQSClient) {}
+
+  async send(queueUrl: string, messages: readonly OutgoingMessage[]): Promise<SendOutcome> {
+    const oversize = messages.filter((message) => utf8Bytes(message.body) > SQS_MAX_PAYLOAD_BYTES);
+    const sendable = messages.filter((message) => utf8Bytes(message.body) <= SQS_MAX_PAYLOAD_BYTES);
+    const batches = chunkWithinLimits(sendable, (message) => utf8Bytes(message.body), {
+      maxEntries: SQS_MAX_BATCH_ENTRIES,
+      maxBytes: SQS_MAX_PAYLOAD_BYTES,
+    });
+    const failed: SendFailure[] = oversize.map(tooLargeFailure);
+    for (const batch of batches) failed.push(...(await this.sendBatch(queueUrl, batch)));
+    return { failed };
+  }
+
+  async receive(queueUrl: string, options: ReceiveOptions): Promise<ReceivedMessage[]> {
+    const output = await this.client.send(
+      new ReceiveMessageCommand({
+        QueueUrl: queueUrl,
+        MaxNumberOfMessages: options.maxMessages,
+        WaitTimeSeconds: options.waitTimeSeconds,
+        VisibilityTimeout: options.visibilityTimeoutSeconds,
+        MessageSystemAttributeNames: ['ApproximateReceiveCount', 'SentTimestamp'],
+      }),
+    );
+    return (output.Messages ?? []).map(toReceivedMessage);
+  }
+
+  async delete(queueUrl: string, receiptHandle: string): Promise<void> {
+    await this.client.send(new DeleteMessageCommand({ QueueUrl: queueUrl, ReceiptHandle: receiptHandle }));
+  }
+
+  async changeVisibility(queueUrl: string, receiptHandle: string, visibilityTimeoutSeconds: number): Promise<void> {
+    await this.client.send(
+      new ChangeMessageVisibilityCommand({
+        QueueUrl: queueUrl,
+        ReceiptHandle: receiptHandle,
+        VisibilityTimeout: visibilityTimeoutSeconds,
+      }),
+    );
+  }
+
+  /** Batch entry ids are positional (`m0`..`m9`): SQS restricts their characters, callers' ids are free-form. */
+  private async sendBatch(queueUrl: string, batch: readonly OutgoingMessage[]): Promise<SendFailure[]> {
+    const entries = batch.map((message, index) => ({
+      Id: `m${index}`,
+      MessageBody: message.body,
+      DelaySeconds: message.delaySeconds,
+    }));
+    try {
+      const output = await this.client.send(new SendMessageBatchCommand({ QueueUrl: queueUrl, Entries: entries }));
+      return (output.Failed ?? []).map((entry) => entryFailure(entry, batch));
+    } catch (error) {
+      const { code, message } = summarizeAwsError(error);
+      return batch.map((outgoing) => ({ id: outgoing.id, code, message, permanent: false }));
+    }
+  }
+}
+
+function tooLargeFailure(message: OutgoingMessage): SendFailure {
+  const size = utf8Bytes(message.body);
+  return {
+    id: message.id,
+    code: 'MessageTooLong',
+    message: `message body is ${size} bytes; SQS accepts at most ${SQS_MAX_PAYLOAD_BYTES}`,
+    permanent: true,
+  };
+}
+
+function entryFailure(entry: BatchResultErrorEntry, batch: readonly OutgoingMessage[]): SendFailure {
+  const index = Number((entry.Id ?? '').slice(1));
+  const code = entry.Code ?? 'UnknownError';
+  return {
+    id: batch[index]?.id ?? entry.Id ?? 'unknown',
+    code,
+    message: entry.Message ?? code,
+    permanent: entry.SenderFault === true || PERMANENT_CODE.test(code),
+  };
+}
+
+function toReceivedMessage(message: Message): ReceivedMessage {
+  const attributes: Record<string, string> = { ...(message.Attributes ?? {}) };
+  return {
+    messageId: message.MessageId ?? '',
+    receiptHandle: message.ReceiptHandle ?? '',
+    body: message.Body ?? '',
+    receiveCount: Number(attributes.ApproximateReceiveCount ?? '1'),
+    sentAt: new Date(Number(attributes.SentTimestamp ?? Date.now())),
+    attributes,
+  };
+}
