@@ -1,0 +1,11 @@
+// The public API of tasker-serverless.
+export * from './worker/handler-api.js';
+export { createStepHandlerLambda } from './runtime/step-handler-lambda.js';
+export { createCompletionLambda } from './runtime/completion-lambda.js';
+export { createSweeperLambda } from './runtime/sweeper-lambda.js';
+export { createMigrateLambda } from './runtime/migrate-lambda.js';
+export { createTask } from './orchestration/create-task.js';
+export type { TaskTemplate, StepTemplate } from './domain/task-template.js';
+export type { StepDispatchMessage } from './contracts/step-dispatch-message.js';
+export type { StepExecutionResult } from './contracts/step-execution-result.js';
+export type { DomainEventEnvelope } from './contracts/domain-event.js';
