@@ -60,7 +60,7 @@ function addToQueue(deps: OrchestrationDeps, queues: Map<string, OutboxEntry[]>,
 function queueDestination(deps: OrchestrationDeps, url: string, group: OutboxEntry[]): Destination {
   return {
     async deliver(sent, refused) {
-      const outcome = await deps.queues.send(url, group.map((e) => toMessage(deps, e)));
+      const outcome = await deps.queues.send(url, group.map((e) => toMessage(deps, e))).catch((error: unknown) => unavailable(deps, url, group, error));
       const failures = new Map<string, SendFailure>(outcome.failed.map((f) => [f.id, f]));
       for (const entry of group) sortOutcome(deps, entry, failures.get(entry.id), sent, refused);
     },
@@ -73,6 +73,12 @@ function sortOutcome(deps: OrchestrationDeps, entry: OutboxEntry, failure: SendF
   else deps.logger.warn('outbox send failed; will retry', { outbox_id: entry.id, kind: entry.kind, code: failure.code, error: failure.message, ...ids(entry) });
 }
 
+/** A send that threw (queue unreachable): every message stays in the outbox for the sweeper. */
+function unavailable(deps: OrchestrationDeps, url: string, group: OutboxEntry[], error: unknown): { failed: SendFailure[] } {
+  deps.logger.warn('queue unavailable; messages stay in the outbox', { queue: url, count: group.length, error: error instanceof Error ? error.message : String(error) });
+  return { failed: group.map((e) => ({ id: e.id, code: 'QueueUnavailable', message: String(error), permanent: false })) };
+}
+
 function toMessage(deps: OrchestrationDeps, entry: OutboxEntry): OutgoingMessage {
   const delayMs = entry.availableAt.getTime() - deps.clock.now().getTime();
   const delaySeconds = entry.kind === 'retry_due' ? Math.min(900, Math.max(0, Math.ceil(delayMs / 1000))) : 0;
@@ -83,7 +89,7 @@ function busDestination(deps: OrchestrationDeps, events: OutboxEntry[]): Destina
   return {
     async deliver(sent) {
       const entries: EventBusEntry[] = events.map((e) => ({ Source: TASK_LIFECYCLE_SOURCE, DetailType: String(e.payload.event_name), Detail: JSON.stringify(e.payload) }));
-      const outcome = await deps.events.publish(entries);
+      const outcome = await deps.events.publish(entries).catch((error: unknown) => ({ failed: entries.map((entry) => ({ entry, code: 'BusUnavailable', message: String(error) })) }));
       const failed = new Set(outcome.failed.map((f) => f.entry.Detail));
       events.forEach((e, i) => (failed.has(entries[i]!.Detail) ? undefined : sent.push(e.id)));
       if (failed.size > 0) deps.logger.warn('lifecycle event publish failed; will retry', { failed: failed.size });

@@ -1,5 +1,7 @@
 import { buildPoisonMessage } from '../contracts/poison-message.js';
-import { completionQueueMessage, type CompletionQueueMessage } from '../contracts/completion-queue-message.js';
+import type { CompletionQueueMessage } from '../contracts/completion-queue-message.js';
+import { retryDueMessage } from '../contracts/retry-due-message.js';
+import { stepExecutionResult } from '../contracts/step-execution-result.js';
 import { deliverOutbox } from './deliver-outbox.js';
 import type { OrchestrationDeps } from './orchestration-deps.js';
 
@@ -48,7 +50,9 @@ function parse(body: string): Parsed {
   } catch (error) {
     return { ok: false, code: 'unparseable_json', reason: `the body is not JSON: ${(error as Error).message}` };
   }
-  const parsed = completionQueueMessage.safeParse(json);
+  // Pick the schema by message_type so a refusal names the fields that are wrong.
+  const isTick = (json as { message_type?: unknown } | null)?.message_type === 'retry_due';
+  const parsed = (isTick ? retryDueMessage : stepExecutionResult).safeParse(json);
   if (parsed.success) return { ok: true, message: parsed.data };
   const problems = parsed.error.issues.map((i) => `${i.path.join('.') || '(root)'}: ${i.message}`).join('; ');
   return { ok: false, code: 'invalid_message', reason: `not a step result or retry tick: ${problems}` };

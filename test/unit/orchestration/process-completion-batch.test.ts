@@ -1,0 +1,80 @@
+import { describe, expect, it } from 'vitest';
+import type { OrchestrationDeps } from '../../../lib/orchestration/orchestration-deps.js';
+import { processCompletionBatch } from '../../../lib/orchestration/process-completion-batch.js';
+import { staticRouting } from '../../../lib/orchestration/queue-routing.js';
+import type { ApplyResultOutcome } from '../../../lib/ports/orchestration-store.js';
+import { loadFixture } from '../../helpers/contract-fixtures.js';
+import { FakeEventBus } from '../../helpers/fake-event-bus.js';
+import { FakeQueueSender } from '../../helpers/fake-queue-sender.js';
+import { fakeStore } from '../../helpers/fake-store.js';
+import { RecordingLogger } from '../../helpers/recording-logger.js';
+
+const applied = (status: ApplyResultOutcome['status'] = 'applied'): ApplyResultOutcome => ({ status, taskUuid: null, stepUuid: null, stepState: 'complete', taskState: 'steps_in_process', reason: status === 'applied' ? null : 'already applied', outbox: [] });
+
+function deps(store = fakeStore({ applyStepResult: async () => applied() }), poisonQueueUrl: string | null = 'q://poison') {
+  const queues = new FakeQueueSender();
+  const logger = new RecordingLogger();
+  const d: OrchestrationDeps = {
+    store, queues, logger, events: new FakeEventBus(),
+    routing: staticRouting({ dispatchQueueUrl: 'q://dispatch', completionQueueUrl: 'q://completion', poisonQueueUrl }),
+    clock: { now: () => new Date('2026-11-23T10:00:00Z') }, random: { next: () => 0.25 },
+  };
+  return { d, queues, logger, store };
+}
+
+const result = () => JSON.stringify(loadFixture('step-execution-result.success.json'));
+
+describe('processCompletionBatch', () => {
+  it('applies a result with the injected random and acknowledges it', async () => {
+    const { d, store } = deps();
+    expect(await processCompletionBatch(d, [{ messageId: 'm1', body: result() }])).toEqual({ batchItemFailures: [] });
+    expect(store.applyStepResult).toHaveBeenCalledWith(expect.objectContaining({ status: 'success' }), 0.25);
+  });
+
+  it('acknowledges a refused (duplicate) result and logs the refusal with the ids', async () => {
+    const { d, logger } = deps(fakeStore({ applyStepResult: async () => applied('duplicate') }));
+    expect(await processCompletionBatch(d, [{ messageId: 'm1', body: result() }])).toEqual({ batchItemFailures: [] });
+    const [entry] = logger.find('step result refused');
+    expect(entry?.fields).toMatchObject({ refusal: 'duplicate', event_id: expect.any(String), task_uuid: expect.any(String), step_uuid: expect.any(String) });
+  });
+
+  it('moves an unparseable record to the poison queue with the reason, and acknowledges it', async () => {
+    const { d, queues, store } = deps();
+    expect(await processCompletionBatch(d, [{ messageId: 'm1', body: '{"truncated' }])).toEqual({ batchItemFailures: [] });
+    const poison = JSON.parse(queues.sent[0]!.message.body);
+    expect(queues.sent[0]!.queueUrl).toBe('q://poison');
+    expect(poison).toMatchObject({ message_type: 'poison', error_code: 'unparseable_json', source_queue: 'q://completion', source_message_id: 'm1', original_body: '{"truncated' });
+    expect(store.applyStepResult).not.toHaveBeenCalled();
+  });
+
+  it('moves a wrongly typed message to the poison queue naming the bad fields', async () => {
+    const { d, queues } = deps();
+    await processCompletionBatch(d, [{ messageId: 'm1', body: JSON.stringify({ ...(JSON.parse(result()) as object), event_id: 42 }) }]);
+    const poison = JSON.parse(queues.sent[0]!.message.body);
+    expect(poison.error_code).toBe('invalid_message');
+    expect(poison.reason).toMatch(/event_id/);
+  });
+
+  it('fails only the record whose database call failed, so SQS redelivers just that one', async () => {
+    let calls = 0;
+    const store = fakeStore({ applyStepResult: async () => { calls += 1; if (calls === 2) throw new Error('connection terminated'); return applied(); } });
+    const { d, logger } = deps(store);
+    const response = await processCompletionBatch(d, ['a', 'b', 'c'].map((messageId) => ({ messageId, body: result() })));
+    expect(response.batchItemFailures).toHaveLength(1);
+    expect(logger.find(/SQS will redeliver/)[0]?.fields.error).toBe('connection terminated');
+  });
+
+  it('fails a poison record when the poison queue cannot take it (SQS keeps it; its DLQ catches it later)', async () => {
+    const { d, queues } = deps();
+    queues.failAlways({ queueUrl: 'q://poison' });
+    expect(await processCompletionBatch(d, [{ messageId: 'm1', body: 'nope' }])).toEqual({ batchItemFailures: [{ itemIdentifier: 'm1' }] });
+  });
+
+  it('evaluates the task on a retry tick', async () => {
+    const store = fakeStore({ evaluateTask: async () => [] });
+    const { d } = deps(store);
+    const tick = { schema_version: 1, message_type: 'retry_due', task_uuid: '11111111-1111-4111-8111-111111111111', due_at: '2026-11-23T10:00:00.000Z' };
+    await processCompletionBatch(d, [{ messageId: 'm1', body: JSON.stringify(tick) }]);
+    expect(store.evaluateTask).toHaveBeenCalledWith(tick.task_uuid);
+  });
+});
