@@ -1,5 +1,4 @@
 import { randomUUID } from 'node:crypto';
-import type { EventBusEntry } from '../../lib/contracts/domain-event.js';
 import type { CreateTaskRequestInput } from '../../lib/contracts/create-task-request.js';
 import { stepDispatchMessage, type StepDispatchMessage } from '../../lib/contracts/step-dispatch-message.js';
 import type { StepExecutionResult } from '../../lib/contracts/step-execution-result.js';
@@ -12,8 +11,9 @@ import type { OrchestrationDeps } from '../../lib/orchestration/orchestration-de
 import { processCompletionBatch, type BatchResponse } from '../../lib/orchestration/process-completion-batch.js';
 import { staticRouting } from '../../lib/orchestration/queue-routing.js';
 import { registerTemplates } from '../../lib/orchestration/register-templates.js';
-import type { EventBus, PublishOutcome } from '../../lib/ports/event-bus.js';
-import type { OutgoingMessage, QueueSender, SendOutcome } from '../../lib/ports/message-queue.js';
+import type { OutgoingMessage } from '../../lib/ports/message-queue.js';
+import { FakeEventBus } from './fake-event-bus.js';
+import { FakeQueueSender } from './fake-queue-sender.js';
 import { RecordingLogger } from './recording-logger.js';
 import type { TestDatabase } from './test-database.js';
 
@@ -21,40 +21,11 @@ export const DISPATCH_QUEUE = 'test://dispatch';
 export const COMPLETION_QUEUE = 'test://completion';
 export const POISON_QUEUE = 'test://poison';
 
-/** Keeps what was sent, by queue; `failNext` makes the next sends fail (transient or permanent). */
-export class RecordingQueues implements QueueSender {
-  readonly sent = new Map<string, OutgoingMessage[]>();
-  failures: Array<{ permanent: boolean }> = [];
-
-  async send(queueUrl: string, messages: readonly OutgoingMessage[]): Promise<SendOutcome> {
-    const failed = messages.flatMap((m) => {
-      const f = this.failures.shift();
-      if (f) return [{ id: m.id, code: f.permanent ? 'InvalidMessageContents' : 'ServiceUnavailable', message: 'injected', permanent: f.permanent }];
-      this.sent.set(queueUrl, [...(this.sent.get(queueUrl) ?? []), m]);
-      return [];
-    });
-    return { failed };
-  }
-
-  take(queueUrl: string): OutgoingMessage[] {
-    const messages = this.sent.get(queueUrl) ?? [];
-    this.sent.set(queueUrl, []);
-    return messages;
-  }
-}
-
-export class RecordingBus implements EventBus {
-  readonly entries: EventBusEntry[] = [];
-  async publish(entries: readonly EventBusEntry[]): Promise<PublishOutcome> {
-    this.entries.push(...entries);
-    return { failed: [] };
-  }
-}
-
 /** Orchestration on a real database with recording queues: drives tasks step by step. */
 export class OrchestrationHarness {
-  readonly queues = new RecordingQueues();
-  readonly bus = new RecordingBus();
+  readonly queues = new FakeQueueSender();
+  readonly bus = new FakeEventBus();
+  private readonly taken = new Map<string, number>();
   readonly logger = new RecordingLogger();
   readonly db: CountingQueryable;
   readonly store: PostgresOrchestrationStore;
@@ -91,11 +62,19 @@ export class OrchestrationHarness {
 
   /** Dispatch messages sent since the last call, parsed with the contract. */
   dispatched(): StepDispatchMessage[] {
-    return this.queues.take(DISPATCH_QUEUE).map((m) => stepDispatchMessage.parse(JSON.parse(m.body)));
+    return this.take(DISPATCH_QUEUE).map((m) => stepDispatchMessage.parse(JSON.parse(m.body)));
   }
 
   completionMessages(): OutgoingMessage[] {
-    return this.queues.take(COMPLETION_QUEUE);
+    return this.take(COMPLETION_QUEUE);
+  }
+
+  /** Messages sent to a queue since the last take. */
+  private take(queueUrl: string): OutgoingMessage[] {
+    const all = this.queues.sent.filter((s) => s.queueUrl === queueUrl).map((s) => s.message);
+    const fresh = all.slice(this.taken.get(queueUrl) ?? 0);
+    this.taken.set(queueUrl, all.length);
+    return fresh;
   }
 
   deliver(...results: StepExecutionResult[]): Promise<BatchResponse> {

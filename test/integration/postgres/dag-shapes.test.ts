@@ -81,9 +81,9 @@ describe('readiness follows the DAG', () => {
   });
 
   it('emits a task.completed lifecycle event after the commit', async () => {
-    const before = h.bus.entries.length;
+    const before = h.bus.published.length;
     const { taskUuid } = await rounds('linear');
-    const events = h.bus.entries.slice(before).map((e) => JSON.parse(e.Detail));
+    const events = h.bus.published.slice(before).map((e) => JSON.parse(e.Detail));
     expect(events).toEqual([expect.objectContaining({ event_name: 'task.completed', task_uuid: taskUuid, state: 'complete' })]);
   });
 });

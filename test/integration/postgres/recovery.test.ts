@@ -61,7 +61,7 @@ describe('the timeout sweeper', () => {
 
 describe('the outbox', () => {
   it('keeps a dispatch whose send failed and re-sends it on the next sweep', async () => {
-    h.queues.failures = [{ permanent: false }];
+    h.queues.failNext(1, { permanent: false });
     const taskUuid = await h.start(chain);
     expect(h.dispatched()).toEqual([]);
     const { rows } = await db.pool.query(`select count(*)::int as n from tasker.outbox where payload->>'task_uuid' = $1`, [taskUuid]);
@@ -74,7 +74,7 @@ describe('the outbox', () => {
   });
 
   it('fails the step permanently when its dispatch message can never be sent', async () => {
-    h.queues.failures = [{ permanent: true }];
+    h.queues.failNext(1, { permanent: true });
     const taskUuid = await h.start(chain);
     expect(await h.stepStates(taskUuid)).toEqual({ a: 'error', b: 'pending' });
     const { rows } = await db.pool.query(`select last_error from tasker.workflow_steps where task_uuid = $1 and name = 'a'`, [taskUuid]);

@@ -136,10 +136,10 @@ describe('status precedence (TAS-67 fix)', () => {
   });
 
   it('emits task.blocked_by_failures once', async () => {
-    const before = h.bus.entries.length;
+    const before = h.bus.published.length;
     const taskUuid = await h.start(once);
     await h.fail(h.dispatched()[0]!, { retryable: false });
-    const events = h.bus.entries.slice(before).map((e) => JSON.parse(e.Detail).event_name);
+    const events = h.bus.published.slice(before).map((e) => JSON.parse(e.Detail).event_name);
     expect(events).toEqual(['task.blocked_by_failures']);
     expect(taskUuid).toBeTruthy();
   });
