@@ -1,0 +1,152 @@
+import { isAbsolute, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { Duration } from 'aws-cdk-lib';
+import type { Node } from 'constructs';
+import type { TaskerEngineProps } from './tasker-engine-props.js';
+
+export interface RdsDatabaseContext {
+  readonly kind: 'rds';
+  readonly instanceType: string | undefined;
+  readonly natGateways: number | undefined;
+  readonly proxy: boolean;
+}
+
+export interface ExistingDatabaseContext {
+  readonly kind: 'existing';
+  readonly vpcId: string;
+  /** The complete ARN (with the six-character suffix) or, instead, the name. */
+  readonly secretArn: string | undefined;
+  readonly secretName: string | undefined;
+  readonly subnetIds: readonly string[];
+  readonly securityGroupIds: readonly string[];
+  readonly databaseSecurityGroupId: string | undefined;
+  readonly port: number | undefined;
+}
+
+export type DatabaseContext = RdsDatabaseContext | ExistingDatabaseContext;
+
+/** What `cdk/app.ts` builds, read from CDK context (`-c key=value` or cdk.json). */
+export interface AppSettings {
+  readonly stackName: string;
+  readonly database: DatabaseContext;
+  readonly alarmTopicArn: string | undefined;
+  readonly engine: Omit<TaskerEngineProps, 'database' | 'alarmTopic'>;
+}
+
+const REPO_ROOT = fileURLToPath(new URL('../', import.meta.url));
+
+/** The templates of the example workflow whose handlers functions/step-handler.ts deploys. */
+export const EXAMPLE_TEMPLATES_DIR = join(REPO_ROOT, 'examples/order-workflow/templates');
+
+/** App context that cannot be used; lists every problem at once. */
+export class AppContextError extends Error {
+  override readonly name = 'AppContextError';
+  constructor(readonly problems: readonly string[]) {
+    super(`invalid CDK context:\n${problems.map((p) => `  - ${p}`).join('\n')}`);
+  }
+}
+
+/** Reads the app's settings from context; with no context at all: the RDS variant with every default. */
+export function readAppSettings(node: Pick<Node, 'tryGetContext'>): AppSettings {
+  const reader = new ContextReader(node);
+  const settings: AppSettings = {
+    stackName: reader.string('stackName') ?? 'TaskerServerless',
+    database: reader.string('database') === 'existing' ? existingContext(reader) : rdsContext(reader),
+    alarmTopicArn: reader.string('alarmTopicArn'),
+    engine: engineContext(reader),
+  };
+  const kind = reader.string('database');
+  if (kind !== undefined && kind !== 'rds' && kind !== 'existing') reader.problems.push(`database must be 'rds' or 'existing' (got '${kind}')`);
+  if (reader.problems.length > 0) throw new AppContextError(reader.problems);
+  return settings;
+}
+
+/**
+ * The account and region the existing variant's VPC lookup needs; the CDK CLI sets them from your credentials. The RDS
+ * variant needs none (an environment-agnostic stack).
+ */
+export function stackEnvironment(database: DatabaseContext, env: NodeJS.ProcessEnv): { account: string; region: string } | undefined {
+  if (database.kind === 'rds') return undefined;
+  const account = env.CDK_DEFAULT_ACCOUNT;
+  const region = env.CDK_DEFAULT_REGION;
+  if (account && region) return { account, region };
+  throw new AppContextError(['database=existing looks the VPC up in your account: run with AWS credentials and a region (CDK_DEFAULT_ACCOUNT and CDK_DEFAULT_REGION are not set)']);
+}
+
+function rdsContext(r: ContextReader): RdsDatabaseContext {
+  return { kind: 'rds', instanceType: r.string('dbInstanceType'), natGateways: r.number('natGateways'), proxy: r.boolean('dbProxy') ?? true };
+}
+
+function existingContext(r: ContextReader): ExistingDatabaseContext {
+  const vpcId = r.string('vpcId');
+  const secretArn = r.string('secretArn');
+  const secretName = r.string('secretName');
+  if (vpcId === undefined) r.problems.push('database=existing needs -c vpcId=vpc-... (the VPC that reaches your database)');
+  if (secretArn === undefined && secretName === undefined) r.problems.push('database=existing needs -c secretArn=arn:aws:secretsmanager:... (complete ARN) or -c secretName=... (the database credentials secret)');
+  return {
+    kind: 'existing',
+    vpcId: vpcId ?? '',
+    secretArn,
+    secretName,
+    subnetIds: r.list('subnetIds'),
+    securityGroupIds: r.list('securityGroupIds'),
+    databaseSecurityGroupId: r.string('databaseSecurityGroupId'),
+    port: r.number('databasePort'),
+  };
+}
+
+function engineContext(r: ContextReader): AppSettings['engine'] {
+  const timeout = r.number('handlerTimeoutSeconds');
+  const margin = r.number('deadlineSafetyMarginMs');
+  const namespaces = r.list('namespaceQueues');
+  return {
+    maxConcurrentHandlers: r.number('maxConcurrentHandlers'),
+    handlerTimeout: timeout === undefined ? undefined : Duration.seconds(timeout),
+    deadlineSafetyMargin: margin === undefined ? undefined : Duration.millis(margin),
+    dispatchBatchSize: r.number('dispatchBatchSize'),
+    namespaceQueues: namespaces.length > 0 ? namespaces : undefined,
+    eventBusName: r.string('eventBusName'),
+    logLevel: r.string('logLevel') as AppSettings['engine']['logLevel'],
+    templatesDir: templatesDirOf(r.string('templatesDir')),
+  };
+}
+
+/** Default: the example's templates; `none` registers none; relative paths are from the repository root. */
+function templatesDirOf(value: string | undefined): string | undefined {
+  if (value === undefined) return EXAMPLE_TEMPLATES_DIR;
+  if (value === 'none') return undefined;
+  return isAbsolute(value) ? value : join(REPO_ROOT, value);
+}
+
+/** Context values arrive as strings from `-c` and as JSON values from cdk.json. */
+class ContextReader {
+  readonly problems: string[] = [];
+  constructor(private readonly node: Pick<Node, 'tryGetContext'>) {}
+
+  string(key: string): string | undefined {
+    const value: unknown = this.node.tryGetContext(key);
+    if (value === undefined || value === null || value === '') return undefined;
+    return String(value);
+  }
+
+  number(key: string): number | undefined {
+    const raw = this.string(key);
+    if (raw === undefined) return undefined;
+    const value = Number(raw);
+    if (!Number.isFinite(value)) this.problems.push(`${key} must be a number (got '${raw}')`);
+    return value;
+  }
+
+  boolean(key: string): boolean | undefined {
+    const raw = this.string(key);
+    if (raw === undefined) return undefined;
+    if (raw !== 'true' && raw !== 'false') this.problems.push(`${key} must be true or false (got '${raw}')`);
+    return raw === 'true';
+  }
+
+  list(key: string): string[] {
+    const value: unknown = this.node.tryGetContext(key);
+    if (Array.isArray(value)) return value.map(String);
+    return (this.string(key) ?? '').split(',').map((s) => s.trim()).filter((s) => s.length > 0);
+  }
+}

@@ -1,0 +1,16 @@
+import { App } from 'aws-cdk-lib';
+import { readAppSettings, stackEnvironment } from './app-settings.js';
+import { TaskerStack } from './tasker-stack.js';
+
+/**
+ * `npx cdk synth` / `npx cdk deploy`. With no context: the RDS variant, env-agnostic, so it synthesizes without AWS
+ * credentials. `-c database=existing -c vpcId=... -c secretArn=...` uses your PostgreSQL (the VPC lookup needs credentials).
+ */
+const app = new App();
+const settings = readAppSettings(app.node);
+new TaskerStack(app, settings.stackName, {
+  settings,
+  env: stackEnvironment(settings.database, process.env),
+  description: 'tasker-serverless: workflow-step execution engine (SQS dispatch, Lambda handlers, PostgreSQL orchestration)',
+});
+app.synth();

@@ -1,0 +1,85 @@
+import { Duration } from 'aws-cdk-lib';
+import * as sqs from 'aws-cdk-lib/aws-sqs';
+import { Construct } from 'constructs';
+import type { TaskerEngineSettings } from './props.js';
+
+/** Work queues keep a message 4 days; dead-letter queues the SQS maximum, 14 days, longer than any source (SQS keeps the original enqueue time). */
+export const WORK_QUEUE_RETENTION = Duration.days(4);
+export const DEAD_LETTER_RETENTION = Duration.days(14);
+
+/** A queue a function consumes, with the dead-letter queue its redrive policy points at. */
+export interface WorkQueue {
+  readonly label: string;
+  readonly queue: sqs.Queue;
+  readonly deadLetterQueue: sqs.Queue;
+}
+
+/** A queue nothing consumes automatically: a message on it needs a person. */
+export interface TerminalQueue {
+  readonly label: string;
+  readonly queue: sqs.Queue;
+}
+
+export interface TaskerQueues {
+  /** The default dispatch queue (namespaces without a queue of their own). */
+  readonly dispatch: WorkQueue;
+  /** namespace -> its own dispatch queue. */
+  readonly namespaceDispatch: ReadonlyMap<string, WorkQueue>;
+  readonly completion: WorkQueue;
+  /** Messages the step handler or completion function could not parse. */
+  readonly poison: TerminalQueue;
+  /** Domain events whose PutEvents failed (a failed publish never fails the step). */
+  readonly domainEventDlq: TerminalQueue;
+  /** Events the example rule could not deliver to its target. */
+  readonly eventTargetDlq: TerminalQueue;
+  readonly allDispatch: readonly WorkQueue[];
+  readonly work: readonly WorkQueue[];
+  readonly terminal: readonly TerminalQueue[];
+}
+
+/** Every queue of the engine: encrypted at rest (SQS-managed keys, no KMS cost), TLS-only, redrive on every work queue. */
+export class TaskerQueueSet extends Construct {
+  readonly queues: TaskerQueues;
+
+  constructor(scope: Construct, id: string, settings: TaskerEngineSettings) {
+    super(scope, id);
+    const dispatch = this.workQueue('Dispatch', 'dispatch', settings.dispatchVisibilityTimeout, settings.maxReceiveCount);
+    const namespaceDispatch = new Map(
+      settings.namespaceQueues.map((ns) => [ns, this.workQueue(`Dispatch-${ns}`, `dispatch-${ns}`, settings.dispatchVisibilityTimeout, settings.maxReceiveCount)]),
+    );
+    const completion = this.workQueue('Completion', 'completion', settings.completion.visibilityTimeout, settings.maxReceiveCount);
+    const allDispatch = [dispatch, ...namespaceDispatch.values()];
+    const poison = this.terminalQueue('Poison', 'poison');
+    const domainEventDlq = this.terminalQueue('DomainEventDlq', 'domain-event-dlq');
+    const eventTargetDlq = this.terminalQueue('EventTargetDlq', 'event-target-dlq');
+    const work = [...allDispatch, completion];
+    const terminal = [...work.map((w) => ({ label: `${w.label}-dlq`, queue: w.deadLetterQueue })), poison, domainEventDlq, eventTargetDlq];
+    this.queues = { dispatch, namespaceDispatch, completion, poison, domainEventDlq, eventTargetDlq, allDispatch, work, terminal };
+  }
+
+  private workQueue(id: string, label: string, visibilityTimeout: Duration, maxReceiveCount: number): WorkQueue {
+    const deadLetterQueue = new sqs.Queue(this, `${id}Dlq`, { ...BASE_QUEUE_PROPS, retentionPeriod: DEAD_LETTER_RETENTION });
+    const queue = new sqs.Queue(this, `${id}Queue`, {
+      ...BASE_QUEUE_PROPS,
+      retentionPeriod: WORK_QUEUE_RETENTION,
+      visibilityTimeout,
+      deadLetterQueue: { queue: deadLetterQueue, maxReceiveCount },
+    });
+    return { label, queue, deadLetterQueue };
+  }
+
+  /** Nothing may use these as a redrive target: they are written to directly. */
+  private terminalQueue(id: string, label: string): TerminalQueue {
+    const queue = new sqs.Queue(this, `${id}Queue`, {
+      ...BASE_QUEUE_PROPS,
+      retentionPeriod: DEAD_LETTER_RETENTION,
+      redriveAllowPolicy: { redrivePermission: sqs.RedrivePermission.DENY_ALL },
+    });
+    return { label, queue };
+  }
+}
+
+const BASE_QUEUE_PROPS = {
+  encryption: sqs.QueueEncryption.SQS_MANAGED,
+  enforceSSL: true,
+} as const satisfies sqs.QueueProps;

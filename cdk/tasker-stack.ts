@@ -1,0 +1,67 @@
+import { CfnOutput, Stack, type StackProps } from 'aws-cdk-lib';
+import * as ec2 from 'aws-cdk-lib/aws-ec2';
+import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
+import * as sns from 'aws-cdk-lib/aws-sns';
+import type { Construct } from 'constructs';
+import type { AppSettings, DatabaseContext, ExistingDatabaseContext } from './app-settings.js';
+import { TaskerEngine } from './tasker-engine.js';
+import type { TaskerDatabaseProps } from './tasker-engine-props.js';
+
+export interface TaskerStackProps extends StackProps {
+  readonly settings: AppSettings;
+}
+
+/** The deployable stack of `cdk/app.ts`: one TaskerEngine configured from context, and the outputs a client needs. */
+export class TaskerStack extends Stack {
+  readonly engine: TaskerEngine;
+
+  constructor(scope: Construct, id: string, props: TaskerStackProps) {
+    super(scope, id, props);
+    const { settings } = props;
+    const alarmTopic = settings.alarmTopicArn ? sns.Topic.fromTopicArn(this, 'AlarmTopic', settings.alarmTopicArn) : undefined;
+    this.engine = new TaskerEngine(this, 'Engine', { ...settings.engine, alarmTopic, database: this.databaseProps(settings.database) });
+    this.outputs();
+  }
+
+  private databaseProps(db: DatabaseContext): TaskerDatabaseProps {
+    if (db.kind === 'rds') {
+      const instanceType = db.instanceType ? new ec2.InstanceType(db.instanceType) : undefined;
+      return { kind: 'rds', instanceType, natGateways: db.natGateways, proxy: db.proxy };
+    }
+    return this.existingDatabaseProps(db);
+  }
+
+  /** Looks the VPC up in the account (needs credentials, and an account and region on the stack). */
+  private existingDatabaseProps(db: ExistingDatabaseContext): TaskerDatabaseProps {
+    const vpc = ec2.Vpc.fromLookup(this, 'Vpc', { vpcId: db.vpcId });
+    const secret = db.secretArn
+      ? secretsmanager.Secret.fromSecretCompleteArn(this, 'DatabaseSecret', db.secretArn)
+      : secretsmanager.Secret.fromSecretNameV2(this, 'DatabaseSecret', db.secretName ?? '');
+    const subnets = db.subnetIds.map((id) => ec2.Subnet.fromSubnetId(this, `Subnet-${id}`, id));
+    const securityGroups = db.securityGroupIds.map((id) => ec2.SecurityGroup.fromSecurityGroupId(this, `Sg-${id}`, id));
+    const databaseSecurityGroup = db.databaseSecurityGroupId ? ec2.SecurityGroup.fromSecurityGroupId(this, 'DatabaseSg', db.databaseSecurityGroupId) : undefined;
+    return {
+      kind: 'existing',
+      vpc,
+      secret,
+      vpcSubnets: subnets.length > 0 ? { subnets } : undefined,
+      securityGroups: securityGroups.length > 0 ? securityGroups : undefined,
+      databaseSecurityGroup,
+      port: db.port,
+    };
+  }
+
+  private outputs(): void {
+    const e = this.engine;
+    const out = (id: string, value: string, description: string) => new CfnOutput(this, id, { value, description });
+    out('DispatchQueueUrl', e.queues.dispatch.queue.queueUrl, 'Steps to run (default namespace)');
+    out('CompletionQueueUrl', e.queues.completion.queue.queueUrl, 'Step results to apply');
+    out('PoisonQueueUrl', e.queues.poison.queue.queueUrl, 'Messages that could not be parsed');
+    out('EventBusName', e.events.bus.eventBusName, 'Domain and task lifecycle events');
+    out('TaskFailureTopicArn', e.events.taskFailureTopic.topicArn, 'Subscribe to hear about failed and blocked tasks');
+    out('DatabaseSecretArn', e.database.secret.secretArn, 'Database credentials');
+    if (e.database.proxy) out('DatabaseProxyEndpoint', e.database.proxy.endpoint, 'Connect here (TLS required)');
+    out('StepHandlerFunctionName', e.stepHandler.functionName, 'The step-handler function');
+    out('DashboardName', e.dashboard.dashboardName, 'CloudWatch dashboard');
+  }
+}
