@@ -7,6 +7,11 @@ import { z } from 'zod';
 export const ENV = {
   databaseUrl: 'DATABASE_URL',
   databaseSecretArn: 'TASKER_DATABASE_SECRET_ARN',
+  /** Host to connect to instead of the secret's (the RDS Proxy endpoint). */
+  databaseHost: 'TASKER_DATABASE_HOST',
+  /** Where the migrate function finds the numbered .sql files and the task templates in its bundle. */
+  migrationsDir: 'TASKER_MIGRATIONS_DIR',
+  templatesDir: 'TASKER_TEMPLATES_DIR',
   dispatchQueueUrl: 'TASKER_DISPATCH_QUEUE_URL',
   /** JSON object: namespace -> dispatch queue URL; namespaces not listed use TASKER_DISPATCH_QUEUE_URL. */
   namespaceQueueUrls: 'TASKER_NAMESPACE_QUEUE_URLS',
@@ -32,6 +37,9 @@ const positiveInt = z.coerce.number().int().positive();
 export const runtimeConfig = z.object({
   databaseUrl: z.string().min(1).optional(),
   databaseSecretArn: z.string().min(1).optional(),
+  databaseHost: z.string().min(1).optional(),
+  migrationsDir: z.string().min(1).optional(),
+  templatesDir: z.string().min(1).optional(),
   dispatchQueueUrl: z.string().url().optional(),
   namespaceQueueUrls: z.record(z.string(), z.string().url()).default({}),
   completionQueueUrl: z.string().url().optional(),

@@ -20,22 +20,23 @@ export interface PoolOptions {
 
 /**
  * A pg Pool from DATABASE_URL, or from the Secrets Manager secret named by
- * TASKER_DATABASE_SECRET_ARN (with TLS, as RDS requires). Idle-client errors are logged by the
+ * TASKER_DATABASE_SECRET_ARN (with TLS, as RDS requires), connecting to TASKER_DATABASE_HOST (the
+ * RDS Proxy) when set. Idle-client errors are logged by the
  * caller, never left to crash the process.
  */
 export async function createPool(config: RuntimeConfig, options: PoolOptions = {}): Promise<pg.Pool> {
   const base = { max: options.max ?? 1, idleTimeoutMillis: options.idleTimeoutMillis ?? 60_000, connectionTimeoutMillis: 10_000 };
   if (config.databaseUrl) return new pg.Pool({ ...base, connectionString: config.databaseUrl });
-  if (config.databaseSecretArn) return new pg.Pool({ ...base, ...(await secretConnection(config.databaseSecretArn)) });
+  if (config.databaseSecretArn) return new pg.Pool({ ...base, ...(await secretConnection(config.databaseSecretArn, config.databaseHost)) });
   throw new ConfigurationError(['DATABASE_URL or TASKER_DATABASE_SECRET_ARN is required']);
 }
 
-async function secretConnection(arn: string): Promise<pg.PoolConfig> {
+async function secretConnection(arn: string, hostOverride?: string): Promise<pg.PoolConfig> {
   const client = new SecretsManagerClient({});
   const response = await client.send(new GetSecretValueCommand({ SecretId: arn }));
   const secret = JSON.parse(response.SecretString ?? '{}') as Partial<DatabaseSecret>;
   if (!secret.host || !secret.username || !secret.password) {
     throw new ConfigurationError([`the secret ${arn} lacks host, username or password`]);
   }
-  return { host: secret.host, port: secret.port ?? 5432, user: secret.username, password: secret.password, database: secret.dbname ?? 'postgres', ssl: { rejectUnauthorized: true } };
+  return { host: hostOverride ?? secret.host, port: secret.port ?? 5432, user: secret.username, password: secret.password, database: secret.dbname ?? 'postgres', ssl: { rejectUnauthorized: true } };
 }

@@ -17,7 +17,8 @@ export interface MigrateResponse {
 
 /**
  * The deploy-time custom resource (CDK Provider framework `onEvent`): applies pending SQL
- * migrations and registers the bundled task templates (TASKER_TEMPLATES_DIR) on Create and
+ * migrations (TASKER_MIGRATIONS_DIR) and registers the bundled task templates (TASKER_TEMPLATES_DIR) on
+ * Create and
  * Update. Delete keeps the data: dropping a database is the user's decision, not a stack's.
  */
 export function createMigrateLambda(overrides: { config?: RuntimeConfig; pool?: pg.Pool; templatesDir?: string } = {}) {
@@ -27,8 +28,8 @@ export function createMigrateLambda(overrides: { config?: RuntimeConfig; pool?: 
     const config = overrides.config ?? loadConfig();
     const pool = overrides.pool ?? (await createPool(config));
     try {
-      const report = await migrate(pool);
-      const dir = overrides.templatesDir ?? process.env.TASKER_TEMPLATES_DIR;
+      const report = await migrate(pool, config.migrationsDir);
+      const dir = overrides.templatesDir ?? config.templatesDir;
       const templates = dir ? await loadTemplateDirectoryOrThrow(dir) : [];
       await registerTemplates(new PostgresOrchestrationStore(pool), templates);
       createLogger({ base: { service: 'migrate' } }).info('schema migrated', { applied: report.applied, templates: templates.length });

@@ -14,9 +14,9 @@ export interface MigrationReport {
   readonly alreadyApplied: number;
 }
 
-/** Where the numbered .sql files live: next to this module, or TASKER_MIGRATIONS_DIR in a bundle. */
-export function migrationsDirectory(): string {
-  return process.env.TASKER_MIGRATIONS_DIR ?? join(dirname(fileURLToPath(import.meta.url)), 'migrations');
+/** Where the numbered .sql files live: next to this module, or the given folder (a Lambda bundle's). */
+export function migrationsDirectory(override?: string): string {
+  return override ?? join(dirname(fileURLToPath(import.meta.url)), 'migrations');
 }
 
 /** Reads `NNNNNN_name.sql` files in order; any other name in the folder is an error. */
@@ -35,8 +35,8 @@ function parseMigration(file: string, sql: string): Migration {
  * Applies pending migrations, each in its own transaction, under an advisory lock so that
  * concurrent migrators (several containers starting at once) apply each exactly once.
  */
-export async function migrate(pool: pg.Pool, migrations?: readonly Migration[]): Promise<MigrationReport> {
-  const all = migrations ?? (await readMigrations());
+export async function migrate(pool: pg.Pool, migrations?: readonly Migration[] | string): Promise<MigrationReport> {
+  const all = typeof migrations === 'string' || migrations === undefined ? await readMigrations(migrationsDirectory(migrations)) : migrations;
   const client = await pool.connect();
   try {
     await client.query('create schema if not exists tasker');
