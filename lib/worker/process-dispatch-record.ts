@@ -49,7 +49,7 @@ async function runDispatch(message: StepDispatchMessage, deps: RecordDeps): Prom
 }
 
 /** A message with readable ids but invalid content: answered with a permanent `invalid_dispatch` failure, no events. */
-async function answerInvalid(subject: ResultSubject, problems: readonly string[], deps: RecordDeps): Promise<RecordReport> {
+export async function answerInvalid(subject: ResultSubject, problems: readonly string[], deps: RecordDeps): Promise<RecordReport> {
   const now = deps.clock.now();
   const error = stepError('invalid_dispatch', `the dispatch message is invalid: ${problems.join('; ')}`);
   const result = buildStepResult(subject, { status: 'failure', error }, resultContext(now, deps));

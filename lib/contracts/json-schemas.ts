@@ -1,0 +1,48 @@
+import { z } from 'zod';
+import { completionQueueMessage } from './completion-queue-message.js';
+import { createTaskRequest } from './create-task-request.js';
+import { domainEventEnvelope } from './domain-event.js';
+import { poisonMessage } from './poison-message.js';
+import { retryDueMessage } from './retry-due-message.js';
+import { stepDispatchMessage } from './step-dispatch-message.js';
+import { stepExecutionResult } from './step-execution-result.js';
+import { taskLifecycleEvent } from './task-lifecycle-event.js';
+
+/**
+ * The message contracts published as JSON Schema (draft 2020-12) for workers in other languages,
+ * generated from the zod schemas so the two never drift (a test compares the committed files).
+ * Each describes what tasker's own readers accept: fields with a default may be left out.
+ */
+export const CONTRACT_SCHEMAS = {
+  'step-dispatch-message': { schema: stepDispatchMessage, title: 'StepDispatchMessage', description: 'One message on a dispatch queue: everything a worker needs to run one attempt of one step.' },
+  'step-execution-result': { schema: stepExecutionResult, title: 'StepExecutionResult', description: 'The outcome of one step attempt, sent by the worker to the completion queue.' },
+  'completion-queue-message': { schema: completionQueueMessage, title: 'CompletionQueueMessage', description: 'Anything on the completion queue: a step result or a retry tick.' },
+  'retry-due-message': { schema: retryDueMessage, title: 'RetryDueMessage', description: 'A delayed tick on the completion queue: a step of the task leaves backoff at due_at.' },
+  'domain-event': { schema: domainEventEnvelope, title: 'DomainEventEnvelope', description: 'The Detail of a domain event on EventBridge (Source tasker.<namespace>, DetailType the event name).' },
+  'task-lifecycle-event': { schema: taskLifecycleEvent, title: 'TaskLifecycleEvent', description: 'The Detail of a task lifecycle event on EventBridge (Source tasker.orchestration).' },
+  'poison-message': { schema: poisonMessage, title: 'PoisonMessage', description: 'A message moved to a poison queue because it can never be processed, kept whole with the reason.' },
+  'create-task-request': { schema: createTaskRequest, title: 'CreateTaskRequest', description: 'A request to start a task from a registered template.' },
+} as const;
+
+export type ContractName = keyof typeof CONTRACT_SCHEMAS;
+
+export const CONTRACT_NAMES = Object.keys(CONTRACT_SCHEMAS) as ContractName[];
+
+/** Where the generated files live, relative to the repository root. */
+export const JSON_SCHEMA_DIR = 'docs/protocol/schemas';
+
+export function jsonSchemaFileName(name: ContractName): string {
+  return `${name}.schema.json`;
+}
+
+/** The JSON Schema of one contract, in input mode (what the parser accepts). */
+export function contractJsonSchema(name: ContractName): Record<string, unknown> {
+  const { schema, title, description } = CONTRACT_SCHEMAS[name];
+  const { $schema, ...body } = z.toJSONSchema(schema, { io: 'input', target: 'draft-2020-12' }) as Record<string, unknown>;
+  return { $schema, title, description, ...body };
+}
+
+/** The file text of one contract's schema: two-space JSON with a final newline. */
+export function renderJsonSchema(name: ContractName): string {
+  return `${JSON.stringify(contractJsonSchema(name), null, 2)}\n`;
+}
