@@ -2,14 +2,14 @@ import type pg from 'pg';
 import { EventBridgeBus } from '../adapters/eventbridge/eventbridge-bus.js';
 import { PostgresOrchestrationStore } from '../adapters/postgres/postgres-orchestration-store.js';
 import { SqsQueue } from '../adapters/sqs/sqs-queue.js';
-import type { RuntimeConfig } from '../contracts/runtime-config.js';
+import { ENV, type RuntimeConfig } from '../contracts/runtime-config.js';
 import type { OrchestrationDeps } from '../orchestration/orchestration-deps.js';
 import { staticRouting } from '../orchestration/queue-routing.js';
 import type { EventBus } from '../ports/event-bus.js';
 import type { Logger } from '../ports/logger.js';
 import type { QueueSender } from '../ports/message-queue.js';
 import { createEventBridgeClient, createSqsClient } from './aws-clients.js';
-import { requireSettings } from './config.js';
+import { ConfigurationError, requireSettings } from './config.js';
 import { createPool } from './database.js';
 import { createLogger } from './logger.js';
 
@@ -23,7 +23,10 @@ export interface OrchestrationOverrides {
 
 /** Orchestration wired to PostgreSQL, SQS and EventBridge from the validated configuration. */
 export async function buildOrchestrationDeps(config: RuntimeConfig, service: string, overrides: OrchestrationOverrides = {}): Promise<OrchestrationDeps & { pool: pg.Pool }> {
-  requireSettings(config, ['completionQueueUrl', 'dispatchQueueUrl']);
+  requireSettings(config, ['completionQueueUrl']);
+  if (!config.dispatchQueueUrl && Object.keys(config.namespaceQueueUrls).length === 0) {
+    throw new ConfigurationError([`${ENV.dispatchQueueUrl} or ${ENV.namespaceQueueUrls} is required`]);
+  }
   const logger = overrides.logger ?? createLogger({ level: config.logLevel, base: { service } });
   const pool = overrides.pool ?? (await createPool(config));
   pool.on('error', (error) => logger.warn('idle database connection failed; it will be replaced', { error: error.message }));
