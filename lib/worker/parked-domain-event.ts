@@ -1,8 +1,9 @@
 import type { EventBusEntry } from '../contracts/domain-event.js';
+import type { PARK_CODES, ParkedDomainEventWire } from '../contracts/parked-domain-event.js';
 import { SCHEMA_VERSION } from '../contracts/schema-version.js';
 
 /** Why a domain event was not published. */
-export type ParkCode = 'schema_mismatch' | 'schema_invalid' | 'event_too_large' | 'publish_failed';
+export type ParkCode = (typeof PARK_CODES)[number];
 
 /** A domain event that could not be published, kept whole with the reason. */
 export interface ParkedEvent {
@@ -13,17 +14,8 @@ export interface ParkedEvent {
   readonly reason: string;
 }
 
-/** The body put on the domain-event dead-letter queue; a redrive puts `entry` back on the bus as it is. */
-export interface ParkedDomainEventMessage {
-  readonly schema_version: typeof SCHEMA_VERSION;
-  readonly message_type: 'parked_domain_event';
-  readonly error_code: ParkCode;
-  readonly reason: string;
-  readonly event_id: string;
-  readonly event_name: string;
-  readonly entry: EventBusEntry;
-  readonly parked_at: string;
-}
+/** The body put on the domain-event dead-letter queue (contract: lib/contracts/parked-domain-event.ts). */
+export type ParkedDomainEventMessage = ParkedDomainEventWire;
 
 export function buildParkedDomainEventMessage(parked: ParkedEvent, parkedAt: Date): ParkedDomainEventMessage {
   return {
