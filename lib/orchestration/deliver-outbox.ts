@@ -81,7 +81,8 @@ function unavailable(deps: OrchestrationDeps, url: string, group: OutboxEntry[],
 
 function toMessage(deps: OrchestrationDeps, entry: OutboxEntry): OutgoingMessage {
   const delayMs = entry.availableAt.getTime() - deps.clock.now().getTime();
-  const delaySeconds = entry.kind === 'retry_due' ? Math.min(900, Math.max(0, Math.ceil(delayMs / 1000))) : 0;
+  // Whole seconds, rounded down: the tick arrives at most a second early and waits out the rest.
+  const delaySeconds = entry.kind === 'retry_due' ? Math.min(900, Math.max(0, Math.floor(delayMs / 1000))) : 0;
   return { id: entry.id, body: JSON.stringify(entry.payload), delaySeconds };
 }
 

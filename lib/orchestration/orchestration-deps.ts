@@ -1,4 +1,4 @@
-import type { Clock, RandomSource } from '../ports/clock.js';
+import type { Clock, RandomSource, Sleeper } from '../ports/clock.js';
 import type { EventBus } from '../ports/event-bus.js';
 import type { Logger } from '../ports/logger.js';
 import type { QueueSender } from '../ports/message-queue.js';
@@ -15,6 +15,8 @@ export interface OrchestrationDeps {
   readonly random: RandomSource;
   readonly logger: Logger;
   readonly limits?: Partial<OrchestrationLimits>;
+  /** Lets a retry tick that arrived up to a second early wait for its due time (SQS delays are whole seconds). */
+  readonly sleeper?: Sleeper;
 }
 
 export interface OrchestrationLimits {

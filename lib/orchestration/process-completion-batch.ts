@@ -32,15 +32,19 @@ async function processRecord(deps: OrchestrationDeps, record: CompletionRecord):
   const parsed = parse(record.body);
   if (!parsed.ok) return poison(deps, record, parsed.code, parsed.reason);
   const message = parsed.message;
-  if (message.message_type === 'retry_due') {
-    await deliverOutbox(deps, await deps.store.evaluateTask(message.task_uuid));
-    return;
-  }
+  if (message.message_type === 'retry_due') return onRetryDue(deps, message.task_uuid, new Date(message.due_at));
   const outcome = await deps.store.applyStepResult(message, deps.random.next());
   const fields = { task_uuid: message.task_uuid, step_uuid: message.step_uuid, event_id: message.event_id, correlation_id: message.correlation_id };
   if (outcome.status === 'applied') deps.logger.info('step result applied', { ...fields, step_state: outcome.stepState, task_state: outcome.taskState, status: message.status });
   else deps.logger.warn('step result refused', { ...fields, refusal: outcome.status, reason: outcome.reason });
   await deliverOutbox(deps, outcome.outbox);
+}
+
+/** A tick up to a second early waits for its due time; an earlier one evaluates and re-arms itself. */
+async function onRetryDue(deps: OrchestrationDeps, taskUuid: string, dueAt: Date): Promise<void> {
+  const early = dueAt.getTime() - deps.clock.now().getTime();
+  if (early > 0 && early <= 1000 && deps.sleeper) await deps.sleeper.sleep(early);
+  await deliverOutbox(deps, await deps.store.evaluateTask(taskUuid));
 }
 
 function parse(body: string): Parsed {

@@ -7,3 +7,8 @@ export interface Clock {
 export interface RandomSource {
   next(): number;
 }
+
+/** Waits; injected so use cases that hold a message briefly stay testable. */
+export interface Sleeper {
+  sleep(ms: number): Promise<void>;
+}

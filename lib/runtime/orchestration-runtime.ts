@@ -38,6 +38,7 @@ export async function buildOrchestrationDeps(config: RuntimeConfig, service: str
     routing: staticRouting({ dispatchQueueUrl: config.dispatchQueueUrl, namespaceQueueUrls: config.namespaceQueueUrls, completionQueueUrl: config.completionQueueUrl!, poisonQueueUrl: config.poisonQueueUrl ?? null }),
     clock: { now: () => new Date() },
     random: { next: Math.random },
+    sleeper: { sleep: (ms) => new Promise((resolve) => setTimeout(resolve, ms)) },
     logger,
   };
 }

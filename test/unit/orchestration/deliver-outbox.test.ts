@@ -31,7 +31,7 @@ describe('deliverOutbox', () => {
     const report = await deliverOutbox(d, [dispatch('1', 'payments'), dispatch('2', 'other'), tick('3', 2_500), lifecycle('4')]);
     expect(report).toEqual({ sent: 4, deferred: 0, refused: 0 });
     expect(queues.sent.map((s) => [s.queueUrl, s.message.id, s.message.delaySeconds])).toEqual([
-      ['q://payments', '1', 0], ['q://default', '2', 0], ['q://completion', '3', 3],
+      ['q://payments', '1', 0], ['q://default', '2', 0], ['q://completion', '3', 2],
     ]);
     expect(events.published.map((e) => [e.Source, e.DetailType])).toEqual([['tasker.orchestration', 'task.completed']]);
     expect(store.markOutboxSent).toHaveBeenCalledWith(expect.arrayContaining(['1', '2', '3', '4']));

@@ -78,3 +78,26 @@ describe('processCompletionBatch', () => {
     expect(store.evaluateTask).toHaveBeenCalledWith(tick.task_uuid);
   });
 });
+
+describe('retry ticks', () => {
+  const tick = (dueAt: string) => JSON.stringify({ schema_version: 1, message_type: 'retry_due', task_uuid: '11111111-1111-4111-8111-111111111111', due_at: dueAt });
+
+  it('wait out the last second before their due time (SQS delays are whole seconds)', async () => {
+    const store = fakeStore({ evaluateTask: async () => [] });
+    const { d } = deps(store);
+    const slept: number[] = [];
+    await processCompletionBatch({ ...d, sleeper: { sleep: async (ms) => void slept.push(ms) } }, [{ messageId: 'm1', body: tick('2026-11-23T10:00:00.400Z') }]);
+    expect(slept).toEqual([400]);
+    expect(store.evaluateTask).toHaveBeenCalledTimes(1);
+  });
+
+  it('evaluate at once when due or far early (the task re-arms a tick for the rest)', async () => {
+    const store = fakeStore({ evaluateTask: async () => [] });
+    const { d } = deps(store);
+    const slept: number[] = [];
+    const sleeper = { sleep: async (ms: number) => void slept.push(ms) };
+    await processCompletionBatch({ ...d, sleeper }, [{ messageId: 'a', body: tick('2026-11-23T09:59:59.000Z') }, { messageId: 'b', body: tick('2026-11-23T10:05:00.000Z') }]);
+    expect(slept).toEqual([]);
+    expect(store.evaluateTask).toHaveBeenCalledTimes(2);
+  });
+});
