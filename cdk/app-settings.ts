@@ -3,6 +3,7 @@ import { fileURLToPath } from 'node:url';
 import { Duration } from 'aws-cdk-lib';
 import type { Node } from 'constructs';
 import type { TaskerEngineProps } from './tasker-engine-props.js';
+import { workerPoolsFromContext } from './worker-pools-context.js';
 
 export interface RdsDatabaseContext {
   readonly kind: 'rds';
@@ -105,6 +106,8 @@ function engineContext(r: ContextReader): AppSettings['engine'] {
     deadlineSafetyMargin: margin === undefined ? undefined : Duration.millis(margin),
     dispatchBatchSize: r.number('dispatchBatchSize'),
     namespaceQueues: namespaces.length > 0 ? namespaces : undefined,
+    workerPools: workerPoolsFromContext(r.raw('workerPools'), r.problems, repoPath),
+    defaultPool: r.boolean('defaultPool'),
     eventBusName: r.string('eventBusName'),
     logLevel: r.string('logLevel') as AppSettings['engine']['logLevel'],
     templatesDir: templatesDirOf(r.string('templatesDir')),
@@ -115,6 +118,11 @@ function engineContext(r: ContextReader): AppSettings['engine'] {
 function templatesDirOf(value: string | undefined): string | undefined {
   if (value === undefined) return EXAMPLE_TEMPLATES_DIR;
   if (value === 'none') return undefined;
+  return repoPath(value);
+}
+
+/** Relative paths in context are from the repository root. */
+function repoPath(value: string): string {
   return isAbsolute(value) ? value : join(REPO_ROOT, value);
 }
 
@@ -122,6 +130,11 @@ function templatesDirOf(value: string | undefined): string | undefined {
 class ContextReader {
   readonly problems: string[] = [];
   constructor(private readonly node: Pick<Node, 'tryGetContext'>) {}
+
+  /** As given: a string from `-c`, any JSON value from cdk.json. */
+  raw(key: string): unknown {
+    return this.node.tryGetContext(key);
+  }
 
   string(key: string): string | undefined {
     const value: unknown = this.node.tryGetContext(key);

@@ -3,11 +3,14 @@ import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import { Construct } from 'constructs';
 import type { MonitoredFunction } from './alarms.js';
 import type { TaskerQueues } from './queues.js';
+import type { TaskerWorkerPool } from './worker-pools.js';
 
 export interface TaskerDashboardProps {
   readonly queues: TaskerQueues;
   readonly functions: readonly MonitoredFunction[];
   readonly alarms: readonly cloudwatch.IAlarm[];
+  /** One widget each, in a row of their own. Default none. */
+  readonly pools?: readonly TaskerWorkerPool[];
 }
 
 const MINUTE = Duration.minutes(1);
@@ -22,7 +25,31 @@ export class TaskerDashboard extends Construct {
     this.dashboard.addWidgets(new cloudwatch.AlarmStatusWidget({ title: 'Alarms', alarms: [...props.alarms], width: 24 }));
     this.dashboard.addWidgets(throughputWidget(props.queues), depthWidget(props.queues), ageWidget(props.queues));
     this.dashboard.addWidgets(deadLetterWidget(props.queues), ...props.functions.map(functionWidget));
+    const pools = props.pools ?? [];
+    if (pools.length > 0) this.dashboard.addWidgets(...pools.map(poolWidget));
   }
+}
+
+/**
+ * A pool at a glance: its backlog (what pull workers scale on), the steps in flight, its dead letters, and the age of its
+ * oldest step; for a Lambda pool also its concurrent executions against its cap.
+ */
+function poolWidget(pool: TaskerWorkerPool): cloudwatch.GraphWidget {
+  const max = { period: MINUTE, statistic: 'Maximum' };
+  const left: cloudwatch.IMetric[] = [
+    pool.queue.queue.metricApproximateNumberOfMessagesVisible({ ...max, label: 'waiting' }),
+    pool.queue.queue.metricApproximateNumberOfMessagesNotVisible({ ...max, label: 'in flight' }),
+    pool.queue.deadLetterQueue.metricApproximateNumberOfMessagesVisible({ ...max, label: 'dead letters' }),
+  ];
+  if (pool.kind === 'lambda') left.push(pool.function.metric('ConcurrentExecutions', { ...max, label: 'concurrent executions' }));
+  const cap = pool.kind === 'lambda' ? [{ value: pool.settings.maxConcurrentHandlers, label: 'reserved concurrency' }] : [];
+  return new cloudwatch.GraphWidget({
+    title: `${pool.namespace} pool (${pool.kind})`,
+    width: 6,
+    left,
+    leftAnnotations: cap,
+    right: [pool.queue.queue.metricApproximateAgeOfOldestMessage({ ...max, label: 'oldest step age (s)' })],
+  });
 }
 
 /** Steps dispatched (sent to a dispatch queue), handled (deleted from it) and results applied (deleted from the completion queue), per minute. */

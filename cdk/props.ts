@@ -4,9 +4,23 @@ import { Duration } from 'aws-cdk-lib';
 import * as events from 'aws-cdk-lib/aws-events';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import type * as sns from 'aws-cdk-lib/aws-sns';
-import { ENV } from '../lib/contracts/runtime-config.js';
 import { databaseProblems } from './database-props.js';
+import {
+  batchProblems,
+  environmentProblems,
+  integerProblems,
+  MAX_ESM_CONCURRENCY,
+  MIN_ESM_CONCURRENCY,
+  MIN_MAX_RECEIVE_COUNT,
+  safetyMarginProblems,
+  timeoutProblems,
+  visibilityFor,
+  visibilityProblems,
+} from './prop-checks.js';
 import type { TaskerDatabaseProps, TaskerEngineProps } from './tasker-engine-props.js';
+import { hasDefaultPool, resolveWorkerPools, workerPoolProblems, type StepHandlerSettings, type WorkerPoolSettings } from './worker-pool-props.js';
+
+export { MAX_ESM_CONCURRENCY, MAX_LAMBDA_TIMEOUT, MAX_VISIBILITY_TIMEOUT, MIN_ESM_CONCURRENCY, MIN_MAX_RECEIVE_COUNT, VISIBILITY_TIMEOUT_FACTOR, visibilityFor } from './prop-checks.js';
 
 /** TaskerEngine props that cannot be deployed; lists every problem at once. */
 export class TaskerEnginePropsError extends Error {
@@ -15,19 +29,6 @@ export class TaskerEnginePropsError extends Error {
     super(`invalid TaskerEngine props:\n${problems.map((p) => `  - ${p}`).join('\n')}`);
   }
 }
-
-/** Lambda's longest function timeout. */
-export const MAX_LAMBDA_TIMEOUT = Duration.seconds(900);
-/** SQS's longest visibility timeout. */
-export const MAX_VISIBILITY_TIMEOUT = Duration.hours(12);
-/** AWS: the queue's visibility timeout should be at least six times the function timeout (plus the batching window). */
-export const VISIBILITY_TIMEOUT_FACTOR = 6;
-/** The SQS event source's `maxConcurrency` must be between 2 and 1000. */
-export const MIN_ESM_CONCURRENCY = 2;
-export const MAX_ESM_CONCURRENCY = 1000;
-export const MIN_MAX_RECEIVE_COUNT = 5;
-
-const RESERVED_ENV_NAMES: ReadonlySet<string> = new Set([...Object.values(ENV), 'NODE_OPTIONS', 'NODE_EXTRA_CA_CERTS']);
 
 export interface CompletionSettings {
   readonly batchSize: number;
@@ -76,13 +77,17 @@ export interface TaskerEngineSettings {
   readonly migrationsDir: string;
   readonly templatesDir: string | undefined;
   readonly bundleAwsSdk: boolean;
+  /** The default pool (the `StepHandler` function on the default dispatch queue) exists. */
+  readonly defaultPool: boolean;
+  /** One per namespace of `workerPools`, in the given order. */
+  readonly workerPools: readonly WorkerPoolSettings[];
 }
 
 /** Applies the defaults and validates; throws TaskerEnginePropsError naming every problem. */
 export function resolveTaskerProps(props: TaskerEngineProps | undefined): TaskerEngineSettings {
   if (props === undefined || props === null) throw new TaskerEnginePropsError([databaseRequired()]);
   const settings = withDefaults(props);
-  const problems = [...databaseProblems(props.database), ...settingsProblems(settings)];
+  const problems = [...databaseProblems(props.database), ...settingsProblems(settings), ...workerPoolProblems(props, settings.workerPools)];
   if (problems.length > 0) throw new TaskerEnginePropsError(problems);
   return settings;
 }
@@ -91,19 +96,34 @@ function withDefaults(p: TaskerEngineProps): TaskerEngineSettings {
   const handlerTimeout = p.handlerTimeout ?? Duration.seconds(30);
   const maxConcurrentHandlers = p.maxConcurrentHandlers ?? 10;
   const namespaceQueues = p.namespaceQueues ?? [];
+  const operational = operationalDefaults(p);
+  const deadlineSafetyMargin = p.deadlineSafetyMargin ?? Duration.seconds(2);
+  const dispatchBatchSize = p.dispatchBatchSize ?? 1;
+  const stepHandler: StepHandlerSettings = {
+    maxConcurrentHandlers,
+    handlerTimeout,
+    deadlineSafetyMargin,
+    dispatchBatchSize,
+    maxBatchingWindow: p.maxBatchingWindow,
+    entry: operational.entries.stepHandler,
+    memorySize: operational.stepHandlerMemorySize,
+    environment: operational.stepHandlerEnvironment,
+  };
   return {
     database: p.database,
     maxConcurrentHandlers,
     handlerTimeout,
-    deadlineSafetyMargin: p.deadlineSafetyMargin ?? Duration.seconds(2),
-    dispatchBatchSize: p.dispatchBatchSize ?? 1,
+    deadlineSafetyMargin,
+    dispatchBatchSize,
     maxBatchingWindow: p.maxBatchingWindow,
     dispatchVisibilityTimeout: p.dispatchVisibilityTimeout ?? visibilityFor(handlerTimeout, p.maxBatchingWindow),
     maxReceiveCount: p.maxReceiveCount ?? MIN_MAX_RECEIVE_COUNT,
     namespaceQueues,
     dispatchMaxConcurrency: Math.floor(maxConcurrentHandlers / (1 + namespaceQueues.length)),
     completion: completionDefaults(p),
-    ...operationalDefaults(p),
+    ...operational,
+    defaultPool: hasDefaultPool(p),
+    workerPools: resolveWorkerPools(p.workerPools, stepHandler),
   };
 }
 
@@ -161,16 +181,6 @@ export function defaultMigrationsDir(): string {
   return fileURLToPath(new URL('../lib/adapters/postgres/migrations', import.meta.url));
 }
 
-/** 6 x the function timeout, plus the batching window (AWS's guidance for SQS event sources). */
-export function visibilityFor(timeout: Duration, batchingWindow: Duration | undefined): Duration {
-  const ms = VISIBILITY_TIMEOUT_FACTOR * timeout.toMilliseconds() + (batchingWindow?.toMilliseconds() ?? 0);
-  return Duration.seconds(Math.ceil(ms / 1000));
-}
-
-function secondsOf(d: Duration): number {
-  return d.toMilliseconds() / 1000;
-}
-
 function databaseRequired(): string {
   return "database is required: pass { kind: 'existing', secret, vpc } to use your PostgreSQL, or { kind: 'rds' } to create one";
 }
@@ -198,11 +208,11 @@ function concurrencyProblems(s: TaskerEngineSettings): string[] {
 }
 
 function dispatchTimingProblems(s: TaskerEngineSettings): string[] {
-  const problems = timeoutProblems('handlerTimeout', s.handlerTimeout);
-  const margin = s.deadlineSafetyMargin.toMilliseconds();
-  if (!Number.isInteger(margin) || margin < 1) problems.push(`deadlineSafetyMargin must be a positive whole number of milliseconds (got ${margin} ms)`);
-  else if (margin >= s.handlerTimeout.toMilliseconds()) problems.push(`deadlineSafetyMargin (${margin} ms) must be less than handlerTimeout (${s.handlerTimeout.toMilliseconds()} ms)`);
-  return [...problems, ...visibilityProblems('dispatchVisibilityTimeout', s.dispatchVisibilityTimeout, 'handlerTimeout', s.handlerTimeout, s.maxBatchingWindow)];
+  return [
+    ...timeoutProblems('handlerTimeout', s.handlerTimeout),
+    ...safetyMarginProblems('deadlineSafetyMargin', s.deadlineSafetyMargin, 'handlerTimeout', s.handlerTimeout),
+    ...visibilityProblems('dispatchVisibilityTimeout', s.dispatchVisibilityTimeout, 'handlerTimeout', s.handlerTimeout, s.maxBatchingWindow),
+  ];
 }
 
 function completionProblems(c: CompletionSettings): string[] {
@@ -217,32 +227,6 @@ function completionProblems(c: CompletionSettings): string[] {
     problems.push(`completion.reservedConcurrency (${c.reservedConcurrency}) must be at least completion.maxConcurrency (${c.maxConcurrency}), or throttled invocations return messages to the queue and burn receives`);
   }
   return problems;
-}
-
-function visibilityProblems(name: string, visibility: Duration, timeoutName: string, timeout: Duration, window: Duration | undefined): string[] {
-  const needed = visibilityFor(timeout, window).toSeconds();
-  const got = secondsOf(visibility);
-  if (got > MAX_VISIBILITY_TIMEOUT.toSeconds()) return [`${name} (${got} s) exceeds the SQS maximum of ${MAX_VISIBILITY_TIMEOUT.toSeconds()} s`];
-  if (got >= needed) return [];
-  return [`${timeoutName} (${secondsOf(timeout)} s) is too long for ${name} (${got} s): the visibility timeout must be at least 6 x the function timeout + the batching window = ${needed} s`];
-}
-
-function timeoutProblems(name: string, timeout: Duration): string[] {
-  const ms = timeout.toMilliseconds();
-  if (ms % 1000 !== 0 || ms < 1000) return [`${name} must be a whole number of seconds, at least 1 s (got ${ms} ms)`];
-  if (ms > MAX_LAMBDA_TIMEOUT.toMilliseconds()) return [`${name} (${ms / 1000} s) exceeds the Lambda maximum of 900 s`];
-  return [];
-}
-
-function batchProblems(sizeName: string, size: number, windowName: string, window: Duration | undefined): string[] {
-  const problems = integerProblems(sizeName, size, 1, 10);
-  if (window !== undefined && secondsOf(window) > 300) problems.push(`${windowName} (${secondsOf(window)} s) exceeds the SQS event source maximum of 300 s`);
-  return problems;
-}
-
-function integerProblems(name: string, value: number, min: number, max: number, why = ''): string[] {
-  if (Number.isInteger(value) && value >= min && value <= max) return [];
-  return [`${name} must be an integer from ${min} to ${max}${why} (got ${String(value)})`];
 }
 
 function namespaceProblems(namespaces: readonly string[]): string[] {
@@ -264,8 +248,7 @@ function miscProblems(s: TaskerEngineSettings): string[] {
   if (s.eventBusName === 'default') problems.push("eventBusName cannot be 'default': the engine creates its own bus");
   if (!existsSync(s.migrationsDir)) problems.push(`migrationsDir not found: ${s.migrationsDir}`);
   if (s.templatesDir !== undefined && !existsSync(s.templatesDir)) problems.push(`templatesDir not found: ${s.templatesDir}`);
-  const clashes = Object.keys(s.stepHandlerEnvironment).filter((name) => RESERVED_ENV_NAMES.has(name));
-  if (clashes.length > 0) problems.push(`stepHandlerEnvironment must not set the engine's own variables: ${clashes.join(', ')}`);
+  problems.push(...environmentProblems('stepHandlerEnvironment', s.stepHandlerEnvironment));
   if (!Number.isFinite(s.queueDepthThreshold) || s.queueDepthThreshold < 1) problems.push(`alarmThresholds.queueDepth must be at least 1 (got ${s.queueDepthThreshold})`);
   return problems;
 }

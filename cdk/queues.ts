@@ -21,9 +21,9 @@ export interface TerminalQueue {
 }
 
 export interface TaskerQueues {
-  /** The default dispatch queue (namespaces without a queue of their own). */
-  readonly dispatch: WorkQueue;
-  /** namespace -> its own dispatch queue. */
+  /** The default pool's dispatch queue (namespaces without a queue of their own); none when `workerPools` leave out the default pool. */
+  readonly dispatch: WorkQueue | undefined;
+  /** namespace -> its own dispatch queue: one per `namespaceQueues` entry, or one per worker pool. */
   readonly namespaceDispatch: ReadonlyMap<string, WorkQueue>;
   readonly completion: WorkQueue;
   /** Messages the step handler or completion function could not parse. */
@@ -32,6 +32,8 @@ export interface TaskerQueues {
   readonly domainEventDlq: TerminalQueue;
   /** Events the example rule could not deliver to its target. */
   readonly eventTargetDlq: TerminalQueue;
+  /** What the default pool's function consumes: the default dispatch queue and the `namespaceQueues` (no pool's queue). */
+  readonly defaultPoolDispatch: readonly WorkQueue[];
   readonly allDispatch: readonly WorkQueue[];
   readonly work: readonly WorkQueue[];
   readonly terminal: readonly TerminalQueue[];
@@ -43,18 +45,17 @@ export class TaskerQueueSet extends Construct {
 
   constructor(scope: Construct, id: string, settings: TaskerEngineSettings) {
     super(scope, id);
-    const dispatch = this.workQueue('Dispatch', 'dispatch', settings.dispatchVisibilityTimeout, settings.maxReceiveCount);
-    const namespaceDispatch = new Map(
-      settings.namespaceQueues.map((ns) => [ns, this.workQueue(`Dispatch-${ns}`, `dispatch-${ns}`, settings.dispatchVisibilityTimeout, settings.maxReceiveCount)]),
-    );
+    const dispatch = settings.defaultPool ? this.workQueue('Dispatch', 'dispatch', settings.dispatchVisibilityTimeout, settings.maxReceiveCount) : undefined;
+    const namespaceDispatch = new Map(namespaceQueueSpecs(settings).map(([ns, visibility]) => [ns, this.workQueue(`Dispatch-${ns}`, `dispatch-${ns}`, visibility, settings.maxReceiveCount)]));
     const completion = this.workQueue('Completion', 'completion', settings.completion.visibilityTimeout, settings.maxReceiveCount);
-    const allDispatch = [dispatch, ...namespaceDispatch.values()];
+    const allDispatch = [...(dispatch ? [dispatch] : []), ...namespaceDispatch.values()];
+    const defaultPoolDispatch = dispatch ? [dispatch, ...settings.namespaceQueues.map((ns) => namespaceDispatch.get(ns) as WorkQueue)] : [];
     const poison = this.terminalQueue('Poison', 'poison');
     const domainEventDlq = this.terminalQueue('DomainEventDlq', 'domain-event-dlq');
     const eventTargetDlq = this.terminalQueue('EventTargetDlq', 'event-target-dlq');
     const work = [...allDispatch, completion];
     const terminal = [...work.map((w) => ({ label: `${w.label}-dlq`, queue: w.deadLetterQueue })), poison, domainEventDlq, eventTargetDlq];
-    this.queues = { dispatch, namespaceDispatch, completion, poison, domainEventDlq, eventTargetDlq, allDispatch, work, terminal };
+    this.queues = { dispatch, namespaceDispatch, completion, poison, domainEventDlq, eventTargetDlq, defaultPoolDispatch, allDispatch, work, terminal };
   }
 
   private workQueue(id: string, label: string, visibilityTimeout: Duration, maxReceiveCount: number): WorkQueue {
@@ -77,6 +78,14 @@ export class TaskerQueueSet extends Construct {
     });
     return { label, queue };
   }
+}
+
+/** namespace -> its queue's visibility timeout: the default pool's for `namespaceQueues` (its function consumes them), each pool's own otherwise. */
+function namespaceQueueSpecs(settings: TaskerEngineSettings): [string, Duration][] {
+  return [
+    ...settings.namespaceQueues.map((ns): [string, Duration] => [ns, settings.dispatchVisibilityTimeout]),
+    ...settings.workerPools.map((pool): [string, Duration] => [pool.namespace, pool.visibilityTimeout]),
+  ];
 }
 
 const BASE_QUEUE_PROPS = {

@@ -1,6 +1,7 @@
 import type { Duration, RemovalPolicy } from 'aws-cdk-lib';
 import type * as ec2 from 'aws-cdk-lib/aws-ec2';
 import type * as events from 'aws-cdk-lib/aws-events';
+import type * as iam from 'aws-cdk-lib/aws-iam';
 import type * as logs from 'aws-cdk-lib/aws-logs';
 import type * as rds from 'aws-cdk-lib/aws-rds';
 import type * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
@@ -85,6 +86,56 @@ export interface FunctionEntries {
   readonly migrate?: string;
 }
 
+/**
+ * A namespace served by a step-handler Lambda function of its own: its own queue, reserved concurrency and timeout. Left-out
+ * settings are the engine's (`maxConcurrentHandlers`, `handlerTimeout`, `deadlineSafetyMargin`, `dispatchBatchSize`,
+ * `maxBatchingWindow`, `stepHandlerEntry`, `stepHandlerMemorySize`, `stepHandlerEnvironment`).
+ */
+export interface LambdaWorkerPoolProps {
+  readonly kind: 'lambda';
+  /** The pool function's reserved concurrency: this namespace's handlers running at once. At least 2. */
+  readonly maxConcurrentHandlers?: number;
+  /** The pool function's timeout, which is its handler timeout. At most 900 s. */
+  readonly handlerTimeout?: Duration;
+  /** Less than `handlerTimeout`. */
+  readonly deadlineSafetyMargin?: Duration;
+  /** 1..10. */
+  readonly dispatchBatchSize?: number;
+  /** At most 300 s. */
+  readonly maxBatchingWindow?: Duration;
+  /** The pool queue's visibility timeout. Default 6 x handlerTimeout + maxBatchingWindow; never less. */
+  readonly visibilityTimeout?: Duration;
+  /** Your entry file exporting `handler = createStepHandlerLambda(handlers)` with this namespace's handlers. */
+  readonly entry?: string;
+  readonly memorySize?: number;
+  /** Added to `stepHandlerEnvironment` for this pool's function (names must not collide with the engine's). */
+  readonly environment?: Record<string, string>;
+}
+
+/**
+ * A namespace served by pull workers you run outside Lambda (ECS, EC2, Kubernetes, on premises):
+ * `tasker worker --namespace <ns> --handlers <module>`, or any worker speaking docs/protocol/worker-protocol.md.
+ * The engine creates the pool's queue and an IAM managed policy with exactly what such a worker needs.
+ */
+export interface PullWorkerPoolProps {
+  readonly kind: 'pull';
+  /**
+   * The pool queue's visibility timeout; the workers should ask for the same on receive and heartbeat every third of it
+   * (the TypeScript worker's default is 30 s). Default 30 s; 6 s to 12 h.
+   */
+  readonly visibilityTimeout?: Duration;
+  /** The workers' time cap on one step (its completion timeout, ENV.completionTimeoutMs, in the pool's environment). Default 30 s; at most 900 s. */
+  readonly handlerTimeout?: Duration;
+  /** Handlers one worker runs at once (ENV.maxConcurrentHandlers in the pool's environment). Default 10. */
+  readonly maxConcurrentHandlers?: number;
+  /** Also create a role with the pool's policy (for an ECS task role). Default false: attach the policy to a role of yours. */
+  readonly createRole?: boolean;
+  /** Who assumes the created role. Default the ECS tasks service (`ecs-tasks.amazonaws.com`). */
+  readonly roleAssumedBy?: iam.IPrincipal;
+}
+
+export type WorkerPoolProps = LambdaWorkerPoolProps | PullWorkerPoolProps;
+
 export interface TaskerEngineProps {
   /** Where orchestration state lives. Required. */
   readonly database: TaskerDatabaseProps;
@@ -104,6 +155,18 @@ export interface TaskerEngineProps {
   readonly maxReceiveCount?: number;
   /** Extra dispatch queues, one per namespace; the handler concurrency is split evenly between all dispatch queues. */
   readonly namespaceQueues?: readonly string[];
+  /**
+   * namespace -> its worker pool: a queue (with its dead-letter queue) per namespace, served by a Lambda function of its own
+   * or by pull workers. Orchestration sends each step to its namespace's queue. Default: no pools, one default Lambda pool
+   * serving every namespace. Cannot be combined with `namespaceQueues`.
+   */
+  readonly workerPools?: Readonly<Record<string, WorkerPoolProps>>;
+  /**
+   * Keep the default pool (the `StepHandler` function on the default dispatch queue) for namespaces without a pool of their
+   * own. Default: true without `workerPools`; false with them, so a namespace without a pool is refused at task creation
+   * (`no_worker_pool`) instead of landing on a queue whose workers lack its handlers.
+   */
+  readonly defaultPool?: boolean;
   readonly completion?: CompletionProps;
   /** Default rate(1 minute). */
   readonly sweepSchedule?: events.Schedule;

@@ -12,10 +12,14 @@ import { envOf, optionalEnvKey, RDS_CA_ENV } from './environment.js';
 import { Migrations } from './migrations.js';
 import { allowPutEvents, allowReadSecret, allowSend } from './permissions.js';
 import { resolveTaskerProps, type TaskerEngineSettings } from './props.js';
+import { PullWorkerAccess } from './pull-worker-access.js';
 import { TaskerQueueSet, type TaskerQueues, type WorkQueue } from './queues.js';
 import { SweepSchedule } from './sweep-schedule.js';
 import { TaskerFunction } from './tasker-function.js';
 import type { TaskerEngineProps } from './tasker-engine-props.js';
+import { warnAboutNamespacesWithoutPool } from './template-namespaces.js';
+import type { PullPoolSettings, StepHandlerSettings, WorkerPoolSettings } from './worker-pool-props.js';
+import type { PullWorkerPool, TaskerWorkerPool } from './worker-pools.js';
 
 /**
  * The tasker-serverless engine: dispatch and completion queues (with dead-letter and poison queues), the step-handler,
@@ -23,13 +27,19 @@ import type { TaskerEngineProps } from './tasker-engine-props.js';
  *
  * The step handler's reserved concurrency is `maxConcurrentHandlers` (the semaphore); the dispatch event sources together
  * never ask for more, so Lambda never throttles them and a message never burns a receive on a throttle.
+ *
+ * With `workerPools`, each namespace has a queue of its own, consumed by a step-handler function of its own (with its own
+ * reserved concurrency and timeout) or by pull workers outside Lambda; orchestration routes each step to its namespace's queue.
  */
 export class TaskerEngine extends Construct {
   readonly settings: TaskerEngineSettings;
   readonly queues: TaskerQueues;
   readonly database: TaskerDatabase;
   readonly events: DomainEvents;
-  readonly stepHandler: nodejs.NodejsFunction;
+  /** The default pool's function; undefined when `workerPools` leave the default pool out. */
+  readonly stepHandler: nodejs.NodejsFunction | undefined;
+  /** namespace -> its worker pool (empty without `workerPools`). */
+  readonly workerPools: ReadonlyMap<string, TaskerWorkerPool>;
   readonly completionHandler: nodejs.NodejsFunction;
   readonly sweeper: nodejs.NodejsFunction;
   readonly migrator: nodejs.NodejsFunction;
@@ -48,7 +58,9 @@ export class TaskerEngine extends Construct {
       archiveRetention: this.settings.archiveRetention,
       deadLetterQueue: this.queues.eventTargetDlq.queue,
     });
-    this.stepHandler = this.createStepHandler();
+    this.stepHandler = this.settings.defaultPool ? this.createDefaultStepHandler() : undefined;
+    this.workerPools = new Map(this.settings.workerPools.map((pool) => [pool.namespace, this.createWorkerPool(pool)]));
+    warnAboutNamespacesWithoutPool(this, this.settings);
     this.migrator = this.createMigrator();
     this.migrations = new Migrations(this, 'Migrations', { migrateFunction: this.migrator, logRetention: this.settings.logRetention, after: this.database.ready });
     this.completionHandler = this.createCompletionHandler();
@@ -56,42 +68,88 @@ export class TaskerEngine extends Construct {
     this.sweepSchedule = new SweepSchedule(this, 'SweepSchedule', this.sweeper, this.settings.sweepSchedule);
     const monitored = this.monitoredFunctions();
     this.alarms = new TaskerAlarms(this, 'Alarms', { queues: this.queues, functions: monitored, oldestMessageAge: this.settings.oldestMessageAgeThreshold, queueDepth: this.settings.queueDepthThreshold, topic: this.settings.alarmTopic }).alarms;
-    this.dashboard = new TaskerDashboard(this, 'Dashboard', { queues: this.queues, functions: monitored, alarms: this.alarms }).dashboard;
+    this.dashboard = new TaskerDashboard(this, 'Dashboard', { queues: this.queues, functions: monitored, alarms: this.alarms, pools: [...this.workerPools.values()] }).dashboard;
   }
 
-  /** Consumes the dispatch queue(s); no database access. */
-  private createStepHandler(): nodejs.NodejsFunction {
+  /** The default pool: consumes the default dispatch queue and the `namespaceQueues`, their event sources sharing its concurrency. */
+  private createDefaultStepHandler(): nodejs.NodejsFunction {
     const s = this.settings;
+    const spec: StepHandlerSettings = { ...s, entry: s.entries.stepHandler, memorySize: s.stepHandlerMemorySize, environment: s.stepHandlerEnvironment };
+    return this.createStepHandler('StepHandler', spec, this.queues.defaultPoolDispatch, s.dispatchMaxConcurrency, undefined);
+  }
+
+  private createWorkerPool(pool: WorkerPoolSettings): TaskerWorkerPool {
+    const queue = this.queues.namespaceDispatch.get(pool.namespace);
+    if (queue === undefined) throw new Error(`no dispatch queue was created for worker pool '${pool.namespace}'`);
+    if (pool.kind === 'pull') return this.createPullPool(pool, queue);
+    const fn = this.createStepHandler(`StepHandler-${pool.namespace}`, pool, [queue], pool.maxConcurrentHandlers, pool.namespace);
+    return { kind: 'lambda', namespace: pool.namespace, queue, settings: pool, function: fn };
+  }
+
+  /** Consumes exactly `queues`; no database access. */
+  private createStepHandler(id: string, spec: StepHandlerSettings, queues: readonly WorkQueue[], maxConcurrency: number, namespace: string | undefined): nodejs.NodejsFunction {
     const q = this.queues;
-    const fn = new TaskerFunction(this, 'StepHandler', {
+    const fn = new TaskerFunction(this, id, {
       ...this.common(),
-      entry: s.entries.stepHandler,
-      description: 'tasker step handler: runs a step handler against its deadline and sends the result',
-      timeout: s.handlerTimeout,
-      memorySize: s.stepHandlerMemorySize,
-      reservedConcurrentExecutions: s.maxConcurrentHandlers,
+      entry: spec.entry,
+      description: `tasker step handler${namespace ? ` (namespace ${namespace})` : ''}: runs a step handler against its deadline and sends the result`,
+      timeout: spec.handlerTimeout,
+      memorySize: spec.memorySize,
+      reservedConcurrentExecutions: spec.maxConcurrentHandlers,
       environment: {
-        ...s.stepHandlerEnvironment,
-        ...this.timingEnv(),
+        ...spec.environment,
+        ...this.timingEnv(spec),
         ...envOf({ completionQueueUrl: q.completion.queue.queueUrl, poisonQueueUrl: q.poison.queue.queueUrl, domainEventDlqUrl: q.domainEventDlq.queue.queueUrl, eventBusName: this.events.bus.eventBusName }),
       },
     });
-    for (const dispatch of q.allDispatch) fn.function.addEventSource(this.dispatchSource(dispatch));
-    if (s.dispatchBatchSize > 1) {
-      const inFlight = s.maxConcurrentHandlers * s.dispatchBatchSize;
-      Annotations.of(this).addWarningV2('tasker:dispatchBatchSize', `dispatchBatchSize ${s.dispatchBatchSize} runs a batch's steps in parallel in one invocation: up to ${inFlight} handlers in flight, not maxConcurrentHandlers (${s.maxConcurrentHandlers})`);
-    }
+    for (const dispatch of queues) fn.function.addEventSource(this.dispatchSource(dispatch, spec, maxConcurrency));
+    this.warnAboutBatches(spec, namespace);
     allowSend(fn.role, [q.completion.queue, q.poison.queue, q.domainEventDlq.queue]);
     allowPutEvents(fn.role, this.events.bus);
     return fn.function;
   }
 
-  private dispatchSource({ queue }: WorkQueue): sources.SqsEventSource {
+  private warnAboutBatches(spec: StepHandlerSettings, namespace: string | undefined): void {
+    if (spec.dispatchBatchSize <= 1) return;
+    const inFlight = spec.maxConcurrentHandlers * spec.dispatchBatchSize;
+    const prefix = namespace ? `workerPools.${namespace}.` : '';
+    Annotations.of(this).addWarningV2(`tasker:dispatchBatchSize${namespace ? `:${namespace}` : ''}`, `${prefix}dispatchBatchSize ${spec.dispatchBatchSize} runs a batch's steps in parallel in one invocation: up to ${inFlight} handlers in flight, not ${prefix}maxConcurrentHandlers (${spec.maxConcurrentHandlers})`);
+  }
+
+  private dispatchSource({ queue }: WorkQueue, spec: StepHandlerSettings, maxConcurrency: number): sources.SqsEventSource {
     return new sources.SqsEventSource(queue, {
-      batchSize: this.settings.dispatchBatchSize,
-      maxBatchingWindow: this.settings.maxBatchingWindow,
-      maxConcurrency: this.settings.dispatchMaxConcurrency,
+      batchSize: spec.dispatchBatchSize,
+      maxBatchingWindow: spec.maxBatchingWindow,
+      maxConcurrency,
       reportBatchItemFailures: true,
+    });
+  }
+
+  /** The pool's queue, the policy its workers need, and the environment they read; the workers themselves run outside the stack. */
+  private createPullPool(pool: PullPoolSettings, queue: WorkQueue): PullWorkerPool {
+    const q = this.queues;
+    const access = new PullWorkerAccess(this, `PullWorkers-${pool.namespace}`, {
+      namespace: pool.namespace,
+      dispatchQueue: queue.queue,
+      sendQueues: [q.completion.queue, q.poison.queue, q.domainEventDlq.queue],
+      bus: this.events.bus,
+      createRole: pool.createRole,
+      roleAssumedBy: pool.roleAssumedBy,
+    });
+    return { kind: 'pull', namespace: pool.namespace, queue, settings: pool, policy: access.policy, role: access.role, environment: this.pullWorkerEnv(pool, queue) };
+  }
+
+  private pullWorkerEnv(pool: PullPoolSettings, queue: WorkQueue): Record<string, string> {
+    const q = this.queues;
+    return envOf({
+      namespaceQueueUrls: Stack.of(this).toJsonString({ [pool.namespace]: queue.queue.queueUrl }),
+      completionQueueUrl: q.completion.queue.queueUrl,
+      poisonQueueUrl: q.poison.queue.queueUrl,
+      domainEventDlqUrl: q.domainEventDlq.queue.queueUrl,
+      eventBusName: this.events.bus.eventBusName,
+      completionTimeoutMs: String(pool.handlerTimeout.toMilliseconds()),
+      maxConcurrentHandlers: String(pool.maxConcurrentHandlers),
+      logLevel: this.settings.logLevel,
     });
   }
 
@@ -167,13 +225,13 @@ export class TaskerEngine extends Construct {
     return { ...this.common(), network: this.database.network };
   }
 
-  /** The timing every function agrees on: the handler timeout is the step handler's function timeout. */
-  private timingEnv(): Record<string, string> {
+  /** The timing every function agrees on: the handler timeout is the step handler's function timeout (a pool's: its own). */
+  private timingEnv(spec: Pick<StepHandlerSettings, 'handlerTimeout' | 'deadlineSafetyMargin' | 'maxConcurrentHandlers'> = this.settings): Record<string, string> {
     const s = this.settings;
     return envOf({
-      handlerTimeoutMs: String(s.handlerTimeout.toMilliseconds()),
-      safetyMarginMs: String(s.deadlineSafetyMargin.toMilliseconds()),
-      maxConcurrentHandlers: String(s.maxConcurrentHandlers),
+      handlerTimeoutMs: String(spec.handlerTimeout.toMilliseconds()),
+      safetyMarginMs: String(spec.deadlineSafetyMargin.toMilliseconds()),
+      maxConcurrentHandlers: String(spec.maxConcurrentHandlers),
       completionTimeoutMs: String(s.completion.timeout.toMilliseconds()),
       logLevel: s.logLevel,
     });
@@ -185,6 +243,7 @@ export class TaskerEngine extends Construct {
     return { ...env, ...RDS_CA_ENV };
   }
 
+  /** Orchestration routes a namespace to its own queue, else to the default pool's; with neither it refuses the task (`no_worker_pool`). */
   private orchestrationEnv(): Record<string, string> {
     const q = this.queues;
     const namespaces = [...q.namespaceDispatch].map(([ns, w]) => [ns, w.queue.queueUrl] as const);
@@ -192,7 +251,7 @@ export class TaskerEngine extends Construct {
       ...this.timingEnv(),
       ...this.databaseEnv(),
       ...envOf({
-        dispatchQueueUrl: q.dispatch.queue.queueUrl,
+        dispatchQueueUrl: q.dispatch?.queue.queueUrl,
         namespaceQueueUrls: namespaces.length > 0 ? Stack.of(this).toJsonString(Object.fromEntries(namespaces)) : undefined,
         completionQueueUrl: q.completion.queue.queueUrl,
         eventBusName: this.events.bus.eventBusName,
@@ -201,8 +260,10 @@ export class TaskerEngine extends Construct {
   }
 
   private monitoredFunctions(): MonitoredFunction[] {
+    const pools = [...this.workerPools.values()].flatMap((p) => (p.kind === 'lambda' ? [{ label: `step-handler-${p.namespace}`, function: p.function }] : []));
     return [
-      { label: 'step-handler', function: this.stepHandler },
+      ...(this.stepHandler ? [{ label: 'step-handler', function: this.stepHandler }] : []),
+      ...pools,
       { label: 'completion', function: this.completionHandler },
       { label: 'sweeper', function: this.sweeper },
     ];

@@ -6,6 +6,7 @@ import type { Construct } from 'constructs';
 import type { AppSettings, DatabaseContext, ExistingDatabaseContext } from './app-settings.js';
 import { TaskerEngine } from './tasker-engine.js';
 import type { TaskerDatabaseProps } from './tasker-engine-props.js';
+import { pascalCaseOf, type TaskerWorkerPool } from './worker-pools.js';
 
 export interface TaskerStackProps extends StackProps {
   readonly settings: AppSettings;
@@ -54,14 +55,31 @@ export class TaskerStack extends Stack {
   private outputs(): void {
     const e = this.engine;
     const out = (id: string, value: string, description: string) => new CfnOutput(this, id, { value, description });
-    out('DispatchQueueUrl', e.queues.dispatch.queue.queueUrl, 'Steps to run (default namespace)');
+    if (e.queues.dispatch) out('DispatchQueueUrl', e.queues.dispatch.queue.queueUrl, 'Steps to run (default pool: namespaces without a pool of their own)');
     out('CompletionQueueUrl', e.queues.completion.queue.queueUrl, 'Step results to apply');
     out('PoisonQueueUrl', e.queues.poison.queue.queueUrl, 'Messages that could not be parsed');
     out('EventBusName', e.events.bus.eventBusName, 'Domain and task lifecycle events');
     out('TaskFailureTopicArn', e.events.taskFailureTopic.topicArn, 'Subscribe to hear about failed and blocked tasks');
     out('DatabaseSecretArn', e.database.secret.secretArn, 'Database credentials');
     if (e.database.proxy) out('DatabaseProxyEndpoint', e.database.proxy.endpoint, 'Connect here (TLS required)');
-    out('StepHandlerFunctionName', e.stepHandler.functionName, 'The step-handler function');
+    if (e.stepHandler) out('StepHandlerFunctionName', e.stepHandler.functionName, 'The step-handler function of the default pool');
     out('DashboardName', e.dashboard.dashboardName, 'CloudWatch dashboard');
+    for (const pool of e.workerPools.values()) this.poolOutputs(pool);
+  }
+
+  /** `WorkerPool<Namespace>...`; a pull pool's policy, role and queue are exported too, for the stack that runs its workers (Fn::ImportValue). */
+  private poolOutputs(pool: TaskerWorkerPool): void {
+    const id = `WorkerPool${pascalCaseOf(pool.namespace)}`;
+    const out = (name: string, value: string, description: string, exported = false) =>
+      new CfnOutput(this, `${id}${name}`, { value, description, ...(exported ? { exportName: `${this.stackName}-${id}${name}` } : {}) });
+    const exported = pool.kind === 'pull';
+    out('QueueUrl', pool.queue.queue.queueUrl, `Dispatch queue of namespace ${pool.namespace} (${pool.kind} pool); pull workers scale on its ApproximateNumberOfMessagesVisible`, exported);
+    if (pool.kind === 'lambda') {
+      out('FunctionName', pool.function.functionName, `Step-handler function of namespace ${pool.namespace}`);
+      return;
+    }
+    out('PolicyArn', pool.policy.managedPolicyArn, `Attach to the role of the pull workers of namespace ${pool.namespace} (an ECS task role)`, true);
+    if (pool.role) out('RoleArn', pool.role.roleArn, `A role with that policy, for the pull workers of namespace ${pool.namespace}`, true);
+    out('Environment', this.toJsonString(pool.environment), `Environment of 'tasker worker --namespace ${pool.namespace}' (JSON)`);
   }
 }

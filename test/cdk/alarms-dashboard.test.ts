@@ -35,7 +35,7 @@ describe('alarms', () => {
   });
 
   it('alarms on errors and throttles of the step handler, completion and sweeper', () => {
-    for (const fn of [engine.stepHandler, engine.completionHandler, engine.sweeper]) {
+    for (const fn of [engine.stepHandler!, engine.completionHandler, engine.sweeper]) {
       for (const metric of ['Errors', 'Throttles']) {
         const [alarm] = alarmsOn('AWS/Lambda', metric, 'FunctionName', logicalIdOf(fn));
         expect(alarm?.Properties, `${metric} of ${logicalIdOf(fn)}`).toMatchObject({ Threshold: 0, ComparisonOperator: 'GreaterThanThreshold' });

@@ -11,7 +11,7 @@ import { logicalIdOf, referencedId, resourceOf, resourcesOf } from './support/te
 
 const { template, engine, stack } = synthEngine({ stepHandlerEnvironment: { PAYMENTS_API_URL: 'https://payments.example' } });
 const q = engine.queues;
-const ours = { 'step-handler': engine.stepHandler, completion: engine.completionHandler, sweeper: engine.sweeper, migrate: engine.migrator };
+const ours = { 'step-handler': engine.stepHandler!, completion: engine.completionHandler, sweeper: engine.sweeper, migrate: engine.migrator };
 const envOf = (fn: lambda.IFunction): Record<string, unknown> => resourceOf(template, fn).Properties.Environment.Variables;
 const resolved = (value: string): unknown => stack.resolve(value);
 
@@ -39,7 +39,7 @@ describe.each(Object.entries(ours))('the %s function', (_label, fn) => {
 
   it('sets only variables named in ENV (plus Node.js\'s own NODE_OPTIONS and NODE_EXTRA_CA_CERTS)', () => {
     const allowed = new Set<string>([...Object.values(ENV), 'NODE_OPTIONS', 'NODE_EXTRA_CA_CERTS']);
-    const names = Object.keys(envOf(fn)).filter((n) => fn !== engine.stepHandler || n !== 'PAYMENTS_API_URL');
+    const names = Object.keys(envOf(fn)).filter((n) => fn !== engine.stepHandler! || n !== 'PAYMENTS_API_URL');
     for (const name of names) expect(allowed.has(name), name).toBe(true);
     expect(envOf(fn).NODE_OPTIONS).toBe('--enable-source-maps');
     expect(envOf(fn)[ENV.logLevel]).toBe('info');
@@ -48,7 +48,7 @@ describe.each(Object.entries(ours))('the %s function', (_label, fn) => {
 
 describe('function environments', () => {
   it('gives the step handler its queues, bus and timing, and no database', () => {
-    const env = envOf(engine.stepHandler);
+    const env = envOf(engine.stepHandler!);
     expect(Object.keys(env).sort()).toEqual(
       [ENV.completionQueueUrl, ENV.poisonQueueUrl, ENV.domainEventDlqUrl, ENV.eventBusName, ENV.handlerTimeoutMs, ENV.safetyMarginMs, ENV.maxConcurrentHandlers, ENV.completionTimeoutMs, ENV.logLevel, 'NODE_OPTIONS', 'PAYMENTS_API_URL'].sort(),
     );
@@ -56,14 +56,14 @@ describe('function environments', () => {
     expect(env[ENV.poisonQueueUrl]).toEqual(resolved(q.poison.queue.queueUrl));
     expect(env[ENV.domainEventDlqUrl]).toEqual(resolved(q.domainEventDlq.queue.queueUrl));
     expect(env[ENV.eventBusName]).toEqual(resolved(engine.events.bus.eventBusName));
-    expect(resourceOf(template, engine.stepHandler).Properties.VpcConfig).toBeUndefined();
+    expect(resourceOf(template, engine.stepHandler!).Properties.VpcConfig).toBeUndefined();
   });
 
   it('gives completion and sweeper the database secret, the queues they send to and the bus, inside the VPC', () => {
     for (const fn of [engine.completionHandler, engine.sweeper]) {
       const env = envOf(fn);
       expect(env[ENV.databaseSecretArn]).toEqual(resolved(engine.database.secret.secretArn));
-      expect(env[ENV.dispatchQueueUrl]).toEqual(resolved(q.dispatch.queue.queueUrl));
+      expect(env[ENV.dispatchQueueUrl]).toEqual(resolved(q.dispatch!.queue.queueUrl));
       expect(env[ENV.completionQueueUrl]).toEqual(resolved(q.completion.queue.queueUrl));
       expect(env[ENV.eventBusName]).toEqual(resolved(engine.events.bus.eventBusName));
       expect(resourceOf(template, fn).Properties.VpcConfig.SubnetIds.length).toBe(2);
@@ -79,7 +79,7 @@ describe('function environments', () => {
 
   it('makes the database functions trust the RDS certificate authorities (Node.js 20+ runtimes do not by default)', () => {
     for (const fn of [engine.completionHandler, engine.sweeper, engine.migrator]) expect(envOf(fn).NODE_EXTRA_CA_CERTS).toBe('/var/runtime/ca-cert.pem');
-    expect(envOf(engine.stepHandler).NODE_EXTRA_CA_CERTS).toBeUndefined();
+    expect(envOf(engine.stepHandler!).NODE_EXTRA_CA_CERTS).toBeUndefined();
   });
 
   it('passes the namespace queues as a JSON map to the functions that dispatch', () => {

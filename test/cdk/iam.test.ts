@@ -63,8 +63,8 @@ describe.each([
 
   it('lets the step handler consume its dispatch queues, send results, poison and failed events, and put events; no database', () => {
     const q = engine.queues;
-    expect(permissionsOf(template, engine.stepHandler)).toEqual(
-      expected(stack, engine, engine.stepHandler, {
+    expect(permissionsOf(template, engine.stepHandler!)).toEqual(
+      expected(stack, engine, engine.stepHandler!, {
         consume: q.allDispatch.map((d) => d.queue),
         send: [q.completion.queue, q.poison.queue, q.domainEventDlq.queue],
         putEvents: true,

@@ -80,8 +80,8 @@ describe.each([
 
 describe('queue settings', () => {
   it('computes the dispatch visibility timeout as 6 x handler timeout + batching window', () => {
-    expect(resourceOf(defaults.template, defaults.engine.queues.dispatch.queue).Properties.VisibilityTimeout).toBe(180);
-    expect(resourceOf(custom.template, custom.engine.queues.dispatch.queue).Properties.VisibilityTimeout).toBe(6 * 120 + 20);
+    expect(resourceOf(defaults.template, defaults.engine.queues.dispatch!.queue).Properties.VisibilityTimeout).toBe(180);
+    expect(resourceOf(custom.template, custom.engine.queues.dispatch!.queue).Properties.VisibilityTimeout).toBe(6 * 120 + 20);
     expect(resourceOf(custom.template, custom.engine.queues.completion.queue).Properties.VisibilityTimeout).toBe(6 * 45 + 5);
   });
 

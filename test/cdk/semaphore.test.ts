@@ -30,7 +30,7 @@ describe.each(variants)('the semaphore (%s)', (_name, { template, engine }, maxC
   });
 
   it('reserves maxConcurrentHandlers executions for the step handler', () => {
-    expect(resourceOf(template, engine.stepHandler).Properties.ReservedConcurrentExecutions).toBe(maxConcurrentHandlers);
+    expect(resourceOf(template, engine.stepHandler!).Properties.ReservedConcurrentExecutions).toBe(maxConcurrentHandlers);
   });
 
   it('bounds every event source, and never lets a function\'s sources together exceed its reserved concurrency', () => {
@@ -45,7 +45,7 @@ describe.each(variants)('the semaphore (%s)', (_name, { template, engine }, maxC
   });
 
   it('uses the handler timeout as the step handler\'s function timeout, and tells the code the same value and the margin', () => {
-    const fn = resourceOf(template, engine.stepHandler).Properties;
+    const fn = resourceOf(template, engine.stepHandler!).Properties;
     expect(fn.Timeout * 1000).toBe(engine.settings.handlerTimeout.toMilliseconds());
     expect(fn.Environment.Variables[ENV.handlerTimeoutMs]).toBe(String(fn.Timeout * 1000));
     expect(fn.Environment.Variables[ENV.safetyMarginMs]).toBe(String(engine.settings.deadlineSafetyMargin.toMilliseconds()));
@@ -56,13 +56,13 @@ describe.each(variants)('the semaphore (%s)', (_name, { template, engine }, maxC
 describe('semaphore settings', () => {
   it('splits the handler concurrency evenly between the dispatch queues', () => {
     const { template, engine } = variants[2][1];
-    const mappings = mappingsByFunction(template).get(logicalIdOf(engine.stepHandler))!;
+    const mappings = mappingsByFunction(template).get(logicalIdOf(engine.stepHandler!))!;
     expect(mappings.map((m) => m.ScalingConfig.MaximumConcurrency)).toEqual([4, 4, 4]);
   });
 
   it('gives the step handler the dispatch batch size and batching window', () => {
     const { template, engine } = synthEngine({ dispatchBatchSize: 4, maxBatchingWindow: Duration.seconds(3) });
-    const [mapping] = mappingsByFunction(template).get(logicalIdOf(engine.stepHandler))!;
+    const [mapping] = mappingsByFunction(template).get(logicalIdOf(engine.stepHandler!))!;
     expect(mapping).toMatchObject({ BatchSize: 4, MaximumBatchingWindowInSeconds: 3 });
   });
 

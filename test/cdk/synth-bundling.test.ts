@@ -101,7 +101,7 @@ describe('a user\'s own step-handler entry', () => {
     const stub = fileURLToPath(new URL('./fixtures/stub-handler.ts', import.meta.url));
     const engine = new TaskerEngine(stack, 'Engine', { database: { kind: 'rds' }, stepHandlerEntry: CUSTOM_ENTRY, functionEntries: { completion: stub, sweeper: stub, migrate: stub } });
     app.synth();
-    const id = stack.resolve((engine.stepHandler.node.defaultChild as unknown as { logicalId: string }).logicalId) as string;
+    const id = stack.resolve((engine.stepHandler!.node.defaultChild as unknown as { logicalId: string }).logicalId) as string;
     const asset = bundledFunctions(outdir, 'CustomEntry').find((f) => f.logicalId === id)!;
     expect(readFileSync(join(asset.dir, 'index.mjs'), 'utf8')).toContain('tasker-custom-step-entry-marker');
     expect(await exportedHandlerType(asset.dir)).toBe('function');

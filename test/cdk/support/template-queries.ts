@@ -73,3 +73,24 @@ export function permissionsOfRole(template: Template, roleId: string): Map<strin
   }
   return permissions;
 }
+
+/** Every statement of the template's customer-managed policies (AWS::IAM::ManagedPolicy), by the policy's logical id. */
+export function managedPolicyStatements(template: Template): Map<string, Statement[]> {
+  const out = new Map<string, Statement[]>();
+  for (const [id, policy] of Object.entries(resourcesOf(template, 'AWS::IAM::ManagedPolicy'))) out.set(id, asArray<Statement>(policy.Properties.PolicyDocument.Statement));
+  return out;
+}
+
+/**
+ * A resolved value as CloudFormation would compute it: `Ref`/`Fn::GetAtt` become `ref(id, attribute)`, `Fn::Join` joins.
+ * Throws on any other intrinsic, so a test never compares a half-evaluated value.
+ */
+export function evaluate(value: unknown, ref: (id: string, attribute: string | undefined) => string): string {
+  if (typeof value === 'string') return value;
+  if (typeof value !== 'object' || value === null) throw new Error(`cannot evaluate ${JSON.stringify(value)}`);
+  const v = value as { Ref?: string; 'Fn::GetAtt'?: [string, string]; 'Fn::Join'?: [string, unknown[]] };
+  if (v.Ref !== undefined) return ref(v.Ref, undefined);
+  if (v['Fn::GetAtt'] !== undefined) return ref(v['Fn::GetAtt'][0], v['Fn::GetAtt'][1]);
+  if (v['Fn::Join'] !== undefined) return v['Fn::Join'][1].map((part) => evaluate(part, ref)).join(v['Fn::Join'][0]);
+  throw new Error(`cannot evaluate ${JSON.stringify(value)}`);
+}
