@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto';
 import pg from 'pg';
 import { startEmbeddedPostgres } from '../../lib/adapters/postgres/embedded-postgres.js';
 import { migrate } from '../../lib/adapters/postgres/migrate.js';
+import { migratedSeed } from '../../lib/adapters/postgres/migrated-seed.js';
 
 export interface TestDatabase {
   readonly pool: pg.Pool;
@@ -44,7 +45,7 @@ async function dropDatabase(pool: pg.Pool, url: string, name: string): Promise<v
 }
 
 async function embeddedDatabase(): Promise<TestDatabase> {
-  const server = await startEmbeddedPostgres();
+  const server = await startEmbeddedPostgres({ seed: await migratedSeed() });
   const pool = new pg.Pool({ connectionString: server.connectionString, max: 1 });
   await migrate(pool);
   const close = async () => {

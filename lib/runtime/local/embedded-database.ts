@@ -1,6 +1,7 @@
 import pg from 'pg';
 import { startEmbeddedPostgres } from '../../adapters/postgres/embedded-postgres.js';
 import { migrate, type MigrationReport } from '../../adapters/postgres/migrate.js';
+import { migratedSeed } from '../../adapters/postgres/migrated-seed.js';
 import type { Logger } from '../../ports/logger.js';
 
 export interface DatabaseOptions {
@@ -26,7 +27,7 @@ export interface OpenDatabase {
  * pool has one connection (every store operation is a single SQL function call).
  */
 export async function openDatabase(options: DatabaseOptions = {}): Promise<OpenDatabase> {
-  const embedded = options.databaseUrl ? undefined : await startEmbeddedPostgres(options.dataDir ? { dataDir: options.dataDir } : {});
+  const embedded = options.databaseUrl ? undefined : await startEmbeddedPostgres(options.dataDir ? { dataDir: options.dataDir } : { seed: await migratedSeed() });
   const connectionString = options.databaseUrl ?? (embedded?.connectionString as string);
   const pool = new pg.Pool({ connectionString, max: embedded ? 1 : (options.poolSize ?? 10), idleTimeoutMillis: 10_000 });
   pool.on('error', (error) => options.logger?.warn('idle database connection failed; it will be replaced', { error: error.message }));
