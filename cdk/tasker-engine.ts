@@ -148,6 +148,7 @@ export class TaskerEngine extends Construct {
       domainEventDlqUrl: q.domainEventDlq.queue.queueUrl,
       eventBusName: this.events.bus.eventBusName,
       completionTimeoutMs: String(pool.handlerTimeout.toMilliseconds()),
+      visibilityTimeoutSeconds: String(pool.visibilityTimeout.toSeconds()),
       maxConcurrentHandlers: String(pool.maxConcurrentHandlers),
       logLevel: this.settings.logLevel,
     });

@@ -26,6 +26,8 @@ export const ENV = {
   callbackTimeoutMs: 'TASKER_CALLBACK_TIMEOUT_MS',
   completionTimeoutMs: 'TASKER_COMPLETION_TIMEOUT_MS',
   workerId: 'TASKER_WORKER_ID',
+  /** A pull worker's visibility timeout on receive and heartbeat (its pool queue's setting). */
+  visibilityTimeoutSeconds: 'TASKER_VISIBILITY_TIMEOUT_SECONDS',
   logLevel: 'LOG_LEVEL',
 } as const;
 
@@ -53,6 +55,7 @@ export const runtimeConfig = z.object({
   callbackTimeoutMs: positiveInt.default(5_000),
   completionTimeoutMs: positiveInt.default(30_000),
   workerId: z.string().min(1).optional(),
+  visibilityTimeoutSeconds: z.coerce.number().int().min(1).max(43_200).optional(),
   logLevel: z.enum(['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent']).default('info'),
 });
 

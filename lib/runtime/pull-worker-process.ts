@@ -121,6 +121,7 @@ function pullWorkerConfigOf(config: RuntimeConfig, dispatchQueueUrl: string, opt
     completionTimeoutMs: config.completionTimeoutMs,
     starvationWarningThresholdMs: config.starvationWarningThresholdMs,
     callbackTimeoutMs: config.callbackTimeoutMs,
+    ...(config.visibilityTimeoutSeconds ? { visibilityTimeoutSeconds: config.visibilityTimeoutSeconds } : {}),
     ...options.worker,
   };
 }

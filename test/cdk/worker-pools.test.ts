@@ -242,8 +242,9 @@ describe('worker pools: pull pools', () => {
 
   it('exposes the environment `tasker worker --namespace reports` needs, which the worker resolves to the pool queue', () => {
     const env = Object.fromEntries(Object.entries(stack.resolve(reports.environment) as Record<string, unknown>).map(([k, v]) => [k, evaluated(v)]));
-    expect(Object.keys(env).sort()).toEqual([ENV.namespaceQueueUrls, ENV.completionQueueUrl, ENV.poisonQueueUrl, ENV.domainEventDlqUrl, ENV.eventBusName, ENV.completionTimeoutMs, ENV.maxConcurrentHandlers, ENV.logLevel].sort());
+    expect(Object.keys(env).sort()).toEqual([ENV.namespaceQueueUrls, ENV.completionQueueUrl, ENV.poisonQueueUrl, ENV.domainEventDlqUrl, ENV.eventBusName, ENV.completionTimeoutMs, ENV.visibilityTimeoutSeconds, ENV.maxConcurrentHandlers, ENV.logLevel].sort());
     expect([env[ENV.completionTimeoutMs], env[ENV.maxConcurrentHandlers]]).toEqual(['300000', '10']);
+    expect(Number(env[ENV.visibilityTimeoutSeconds])).toBeGreaterThanOrEqual(6);
     const config = loadConfig(env);
     expect(dispatchQueueUrlFor('reports', config)).toBe(urlOf(logicalIdOf(reports.queue.queue)));
     expect(config.completionQueueUrl).toBe(urlOf(logicalIdOf(q.completion.queue)));

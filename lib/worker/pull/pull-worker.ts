@@ -53,6 +53,11 @@ export class PullWorker {
     this.ctx = { deps: recordDeps, dispatch: deps.dispatch, config, pending: new PendingEvents(), counters: emptyCounters(), background: new Set() };
   }
 
+  /** The settings in force, defaults filled in. */
+  get config(): PullContext['config'] {
+    return this.ctx.config;
+  }
+
   /**
    * The next step event, or null when none arrived within the short wait (at most 1 s, 0 allowed).
    * Extras of a batch are buffered (and heartbeated) for the next polls. Never throws.

@@ -54,6 +54,19 @@ describe('runPullWorkerProcess', () => {
     return { memory, queueUrl, sender, signals, exit, logger, process };
   }
 
+  it('takes its visibility timeout from the pool environment (TASKER_VISIBILITY_TIMEOUT_SECONDS)', async () => {
+    const plain = setUp(() => 'ok');
+    expect(plain.process.worker.config.visibilityTimeoutSeconds).toBe(30);
+    await plain.process.stop();
+    const memory = new MemoryQueue();
+    const pool = runPullWorkerProcess({
+      namespace: 'ecommerce', handlers: {}, queueUrl: memory.createQueue('d'),
+      overrides: { config: configWith({ visibilityTimeoutSeconds: '120' }), dispatch: memory, queue: new FakeQueueSender(), bus: new FakeEventBus(), clock: timerClock, logger: new RecordingLogger(), signals: null, exit: vi.fn(), sleep: async () => undefined },
+    });
+    expect(pool.worker.config.visibilityTimeoutSeconds).toBe(120);
+    await pool.stop();
+  });
+
   it('refuses to start without a completion queue, naming the variable', () => {
     const options = { namespace: 'ecommerce', handlers: {}, overrides: { config: configWith({ completionQueueUrl: undefined }), signals: null } };
     expect(() => runPullWorkerProcess(options)).toThrow(ConfigurationError);
