@@ -60,7 +60,7 @@ describe('runPullWorkerProcess', () => {
     await plain.process.stop();
     const memory = new MemoryQueue();
     const pool = runPullWorkerProcess({
-      namespace: 'ecommerce', handlers: {}, queueUrl: memory.createQueue('d'),
+      namespace: 'ecommerce', handlers: {}, queueUrl: memory.createQueue('d'), worker: { pollWaitSeconds: 0 }, drainTimeoutMs: 2_000,
       overrides: { config: configWith({ visibilityTimeoutSeconds: '120' }), dispatch: memory, queue: new FakeQueueSender(), bus: new FakeEventBus(), clock: timerClock, logger: new RecordingLogger(), signals: null, exit: vi.fn(), sleep: async () => undefined },
     });
     expect(pool.worker.config.visibilityTimeoutSeconds).toBe(120);
