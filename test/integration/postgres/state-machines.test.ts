@@ -3,7 +3,7 @@ import { STEP_STATES } from '../../../lib/domain/step-state.js';
 import { STEP_EVENTS, STEP_TRANSITIONS } from '../../../lib/domain/step-transitions.js';
 import { TASK_STATES } from '../../../lib/domain/task-state.js';
 import { TASK_EVENTS, TASK_TRANSITIONS } from '../../../lib/domain/task-transitions.js';
-import { transition } from '../../../lib/domain/transition-table.js';
+import { transition, type TransitionTable } from '../../../lib/domain/transition-table.js';
 import { buildTemplate } from '../../helpers/template-builder.js';
 import { OrchestrationHarness } from '../../helpers/orchestration-harness.js';
 import { createTestDatabase, type TestDatabase } from '../../helpers/test-database.js';
@@ -34,31 +34,27 @@ async function fire(entity: 'task' | 'step', from: string, event: string): Promi
   return { to: rows[0].to, audit: after - before };
 }
 
+/** Every (state, event) pair where the database disagrees with the domain table, as readable lines. */
+async function mismatches<S extends string, E extends string>(entity: 'task' | 'step', states: readonly S[], events: readonly E[], table: TransitionTable<E, S>): Promise<string[]> {
+  const out: string[] = [];
+  for (const from of states) {
+    for (const event of events) {
+      const expected = transition(table, from, event);
+      const want = expected.ok ? expected.to : null;
+      const got = await fire(entity, from, event);
+      if (got.to !== want || got.audit !== (want ? 1 : 0)) out.push(`${from} --${event}--> ${got.to} (want ${want}, audit ${got.audit})`);
+    }
+  }
+  return out;
+}
+
 describe('every transition and guard, in the database', () => {
   it('step: each (state, event) pair moves exactly as the domain table says, with one audit row when it moves', async () => {
-    const mismatches: string[] = [];
-    for (const from of STEP_STATES) {
-      for (const event of STEP_EVENTS) {
-        const expected = transition(STEP_TRANSITIONS, from, event);
-        const got = await fire('step', from, event);
-        const want = expected.ok ? expected.to : null;
-        if (got.to !== want || got.audit !== (want ? 1 : 0)) mismatches.push(`${from} --${event}--> ${got.to} (want ${want}, audit ${got.audit})`);
-      }
-    }
-    expect(mismatches).toEqual([]);
+    expect(await mismatches('step', STEP_STATES, STEP_EVENTS, STEP_TRANSITIONS)).toEqual([]);
   });
 
   it('task: each (state, event) pair moves exactly as the domain table says, with one audit row when it moves', async () => {
-    const mismatches: string[] = [];
-    for (const from of TASK_STATES) {
-      for (const event of TASK_EVENTS) {
-        const expected = transition(TASK_TRANSITIONS, from, event);
-        const got = await fire('task', from, event);
-        const want = expected.ok ? expected.to : null;
-        if (got.to !== want || got.audit !== (want ? 1 : 0)) mismatches.push(`${from} --${event}--> ${got.to} (want ${want}, audit ${got.audit})`);
-      }
-    }
-    expect(mismatches).toEqual([]);
+    expect(await mismatches('task', TASK_STATES, TASK_EVENTS, TASK_TRANSITIONS)).toEqual([]);
   });
 
   it('keeps exactly one most_recent audit row per entity through all of that', async () => {
