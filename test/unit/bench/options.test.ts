@@ -1,0 +1,33 @@
+import { describe, expect, it } from 'vitest';
+import { FULL_SIZES, QUICK_SIZES } from '../../bench/context.js';
+import { BENCHMARKS, BenchUsageError, parseOptions } from '../../bench/options.js';
+
+describe('parseOptions', () => {
+  it('runs everything at full size on both databases by default', () => {
+    const o = parseOptions([]);
+    expect(o.only).toEqual(BENCHMARKS);
+    expect(o.sizes).toEqual(FULL_SIZES);
+    expect(o.databases).toEqual(['embedded', 'server']);
+    expect(o.transports).toBeNull();
+    expect(o.concurrency).toBe(8);
+    expect(o.outDir).toBe('.bench');
+  });
+
+  it('shrinks every size with --quick, and lets sizes and lists be chosen', () => {
+    const o = parseOptions(['--quick', '--only', 'chain,peer', '--db', 'server', '--transport', 'memory', '--tasks', '50', '--concurrency', '4']);
+    expect(o.sizes).toEqual({ ...QUICK_SIZES, oneStepTasks: 50 });
+    expect(o.only).toEqual(['chain', 'peer']);
+    expect(o.databases).toEqual(['server']);
+    expect(o.transports).toEqual(['memory']);
+    expect(o.concurrency).toBe(4);
+  });
+
+  it('refuses unknown benchmarks, bad numbers and unknown flags with a usage error', () => {
+    expect(() => parseOptions(['--only', 'chain,nope'])).toThrow(BenchUsageError);
+    expect(() => parseOptions(['--only', ''])).toThrow(/--only takes/);
+    expect(() => parseOptions(['--tasks', '0'])).toThrow(/--tasks must be a whole number/);
+    expect(() => parseOptions(['--fanout', '2.5'])).toThrow(BenchUsageError);
+    expect(() => parseOptions(['--db', 'oracle'])).toThrow(BenchUsageError);
+    expect(() => parseOptions(['--frobnicate'])).toThrow(BenchUsageError);
+  });
+});
