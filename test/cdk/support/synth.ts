@@ -1,7 +1,10 @@
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { App, Stack } from 'aws-cdk-lib';
 import { Template } from 'aws-cdk-lib/assertions';
+import { afterAll } from 'vitest';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import { defaultEntry } from '../../../cdk/props.js';
@@ -16,9 +19,17 @@ export function cdkJsonContext(): Record<string, unknown> {
   return JSON.parse(readFileSync(`${REPO_ROOT}cdk.json`, 'utf8')).context as Record<string, unknown>;
 }
 
+const outdirs: string[] = [];
+// Synthesis writes a cloud assembly per app; remove this file's when it is done.
+afterAll(() => {
+  for (const dir of outdirs.splice(0)) rmSync(dir, { recursive: true, force: true });
+});
+
 /** An app like cdk.json's, with asset bundling skipped (the standard `aws:cdk:bundling-stacks` context). */
 export function testApp(extraContext: Record<string, unknown> = {}): App {
-  return new App({ context: { ...cdkJsonContext(), 'aws:cdk:bundling-stacks': [], ...extraContext } });
+  const outdir = mkdtempSync(join(tmpdir(), 'tasker-cdk-test-'));
+  outdirs.push(outdir);
+  return new App({ outdir, context: { ...cdkJsonContext(), 'aws:cdk:bundling-stacks': [], ...extraContext } });
 }
 
 /** A functions/ entry, or the stub while another engineer has not written it yet. */
