@@ -57,6 +57,26 @@ describe('every transition and guard, in the database', () => {
     expect(await mismatches('task', TASK_STATES, TASK_EVENTS, TASK_TRANSITIONS)).toEqual([]);
   });
 
+  it('walks a path in one go: one audit row per event, only the last most_recent', async () => {
+    await db.pool.query(`update tasker.workflow_steps set state = 'enqueued' where step_uuid = $1`, [stepUuid]);
+    const { rows } = await db.pool.query(`select tasker.walk_step($1, array['start', 'enqueue_for_orchestration', 'complete'], array['a', 'b', 'c']) as to`, [stepUuid]);
+    expect(rows[0].to).toBe('complete');
+    const trail = await db.pool.query(`select from_state, to_state, event, reason, most_recent from tasker.workflow_step_transitions where step_uuid = $1 order by sort_key desc limit 3`, [stepUuid]);
+    expect(trail.rows.reverse()).toEqual([
+      { from_state: 'enqueued', to_state: 'in_progress', event: 'start', reason: 'a', most_recent: false },
+      { from_state: 'in_progress', to_state: 'enqueued_for_orchestration', event: 'enqueue_for_orchestration', reason: 'b', most_recent: false },
+      { from_state: 'enqueued_for_orchestration', to_state: 'complete', event: 'complete', reason: 'c', most_recent: true },
+    ]);
+  });
+
+  it('refuses a path with one disallowed event whole: nothing moves, nothing is recorded', async () => {
+    await db.pool.query(`update tasker.tasks set state = 'steps_in_process' where task_uuid = $1`, [taskUuid]);
+    const before = (await db.pool.query('select count(*)::int as n from tasker.task_transitions where task_uuid = $1', [taskUuid])).rows[0].n;
+    await expect(db.pool.query(`select tasker.walk_task($1, array['evaluate_results', 'steps_enqueued'], array['x', 'y'])`, [taskUuid])).rejects.toThrow(/cannot walk/);
+    const after = await db.pool.query('select state, (select count(*)::int from tasker.task_transitions where task_uuid = $1) as n from tasker.tasks where task_uuid = $1', [taskUuid]);
+    expect(after.rows[0]).toEqual({ state: 'steps_in_process', n: before });
+  });
+
   it('keeps exactly one most_recent audit row per entity through all of that', async () => {
     const task = await db.pool.query('select count(*)::int as n from tasker.task_transitions where task_uuid = $1 and most_recent', [taskUuid]);
     const step = await db.pool.query('select count(*)::int as n from tasker.workflow_step_transitions where step_uuid = $1 and most_recent', [stepUuid]);

@@ -44,21 +44,22 @@ end $$;
 
 -- Walks the task to a target state through the transitions the state machine allows.
 create or replace function tasker.advance_task(p_task uuid, p_target text, p_reason text) returns boolean language plpgsql as $$
-declare v_state text;
+declare
+  v_state text;
+  v_events text[];
 begin
   select state into v_state from tasker.tasks where task_uuid = p_task;
   if v_state = p_target then return false; end if;
   if p_target = 'steps_in_process' then
-    if v_state <> 'enqueuing_steps' then perform tasker.must_transition_task(p_task, 'enqueue_steps', p_reason); end if;
-    perform tasker.must_transition_task(p_task, 'steps_enqueued', p_reason);
+    v_events := case when v_state = 'enqueuing_steps' then '{}'::text[] else array['enqueue_steps'] end || array['steps_enqueued'];
   else
-    if v_state <> 'evaluating_results' then perform tasker.must_transition_task(p_task, 'evaluate_results', p_reason); end if;
-    perform tasker.must_transition_task(p_task, case p_target
+    v_events := case when v_state = 'evaluating_results' then '{}'::text[] else array['evaluate_results'] end || array[case p_target
       when 'complete' then 'complete'
       when 'blocked_by_failures' then 'block_by_failures'
       when 'waiting_for_retry' then 'wait_for_retry'
-      else 'wait_for_dependencies' end, p_reason);
+      else 'wait_for_dependencies' end];
   end if;
+  perform tasker.walk_task(p_task, v_events, array_fill(p_reason, array[array_length(v_events, 1)]));
   return true;
 end $$;
 
@@ -143,17 +144,9 @@ begin
   insert into tasker.task_transitions (task_uuid, from_state, to_state, event, reason, sort_key)
   values (v_task, null, 'pending', 'create', p_reason, 1);
   perform tasker.insert_steps(v_task, (select template from tasker.named_tasks where named_task_id = p_named_task));
-  perform tasker.must_transition_task(v_task, 'start', 'task created');
-  v_out := tasker.evaluate_task_from_initializing(v_task);
+  v_out := tasker.claim_ready_steps_locked(v_task, null);
+  perform tasker.walk_task(v_task, array['start', 'enqueue_steps', 'steps_enqueued'],
+                           array['task created', 'task initialized', 'root steps dispatched']);
   return (select jsonb_build_object('task_uuid', task_uuid, 'created', true, 'state', state,
             'correlation_id', correlation_id, 'outbox', v_out) from tasker.tasks where task_uuid = v_task);
-end $$;
-
-create or replace function tasker.evaluate_task_from_initializing(p_task uuid) returns jsonb language plpgsql as $$
-declare v_out jsonb;
-begin
-  v_out := tasker.claim_ready_steps_locked(p_task, null);
-  perform tasker.must_transition_task(p_task, 'enqueue_steps', 'task initialized');
-  perform tasker.must_transition_task(p_task, 'steps_enqueued', 'root steps dispatched');
-  return v_out;
 end $$;

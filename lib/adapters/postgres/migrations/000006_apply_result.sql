@@ -27,13 +27,22 @@ begin
   return null;
 end $$;
 
+-- The events that end an attempt: `start` first when the step had not been marked in progress
+-- (results from a handler that ran; never for a timeout or a dispatch that could not be sent).
+create or replace function tasker.attempt_path(p_step uuid, p_result jsonb, p_rest text[], p_reasons text[], out events text[], out reasons text[])
+language sql stable as $$
+  select case when started then array['start'] || p_rest else p_rest end,
+         case when started then array['handler started'] || p_reasons else p_reasons end
+    from (select s.state = 'enqueued' and p_result->'worker'->>'kind' not in ('sweeper', 'orchestration') as started
+            from tasker.workflow_steps s where s.step_uuid = p_step) x
+$$;
+
 create or replace function tasker.apply_success(p_step uuid, p_result jsonb, p_meta jsonb) returns void language plpgsql as $$
+declare v_path record;
 begin
-  perform tasker.transition_step(p_step, 'start', 'handler started', p_meta, 'enqueued');
-  perform tasker.must_transition_step(p_step, 'enqueue_for_orchestration', 'handler succeeded', p_meta);
-  update tasker.workflow_steps set results = coalesce(p_result->'result', 'null'::jsonb), last_error = null
-   where step_uuid = p_step;
-  perform tasker.must_transition_step(p_step, 'complete', 'result applied', p_meta);
+  select * into v_path from tasker.attempt_path(p_step, p_result, array['enqueue_for_orchestration', 'complete'], array['handler succeeded', 'result applied']);
+  update tasker.workflow_steps set results = coalesce(p_result->'result', 'null'::jsonb), last_error = null where step_uuid = p_step;
+  perform tasker.walk_step(p_step, v_path.events, v_path.reasons, p_meta);
 end $$;
 
 -- Returns the outbox row of a retry tick when the step went into backoff, else null.
@@ -42,22 +51,23 @@ returns jsonb language plpgsql as $$
 declare
   v_step tasker.workflow_steps;
   v_error jsonb := p_result->'error';
+  v_retry boolean;
   v_delay bigint;
+  v_path record;
 begin
-  if p_result->'worker'->>'kind' not in ('sweeper', 'orchestration') then
-    perform tasker.transition_step(p_step, 'start', 'handler started', p_meta, 'enqueued');
-  end if;
-  perform tasker.must_transition_step(p_step, 'enqueue_as_error_for_orchestration', v_error->>'error_type', p_meta);
-  update tasker.workflow_steps set last_error = v_error || jsonb_build_object('attempt', attempts, 'at', now())
-   where step_uuid = p_step returning * into v_step;
-  if not ((v_error->>'retryable')::boolean and v_step.retryable and v_step.attempts < v_step.max_attempts) then
-    perform tasker.must_transition_step(p_step, 'fail', v_error->>'message', p_meta);
-    return null;
-  end if;
-  v_delay := tasker.compute_backoff_ms(v_step.attempts, v_step.backoff_base_ms, v_step.max_backoff_ms,
-                                       (v_error->>'retry_after_ms')::float8, p_random);
-  update tasker.workflow_steps set next_attempt_at = now() + make_interval(secs => v_delay / 1000.0) where step_uuid = p_step;
-  perform tasker.must_transition_step(p_step, 'wait_for_retry', v_error->>'message', p_meta || jsonb_build_object('backoff_ms', v_delay));
+  select * into v_step from tasker.workflow_steps where step_uuid = p_step;
+  v_retry := (v_error->>'retryable')::boolean and v_step.retryable and v_step.attempts < v_step.max_attempts;
+  v_delay := case when v_retry then tasker.compute_backoff_ms(v_step.attempts, v_step.backoff_base_ms, v_step.max_backoff_ms,
+                                                              (v_error->>'retry_after_ms')::float8, p_random) end;
+  select * into v_path from tasker.attempt_path(p_step, p_result,
+    array['enqueue_as_error_for_orchestration', case when v_retry then 'wait_for_retry' else 'fail' end],
+    array[v_error->>'error_type', v_error->>'message']);
+  update tasker.workflow_steps
+     set last_error = v_error || jsonb_build_object('attempt', attempts, 'at', now()),
+         next_attempt_at = case when v_retry then now() + make_interval(secs => v_delay / 1000.0) end
+   where step_uuid = p_step;
+  perform tasker.walk_step(p_step, v_path.events, v_path.reasons, p_meta || jsonb_build_object('backoff_ms', v_delay));
+  if not v_retry then return null; end if;
   return tasker.emit_retry_due(v_step.task_uuid, now() + make_interval(secs => v_delay / 1000.0));
 end $$;
 
