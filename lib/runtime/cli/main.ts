@@ -7,6 +7,7 @@ import { migrateCommand } from './migrate-command.js';
 import { runCommand } from './run-command.js';
 import { taskShowCommand } from './task-show-command.js';
 import { validateTemplatesCommand } from './templates-command.js';
+import { registerWorkerCommand } from './worker-command.js';
 
 /** Process-level things a command may need: the signal SIGINT/SIGTERM abort. */
 export interface CliContext {
@@ -69,9 +70,8 @@ export function buildProgram(ctx: CliContext, result: { code: ExitCode }): Comma
     .option('--data-dir <dir>', 'a PGlite data directory (created when missing)')
     .action(async (opts) => set(await migrateCommand(opts, ctx.io)));
 
-  // ── `tasker worker` ───────────────────────────────────────────────────────────────────────────
-  // The pull worker (lib/worker/pull/*, lib/runtime/pull-worker-process.ts) registers its command
-  // here: program.command('worker')… calling the pull-worker process's entry. Not written yet.
+  // `tasker worker`: the pull worker for one namespace (lib/runtime/pull-worker-process.ts).
+  registerWorkerCommand(program, ctx, set);
   return program;
 }
 

@@ -1,5 +1,5 @@
 import { COMPLETION_DEFAULTS, COMPLETION_QUEUE_DEFAULTS, DISPATCH_QUEUE_DEFAULTS, STEP_HANDLER_DEFAULTS } from './deployed-defaults.js';
-import { queueSettingsFromTemplate, settingsFromTemplate, type LambdaSettings, type QueueSettings } from './lambda-settings.js';
+import { queueSettingsFromTemplate, safetyMarginFromTemplate, settingsFromTemplate, type LambdaSettings, type QueueSettings } from './lambda-settings.js';
 
 /** Everything the embedded runtime is configured by. */
 export interface EmbeddedSettings {
@@ -36,12 +36,12 @@ export function resolveEmbeddedSettings(input: EmbeddedSettingsInput = {}): Embe
     dispatchQueue: { ...base.dispatchQueue, ...input.dispatchQueue },
     completionQueue: { ...base.completionQueue, ...input.completionQueue },
     sweepIntervalMs: input.sweepIntervalMs ?? LOCAL_SWEEP_INTERVAL_MS,
-    safetyMarginMs: input.safetyMarginMs ?? DEFAULT_SAFETY_MARGIN_MS,
+    safetyMarginMs: input.safetyMarginMs ?? base.safetyMarginMs ?? DEFAULT_SAFETY_MARGIN_MS,
   };
 }
 
 function deployedBase() {
-  return { stepHandler: STEP_HANDLER_DEFAULTS, completion: COMPLETION_DEFAULTS, dispatchQueue: DISPATCH_QUEUE_DEFAULTS, completionQueue: COMPLETION_QUEUE_DEFAULTS };
+  return { stepHandler: STEP_HANDLER_DEFAULTS, completion: COMPLETION_DEFAULTS, dispatchQueue: DISPATCH_QUEUE_DEFAULTS, completionQueue: COMPLETION_QUEUE_DEFAULTS, safetyMarginMs: undefined };
 }
 
 function templateBase(template: unknown) {
@@ -50,5 +50,7 @@ function templateBase(template: unknown) {
     completion: settingsFromTemplate(template, 'completion'),
     dispatchQueue: queueSettingsFromTemplate(template, 'step-handler'),
     completionQueue: queueSettingsFromTemplate(template, 'completion'),
+    /** The step handler's race ends this long before its timeout, as the function is deployed. */
+    safetyMarginMs: safetyMarginFromTemplate(template, 'step-handler'),
   };
 }

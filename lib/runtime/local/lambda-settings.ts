@@ -1,3 +1,5 @@
+import { ENV } from '../../contracts/runtime-config.js';
+
 /**
  * The settings of one SQS-triggered Lambda function as deployed: the function's timeout and
  * reserved concurrency, and its SQS event source mapping's batching, scaling and response type.
@@ -75,6 +77,14 @@ export function queueSettingsFromTemplate(template: unknown, logicalIdOrRole: st
   const props = queue.Properties ?? {};
   const redrive = props.RedrivePolicy as { maxReceiveCount?: number } | undefined;
   return { visibilityTimeoutSeconds: numberOr(props.VisibilityTimeout, SQS_DEFAULT_VISIBILITY_SECONDS), maxReceiveCount: optionalNumber(redrive?.maxReceiveCount) };
+}
+
+/** The deadline safety margin a step-handler function is deployed with (its TASKER_DEADLINE_SAFETY_MARGIN_MS); undefined when it sets none. */
+export function safetyMarginFromTemplate(template: unknown, logicalIdOrRole: string): number | undefined {
+  const resources = resourcesOf(template);
+  const fn = resources[findFunction(resources, logicalIdOrRole)]?.Properties ?? {};
+  const variables = (fn.Environment as { Variables?: Record<string, unknown> } | undefined)?.Variables ?? {};
+  return optionalNumber(variables[ENV.safetyMarginMs]);
 }
 
 function resourcesOf(template: unknown): Resources {

@@ -1,12 +1,13 @@
 import { describe, expect, it } from 'vitest';
-import { queueSettingsFromTemplate, settingsFromTemplate, TemplateSettingsError } from '../../../../lib/runtime/local/lambda-settings.js';
+import { resolveEmbeddedSettings } from '../../../../lib/runtime/local/embedded-settings.js';
+import { queueSettingsFromTemplate, safetyMarginFromTemplate, settingsFromTemplate, TemplateSettingsError } from '../../../../lib/runtime/local/lambda-settings.js';
 
 /** A template shaped like `cdk synth` output: two functions, their event source mappings and queues. */
 const TEMPLATE = {
   Resources: {
     EngineQueuesDispatchQueueA1B2C3D4: { Type: 'AWS::SQS::Queue', Properties: { VisibilityTimeout: 180, RedrivePolicy: { deadLetterTargetArn: { 'Fn::GetAtt': ['Dlq', 'Arn'] }, maxReceiveCount: 5 } } },
     EngineQueuesCompletionQueueE5F6A7B8: { Type: 'AWS::SQS::Queue', Properties: {} },
-    EngineStepHandlerFunctionDEE21024: { Type: 'AWS::Lambda::Function', Properties: { Timeout: 30, ReservedConcurrentExecutions: 10 } },
+    EngineStepHandlerFunctionDEE21024: { Type: 'AWS::Lambda::Function', Properties: { Timeout: 30, ReservedConcurrentExecutions: 10, Environment: { Variables: { TASKER_DEADLINE_SAFETY_MARGIN_MS: '1500' } } } },
     EngineStepHandlerFunctionSqsEventSourceX: {
       Type: 'AWS::Lambda::EventSourceMapping',
       Properties: {
@@ -52,6 +53,13 @@ describe('settingsFromTemplate', () => {
   it('reads the visibility timeout and redrive limit of the queue the mapping reads', () => {
     expect(queueSettingsFromTemplate(TEMPLATE, 'step-handler')).toEqual({ visibilityTimeoutSeconds: 180, maxReceiveCount: 5 });
     expect(queueSettingsFromTemplate(TEMPLATE, 'completion')).toEqual({ visibilityTimeoutSeconds: 30, maxReceiveCount: undefined });
+  });
+
+  it("reads the step handler's deadline safety margin from its environment, and the embedded settings take it", () => {
+    expect(safetyMarginFromTemplate(TEMPLATE, 'step-handler')).toBe(1_500);
+    expect(safetyMarginFromTemplate(TEMPLATE, 'completion')).toBeUndefined();
+    expect(resolveEmbeddedSettings({ stackTemplate: TEMPLATE }).safetyMarginMs).toBe(1_500);
+    expect(resolveEmbeddedSettings({ stackTemplate: TEMPLATE, safetyMarginMs: 300 }).safetyMarginMs).toBe(300);
   });
 
   it('names what is missing: not a template, no such function, no event source', () => {
