@@ -4,7 +4,7 @@ import { Annotations } from 'aws-cdk-lib';
 import type { IConstruct } from 'constructs';
 import { parseAllDocuments } from 'yaml';
 
-/** The `namespace_name` of every YAML document under `dir` (at any depth), as the migration registers them; unreadable files are the migration's to refuse. */
+/** The `namespace_name` and every step `namespace` of each YAML document under `dir` (at any depth); unreadable files are the migration's to refuse. */
 export function templateNamespaces(dir: string): Set<string> {
   const namespaces = new Set<string>();
   const files = readdirSync(dir, { recursive: true, encoding: 'utf8' }).filter((f) => /\.ya?ml$/.test(f));
@@ -12,6 +12,9 @@ export function templateNamespaces(dir: string): Set<string> {
     for (const doc of parseAllDocuments(readFileSync(join(dir, file), 'utf8'))) {
       const value: unknown = doc.get('namespace_name');
       if (typeof value === 'string') namespaces.add(value);
+      for (const step of (doc.toJS() as { steps?: unknown } | null)?.steps as Array<{ namespace?: unknown }> | undefined ?? []) {
+        if (typeof step?.namespace === 'string') namespaces.add(step.namespace);
+      }
     }
   }
   return namespaces;

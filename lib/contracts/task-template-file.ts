@@ -50,6 +50,8 @@ export const stepTemplateFile = z.strictObject({
   /** Documentation only; not carried into the domain template. */
   description: z.string().max(2000).optional(),
   handler: handlerFile,
+  /** The worker pool that runs this step, when not the template's own namespace (a mixed DAG). */
+  namespace: name('namespace').optional(),
   dependencies: z.array(name('dependency')).default(() => []),
   retry: retryFile,
   timeout_seconds: int(1, MAX_STEP_TIMEOUT_SECONDS).default(DEFAULT_STEP_TIMEOUT_SECONDS),
@@ -90,6 +92,7 @@ function toStepTemplate(step: StepTemplateFile): StepTemplate {
   return {
     name: step.name,
     handler: { callable: step.handler.callable, initialization: step.handler.initialization },
+    ...(step.namespace === undefined ? {} : { namespace: step.namespace }),
     dependencies: step.dependencies,
     retry: {
       retryable: retry.retryable,

@@ -14,6 +14,11 @@ export interface DeclaredEvent {
 export interface StepTemplate {
   readonly name: string;
   readonly handler: { readonly callable: string; readonly initialization: Record<string, unknown> };
+  /**
+   * The namespace whose worker pool runs this step, when not the template's: a task can mix steps
+   * run by Lambda pools and by pull workers. Its dispatch messages and domain events carry it.
+   */
+  readonly namespace?: string;
   readonly dependencies: readonly string[];
   readonly retry: RetryPolicy;
   readonly timeoutSeconds: number;
@@ -28,6 +33,11 @@ export interface TaskTemplate {
   readonly description?: string;
   readonly inputSchema?: JsonSchema;
   readonly steps: readonly StepTemplate[];
+}
+
+/** The namespaces whose worker pools a template's steps need. */
+export function stepNamespaces(template: Pick<TaskTemplate, 'namespace' | 'steps'>): string[] {
+  return [...new Set(template.steps.map((s) => s.namespace ?? template.namespace))];
 }
 
 export function templateKey(t: Pick<TaskTemplate, 'namespace' | 'name' | 'version'>): string {

@@ -2,7 +2,7 @@ import { createTaskRequest, type CreateTaskRequestInput } from '../contracts/cre
 import { compileValidator } from '../contracts/json-schema.js';
 import { byteLength } from '../contracts/schema-version.js';
 import type { TaskState } from '../domain/task-state.js';
-import { templateKey } from '../domain/task-template.js';
+import { stepNamespaces, templateKey, type TaskTemplate } from '../domain/task-template.js';
 import { deliverOutbox } from './deliver-outbox.js';
 import { limitsOf, type OrchestrationDeps } from './orchestration-deps.js';
 
@@ -30,12 +30,12 @@ export async function createTask(deps: OrchestrationDeps, input: CreateTaskReque
   return { ok: true, taskUuid: outcome.taskUuid, created: outcome.created, state: outcome.state, correlationId: outcome.correlationId };
 }
 
-function checkContext(deps: OrchestrationDeps, template: Parameters<typeof templateKey>[0] & { inputSchema?: Record<string, unknown>; steps: readonly { name: string }[] }, context: Record<string, unknown>): CreateTaskResult | null {
+function checkContext(deps: OrchestrationDeps, template: TaskTemplate, context: Record<string, unknown>): CreateTaskResult | null {
   const size = byteLength(context);
   const max = limitsOf(deps).maxContextBytes;
   if (size > max) return refuse('context_too_large', `the task context is ${size} bytes; the limit is ${max} (it travels in every dispatch message)`, []);
-  const namespace = template.namespace;
-  if (!deps.routing.dispatchQueueFor(namespace)) return refuse('no_worker_pool', `namespace '${namespace}' has no worker pool (dispatch queue) configured`, []);
+  const unrouted = stepNamespaces(template).filter((ns) => !deps.routing.dispatchQueueFor(ns));
+  if (unrouted.length > 0) return refuse('no_worker_pool', `namespace ${unrouted.map((ns) => `'${ns}'`).join(', ')} has no worker pool (dispatch queue) configured`, unrouted.map((ns) => `no dispatch queue for namespace '${ns}'`));
   if (!template.inputSchema) return null;
   const verdict = compileValidator(template.inputSchema)(context);
   return verdict.ok ? null : refuse('invalid_context', `the context does not match the input_schema of ${templateKey(template)}`, verdict.problems);

@@ -13,7 +13,7 @@ export const TASK_BY_UUID = `
    where t.task_uuid = $1`;
 
 export const STEPS_OF_TASK = `
-  select s.*, ns.name as namespace,
+  select s.*, coalesce(s.namespace, ns.name) as namespace,
          coalesce((select array_agg(p.name order by p.ordinal)
                      from tasker.workflow_step_edges e join tasker.workflow_steps p on p.step_uuid = e.from_step_uuid
                     where e.to_step_uuid = s.step_uuid), '{}') as dependencies

@@ -2,6 +2,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildTemplate } from '../../helpers/template-builder.js';
 import { OrchestrationHarness } from '../../helpers/orchestration-harness.js';
 import { createTestDatabase, type TestDatabase } from '../../helpers/test-database.js';
+import { createTask } from '../../../lib/orchestration/create-task.js';
+import { staticRouting } from '../../../lib/orchestration/queue-routing.js';
 
 let db: TestDatabase;
 let h: OrchestrationHarness;
@@ -105,5 +107,24 @@ describe('template versions', () => {
     const names = h.dispatched().map((m) => [m.task_uuid, m.step_name, m.task_version]);
     expect(names).toContainEqual([newest.ok && newest.taskUuid, 'new', '1.10.0']);
     expect(names).toContainEqual([pinned.ok && pinned.taskUuid, 'old', '1.2.0']);
+  });
+});
+
+describe('steps run by another namespace\'s pool (a mixed DAG)', () => {
+  const mixed = buildTemplate({ namespace: 'orders', name: 'mixed', steps: [{ name: 'a' }, { name: 'report', deps: ['a'] }] });
+  const withPool = { ...mixed, steps: [mixed.steps[0]!, { ...mixed.steps[1]!, namespace: 'reports' }] };
+
+  it('dispatches each step to its own namespace and refuses a task whose step namespace has no pool', async () => {
+    await h.register(withPool);
+    const routed = new OrchestrationHarness(db);
+    const onlyOrders = { ...routed.deps, routing: staticRouting({ namespaceQueueUrls: { orders: 'test://orders' }, completionQueueUrl: 'test://completion' }) };
+    expect(await createTask(onlyOrders, { namespace: 'orders', name: 'mixed', context: {} })).toMatchObject({ ok: false, code: 'no_worker_pool', problems: ["no dispatch queue for namespace 'reports'"] });
+    const taskUuid = await h.start(withPool);
+    const [a] = h.dispatched();
+    expect(a).toMatchObject({ step_name: 'a', namespace: 'orders' });
+    await h.succeed(a!);
+    const [report] = h.dispatched();
+    expect(report).toMatchObject({ step_name: 'report', namespace: 'reports', task_uuid: taskUuid });
+    expect((await h.store.getTask(taskUuid))?.steps.map((s) => [s.name, s.namespace])).toEqual([['a', 'orders'], ['report', 'reports']]);
   });
 });

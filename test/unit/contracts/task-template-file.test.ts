@@ -105,6 +105,12 @@ describe('taskTemplateFile', () => {
     expect(issues(file({}, { handler: { callable: 'shop.payments.charge' } }))).toEqual([]);
   });
 
+  it('carries a step namespace (the pool that runs it in a mixed DAG) and checks its form', () => {
+    expect(toTaskTemplate(taskTemplateFile.parse(file({}, { namespace: 'reports' }))).steps[0]?.namespace).toBe('reports');
+    expect(toTaskTemplate(taskTemplateFile.parse(file())).steps[0]).not.toHaveProperty('namespace');
+    expect(issues(file({}, { namespace: 'Reports!' }))).toEqual([expect.stringMatching(/^steps\[0\]\.namespace: /)]);
+  });
+
   it('refuses unknown keys (typos) at every level', () => {
     const input = file({ namespace: 'x' }, { dependancies: [], handler: { callable: 'a.b', init: {} } });
     expect(issues(input)).toEqual([

@@ -53,6 +53,8 @@ create table tasker.workflow_steps (
   task_uuid uuid not null references tasker.tasks on delete cascade,
   name text not null,
   ordinal int not null,
+  -- The worker pool's namespace when it is not the task's (a mixed DAG); null: the task's.
+  namespace text,
   handler_callable text not null,
   -- The handler's initialization config for this step (tasker-core's step inputs).
   inputs jsonb not null default '{}',

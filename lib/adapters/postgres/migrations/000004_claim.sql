@@ -17,7 +17,7 @@ returns jsonb language sql stable as $$
     'correlation_id', t.correlation_id,
     'trace_id', replace(t.task_uuid::text, '-', ''),
     'span_id', left(replace(p_event::text, '-', ''), 16),
-    'namespace', ns.name,
+    'namespace', coalesce(s.namespace, ns.name),
     'task_name', nt.name,
     'task_version', nt.version,
     'step_name', s.name,

@@ -106,9 +106,9 @@ $$;
 create or replace function tasker.insert_steps(p_task uuid, p_template jsonb) returns void language plpgsql as $$
 begin
   insert into tasker.workflow_steps (
-    step_uuid, task_uuid, name, ordinal, handler_callable, inputs, max_attempts, retryable,
+    step_uuid, task_uuid, name, ordinal, namespace, handler_callable, inputs, max_attempts, retryable,
     backoff_base_ms, max_backoff_ms, timeout_seconds, publishes_events)
-  select gen_random_uuid(), p_task, s->>'name', ord, s->'handler'->>'callable',
+  select gen_random_uuid(), p_task, s->>'name', ord, s->>'namespace', s->'handler'->>'callable',
          coalesce(s->'handler'->'initialization', '{}'), (s->'retry'->>'maxAttempts')::int,
          (s->'retry'->>'retryable')::boolean, (s->'retry'->>'backoffBaseMs')::int,
          (s->'retry'->>'maxBackoffMs')::int, (s->>'timeoutSeconds')::int, coalesce(s->'publishesEvents', '[]')
