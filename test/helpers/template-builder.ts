@@ -9,6 +9,8 @@ export interface StepSpec {
   events?: DeclaredEvent[];
   callable?: string;
   config?: Record<string, unknown>;
+  /** The namespace whose worker pool runs the step, when not the template's (a mixed DAG). */
+  namespace?: string;
 }
 
 /** A domain TaskTemplate from a compact description, for tests. */
@@ -26,6 +28,7 @@ function toStep(s: StepSpec): StepTemplate {
   return {
     name: s.name,
     handler: { callable: s.callable ?? `tests.${s.name}`, initialization: s.config ?? {} },
+    ...(s.namespace === undefined ? {} : { namespace: s.namespace }),
     dependencies: s.deps ?? [],
     retry: { ...DEFAULT_RETRY_POLICY, backoffBaseMs: 1, maxBackoffMs: 5, ...s.retry },
     timeoutSeconds: s.timeoutSeconds ?? 30,

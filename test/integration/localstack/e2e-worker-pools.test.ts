@@ -2,12 +2,12 @@ import { mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Duration } from 'aws-cdk-lib';
-import { afterAll, afterEach, beforeAll, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, expect, it, vi } from 'vitest';
 import patternHandlers from '../../../examples/patterns/handlers.js';
 import { EventBridgeBus } from '../../../lib/adapters/eventbridge/eventbridge-bus.js';
 import { SqsQueue } from '../../../lib/adapters/sqs/sqs-queue.js';
 import { ENV } from '../../../lib/contracts/runtime-config.js';
-import type { TaskTemplate } from '../../../lib/domain/task-template.js';
+import type { MessageQueue } from '../../../lib/ports/message-queue.js';
 import type { TaskView } from '../../../lib/ports/orchestration-store.js';
 import { createEventBridgeClient, createSqsClient } from '../../../lib/runtime/aws-clients.js';
 import { loadTemplateDirectoryOrThrow } from '../../../lib/runtime/template-files.js';
@@ -28,6 +28,7 @@ import { createTestDatabase, type TestDatabase } from '../../helpers/test-databa
  * Worker pools on LocalStack, from one synthesized TaskerEngine with three pools: `patterns` and
  * `burst` on step-handler Lambdas of their own (caps 3 and 2), `pullwork` on pull workers
  * (`tasker worker` child processes with the pool's environment from the template; visibility 6 s).
+ * A task may mix pools: a step's `namespace` names the pool that runs it.
  */
 
 const PATTERNS_CAP = 3;
@@ -42,9 +43,41 @@ const lambdaHandlers: HandlerMap = {
   },
 };
 
-/** A pattern template moved to another namespace, its callables renamed to that namespace's. */
-function inNamespace(template: TaskTemplate, namespace: string): TaskTemplate {
-  return { ...template, namespace, steps: template.steps.map((s) => ({ ...s, handler: { ...s.handler, callable: s.handler.callable.replace(/^patterns\./, `${namespace}.`) } })) };
+/**
+ * One task whose steps two pools run: the `patterns` Lambda pool (the task's namespace) and the
+ * `pullwork` pull workers (the steps' `namespace`). Lambda → pull fan-out, pull → Lambda fan-in,
+ * pull → pull, and a final fan-in from both kinds. With even_number 2 it ends at 768.
+ */
+const pulled = { callable: 'pullwork.signed_square', namespace: 'pullwork' };
+const MIXED_POOLS = buildTemplate({
+  namespace: 'patterns',
+  name: 'mixed_pools',
+  steps: [
+    { name: 'init', callable: 'patterns.square' },
+    { name: 'left', deps: ['init'], ...pulled },
+    { name: 'right', deps: ['init'], ...pulled },
+    { name: 'validate', deps: ['left', 'right'], callable: 'patterns.multiply' },
+    { name: 'transform', deps: ['left'], ...pulled },
+    { name: 'analyze', deps: ['right'], callable: 'patterns.square' },
+    { name: 'finalize', deps: ['validate', 'transform', 'analyze'], callable: 'patterns.add' },
+  ].map((step) => ({ ...step, timeoutSeconds: 10 })),
+});
+const LAMBDA_STEPS = ['analyze', 'finalize', 'init', 'validate'];
+const PULL_STEPS = ['left', 'right', 'transform'];
+
+const only = <T>(names: readonly string[], value: T): Record<string, T> => Object.fromEntries(names.map((name) => [name, value]));
+const byStep = (task: TaskView, pick: (step: TaskView['steps'][number]) => unknown) => Object.fromEntries(task.steps.map((s) => [s.name, pick(s)]));
+
+/** Every message `queue.receive` hands out from now on (to the engine's Lambda runners), with the queue it came from. */
+function recordReceives(queue: MessageQueue): { messages: { queueUrl: string; body: Record<string, unknown> }[]; restore(): void } {
+  const messages: { queueUrl: string; body: Record<string, unknown> }[] = [];
+  const receive = queue.receive.bind(queue);
+  const spy = vi.spyOn(queue, 'receive').mockImplementation(async (queueUrl, options) => {
+    const received = await receive(queueUrl, options);
+    messages.push(...received.map((m) => ({ queueUrl, body: JSON.parse(m.body) as Record<string, unknown> })));
+    return received;
+  });
+  return { messages, restore: () => spy.mockRestore() };
 }
 
 await describeLocalstack('end to end on LocalStack: Lambda and pull worker pools', () => {
@@ -74,7 +107,7 @@ await describeLocalstack('end to end on LocalStack: Lambda and pull worker pools
     const patterns = await loadTemplateDirectoryOrThrow('examples/patterns/templates');
     const templates = [
       ...patterns,
-      inNamespace(patterns.find((t) => t.name === 'mixed_dag_workflow')!, 'pullwork'),
+      MIXED_POOLS,
       buildTemplate({ namespace: 'pullwork', name: 'held', steps: [{ name: 'held', callable: 'pullwork.hold', timeoutSeconds: 10, retry: { maxAttempts: 3 } }] }),
       buildTemplate({ namespace: 'pullwork', name: 'direct', steps: [{ name: 'direct', callable: 'pullwork.direct', events: [{ name: 'pullwork.direct_done', condition: 'success' }] }] }),
       buildTemplate({ namespace: 'burst', name: 'flood', steps: [{ name: 'nap', callable: 'burst.nap' }] }),
@@ -120,8 +153,11 @@ await describeLocalstack('end to end on LocalStack: Lambda and pull worker pools
     return task!.steps.find((s) => s.name === name)!.stepUuid;
   }
 
-  const workerKinds = async (task: TaskView) =>
-    [...new Set((await engine.store.transitions(task.taskUuid)).filter((t) => t.entity === 'step' && t.toState === 'complete').map((t) => (t.metadata.worker as { kind?: string } | undefined)?.kind))];
+  /** The worker (`kind`, `worker_id`) whose result completed each step, by step name. */
+  async function completedBy(task: TaskView): Promise<Record<string, unknown>> {
+    const completions = (await engine.store.transitions(task.taskUuid)).filter((t) => t.entity === 'step' && t.toState === 'complete');
+    return Object.fromEntries(completions.map((t) => [task.steps.find((s) => s.stepUuid === t.uuid)!.name, t.metadata.worker]));
+  }
 
   it("the pool environment names the pool's own queue, the engine's queues and the pool's timings", () => {
     const env = stack.pullEnv('pullwork');
@@ -132,24 +168,40 @@ await describeLocalstack('end to end on LocalStack: Lambda and pull worker pools
     expect(engine.stepHandlers.get('patterns')!.queueUrls).toEqual([stack.queue('dispatch-patterns').url]);
   });
 
-  it('a mixed DAG on a pull-worker namespace and one on a Lambda namespace complete side by side', async () => {
-    const worker = startWorker(['--concurrency', '3']);
-    await worker.waitForStdout(/tasker worker: namespace pullwork/, 20_000);
-    const [pulled, lambda] = await Promise.all([
-      engine.createTask({ namespace: 'pullwork', name: 'mixed_dag_workflow', context: { even_number: 2 } }),
-      engine.createTask({ namespace: 'patterns', name: 'mixed_dag_workflow', context: { even_number: 2 } }),
-    ]);
-    const [pullTask, lambdaTask] = await Promise.all([engine.waitForTask(pulled, 30_000), engine.waitForTask(lambda, 30_000)]);
-    for (const task of [pullTask, lambdaTask]) {
+  it('one task, a mixed DAG: its Lambda steps run on the Lambda pool, its pull steps on pull workers, and results cross between them', async () => {
+    const receives = recordReceives(engine.queue);
+    try {
+      const worker = startWorker(['--concurrency', '3']);
+      // A long poll begun before the recording (1 s) has ended by the time the task is created.
+      await Promise.all([worker.waitForStdout(/tasker worker: namespace pullwork/, 20_000), sleep(1_500)]);
+      const uuid = await engine.createTask({ namespace: 'patterns', name: 'mixed_pools', context: { even_number: 2 } });
+      const task = await engine.waitForTask(uuid, 30_000);
       expect(task.state).toBe('complete');
       expect(task.steps.filter((s) => s.state !== 'complete' || s.attempts !== 1)).toEqual([]);
-      expect(task.steps.find((s) => s.name === 'dag_finalize')!.results).toEqual({ value: 768, from: ['dag_analyze', 'dag_transform', 'dag_validate'] });
+      expect(byStep(task, (s) => s.namespace)).toEqual({ ...only(LAMBDA_STEPS, 'patterns'), ...only(PULL_STEPS, 'pullwork') });
+      // Each pull step was run by the worker process, from a message naming the pull pool; results flow both ways across.
+      const signed = { ran_by: { pid: worker.pid, namespace: 'pullwork' } };
+      expect(byStep(task, (s) => s.results)).toEqual({
+        init: { value: 4, from: ['context.even_number'] },
+        left: { value: 16, from: ['init'], ...signed },
+        right: { value: 16, from: ['init'], ...signed },
+        validate: { value: 256, from: ['left', 'right'] },
+        transform: { value: 256, from: ['left'], ...signed },
+        analyze: { value: 256, from: ['right'] },
+        finalize: { value: 768, from: ['analyze', 'transform', 'validate'] },
+      });
+      // Who completed each step, as orchestration recorded it.
+      const lambda = { kind: 'lambda', worker_id: expect.stringMatching(/^step-handler-patterns\//) };
+      const pull = { kind: 'pull', worker_id: expect.stringMatching(new RegExp(`:${worker.pid}$`)) };
+      expect(await completedBy(task)).toEqual({ ...only(LAMBDA_STEPS, lambda), ...only(PULL_STEPS, pull) });
+      // The Lambda pool's queue received exactly the Lambda steps (each message naming its pool); the Lambda handlers ran only those.
+      const dispatched = receives.messages.filter((m) => m.body.task_uuid === uuid && m.queueUrl !== stack.queue('completion').url);
+      expect(dispatched.map((m) => [m.queueUrl, m.body.step_name, m.body.namespace]).sort()).toEqual(LAMBDA_STEPS.map((name) => [stack.queue('dispatch-patterns').url, name, 'patterns']));
+      expect(probe.runsOfTask(uuid).map((r) => [r.stepName, r.runner, r.namespace]).sort()).toEqual(LAMBDA_STEPS.map((name) => [name, 'patterns', 'patterns']));
+      for (const label of ['dispatch-patterns', 'dispatch-pullwork']) expect(await stack.depth(label)).toEqual({ visible: 0, inFlight: 0, delayed: 0 });
+    } finally {
+      receives.restore();
     }
-    expect(await workerKinds(pullTask)).toEqual(['pull']);
-    expect(await workerKinds(lambdaTask)).toEqual(['lambda']);
-    expect(probe.runsOfTask(pulled)).toEqual([]);
-    expect(new Set(probe.runsOfTask(lambda).map((r) => r.runner))).toEqual(new Set(['patterns']));
-    expect(await stack.depth('dispatch-pullwork')).toEqual({ visible: 0, inFlight: 0, delayed: 0 });
   }, 60_000);
 
   it('PullWorker.complete twice: the first is accepted, the second returns false; the step is applied once', async () => {
