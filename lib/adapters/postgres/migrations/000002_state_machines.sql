@@ -72,52 +72,32 @@ insert into tasker.step_transition_rules (from_state, event, to_state) values
   ('error', 'reset_for_retry', 'pending'),
   ('cancelled', 'reset_for_retry', 'pending');
 
--- Moves a task by an event, only from the state it is in now (compare-and-swap), and records
--- the transition. Returns the new state, or null when the event is not allowed or the state moved.
+-- Moves a task by one event, only from the state it is in now (the row is locked, so no other
+-- writer can move it in between; p_expected makes the caller's view of that state part of the
+-- condition), and records the transition. Returns the new state, or null when the event is not
+-- allowed from the current state or the state is not the expected one.
 create or replace function tasker.transition_task(
   p_task uuid, p_event text, p_reason text default null, p_metadata jsonb default '{}', p_expected text default null
 ) returns text language plpgsql as $$
-declare
-  v_from text;
-  v_to text;
-  v_sort int;
+declare v_from text;
 begin
-  select state into v_from from tasker.tasks where task_uuid = p_task;
-  if v_from is null or (p_expected is not null and v_from <> p_expected) then return null; end if;
-  select to_state into v_to from tasker.task_transition_rules where from_state = v_from and event = p_event;
-  if v_to is null then return null; end if;
-  update tasker.tasks
-     set state = v_to, updated_at = now(),
-         completed_at = case when v_to in ('complete', 'error', 'cancelled', 'resolved_manually') then now() else completed_at end
-   where task_uuid = p_task and state = v_from;
-  if not found then return null; end if;
-  update tasker.task_transitions set most_recent = false
-   where task_uuid = p_task and most_recent returning sort_key into v_sort;
-  insert into tasker.task_transitions (task_uuid, from_state, to_state, event, reason, metadata, sort_key)
-  values (p_task, v_from, v_to, p_event, p_reason, coalesce(p_metadata, '{}'), coalesce(v_sort, 0) + 1);
-  return v_to;
+  select state into v_from from tasker.tasks where task_uuid = p_task for update;
+  if v_from is null or v_from <> coalesce(p_expected, v_from) or tasker.walk_path('task', v_from, array[p_event]) is null then
+    return null;
+  end if;
+  return tasker.walk_task(p_task, array[p_event], array[p_reason], p_metadata);
 end $$;
 
 create or replace function tasker.transition_step(
   p_step uuid, p_event text, p_reason text default null, p_metadata jsonb default '{}', p_expected text default null
 ) returns text language plpgsql as $$
-declare
-  v_from text;
-  v_to text;
-  v_sort int;
+declare v_from text;
 begin
-  select state into v_from from tasker.workflow_steps where step_uuid = p_step;
-  if v_from is null or (p_expected is not null and v_from <> p_expected) then return null; end if;
-  select to_state into v_to from tasker.step_transition_rules where from_state = v_from and event = p_event;
-  if v_to is null then return null; end if;
-  update tasker.workflow_steps set state = v_to, updated_at = now()
-   where step_uuid = p_step and state = v_from;
-  if not found then return null; end if;
-  update tasker.workflow_step_transitions set most_recent = false
-   where step_uuid = p_step and most_recent returning sort_key into v_sort;
-  insert into tasker.workflow_step_transitions (step_uuid, from_state, to_state, event, reason, metadata, sort_key)
-  values (p_step, v_from, v_to, p_event, p_reason, coalesce(p_metadata, '{}'), coalesce(v_sort, 0) + 1);
-  return v_to;
+  select state into v_from from tasker.workflow_steps where step_uuid = p_step for update;
+  if v_from is null or v_from <> coalesce(p_expected, v_from) or tasker.walk_path('step', v_from, array[p_event]) is null then
+    return null;
+  end if;
+  return tasker.walk_step(p_step, array[p_event], array[p_reason], p_metadata);
 end $$;
 
 -- Records a state an entity is created in (a transition from nothing).
