@@ -21,6 +21,12 @@ export default defineConfig({
         extends: true,
         test: { name: 'cdk', include: ['test/cdk/**/*.test.ts'] },
       },
+      {
+        extends: true,
+        // The reliability suite (docs/reliability.md): one scenario per file, one file at a time
+        // (they load the machine), each with minutes to run its tasks and drain.
+        test: { name: 'faults', include: ['test/faults/**/*.test.ts'], fileParallelism: false, testTimeout: 180_000, hookTimeout: 120_000 },
+      },
     ],
   },
 });

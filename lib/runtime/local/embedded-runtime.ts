@@ -5,7 +5,7 @@ import { runtimeConfig, type RuntimeConfig } from '../../contracts/runtime-confi
 import { TASK_LIFECYCLE_SOURCE, taskLifecycleEvent, type TaskLifecycleEvent } from '../../contracts/task-lifecycle-event.js';
 import type { TaskTemplate } from '../../domain/task-template.js';
 import { createTask, type CreateTaskResult } from '../../orchestration/create-task.js';
-import type { OrchestrationDeps } from '../../orchestration/orchestration-deps.js';
+import type { OrchestrationDeps, OrchestrationLimits } from '../../orchestration/orchestration-deps.js';
 import { registerTemplates } from '../../orchestration/register-templates.js';
 import type { Logger } from '../../ports/logger.js';
 import type { TaskView, TransitionView } from '../../ports/orchestration-store.js';
@@ -26,6 +26,7 @@ import { sumMetrics, type RunnerMetrics } from './runner-metrics.js';
 import { SqsLambdaRunner, type SqsLambdaHandler } from './sqs-lambda-runner.js';
 import type { ProgressListener } from './step-progress.js';
 import { ProgressHub } from './step-progress.js';
+import { decorateHandler, decorateTransport, type RuntimeDecorators } from './runtime-decorators.js';
 import { startSweeperLoop, type SweeperLoop, type SweepTotals } from './sweeper-loop.js';
 import { waitForFinalState, type PendingWait } from './task-waiter.js';
 
@@ -45,6 +46,10 @@ export interface EmbeddedRuntimeOptions {
   readonly transport?: TransportKind | 'auto';
   readonly logger?: Logger;
   readonly env?: Record<string, string | undefined>;
+  /** Orchestration limits (outbox re-send age, sweep batch size, context size); default DEFAULT_LIMITS. */
+  readonly limits?: Partial<OrchestrationLimits>;
+  /** Fault injection: decorators for the queues, the bus and the two functions (see runtime-decorators.ts). */
+  readonly decorate?: RuntimeDecorators;
 }
 
 /** A step's domain event as captured on the bus. */
@@ -99,7 +104,8 @@ export async function startEmbeddedRuntime(options: EmbeddedRuntimeOptions): Pro
   const databaseUrl = options.databaseUrl === null ? undefined : (options.databaseUrl ?? env.DATABASE_URL);
   const database = await openDatabase({ ...(databaseUrl ? { databaseUrl } : {}), ...(options.dataDir ? { dataDir: options.dataDir } : {}), logger });
   try {
-    const transport = chooseTransport(options.transport ?? 'auto', env) === 'aws' ? awsTransport(env) : memoryTransport(settings);
+    const chosen = chooseTransport(options.transport ?? 'auto', env) === 'aws' ? awsTransport(env) : memoryTransport(settings);
+    const transport = decorateTransport(chosen, options.decorate);
     return await assemble({ options, settings, templates, database, transport, logger });
   } catch (error) {
     await database.close();
@@ -123,13 +129,17 @@ async function assemble(parts: Parts): Promise<EmbeddedRuntime> {
   const bus = new CapturingEventBus(transport.bus);
   const config = lambdaConfig(transport, settings, database.connectionString);
   const overrides = { pool: database.pool, queues: transport.queue, events: bus, logger };
-  const orchestration = await buildOrchestrationDeps(config, 'tasker-local', overrides);
+  const built = await buildOrchestrationDeps(config, 'tasker-local', overrides);
+  const orchestration: OrchestrationDeps = parts.options.limits ? { ...built, limits: parts.options.limits } : built;
   const hub = new ProgressHub();
   const observer = new ProgressObserver({ store, hub, logger });
   bus.onEntry((entry) => observer.onBusEntry(entry));
   const stepHandler = createStepHandlerLambda(parts.options.handlers, { queue: transport.queue, bus, config, logger, worker: { workerKind: 'local', workerId: 'local/step-handler' } });
   const completion = createCompletionLambda({ config, ...overrides });
-  const runners = startRunners(parts, observer.wrapDispatch(stepHandler), observer.wrapCompletion(completion));
+  const decorate = parts.options.decorate;
+  const invokedStepHandler = observer.wrapDispatch(decorateHandler(stepHandler, decorate?.stepHandler));
+  const invokedCompletion = observer.wrapCompletion(decorateHandler(completion, decorate?.completion));
+  const runners = startRunners(parts, invokedStepHandler, invokedCompletion);
   const sweeper = startSweeperLoop(orchestration, settings.sweepIntervalMs);
   const missing = missingCallables(parts.templates, parts.options.handlers);
   for (const m of missing) logger.warn('no handler for a step: it will fail with handler_not_found', { ...m });
