@@ -281,7 +281,10 @@ class LocalRuntime implements EmbeddedRuntime {
   private async shutdown(): Promise<void> {
     for (const wait of this.waits) wait.cancel();
     await this.a.sweeper.stop();
-    await Promise.all([...this.a.runners.dispatch, this.a.runners.completion].map((r) => r.stop()));
+    const runners = [...this.a.runners.dispatch, this.a.runners.completion];
+    await Promise.all(runners.map((r) => r.stop()));
+    // Real SQS: let pending long polls return (their messages are made visible) before the clients close.
+    if (this.a.transport.kind === 'aws') await Promise.all(runners.map((r) => r.pollsSettled((this.a.transport.waitTimeSeconds + 1) * 1000)));
     this.a.transport.close();
     await this.a.observer.idle();
     await this.a.database.close();

@@ -101,6 +101,18 @@ export class SqsLambdaRunner {
     clearTimeout(timer);
   }
 
+  /**
+   * Waits (at most `boundMs`) for the pollers to end after `stop()`: a long poll still under way
+   * can receive messages, which the poller then makes visible again. Close the queue client only
+   * after this, or those messages stay invisible for their whole visibility timeout.
+   */
+  async pollsSettled(boundMs: number): Promise<void> {
+    let timer: NodeJS.Timeout | undefined;
+    const bound = new Promise((resolve) => (timer = setTimeout(resolve, boundMs)));
+    await Promise.race([Promise.allSettled(this.pollerLoops), bound]);
+    clearTimeout(timer);
+  }
+
   private async pollLoop(): Promise<void> {
     while (!this.stopped) {
       const batch = await this.formBatch();

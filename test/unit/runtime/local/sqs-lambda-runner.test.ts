@@ -292,6 +292,18 @@ describe('SqsLambdaRunner: stop and settings', () => {
     expect(runner.metrics().invocations).toBe(1);
   });
 
+  it('a message a pending long poll receives after stop is made visible again once the polls settle', async () => {
+    const { url } = setup();
+    const runner = run(url, async () => undefined);
+    await sleep(50);
+    await runner.stop();
+    await send(url, ['late']);
+    await runner.pollsSettled(3_000);
+    expect(runner.metrics().invocations).toBe(0);
+    expect(queue.depth(url)).toBe(1);
+    expect(queue.inFlight(url)).toBe(0);
+  });
+
   it('stop is bounded when an invocation never ends', async () => {
     const { url } = setup();
     const runner = new SqsLambdaRunner({ queue, queueUrl: url, handler: () => new Promise(() => undefined), settings: BASE, waitTimeSeconds: 1, stopTimeoutMs: 150 }).start();
