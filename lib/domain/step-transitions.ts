@@ -1,4 +1,4 @@
-import type { StepState } from './step-state.js';
+import { isTerminalStepState, STEP_STATES, type StepState } from './step-state.js';
 import type { TransitionTable } from './transition-table.js';
 
 export const STEP_EVENTS = [
@@ -32,17 +32,7 @@ export const STEP_TRANSITIONS: TransitionTable<StepEvent, StepState> = {
   complete: { from: ['enqueued_for_orchestration'], to: 'complete' },
   wait_for_retry: { from: ['enqueued_as_error_for_orchestration'], to: 'waiting_for_retry' },
   fail: { from: ['enqueued_as_error_for_orchestration'], to: 'error' },
-  cancel: {
-    from: [
-      'pending',
-      'enqueued',
-      'in_progress',
-      'enqueued_for_orchestration',
-      'enqueued_as_error_for_orchestration',
-      'waiting_for_retry',
-    ],
-    to: 'cancelled',
-  },
+  cancel: { from: STEP_STATES.filter((state) => !isTerminalStepState(state)), to: 'cancelled' },
   resolve_manually: { from: ['pending', 'enqueued', 'in_progress', 'waiting_for_retry', 'error'], to: 'resolved_manually' },
   complete_manually: { from: ['pending', 'enqueued', 'in_progress', 'waiting_for_retry', 'error'], to: 'complete' },
   reset_for_retry: { from: ['error', 'cancelled'], to: 'pending' },

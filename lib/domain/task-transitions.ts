@@ -1,4 +1,4 @@
-import type { TaskState } from './task-state.js';
+import { isTerminalTaskState, TASK_STATES, type TaskState } from './task-state.js';
 import type { TransitionTable } from './transition-table.js';
 
 export const TASK_EVENTS = [
@@ -18,16 +18,7 @@ export const TASK_EVENTS = [
 
 export type TaskEvent = (typeof TASK_EVENTS)[number];
 
-const ACTIVE: TaskState[] = [
-  'pending',
-  'initializing',
-  'enqueuing_steps',
-  'steps_in_process',
-  'evaluating_results',
-  'waiting_for_dependencies',
-  'waiting_for_retry',
-  'blocked_by_failures',
-];
+const ACTIVE: TaskState[] = TASK_STATES.filter((state) => !isTerminalTaskState(state));
 
 /** The task state machine. */
 export const TASK_TRANSITIONS: TransitionTable<TaskEvent, TaskState> = {

@@ -79,25 +79,31 @@ insert into tasker.step_transition_rules (from_state, event, to_state) values
 create or replace function tasker.transition_task(
   p_task uuid, p_event text, p_reason text default null, p_metadata jsonb default '{}', p_expected text default null
 ) returns text language plpgsql as $$
-declare v_from text;
+declare
+  v_from text;
+  v_states text[];
 begin
   select state into v_from from tasker.tasks where task_uuid = p_task for update;
-  if v_from is null or v_from <> coalesce(p_expected, v_from) or tasker.walk_path('task', v_from, array[p_event]) is null then
+  v_states := tasker.walk_path('task', v_from, array[p_event]);
+  if v_from is null or v_from <> coalesce(p_expected, v_from) or v_states is null then
     return null;
   end if;
-  return tasker.walk_task(p_task, array[p_event], array[p_reason], p_metadata);
+  return tasker.record_task_walk(p_task, v_from, v_states, array[p_event], array[p_reason], p_metadata);
 end $$;
 
 create or replace function tasker.transition_step(
   p_step uuid, p_event text, p_reason text default null, p_metadata jsonb default '{}', p_expected text default null
 ) returns text language plpgsql as $$
-declare v_from text;
+declare
+  v_from text;
+  v_states text[];
 begin
   select state into v_from from tasker.workflow_steps where step_uuid = p_step for update;
-  if v_from is null or v_from <> coalesce(p_expected, v_from) or tasker.walk_path('step', v_from, array[p_event]) is null then
+  v_states := tasker.walk_path('step', v_from, array[p_event]);
+  if v_from is null or v_from <> coalesce(p_expected, v_from) or v_states is null then
     return null;
   end if;
-  return tasker.walk_step(p_step, array[p_event], array[p_reason], p_metadata);
+  return tasker.record_step_walk(p_step, v_from, v_states, array[p_event], array[p_reason], p_metadata);
 end $$;
 
 -- Records a state an entity is created in (a transition from nothing).
@@ -114,21 +120,29 @@ returns text language plpgsql as $$
 declare
   v_from text;
   v_states text[];
-  v_sort int;
 begin
   select state into v_from from tasker.workflow_steps where step_uuid = p_step for update;
   v_states := tasker.walk_path('step', v_from, p_events);
   if v_states is null then
     raise exception 'step % cannot walk % from state %', p_step, p_events, v_from using errcode = 'TK002';
   end if;
-  update tasker.workflow_steps set state = v_states[array_length(v_states, 1)], updated_at = now() where step_uuid = p_step;
+  return tasker.record_step_walk(p_step, v_from, v_states, p_events, p_reasons, p_metadata);
+end $$;
+
+-- Writes a checked path (the states walk_path returned from v_from); the caller holds the row lock.
+create or replace function tasker.record_step_walk(
+  p_step uuid, p_from text, p_states text[], p_events text[], p_reasons text[], p_metadata jsonb
+) returns text language plpgsql as $$
+declare v_sort int;
+begin
+  update tasker.workflow_steps set state = p_states[array_length(p_states, 1)], updated_at = now() where step_uuid = p_step;
   update tasker.workflow_step_transitions set most_recent = false
    where step_uuid = p_step and most_recent returning sort_key into v_sort;
   insert into tasker.workflow_step_transitions (step_uuid, from_state, to_state, event, reason, metadata, sort_key, most_recent)
-  select p_step, coalesce(v_states[i - 1], v_from), v_states[i], p_events[i], p_reasons[i], coalesce(p_metadata, '{}'),
-         coalesce(v_sort, 0) + i, i = array_length(v_states, 1)
-    from generate_subscripts(v_states, 1) as i;
-  return v_states[array_length(v_states, 1)];
+  select p_step, coalesce(p_states[i - 1], p_from), p_states[i], p_events[i], p_reasons[i], coalesce(p_metadata, '{}'),
+         coalesce(v_sort, 0) + i, i = array_length(p_states, 1)
+    from generate_subscripts(p_states, 1) as i;
+  return p_states[array_length(p_states, 1)];
 end $$;
 
 create or replace function tasker.walk_task(p_task uuid, p_events text[], p_reasons text[], p_metadata jsonb default '{}')
@@ -136,15 +150,22 @@ returns text language plpgsql as $$
 declare
   v_from text;
   v_states text[];
-  v_to text;
-  v_sort int;
 begin
   select state into v_from from tasker.tasks where task_uuid = p_task for update;
   v_states := tasker.walk_path('task', v_from, p_events);
   if v_states is null then
     raise exception 'task % cannot walk % from state %', p_task, p_events, v_from using errcode = 'TK002';
   end if;
-  v_to := v_states[array_length(v_states, 1)];
+  return tasker.record_task_walk(p_task, v_from, v_states, p_events, p_reasons, p_metadata);
+end $$;
+
+create or replace function tasker.record_task_walk(
+  p_task uuid, p_from text, p_states text[], p_events text[], p_reasons text[], p_metadata jsonb
+) returns text language plpgsql as $$
+declare
+  v_to text := p_states[array_length(p_states, 1)];
+  v_sort int;
+begin
   update tasker.tasks
      set state = v_to, updated_at = now(),
          completed_at = case when v_to in ('complete', 'error', 'cancelled', 'resolved_manually') then now() else completed_at end
@@ -152,9 +173,9 @@ begin
   update tasker.task_transitions set most_recent = false
    where task_uuid = p_task and most_recent returning sort_key into v_sort;
   insert into tasker.task_transitions (task_uuid, from_state, to_state, event, reason, metadata, sort_key, most_recent)
-  select p_task, coalesce(v_states[i - 1], v_from), v_states[i], p_events[i], p_reasons[i], coalesce(p_metadata, '{}'),
-         coalesce(v_sort, 0) + i, i = array_length(v_states, 1)
-    from generate_subscripts(v_states, 1) as i;
+  select p_task, coalesce(p_states[i - 1], p_from), p_states[i], p_events[i], p_reasons[i], coalesce(p_metadata, '{}'),
+         coalesce(v_sort, 0) + i, i = array_length(p_states, 1)
+    from generate_subscripts(p_states, 1) as i;
   return v_to;
 end $$;
 

@@ -95,13 +95,14 @@ begin
   if not found then
     return tasker.apply_outcome('unknown_event', 'no attempt was dispatched with this event_id', null, null);
   end if;
+  -- Locks in the house order: task, step, dispatch.
   perform 1 from tasker.tasks where task_uuid = v_dispatch.task_uuid for update;
+  perform 1 from tasker.workflow_steps where step_uuid = v_dispatch.step_uuid for update;
   select * into v_dispatch from tasker.step_dispatches where event_id = v_event for update;
   v_refusal := tasker.refusal(v_dispatch, p_result);
   if v_refusal is not null then
     return tasker.apply_outcome(v_refusal[1], v_refusal[2], v_dispatch.task_uuid, v_dispatch.step_uuid);
   end if;
-  perform 1 from tasker.workflow_steps where step_uuid = v_dispatch.step_uuid for update;
   update tasker.step_dispatches
      set status = case when p_result->'worker'->>'kind' = 'sweeper' then 'timed_out' else 'completed' end,
          completed_at = now(), result_status = p_result->>'status'

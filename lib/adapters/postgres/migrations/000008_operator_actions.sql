@@ -18,8 +18,8 @@ begin
     return tasker.operator_refusal('a task in state ' || (select state from tasker.tasks where task_uuid = p_task) || ' cannot be cancelled');
   end if;
   for v_step in select step_uuid from tasker.workflow_steps where task_uuid = p_task loop
-    perform tasker.supersede_open_dispatches(v_step);
     perform tasker.transition_step(v_step, 'cancel', p_reason);
+    perform tasker.supersede_open_dispatches(v_step);
   end loop;
   return jsonb_build_object('ok', true, 'outbox', jsonb_build_array(tasker.emit_task_lifecycle(p_task, 'task.cancelled')));
 end $$;
