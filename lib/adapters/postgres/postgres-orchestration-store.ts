@@ -53,7 +53,7 @@ export class PostgresOrchestrationStore implements OrchestrationStore {
   }
 
   async claimReadySteps(taskUuid: string, limit?: number): Promise<OutboxEntry[]> {
-    return toOutbox(await this.scalar('select tasker.claim_ready_steps_locked($1, $2) as j', [taskUuid, limit ?? null], true));
+    return toOutbox(await this.scalar('select tasker.claim_ready_steps($1, $2) as j', [taskUuid, limit ?? null], true));
   }
 
   async applyStepResult(result: StepExecutionResult, random: number): Promise<ApplyResultOutcome> {

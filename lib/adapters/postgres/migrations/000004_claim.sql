@@ -91,3 +91,11 @@ begin
   end loop;
   return v_out;
 end $$;
+
+-- Claims up to p_limit ready steps of a task for a caller that does not hold the task's lock.
+create or replace function tasker.claim_ready_steps(p_task uuid, p_limit int default null) returns jsonb language plpgsql as $$
+begin
+  perform 1 from tasker.tasks where task_uuid = p_task for update;
+  if not found then return '[]'::jsonb; end if;
+  return tasker.claim_ready_steps_locked(p_task, p_limit);
+end $$;
