@@ -29,6 +29,13 @@ export function requireSettings<K extends keyof RuntimeConfig>(config: RuntimeCo
   if (missing.length > 0) throw new ConfigurationError(missing);
 }
 
+/** A default dispatch queue or one per namespace, as a ConfigurationError when there is neither. */
+export function requireDispatchQueue(config: RuntimeConfig): void {
+  if (!config.dispatchQueueUrl && Object.keys(config.namespaceQueueUrls).length === 0) {
+    throw new ConfigurationError([`${ENV.dispatchQueueUrl} or ${ENV.namespaceQueueUrls} is required`]);
+  }
+}
+
 function parseJson(name: string, value: string, problems: string[]): unknown {
   try {
     return JSON.parse(value);

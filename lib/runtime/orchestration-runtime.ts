@@ -2,16 +2,17 @@ import type pg from 'pg';
 import { EventBridgeBus } from '../adapters/eventbridge/eventbridge-bus.js';
 import { PostgresOrchestrationStore } from '../adapters/postgres/postgres-orchestration-store.js';
 import { SqsQueue } from '../adapters/sqs/sqs-queue.js';
-import { ENV, type RuntimeConfig } from '../contracts/runtime-config.js';
+import type { RuntimeConfig } from '../contracts/runtime-config.js';
 import type { OrchestrationDeps } from '../orchestration/orchestration-deps.js';
 import { staticRouting } from '../orchestration/queue-routing.js';
 import type { EventBus } from '../ports/event-bus.js';
 import type { Logger } from '../ports/logger.js';
 import type { QueueSender } from '../ports/message-queue.js';
 import { createEventBridgeClient, createSqsClient } from './aws-clients.js';
-import { ConfigurationError, requireSettings } from './config.js';
+import { requireDispatchQueue, requireSettings } from './config.js';
 import { createPool } from './database.js';
 import { createLogger } from './logger.js';
+import { systemClock } from './system-clock.js';
 
 /** Ports a caller may bring instead of the AWS adapters and a pool from the configuration. */
 export interface OrchestrationOverrides {
@@ -24,9 +25,7 @@ export interface OrchestrationOverrides {
 /** Orchestration wired to PostgreSQL, SQS and EventBridge from the validated configuration. */
 export async function buildOrchestrationDeps(config: RuntimeConfig, service: string, overrides: OrchestrationOverrides = {}): Promise<OrchestrationDeps & { pool: pg.Pool }> {
   requireSettings(config, ['completionQueueUrl']);
-  if (!config.dispatchQueueUrl && Object.keys(config.namespaceQueueUrls).length === 0) {
-    throw new ConfigurationError([`${ENV.dispatchQueueUrl} or ${ENV.namespaceQueueUrls} is required`]);
-  }
+  requireDispatchQueue(config);
   const logger = overrides.logger ?? createLogger({ level: config.logLevel, base: { service } });
   const pool = overrides.pool ?? (await createPool(config));
   pool.on('error', (error) => logger.warn('idle database connection failed; it will be replaced', { error: error.message }));
@@ -36,9 +35,22 @@ export async function buildOrchestrationDeps(config: RuntimeConfig, service: str
     queues: overrides.queues ?? new SqsQueue(createSqsClient()),
     events: overrides.events ?? new EventBridgeBus(createEventBridgeClient(), config.eventBusName),
     routing: staticRouting({ dispatchQueueUrl: config.dispatchQueueUrl, namespaceQueueUrls: config.namespaceQueueUrls, completionQueueUrl: config.completionQueueUrl!, poisonQueueUrl: config.poisonQueueUrl ?? null }),
-    clock: { now: () => new Date() },
+    clock: systemClock,
     random: { next: Math.random },
     sleeper: { sleep: (ms) => new Promise((resolve) => setTimeout(resolve, ms)) },
     logger,
   };
+}
+
+/**
+ * Orchestration deps built once per container, on the first invocation. A build that failed (the
+ * secret or the database unreachable for a moment) is not kept: the next invocation builds again.
+ */
+export function perContainerDeps(build: () => Promise<OrchestrationDeps>): () => Promise<OrchestrationDeps> {
+  let deps: Promise<OrchestrationDeps> | undefined;
+  return () =>
+    (deps ??= build().catch((error: unknown) => {
+      deps = undefined;
+      throw error;
+    }));
 }

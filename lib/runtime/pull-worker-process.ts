@@ -15,6 +15,7 @@ import type { Sleep } from '../worker/retry-settings.js';
 import { createEventBridgeClient, createSqsClient } from './aws-clients.js';
 import { ConfigurationError, loadConfig, requireSettings } from './config.js';
 import { createLogger } from './logger.js';
+import { systemClock } from './system-clock.js';
 
 /** Running handlers get this long to finish after SIGTERM (ECS and Kubernetes kill after 30 s by default). */
 export const DEFAULT_DRAIN_TIMEOUT_MS = 25_000;
@@ -68,8 +69,6 @@ export interface PullWorkerProcess {
   /** Drains (stop polling, wait for running handlers up to the drain timeout) and closes; idempotent. */
   stop(reason?: string): Promise<DrainReport>;
 }
-
-const systemClock: Clock = { now: () => new Date() };
 
 /**
  * Runs a pull worker for one namespace until SIGTERM or SIGINT, then drains and exits 0: polling

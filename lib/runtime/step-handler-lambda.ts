@@ -1,5 +1,3 @@
-import { EventBridgeClient } from '@aws-sdk/client-eventbridge';
-import { SQSClient } from '@aws-sdk/client-sqs';
 import middy from '@middy/core';
 import type { Context, SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
 import { EventBridgeBus } from '../adapters/eventbridge/eventbridge-bus.js';
@@ -15,8 +13,10 @@ import { createHandlerRegistry, type HandlerRegistry } from '../worker/handler-r
 import { processDispatchBatch } from '../worker/process-dispatch-batch.js';
 import type { Sleep } from '../worker/retry-settings.js';
 import type { WorkerConfig } from '../worker/worker-config.js';
+import { createEventBridgeClient, createSqsClient } from './aws-clients.js';
 import { loadConfig, requireSettings } from './config.js';
 import { createLogger } from './logger.js';
+import { systemClock } from './system-clock.js';
 
 /** Ports and settings a test (or another runtime) injects instead of the AWS adapters and the environment. */
 export interface StepHandlerLambdaOverrides {
@@ -32,8 +32,6 @@ export interface StepHandlerLambdaOverrides {
 }
 
 type ContainerPorts = Omit<DispatchDeps, 'handlers' | 'remainingTimeMs'>;
-
-const systemClock: Clock = { now: () => new Date() };
 
 /**
  * The step-handler Lambda for a map of handlers: consumes the dispatch queue in batches and
@@ -54,8 +52,8 @@ function buildPorts(overrides: StepHandlerLambdaOverrides, context: Context): Co
   requireSettings(config, ['completionQueueUrl', 'poisonQueueUrl']);
   const logger = overrides.logger ?? createLogger({ level: config.logLevel, base: { service: 'step-handler' } });
   return {
-    queue: overrides.queue ?? new SqsQueue(new SQSClient({})),
-    bus: overrides.bus ?? new EventBridgeBus(new EventBridgeClient({}), config.eventBusName),
+    queue: overrides.queue ?? new SqsQueue(createSqsClient()),
+    bus: overrides.bus ?? new EventBridgeBus(createEventBridgeClient(), config.eventBusName),
     clock: overrides.clock ?? systemClock,
     logger,
     config: { ...workerConfigOf(config, context), ...overrides.worker },

@@ -10,7 +10,7 @@ import { publishDomainEvents } from './publish-domain-events.js';
 import { sendResult } from './send-result.js';
 import { computeStepDeadline } from './step-deadline.js';
 import { stepError } from './step-errors.js';
-import { buildStepResult, limitResultSize, subjectOf, type ResultSubject } from './step-result.js';
+import { buildStepResult, limitResultSize, resultContext, subjectOf, type ResultSubject } from './step-result.js';
 
 /** How one record ended; `redeliver` makes it a batch item failure. */
 export interface RecordReport {
@@ -37,9 +37,10 @@ async function runDispatch(message: StepDispatchMessage, deps: RecordDeps): Prom
     safetyMarginMs: deps.config.safetyMarginMs,
     dispatchDeadline: new Date(message.deadline),
   });
-  const logger = deps.logger.child({ ...idsOf(subjectOf(message)), step_name: message.step_name });
+  const subject = subjectOf(message);
+  const logger = deps.logger.child({ ...idsOf(subject), step_name: message.step_name });
   const outcome = await executeStep({ message, registry: deps.handlers, deadline, clock: deps.clock, logger });
-  const result = limitResultSize(buildStepResult(subjectOf(message), outcome, resultContext(startedAt, deps)), deps.config.maxResultBytes);
+  const result = limitResultSize(buildStepResult(subject, outcome, resultContext(startedAt, deps)), deps.config.maxResultBytes);
   const problem = await sendResult(result, deps);
   const fields = { ...resultFields(result), handler: message.handler.callable, deadline_bound: deadline.bound };
   if (problem !== null) return { redeliver: true, fields: { ...fields, problem, events_published: 0 } };
@@ -55,10 +56,6 @@ export async function answerInvalid(subject: ResultSubject, problems: readonly s
   const result = buildStepResult(subject, { status: 'failure', error }, resultContext(now, deps));
   const problem = await sendResult(result, deps);
   return { redeliver: problem !== null, fields: { ...resultFields(result), problem } };
-}
-
-function resultContext(startedAt: Date, deps: RecordDeps) {
-  return { startedAt, completedAt: deps.clock.now(), workerId: deps.config.workerId, workerKind: deps.config.workerKind };
 }
 
 function resultFields(result: StepExecutionResult): LogFields {

@@ -6,7 +6,7 @@ import type { EventBus } from '../../ports/event-bus.js';
 import type { MessageQueue } from '../../ports/message-queue.js';
 import { createEventBridgeClient, createSqsClient } from '../aws-clients.js';
 import { ENV } from '../../contracts/runtime-config.js';
-import { ConfigurationError, loadConfig, requireSettings } from '../config.js';
+import { loadConfig, requireDispatchQueue, requireSettings } from '../config.js';
 import type { QueueSettings } from './lambda-settings.js';
 
 export type TransportKind = 'memory' | 'aws';
@@ -71,9 +71,7 @@ export function memoryTransport(options: MemoryTransportOptions): Transport {
 export function awsTransport(env: Record<string, string | undefined> = process.env): Transport {
   const config = loadConfig(env);
   requireSettings(config, ['completionQueueUrl', 'poisonQueueUrl']);
-  if (!config.dispatchQueueUrl && Object.keys(config.namespaceQueueUrls).length === 0) {
-    throw new ConfigurationError([`${ENV.dispatchQueueUrl} or ${ENV.namespaceQueueUrls} is required`]);
-  }
+  requireDispatchQueue(config);
   const sqs = createSqsClient();
   const events = createEventBridgeClient();
   const urls: QueueUrls = {

@@ -56,13 +56,14 @@ export class ProgressObserver {
 
   wrapCompletion(handler: SqsLambdaHandler): SqsLambdaHandler {
     return async (event, context) => {
-      const tasks = [...new Set(event.Records.map((r) => parseBody(r.body)?.task_uuid).filter((t): t is string => typeof t === 'string'))];
+      const bodies = event.Records.map((r) => parseBody(r.body));
+      const tasks = [...new Set(bodies.map((b) => b?.task_uuid).filter((t): t is string => typeof t === 'string'))];
       const run = (this.nextRun += 1);
       tasks.forEach((t) => this.inCompletion.set(t, (this.inCompletion.get(t) ?? new Set()).add(run)));
       const views = new Map<string, TaskView | null>();
       try {
         const response = await handler(event, context);
-        await this.afterCompletion(event.Records, response as SQSBatchResponse | undefined, tasks, views);
+        await this.afterCompletion(event.Records, bodies, response as SQSBatchResponse | undefined, tasks, views);
         return response;
       } finally {
         await Promise.all(tasks.map((t) => this.release(t, run, views.get(t))));
@@ -123,9 +124,9 @@ export class ProgressObserver {
   }
 
   /** Reports the applied results from one read of each task; the task itself is finished on release. */
-  private async afterCompletion(records: readonly SQSRecord[], response: SQSBatchResponse | undefined, tasks: readonly string[], views: Map<string, TaskView | null>): Promise<void> {
+  private async afterCompletion(records: readonly SQSRecord[], bodies: ReturnType<typeof parseBody>[], response: SQSBatchResponse | undefined, tasks: readonly string[], views: Map<string, TaskView | null>): Promise<void> {
     const failed = new Set((response?.batchItemFailures ?? []).map((f) => f.itemIdentifier));
-    const results = records.filter((r) => !failed.has(r.messageId)).map((r) => parseBody(r.body)).filter((m): m is StepExecutionResult => m?.message_type === 'step_result');
+    const results = bodies.filter((m, i): m is StepExecutionResult => !failed.has(records[i]!.messageId) && m?.message_type === 'step_result');
     try {
       for (const taskUuid of tasks) {
         const task = await this.deps.store.getTask(taskUuid);

@@ -1,6 +1,8 @@
 import type { Context, SQSEvent } from 'aws-lambda';
 import type { Logger } from '../../ports/logger.js';
 import type { QueueReceiver, ReceivedMessage } from '../../ports/message-queue.js';
+import { settlesWithin } from '../../worker/pull/settles-within.js';
+import { timerSleep } from '../../worker/retry-settings.js';
 import { keptMessages, type InvocationOutcome, type KeptMessages } from './batch-response.js';
 import { ConcurrencyPool } from './concurrency-pool.js';
 import { createLambdaContext } from './lambda-context.js';
@@ -94,11 +96,7 @@ export class SqsLambdaRunner {
    */
   async stop(): Promise<void> {
     this.stopped = true;
-    const pending = Promise.allSettled([...this.inFlight]);
-    let timer: NodeJS.Timeout | undefined;
-    const bound = new Promise((resolve) => (timer = setTimeout(resolve, this.options.stopTimeoutMs ?? 5_000)));
-    await Promise.race([pending, bound]);
-    clearTimeout(timer);
+    await settlesWithin(Promise.allSettled([...this.inFlight]), this.options.stopTimeoutMs ?? 5_000);
   }
 
   /**
@@ -107,10 +105,7 @@ export class SqsLambdaRunner {
    * after this, or those messages stay invisible for their whole visibility timeout.
    */
   async pollsSettled(boundMs: number): Promise<void> {
-    let timer: NodeJS.Timeout | undefined;
-    const bound = new Promise((resolve) => (timer = setTimeout(resolve, boundMs)));
-    await Promise.race([Promise.allSettled(this.pollerLoops), bound]);
-    clearTimeout(timer);
+    await settlesWithin(Promise.allSettled(this.pollerLoops), boundMs);
   }
 
   private async pollLoop(): Promise<void> {
@@ -132,7 +127,7 @@ export class SqsLambdaRunner {
       const waitSeconds = Math.floor((windowEnd - this.now()) / 1000);
       const more = await this.receive(batchSize - batch.length, waitSeconds);
       batch.push(...more);
-      if (more.length === 0 && waitSeconds === 0) await delay(Math.min(WINDOW_POLL_MS, Math.max(1, windowEnd - this.now())));
+      if (more.length === 0 && waitSeconds === 0) await timerSleep(Math.min(WINDOW_POLL_MS, Math.max(1, windowEnd - this.now())));
     }
     return batch;
   }
@@ -145,7 +140,7 @@ export class SqsLambdaRunner {
     } catch (error) {
       if (this.stopped) return [];
       this.logger.error('receive failed; polling again after a pause', { error: messageOf(error) });
-      await delay(this.options.pollErrorBackoffMs ?? 1_000);
+      await timerSleep(this.options.pollErrorBackoffMs ?? 1_000);
       return [];
     }
   }
@@ -242,10 +237,6 @@ function checkSettings(s: LambdaSettings): void {
   if (!(s.maxBatchingWindowMs >= 0)) problems.push(`maxBatchingWindowMs must be >= 0 (got ${s.maxBatchingWindowMs})`);
   if (s.maxConcurrency !== undefined && !(Number.isInteger(s.maxConcurrency) && s.maxConcurrency >= 1)) problems.push(`maxConcurrency must be a whole number >= 1 (got ${s.maxConcurrency})`);
   if (problems.length > 0) throw new LambdaSettingsError(`invalid Lambda settings: ${problems.join('; ')}`);
-}
-
-function delay(ms: number): Promise<void> {
-  return new Promise((resolve) => setTimeout(resolve, ms));
 }
 
 function messageOf(error: unknown): string {

@@ -1,7 +1,7 @@
 import type { StepExecutionResult } from '../../contracts/step-execution-result.js';
 import { buildStepResult, limitResultSize, subjectOf } from '../step-result.js';
 import { answerEvent } from './answer-event.js';
-import { eventLogFields, type PendingEvent } from './pending-event.js';
+import { eventLogFields, eventResultContext, type PendingEvent } from './pending-event.js';
 import type { PullContext } from './pull-context.js';
 import { completionOutcome, type StepCompletion } from './step-completion.js';
 
@@ -28,7 +28,6 @@ export async function completeEvent(event: PendingEvent, completion: StepComplet
 }
 
 function resultOf(event: PendingEvent, completion: StepCompletion, ctx: PullContext): StepExecutionResult {
-  const { config, clock } = ctx.deps;
-  const context = { startedAt: event.handedOutAt ?? event.receivedAt, completedAt: clock.now(), workerId: config.workerId, workerKind: config.workerKind };
-  return limitResultSize(buildStepResult(subjectOf(event.message), completionOutcome(completion), context), config.maxResultBytes);
+  const result = buildStepResult(subjectOf(event.message), completionOutcome(completion), eventResultContext(event, ctx));
+  return limitResultSize(result, ctx.deps.config.maxResultBytes);
 }

@@ -1,7 +1,7 @@
 import { stepError } from '../step-errors.js';
 import { buildStepResult, subjectOf } from '../step-result.js';
 import { answerEvent } from './answer-event.js';
-import { eventLogFields, type PendingEvent } from './pending-event.js';
+import { eventLogFields, eventResultContext, type PendingEvent } from './pending-event.js';
 import type { PullContext } from './pull-context.js';
 
 /**
@@ -12,10 +12,8 @@ import type { PullContext } from './pull-context.js';
 export async function expireEvent(event: PendingEvent, ctx: PullContext): Promise<boolean> {
   const previous = event.state;
   event.state = 'answering';
-  const now = ctx.deps.clock.now();
   const error = stepError('handler_timeout', timeoutMessage(event, previous === 'buffered'), event.deadlineBound);
-  const context = { startedAt: event.handedOutAt ?? event.receivedAt, completedAt: now, workerId: ctx.deps.config.workerId, workerKind: ctx.deps.config.workerKind };
-  const result = buildStepResult(subjectOf(event.message), { status: 'failure', error }, context);
+  const result = buildStepResult(subjectOf(event.message), { status: 'failure', error }, eventResultContext(event, ctx));
   const report = await answerEvent(event, result, 'timed_out', ctx);
   const fields = { ...eventLogFields(event), deadline: event.deadline.toISOString(), deadline_bound: event.deadlineBound, was: previous };
   if (!report.sent) {

@@ -2,6 +2,8 @@ import type { StepDispatchMessage } from '../../contracts/step-dispatch-message.
 import type { LogFields } from '../../ports/logger.js';
 import type { DeadlineBound } from '../handler-timeout-error.js';
 import { computeStepDeadline } from '../step-deadline.js';
+import { resultContext, type ResultContext } from '../step-result.js';
+import type { PullContext } from './pull-context.js';
 
 /**
  * Where a received event stands: `buffered` (received, not yet handed out by `poll`), `handed_out`
@@ -67,4 +69,9 @@ export function isPastDeadline(event: PendingEvent, now: Date): boolean {
 export function eventLogFields(event: PendingEvent): LogFields {
   const m = event.message;
   return { task_uuid: m.task_uuid, step_uuid: m.step_uuid, event_id: m.event_id, correlation_id: m.correlation_id, step_name: m.step_name, message_id: event.messageId };
+}
+
+/** The result context of an event's answer: from its hand-out (or receipt, if never handed out) to now. */
+export function eventResultContext(event: PendingEvent, ctx: PullContext): ResultContext {
+  return resultContext(event.handedOutAt ?? event.receivedAt, ctx.deps);
 }
