@@ -35,8 +35,9 @@ language sql stable as $$
 $$;
 
 -- Counts and the execution status, with TAS-67's precedence fix: blocked_by_failures wins over
--- has_ready_steps (same order as executionStatus in lib/domain/execution-status.ts).
-create or replace function tasker.get_task_execution_context(p_task uuid)
+-- has_ready_steps (same order as executionStatus in lib/domain/execution-status.ts), given how
+-- many steps are ready (a caller that already has the ready set passes its size).
+create or replace function tasker.task_execution_context(p_task uuid, p_ready int)
 returns table (
   task_uuid uuid, total_steps int, ready_steps int, in_progress_steps int, waiting_for_retry_steps int,
   completed_steps int, failed_steps int, execution_status text, next_retry_at timestamptz
@@ -50,19 +51,25 @@ returns table (
       count(*) filter (where s.state = 'error')::int as failed,
       min(s.next_attempt_at) filter (where s.state = 'waiting_for_retry') as next_retry_at
     from tasker.workflow_steps s where s.task_uuid = p_task
-  ), ready as (
-    select count(*)::int as ready from tasker.get_ready_steps(p_task)
   )
-  select p_task, c.total, r.ready, c.in_progress, greatest(c.waiting - r.ready, 0), c.completed, c.failed,
+  select p_task, c.total, p_ready, c.in_progress, greatest(c.waiting - p_ready, 0), c.completed, c.failed,
     case
       when c.failed > 0 then 'blocked_by_failures'
-      when r.ready > 0 then 'has_ready_steps'
+      when p_ready > 0 then 'has_ready_steps'
       when c.in_progress > 0 then 'processing'
       when c.waiting > 0 then 'waiting_for_retry'
       when c.completed = c.total then 'all_complete'
       else 'waiting_for_dependencies'
     end,
     c.next_retry_at
-  from counts c cross join ready r
+  from counts c
   where c.total > 0
+$$;
+
+create or replace function tasker.get_task_execution_context(p_task uuid)
+returns table (
+  task_uuid uuid, total_steps int, ready_steps int, in_progress_steps int, waiting_for_retry_steps int,
+  completed_steps int, failed_steps int, execution_status text, next_retry_at timestamptz
+) language sql stable as $$
+  select * from tasker.task_execution_context(p_task, (select count(*)::int from tasker.get_ready_steps(p_task)))
 $$;

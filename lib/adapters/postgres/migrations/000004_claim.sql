@@ -68,9 +68,9 @@ begin
   return tasker.outbox_json(v_row);
 end $$;
 
--- Claims up to p_limit ready steps of a task (all when null); FOR UPDATE SKIP LOCKED plus the
--- compare-and-swap in transition_step mean no step is ever claimed twice.
-create or replace function tasker.claim_ready_steps_locked(p_task uuid, p_limit int default null)
+-- Claims the given ready steps of a task (in the order given); FOR UPDATE SKIP LOCKED plus the
+-- state check and the compare-and-swap in transition_step mean no step is ever claimed twice.
+create or replace function tasker.claim_steps_locked(p_task uuid, p_steps uuid[])
 returns jsonb language plpgsql as $$
 declare
   v_step uuid;
@@ -79,11 +79,8 @@ declare
 begin
   for v_step in
     select s.step_uuid from tasker.workflow_steps s
-     where s.task_uuid = p_task
-       and s.state in ('pending', 'waiting_for_retry')
-       and s.step_uuid in (select r.step_uuid from tasker.get_ready_steps(p_task) r)
-     order by s.ordinal
-     limit p_limit
+     where s.task_uuid = p_task and s.step_uuid = any(p_steps) and s.state in ('pending', 'waiting_for_retry')
+     order by array_position(p_steps, s.step_uuid)
        for update skip locked
   loop
     v_entry := tasker.claim_step(v_step);
@@ -91,6 +88,17 @@ begin
   end loop;
   return v_out;
 end $$;
+
+-- The task's ready steps in order, at most p_limit (all when null).
+create or replace function tasker.ready_step_ids(p_task uuid, p_limit int default null) returns uuid[] language sql stable as $$
+  select coalesce(array_agg(r.step_uuid order by r.ordinal), '{}') from (select * from tasker.get_ready_steps(p_task) limit p_limit) r
+$$;
+
+-- Claims up to p_limit ready steps of a task (all when null); the caller holds the task's lock.
+create or replace function tasker.claim_ready_steps_locked(p_task uuid, p_limit int default null)
+returns jsonb language sql as $$
+  select tasker.claim_steps_locked(p_task, tasker.ready_step_ids(p_task, p_limit))
+$$;
 
 -- Claims up to p_limit ready steps of a task for a caller that does not hold the task's lock.
 create or replace function tasker.claim_ready_steps(p_task uuid, p_limit int default null) returns jsonb language plpgsql as $$

@@ -68,15 +68,18 @@ end $$;
 create or replace function tasker.evaluate_task(p_task uuid) returns jsonb language plpgsql as $$
 declare
   v_state text;
+  v_ready uuid[];
   v_ctx record;
   v_out jsonb := '[]'::jsonb;
 begin
   select state into v_state from tasker.tasks where task_uuid = p_task;
   if v_state in ('complete', 'error', 'cancelled', 'resolved_manually') then return v_out; end if;
-  select * into v_ctx from tasker.get_task_execution_context(p_task);
+  -- The ready set is computed once: it decides the status and is what gets claimed.
+  v_ready := tasker.ready_step_ids(p_task);
+  select * into v_ctx from tasker.task_execution_context(p_task, cardinality(v_ready));
   case v_ctx.execution_status
     when 'has_ready_steps' then
-      v_out := tasker.claim_ready_steps_locked(p_task, null);
+      v_out := tasker.claim_steps_locked(p_task, v_ready);
       perform tasker.advance_task(p_task, 'steps_in_process', 'steps dispatched');
     when 'processing' then
       if v_state <> 'steps_in_process' then perform tasker.advance_task(p_task, 'steps_in_process', 'steps in process'); end if;
