@@ -1,22 +1,12 @@
 import { readFileSync } from 'node:fs';
 import { Template } from 'aws-cdk-lib/assertions';
 import { describe, expect, it } from 'vitest';
-import { AppContextError, EXAMPLE_TEMPLATES_DIR, readAppSettings, stackEnvironment } from '../../cdk/app-settings.js';
+import { EXAMPLE_TEMPLATES_DIR, readAppSettings, stackEnvironment } from '../../cdk/app-settings.js';
+import { contextOf, contextProblems } from './support/app-context.js';
 import { TaskerStack } from '../../cdk/tasker-stack.js';
 import { REPO_ROOT, entryProps, testApp } from './support/synth.js';
 import { resourcesOf } from './support/template-queries.js';
 
-const contextOf = (values: Record<string, unknown>) => ({ tryGetContext: (key: string) => values[key] });
-
-function contextProblems(values: Record<string, unknown>): readonly string[] {
-  try {
-    readAppSettings(contextOf(values));
-  } catch (error) {
-    expect(error).toBeInstanceOf(AppContextError);
-    return (error as AppContextError).problems;
-  }
-  throw new Error('the context was accepted');
-}
 
 describe('cdk.json', () => {
   const cdkJson = JSON.parse(readFileSync(`${REPO_ROOT}cdk.json`, 'utf8'));

@@ -8,7 +8,8 @@ import { describe, expect, it } from 'vitest';
 import { ENV } from '../../lib/contracts/runtime-config.js';
 import { loadConfig } from '../../lib/runtime/config.js';
 import { dispatchQueueUrlFor } from '../../lib/runtime/pull-worker-process.js';
-import { AppContextError, EXAMPLE_TEMPLATES_DIR, readAppSettings } from '../../cdk/app-settings.js';
+import { EXAMPLE_TEMPLATES_DIR, readAppSettings } from '../../cdk/app-settings.js';
+import { contextOf, contextProblems } from './support/app-context.js';
 import { resolveTaskerProps, TaskerEnginePropsError } from '../../cdk/props.js';
 import { PULL_CONSUME_ACTIONS } from '../../cdk/pull-worker-access.js';
 import { TaskerEngine } from '../../cdk/tasker-engine.js';
@@ -378,7 +379,6 @@ describe('worker pool props validation', () => {
   });
 });
 
-const contextOf = (values: Record<string, unknown>) => ({ tryGetContext: (key: string) => values[key] });
 
 describe('worker pools from app context', () => {
   it('reads -c workerPools as a JSON string, with durations in seconds and entries relative to the repository', () => {
@@ -396,15 +396,7 @@ describe('worker pools from app context', () => {
   });
 
   it('refuses bad JSON, bad shapes, unknown settings and wrong types, all at once', () => {
-    const problems = (values: Record<string, unknown>) => {
-      try {
-        readAppSettings(contextOf(values));
-      } catch (error) {
-        expect(error).toBeInstanceOf(AppContextError);
-        return (error as AppContextError).problems;
-      }
-      throw new Error('the context was accepted');
-    };
+    const problems = contextProblems;
     expect(problems({ workerPools: '{"a":' })[0]).toMatch(/^workerPools is not valid JSON/);
     expect(problems({ workerPools: '["a"]' })).toEqual(['workerPools must be a JSON object: namespace -> {"kind":"lambda",...} or {"kind":"pull",...} (got ["a"])']);
     expect(problems({ workerPools: '{"a":{"kind":"ecs"},"b":{"kind":"pull","entry":"x.ts","createRole":"yes"},"c":{"kind":"lambda","handlerTimeoutSeconds":"soon","maxConcurrentHandlers":-1}}' })).toEqual([
