@@ -4,6 +4,7 @@ import { retryDueMessage } from '../contracts/retry-due-message.js';
 import { stepExecutionResult } from '../contracts/step-execution-result.js';
 import { deliverOutbox } from './deliver-outbox.js';
 import type { OrchestrationDeps } from './orchestration-deps.js';
+import type { BatchItemFailure, BatchResponse } from '../ports/batch-response.js';
 
 /** A queue record as the completion function sees it (an SQS record, or the local runner's). */
 export interface CompletionRecord {
@@ -11,9 +12,6 @@ export interface CompletionRecord {
   readonly body: string;
 }
 
-export interface BatchResponse {
-  batchItemFailures: Array<{ itemIdentifier: string }>;
-}
 
 type Parsed = { ok: true; message: CompletionQueueMessage } | { ok: false; code: string; reason: string };
 
@@ -25,7 +23,7 @@ type Parsed = { ok: true; message: CompletionQueueMessage } | { ok: false; code:
  */
 export async function processCompletionBatch(deps: OrchestrationDeps, records: readonly CompletionRecord[]): Promise<BatchResponse> {
   const failures = await Promise.all(records.map((r) => processRecord(deps, r).then(() => null, (error: unknown) => failure(deps, r, error))));
-  return { batchItemFailures: failures.filter((f): f is { itemIdentifier: string } => f !== null) };
+  return { batchItemFailures: failures.filter((f): f is BatchItemFailure => f !== null) };
 }
 
 async function processRecord(deps: OrchestrationDeps, record: CompletionRecord): Promise<void> {

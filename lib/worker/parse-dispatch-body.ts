@@ -1,5 +1,5 @@
 import { dispatchIdentity, stepDispatchMessage, type DispatchIdentity, type StepDispatchMessage } from '../contracts/step-dispatch-message.js';
-import { formatIssues } from './format-issues.js';
+import { formatIssues } from '../contracts/format-issues.js';
 import type { ResultSubject } from './step-result.js';
 
 /**

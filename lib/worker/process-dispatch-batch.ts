@@ -1,10 +1,8 @@
 import type { Logger, LogFields } from '../ports/logger.js';
 import { resolveDeps, type DispatchDeps, type DispatchRecord, type RecordDeps } from './dispatch-deps.js';
 import { processDispatchRecord, type RecordReport } from './process-dispatch-record.js';
+import type { BatchResponse } from '../ports/batch-response.js';
 
-export interface BatchResponse {
-  readonly batchItemFailures: { itemIdentifier: string }[];
-}
 
 /**
  * The step-handler use case: processes a batch of dispatch records concurrently (the runtime's

@@ -8,7 +8,8 @@ import { PostgresOrchestrationStore } from '../../lib/adapters/postgres/postgres
 import { CountingQueryable } from '../../lib/adapters/postgres/queryable.js';
 import { createTask, type CreateTaskResult } from '../../lib/orchestration/create-task.js';
 import type { OrchestrationDeps } from '../../lib/orchestration/orchestration-deps.js';
-import { processCompletionBatch, type BatchResponse } from '../../lib/orchestration/process-completion-batch.js';
+import { processCompletionBatch } from '../../lib/orchestration/process-completion-batch.js';
+import type { BatchResponse } from '../../lib/ports/batch-response.js';
 import { staticRouting } from '../../lib/orchestration/queue-routing.js';
 import { registerTemplates } from '../../lib/orchestration/register-templates.js';
 import type { OutgoingMessage } from '../../lib/ports/message-queue.js';

@@ -1,7 +1,7 @@
 import type { z } from 'zod';
 import { stepError as stepErrorSchema } from '../../contracts/step-execution-result.js';
 import type { HandlerOutcome } from '../execute-step.js';
-import { formatIssues } from '../format-issues.js';
+import { formatIssues } from '../../contracts/format-issues.js';
 import { toJsonValue } from '../json-result.js';
 import { stepError } from '../step-errors.js';
 
