@@ -11,7 +11,7 @@ import type { HandlerMap } from '../worker/handler-api.js';
 import type { PullWorkerConfig } from '../worker/pull/pull-worker-config.js';
 import { PullWorkerLoop, type DrainReport } from '../worker/pull/pull-worker-loop.js';
 import { PullWorker } from '../worker/pull/pull-worker.js';
-import type { Sleep } from '../worker/retry-settings.js';
+import type { Sleep } from '../ports/retry-settings.js';
 import { createEventBridgeClient, createSqsClient } from './aws-clients.js';
 import { ConfigurationError, loadConfig, requireSettings } from './config.js';
 import { createLogger } from './logger.js';

@@ -11,7 +11,7 @@ import type { DispatchDeps, DispatchRecord } from '../worker/dispatch-deps.js';
 import type { HandlerMap } from '../worker/handler-api.js';
 import { createHandlerRegistry, type HandlerRegistry } from '../worker/handler-registry.js';
 import { processDispatchBatch } from '../worker/process-dispatch-batch.js';
-import type { Sleep } from '../worker/retry-settings.js';
+import type { Sleep } from '../ports/retry-settings.js';
 import type { WorkerConfig } from '../worker/worker-config.js';
 import { createEventBridgeClient, createSqsClient } from './aws-clients.js';
 import { loadConfig, requireSettings } from './config.js';

@@ -3,7 +3,7 @@ import type { EventBus } from '../ports/event-bus.js';
 import type { Logger } from '../ports/logger.js';
 import type { QueueSender } from '../ports/message-queue.js';
 import type { HandlerRegistry } from './handler-registry.js';
-import { timerSleep, type RetrySettings, type Sleep } from './retry-settings.js';
+import { timerSleep, type RetrySettings, type Sleep } from '../ports/retry-settings.js';
 import { resolveWorkerConfig, type ResolvedWorkerConfig, type WorkerConfig } from './worker-config.js';
 
 /** One message from the dispatch queue, in the least shape every consumer (Lambda, pull worker, local runner) can give. */

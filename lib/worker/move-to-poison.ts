@@ -1,6 +1,6 @@
 import type { RecordDeps, DispatchRecord } from './dispatch-deps.js';
-import { fitPoisonMessage } from './fit-poison-message.js';
-import { sendWithRetry } from './send-with-retry.js';
+import { fitPoisonMessage } from '../contracts/fit-poison-message.js';
+import { sendWithRetry } from '../ports/send-with-retry.js';
 
 export interface PoisonReport {
   /** False when the poison queue refused it: the record must then be redelivered (SQS's own DLQ catches it eventually). */

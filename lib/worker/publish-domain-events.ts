@@ -4,8 +4,8 @@ import type { Logger } from '../ports/logger.js';
 import type { QueueSender } from '../ports/message-queue.js';
 import { buildParkedDomainEventMessage, type ParkedEvent } from './parked-domain-event.js';
 import type { EventPlan, PreparedEvent } from './plan-domain-events.js';
-import type { RetrySettings } from './retry-settings.js';
-import { sendWithRetry } from './send-with-retry.js';
+import type { RetrySettings } from '../ports/retry-settings.js';
+import { sendWithRetry } from '../ports/send-with-retry.js';
 
 export interface PublishDeps {
   readonly bus: EventBus;

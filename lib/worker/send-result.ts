@@ -1,6 +1,6 @@
 import type { StepExecutionResult } from '../contracts/step-execution-result.js';
 import type { RecordDeps } from './dispatch-deps.js';
-import { sendWithRetry } from './send-with-retry.js';
+import { sendWithRetry } from '../ports/send-with-retry.js';
 
 /** Sends a result to the completion queue, retrying transient failures; returns the final problem, or null when sent. */
 export async function sendResult(result: StepExecutionResult, deps: RecordDeps): Promise<string | null> {

@@ -1,4 +1,4 @@
-import { DEFAULT_RETRY_DELAYS_MS } from './retry-settings.js';
+import { DEFAULT_RETRY_DELAYS_MS } from '../ports/retry-settings.js';
 
 /** Results larger than this (serialized) become `result_too_large` failures; well under SQS's 256 KB. */
 export const DEFAULT_MAX_RESULT_BYTES = 200_000;

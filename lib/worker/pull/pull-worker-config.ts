@@ -1,6 +1,6 @@
 import { runtimeConfig } from '../../contracts/runtime-config.js';
 import { DEFAULT_MAX_RESULT_BYTES, type WorkerConfig } from '../worker-config.js';
-import { DEFAULT_RETRY_DELAYS_MS } from '../retry-settings.js';
+import { DEFAULT_RETRY_DELAYS_MS } from '../../ports/retry-settings.js';
 
 /** The runtime defaults (tasker-core's worker.toml, TAS-67): completion, starvation and callback timeouts. */
 const RUNTIME_DEFAULTS = runtimeConfig.parse({});

@@ -4,7 +4,7 @@ import type { Logger } from '../../ports/logger.js';
 import type { QueueReceiver, QueueSender } from '../../ports/message-queue.js';
 import { resolveDeps } from '../dispatch-deps.js';
 import { createHandlerRegistry } from '../handler-registry.js';
-import type { Sleep } from '../retry-settings.js';
+import type { Sleep } from '../../ports/retry-settings.js';
 import { completeEvent } from './complete-event.js';
 import { completionRefusal, type CompletionRefusal } from './completion-refusal.js';
 import { expireEvent } from './expire-event.js';

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import type { RetrySettings } from '../../../lib/worker/retry-settings.js';
-import { sendWithRetry } from '../../../lib/worker/send-with-retry.js';
+import type { RetrySettings } from '../../../lib/ports/retry-settings.js';
+import { sendWithRetry } from '../../../lib/ports/send-with-retry.js';
 import { FakeQueueSender } from '../../helpers/fake-queue-sender.js';
 
 const URL = 'https://sqs.eu-west-1.amazonaws.com/123456789012/q';

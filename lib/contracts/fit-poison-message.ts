@@ -1,5 +1,5 @@
-import { buildPoisonMessage, type PoisonInput, type PoisonMessage } from '../contracts/poison-message.js';
-import { SQS_MAX_MESSAGE_BYTES, byteLength } from '../contracts/schema-version.js';
+import { buildPoisonMessage, type PoisonInput, type PoisonMessage } from './poison-message.js';
+import { SQS_MAX_MESSAGE_BYTES, byteLength } from './schema-version.js';
 
 /** Room kept free below the limit for the reason's numbers and SQS's own accounting. */
 const HEADROOM_BYTES = 256;

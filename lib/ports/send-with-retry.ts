@@ -1,4 +1,5 @@
-import type { OutgoingMessage, QueueSender, SendFailure } from '../ports/message-queue.js';
+import { errorMessage } from '../domain/error-message.js';
+import type { OutgoingMessage, QueueSender, SendFailure } from './message-queue.js';
 import type { RetrySettings } from './retry-settings.js';
 
 export interface SendReport {
@@ -31,7 +32,7 @@ async function trySend(queue: QueueSender, queueUrl: string, messages: readonly 
   try {
     return (await queue.send(queueUrl, messages)).failed;
   } catch (error) {
-    const message = error instanceof Error ? error.message : String(error);
+    const message = errorMessage(error);
     const code = error instanceof Error ? error.name : 'SendError';
     return messages.map((m) => ({ id: m.id, code, message, permanent: false }));
   }

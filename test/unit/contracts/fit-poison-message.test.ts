@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { poisonMessage, type PoisonInput } from '../../../lib/contracts/poison-message.js';
 import { SQS_MAX_MESSAGE_BYTES, byteLength } from '../../../lib/contracts/schema-version.js';
-import { fitPoisonMessage } from '../../../lib/worker/fit-poison-message.js';
+import { fitPoisonMessage } from '../../../lib/contracts/fit-poison-message.js';
 
 function input(originalBody: string): PoisonInput {
   return {
