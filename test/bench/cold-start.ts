@@ -1,5 +1,5 @@
 import { execFile } from 'node:child_process';
-import { mkdir, readdir, stat } from 'node:fs/promises';
+import { mkdir, readdir, rm, stat, symlink } from 'node:fs/promises';
 import { basename, join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { promisify } from 'node:util';
@@ -42,8 +42,7 @@ interface Bundle {
 export async function coldStart(sizes: Sizes, outDir: string): Promise<BenchResult> {
   const result = emptyResult();
   const { ESM_REQUIRE_BANNER } = await import('../../cdk/bundling.js');
-  const bundleDir = join(outDir, 'bundles');
-  await mkdir(bundleDir, { recursive: true });
+  const bundleDir = await bundleDirectory(outDir);
   const entries = (await readdir(FUNCTIONS_DIR)).filter((f) => f.endsWith('.ts')).sort();
   const baseline = await importTimes('data:text/javascript,export const handler = () => {}', sizes.coldStartRuns);
   result.details.node_baseline = baseline;
@@ -54,6 +53,21 @@ export async function coldStart(sizes: Sizes, outDir: string): Promise<BenchResu
     addFunction(result, bundle, times, withSdk, baseline);
   }
   return result;
+}
+
+/**
+ * `<outDir>/bundles`, with a `node_modules` link to this checkout's: a bundle imports its externals
+ * (`@aws-sdk/*`, which the Lambda runtime provides) by bare name, and Node resolves those from the
+ * importing file's folder upwards only (NODE_PATH does not apply to ES modules). The link makes
+ * them resolve wherever `--out` points, with the bundles' bytes unchanged.
+ */
+export async function bundleDirectory(outDir: string): Promise<string> {
+  const dir = join(outDir, 'bundles');
+  await mkdir(dir, { recursive: true });
+  const link = join(dir, 'node_modules');
+  await rm(link, { force: true });
+  await symlink(join(ROOT, 'node_modules'), link, 'dir');
+  return dir;
 }
 
 async function bundleFunction(entry: string, dir: string, banner: string): Promise<Bundle> {

@@ -17,7 +17,8 @@ export interface Sizes {
   readonly chainIterations: number;
   readonly chainMaxMs: number;
   readonly oneStepTasks: number;
-  readonly fanOutWidth: number;
+  /** Widths of the 1→N→1 fan-out task, smallest first: one run each, compared side by side when several. */
+  readonly fanOutWidths: readonly number[];
   readonly throughputMaxMs: number;
   readonly dbWorkTasks: number;
   readonly pgbenchSeconds: number;
@@ -34,7 +35,7 @@ export const FULL_SIZES: Sizes = {
   chainIterations: 200,
   chainMaxMs: 40_000,
   oneStepTasks: 2_000,
-  fanOutWidth: 500,
+  fanOutWidths: [500],
   throughputMaxMs: 120_000,
   dbWorkTasks: 20,
   pgbenchSeconds: 6,
@@ -50,7 +51,7 @@ export const QUICK_SIZES: Sizes = {
   chainIterations: 25,
   chainMaxMs: 8_000,
   oneStepTasks: 200,
-  fanOutWidth: 100,
+  fanOutWidths: [100],
   throughputMaxMs: 20_000,
   dbWorkTasks: 4,
   pgbenchSeconds: 2,

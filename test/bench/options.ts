@@ -27,7 +27,9 @@ export const USAGE = `npm run bench -- [options]
   --transport LIST    memory,localstack (default: memory, plus localstack when AWS_ENDPOINT_URL answers)
   --concurrency N     engine pool size on the server, concurrent task creators, graphile-worker concurrency (default 8)
   --tasks N           one-step tasks in the throughput run (default 2000, quick 200)
-  --fanout N          parallel steps of the fan-out task (default 500, quick 100)
+  --fanout LIST       parallel steps of the fan-out task, one run per width, comma-separated
+                      (default 500, quick 100); several, e.g. 250,5000, also report the ratio of
+                      their CPU per step
   --iterations N      tasks per chain-latency shape (default 200, quick 25)
   --out DIR           where results-<timestamp>.json goes (default .bench)
 
@@ -45,7 +47,7 @@ export function parseOptions(argv: readonly string[]): BenchOptions {
   const sizes: Sizes = {
     ...base,
     oneStepTasks: positive('tasks', values.tasks) ?? base.oneStepTasks,
-    fanOutWidth: positive('fanout', values.fanout) ?? base.fanOutWidth,
+    fanOutWidths: positiveList('fanout', values.fanout) ?? base.fanOutWidths,
     chainIterations: positive('iterations', values.iterations) ?? base.chainIterations,
   };
   return {
@@ -88,6 +90,14 @@ function positive(name: string, raw: string | undefined): number | undefined {
   const n = Number(raw);
   if (!Number.isInteger(n) || n < 1 || n > 100_000) throw new BenchUsageError(`--${name} must be a whole number from 1 to 100000, got '${raw}'`);
   return n;
+}
+
+/** Whole numbers, smallest first, each once: `--fanout 5000,250` runs 250 then 5000. */
+function positiveList(name: string, raw: string | undefined): number[] | undefined {
+  if (raw === undefined) return undefined;
+  const items = raw.split(',').map((s) => s.trim()).filter((s) => s !== '');
+  if (items.length === 0) throw new BenchUsageError(`--${name} takes whole numbers, comma-separated; got '${raw}'`);
+  return [...new Set(items.map((item) => positive(name, item)!))].sort((a, b) => a - b);
 }
 
 function list<T extends string>(name: string, raw: string | undefined, allowed: readonly T[]): T[] | null {

@@ -4,6 +4,7 @@ import { emptyResult, whereOf, withDatabase, type BenchResult, type Setup, type 
 import type { BenchDatabase } from './databases.js';
 import type { BenchEngine } from './engine.js';
 import { backendCpuMs, processCpuMs } from './cpu.js';
+import { fanOutScaling, type FanOutRun } from './fan-out-scaling.js';
 import { difference, perUnit, settledCounters, type DatabaseCounters } from './pg-stats.js';
 import { round, roundSummary, summarize, type Summary } from './stats.js';
 import { fanOutTemplate, ONE_STEP } from './templates.js';
@@ -28,9 +29,13 @@ export interface LoadRun {
   readonly databaseCpuMs: number | null;
 }
 
+/** Time a fan-out may take per step beyond `throughputMaxMs`: the wide ones (`--fanout 5000`) need more. */
+const FAN_OUT_MS_PER_STEP = 60;
+
 /**
  * Throughput: (1) `oneStepTasks` one-step tasks created by `concurrency` concurrent callers while
- * the consumers drain them; (2) one task fanning out to `fanOutWidth` parallel steps and back in.
+ * the consumers drain them; (2) for each of `fanOutWidths`, one task fanning out to that many
+ * parallel steps and back in, with their CPU per step compared when there are several.
  * Steps per second = completed steps ÷ (last task.completed − first create call).
  */
 export async function throughput(setup: Setup, sizes: Sizes): Promise<BenchResult> {
@@ -39,9 +44,15 @@ export async function throughput(setup: Setup, sizes: Sizes): Promise<BenchResul
   const oneStep = await withDatabase(setup, (db) => measured(db, setup, () => loadRun(db, setup, ONE_STEP, tasks, 1, sizes.throughputMaxMs)));
   addRun(result, setup, 'one-step', `${tasks} one-step tasks`, oneStep);
   if (setup.transport === 'localstack') return result;
-  const fanOut = fanOutTemplate(sizes.fanOutWidth);
-  const wide = await withDatabase(setup, (db) => measured(db, setup, () => loadRun(db, setup, fanOut, 1, fanOut.steps.length, sizes.throughputMaxMs)));
-  addRun(result, setup, 'fan-out', `fan-out 1→${sizes.fanOutWidth}→1 (one task)`, wide);
+  const fanOuts: FanOutRun[] = [];
+  for (const width of sizes.fanOutWidths) {
+    const fanOut = fanOutTemplate(width);
+    const maxMs = Math.max(sizes.throughputMaxMs, fanOut.steps.length * FAN_OUT_MS_PER_STEP);
+    const run = await withDatabase(setup, (db) => measured(db, setup, () => loadRun(db, setup, fanOut, 1, fanOut.steps.length, maxMs)));
+    addRun(result, setup, `fan-out-${width}`, `fan-out 1→${width}→1 (one task)`, run);
+    fanOuts.push({ width, run });
+  }
+  result.figures.push(...fanOutScaling(whereOf(setup), fanOuts));
   return result;
 }
 

@@ -12,16 +12,23 @@ export interface TestDatabase {
   close(): Promise<void>;
 }
 
+export interface TestDatabaseOptions {
+  readonly poolSize?: number;
+  /** false: an empty database, for the tests of `migrate` itself (default true). */
+  readonly migrate?: boolean;
+}
+
 /**
  * A fresh, migrated database for one test file (graphile-worker's way): a new database on the
  * server named by DATABASE_URL, or an in-memory PGlite when DATABASE_URL is unset.
  */
-export async function createTestDatabase(options: { poolSize?: number } = {}): Promise<TestDatabase> {
+export async function createTestDatabase(options: TestDatabaseOptions = {}): Promise<TestDatabase> {
   const url = process.env.DATABASE_URL;
-  return url ? serverDatabase(url, options.poolSize ?? 10) : embeddedDatabase();
+  const migrated = options.migrate ?? true;
+  return url ? serverDatabase(url, options.poolSize ?? 10, migrated) : embeddedDatabase(migrated);
 }
 
-async function serverDatabase(url: string, poolSize: number): Promise<TestDatabase> {
+async function serverDatabase(url: string, poolSize: number, migrated: boolean): Promise<TestDatabase> {
   const name = `tasker_test_${randomBytes(6).toString('hex')}`;
   const admin = new pg.Client({ connectionString: url });
   await admin.connect();
@@ -32,7 +39,7 @@ async function serverDatabase(url: string, poolSize: number): Promise<TestDataba
   const pool = new pg.Pool({ connectionString: target.toString(), max: poolSize });
   // Dropping the database with (force) ends connections the pool is still closing.
   pool.on('error', () => undefined);
-  await migrate(pool);
+  if (migrated) await migrate(pool);
   return { pool, connectionString: target.toString(), kind: 'server', close: () => dropDatabase(pool, url, name) };
 }
 
@@ -44,10 +51,10 @@ async function dropDatabase(pool: pg.Pool, url: string, name: string): Promise<v
   await admin.end();
 }
 
-async function embeddedDatabase(): Promise<TestDatabase> {
-  const server = await startEmbeddedPostgres({ seed: await migratedSeed() });
+async function embeddedDatabase(migrated: boolean): Promise<TestDatabase> {
+  const server = await startEmbeddedPostgres(migrated ? { seed: await migratedSeed() } : {});
   const pool = new pg.Pool({ connectionString: server.connectionString, max: 1 });
-  await migrate(pool);
+  if (migrated) await migrate(pool);
   const close = async () => {
     await pool.end();
     await server.stop();

@@ -5,12 +5,13 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import pg from 'pg';
 import { startEmbeddedPostgres } from './embedded-postgres.js';
-import { migrate, readMigrations } from './migrate.js';
+import { BOOKKEEPING_SQL, migrate, readMigrations } from './migrate.js';
 
 /**
- * A dump of a freshly migrated PGlite, cached on disk under a key of the migrations and the PGlite
- * version, so embedded starts skip initdb and the migrations. A missing or unreadable cache is
- * rebuilt; concurrent builders each write a temporary file and rename it into place.
+ * A dump of a freshly migrated PGlite, cached on disk under a key of the migrations (names and
+ * checksums), the bookkeeping table's shape and the PGlite version, so embedded starts skip initdb
+ * and the migrations. A missing or unreadable cache is rebuilt; concurrent builders each write a
+ * temporary file and rename it into place.
  */
 export async function migratedSeed(cacheDir = join(tmpdir(), 'tasker-pglite-seeds')): Promise<Blob> {
   const path = join(cacheDir, `${await seedKey()}.tar.gz`);
@@ -25,8 +26,9 @@ export async function migratedSeed(cacheDir = join(tmpdir(), 'tasker-pglite-seed
 }
 
 async function seedKey(): Promise<string> {
-  const hash = createHash('sha256').update(await pgliteVersion());
-  for (const m of await readMigrations()) hash.update(m.name).update(m.sql);
+  // The bookkeeping table's shape is in the dump too: a seed from before a change to it is rebuilt.
+  const hash = createHash('sha256').update(await pgliteVersion()).update(BOOKKEEPING_SQL);
+  for (const m of await readMigrations()) hash.update(m.name).update(m.checksum);
   return hash.digest('hex').slice(0, 24);
 }
 

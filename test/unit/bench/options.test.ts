@@ -22,6 +22,14 @@ describe('parseOptions', () => {
     expect(o.concurrency).toBe(4);
   });
 
+  it('takes a list of fan-out widths, each run once, smallest first', () => {
+    expect(parseOptions(['--fanout', '5000,250,1000']).sizes.fanOutWidths).toEqual([250, 1000, 5000]);
+    expect(parseOptions(['--fanout', '250, 250']).sizes.fanOutWidths).toEqual([250]);
+    expect(parseOptions(['--quick', '--fanout', '300']).sizes).toEqual({ ...QUICK_SIZES, fanOutWidths: [300] });
+    expect(() => parseOptions(['--fanout', '250,0'])).toThrow(/--fanout must be a whole number/);
+    expect(() => parseOptions(['--fanout', ','])).toThrow(/--fanout takes whole numbers/);
+  });
+
   it('refuses unknown benchmarks, bad numbers and unknown flags with a usage error', () => {
     expect(() => parseOptions(['--only', 'chain,nope'])).toThrow(BenchUsageError);
     expect(() => parseOptions(['--only', ''])).toThrow(/--only takes/);
