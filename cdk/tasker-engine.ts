@@ -10,26 +10,33 @@ import { TaskerDatabaseResources, type TaskerDatabase } from './database.js';
 import { DomainEvents } from './domain-events.js';
 import { envOf, optionalEnvKey, RDS_CA_ENV } from './environment.js';
 import { Migrations } from './migrations.js';
+import { warnAboutDeprecatedProps } from './deprecated-props.js';
 import { allowPutEvents, allowReadSecret, allowSend } from './permissions.js';
-import { resolveTaskerProps, type TaskerEngineSettings } from './props.js';
+import type { DefaultPoolSettings, PullPoolSettings, StepHandlerSettings, WorkerPoolSettings } from './pool-settings.js';
 import { PullWorkerAccess } from './pull-worker-access.js';
 import { TaskerQueueSet, type TaskerQueues, type WorkQueue } from './queues.js';
+import { resolveTaskerProps, type TaskerEngineSettings } from './resolve-engine-props.js';
 import { SweepSchedule } from './sweep-schedule.js';
 import { TaskerFunction } from './tasker-function.js';
 import type { TaskerEngineProps } from './tasker-engine-props.js';
 import { warnAboutNamespacesWithoutPool } from './template-namespaces.js';
-import type { PullPoolSettings, StepHandlerSettings, WorkerPoolSettings } from './worker-pool-props.js';
 import type { PullWorkerPool, TaskerWorkerPool } from './worker-pools.js';
 
 /**
  * The tasker-serverless engine: dispatch and completion queues (with dead-letter and poison queues), the step-handler,
  * completion, sweeper and migration functions, the domain-event bus, the database, alarms and a dashboard.
  *
- * The step handler's reserved concurrency is `maxConcurrentHandlers` (the semaphore); the dispatch event sources together
- * never ask for more, so Lambda never throttles them and a message never burns a receive on a throttle.
+ * Steps run in pools. The default pool is the `StepHandler` function on the default dispatch queue; with `workerPools`,
+ * each namespace has a queue of its own, consumed by a step-handler function of its own or by pull workers outside Lambda,
+ * and orchestration routes each step to its namespace's queue. A Lambda pool's reserved concurrency is its
+ * `maxConcurrentHandlers` (the semaphore); its event sources together never ask for more, so Lambda never throttles them
+ * and a message never burns a receive on a throttle.
  *
- * With `workerPools`, each namespace has a queue of its own, consumed by a step-handler function of its own (with its own
- * reserved concurrency and timeout) or by pull workers outside Lambda; orchestration routes each step to its namespace's queue.
+ * @example
+ * ```ts
+ * const engine = new TaskerEngine(stack, 'Tasker', { database: { kind: 'rds' }, defaultPool: { kind: 'lambda', maxConcurrentHandlers: 20 } });
+ * engine.stepHandler?.addToRolePolicy(statementYourHandlersNeed);
+ * ```
  */
 export class TaskerEngine extends Construct {
   readonly settings: TaskerEngineSettings;
@@ -38,7 +45,7 @@ export class TaskerEngine extends Construct {
   readonly events: DomainEvents;
   /** The default pool's function; undefined when `workerPools` leave the default pool out. */
   readonly stepHandler: nodejs.NodejsFunction | undefined;
-  /** namespace -> its worker pool (empty without `workerPools`). */
+  /** namespace -> its worker pool (empty without `workerPools`; the deprecated `namespaceQueues` are the default pool's). */
   readonly workerPools: ReadonlyMap<string, TaskerWorkerPool>;
   readonly completionHandler: nodejs.NodejsFunction;
   readonly sweeper: nodejs.NodejsFunction;
@@ -51,6 +58,7 @@ export class TaskerEngine extends Construct {
   constructor(scope: Construct, id: string, props: TaskerEngineProps) {
     super(scope, id);
     this.settings = resolveTaskerProps(props);
+    warnAboutDeprecatedProps(this, props);
     this.queues = new TaskerQueueSet(this, 'Queues', this.settings).queues;
     this.database = new TaskerDatabaseResources(this, 'Database', this.settings.database).database;
     this.events = new DomainEvents(this, 'Events', {
@@ -58,7 +66,7 @@ export class TaskerEngine extends Construct {
       archiveRetention: this.settings.archiveRetention,
       deadLetterQueue: this.queues.eventTargetDlq.queue,
     });
-    this.stepHandler = this.settings.defaultPool ? this.createDefaultStepHandler() : undefined;
+    this.stepHandler = this.settings.defaultPool ? this.createDefaultStepHandler(this.settings.defaultPool) : undefined;
     this.workerPools = new Map(this.settings.workerPools.map((pool) => [pool.namespace, this.createWorkerPool(pool)]));
     warnAboutNamespacesWithoutPool(this, this.settings);
     this.migrator = this.createMigrator();
@@ -71,11 +79,9 @@ export class TaskerEngine extends Construct {
     this.dashboard = new TaskerDashboard(this, 'Dashboard', { queues: this.queues, functions: monitored, alarms: this.alarms, pools: [...this.workerPools.values()] }).dashboard;
   }
 
-  /** The default pool: consumes the default dispatch queue and the `namespaceQueues`, their event sources sharing its concurrency. */
-  private createDefaultStepHandler(): nodejs.NodejsFunction {
-    const s = this.settings;
-    const spec: StepHandlerSettings = { ...s, entry: s.entries.stepHandler, memorySize: s.stepHandlerMemorySize, environment: s.stepHandlerEnvironment };
-    return this.createStepHandler('StepHandler', spec, this.queues.defaultPoolDispatch, s.dispatchMaxConcurrency, undefined);
+  /** The default pool: consumes the default dispatch queue and its deprecated `namespaceQueues`, their event sources sharing its concurrency. */
+  private createDefaultStepHandler(pool: DefaultPoolSettings): nodejs.NodejsFunction {
+    return this.createStepHandler('StepHandler', pool, this.queues.defaultPoolDispatch, pool.queueMaxConcurrency, undefined);
   }
 
   private createWorkerPool(pool: WorkerPoolSettings): TaskerWorkerPool {
@@ -226,8 +232,11 @@ export class TaskerEngine extends Construct {
     return { ...this.common(), network: this.database.network };
   }
 
-  /** The timing every function agrees on: the handler timeout is the step handler's function timeout (a pool's: its own). */
-  private timingEnv(spec: Pick<StepHandlerSettings, 'handlerTimeout' | 'deadlineSafetyMargin' | 'maxConcurrentHandlers'> = this.settings): Record<string, string> {
+  /**
+   * The timing every function agrees on: the handler timeout is the step handler's function timeout (a pool's: its own;
+   * for the other functions, the default pool's, or without one the Lambda pool defaults).
+   */
+  private timingEnv(spec: Pick<StepHandlerSettings, 'handlerTimeout' | 'deadlineSafetyMargin' | 'maxConcurrentHandlers'> = this.settings.defaultPool || this.settings.lambdaPoolDefaults): Record<string, string> {
     const s = this.settings;
     return envOf({
       handlerTimeoutMs: String(spec.handlerTimeout.toMilliseconds()),

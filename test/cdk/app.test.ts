@@ -4,7 +4,7 @@ import { describe, expect, it } from 'vitest';
 import { EXAMPLE_TEMPLATES_DIR, readAppSettings, stackEnvironment } from '../../cdk/app-settings.js';
 import { contextOf, contextProblems } from './support/app-context.js';
 import { TaskerStack } from '../../cdk/tasker-stack.js';
-import { REPO_ROOT, entryProps, testApp } from './support/synth.js';
+import { REPO_ROOT, defaultPoolOf, entryProps, testApp } from './support/synth.js';
 import { resourcesOf } from './support/template-queries.js';
 
 
@@ -87,7 +87,7 @@ describe('the stack', () => {
   });
 
   it('applies the context to the engine', () => {
-    expect(stack.engine.settings.maxConcurrentHandlers).toBe(4);
+    expect(defaultPoolOf(stack.engine.settings).maxConcurrentHandlers).toBe(4);
     expect(Object.keys(resourcesOf(template, 'AWS::RDS::DBInstance'))).toHaveLength(1);
   });
 
