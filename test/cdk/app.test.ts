@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { Template } from 'aws-cdk-lib/assertions';
 import { describe, expect, it } from 'vitest';
+import { engineProps } from '../../cdk/app-engine-props.js';
 import { EXAMPLE_TEMPLATES_DIR, readAppSettings, stackEnvironment } from '../../cdk/app-settings.js';
 import { contextOf, contextProblems } from './support/app-context.js';
 import { TaskerStack } from '../../cdk/tasker-stack.js';
@@ -56,6 +57,21 @@ describe('app settings from context', () => {
     ]);
     expect(contextProblems({ database: 'dynamo' })).toEqual(["database must be 'rds' or 'existing' (got 'dynamo')"]);
     expect(contextProblems({ dbProxy: 'yes' })).toEqual(["dbProxy must be true or false (got 'yes')"]);
+  });
+});
+
+describe('the engine props of the app', () => {
+  const propsOf = (context: Record<string, unknown>) => engineProps(readAppSettings(contextOf(context)).engine);
+
+  it('are the engine defaults (and the example templates) without context', () => {
+    expect(propsOf({})).toEqual({ templatesDir: EXAMPLE_TEMPLATES_DIR });
+  });
+
+  it('make the flat per-pool keys every Lambda pool\'s defaults, and defaultPool=true a default Lambda pool', () => {
+    const props = propsOf({ maxConcurrentHandlers: '20', dispatchBatchSize: '2', defaultPool: 'true', workerPools: '{"r":{"kind":"pull"}}', templatesDir: 'none' });
+    expect(props).toEqual({ lambdaPoolDefaults: { maxConcurrentHandlers: 20, dispatchBatchSize: 2 }, defaultPool: { kind: 'lambda' }, workerPools: { r: { kind: 'pull' } } });
+    expect(propsOf({ defaultPool: 'false' }).defaultPool).toBe(false);
+    expect(propsOf({ namespaceQueues: 'billing' }).namespaceQueues).toEqual(['billing']);
   });
 });
 

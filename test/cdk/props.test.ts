@@ -1,23 +1,11 @@
 import { App, Duration, Stack } from 'aws-cdk-lib';
 import { describe, expect, it } from 'vitest';
-import { TaskerEnginePropsError } from '../../cdk/errors.js';
 import { resolveTaskerProps } from '../../cdk/resolve-engine-props.js';
 import { TaskerEngine } from '../../cdk/tasker-engine.js';
-import type { TaskerEngineProps } from '../../cdk/tasker-engine-props.js';
+import { problemsOf } from './support/problems.js';
 import { defaultPoolOf, entryProps, existingDatabaseStack } from './support/synth.js';
 
 const RDS = { kind: 'rds' } as const;
-
-/** The problems the props are refused with; fails the test when they are accepted. */
-function problemsOf(props: Partial<TaskerEngineProps> | undefined): readonly string[] {
-  try {
-    resolveTaskerProps(props === undefined ? undefined : ({ database: RDS, ...entryProps(), ...props } as TaskerEngineProps));
-  } catch (error) {
-    expect(error).toBeInstanceOf(TaskerEnginePropsError);
-    return (error as TaskerEnginePropsError).problems;
-  }
-  throw new Error('the props were accepted');
-}
 
 describe('TaskerEngine props validation', () => {
   it('accepts the defaults: 10 handlers, 30 s timeout, 2 s margin, batch of 1, visibility 6 x 30 s', () => {
