@@ -4,13 +4,14 @@ import * as sources from 'aws-cdk-lib/aws-lambda-event-sources';
 import type * as nodejs from 'aws-cdk-lib/aws-lambda-nodejs';
 import { Construct } from 'constructs';
 import { TaskerAlarms, type MonitoredFunction } from './alarms.js';
-import { copyIntoBundleHook, LAMBDA_TASK_ROOT } from './bundling.js';
+import { copyIntoBundleHook } from './bundling.js';
 import { TaskerDashboard } from './dashboard.js';
 import { TaskerDatabaseResources, type TaskerDatabase } from './database.js';
-import { DomainEvents } from './domain-events.js';
-import { envOf, optionalEnvKey, RDS_CA_ENV } from './environment.js';
-import { Migrations } from './migrations.js';
 import { warnAboutDeprecatedProps } from './deprecated-props.js';
+import { DomainEvents } from './domain-events.js';
+import { envOf } from './environment.js';
+import { FunctionEnvironments } from './function-environments.js';
+import { Migrations } from './migrations.js';
 import { allowPutEvents, allowReadSecret, allowSend } from './permissions.js';
 import type { DefaultPoolSettings, PullPoolSettings, StepHandlerSettings, WorkerPoolSettings } from './pool-settings.js';
 import { PullWorkerAccess } from './pull-worker-access.js';
@@ -54,6 +55,7 @@ export class TaskerEngine extends Construct {
   readonly sweepSchedule: SweepSchedule;
   readonly alarms: readonly cloudwatch.Alarm[];
   readonly dashboard: cloudwatch.Dashboard;
+  private readonly environments: FunctionEnvironments;
 
   constructor(scope: Construct, id: string, props: TaskerEngineProps) {
     super(scope, id);
@@ -66,6 +68,7 @@ export class TaskerEngine extends Construct {
       archiveRetention: this.settings.archiveRetention,
       deadLetterQueue: this.queues.eventTargetDlq.queue,
     });
+    this.environments = new FunctionEnvironments({ settings: this.settings, queues: this.queues, eventBusName: this.events.bus.eventBusName, database: this.database, stack: Stack.of(this) });
     this.stepHandler = this.settings.defaultPool ? this.createDefaultStepHandler(this.settings.defaultPool) : undefined;
     this.workerPools = new Map(this.settings.workerPools.map((pool) => [pool.namespace, this.createWorkerPool(pool)]));
     warnAboutNamespacesWithoutPool(this, this.settings);
@@ -102,11 +105,7 @@ export class TaskerEngine extends Construct {
       timeout: spec.handlerTimeout,
       memorySize: spec.memorySize,
       reservedConcurrentExecutions: spec.maxConcurrentHandlers,
-      environment: {
-        ...spec.environment,
-        ...this.timingEnv(spec),
-        ...envOf({ completionQueueUrl: q.completion.queue.queueUrl, poisonQueueUrl: q.poison.queue.queueUrl, domainEventDlqUrl: q.domainEventDlq.queue.queueUrl, eventBusName: this.events.bus.eventBusName }),
-      },
+      environment: this.environments.stepHandler(spec),
     });
     for (const dispatch of queues) fn.function.addEventSource(this.dispatchSource(dispatch, spec, maxConcurrency));
     this.warnAboutBatches(spec, namespace);
@@ -142,22 +141,7 @@ export class TaskerEngine extends Construct {
       createRole: pool.createRole,
       roleAssumedBy: pool.roleAssumedBy,
     });
-    return { kind: 'pull', namespace: pool.namespace, queue, settings: pool, policy: access.policy, role: access.role, environment: this.pullWorkerEnv(pool, queue) };
-  }
-
-  private pullWorkerEnv(pool: PullPoolSettings, queue: WorkQueue): Record<string, string> {
-    const q = this.queues;
-    return envOf({
-      namespaceQueueUrls: Stack.of(this).toJsonString({ [pool.namespace]: queue.queue.queueUrl }),
-      completionQueueUrl: q.completion.queue.queueUrl,
-      poisonQueueUrl: q.poison.queue.queueUrl,
-      domainEventDlqUrl: q.domainEventDlq.queue.queueUrl,
-      eventBusName: this.events.bus.eventBusName,
-      completionTimeoutMs: String(pool.handlerTimeout.toMilliseconds()),
-      visibilityTimeoutSeconds: String(pool.visibilityTimeout.toSeconds()),
-      maxConcurrentHandlers: String(pool.maxConcurrentHandlers),
-      logLevel: this.settings.logLevel,
-    });
+    return { kind: 'pull', namespace: pool.namespace, queue, settings: pool, policy: access.policy, role: access.role, environment: this.environments.pullWorker(pool, queue) };
   }
 
   /** Consumes the completion queue; applies results and dispatches newly ready steps. */
@@ -171,7 +155,7 @@ export class TaskerEngine extends Construct {
       timeout: c.timeout,
       memorySize: c.memorySize,
       reservedConcurrentExecutions: c.reservedConcurrency,
-      environment: { ...this.orchestrationEnv(), ...envOf({ poisonQueueUrl: q.poison.queue.queueUrl }) },
+      environment: { ...this.environments.orchestration(), ...envOf({ poisonQueueUrl: q.poison.queue.queueUrl }) },
     });
     fn.function.addEventSource(new sources.SqsEventSource(q.completion.queue, { batchSize: c.batchSize, maxBatchingWindow: c.maxBatchingWindow, maxConcurrency: c.maxConcurrency, reportBatchItemFailures: true }));
     this.grantOrchestration(fn);
@@ -190,7 +174,7 @@ export class TaskerEngine extends Construct {
       timeout: this.settings.sweeperTimeout,
       memorySize: 256,
       reservedConcurrentExecutions: 1,
-      environment: this.orchestrationEnv(),
+      environment: this.environments.orchestration(),
     });
     fn.function.configureAsyncInvoke({ retryAttempts: 0, maxEventAge: Duration.minutes(1) });
     this.grantOrchestration(fn);
@@ -202,17 +186,13 @@ export class TaskerEngine extends Construct {
   /** The custom-resource handler that applies the SQL migrations (and registers the task templates) at deploy time; database access only. */
   private createMigrator(): nodejs.NodejsFunction {
     const { migrationsDir, templatesDir } = this.settings;
-    const templatesKey = optionalEnvKey('templatesDir');
     const fn = new TaskerFunction(this, 'Migrate', {
       ...this.databaseFunction(),
       entry: this.settings.entries.migrate,
       description: 'tasker migrations: applies the SQL migrations at deploy time (CloudFormation custom resource)',
       timeout: this.settings.migrationTimeout,
       memorySize: 256,
-      environment: {
-        ...this.databaseEnv(),
-        ...envOf({ logLevel: this.settings.logLevel, ...(templatesDir && templatesKey ? { [templatesKey]: `${LAMBDA_TASK_ROOT}/templates` } : {}) }),
-      },
+      environment: this.environments.migrator(),
       bundling: { commandHooks: copyIntoBundleHook({ migrations: migrationsDir, ...(templatesDir ? { templates: templatesDir } : {}) }) },
     });
     allowReadSecret(fn.role, this.database.secret);
@@ -230,43 +210,6 @@ export class TaskerEngine extends Construct {
 
   private databaseFunction() {
     return { ...this.common(), network: this.database.network };
-  }
-
-  /**
-   * The timing every function agrees on: the handler timeout is the step handler's function timeout (a pool's: its own;
-   * for the other functions, the default pool's, or without one the Lambda pool defaults).
-   */
-  private timingEnv(spec: Pick<StepHandlerSettings, 'handlerTimeout' | 'deadlineSafetyMargin' | 'maxConcurrentHandlers'> = this.settings.defaultPool || this.settings.lambdaPoolDefaults): Record<string, string> {
-    const s = this.settings;
-    return envOf({
-      handlerTimeoutMs: String(spec.handlerTimeout.toMilliseconds()),
-      safetyMarginMs: String(spec.deadlineSafetyMargin.toMilliseconds()),
-      maxConcurrentHandlers: String(spec.maxConcurrentHandlers),
-      completionTimeoutMs: String(s.completion.timeout.toMilliseconds()),
-      logLevel: s.logLevel,
-    });
-  }
-
-  private databaseEnv(): Record<string, string> {
-    const hostKey = optionalEnvKey('databaseHost');
-    const env = envOf({ databaseSecretArn: this.database.secret.secretArn, ...(hostKey ? { [hostKey]: this.database.host } : {}) });
-    return { ...env, ...RDS_CA_ENV };
-  }
-
-  /** Orchestration routes a namespace to its own queue, else to the default pool's; with neither it refuses the task (`no_worker_pool`). */
-  private orchestrationEnv(): Record<string, string> {
-    const q = this.queues;
-    const namespaces = [...q.namespaceDispatch].map(([ns, w]) => [ns, w.queue.queueUrl] as const);
-    return {
-      ...this.timingEnv(),
-      ...this.databaseEnv(),
-      ...envOf({
-        dispatchQueueUrl: q.dispatch?.queue.queueUrl,
-        namespaceQueueUrls: namespaces.length > 0 ? Stack.of(this).toJsonString(Object.fromEntries(namespaces)) : undefined,
-        completionQueueUrl: q.completion.queue.queueUrl,
-        eventBusName: this.events.bus.eventBusName,
-      }),
-    };
   }
 
   private monitoredFunctions(): MonitoredFunction[] {
