@@ -19,9 +19,6 @@ export const DEPRECATED_POOL_DEFAULTS = {
   environment: 'stepHandlerEnvironment',
 } as const satisfies { readonly [K in keyof Required<LambdaPoolDefaults>]: keyof TaskerEngineProps };
 
-/** A deprecated prop named by the setting that replaces it, e.g. `stepHandlerMemorySize` for `lambdaPoolDefaults.memorySize`. */
-export type DeprecatedPoolDefault = (typeof DEPRECATED_POOL_DEFAULTS)[keyof typeof DEPRECATED_POOL_DEFAULTS];
-
 /** The problem of a deprecated prop given beside its replacement: which one wins would be a guess. */
 export function bothGiven(deprecated: string, current: string): string {
   return `${deprecated} is deprecated and ${current} is given too: give only ${current}`;

@@ -1,6 +1,6 @@
 /** The reusable construct and what you need to configure it. */
 export { TaskerEngine } from './tasker-engine.js';
-export { AppContextError, TaskerEnginePropsError } from './errors.js';
+export { TaskerEnginePropsError } from './errors.js';
 export type { CompletionSettings, TaskerEngineSettings } from './resolve-engine-props.js';
 export type { FunctionEntrySettings } from './function-entries.js';
 export { PULL_CONSUME_ACTIONS } from './pull-worker-access.js';

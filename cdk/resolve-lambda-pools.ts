@@ -15,7 +15,7 @@ import type { TaskerEngineProps } from './tasker-engine-props.js';
 import type { LambdaPoolDefaults, LambdaWorkerPoolProps } from './worker-pool-props.js';
 
 /** What a Lambda pool runs with when neither it nor `lambdaPoolDefaults` says. */
-export const BUILT_IN_POOL_DEFAULTS = {
+const BUILT_IN_POOL_DEFAULTS = {
   maxConcurrentHandlers: 10,
   handlerTimeout: Duration.seconds(30),
   deadlineSafetyMargin: Duration.seconds(2),
