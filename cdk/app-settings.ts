@@ -2,7 +2,10 @@ import { isAbsolute, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Duration } from 'aws-cdk-lib';
 import type { Node } from 'constructs';
-import type { TaskerEngineProps } from './tasker-engine-props.js';
+import { ContextReader } from './context-reader.js';
+import { AppContextError } from './errors.js';
+import type { FunctionEntries, TaskerEngineProps } from './tasker-engine-props.js';
+import type { WorkerPoolProps } from './worker-pool-props.js';
 import { workerPoolsFromContext } from './worker-pools-context.js';
 
 export interface RdsDatabaseContext {
@@ -26,26 +29,44 @@ export interface ExistingDatabaseContext {
 
 export type DatabaseContext = RdsDatabaseContext | ExistingDatabaseContext;
 
+/**
+ * The engine settings of the app as its context keys give them: flat keys for what every Lambda pool leaves out (the
+ * default pool's settings), and `engineProps` (app-engine-props.ts) turns them into TaskerEngine props.
+ */
+export interface EngineContext {
+  /** `maxConcurrentHandlers`: every Lambda pool's default cap. */
+  readonly maxConcurrentHandlers: number | undefined;
+  /** `handlerTimeoutSeconds`: every Lambda pool's default handler timeout. */
+  readonly handlerTimeout: Duration | undefined;
+  /** `deadlineSafetyMarginMs`: every Lambda pool's default safety margin. */
+  readonly deadlineSafetyMargin: Duration | undefined;
+  /** `dispatchBatchSize`: every Lambda pool's default batch size. */
+  readonly dispatchBatchSize: number | undefined;
+  /** `namespaceQueues` (deprecated, as the prop is): extra queues of the default pool. */
+  readonly namespaceQueues: readonly string[] | undefined;
+  /** `workerPools`: namespace -> its pool (JSON). */
+  readonly workerPools: Record<string, WorkerPoolProps> | undefined;
+  /** `defaultPool`: keep (true) or leave out (false) the default pool. */
+  readonly defaultPool: boolean | undefined;
+  readonly eventBusName: string | undefined;
+  readonly logLevel: TaskerEngineProps['logLevel'];
+  readonly templatesDir: string | undefined;
+  /** Not read from context: the entries to deploy instead of the engine's own (tests point them at stubs). */
+  readonly functionEntries?: FunctionEntries;
+}
+
 /** What `cdk/app.ts` builds, read from CDK context (`-c key=value` or cdk.json). */
 export interface AppSettings {
   readonly stackName: string;
   readonly database: DatabaseContext;
   readonly alarmTopicArn: string | undefined;
-  readonly engine: Omit<TaskerEngineProps, 'database' | 'alarmTopic'>;
+  readonly engine: EngineContext;
 }
 
 const REPO_ROOT = fileURLToPath(new URL('../', import.meta.url));
 
 /** The templates of the example workflow whose handlers functions/step-handler.ts deploys. */
 export const EXAMPLE_TEMPLATES_DIR = join(REPO_ROOT, 'examples/order-workflow/templates');
-
-/** App context that cannot be used; lists every problem at once. */
-export class AppContextError extends Error {
-  override readonly name = 'AppContextError';
-  constructor(readonly problems: readonly string[]) {
-    super(`invalid CDK context:\n${problems.map((p) => `  - ${p}`).join('\n')}`);
-  }
-}
 
 /** Reads the app's settings from context; with no context at all: the RDS variant with every default. */
 export function readAppSettings(node: Pick<Node, 'tryGetContext'>): AppSettings {
@@ -96,7 +117,7 @@ function existingContext(r: ContextReader): ExistingDatabaseContext {
   };
 }
 
-function engineContext(r: ContextReader): AppSettings['engine'] {
+function engineContext(r: ContextReader): EngineContext {
   const timeout = r.number('handlerTimeoutSeconds');
   const margin = r.number('deadlineSafetyMarginMs');
   const namespaces = r.list('namespaceQueues');
@@ -109,7 +130,7 @@ function engineContext(r: ContextReader): AppSettings['engine'] {
     workerPools: workerPoolsFromContext(r.raw('workerPools'), r.problems, repoPath),
     defaultPool: r.boolean('defaultPool'),
     eventBusName: r.string('eventBusName'),
-    logLevel: r.string('logLevel') as AppSettings['engine']['logLevel'],
+    logLevel: r.string('logLevel') as EngineContext['logLevel'],
     templatesDir: templatesDirOf(r.string('templatesDir')),
   };
 }
@@ -124,42 +145,4 @@ function templatesDirOf(value: string | undefined): string | undefined {
 /** Relative paths in context are from the repository root. */
 function repoPath(value: string): string {
   return isAbsolute(value) ? value : join(REPO_ROOT, value);
-}
-
-/** Context values arrive as strings from `-c` and as JSON values from cdk.json. */
-class ContextReader {
-  readonly problems: string[] = [];
-  constructor(private readonly node: Pick<Node, 'tryGetContext'>) {}
-
-  /** As given: a string from `-c`, any JSON value from cdk.json. */
-  raw(key: string): unknown {
-    return this.node.tryGetContext(key);
-  }
-
-  string(key: string): string | undefined {
-    const value: unknown = this.node.tryGetContext(key);
-    if (value === undefined || value === null || value === '') return undefined;
-    return String(value);
-  }
-
-  number(key: string): number | undefined {
-    const raw = this.string(key);
-    if (raw === undefined) return undefined;
-    const value = Number(raw);
-    if (!Number.isFinite(value)) this.problems.push(`${key} must be a number (got '${raw}')`);
-    return value;
-  }
-
-  boolean(key: string): boolean | undefined {
-    const raw = this.string(key);
-    if (raw === undefined) return undefined;
-    if (raw !== 'true' && raw !== 'false') this.problems.push(`${key} must be true or false (got '${raw}')`);
-    return raw === 'true';
-  }
-
-  list(key: string): string[] {
-    const value: unknown = this.node.tryGetContext(key);
-    if (Array.isArray(value)) return value.map(String);
-    return (this.string(key) ?? '').split(',').map((s) => s.trim()).filter((s) => s.length > 0);
-  }
 }

@@ -1,32 +1,60 @@
-import type { ExistingDatabaseProps, RdsDatabaseProps, TaskerDatabaseProps } from './tasker-engine-props.js';
+import type { Duration, RemovalPolicy } from 'aws-cdk-lib';
+import type * as ec2 from 'aws-cdk-lib/aws-ec2';
+import type * as rds from 'aws-cdk-lib/aws-rds';
+import type * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 
-const HOW_TO_CHOOSE = "pass { kind: 'existing', secret, vpc } to use your PostgreSQL, or { kind: 'rds' } to create one";
-
-/** Everything wrong with the `database` prop (which may come from untyped JavaScript or app context). */
-export function databaseProblems(database: TaskerDatabaseProps | undefined): string[] {
-  if (database === undefined || database === null) return [`database is required: ${HOW_TO_CHOOSE}`];
-  const kind = (database as { kind?: unknown }).kind;
-  if (kind === 'existing') return existingProblems(database as ExistingDatabaseProps);
-  if (kind === 'rds') return rdsProblems(database as RdsDatabaseProps);
-  return [`database.kind must be 'existing' or 'rds' (got ${JSON.stringify(kind)}): ${HOW_TO_CHOOSE}`];
+/** Use a PostgreSQL you already run: its credentials secret and the network that reaches it. */
+export interface ExistingDatabaseProps {
+  readonly kind: 'existing';
+  /** Secrets Manager secret in the RDS JSON shape (`host`, `port`, `username`, `password`, `dbname`). */
+  readonly secret: secretsmanager.ISecret;
+  /** The VPC the database-facing functions run in (they need a route to the database and to SQS, EventBridge and Secrets Manager). */
+  readonly vpc: ec2.IVpc;
+  /** Security groups for the database-facing functions. Default: one created by the construct. */
+  readonly securityGroups?: ec2.ISecurityGroup[];
+  /** Subnets for the database-facing functions. Default: the VPC's private subnets (with egress, else isolated). */
+  readonly vpcSubnets?: ec2.SubnetSelection;
+  /** When given, the construct allows the functions in on `port`. Otherwise allow them yourself. */
+  readonly databaseSecurityGroup?: ec2.ISecurityGroup;
+  /** Database port for the ingress rule. Default 5432. */
+  readonly port?: number;
 }
 
-function existingProblems(db: ExistingDatabaseProps): string[] {
-  const problems: string[] = [];
-  if (!db.secret) problems.push("database.secret is required when database.kind is 'existing' (the Secrets Manager secret with host, port, username, password, dbname)");
-  if (!db.vpc) problems.push("database.vpc is required when database.kind is 'existing' (the VPC the database-facing functions run in)");
-  if (db.port !== undefined && !(Number.isInteger(db.port) && db.port >= 1 && db.port <= 65535)) problems.push(`database.port must be a TCP port (got ${String(db.port)})`);
-  return problems;
+/** Create a PostgreSQL on RDS (with RDS Proxy and a generated secret) in this stack. */
+export interface RdsDatabaseProps {
+  readonly kind: 'rds';
+  /** Default: a new two-AZ VPC (public, private-with-egress and isolated subnets). */
+  readonly vpc?: ec2.IVpc;
+  /** NAT gateways of the VPC created when `vpc` is not given (the functions need egress to AWS APIs). Default 1. */
+  readonly natGateways?: number;
+  /** Default db.t4g.micro. */
+  readonly instanceType?: ec2.InstanceType;
+  /** Default PostgreSQL 17. */
+  readonly engineVersion?: rds.PostgresEngineVersion;
+  /** Default 20 GiB (gp3), growing to `maxAllocatedStorageGiB`. */
+  readonly allocatedStorageGiB?: number;
+  /** Default 100 GiB. */
+  readonly maxAllocatedStorageGiB?: number;
+  /** Default false. */
+  readonly multiAz?: boolean;
+  /** Default 'tasker'. */
+  readonly databaseName?: string;
+  /** Default 7 days. */
+  readonly backupRetention?: Duration;
+  /** Default false. */
+  readonly deletionProtection?: boolean;
+  /** Default RemovalPolicy.SNAPSHOT. */
+  readonly removalPolicy?: RemovalPolicy;
+  /** Put RDS Proxy in front of the instance. Default true. */
+  readonly proxy?: boolean;
 }
 
-function rdsProblems(db: RdsDatabaseProps): string[] {
-  const problems: string[] = [];
-  const allocated = db.allocatedStorageGiB ?? 20;
-  const max = db.maxAllocatedStorageGiB ?? 100;
-  if (!(Number.isInteger(allocated) && allocated >= 20)) problems.push(`database.allocatedStorageGiB must be an integer of at least 20 (got ${String(allocated)})`);
-  if (!(max >= allocated)) problems.push(`database.maxAllocatedStorageGiB (${String(max)}) must be at least database.allocatedStorageGiB (${String(allocated)})`);
-  if (db.natGateways !== undefined && db.vpc !== undefined) problems.push('database.natGateways applies only to the VPC the construct creates; leave it out when you pass database.vpc');
-  if (db.natGateways !== undefined && !(Number.isInteger(db.natGateways) && db.natGateways >= 1)) problems.push(`database.natGateways must be at least 1: the functions need egress to SQS, EventBridge and Secrets Manager (got ${String(db.natGateways)})`);
-  if (db.databaseName !== undefined && !/^[A-Za-z][A-Za-z0-9_]{0,62}$/.test(db.databaseName)) problems.push(`database.databaseName '${db.databaseName}' is not a valid PostgreSQL database name`);
-  return problems;
-}
+/**
+ * Where orchestration state lives: your PostgreSQL, or one the construct creates.
+ *
+ * @example
+ * ```ts
+ * const database: TaskerDatabaseProps = { kind: 'existing', secret, vpc, databaseSecurityGroup };
+ * ```
+ */
+export type TaskerDatabaseProps = ExistingDatabaseProps | RdsDatabaseProps;

@@ -4,7 +4,7 @@ import * as rds from 'aws-cdk-lib/aws-rds';
 import type * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import { Construct, type IDependable } from 'constructs';
 import type { FunctionNetwork } from './tasker-function.js';
-import type { ExistingDatabaseProps, RdsDatabaseProps, TaskerDatabaseProps } from './tasker-engine-props.js';
+import type { ExistingDatabaseProps, RdsDatabaseProps, TaskerDatabaseProps } from './database-props.js';
 
 export const POSTGRES_PORT = 5432;
 const HTTPS = ec2.Port.tcp(443);

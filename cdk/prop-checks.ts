@@ -59,6 +59,11 @@ export function integerProblems(name: string, value: number, min: number, max: n
   return [`${name} must be an integer from ${min} to ${max}${why} (got ${String(value)})`];
 }
 
+/** An SQS event source's `maxConcurrency`, or a cap it must fit in: an integer from 2 to 1000. */
+export function esmConcurrencyProblems(name: string, value: number): string[] {
+  return integerProblems(name, value, MIN_ESM_CONCURRENCY, MAX_ESM_CONCURRENCY, ` (the SQS event source maxConcurrency minimum is ${MIN_ESM_CONCURRENCY})`);
+}
+
 export function environmentProblems(name: string, environment: Readonly<Record<string, string>>): string[] {
   const clashes = Object.keys(environment).filter((key) => RESERVED_ENV_NAMES.has(key));
   return clashes.length > 0 ? [`${name} must not set the engine's own variables: ${clashes.join(', ')}`] : [];

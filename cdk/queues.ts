@@ -1,7 +1,7 @@
 import { Duration } from 'aws-cdk-lib';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
-import type { TaskerEngineSettings } from './props.js';
+import type { TaskerEngineSettings } from './resolve-engine-props.js';
 
 /** Work queues keep a message 4 days; dead-letter queues the SQS maximum, 14 days, longer than any source (SQS keeps the original enqueue time). */
 export const WORK_QUEUE_RETENTION = Duration.days(4);
@@ -23,7 +23,7 @@ export interface TerminalQueue {
 export interface TaskerQueues {
   /** The default pool's dispatch queue (namespaces without a queue of their own); none when `workerPools` leave out the default pool. */
   readonly dispatch: WorkQueue | undefined;
-  /** namespace -> its own dispatch queue: one per `namespaceQueues` entry, or one per worker pool. */
+  /** namespace -> its own dispatch queue: one per worker pool (or per deprecated `namespaceQueues` entry, a queue of the default pool). */
   readonly namespaceDispatch: ReadonlyMap<string, WorkQueue>;
   readonly completion: WorkQueue;
   /** Messages the step handler or completion function could not parse. */
@@ -32,7 +32,7 @@ export interface TaskerQueues {
   readonly domainEventDlq: TerminalQueue;
   /** Events the example rule could not deliver to its target. */
   readonly eventTargetDlq: TerminalQueue;
-  /** What the default pool's function consumes: the default dispatch queue and the `namespaceQueues` (no pool's queue). */
+  /** What the default pool's function consumes: the default dispatch queue and its deprecated `namespaceQueues` (no worker pool's queue). */
   readonly defaultPoolDispatch: readonly WorkQueue[];
   readonly allDispatch: readonly WorkQueue[];
   readonly work: readonly WorkQueue[];
@@ -45,11 +45,12 @@ export class TaskerQueueSet extends Construct {
 
   constructor(scope: Construct, id: string, settings: TaskerEngineSettings) {
     super(scope, id);
-    const dispatch = settings.defaultPool ? this.workQueue('Dispatch', 'dispatch', settings.dispatchVisibilityTimeout, settings.maxReceiveCount) : undefined;
+    const { defaultPool } = settings;
+    const dispatch = defaultPool ? this.workQueue('Dispatch', 'dispatch', defaultPool.visibilityTimeout, settings.maxReceiveCount) : undefined;
     const namespaceDispatch = new Map(namespaceQueueSpecs(settings).map(([ns, visibility]) => [ns, this.workQueue(`Dispatch-${ns}`, `dispatch-${ns}`, visibility, settings.maxReceiveCount)]));
     const completion = this.workQueue('Completion', 'completion', settings.completion.visibilityTimeout, settings.maxReceiveCount);
     const allDispatch = [...(dispatch ? [dispatch] : []), ...namespaceDispatch.values()];
-    const defaultPoolDispatch = dispatch ? [dispatch, ...settings.namespaceQueues.map((ns) => namespaceDispatch.get(ns) as WorkQueue)] : [];
+    const defaultPoolDispatch = dispatch && defaultPool ? [dispatch, ...defaultPool.namespaceQueues.map((ns) => namespaceDispatch.get(ns) as WorkQueue)] : [];
     const poison = this.terminalQueue('Poison', 'poison');
     const domainEventDlq = this.terminalQueue('DomainEventDlq', 'domain-event-dlq');
     const eventTargetDlq = this.terminalQueue('EventTargetDlq', 'event-target-dlq');
@@ -80,11 +81,12 @@ export class TaskerQueueSet extends Construct {
   }
 }
 
-/** namespace -> its queue's visibility timeout: the default pool's for `namespaceQueues` (its function consumes them), each pool's own otherwise. */
-function namespaceQueueSpecs(settings: TaskerEngineSettings): [string, Duration][] {
+/** namespace -> its queue's visibility timeout: the default pool's for its `namespaceQueues` (its function consumes them), each pool's own otherwise. */
+function namespaceQueueSpecs({ defaultPool, workerPools }: TaskerEngineSettings): [string, Duration][] {
+  const ofDefaultPool = defaultPool ? defaultPool.namespaceQueues.map((ns): [string, Duration] => [ns, defaultPool.visibilityTimeout]) : [];
   return [
-    ...settings.namespaceQueues.map((ns): [string, Duration] => [ns, settings.dispatchVisibilityTimeout]),
-    ...settings.workerPools.map((pool): [string, Duration] => [pool.namespace, pool.visibilityTimeout]),
+    ...ofDefaultPool,
+    ...workerPools.map((pool): [string, Duration] => [pool.namespace, pool.visibilityTimeout]),
   ];
 }
 

@@ -4,32 +4,40 @@ import * as sources from 'aws-cdk-lib/aws-lambda-event-sources';
 import type * as nodejs from 'aws-cdk-lib/aws-lambda-nodejs';
 import { Construct } from 'constructs';
 import { TaskerAlarms, type MonitoredFunction } from './alarms.js';
-import { copyIntoBundleHook, LAMBDA_TASK_ROOT } from './bundling.js';
+import { copyIntoBundleHook } from './bundling.js';
 import { TaskerDashboard } from './dashboard.js';
 import { TaskerDatabaseResources, type TaskerDatabase } from './database.js';
+import { warnAboutDeprecatedProps } from './deprecated-props.js';
 import { DomainEvents } from './domain-events.js';
-import { envOf, optionalEnvKey, RDS_CA_ENV } from './environment.js';
+import { envOf } from './environment.js';
+import { FunctionEnvironments } from './function-environments.js';
 import { Migrations } from './migrations.js';
 import { allowPutEvents, allowReadSecret, allowSend } from './permissions.js';
-import { resolveTaskerProps, type TaskerEngineSettings } from './props.js';
+import type { DefaultPoolSettings, PullPoolSettings, StepHandlerSettings, WorkerPoolSettings } from './pool-settings.js';
 import { PullWorkerAccess } from './pull-worker-access.js';
 import { TaskerQueueSet, type TaskerQueues, type WorkQueue } from './queues.js';
+import { resolveTaskerProps, type TaskerEngineSettings } from './resolve-engine-props.js';
 import { SweepSchedule } from './sweep-schedule.js';
 import { TaskerFunction } from './tasker-function.js';
 import type { TaskerEngineProps } from './tasker-engine-props.js';
 import { warnAboutNamespacesWithoutPool } from './template-namespaces.js';
-import type { PullPoolSettings, StepHandlerSettings, WorkerPoolSettings } from './worker-pool-props.js';
 import type { PullWorkerPool, TaskerWorkerPool } from './worker-pools.js';
 
 /**
  * The tasker-serverless engine: dispatch and completion queues (with dead-letter and poison queues), the step-handler,
  * completion, sweeper and migration functions, the domain-event bus, the database, alarms and a dashboard.
  *
- * The step handler's reserved concurrency is `maxConcurrentHandlers` (the semaphore); the dispatch event sources together
- * never ask for more, so Lambda never throttles them and a message never burns a receive on a throttle.
+ * Steps run in pools. The default pool is the `StepHandler` function on the default dispatch queue; with `workerPools`,
+ * each namespace has a queue of its own, consumed by a step-handler function of its own or by pull workers outside Lambda,
+ * and orchestration routes each step to its namespace's queue. A Lambda pool's reserved concurrency is its
+ * `maxConcurrentHandlers` (the semaphore); its event sources together never ask for more, so Lambda never throttles them
+ * and a message never burns a receive on a throttle.
  *
- * With `workerPools`, each namespace has a queue of its own, consumed by a step-handler function of its own (with its own
- * reserved concurrency and timeout) or by pull workers outside Lambda; orchestration routes each step to its namespace's queue.
+ * @example
+ * ```ts
+ * const engine = new TaskerEngine(stack, 'Tasker', { database: { kind: 'rds' }, defaultPool: { kind: 'lambda', maxConcurrentHandlers: 20 } });
+ * engine.stepHandler?.addToRolePolicy(statementYourHandlersNeed);
+ * ```
  */
 export class TaskerEngine extends Construct {
   readonly settings: TaskerEngineSettings;
@@ -38,7 +46,7 @@ export class TaskerEngine extends Construct {
   readonly events: DomainEvents;
   /** The default pool's function; undefined when `workerPools` leave the default pool out. */
   readonly stepHandler: nodejs.NodejsFunction | undefined;
-  /** namespace -> its worker pool (empty without `workerPools`). */
+  /** namespace -> its worker pool (empty without `workerPools`; the deprecated `namespaceQueues` are the default pool's). */
   readonly workerPools: ReadonlyMap<string, TaskerWorkerPool>;
   readonly completionHandler: nodejs.NodejsFunction;
   readonly sweeper: nodejs.NodejsFunction;
@@ -47,10 +55,12 @@ export class TaskerEngine extends Construct {
   readonly sweepSchedule: SweepSchedule;
   readonly alarms: readonly cloudwatch.Alarm[];
   readonly dashboard: cloudwatch.Dashboard;
+  private readonly environments: FunctionEnvironments;
 
   constructor(scope: Construct, id: string, props: TaskerEngineProps) {
     super(scope, id);
     this.settings = resolveTaskerProps(props);
+    warnAboutDeprecatedProps(this, props);
     this.queues = new TaskerQueueSet(this, 'Queues', this.settings).queues;
     this.database = new TaskerDatabaseResources(this, 'Database', this.settings.database).database;
     this.events = new DomainEvents(this, 'Events', {
@@ -58,7 +68,8 @@ export class TaskerEngine extends Construct {
       archiveRetention: this.settings.archiveRetention,
       deadLetterQueue: this.queues.eventTargetDlq.queue,
     });
-    this.stepHandler = this.settings.defaultPool ? this.createDefaultStepHandler() : undefined;
+    this.environments = new FunctionEnvironments({ settings: this.settings, queues: this.queues, eventBusName: this.events.bus.eventBusName, database: this.database, stack: Stack.of(this) });
+    this.stepHandler = this.settings.defaultPool ? this.createDefaultStepHandler(this.settings.defaultPool) : undefined;
     this.workerPools = new Map(this.settings.workerPools.map((pool) => [pool.namespace, this.createWorkerPool(pool)]));
     warnAboutNamespacesWithoutPool(this, this.settings);
     this.migrator = this.createMigrator();
@@ -71,11 +82,9 @@ export class TaskerEngine extends Construct {
     this.dashboard = new TaskerDashboard(this, 'Dashboard', { queues: this.queues, functions: monitored, alarms: this.alarms, pools: [...this.workerPools.values()] }).dashboard;
   }
 
-  /** The default pool: consumes the default dispatch queue and the `namespaceQueues`, their event sources sharing its concurrency. */
-  private createDefaultStepHandler(): nodejs.NodejsFunction {
-    const s = this.settings;
-    const spec: StepHandlerSettings = { ...s, entry: s.entries.stepHandler, memorySize: s.stepHandlerMemorySize, environment: s.stepHandlerEnvironment };
-    return this.createStepHandler('StepHandler', spec, this.queues.defaultPoolDispatch, s.dispatchMaxConcurrency, undefined);
+  /** The default pool: consumes the default dispatch queue and its deprecated `namespaceQueues`, their event sources sharing its concurrency. */
+  private createDefaultStepHandler(pool: DefaultPoolSettings): nodejs.NodejsFunction {
+    return this.createStepHandler('StepHandler', pool, this.queues.defaultPoolDispatch, pool.queueMaxConcurrency, undefined);
   }
 
   private createWorkerPool(pool: WorkerPoolSettings): TaskerWorkerPool {
@@ -96,11 +105,7 @@ export class TaskerEngine extends Construct {
       timeout: spec.handlerTimeout,
       memorySize: spec.memorySize,
       reservedConcurrentExecutions: spec.maxConcurrentHandlers,
-      environment: {
-        ...spec.environment,
-        ...this.timingEnv(spec),
-        ...envOf({ completionQueueUrl: q.completion.queue.queueUrl, poisonQueueUrl: q.poison.queue.queueUrl, domainEventDlqUrl: q.domainEventDlq.queue.queueUrl, eventBusName: this.events.bus.eventBusName }),
-      },
+      environment: this.environments.stepHandler(spec),
     });
     for (const dispatch of queues) fn.function.addEventSource(this.dispatchSource(dispatch, spec, maxConcurrency));
     this.warnAboutBatches(spec, namespace);
@@ -136,22 +141,7 @@ export class TaskerEngine extends Construct {
       createRole: pool.createRole,
       roleAssumedBy: pool.roleAssumedBy,
     });
-    return { kind: 'pull', namespace: pool.namespace, queue, settings: pool, policy: access.policy, role: access.role, environment: this.pullWorkerEnv(pool, queue) };
-  }
-
-  private pullWorkerEnv(pool: PullPoolSettings, queue: WorkQueue): Record<string, string> {
-    const q = this.queues;
-    return envOf({
-      namespaceQueueUrls: Stack.of(this).toJsonString({ [pool.namespace]: queue.queue.queueUrl }),
-      completionQueueUrl: q.completion.queue.queueUrl,
-      poisonQueueUrl: q.poison.queue.queueUrl,
-      domainEventDlqUrl: q.domainEventDlq.queue.queueUrl,
-      eventBusName: this.events.bus.eventBusName,
-      completionTimeoutMs: String(pool.handlerTimeout.toMilliseconds()),
-      visibilityTimeoutSeconds: String(pool.visibilityTimeout.toSeconds()),
-      maxConcurrentHandlers: String(pool.maxConcurrentHandlers),
-      logLevel: this.settings.logLevel,
-    });
+    return { kind: 'pull', namespace: pool.namespace, queue, settings: pool, policy: access.policy, role: access.role, environment: this.environments.pullWorker(pool, queue) };
   }
 
   /** Consumes the completion queue; applies results and dispatches newly ready steps. */
@@ -165,7 +155,7 @@ export class TaskerEngine extends Construct {
       timeout: c.timeout,
       memorySize: c.memorySize,
       reservedConcurrentExecutions: c.reservedConcurrency,
-      environment: { ...this.orchestrationEnv(), ...envOf({ poisonQueueUrl: q.poison.queue.queueUrl }) },
+      environment: { ...this.environments.orchestration(), ...envOf({ poisonQueueUrl: q.poison.queue.queueUrl }) },
     });
     fn.function.addEventSource(new sources.SqsEventSource(q.completion.queue, { batchSize: c.batchSize, maxBatchingWindow: c.maxBatchingWindow, maxConcurrency: c.maxConcurrency, reportBatchItemFailures: true }));
     this.grantOrchestration(fn);
@@ -184,7 +174,7 @@ export class TaskerEngine extends Construct {
       timeout: this.settings.sweeperTimeout,
       memorySize: 256,
       reservedConcurrentExecutions: 1,
-      environment: this.orchestrationEnv(),
+      environment: this.environments.orchestration(),
     });
     fn.function.configureAsyncInvoke({ retryAttempts: 0, maxEventAge: Duration.minutes(1) });
     this.grantOrchestration(fn);
@@ -196,17 +186,13 @@ export class TaskerEngine extends Construct {
   /** The custom-resource handler that applies the SQL migrations (and registers the task templates) at deploy time; database access only. */
   private createMigrator(): nodejs.NodejsFunction {
     const { migrationsDir, templatesDir } = this.settings;
-    const templatesKey = optionalEnvKey('templatesDir');
     const fn = new TaskerFunction(this, 'Migrate', {
       ...this.databaseFunction(),
       entry: this.settings.entries.migrate,
       description: 'tasker migrations: applies the SQL migrations at deploy time (CloudFormation custom resource)',
       timeout: this.settings.migrationTimeout,
       memorySize: 256,
-      environment: {
-        ...this.databaseEnv(),
-        ...envOf({ logLevel: this.settings.logLevel, ...(templatesDir && templatesKey ? { [templatesKey]: `${LAMBDA_TASK_ROOT}/templates` } : {}) }),
-      },
+      environment: this.environments.migrator(),
       bundling: { commandHooks: copyIntoBundleHook({ migrations: migrationsDir, ...(templatesDir ? { templates: templatesDir } : {}) }) },
     });
     allowReadSecret(fn.role, this.database.secret);
@@ -224,40 +210,6 @@ export class TaskerEngine extends Construct {
 
   private databaseFunction() {
     return { ...this.common(), network: this.database.network };
-  }
-
-  /** The timing every function agrees on: the handler timeout is the step handler's function timeout (a pool's: its own). */
-  private timingEnv(spec: Pick<StepHandlerSettings, 'handlerTimeout' | 'deadlineSafetyMargin' | 'maxConcurrentHandlers'> = this.settings): Record<string, string> {
-    const s = this.settings;
-    return envOf({
-      handlerTimeoutMs: String(spec.handlerTimeout.toMilliseconds()),
-      safetyMarginMs: String(spec.deadlineSafetyMargin.toMilliseconds()),
-      maxConcurrentHandlers: String(spec.maxConcurrentHandlers),
-      completionTimeoutMs: String(s.completion.timeout.toMilliseconds()),
-      logLevel: s.logLevel,
-    });
-  }
-
-  private databaseEnv(): Record<string, string> {
-    const hostKey = optionalEnvKey('databaseHost');
-    const env = envOf({ databaseSecretArn: this.database.secret.secretArn, ...(hostKey ? { [hostKey]: this.database.host } : {}) });
-    return { ...env, ...RDS_CA_ENV };
-  }
-
-  /** Orchestration routes a namespace to its own queue, else to the default pool's; with neither it refuses the task (`no_worker_pool`). */
-  private orchestrationEnv(): Record<string, string> {
-    const q = this.queues;
-    const namespaces = [...q.namespaceDispatch].map(([ns, w]) => [ns, w.queue.queueUrl] as const);
-    return {
-      ...this.timingEnv(),
-      ...this.databaseEnv(),
-      ...envOf({
-        dispatchQueueUrl: q.dispatch?.queue.queueUrl,
-        namespaceQueueUrls: namespaces.length > 0 ? Stack.of(this).toJsonString(Object.fromEntries(namespaces)) : undefined,
-        completionQueueUrl: q.completion.queue.queueUrl,
-        eventBusName: this.events.bus.eventBusName,
-      }),
-    };
   }
 
   private monitoredFunctions(): MonitoredFunction[] {

@@ -3,9 +3,10 @@ import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import * as sns from 'aws-cdk-lib/aws-sns';
 import type { Construct } from 'constructs';
+import { engineProps } from './app-engine-props.js';
 import type { AppSettings, DatabaseContext, ExistingDatabaseContext } from './app-settings.js';
+import type { TaskerDatabaseProps } from './database-props.js';
 import { TaskerEngine } from './tasker-engine.js';
-import type { TaskerDatabaseProps } from './tasker-engine-props.js';
 import { pascalCaseOf, type TaskerWorkerPool } from './worker-pools.js';
 
 export interface TaskerStackProps extends StackProps {
@@ -20,7 +21,7 @@ export class TaskerStack extends Stack {
     super(scope, id, props);
     const { settings } = props;
     const alarmTopic = settings.alarmTopicArn ? sns.Topic.fromTopicArn(this, 'AlarmTopic', settings.alarmTopicArn) : undefined;
-    this.engine = new TaskerEngine(this, 'Engine', { ...settings.engine, alarmTopic, database: this.databaseProps(settings.database) });
+    this.engine = new TaskerEngine(this, 'Engine', { ...engineProps(settings.engine), alarmTopic, database: this.databaseProps(settings.database) });
     this.outputs();
   }
 

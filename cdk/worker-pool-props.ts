@@ -1,171 +1,71 @@
-import { existsSync } from 'node:fs';
-import { Duration } from 'aws-cdk-lib';
+import type { Duration } from 'aws-cdk-lib';
 import type * as iam from 'aws-cdk-lib/aws-iam';
-import { MAX_STEP_TIMEOUT_SECONDS, NAME_PATTERN } from '../lib/contracts/task-template-file.js';
-import {
-  batchProblems,
-  environmentProblems,
-  integerProblems,
-  MAX_ESM_CONCURRENCY,
-  MAX_VISIBILITY_TIMEOUT,
-  MIN_ESM_CONCURRENCY,
-  safetyMarginProblems,
-  secondsOf,
-  timeoutProblems,
-  visibilityFor,
-  visibilityProblems,
-} from './prop-checks.js';
-import type { LambdaWorkerPoolProps, PullWorkerPoolProps, TaskerEngineProps, WorkerPoolProps } from './tasker-engine-props.js';
 
-/** What a step-handler function runs with: the default pool's, or a Lambda pool's. */
-export interface StepHandlerSettings {
-  readonly maxConcurrentHandlers: number;
-  readonly handlerTimeout: Duration;
-  readonly deadlineSafetyMargin: Duration;
-  readonly dispatchBatchSize: number;
-  readonly maxBatchingWindow: Duration | undefined;
-  readonly entry: string;
-  readonly memorySize: number;
-  readonly environment: Readonly<Record<string, string>>;
+/**
+ * What a Lambda pool (the default pool, or one of `workerPools`) runs with when it leaves a setting out. Give it as
+ * `lambdaPoolDefaults` to change it for every Lambda pool at once; each pool's own setting wins.
+ */
+export interface LambdaPoolDefaults {
+  /** The pool function's reserved concurrency: its handlers running at once. Default 10; at least 2. */
+  readonly maxConcurrentHandlers?: number;
+  /** The pool function's timeout, which is its handler timeout. Default 30 s; at most 900 s. */
+  readonly handlerTimeout?: Duration;
+  /** The deadline race ends this long before the function timeout. Default 2 s; less than `handlerTimeout`. */
+  readonly deadlineSafetyMargin?: Duration;
+  /** Dispatch messages per invocation, 1..10 (a batch runs its steps in parallel). Default 1. */
+  readonly dispatchBatchSize?: number;
+  /** Default none (0 s). At most 300 s. */
+  readonly maxBatchingWindow?: Duration;
+  /** Default 512 MB. */
+  readonly memorySize?: number;
+  /** Environment for the handlers (names must not collide with the engine's). A pool's own `environment` is added to it. Default none. */
+  readonly environment?: Record<string, string>;
 }
 
-export interface LambdaPoolSettings extends StepHandlerSettings {
+/**
+ * A pool served by a step-handler Lambda function of its own: its own queue (with its dead-letter queue), reserved
+ * concurrency and timeout. What it leaves out comes from `lambdaPoolDefaults`, and its code from `functionEntries.stepHandler`.
+ * The default pool (`defaultPool`) is one too; in `workerPools` it serves one namespace.
+ *
+ * @example
+ * ```ts
+ * const ecommerce: LambdaWorkerPoolProps = { kind: 'lambda', maxConcurrentHandlers: 20, handlerTimeout: Duration.minutes(2), entry: ecommerceEntry };
+ * ```
+ */
+export interface LambdaWorkerPoolProps extends LambdaPoolDefaults {
   readonly kind: 'lambda';
-  readonly namespace: string;
-  readonly visibilityTimeout: Duration;
+  /** The pool queue's visibility timeout. Default 6 x handlerTimeout + maxBatchingWindow; never less. */
+  readonly visibilityTimeout?: Duration;
+  /** Your entry file exporting `handler = createStepHandlerLambda(handlers)` with this pool's handlers. Default `functionEntries.stepHandler`. */
+  readonly entry?: string;
 }
 
-export interface PullPoolSettings {
+/**
+ * A namespace served by pull workers you run outside Lambda (ECS, EC2, Kubernetes, on premises):
+ * `tasker worker --namespace <ns> --handlers <module>`, or any worker speaking docs/protocol/worker-protocol.md.
+ * The engine creates the pool's queue and an IAM managed policy with exactly what such a worker needs.
+ *
+ * @example
+ * ```ts
+ * const reports: PullWorkerPoolProps = { kind: 'pull', createRole: true, handlerTimeout: Duration.minutes(5) };
+ * ```
+ */
+export interface PullWorkerPoolProps {
   readonly kind: 'pull';
-  readonly namespace: string;
-  readonly visibilityTimeout: Duration;
-  readonly handlerTimeout: Duration;
-  readonly maxConcurrentHandlers: number;
-  readonly createRole: boolean;
-  readonly roleAssumedBy: iam.IPrincipal | undefined;
+  /**
+   * The pool queue's visibility timeout; the workers should ask for the same on receive and heartbeat every third of it
+   * (the TypeScript worker's default is 30 s). Default 30 s; 6 s to 12 h.
+   */
+  readonly visibilityTimeout?: Duration;
+  /** The workers' time cap on one step (its completion timeout, ENV.completionTimeoutMs, in the pool's environment). Default 30 s; at most 900 s. */
+  readonly handlerTimeout?: Duration;
+  /** Handlers one worker runs at once (ENV.maxConcurrentHandlers in the pool's environment). Default 10. */
+  readonly maxConcurrentHandlers?: number;
+  /** Also create a role with the pool's policy (for an ECS task role). Default false: attach the policy to a role of yours. */
+  readonly createRole?: boolean;
+  /** Who assumes the created role. Default the ECS tasks service (`ecs-tasks.amazonaws.com`). */
+  readonly roleAssumedBy?: iam.IPrincipal;
 }
 
-export type WorkerPoolSettings = LambdaPoolSettings | PullPoolSettings;
-
-/** The pull worker's own default visibility timeout (lib/worker/pull): the queue's matches it. */
-export const PULL_DEFAULT_VISIBILITY_TIMEOUT = Duration.seconds(30);
-/** Workers heartbeat every third of the visibility timeout: below 6 s that is more often than every 2 s. */
-export const PULL_MIN_VISIBILITY_TIMEOUT = Duration.seconds(6);
-export const PULL_DEFAULT_HANDLER_TIMEOUT = Duration.seconds(30);
-/** No step may run longer (`timeout_seconds` of a task template), so a longer cap would never apply. */
-export const PULL_MAX_HANDLER_TIMEOUT = Duration.seconds(MAX_STEP_TIMEOUT_SECONDS);
-export const PULL_DEFAULT_CONCURRENCY = 10;
-const MAX_NAMESPACE_LENGTH = 128;
-
-/** The pools with their defaults; a Lambda pool's left-out settings are the engine's step-handler settings. Pools of an unknown kind are left out (and reported by `workerPoolProblems`). */
-export function resolveWorkerPools(pools: TaskerEngineProps['workerPools'], defaults: StepHandlerSettings): WorkerPoolSettings[] {
-  return Object.entries(poolsObject(pools) ?? {}).flatMap(([namespace, pool]): WorkerPoolSettings[] => {
-    if (pool?.kind === 'lambda') return [lambdaPool(namespace, pool, defaults)];
-    if (pool?.kind === 'pull') return [pullPool(namespace, pool)];
-    return [];
-  });
-}
-
-function lambdaPool(namespace: string, p: LambdaWorkerPoolProps, d: StepHandlerSettings): LambdaPoolSettings {
-  const handlerTimeout = p.handlerTimeout ?? d.handlerTimeout;
-  const maxBatchingWindow = p.maxBatchingWindow ?? d.maxBatchingWindow;
-  return {
-    kind: 'lambda',
-    namespace,
-    maxConcurrentHandlers: p.maxConcurrentHandlers ?? d.maxConcurrentHandlers,
-    handlerTimeout,
-    deadlineSafetyMargin: p.deadlineSafetyMargin ?? d.deadlineSafetyMargin,
-    dispatchBatchSize: p.dispatchBatchSize ?? d.dispatchBatchSize,
-    maxBatchingWindow,
-    visibilityTimeout: p.visibilityTimeout ?? visibilityFor(handlerTimeout, maxBatchingWindow),
-    entry: p.entry ?? d.entry,
-    memorySize: p.memorySize ?? d.memorySize,
-    environment: { ...d.environment, ...(p.environment ?? {}) },
-  };
-}
-
-function pullPool(namespace: string, p: PullWorkerPoolProps): PullPoolSettings {
-  return {
-    kind: 'pull',
-    namespace,
-    visibilityTimeout: p.visibilityTimeout ?? PULL_DEFAULT_VISIBILITY_TIMEOUT,
-    handlerTimeout: p.handlerTimeout ?? PULL_DEFAULT_HANDLER_TIMEOUT,
-    maxConcurrentHandlers: p.maxConcurrentHandlers ?? PULL_DEFAULT_CONCURRENCY,
-    createRole: p.createRole ?? false,
-    roleAssumedBy: p.roleAssumedBy,
-  };
-}
-
-/** Whether the default pool exists: explicitly, or because there are no pools. */
-export function hasDefaultPool(props: TaskerEngineProps): boolean {
-  return props.defaultPool ?? props.workerPools === undefined;
-}
-
-/** Everything wrong with `workerPools` and `defaultPool`: the combination, every namespace, every pool. */
-export function workerPoolProblems(props: TaskerEngineProps, pools: readonly WorkerPoolSettings[]): string[] {
-  if (props.workerPools === undefined) return props.defaultPool === false ? ['defaultPool: false leaves no pool to run any step: give workerPools'] : [];
-  const raw = poolsObject(props.workerPools);
-  if (raw === undefined) return ['workerPools must be an object: namespace -> { kind: \'lambda\', ... } or { kind: \'pull\', ... }'];
-  return [...combinationProblems(props, raw), ...Object.entries(raw).flatMap(([ns, pool]) => rawPoolProblems(ns, pool)), ...pools.flatMap(poolProblems)];
-}
-
-function combinationProblems(props: TaskerEngineProps, raw: Readonly<Record<string, WorkerPoolProps>>): string[] {
-  const problems: string[] = [];
-  const withDefault = hasDefaultPool(props);
-  if (Object.keys(raw).length === 0 && !withDefault) problems.push('workerPools is empty and there is no default pool: give at least one pool, or leave workerPools out for one default pool');
-  if ((props.namespaceQueues ?? []).length > 0) problems.push('namespaceQueues cannot be combined with workerPools: give each of those namespaces a pool of its own');
-  if (!withDefault && props.dispatchVisibilityTimeout !== undefined) problems.push("dispatchVisibilityTimeout is the default pool's queue setting, and there is no default pool: set visibilityTimeout on the pools instead");
-  return problems;
-}
-
-/** The namespace, the kind, and what no resolved setting shows (a Lambda pool's own environment, a role principal without a role). */
-function rawPoolProblems(namespace: string, pool: WorkerPoolProps | undefined): string[] {
-  const problems: string[] = [];
-  if (!NAME_PATTERN.test(namespace) || namespace.length > MAX_NAMESPACE_LENGTH) {
-    problems.push(`workerPools: '${namespace}' is not a valid namespace: template namespaces are lower-case snake_case (${NAME_PATTERN.source}), at most ${MAX_NAMESPACE_LENGTH} characters`);
-  }
-  const kind = (pool as { kind?: unknown } | undefined)?.kind;
-  if (kind !== 'lambda' && kind !== 'pull') return [...problems, `workerPools.${namespace}.kind must be 'lambda' or 'pull' (got ${JSON.stringify(kind)})`];
-  if (pool?.kind === 'lambda') problems.push(...environmentProblems(`workerPools.${namespace}.environment`, pool.environment ?? {}));
-  if (pool?.kind === 'pull' && pool.roleAssumedBy !== undefined && pool.createRole !== true) problems.push(`workerPools.${namespace}.roleAssumedBy applies to the role the engine creates: set createRole: true too`);
-  return problems;
-}
-
-function poolProblems(pool: WorkerPoolSettings): string[] {
-  return pool.kind === 'lambda' ? lambdaPoolProblems(pool) : pullPoolProblems(pool);
-}
-
-/** The rules of the default pool, for this pool's own function and queue. */
-function lambdaPoolProblems(p: LambdaPoolSettings): string[] {
-  const name = (setting: string) => `workerPools.${p.namespace}.${setting}`;
-  const problems = [
-    ...integerProblems(name('maxConcurrentHandlers'), p.maxConcurrentHandlers, MIN_ESM_CONCURRENCY, MAX_ESM_CONCURRENCY, ' (the SQS event source maxConcurrency minimum is 2)'),
-    ...timeoutProblems(name('handlerTimeout'), p.handlerTimeout),
-    ...safetyMarginProblems(name('deadlineSafetyMargin'), p.deadlineSafetyMargin, name('handlerTimeout'), p.handlerTimeout),
-    ...visibilityProblems(name('visibilityTimeout'), p.visibilityTimeout, name('handlerTimeout'), p.handlerTimeout, p.maxBatchingWindow),
-    ...batchProblems(name('dispatchBatchSize'), p.dispatchBatchSize, name('maxBatchingWindow'), p.maxBatchingWindow),
-    ...integerProblems(name('memorySize'), p.memorySize, 128, 10240),
-  ];
-  if (!existsSync(p.entry)) problems.push(`${name('entry')} file not found: ${p.entry}`);
-  return problems;
-}
-
-function pullPoolProblems(p: PullPoolSettings): string[] {
-  const name = (setting: string) => `workerPools.${p.namespace}.${setting}`;
-  const problems = [
-    ...timeoutProblems(name('visibilityTimeout'), p.visibilityTimeout, MAX_VISIBILITY_TIMEOUT, 'the SQS maximum'),
-    ...timeoutProblems(name('handlerTimeout'), p.handlerTimeout, PULL_MAX_HANDLER_TIMEOUT, 'the longest step timeout a task template allows'),
-    ...integerProblems(name('maxConcurrentHandlers'), p.maxConcurrentHandlers, 1, MAX_ESM_CONCURRENCY),
-  ];
-  const visibility = secondsOf(p.visibilityTimeout);
-  if (visibility >= 1 && visibility < PULL_MIN_VISIBILITY_TIMEOUT.toSeconds()) {
-    problems.push(`${name('visibilityTimeout')} (${visibility} s) is too short: workers heartbeat every third of it, so it must be at least ${PULL_MIN_VISIBILITY_TIMEOUT.toSeconds()} s`);
-  }
-  return problems;
-}
-
-/** The pools as a plain object, or undefined when they are not one (untyped JavaScript, app context). */
-function poolsObject(pools: TaskerEngineProps['workerPools']): Readonly<Record<string, WorkerPoolProps>> | undefined {
-  if (pools === undefined || pools === null || typeof pools !== 'object' || Array.isArray(pools)) return undefined;
-  return pools;
-}
+/** A namespace's worker pool: on Lambda, or pull workers of yours. */
+export type WorkerPoolProps = LambdaWorkerPoolProps | PullWorkerPoolProps;

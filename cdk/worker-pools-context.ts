@@ -1,5 +1,6 @@
 import { Duration } from 'aws-cdk-lib';
-import type { WorkerPoolProps } from './tasker-engine-props.js';
+import { errorMessage } from '../lib/domain/error-message.js';
+import type { WorkerPoolProps } from './worker-pool-props.js';
 
 /** Reads one setting's context value into its prop value; pushes a problem (and returns undefined) when it cannot. */
 type Reader = (value: unknown, name: string, problems: string[], resolvePath: (path: string) => string) => unknown;
@@ -85,7 +86,7 @@ function parseJson(text: string, problems: string[]): unknown {
   try {
     return JSON.parse(text);
   } catch (error) {
-    problems.push(`workerPools is not valid JSON (${error instanceof Error ? error.message : String(error)})`);
+    problems.push(`workerPools is not valid JSON (${errorMessage(error)})`);
     return undefined;
   }
 }

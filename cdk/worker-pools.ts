@@ -1,7 +1,7 @@
 import type * as iam from 'aws-cdk-lib/aws-iam';
 import type * as nodejs from 'aws-cdk-lib/aws-lambda-nodejs';
 import type { WorkQueue } from './queues.js';
-import type { LambdaPoolSettings, PullPoolSettings } from './worker-pool-props.js';
+import type { LambdaPoolSettings, PullPoolSettings } from './pool-settings.js';
 
 /** A namespace served by a step-handler function of its own, consuming only the pool's queue. */
 export interface LambdaWorkerPool {

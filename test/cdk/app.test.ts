@@ -1,10 +1,11 @@
 import { readFileSync } from 'node:fs';
 import { Template } from 'aws-cdk-lib/assertions';
 import { describe, expect, it } from 'vitest';
+import { engineProps } from '../../cdk/app-engine-props.js';
 import { EXAMPLE_TEMPLATES_DIR, readAppSettings, stackEnvironment } from '../../cdk/app-settings.js';
 import { contextOf, contextProblems } from './support/app-context.js';
 import { TaskerStack } from '../../cdk/tasker-stack.js';
-import { REPO_ROOT, entryProps, testApp } from './support/synth.js';
+import { REPO_ROOT, defaultPoolOf, entryProps, testApp } from './support/synth.js';
 import { resourcesOf } from './support/template-queries.js';
 
 
@@ -59,6 +60,21 @@ describe('app settings from context', () => {
   });
 });
 
+describe('the engine props of the app', () => {
+  const propsOf = (context: Record<string, unknown>) => engineProps(readAppSettings(contextOf(context)).engine);
+
+  it('are the engine defaults (and the example templates) without context', () => {
+    expect(propsOf({})).toEqual({ templatesDir: EXAMPLE_TEMPLATES_DIR });
+  });
+
+  it('make the flat per-pool keys every Lambda pool\'s defaults, and defaultPool=true a default Lambda pool', () => {
+    const props = propsOf({ maxConcurrentHandlers: '20', dispatchBatchSize: '2', defaultPool: 'true', workerPools: '{"r":{"kind":"pull"}}', templatesDir: 'none' });
+    expect(props).toEqual({ lambdaPoolDefaults: { maxConcurrentHandlers: 20, dispatchBatchSize: 2 }, defaultPool: { kind: 'lambda' }, workerPools: { r: { kind: 'pull' } } });
+    expect(propsOf({ defaultPool: 'false' }).defaultPool).toBe(false);
+    expect(propsOf({ namespaceQueues: 'billing' }).namespaceQueues).toEqual(['billing']);
+  });
+});
+
 describe('the stack environment', () => {
   const existing = readAppSettings(contextOf({ database: 'existing', vpcId: 'vpc-1', secretName: 'db' })).database;
 
@@ -87,7 +103,7 @@ describe('the stack', () => {
   });
 
   it('applies the context to the engine', () => {
-    expect(stack.engine.settings.maxConcurrentHandlers).toBe(4);
+    expect(defaultPoolOf(stack.engine.settings).maxConcurrentHandlers).toBe(4);
     expect(Object.keys(resourcesOf(template, 'AWS::RDS::DBInstance'))).toHaveLength(1);
   });
 

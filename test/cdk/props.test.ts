@@ -1,27 +1,17 @@
 import { App, Duration, Stack } from 'aws-cdk-lib';
 import { describe, expect, it } from 'vitest';
-import { resolveTaskerProps, TaskerEnginePropsError } from '../../cdk/props.js';
+import { resolveTaskerProps } from '../../cdk/resolve-engine-props.js';
 import { TaskerEngine } from '../../cdk/tasker-engine.js';
-import type { TaskerEngineProps } from '../../cdk/tasker-engine-props.js';
-import { entryProps, existingDatabaseStack } from './support/synth.js';
+import { problemsOf } from './support/problems.js';
+import { defaultPoolOf, entryProps, existingDatabaseStack } from './support/synth.js';
 
 const RDS = { kind: 'rds' } as const;
-
-/** The problems the props are refused with; fails the test when they are accepted. */
-function problemsOf(props: Partial<TaskerEngineProps> | undefined): readonly string[] {
-  try {
-    resolveTaskerProps(props === undefined ? undefined : ({ database: RDS, ...entryProps(), ...props } as TaskerEngineProps));
-  } catch (error) {
-    expect(error).toBeInstanceOf(TaskerEnginePropsError);
-    return (error as TaskerEnginePropsError).problems;
-  }
-  throw new Error('the props were accepted');
-}
 
 describe('TaskerEngine props validation', () => {
   it('accepts the defaults: 10 handlers, 30 s timeout, 2 s margin, batch of 1, visibility 6 x 30 s', () => {
     const s = resolveTaskerProps({ database: RDS, ...entryProps() });
-    expect([s.maxConcurrentHandlers, s.handlerTimeout.toSeconds(), s.deadlineSafetyMargin.toMilliseconds(), s.dispatchBatchSize, s.dispatchVisibilityTimeout.toSeconds()]).toEqual([10, 30, 2000, 1, 180]);
+    const pool = defaultPoolOf(s);
+    expect([pool.maxConcurrentHandlers, pool.handlerTimeout.toSeconds(), pool.deadlineSafetyMargin.toMilliseconds(), pool.dispatchBatchSize, pool.visibilityTimeout.toSeconds()]).toEqual([10, 30, 2000, 1, 180]);
     expect(s.completion.visibilityTimeout.toSeconds()).toBe(180);
     expect(s.sweepSchedule.expressionString).toBe('rate(1 minute)');
   });
@@ -99,7 +89,7 @@ describe('TaskerEngine props validation', () => {
   });
 
   it('refuses entries and directories that do not exist, and step-handler variables that clash with the engine', () => {
-    expect(problemsOf({ stepHandlerEntry: '/nowhere/handler.ts' })).toEqual(['stepHandler entry file not found: /nowhere/handler.ts']);
+    expect(problemsOf({ functionEntries: { ...entryProps().functionEntries, stepHandler: '/nowhere/handler.ts' } })).toEqual(['stepHandler entry file not found: /nowhere/handler.ts']);
     expect(problemsOf({ migrationsDir: '/nowhere/migrations' })).toEqual(['migrationsDir not found: /nowhere/migrations']);
     expect(problemsOf({ templatesDir: '/nowhere/templates' })).toEqual(['templatesDir not found: /nowhere/templates']);
     expect(problemsOf({ stepHandlerEnvironment: { TASKER_HANDLER_TIMEOUT_MS: '1', NODE_OPTIONS: 'x', MINE: 'ok' } })).toEqual(["stepHandlerEnvironment must not set the engine's own variables: TASKER_HANDLER_TIMEOUT_MS, NODE_OPTIONS"]);

@@ -2,7 +2,7 @@ import { Duration } from 'aws-cdk-lib';
 import { Annotations, Match, type Template } from 'aws-cdk-lib/assertions';
 import { describe, expect, it } from 'vitest';
 import { ENV } from '../../lib/contracts/runtime-config.js';
-import { synthEngine } from './support/synth.js';
+import { defaultPoolOf, synthEngine } from './support/synth.js';
 import { logicalIdOf, referencedId, resourceOf, resourcesOf } from './support/template-queries.js';
 
 const variants = [
@@ -46,9 +46,10 @@ describe.each(variants)('the semaphore (%s)', (_name, { template, engine }, maxC
 
   it('uses the handler timeout as the step handler\'s function timeout, and tells the code the same value and the margin', () => {
     const fn = resourceOf(template, engine.stepHandler!).Properties;
-    expect(fn.Timeout * 1000).toBe(engine.settings.handlerTimeout.toMilliseconds());
+    const pool = defaultPoolOf(engine.settings);
+    expect(fn.Timeout * 1000).toBe(pool.handlerTimeout.toMilliseconds());
     expect(fn.Environment.Variables[ENV.handlerTimeoutMs]).toBe(String(fn.Timeout * 1000));
-    expect(fn.Environment.Variables[ENV.safetyMarginMs]).toBe(String(engine.settings.deadlineSafetyMargin.toMilliseconds()));
+    expect(fn.Environment.Variables[ENV.safetyMarginMs]).toBe(String(pool.deadlineSafetyMargin.toMilliseconds()));
     expect(fn.Environment.Variables[ENV.maxConcurrentHandlers]).toBe(String(maxConcurrentHandlers));
   });
 });

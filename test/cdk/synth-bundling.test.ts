@@ -7,7 +7,7 @@ import { promisify } from 'node:util';
 import { App, Stack } from 'aws-cdk-lib';
 import { afterAll, describe, expect, it } from 'vitest';
 import { EXAMPLE_TEMPLATES_DIR } from '../../cdk/app-settings.js';
-import { defaultEntry, defaultMigrationsDir } from '../../cdk/props.js';
+import { defaultEntry, defaultMigrationsDir } from '../../cdk/function-entries.js';
 import { TaskerEngine } from '../../cdk/tasker-engine.js';
 import { cdkJsonContext, REPO_ROOT } from './support/synth.js';
 

@@ -10,12 +10,13 @@ import { loadConfig } from '../../lib/runtime/config.js';
 import { dispatchQueueUrlFor } from '../../lib/runtime/pull-worker-process.js';
 import { EXAMPLE_TEMPLATES_DIR, readAppSettings } from '../../cdk/app-settings.js';
 import { contextOf, contextProblems } from './support/app-context.js';
-import { resolveTaskerProps, TaskerEnginePropsError } from '../../cdk/props.js';
+import { resolveTaskerProps } from '../../cdk/resolve-engine-props.js';
 import { PULL_CONSUME_ACTIONS } from '../../cdk/pull-worker-access.js';
 import { TaskerEngine } from '../../cdk/tasker-engine.js';
-import type { LambdaWorkerPoolProps, PullWorkerPoolProps, TaskerEngineProps } from '../../cdk/tasker-engine-props.js';
+import type { LambdaWorkerPoolProps, PullWorkerPoolProps } from '../../cdk/worker-pool-props.js';
 import { TaskerStack } from '../../cdk/tasker-stack.js';
 import type { LambdaWorkerPool, PullWorkerPool } from '../../cdk/worker-pools.js';
+import { problemsOf } from './support/problems.js';
 import { entryProps, synthEngine, testApp } from './support/synth.js';
 import {
   asArray,
@@ -303,17 +304,6 @@ describe('without worker pools', () => {
     expect(env[ENV.namespaceQueueUrls]).toBeUndefined();
   });
 });
-
-/** The problems the props are refused with; fails the test when they are accepted. */
-function problemsOf(props: Partial<TaskerEngineProps>): readonly string[] {
-  try {
-    resolveTaskerProps({ database: RDS, ...entryProps(), ...props } as TaskerEngineProps);
-  } catch (error) {
-    expect(error).toBeInstanceOf(TaskerEnginePropsError);
-    return (error as TaskerEnginePropsError).problems;
-  }
-  throw new Error('the props were accepted');
-}
 
 describe('worker pool props validation', () => {
   it('accepts pools with defaults taken from the engine', () => {

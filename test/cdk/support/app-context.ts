@@ -1,5 +1,6 @@
 import { expect } from 'vitest';
-import { AppContextError, readAppSettings } from '../../../cdk/app-settings.js';
+import { readAppSettings } from '../../../cdk/app-settings.js';
+import { AppContextError } from '../../../cdk/errors.js';
 
 /** A stand-in for the app's node, answering context look-ups from `values`. */
 export const contextOf = (values: Record<string, unknown>) => ({ tryGetContext: (key: string) => values[key] });

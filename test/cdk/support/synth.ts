@@ -7,7 +7,9 @@ import { Template } from 'aws-cdk-lib/assertions';
 import { afterAll } from 'vitest';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
-import { defaultEntry } from '../../../cdk/props.js';
+import { defaultEntry } from '../../../cdk/function-entries.js';
+import type { DefaultPoolSettings } from '../../../cdk/pool-settings.js';
+import type { TaskerEngineSettings } from '../../../cdk/resolve-engine-props.js';
 import { TaskerEngine } from '../../../cdk/tasker-engine.js';
 import type { TaskerEngineProps } from '../../../cdk/tasker-engine-props.js';
 
@@ -38,11 +40,16 @@ export function entryOrStub(name: 'step-handler' | 'completion' | 'sweeper' | 'm
   return existsSync(entry) ? entry : STUB_ENTRY;
 }
 
-export function entryProps(): Pick<TaskerEngineProps, 'stepHandlerEntry' | 'functionEntries'> {
+export function entryProps(): Pick<TaskerEngineProps, 'functionEntries'> {
   return {
-    stepHandlerEntry: entryOrStub('step-handler'),
-    functionEntries: { completion: entryOrStub('completion'), sweeper: entryOrStub('sweeper'), migrate: entryOrStub('migrate') },
+    functionEntries: { stepHandler: entryOrStub('step-handler'), completion: entryOrStub('completion'), sweeper: entryOrStub('sweeper'), migrate: entryOrStub('migrate') },
   };
+}
+
+/** The resolved default pool; fails the test when there is none. */
+export function defaultPoolOf(settings: TaskerEngineSettings): DefaultPoolSettings {
+  if (!settings.defaultPool) throw new Error('there is no default pool');
+  return settings.defaultPool;
 }
 
 export interface Synthesized {
