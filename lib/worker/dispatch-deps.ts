@@ -28,13 +28,36 @@ export interface DispatchDeps {
   readonly sleep?: Sleep;
 }
 
-/** The deps with every default filled in, as the per-record steps use them. */
-export interface RecordDeps extends Omit<DispatchDeps, 'config' | 'sleep'> {
-  readonly config: ResolvedWorkerConfig;
+/** The settings answering a record reads (result size, worker identity, queues, retries); nothing about a runtime's end. */
+export type AnswerConfig = Omit<ResolvedWorkerConfig, 'safetyMarginMs'>;
+
+/**
+ * What answering a record takes without running its handler: sending its result, moving it to the
+ * poison queue, publishing or parking its domain events. The pull worker gives exactly this.
+ */
+export interface AnswerDeps {
+  readonly queue: QueueSender;
+  readonly bus: EventBus;
+  readonly clock: Clock;
+  readonly logger: Logger;
+  readonly config: AnswerConfig;
   readonly retry: RetrySettings;
+}
+
+/** The deps with every default filled in, as the per-record steps use them: answering, plus running the handler. */
+export interface RecordDeps extends AnswerDeps {
+  readonly config: ResolvedWorkerConfig;
+  readonly handlers: HandlerRegistry;
+  /** Time the runtime has left (Lambda: context.getRemainingTimeInMillis; Infinity when unbounded). */
+  readonly remainingTimeMs: () => number;
+}
+
+/** Retries at the configured delays, waiting with `sleep` (a timer when left out). */
+export function retrySettings(config: Pick<AnswerConfig, 'retryDelaysMs'>, sleep: Sleep | undefined): RetrySettings {
+  return { delaysMs: config.retryDelaysMs, sleep: sleep ?? timerSleep };
 }
 
 export function resolveDeps(deps: DispatchDeps): RecordDeps {
   const config = resolveWorkerConfig(deps.config);
-  return { ...deps, config, retry: { delaysMs: config.retryDelaysMs, sleep: deps.sleep ?? timerSleep } };
+  return { ...deps, config, retry: retrySettings(config, deps.sleep) };
 }

@@ -1,5 +1,4 @@
-/** Which limit set a handler's deadline. */
-export type DeadlineBound = 'step_timeout' | 'lambda_remaining_time' | 'dispatch_deadline';
+import type { DeadlineBound } from './step-deadline.js';
 
 /** The reason a handler's AbortSignal is aborted with when its deadline passes. */
 export class HandlerTimeoutError extends Error {

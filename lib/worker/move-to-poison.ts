@@ -1,4 +1,4 @@
-import type { RecordDeps, DispatchRecord } from './dispatch-deps.js';
+import type { AnswerDeps, DispatchRecord } from './dispatch-deps.js';
 import { fitPoisonMessage } from '../contracts/fit-poison-message.js';
 import { sendWithRetry } from '../ports/send-with-retry.js';
 
@@ -9,7 +9,7 @@ export interface PoisonReport {
 }
 
 /** Moves a record nobody can answer to the poison queue, with the reason. */
-export async function moveToPoison(record: DispatchRecord, code: string, reason: string, deps: RecordDeps): Promise<PoisonReport> {
+export async function moveToPoison(record: DispatchRecord, code: string, reason: string, deps: AnswerDeps): Promise<PoisonReport> {
   const poison = fitPoisonMessage({
     reason,
     errorCode: code,

@@ -1,7 +1,7 @@
 import type { StepDispatchMessage } from '../contracts/step-dispatch-message.js';
 import type { StepExecutionResult } from '../contracts/step-execution-result.js';
 import type { LogFields } from '../ports/logger.js';
-import type { DispatchRecord, RecordDeps } from './dispatch-deps.js';
+import type { AnswerDeps, DispatchRecord, RecordDeps } from './dispatch-deps.js';
 import { executeStep } from './execute-step.js';
 import { moveToPoison } from './move-to-poison.js';
 import { parseDispatchBody, type ParsedDispatch } from './parse-dispatch-body.js';
@@ -50,7 +50,7 @@ async function runDispatch(message: StepDispatchMessage, deps: RecordDeps): Prom
 }
 
 /** A message with readable ids but invalid content: answered with a permanent `invalid_dispatch` failure, no events. */
-export async function answerInvalid(subject: ResultSubject, problems: readonly string[], deps: RecordDeps): Promise<RecordReport> {
+export async function answerInvalid(subject: ResultSubject, problems: readonly string[], deps: AnswerDeps): Promise<RecordReport> {
   const now = deps.clock.now();
   const error = stepError('invalid_dispatch', `the dispatch message is invalid: ${problems.join('; ')}`);
   const result = buildStepResult(subject, { status: 'failure', error }, resultContext(now, deps));

@@ -1,4 +1,5 @@
-import type { DeadlineBound } from './handler-timeout-error.js';
+/** Which limit set a handler's deadline. */
+export type DeadlineBound = 'step_timeout' | 'lambda_remaining_time' | 'dispatch_deadline';
 
 export interface StepDeadline {
   readonly at: Date;

@@ -1,7 +1,7 @@
 import { SCHEMA_VERSION, byteLength } from '../contracts/schema-version.js';
 import type { StepDispatchMessage } from '../contracts/step-dispatch-message.js';
 import type { StepExecutionResult } from '../contracts/step-execution-result.js';
-import type { RecordDeps } from './dispatch-deps.js';
+import type { AnswerDeps } from './dispatch-deps.js';
 import type { HandlerOutcome } from './execute-step.js';
 import { stepError } from './step-errors.js';
 
@@ -24,7 +24,7 @@ export interface ResultContext {
 }
 
 /** When the attempt ran and which worker ran it; completed now. */
-export function resultContext(startedAt: Date, deps: Pick<RecordDeps, 'clock' | 'config'>): ResultContext {
+export function resultContext(startedAt: Date, deps: Pick<AnswerDeps, 'clock' | 'config'>): ResultContext {
   return { startedAt, completedAt: deps.clock.now(), workerId: deps.config.workerId, workerKind: deps.config.workerKind };
 }
 

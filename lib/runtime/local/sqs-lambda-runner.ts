@@ -1,7 +1,7 @@
 import type { Context, SQSEvent } from 'aws-lambda';
 import type { Logger } from '../../ports/logger.js';
 import type { QueueReceiver, ReceivedMessage } from '../../ports/message-queue.js';
-import { settlesWithin } from '../../worker/pull/settles-within.js';
+import { settlesWithin } from '../../worker/settles-within.js';
 import { timerSleep } from '../../ports/retry-settings.js';
 import { keptMessages, type InvocationOutcome, type KeptMessages } from './batch-response.js';
 import { ConcurrencyPool } from './concurrency-pool.js';

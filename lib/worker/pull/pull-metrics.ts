@@ -1,4 +1,4 @@
-import type { PendingEvent } from './pending-event.js';
+import type { PendingEvent } from './pending-events.js';
 
 /** Running totals since the worker started. */
 export interface PullCounters {
@@ -32,6 +32,13 @@ export interface PullWorkerMetrics extends Readonly<PullCounters> {
   readonly starvingEventCount: number;
 }
 
+/** What one heartbeat did: visibilities extended, and extensions that failed (logged and counted). */
+export interface HeartbeatReport {
+  readonly extended: number;
+  readonly failed: number;
+}
+
+/** All totals at zero: a worker just started. */
 export function emptyCounters(): PullCounters {
   return {
     received: 0,
@@ -48,6 +55,7 @@ export function emptyCounters(): PullCounters {
   };
 }
 
+/** The snapshot `metrics()` returns: the totals, and the pending events' counts and ages at `now`. */
 export function pullWorkerMetrics(events: readonly PendingEvent[], counters: PullCounters, now: Date, starvationThresholdMs: number): PullWorkerMetrics {
   const ages = events.map((e) => now.getTime() - e.receivedAt.getTime());
   const starving = ages.filter((age) => age > starvationThresholdMs).length;

@@ -1,5 +1,6 @@
 import { runtimeConfig } from '../../contracts/runtime-config.js';
-import { DEFAULT_MAX_RESULT_BYTES, type WorkerConfig } from '../worker-config.js';
+import type { AnswerConfig } from '../dispatch-deps.js';
+import { DEFAULT_MAX_RESULT_BYTES } from '../worker-config.js';
 import { DEFAULT_RETRY_DELAYS_MS } from '../../ports/retry-settings.js';
 
 /** The runtime defaults (tasker-core's worker.toml, TAS-67): completion, starvation and callback timeouts. */
@@ -14,6 +15,7 @@ export const MAX_POLL_WAIT_SECONDS = 1;
 /** How often deadlines and starvation are checked. */
 export const DEFAULT_TIMEOUT_CHECK_INTERVAL_MS = 1_000;
 
+/** A pull worker's settings: its queues and identity, and the timing of its polls, heartbeats and timeouts. */
 export interface PullWorkerConfig {
   /** The namespace's dispatch queue this worker pulls from. */
   readonly dispatchQueueUrl: string;
@@ -40,6 +42,7 @@ export interface PullWorkerConfig {
   readonly retryDelaysMs?: readonly number[];
 }
 
+/** The settings with every default filled in. */
 export type ResolvedPullWorkerConfig = Required<Omit<PullWorkerConfig, 'domainEventDlqUrl'>> & Pick<PullWorkerConfig, 'domainEventDlqUrl'>;
 
 /** A setting no pull worker can run with: a programming or configuration error. */
@@ -47,6 +50,15 @@ export class PullWorkerConfigError extends Error {
   override readonly name = 'PullWorkerConfigError';
 }
 
+/**
+ * The settings with their defaults (SQS's visibility timeout, the runtime's completion, starvation and
+ * callback timeouts, a 1 s poll of one message); throws PullWorkerConfigError for one no worker can run with.
+ *
+ * @example
+ * ```ts
+ * resolvePullWorkerConfig({ dispatchQueueUrl, completionQueueUrl, poisonQueueUrl, workerId: 'w-1' }).visibilityTimeoutSeconds; // 30
+ * ```
+ */
 export function resolvePullWorkerConfig(config: PullWorkerConfig): ResolvedPullWorkerConfig {
   const resolved: ResolvedPullWorkerConfig = {
     visibilityTimeoutSeconds: DEFAULT_VISIBILITY_TIMEOUT_SECONDS,
@@ -65,13 +77,12 @@ export function resolvePullWorkerConfig(config: PullWorkerConfig): ResolvedPullW
   return resolved;
 }
 
-/** The settings the shared worker steps (result send, poison, event parking) read. */
-export function sharedWorkerConfig(config: ResolvedPullWorkerConfig): WorkerConfig {
+/** The settings the shared answering steps (result send, poison, event parking) read. */
+export function answerConfig(config: ResolvedPullWorkerConfig): AnswerConfig {
   return {
     completionQueueUrl: config.completionQueueUrl,
     poisonQueueUrl: config.poisonQueueUrl,
     domainEventDlqUrl: config.domainEventDlqUrl,
-    safetyMarginMs: 0,
     maxResultBytes: config.maxResultBytes,
     workerId: config.workerId,
     workerKind: 'pull',

@@ -1,16 +1,18 @@
+import { errorMessage } from '../../domain/error-message.js';
 import type { Clock } from '../../ports/clock.js';
 import type { Logger } from '../../ports/logger.js';
 import { executeStep } from '../execute-step.js';
 import type { HandlerMap } from '../handler-api.js';
 import { createHandlerRegistry, type HandlerRegistry } from '../handler-registry.js';
-import type { PolledStepEvent } from './polled-step-event.js';
+import { settlesWithin } from '../settles-within.js';
 import { PullWorkerConfigError } from './pull-worker-config.js';
 import type { PullWorker } from './pull-worker.js';
-import { settlesWithin } from './settles-within.js';
+import type { PolledStepEvent } from './step-event.js';
 
 /** A pause after a poll that came back empty quickly (a 0 s wait, a failed receive), so the loop never spins. */
 export const DEFAULT_IDLE_PAUSE_MS = 200;
 
+/** What a loop runs: the worker it polls and completes, the handlers, and how many run at once. */
 export interface PullWorkerLoopOptions {
   readonly worker: Pick<PullWorker, 'poll' | 'complete' | 'release' | 'close'>;
   /** Handlers by `handler.callable`; a message naming none of them is answered `handler_not_found`. */
@@ -22,6 +24,7 @@ export interface PullWorkerLoopOptions {
   readonly idlePauseMs?: number;
 }
 
+/** How a graceful shutdown went. */
 export interface DrainReport {
   /** True when every running handler finished (and was answered) within the drain timeout. */
   readonly drained: boolean;
@@ -106,7 +109,7 @@ export class PullWorkerLoop {
       const accepted = await this.options.worker.complete(event.event_id, outcome);
       logger.debug('step handler finished', { status: outcome.status, completion_accepted: accepted });
     } catch (error) {
-      logger.error('running the step handler failed unexpectedly; the worker answers it at its deadline', { problem: error instanceof Error ? (error.stack ?? error.message) : String(error) });
+      logger.error('running the step handler failed unexpectedly; the worker answers it at its deadline', { problem: errorMessage(error), stack: (error as Error | null)?.stack });
     }
   }
 
@@ -114,7 +117,7 @@ export class PullWorkerLoop {
     try {
       return await this.options.worker.poll();
     } catch (error) {
-      this.options.logger.error('poll failed unexpectedly', { problem: error instanceof Error ? error.message : String(error) });
+      this.options.logger.error('poll failed unexpectedly', { problem: errorMessage(error) });
       return null;
     }
   }

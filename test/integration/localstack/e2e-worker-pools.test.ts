@@ -11,7 +11,7 @@ import type { MessageQueue } from '../../../lib/ports/message-queue.js';
 import type { TaskView } from '../../../lib/ports/orchestration-store.js';
 import { createEventBridgeClient, createSqsClient } from '../../../lib/runtime/aws-clients.js';
 import { loadTemplateDirectoryOrThrow } from '../../../lib/runtime/template-files.js';
-import type { PolledStepEvent } from '../../../lib/worker/pull/polled-step-event.js';
+import type { PolledStepEvent } from '../../../lib/worker/pull/step-event.js';
 import { PullWorker } from '../../../lib/worker/pull/pull-worker.js';
 import type { HandlerMap } from '../../../lib/worker/handler-api.js';
 import { describeLocalstack } from '../../helpers/localstack.js';

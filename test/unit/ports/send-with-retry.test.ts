@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { RetrySettings } from '../../../lib/ports/retry-settings.js';
-import { sendWithRetry } from '../../../lib/ports/send-with-retry.js';
+import { retryOperation, sendWithRetry } from '../../../lib/ports/send-with-retry.js';
 import { FakeQueueSender } from '../../helpers/fake-queue-sender.js';
 
 const URL = 'https://sqs.eu-west-1.amazonaws.com/123456789012/q';
@@ -52,6 +52,29 @@ describe('sendWithRetry', () => {
     expect(report.attempts).toBe(4);
     expect(report.failed.map((f) => f.id)).toEqual(['a', 'b']);
     expect(report.failed[0]!.message).toContain('ServiceUnavailable');
+    expect(settings.waits).toEqual([10, 20, 40]);
+  });
+});
+
+describe('retryOperation', () => {
+  it('runs once when the first value needs no retry', async () => {
+    const settings = retry();
+    let calls = 0;
+    expect(await retryOperation(async () => (calls += 1), () => false, settings)).toEqual({ value: 1, attempts: 1 });
+    expect(settings.waits).toEqual([]);
+  });
+
+  it('runs again after each delay in turn while the value calls for it, and returns the first that does not', async () => {
+    const settings = retry();
+    const values = ['busy', 'busy', 'done', 'never reached'];
+    expect(await retryOperation(async () => values.shift(), (v) => v === 'busy', settings)).toEqual({ value: 'done', attempts: 3 });
+    expect(settings.waits).toEqual([10, 20]);
+  });
+
+  it('gives up after the last delay with the last value', async () => {
+    const settings = retry();
+    let calls = 0;
+    expect(await retryOperation(async () => `failure ${(calls += 1)}`, () => true, settings)).toEqual({ value: 'failure 4', attempts: 4 });
     expect(settings.waits).toEqual([10, 20, 40]);
   });
 });

@@ -5,7 +5,7 @@ import type { Clock } from '../../../../lib/ports/clock.js';
 import type { QueueReceiver, ReceiveOptions } from '../../../../lib/ports/message-queue.js';
 import type { PullWorkerConfig } from '../../../../lib/worker/pull/pull-worker-config.js';
 import { PullWorker } from '../../../../lib/worker/pull/pull-worker.js';
-import { QUEUES, dispatchMessage } from '../../../helpers/dispatch-fixtures.js';
+import { QUEUES, SHIPMENT, dispatchMessage } from '../../../helpers/dispatch-fixtures.js';
 import { FakeEventBus } from '../../../helpers/fake-event-bus.js';
 import { FakeQueueSender } from '../../../helpers/fake-queue-sender.js';
 import { RecordingLogger } from '../../../helpers/recording-logger.js';
@@ -14,6 +14,9 @@ import { RecordingLogger } from '../../../helpers/recording-logger.js';
 export const START = '2025-12-07T10:15:30.200Z';
 /** Far enough that the step timeout (10 s from receipt) is what binds. */
 export const LATE_DEADLINE = '2025-12-07T11:00:00.000Z';
+
+/** A successful completion with the fixture's shipment. */
+export const SHIPPED = { status: 'success', result: SHIPMENT } as const;
 
 /** The process's clock: moves with vitest's fake timers. */
 export const timerClock: Clock = { now: () => new Date() };
@@ -118,4 +121,9 @@ export function deferred<T = void>(): { promise: Promise<T>; resolve: (value: T)
 
 export function useFakeTime(): void {
   vi.useFakeTimers({ now: new Date(START) });
+}
+
+/** The receiver's methods bound, so a test can replace one of them. */
+export function bind(inner: QueueReceiver) {
+  return { receive: inner.receive.bind(inner), delete: inner.delete.bind(inner), changeVisibility: inner.changeVisibility.bind(inner) };
 }
