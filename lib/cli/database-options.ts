@@ -2,7 +2,7 @@ import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { openDatabase, type OpenDatabase } from '../local/embedded-database.js';
 import type { CliIo } from './cli-io.js';
-import { CliUsageError } from './exit-codes.js';
+import { CliUsageError } from './errors.js';
 
 export interface DatabaseCliOptions {
   readonly databaseUrl?: string;

@@ -1,7 +1,9 @@
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { errorMessage } from '../domain/error-message.js';
 import { templateKey } from '../domain/task-template.js';
 import type { EmbeddedRuntime } from '../local/embedded-runtime.js';
+import { HttpError } from './errors.js';
 import { buildRunReport } from './run-report.js';
 
 export interface DevServer {
@@ -12,16 +14,6 @@ export interface DevServer {
 const MAX_BODY_BYTES = 1024 * 1024;
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 const REFUSAL_STATUS: Record<string, number> = { unknown_template: 404, no_worker_pool: 503 };
-
-/** A request the server answers with an error status and a JSON body. */
-class HttpError extends Error {
-  constructor(
-    readonly status: number,
-    readonly body: Record<string, unknown>,
-  ) {
-    super(String(body.message));
-  }
-}
 
 /**
  * `tasker dev`'s endpoint on 127.0.0.1: `POST /tasks` (a create-task request) → 201 with the task's
@@ -52,7 +44,7 @@ async function handle(runtime: EmbeddedRuntime, req: IncomingMessage, res: Serve
     send(res, status, body);
   } catch (error) {
     if (error instanceof HttpError) send(res, error.status, error.body);
-    else send(res, 500, { error: 'internal', message: error instanceof Error ? error.message : String(error) });
+    else send(res, 500, { error: 'internal', message: errorMessage(error) });
   }
 }
 
@@ -91,7 +83,7 @@ async function readJson(req: IncomingMessage): Promise<unknown> {
   try {
     return JSON.parse(Buffer.concat(chunks).toString('utf8'));
   } catch (error) {
-    throw new HttpError(400, { error: 'invalid_json', message: `the body is not JSON: ${(error as Error).message}` });
+    throw new HttpError(400, { error: 'invalid_json', message: `the body is not JSON: ${errorMessage(error)}` });
   }
 }
 

@@ -11,15 +11,3 @@ export const EXIT = {
 } as const;
 
 export type ExitCode = (typeof EXIT)[keyof typeof EXIT];
-
-/** A problem the user must fix before the command can run; printed without a stack trace. */
-export class CliUsageError extends Error {
-  override readonly name = 'CliUsageError';
-  constructor(
-    message: string,
-    readonly problems: readonly string[] = [],
-    readonly exitCode: ExitCode = EXIT.usage,
-  ) {
-    super(message);
-  }
-}

@@ -1,8 +1,9 @@
 import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
+import { errorMessage } from '../domain/error-message.js';
 import type { HandlerMap } from '../worker/handler-api.js';
-import { CliUsageError } from './exit-codes.js';
+import { CliUsageError } from './errors.js';
 
 /** Several handlers modules merged; a callable defined by two of them is refused. */
 export async function loadHandlerModules(paths: readonly string[], cwd: string): Promise<HandlerMap> {
@@ -29,7 +30,7 @@ export async function loadHandlers(path: string, cwd: string): Promise<HandlerMa
   try {
     module = (await import(pathToFileURL(file).href)) as { default?: unknown };
   } catch (error) {
-    throw new CliUsageError(`cannot load handlers module ${path}: ${error instanceof Error ? error.message : String(error)}`);
+    throw new CliUsageError(`cannot load handlers module ${path}: ${errorMessage(error)}`);
   }
   return handlerMapOf(module.default, path);
 }

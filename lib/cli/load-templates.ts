@@ -2,7 +2,7 @@ import { relative, resolve } from 'node:path';
 import { compileValidator } from '../contracts/json-schema.js';
 import { templateKey, type TaskTemplate } from '../domain/task-template.js';
 import { formatTemplateProblem, loadTemplateDirectory } from '../adapters/templates/template-files.js';
-import { CliUsageError } from './exit-codes.js';
+import { CliUsageError } from './errors.js';
 import { formatTaskRef, type TaskRef } from './task-ref.js';
 
 /** Every template under `dir`; any problem stops the command with all of them listed. */

@@ -1,12 +1,13 @@
 import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
+import { errorMessage } from '../domain/error-message.js';
 import type { TaskTemplate } from '../domain/task-template.js';
 import type { HandlerMap } from '../worker/handler-api.js';
 import type { EmbeddedRuntimeOptions } from '../local/embedded-runtime.js';
 import type { TransportKind } from '../local/embedded-transport.js';
 import { err, type CliIo } from './cli-io.js';
 import { cliLogger } from './cli-logger.js';
-import { CliUsageError } from './exit-codes.js';
+import { CliUsageError } from './errors.js';
 import { loadHandlerModules } from './load-handlers.js';
 import { missingCallables } from '../local/missing-callables.js';
 
@@ -63,7 +64,7 @@ function readStackTemplate(file: string): unknown {
   try {
     return JSON.parse(readFileSync(file, 'utf8'));
   } catch (error) {
-    throw new CliUsageError(`cannot read the stack template ${file} (the JSON \`cdk synth\` writes to cdk.out/): ${(error as Error).message}`);
+    throw new CliUsageError(`cannot read the stack template ${file} (the JSON \`cdk synth\` writes to cdk.out/): ${errorMessage(error)}`);
   }
 }
 

@@ -1,4 +1,4 @@
-import { CliUsageError } from './exit-codes.js';
+import { CliUsageError } from './errors.js';
 
 export interface TaskRef {
   readonly namespace: string;

@@ -4,7 +4,8 @@ import type { TaskView, TransitionView } from '../ports/orchestration-store.js';
 import { out, type CliIo } from './cli-io.js';
 import { displayStatus, renderDagText, renderMermaid, type DagNode } from './dag-picture.js';
 import { openExistingDatabase, type DatabaseCliOptions } from './database-options.js';
-import { CliUsageError, EXIT, type ExitCode } from './exit-codes.js';
+import { CliUsageError } from './errors.js';
+import { EXIT, type ExitCode } from './exit-codes.js';
 import { buildRunReport, formatMs, renderSummary, stepDurations } from './run-report.js';
 
 export interface TaskShowOptions extends DatabaseCliOptions {

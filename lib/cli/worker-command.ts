@@ -12,7 +12,8 @@ import { ConfigurationError, loadConfig } from '../lambda/config.js';
 import { DEFAULT_DRAIN_TIMEOUT_MS, runPullWorkerProcess, type PullWorkerProcess, type PullWorkerProcessOptions } from '../container/pull-worker-process.js';
 import { out, type CliIo } from './cli-io.js';
 import { cliLogger, LOG_LEVELS } from './cli-logger.js';
-import { CliUsageError, EXIT, type ExitCode } from './exit-codes.js';
+import { CliUsageError } from './errors.js';
+import { EXIT, type ExitCode } from './exit-codes.js';
 import { loadHandlerModules } from './load-handlers.js';
 
 /** `tasker worker`'s options as commander gives them. */

@@ -2,6 +2,7 @@ import { hostname } from 'node:os';
 import { EventBridgeBus } from '../adapters/eventbridge/eventbridge-bus.js';
 import { SqsQueue } from '../adapters/sqs/sqs-queue.js';
 import type { RuntimeConfig } from '../contracts/runtime-config.js';
+import { errorMessage } from '../domain/error-message.js';
 import { staticRouting } from '../orchestration/queue-routing.js';
 import type { Clock } from '../ports/clock.js';
 import type { EventBus } from '../ports/event-bus.js';
@@ -150,7 +151,7 @@ function installSignalHandlers(handle: PullWorkerProcess, o: PullWorkerProcessOv
     void handle.stop(signal).then(
       () => finish(0),
       (error: unknown) => {
-        logger.error('drain failed', { problem: error instanceof Error ? error.message : String(error) });
+        logger.error('drain failed', { problem: errorMessage(error) });
         finish(1);
       },
     );

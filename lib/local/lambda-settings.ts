@@ -1,4 +1,5 @@
 import { ENV } from '../contracts/runtime-config.js';
+import { TemplateSettingsError } from './errors.js';
 
 /**
  * The settings of one SQS-triggered Lambda function as deployed: the function's timeout and
@@ -28,11 +29,6 @@ export interface QueueSettings {
 
 /** The roles of the engine's SQS-triggered functions, as TaskerEngine names their constructs. */
 export type FunctionRole = 'step-handler' | 'completion';
-
-/** A synthesized template that does not hold what was asked for. */
-export class TemplateSettingsError extends Error {
-  override readonly name = 'TemplateSettingsError';
-}
 
 type Resources = Record<string, { Type?: string; Properties?: Record<string, unknown> }>;
 

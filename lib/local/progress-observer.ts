@@ -2,6 +2,7 @@ import type { SQSBatchResponse, SQSRecord } from 'aws-lambda';
 import { domainEventEnvelope, type EventBusEntry } from '../contracts/domain-event.js';
 import type { StepExecutionResult } from '../contracts/step-execution-result.js';
 import { TASK_LIFECYCLE_SOURCE } from '../contracts/task-lifecycle-event.js';
+import { errorMessage } from '../domain/error-message.js';
 import type { TaskState } from '../domain/task-state.js';
 import type { Logger } from '../ports/logger.js';
 import type { OrchestrationStore, StepView, TaskView } from '../ports/orchestration-store.js';
@@ -134,7 +135,7 @@ export class ProgressObserver {
         for (const result of results.filter((r) => r.task_uuid === taskUuid)) this.reportResult(result, task);
       }
     } catch (error) {
-      this.deps.logger.warn('progress could not be read', { error: error instanceof Error ? error.message : String(error) });
+      this.deps.logger.warn('progress could not be read', { error: errorMessage(error) });
     }
   }
 

@@ -1,10 +1,12 @@
 import type { Context, SQSEvent } from 'aws-lambda';
+import { errorMessage } from '../domain/error-message.js';
 import type { Logger } from '../ports/logger.js';
 import type { QueueReceiver, ReceivedMessage } from '../ports/message-queue.js';
 import { settlesWithin } from '../worker/pull/settles-within.js';
 import { timerSleep } from '../ports/retry-settings.js';
 import { keptMessages, type InvocationOutcome, type KeptMessages } from './batch-response.js';
 import { ConcurrencyPool } from './concurrency-pool.js';
+import { LambdaSettingsError } from './errors.js';
 import { createLambdaContext } from './lambda-context.js';
 import type { LambdaSettings } from './lambda-settings.js';
 import { emptyMetrics, type RunnerMetrics } from './runner-metrics.js';
@@ -139,7 +141,7 @@ export class SqsLambdaRunner {
       return messages;
     } catch (error) {
       if (this.stopped) return [];
-      this.logger.error('receive failed; polling again after a pause', { error: messageOf(error) });
+      this.logger.error('receive failed; polling again after a pause', { error: errorMessage(error) });
       await timerSleep(this.options.pollErrorBackoffMs ?? 1_000);
       return [];
     }
@@ -205,7 +207,7 @@ export class SqsLambdaRunner {
 
   private logOutcome(outcome: InvocationOutcome, kept: KeptMessages, size: number): void {
     if (outcome.kind === 'timed_out') this.logger.error('invocation timed out; its messages return after the visibility timeout', { timeout_ms: this.options.settings.timeoutMs, batch_size: size });
-    else if (outcome.kind === 'threw') this.logger.error('invocation failed; its messages return after the visibility timeout', { error: messageOf(outcome.error), batch_size: size });
+    else if (outcome.kind === 'threw') this.logger.error('invocation failed; its messages return after the visibility timeout', { error: errorMessage(outcome.error), batch_size: size });
     else if (kept.all) this.logger.error('invalid batch response; the whole batch returns after the visibility timeout', { reason: kept.reason, batch_size: size });
     else if (kept.ids.size > 0) this.logger.warn('batch item failures; those messages return after the visibility timeout', { failed: kept.ids.size, batch_size: size });
   }
@@ -215,7 +217,7 @@ export class SqsLambdaRunner {
       await this.options.queue.delete(this.options.queueUrl, message.receiptHandle);
       this.metricsValue.messagesDeleted += 1;
     } catch (error) {
-      this.logger.error('delete failed; the message will be delivered again', { message_id: message.messageId, error: messageOf(error) });
+      this.logger.error('delete failed; the message will be delivered again', { message_id: message.messageId, error: errorMessage(error) });
     }
   }
 
@@ -225,11 +227,6 @@ export class SqsLambdaRunner {
   }
 }
 
-/** Settings Lambda itself would refuse. */
-export class LambdaSettingsError extends Error {
-  override readonly name = 'LambdaSettingsError';
-}
-
 function checkSettings(s: LambdaSettings): void {
   const problems: string[] = [];
   if (!(s.timeoutMs > 0)) problems.push(`timeoutMs must be positive (got ${s.timeoutMs})`);
@@ -237,8 +234,4 @@ function checkSettings(s: LambdaSettings): void {
   if (!(s.maxBatchingWindowMs >= 0)) problems.push(`maxBatchingWindowMs must be >= 0 (got ${s.maxBatchingWindowMs})`);
   if (s.maxConcurrency !== undefined && !(Number.isInteger(s.maxConcurrency) && s.maxConcurrency >= 1)) problems.push(`maxConcurrency must be a whole number >= 1 (got ${s.maxConcurrency})`);
   if (problems.length > 0) throw new LambdaSettingsError(`invalid Lambda settings: ${problems.join('; ')}`);
-}
-
-function messageOf(error: unknown): string {
-  return error instanceof Error ? error.message : String(error);
 }

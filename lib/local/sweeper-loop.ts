@@ -1,3 +1,4 @@
+import { errorMessage } from '../domain/error-message.js';
 import type { OrchestrationDeps } from '../orchestration/orchestration-deps.js';
 import { sweep, type SweepReport } from '../orchestration/sweep.js';
 
@@ -33,7 +34,7 @@ export function startSweeperLoop(deps: OrchestrationDeps, intervalMs: number): S
       return report;
     } catch (error) {
       totals.failures += 1;
-      deps.logger.error('sweep failed; the next one will try again', { error: error instanceof Error ? error.message : String(error) });
+      deps.logger.error('sweep failed; the next one will try again', { error: errorMessage(error) });
       return null;
     }
   };

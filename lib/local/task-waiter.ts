@@ -1,24 +1,8 @@
 import type { TaskState } from '../domain/task-state.js';
 import type { TaskView } from '../ports/orchestration-store.js';
+import { RuntimeStoppedError, TaskWaitTimeoutError } from './errors.js';
 import type { ProgressObserver } from './progress-observer.js';
 import type { ProgressHub } from './step-progress.js';
-
-/** The task did not reach a final state in the time the caller allowed. */
-export class TaskWaitTimeoutError extends Error {
-  override readonly name = 'TaskWaitTimeoutError';
-  constructor(
-    readonly taskUuid: string,
-    readonly timeoutMs: number,
-    readonly lastState: TaskState | null,
-  ) {
-    super(`task ${taskUuid} did not finish within ${timeoutMs} ms (last state: ${lastState ?? 'unknown'})`);
-  }
-}
-
-/** The runtime stopped while someone waited for a task. */
-export class RuntimeStoppedError extends Error {
-  override readonly name = 'RuntimeStoppedError';
-}
 
 export interface WaitDeps {
   readonly observer: ProgressObserver;

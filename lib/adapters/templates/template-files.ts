@@ -4,6 +4,7 @@ import { LineCounter, parseAllDocuments } from 'yaml';
 import type { Document } from 'yaml';
 import { schemaProblems } from '../../contracts/json-schema.js';
 import { salvageTemplateGraph, taskTemplateFile, toTaskTemplate } from '../../contracts/task-template-file.js';
+import { errorMessage } from '../../domain/error-message.js';
 import { templateKey } from '../../domain/task-template.js';
 import type { TaskTemplate } from '../../domain/task-template.js';
 import { formatProblemPath, templateProblems } from '../../domain/template-problems.js';
@@ -47,7 +48,7 @@ export async function loadTemplateFile(file: string): Promise<TemplateFileResult
   try {
     source = await readFile(file, 'utf8');
   } catch (error) {
-    return { ok: false, file, problems: [{ file, path: '', message: `cannot read file: ${messageOf(error)}` }] };
+    return { ok: false, file, problems: [{ file, path: '', message: `cannot read file: ${errorMessage(error)}` }] };
   }
   return parseTemplateSource(source, file);
 }
@@ -71,7 +72,7 @@ async function templateFilesUnder(dir: string): Promise<string[] | TemplateFileP
     const entries = await readdir(dir, { recursive: true });
     return entries.filter((e) => /\.ya?ml$/i.test(e)).sort().map((e) => join(dir, e));
   } catch (error) {
-    return { file: dir, path: '', message: `cannot read template directory: ${messageOf(error)}` };
+    return { file: dir, path: '', message: `cannot read template directory: ${errorMessage(error)}` };
   }
 }
 
@@ -133,7 +134,7 @@ function parseYaml(source: string, file: string, lines: LineCounter): ParsedYaml
   try {
     return { doc, raw: doc.toJS({ maxAliasCount: 100 }) };
   } catch (error) {
-    return { problems: [{ file, path: '', message: `YAML error: ${messageOf(error)}` }] };
+    return { problems: [{ file, path: '', message: `YAML error: ${errorMessage(error)}` }] };
   }
 }
 
@@ -185,8 +186,4 @@ function asRecord(value: unknown): Record<string, unknown> {
 
 function asArray(value: unknown): unknown[] {
   return Array.isArray(value) ? value : [];
-}
-
-function messageOf(error: unknown): string {
-  return error instanceof Error ? error.message : String(error);
 }

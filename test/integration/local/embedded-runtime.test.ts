@@ -4,7 +4,7 @@ import patternHandlers from '../../../examples/patterns/handlers.js';
 import { poisonMessage } from '../../../lib/contracts/poison-message.js';
 import { startEmbeddedRuntime, type EmbeddedRuntime } from '../../../lib/local/embedded-runtime.js';
 import type { ProgressEvent } from '../../../lib/local/step-progress.js';
-import { TaskWaitTimeoutError } from '../../../lib/local/task-waiter.js';
+import { TaskWaitTimeoutError } from '../../../lib/local/errors.js';
 import { loadTemplateDirectoryOrThrow } from '../../../lib/adapters/templates/template-files.js';
 import type { HandlerMap } from '../../../lib/worker/handler-api.js';
 import { RecordingLogger } from '../../helpers/recording-logger.js';

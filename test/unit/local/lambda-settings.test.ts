@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { resolveEmbeddedSettings } from '../../../lib/local/embedded-settings.js';
-import { queueSettingsFromTemplate, safetyMarginFromTemplate, settingsFromTemplate, TemplateSettingsError } from '../../../lib/local/lambda-settings.js';
+import { TemplateSettingsError } from '../../../lib/local/errors.js';
+import { queueSettingsFromTemplate, safetyMarginFromTemplate, settingsFromTemplate } from '../../../lib/local/lambda-settings.js';
 
 /** A template shaped like `cdk synth` output: two functions, their event source mappings and queues. */
 const TEMPLATE = {

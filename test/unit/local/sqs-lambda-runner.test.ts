@@ -3,7 +3,8 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { MemoryQueue } from '../../../lib/adapters/memory/memory-queue.js';
 import { ConcurrencyPool } from '../../../lib/local/concurrency-pool.js';
 import type { LambdaSettings } from '../../../lib/local/lambda-settings.js';
-import { LambdaSettingsError, SqsLambdaRunner, type SqsLambdaHandler } from '../../../lib/local/sqs-lambda-runner.js';
+import { LambdaSettingsError } from '../../../lib/local/errors.js';
+import { SqsLambdaRunner, type SqsLambdaHandler } from '../../../lib/local/sqs-lambda-runner.js';
 import { RecordingLogger } from '../../helpers/recording-logger.js';
 
 const BASE: LambdaSettings = { timeoutMs: 5_000, reservedConcurrency: 5, batchSize: 1, maxBatchingWindowMs: 0, maxConcurrency: 5, reportBatchItemFailures: true };
