@@ -13,7 +13,7 @@ export default defineConfig({
       },
       {
         extends: true,
-        test: { name: 'integration-pg', include: ['test/integration/postgres/**/*.test.ts', 'test/integration/functions/**/*.test.ts'] },
+        test: { name: 'integration-pg', include: ['test/integration/postgres/**/*.test.ts', 'test/integration/cli/**/*.test.ts', 'test/integration/local/**/*.test.ts'] },
       },
       {
         extends: true,

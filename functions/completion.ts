@@ -1,4 +1,4 @@
-import { createCompletionLambda } from '../lib/runtime/completion-lambda.js';
+import { createCompletionLambda } from '../lib/lambda/completion-lambda.js';
 
 /** Consumes the completion queue: applies step results once, dispatches newly ready steps. */
 export const handler = createCompletionLambda();

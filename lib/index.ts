@@ -1,9 +1,9 @@
 // The public API of tasker-serverless.
 export * from './worker/handler-api.js';
-export { createStepHandlerLambda } from './runtime/step-handler-lambda.js';
-export { createCompletionLambda } from './runtime/completion-lambda.js';
-export { createSweeperLambda } from './runtime/sweeper-lambda.js';
-export { createMigrateLambda } from './runtime/migrate-lambda.js';
+export { createStepHandlerLambda } from './lambda/step-handler-lambda.js';
+export { createCompletionLambda } from './lambda/completion-lambda.js';
+export { createSweeperLambda } from './lambda/sweeper-lambda.js';
+export { createMigrateLambda } from './lambda/migrate-lambda.js';
 export { createTask } from './orchestration/create-task.js';
 export type { TaskTemplate, StepTemplate } from './domain/task-template.js';
 export type { StepDispatchMessage } from './contracts/step-dispatch-message.js';

@@ -10,7 +10,7 @@ import { staticRouting } from '../../lib/orchestration/queue-routing.js';
 import { registerTemplates } from '../../lib/orchestration/register-templates.js';
 import type { Logger } from '../../lib/ports/logger.js';
 import type { ReceivedMessage } from '../../lib/ports/message-queue.js';
-import { createLogger } from '../../lib/runtime/logger.js';
+import { createLogger } from '../../lib/lambda/logger.js';
 import { createHandlerRegistry } from '../../lib/worker/handler-registry.js';
 import type { DispatchDeps } from '../../lib/worker/dispatch-deps.js';
 import { processDispatchBatch } from '../../lib/worker/process-dispatch-batch.js';

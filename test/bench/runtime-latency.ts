@@ -6,10 +6,10 @@ import { benchLogger } from './engine.js';
 import { round, roundSummary, summarize, type Summary } from './stats.js';
 import { BENCH_HANDLERS, ONE_STEP, PATTERN_CONTEXT, patternTemplate } from './templates.js';
 
-type Runtime = Awaited<ReturnType<typeof import('../../lib/runtime/local/embedded-runtime.js')['startEmbeddedRuntime']>>;
+type Runtime = Awaited<ReturnType<typeof import('../../lib/local/embedded-runtime.js')['startEmbeddedRuntime']>>;
 
 /**
- * The same chains and one-step tasks through `startEmbeddedRuntime` (lib/runtime/local): what a user
+ * The same chains and one-step tasks through `startEmbeddedRuntime` (lib/local): what a user
  * runs locally. The real middy Lambda handlers, driven by the local SQS event-source runners with
  * the deployed settings (dispatch batch 1, reserved concurrency 10; completion batches of 10, 5
  * at a time), the in-process transport, and the runtime's progress observer (it reads the task
@@ -17,11 +17,11 @@ type Runtime = Awaited<ReturnType<typeof import('../../lib/runtime/local/embedde
  */
 export async function runtimeLatency(setup: Setup, sizes: Sizes): Promise<BenchResult> {
   const result = emptyResult();
-  let start: typeof import('../../lib/runtime/local/embedded-runtime.js')['startEmbeddedRuntime'];
+  let start: typeof import('../../lib/local/embedded-runtime.js')['startEmbeddedRuntime'];
   try {
-    ({ startEmbeddedRuntime: start } = await import('../../lib/runtime/local/embedded-runtime.js'));
+    ({ startEmbeddedRuntime: start } = await import('../../lib/local/embedded-runtime.js'));
   } catch (error) {
-    result.details.skipped = `lib/runtime/local/embedded-runtime.ts does not load: ${(error as Error).message}`;
+    result.details.skipped = `lib/local/embedded-runtime.ts does not load: ${(error as Error).message}`;
     return result;
   }
   const templates = { linear: await patternTemplate('linear'), diamond: await patternTemplate('diamond') };

@@ -1,7 +1,7 @@
 import { fileURLToPath } from 'node:url';
 import { DEFAULT_RETRY_POLICY } from '../../lib/domain/backoff.js';
 import type { StepTemplate, TaskTemplate } from '../../lib/domain/task-template.js';
-import { loadTemplateFile } from '../../lib/runtime/template-files.js';
+import { loadTemplateFile } from '../../lib/adapters/templates/template-files.js';
 import type { HandlerMap } from '../../lib/worker/handler-api.js';
 import patternHandlers from '../../examples/patterns/handlers.js';
 

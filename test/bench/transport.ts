@@ -6,7 +6,7 @@ import { MemoryQueue } from '../../lib/adapters/memory/memory-queue.js';
 import { SqsQueue } from '../../lib/adapters/sqs/sqs-queue.js';
 import type { EventBus } from '../../lib/ports/event-bus.js';
 import type { MessageQueue } from '../../lib/ports/message-queue.js';
-import { createEventBridgeClient, createSqsClient } from '../../lib/runtime/aws-clients.js';
+import { createEventBridgeClient, createSqsClient } from '../../lib/lambda/aws-clients.js';
 import { isLoopbackUrl } from './databases.js';
 
 export type TransportKind = 'memory' | 'localstack';

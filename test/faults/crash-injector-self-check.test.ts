@@ -2,7 +2,7 @@ import type { Context, SQSEvent } from 'aws-lambda';
 import { describe, expect, it } from 'vitest';
 import { MemoryQueue } from '../../lib/adapters/memory/memory-queue.js';
 import { MemoryEventBus } from '../../lib/adapters/memory/memory-event-bus.js';
-import type { QueueUrls } from '../../lib/runtime/local/embedded-transport.js';
+import type { QueueUrls } from '../../lib/local/embedded-transport.js';
 import { crashing, emptyCrashStats, ProcessKilledError } from './support/crash-injector.js';
 import { FaultBus } from './support/fault-bus.js';
 import { FaultQueue } from './support/fault-queue.js';

@@ -1,7 +1,7 @@
 import { SqsQueue } from '../../lib/adapters/sqs/sqs-queue.js';
 import { domainEventEnvelope, type DomainEventEnvelope } from '../../lib/contracts/domain-event.js';
 import { TASK_LIFECYCLE_SOURCE, taskLifecycleEvent, type TaskLifecycleEvent } from '../../lib/contracts/task-lifecycle-event.js';
-import { createSqsClient } from '../../lib/runtime/aws-clients.js';
+import { createSqsClient } from '../../lib/lambda/aws-clients.js';
 
 /** An event EventBridge delivered to the capture queue. */
 export interface CapturedEvent {

@@ -18,7 +18,7 @@ import type { IConstruct } from 'constructs';
 import { TaskerEngine } from '../../cdk/tasker-engine.js';
 import type { TaskerEngineProps } from '../../cdk/tasker-engine-props.js';
 import { ENV } from '../../lib/contracts/runtime-config.js';
-import { awsRegion, createEventBridgeClient, createSqsClient } from '../../lib/runtime/aws-clients.js';
+import { awsRegion, createEventBridgeClient, createSqsClient } from '../../lib/lambda/aws-clients.js';
 import { entryProps, testApp } from '../cdk/support/synth.js';
 import { evaluate, logicalIdOf } from '../cdk/support/template-queries.js';
 

@@ -4,7 +4,7 @@ import { resolve } from 'node:path';
 /** `tasker worker` child processes, spawned as a user runs the bin, and every one of them killed at the end. */
 
 const ROOT = resolve(import.meta.dirname, '../..');
-const BIN = resolve(ROOT, 'lib/runtime/cli/tasker.mjs');
+const BIN = resolve(ROOT, 'lib/cli/tasker.mjs');
 
 export interface WorkerExit {
   readonly code: number | null;
@@ -25,7 +25,7 @@ export interface WorkerChild {
 export class WorkerProcesses {
   private readonly children: WorkerChild[] = [];
 
-  /** `node lib/runtime/cli/tasker.mjs worker <args>` from the project root, with exactly `env`. */
+  /** `node lib/cli/tasker.mjs worker <args>` from the project root, with exactly `env`. */
   spawnWorker(args: readonly string[], env: NodeJS.ProcessEnv): WorkerChild {
     const child = spawn(process.execPath, [BIN, 'worker', ...args], { cwd: ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] });
     let stdout = '';

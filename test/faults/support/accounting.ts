@@ -2,7 +2,7 @@ import { expect } from 'vitest';
 import type { DeclaredEventWire } from '../../../lib/contracts/declared-event.js';
 import { conditionMatches, type StepOutcome } from '../../../lib/domain/event-condition.js';
 import type { Queryable } from '../../../lib/adapters/postgres/queryable.js';
-import { FINAL_TASK_STATES } from '../../../lib/runtime/local/progress-observer.js';
+import { FINAL_TASK_STATES } from '../../../lib/local/progress-observer.js';
 import type { Ledger } from './ledger.js';
 
 /** The numbers every scenario reports, defined once (see docs/reliability.md). */

@@ -1,5 +1,5 @@
 import type { SQSEvent } from 'aws-lambda';
-import type { SqsLambdaHandler } from '../../../lib/runtime/local/sqs-lambda-runner.js';
+import type { SqsLambdaHandler } from '../../../lib/local/sqs-lambda-runner.js';
 import { Invocation, runAsInvocation, type KillPoint } from './invocation-context.js';
 
 /** What Lambda reports for an invocation whose process died (the event source keeps the whole batch). */

@@ -1,4 +1,4 @@
-import type { QueueUrls } from '../../../lib/runtime/local/embedded-transport.js';
+import type { QueueUrls } from '../../../lib/local/embedded-transport.js';
 import type { MessageQueue, OutgoingMessage, ReceiveOptions, ReceivedMessage, SendOutcome } from '../../../lib/ports/message-queue.js';
 import { currentInvocation, never } from './invocation-context.js';
 import type { Ledger } from './ledger.js';

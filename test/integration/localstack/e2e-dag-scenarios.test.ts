@@ -8,9 +8,9 @@ import { stepDispatchMessage } from '../../../lib/contracts/step-dispatch-messag
 import { createTask } from '../../../lib/orchestration/create-task.js';
 import type { OutgoingMessage, QueueSender } from '../../../lib/ports/message-queue.js';
 import type { TaskView } from '../../../lib/ports/orchestration-store.js';
-import { createSqsClient } from '../../../lib/runtime/aws-clients.js';
-import { startEmbeddedRuntime, type EmbeddedRuntime } from '../../../lib/runtime/local/embedded-runtime.js';
-import { loadTemplateDirectoryOrThrow } from '../../../lib/runtime/template-files.js';
+import { createSqsClient } from '../../../lib/lambda/aws-clients.js';
+import { startEmbeddedRuntime, type EmbeddedRuntime } from '../../../lib/local/embedded-runtime.js';
+import { loadTemplateDirectoryOrThrow } from '../../../lib/adapters/templates/template-files.js';
 import { PermanentError, RetryableError, type HandlerMap } from '../../../lib/worker/handler-api.js';
 import { describeLocalstack } from '../../helpers/localstack.js';
 import { EventCapture } from '../../helpers/localstack-capture.js';

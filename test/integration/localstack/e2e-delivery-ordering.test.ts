@@ -8,8 +8,8 @@ import { EventBridgeBus } from '../../../lib/adapters/eventbridge/eventbridge-bu
 import { SqsQueue } from '../../../lib/adapters/sqs/sqs-queue.js';
 import type { DomainEventEnvelope } from '../../../lib/contracts/domain-event.js';
 import type { TaskView } from '../../../lib/ports/orchestration-store.js';
-import { createEventBridgeClient, createSqsClient } from '../../../lib/runtime/aws-clients.js';
-import { loadTemplateDirectoryOrThrow } from '../../../lib/runtime/template-files.js';
+import { createEventBridgeClient, createSqsClient } from '../../../lib/lambda/aws-clients.js';
+import { loadTemplateDirectoryOrThrow } from '../../../lib/adapters/templates/template-files.js';
 import { RetryableError, type HandlerMap } from '../../../lib/worker/handler-api.js';
 import { describeLocalstack } from '../../helpers/localstack.js';
 import { EventCapture, type CapturedDomainEvent } from '../../helpers/localstack-capture.js';

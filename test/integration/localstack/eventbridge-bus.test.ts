@@ -19,7 +19,7 @@ import { afterAll, beforeAll, expect, it, vi } from 'vitest';
 import { EventBridgeBus } from '../../../lib/adapters/eventbridge/eventbridge-bus.js';
 import { SqsQueue } from '../../../lib/adapters/sqs/sqs-queue.js';
 import type { EventBusEntry } from '../../../lib/contracts/domain-event.js';
-import { createEventBridgeClient, createSqsClient } from '../../../lib/runtime/aws-clients.js';
+import { createEventBridgeClient, createSqsClient } from '../../../lib/lambda/aws-clients.js';
 import { collectMessages, describeLocalstack, unreachableEndpoint } from '../../helpers/localstack.js';
 
 const RUN = `tasker-it-events-${randomUUID().slice(0, 8)}`;

@@ -8,7 +8,7 @@ import {
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, expect, it, vi } from 'vitest';
 import { SqsQueue } from '../../../lib/adapters/sqs/sqs-queue.js';
-import { createSqsClient } from '../../../lib/runtime/aws-clients.js';
+import { createSqsClient } from '../../../lib/lambda/aws-clients.js';
 import { collectMessages, describeLocalstack, unreachableEndpoint } from '../../helpers/localstack.js';
 
 const RUN = `tasker-it-sqs-${randomUUID().slice(0, 8)}`;

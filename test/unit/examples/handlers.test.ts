@@ -4,7 +4,7 @@ import patternHandlers from '../../../examples/patterns/handlers.js';
 import { compileValidator } from '../../../lib/contracts/json-schema.js';
 import { topologicalOrder } from '../../../lib/domain/dag.js';
 import type { StepTemplate, TaskTemplate } from '../../../lib/domain/task-template.js';
-import { loadTemplateDirectoryOrThrow } from '../../../lib/runtime/template-files.js';
+import { loadTemplateDirectoryOrThrow } from '../../../lib/adapters/templates/template-files.js';
 import { PermanentError, RetryableError } from '../../../lib/worker/handler-api.js';
 import type { HandlerMap, StepHandlerInput } from '../../../lib/worker/handler-api.js';
 import { RecordingLogger } from '../../helpers/recording-logger.js';

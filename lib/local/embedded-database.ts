@@ -1,0 +1,45 @@
+import pg from 'pg';
+import { startEmbeddedPostgres } from '../adapters/postgres/embedded-postgres.js';
+import { migrate, type MigrationReport } from '../adapters/postgres/migrate.js';
+import { migratedSeed } from '../adapters/postgres/migrated-seed.js';
+import type { Logger } from '../ports/logger.js';
+
+export interface DatabaseOptions {
+  /** A PostgreSQL server; when absent, PGlite (in memory, or persisted in `dataDir`). */
+  readonly databaseUrl?: string;
+  /** PGlite's directory (created when missing): tasks outlive the process and `tasker task show --data-dir` reads them. */
+  readonly dataDir?: string;
+  readonly poolSize?: number;
+  readonly logger?: Logger;
+}
+
+/** A migrated database and its pool; `close()` ends the pool and stops PGlite. */
+export interface OpenDatabase {
+  readonly pool: pg.Pool;
+  readonly connectionString: string;
+  readonly kind: 'server' | 'embedded';
+  readonly migration: MigrationReport;
+  close(): Promise<void>;
+}
+
+/**
+ * Connects to DATABASE_URL's server, or starts PGlite. PGlite runs one query at a time, so its
+ * pool has one connection (every store operation is a single SQL function call).
+ */
+export async function openDatabase(options: DatabaseOptions = {}): Promise<OpenDatabase> {
+  const embedded = options.databaseUrl ? undefined : await startEmbeddedPostgres(options.dataDir ? { dataDir: options.dataDir } : { seed: await migratedSeed() });
+  const connectionString = options.databaseUrl ?? (embedded?.connectionString as string);
+  const pool = new pg.Pool({ connectionString, max: embedded ? 1 : (options.poolSize ?? 10), idleTimeoutMillis: 10_000 });
+  pool.on('error', (error) => options.logger?.warn('idle database connection failed; it will be replaced', { error: error.message }));
+  const close = async () => {
+    await pool.end().catch(() => undefined);
+    await embedded?.stop();
+  };
+  try {
+    const migration = await migrate(pool);
+    return { pool, connectionString, kind: embedded ? 'embedded' : 'server', migration, close };
+  } catch (error) {
+    await close();
+    throw error;
+  }
+}

@@ -1,0 +1,41 @@
+import type { TaskState } from '../domain/task-state.js';
+
+/**
+ * The errors of the local runtime, in one place: what a caller of `startEmbeddedRuntime`, the
+ * SQS-to-Lambda runner or the stack-template reader may catch.
+ */
+
+/**
+ * The task did not reach a final state in the time the caller allowed.
+ *
+ * @example
+ * ```ts
+ * try { await runtime.waitForTask(uuid, { timeoutMs: 10_000 }); }
+ * catch (error) { if (error instanceof TaskWaitTimeoutError) console.log(error.lastState); }
+ * ```
+ */
+export class TaskWaitTimeoutError extends Error {
+  override readonly name = 'TaskWaitTimeoutError';
+  constructor(
+    readonly taskUuid: string,
+    readonly timeoutMs: number,
+    readonly lastState: TaskState | null,
+  ) {
+    super(`task ${taskUuid} did not finish within ${timeoutMs} ms (last state: ${lastState ?? 'unknown'})`);
+  }
+}
+
+/** The runtime stopped while someone waited for a task. */
+export class RuntimeStoppedError extends Error {
+  override readonly name = 'RuntimeStoppedError';
+}
+
+/** Settings Lambda itself would refuse. */
+export class LambdaSettingsError extends Error {
+  override readonly name = 'LambdaSettingsError';
+}
+
+/** A synthesized template that does not hold what was asked for. */
+export class TemplateSettingsError extends Error {
+  override readonly name = 'TemplateSettingsError';
+}

@@ -1,0 +1,223 @@
+import type { SQSBatchResponse, SQSRecord } from 'aws-lambda';
+import { domainEventEnvelope, type EventBusEntry } from '../contracts/domain-event.js';
+import type { StepExecutionResult } from '../contracts/step-execution-result.js';
+import { TASK_LIFECYCLE_SOURCE } from '../contracts/task-lifecycle-event.js';
+import { errorMessage } from '../domain/error-message.js';
+import type { TaskState } from '../domain/task-state.js';
+import type { Logger } from '../ports/logger.js';
+import type { OrchestrationStore, StepView, TaskView } from '../ports/orchestration-store.js';
+import type { SqsLambdaHandler } from './sqs-lambda-runner.js';
+import type { ProgressEvent, ProgressHub } from './step-progress.js';
+
+/** States in which a task waits for nobody: `waitForTask` returns on them. */
+export const FINAL_TASK_STATES: readonly TaskState[] = ['complete', 'blocked_by_failures', 'error', 'cancelled', 'resolved_manually'];
+
+const STEP_GAVE_UP: ReadonlySet<string> = new Set(['error', 'cancelled']);
+
+export interface ProgressObserverDeps {
+  readonly store: OrchestrationStore;
+  readonly hub: ProgressHub;
+  readonly logger: Logger;
+  readonly now?: () => Date;
+}
+
+/**
+ * Turns what the real Lambdas do into progress events without changing it: a dispatch record
+ * entering the step handler is "started"; after the completion function applied a result, the
+ * step's new state says whether it completed, will retry (and when) or failed; a task whose state
+ * became final is "finished" once. Domain events are seen on the bus.
+ */
+export class ProgressObserver {
+  private readonly finished = new Map<string, TaskState>();
+  private readonly reported = new Set<string>();
+  /** task -> ids of the completion runs in progress for it. */
+  private readonly inCompletion = new Map<string, Set<number>>();
+  private readonly overlapped = new Set<string>();
+  /** Step starts waiting for the completion runs that may have dispatched them. */
+  private readonly held = new Map<string, Array<{ event: ProgressEvent; waitingFor: Set<number> }>>();
+  private nextRun = 0;
+  private readonly pending = new Set<Promise<void>>();
+  private readonly now: () => Date;
+
+  constructor(private readonly deps: ProgressObserverDeps) {
+    this.now = deps.now ?? (() => new Date());
+  }
+
+  /** The final state of a task this observer saw finish. */
+  finishedState(taskUuid: string): TaskState | undefined {
+    return this.finished.get(taskUuid);
+  }
+
+  wrapDispatch(handler: SqsLambdaHandler): SqsLambdaHandler {
+    return async (event, context) => {
+      for (const record of event.Records) this.started(record);
+      return handler(event, context);
+    };
+  }
+
+  wrapCompletion(handler: SqsLambdaHandler): SqsLambdaHandler {
+    return async (event, context) => {
+      const bodies = event.Records.map((r) => parseBody(r.body));
+      const tasks = [...new Set(bodies.map((b) => b?.task_uuid).filter((t): t is string => typeof t === 'string'))];
+      const run = (this.nextRun += 1);
+      tasks.forEach((t) => this.inCompletion.set(t, (this.inCompletion.get(t) ?? new Set()).add(run)));
+      const views = new Map<string, TaskView | null>();
+      try {
+        const response = await handler(event, context);
+        await this.afterCompletion(event.Records, bodies, response as SQSBatchResponse | undefined, tasks, views);
+        return response;
+      } finally {
+        await Promise.all(tasks.map((t) => this.release(t, run, views.get(t))));
+      }
+    };
+  }
+
+  /** A bus entry: a domain event is reported; a lifecycle event finishes its task unless a completion run will. */
+  onBusEntry(entry: EventBusEntry): void {
+    if (entry.Source === TASK_LIFECYCLE_SOURCE) {
+      const taskUuid = (parseBody(entry.Detail) as { task_uuid?: unknown } | null)?.task_uuid;
+      if (typeof taskUuid !== 'string') return;
+      if (this.inCompletion.has(taskUuid)) this.overlapped.add(taskUuid);
+      else this.track(this.checkTask(taskUuid));
+      return;
+    }
+    const parsed = domainEventEnvelope.safeParse(parseBody(entry.Detail));
+    if (!parsed.success) return;
+    const e = parsed.data;
+    this.emitInOrder(e.metadata.task_uuid, { type: 'domain_event', taskUuid: e.metadata.task_uuid, stepName: e.metadata.step_name, eventName: e.event_name, outcome: e.metadata.outcome, at: this.now() });
+  }
+
+  /**
+   * Reads the task; emits `task_finished` the first time it is seen in a final state, unless a
+   * completion run of the task is in progress (its end will, after reporting its steps).
+   */
+  async checkTask(taskUuid: string, view?: TaskView | null): Promise<TaskView | null> {
+    const task = view ?? (await this.deps.store.getTask(taskUuid));
+    if (task && FINAL_TASK_STATES.includes(task.state) && !this.finished.has(taskUuid) && !this.inCompletion.has(taskUuid)) {
+      this.finished.set(taskUuid, task.state);
+      this.emit({ type: 'task_finished', taskUuid, state: task.state, at: this.now() });
+    }
+    return task;
+  }
+
+  /** Waits for checks still running (before the database closes). */
+  async idle(): Promise<void> {
+    await Promise.allSettled([...this.pending]);
+  }
+
+  /**
+   * A step starting while a completion run of its task is still in progress was dispatched by that
+   * run: its start is held until the run has reported the results that made it ready.
+   */
+  private started(record: SQSRecord): void {
+    const m = parseBody(record.body);
+    if (m?.message_type !== 'step_dispatch' || typeof m.task_uuid !== 'string') return;
+    const event: ProgressEvent = { type: 'step_started', taskUuid: m.task_uuid, stepUuid: String(m.step_uuid), stepName: String(m.step_name), attempt: Number(m.attempt), maxAttempts: Number(m.max_attempts), at: this.now() };
+    this.emitInOrder(m.task_uuid, event);
+  }
+
+  /** Emits now, or holds behind the task's running completion runs and earlier held events (which it never overtakes). */
+  private emitInOrder(taskUuid: string, event: ProgressEvent): void {
+    const earlier = this.held.get(taskUuid) ?? [];
+    const waitingFor = new Set([...(this.inCompletion.get(taskUuid) ?? []), ...earlier.flatMap((h) => [...h.waitingFor])]);
+    if (waitingFor.size === 0) return this.emit(event);
+    this.held.set(taskUuid, [...earlier, { event, waitingFor }]);
+  }
+
+  /** Reports the applied results from one read of each task; the task itself is finished on release. */
+  private async afterCompletion(records: readonly SQSRecord[], bodies: ReturnType<typeof parseBody>[], response: SQSBatchResponse | undefined, tasks: readonly string[], views: Map<string, TaskView | null>): Promise<void> {
+    const failed = new Set((response?.batchItemFailures ?? []).map((f) => f.itemIdentifier));
+    const results = bodies.filter((m, i): m is StepExecutionResult => !failed.has(records[i]!.messageId) && m?.message_type === 'step_result');
+    try {
+      for (const taskUuid of tasks) {
+        const task = await this.deps.store.getTask(taskUuid);
+        views.set(taskUuid, task);
+        for (const result of results.filter((r) => r.task_uuid === taskUuid)) this.reportResult(result, task);
+      }
+    } catch (error) {
+      this.deps.logger.warn('progress could not be read', { error: errorMessage(error) });
+    }
+  }
+
+  private reportResult(result: StepExecutionResult, task: TaskView | null): void {
+    const step = task?.steps.find((s) => s.stepUuid === result.step_uuid);
+    if (!step || this.reported.has(result.event_id)) return;
+    this.reported.add(result.event_id);
+    const ref = { taskUuid: result.task_uuid, stepUuid: result.step_uuid, stepName: step.name, attempt: result.attempt ?? step.attempts, at: this.now() };
+    const event = classify(result, step, ref, this.now());
+    if (event) this.emit(event);
+  }
+
+  /**
+   * The last completion run of a task to end finishes it, so `task_finished` follows every step
+   * event of the task. Its own read is reused when already final; a fresh read is needed only when
+   * another run of the task ended meanwhile (and may have applied later results).
+   */
+  private async release(taskUuid: string, run: number, view: TaskView | null | undefined): Promise<void> {
+    const runs = this.inCompletion.get(taskUuid);
+    runs?.delete(run);
+    this.emitReleased(taskUuid, run);
+    if (runs && runs.size > 0) {
+      this.overlapped.add(taskUuid);
+      return;
+    }
+    this.inCompletion.delete(taskUuid);
+    const stale = this.overlapped.delete(taskUuid) || view === undefined;
+    const final = view && FINAL_TASK_STATES.includes(view.state);
+    if (final || stale) await this.checkTask(taskUuid, final ? view : undefined).catch(() => null);
+  }
+
+  /** Emits the held starts that no longer wait for any completion run. */
+  private emitReleased(taskUuid: string, run: number): void {
+    const held = this.held.get(taskUuid) ?? [];
+    held.forEach((h) => h.waitingFor.delete(run));
+    held.filter((h) => h.waitingFor.size === 0).forEach((h) => this.emit(h.event));
+    const still = held.filter((h) => h.waitingFor.size > 0);
+    if (still.length > 0) this.held.set(taskUuid, still);
+    else this.held.delete(taskUuid);
+  }
+
+  private track(work: Promise<unknown>): void {
+    const p = work.then(
+      () => undefined,
+      () => undefined,
+    );
+    this.pending.add(p);
+    void p.finally(() => this.pending.delete(p));
+  }
+
+  private emit(event: ProgressEvent): void {
+    this.deps.hub.emit(event);
+  }
+}
+
+type Ref = { taskUuid: string; stepUuid: string; stepName: string; attempt: number; at: Date };
+
+/**
+ * What a result did to its step, judged by the step as read after it was applied (possibly later:
+ * a failed attempt whose step has since moved on to a later attempt was retried).
+ */
+function classify(result: StepExecutionResult, step: StepView, ref: Ref, now: Date): ProgressEvent | null {
+  if (result.status === 'success') return step.state === 'complete' ? { type: 'step_completed', durationMs: result.timing.duration_ms, ...ref } : null;
+  const error = result.error;
+  const laterAttempt = step.attempts > ref.attempt;
+  if (STEP_GAVE_UP.has(step.state) && !laterAttempt) return { type: 'step_failed', errorType: error.error_type, message: error.message, ...ref };
+  if (!laterAttempt && (step.state === 'complete' || step.state === 'resolved_manually')) return null;
+  return { type: 'step_retrying', retryInMs: retryDelay(result, step, now), errorType: error.error_type, message: error.message, ...ref };
+}
+
+/** The backoff orchestration chose: from the failure to the next attempt's earliest start. */
+function retryDelay(result: StepExecutionResult, step: StepView, now: Date): number | null {
+  if (!step.nextAttemptAt) return null;
+  const decidedAt = Date.parse(result.timing.completed_at);
+  return Math.max(0, new Date(step.nextAttemptAt).getTime() - (Number.isFinite(decidedAt) ? decidedAt : now.getTime()));
+}
+
+function parseBody(body: string): Record<string, any> | null {
+  try {
+    const value: unknown = JSON.parse(body);
+    return typeof value === 'object' && value !== null ? (value as Record<string, any>) : null;
+  } catch {
+    return null;
+  }
+}
