@@ -4,6 +4,8 @@ import { firstProblems, moreProblemsMessage } from './reported-problems.js';
 import { templateLimitProblems } from './template-limits.js';
 import type { StepTemplate } from './task-template.js';
 
+export { formatProblemPath } from './problem-path.js';
+
 /** One thing wrong with a template; `path` is in the file's (snake_case) terms, e.g. `steps[2].dependencies[0]`. */
 export interface TemplateProblem {
   readonly path: string;
@@ -29,18 +31,6 @@ export function templateProblems(template: TemplateGraph): TemplateProblem[] {
   const overLimit = templateLimitProblems(template);
   const problems = overLimit.length > 0 ? overLimit : crossFieldProblems(template.steps);
   return firstProblems(problems, (hidden) => ({ path: '', message: moreProblemsMessage(hidden) }));
-}
-
-/** `['steps', 2, 'dependencies', 0]` → `steps[2].dependencies[0]`. */
-export function formatProblemPath(segments: readonly PropertyKey[]): string {
-  return segments
-    .map((seg, i) => {
-      if (typeof seg === 'number') return `[${seg}]`;
-      const key = String(seg);
-      if (/^[A-Za-z_$][\w$]*$/.test(key)) return i === 0 ? key : `.${key}`;
-      return `[${JSON.stringify(key)}]`;
-    })
-    .join('');
 }
 
 function* crossFieldProblems(steps: readonly GraphStep[]): Generator<TemplateProblem> {
