@@ -58,7 +58,11 @@ export function* locatedDagProblems(nodes: readonly DagNode[]): Generator<Locate
   yield* cycles(nodes);
 }
 
-/** A cycle as a path that starts and ends on the same node, or null. Self-loops are reported apart. */
+/**
+ * A cycle as a path that starts and ends on the same node, or null: the first one
+ * {@link dagProblems} reports (a shortest cycle through the first-declared node caught in one).
+ * Self-loops are reported apart.
+ */
 export function findCycle(nodes: readonly DagNode[]): string[] | null {
   for (const { problem } of cycles(nodes)) if (problem.kind === 'cycle') return [...problem.path];
   return null;
