@@ -51,8 +51,13 @@ export function* locatedDagProblems(nodes: readonly DagNode[]): Generator<Locate
   }
   for (const [i, node] of nodes.entries()) {
     for (const [k, dep] of node.dependencies.entries()) {
-      if (dep === node.name) yield { problem: { kind: 'self_dependency', name: node.name }, at: { node: i, dependency: k } };
-      else if (!seen.has(dep)) yield { problem: { kind: 'unknown_dependency', name: node.name, dependency: dep }, at: { node: i, dependency: k } };
+      if (dep === node.name)
+        yield { problem: { kind: 'self_dependency', name: node.name }, at: { node: i, dependency: k } };
+      else if (!seen.has(dep))
+        yield {
+          problem: { kind: 'unknown_dependency', name: node.name, dependency: dep },
+          at: { node: i, dependency: k },
+        };
     }
   }
   yield* cycles(nodes);

@@ -57,7 +57,10 @@ export interface UnstorableValue {
  * // { code: 'lone_surrogate', path: 'title', message: 'title holds a lone UTF-16 surrogate …' }
  * findUnstorableValue({ title: 'Great product 😀' }); // null
  */
-export function findUnstorableValue(value: unknown, limits: StorableJsonLimits = STORABLE_JSON_LIMITS): UnstorableValue | null {
+export function findUnstorableValue(
+  value: unknown,
+  limits: StorableJsonLimits = STORABLE_JSON_LIMITS,
+): UnstorableValue | null {
   const walk = new JsonWalk(limits);
   let found = walk.visit(value, '');
   while (found === null && walk.busy()) found = walk.next();
@@ -114,19 +117,29 @@ class JsonWalk {
       return problem ? this.problem(problem.code, `${where(this.path())} ${problem.says}`) : null;
     }
     if (typeof value === 'number' && !Number.isFinite(value)) {
-      return this.problem('non_finite_number', `${where(this.path())} is ${value}, which JSON cannot carry (it would be written as null)`);
+      return this.problem(
+        'non_finite_number',
+        `${where(this.path())} is ${value}, which JSON cannot carry (it would be written as null)`,
+      );
     }
-    if (typeof value === 'bigint') return this.problem('not_json', `${where(this.path())} is a BigInt, which JSON cannot carry`);
+    if (typeof value === 'bigint')
+      return this.problem('not_json', `${where(this.path())} is a BigInt, which JSON cannot carry`);
     if (typeof value !== 'object' || value === null) return null;
     return this.enter(value);
   }
 
   private enter(container: object): UnstorableValue | null {
     if (this.frames.some((f) => f.container === container)) {
-      return this.problem('not_json', `${where(this.path())} refers back to an object that contains it (a circular reference)`);
+      return this.problem(
+        'not_json',
+        `${where(this.path())} refers back to an object that contains it (a circular reference)`,
+      );
     }
     if (this.frames.length >= this.limits.maxDepth) {
-      return this.problem('too_deep', `${where(this.path())} is nested deeper than ${this.limits.maxDepth} levels of objects and arrays`);
+      return this.problem(
+        'too_deep',
+        `${where(this.path())} is nested deeper than ${this.limits.maxDepth} levels of objects and arrays`,
+      );
     }
     const keys = Array.isArray(container) ? null : Object.keys(container);
     this.frames.push({ container, keys, size: keys?.length ?? (container as unknown[]).length, next: 0 });
@@ -172,7 +185,11 @@ function textProblem(text: string): { code: UnstorableCode; says: string } | nul
     const says = `holds a lone UTF-16 surrogate (${unit} at index ${surrogate.index}), half of a character: PostgreSQL's jsonb refuses it (was the text cut inside an emoji?)`;
     return { code: 'lone_surrogate', says };
   }
-  if (nul !== -1) return { code: 'nul_character', says: `holds the character U+0000 (at index ${nul}), which PostgreSQL text and jsonb cannot store` };
+  if (nul !== -1)
+    return {
+      code: 'nul_character',
+      says: `holds the character U+0000 (at index ${nul}), which PostgreSQL text and jsonb cannot store`,
+    };
   return null;
 }
 

@@ -86,7 +86,10 @@ class TarjanSearch {
     const node = this.callNode[top] as number;
     const edge = this.callEdge[top] as number;
     const edges = this.adjacency[node] ?? [];
-    if (edge >= edges.length) return this.leave(node);
+    if (edge >= edges.length) {
+      this.leave(node);
+      return;
+    }
     this.callEdge[top] = edge + 1;
     const next = edges[edge] as number;
     if (this.index[next] === -1) this.enter(next);

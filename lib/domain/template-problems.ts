@@ -49,13 +49,17 @@ function describe({ problem, at, tangled = [] }: LocatedDagProblem, graph: StepG
   const path = graph.pathOf(at);
   switch (problem.kind) {
     case 'duplicate_name':
-      return { path, message: `duplicate step name "${problem.name}" (first declared at steps[${graph.firstIndex.get(problem.name)}])` };
+      return {
+        path,
+        message: `duplicate step name "${problem.name}" (first declared at steps[${graph.firstIndex.get(problem.name)}])`,
+      };
     case 'unknown_dependency':
       return { path, message: `step "${problem.name}" depends on unknown step "${problem.dependency}"` };
     case 'self_dependency':
       return { path, message: `step "${problem.name}" depends on itself` };
     case 'cycle': {
-      const among = tangled.length > problem.path.length - 1 ? ` (one of the cycles among steps ${nameList(tangled)})` : '';
+      const among =
+        tangled.length > problem.path.length - 1 ? ` (one of the cycles among steps ${nameList(tangled)})` : '';
       return { path, message: `dependency cycle: ${problem.path.join(' → ')}${among}` };
     }
   }
@@ -99,7 +103,10 @@ function* repeatedDependencies(step: GraphStep, index: number): Generator<Templa
   const listed = new Set<string>();
   for (const [k, dep] of step.dependencies.entries()) {
     if (dep !== '' && listed.has(dep)) {
-      yield { path: `steps[${index}].dependencies[${k}]`, message: `step "${step.name}" lists dependency "${dep}" more than once` };
+      yield {
+        path: `steps[${index}].dependencies[${k}]`,
+        message: `step "${step.name}" lists dependency "${dep}" more than once`,
+      };
     }
     listed.add(dep);
   }

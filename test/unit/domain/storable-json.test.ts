@@ -16,13 +16,19 @@ describe('findUnstorableValue accepts what jsonb stores', () => {
     ['a plain object', { order_id: 'ord-1', total: 25, paid: true, note: null }],
     ['emoji and other complete surrogate pairs', { title: 'Great product 😀', flags: '🇫🇷👩‍👩‍👧', math: '𝔸' }],
     ['unicode text', { name: 'Zoë Ångström', city: '東京', rtl: 'مرحبا', escapes: 'tab\tnew\nline "quoted" \\' }],
-    ['unicode keys', { 'clé': 1, '😀': 2, 'a b': 3 }],
+    ['unicode keys', { clé: 1, '😀': 2, 'a b': 3 }],
     ['large and tiny finite numbers, and -0', [Number.MAX_VALUE, Number.MIN_VALUE, -Number.MAX_VALUE, 1e-300, -0, 0.1]],
     ['a large array', Array.from({ length: 100_000 }, (_, i) => ({ i, s: `item ${i}` }))],
     ['a long string', 'é'.repeat(1_000_000)],
     ['values JSON.stringify leaves out', { a: undefined, f: () => 1, s: Symbol('s'), arr: [undefined] }],
     ['a Date, written by its toJSON', { at: new Date(0) }],
-    ['the same object twice (not circular)', (() => { const shared = { x: 1 }; return { a: shared, b: [shared] }; })()],
+    [
+      'the same object twice (not circular)',
+      (() => {
+        const shared = { x: 1 };
+        return { a: shared, b: [shared] };
+      })(),
+    ],
     [`${MAX_JSON_DEPTH} levels of nesting`, nested(MAX_JSON_DEPTH)],
   ])('%s', (_label, value) => {
     expect(findUnstorableValue(value)).toBeNull();
@@ -83,7 +89,10 @@ describe('findUnstorableValue finds the first unstorable place', () => {
   it('nesting 6,000 levels deep, without overflowing the stack', () => {
     let deep: unknown = { leaf: 'x' };
     for (let i = 0; i < 6_000; i += 1) deep = { child: deep };
-    expect(findUnstorableValue(deep)).toMatchObject({ code: 'too_deep', path: '.child'.repeat(MAX_JSON_DEPTH).slice(1) });
+    expect(findUnstorableValue(deep)).toMatchObject({
+      code: 'too_deep',
+      path: '.child'.repeat(MAX_JSON_DEPTH).slice(1),
+    });
     expect(findUnstorableValue(deep, { maxDepth: 10_000 })).toBeNull();
   });
 
@@ -98,9 +107,35 @@ describe('findUnstorableValue finds the first unstorable place', () => {
 
   it.each([
     ['a BigInt', { id: 10n }, 'id'],
-    ['a circular reference', (() => { const o: Record<string, unknown> = { list: [] }; (o.list as unknown[]).push(o); return o; })(), 'list[0]'],
-    ['a throwing toJSON', { x: { toJSON: () => { throw new Error('no'); } } }, 'x'],
-    ['a throwing getter', { get x(): never { throw new Error('no'); } }, 'x'],
+    [
+      'a circular reference',
+      (() => {
+        const o: Record<string, unknown> = { list: [] };
+        (o.list as unknown[]).push(o);
+        return o;
+      })(),
+      'list[0]',
+    ],
+    [
+      'a throwing toJSON',
+      {
+        x: {
+          toJSON: () => {
+            throw new Error('no');
+          },
+        },
+      },
+      'x',
+    ],
+    [
+      'a throwing getter',
+      {
+        get x(): never {
+          throw new Error('no');
+        },
+      },
+      'x',
+    ],
   ])('what JSON.stringify throws on: %s', (_label, value, path) => {
     expect(findUnstorableValue(value)).toMatchObject({ code: 'not_json', path });
   });

@@ -58,7 +58,10 @@ describe('cycleThrough', () => {
   it('finds the way around a 100,000-node ring', () => {
     const ring = chain(100_000);
     ring[0] = [99_999];
-    const cycle = cycleThrough(ring, Array.from({ length: 100_000 }, (_, i) => i));
+    const cycle = cycleThrough(
+      ring,
+      Array.from({ length: 100_000 }, (_, i) => i),
+    );
     expect(cycle).toHaveLength(100_001);
     expect(cycle?.slice(0, 3)).toEqual([0, 99_999, 99_998]);
   });
