@@ -19,6 +19,7 @@ export interface StepTemplate {
    * run by Lambda pools and by pull workers. Its dispatch messages and domain events carry it.
    */
   readonly namespace?: string;
+  /** Names of the steps this one waits for; at most `MAX_DEPENDENCIES_PER_STEP` (template-limits.ts). */
   readonly dependencies: readonly string[];
   readonly retry: RetryPolicy;
   readonly timeoutSeconds: number;
@@ -32,6 +33,7 @@ export interface TaskTemplate {
   readonly version: string;
   readonly description?: string;
   readonly inputSchema?: JsonSchema;
+  /** At most `MAX_STEPS_PER_TEMPLATE` (template-limits.ts); `templateProblems` refuses more. */
   readonly steps: readonly StepTemplate[];
 }
 

@@ -1,6 +1,10 @@
-import { dagProblems, findCycle } from './dag.js';
-import type { DagNode, DagProblem } from './dag.js';
+import { locatedDagProblems } from './dag.js';
+import type { DagNode, DagPlace, LocatedDagProblem } from './dag.js';
+import { firstProblems, moreProblemsMessage } from './reported-problems.js';
+import { templateLimitProblems } from './template-limits.js';
 import type { StepTemplate } from './task-template.js';
+
+export { formatProblemPath } from './problem-path.js';
 
 /** One thing wrong with a template; `path` is in the file's (snake_case) terms, e.g. `steps[2].dependencies[0]`. */
 export interface TemplateProblem {
@@ -17,125 +21,109 @@ type GraphStep = TemplateGraph['steps'][number];
 
 /**
  * Every cross-field problem at once: duplicate step names, unknown, self and repeated dependencies,
- * every independent dependency cycle, duplicate event names within a step, and events that can
- * never fire. Empty names are skipped: they stand for values the file schema already refused.
+ * one example cycle for each group of steps caught in dependency cycles, duplicate event names
+ * within a step, and events that can never fire. Empty names are skipped: they stand for values
+ * the file schema already refused. A template over a limit (template-limits.ts) gets only those
+ * problems. At most `MAX_REPORTED_PROBLEMS` (reported-problems.ts) are listed, then one
+ * `... and N more problems` with path `''`. Linear in the size of the template, never recursive.
  */
 export function templateProblems(template: TemplateGraph): TemplateProblem[] {
-  const { steps } = template;
-  const problems = [
-    ...graphProblems(steps),
-    ...steps.flatMap((step, i) => repeatedDependencies(step, i)),
-    ...steps.flatMap((step, i) => eventProblems(step, i)),
-  ];
-  return uniqueProblems(problems);
+  const overLimit = templateLimitProblems(template);
+  const problems = overLimit.length > 0 ? overLimit : crossFieldProblems(template.steps);
+  return firstProblems(problems, (hidden) => ({ path: '', message: moreProblemsMessage(hidden) }));
 }
 
-/** `['steps', 2, 'dependencies', 0]` → `steps[2].dependencies[0]`. */
-export function formatProblemPath(segments: readonly PropertyKey[]): string {
-  return segments
-    .map((seg, i) => {
-      if (typeof seg === 'number') return `[${seg}]`;
-      const key = String(seg);
-      if (/^[A-Za-z_$][\w$]*$/.test(key)) return i === 0 ? key : `.${key}`;
-      return `[${JSON.stringify(key)}]`;
-    })
-    .join('');
+function* crossFieldProblems(steps: readonly GraphStep[]): Generator<TemplateProblem> {
+  yield* graphProblems(steps);
+  for (const [i, step] of steps.entries()) yield* repeatedDependencies(step, i);
+  for (const [i, step] of steps.entries()) yield* eventProblems(step, i);
 }
 
-function graphProblems(steps: readonly GraphStep[]): TemplateProblem[] {
-  const nodes: DagNode[] = steps
-    .filter((s) => s.name !== '')
-    .map((s) => ({ name: s.name, dependencies: s.dependencies.filter((d) => d !== '') }));
-  const structural = dagProblems(nodes).filter((p) => p.kind !== 'cycle');
-  const cycles = allCycles(nodes).map((path): DagProblem => ({ kind: 'cycle', path }));
-  return [...structural, ...cycles].flatMap((p) => locate(p, steps));
+function* graphProblems(steps: readonly GraphStep[]): Generator<TemplateProblem> {
+  const graph = stepGraph(steps);
+  for (const located of locatedDagProblems(graph.nodes)) yield describe(located, graph);
 }
 
-/** Where a DAG problem shows in the file, and what to say about it. */
-function locate(problem: DagProblem, steps: readonly GraphStep[]): TemplateProblem[] {
+/** What to say about a DAG problem, at its place in the file. */
+function describe({ problem, at, tangled = [] }: LocatedDagProblem, graph: StepGraph): TemplateProblem {
+  const path = graph.pathOf(at);
   switch (problem.kind) {
-    case 'duplicate_name': {
-      const [first, ...later] = indicesOf(steps, problem.name);
-      const message = `duplicate step name "${problem.name}" (first declared at steps[${first}])`;
-      return later.map((i) => ({ path: `steps[${i}].name`, message }));
-    }
+    case 'duplicate_name':
+      return {
+        path,
+        message: `duplicate step name "${problem.name}" (first declared at steps[${graph.firstIndex.get(problem.name)}])`,
+      };
     case 'unknown_dependency':
-      return dependencyPaths(steps, problem.name, problem.dependency).map((path) => ({
-        path,
-        message: `step "${problem.name}" depends on unknown step "${problem.dependency}"`,
-      }));
+      return { path, message: `step "${problem.name}" depends on unknown step "${problem.dependency}"` };
     case 'self_dependency':
-      return dependencyPaths(steps, problem.name, problem.name).map((path) => ({
-        path,
-        message: `step "${problem.name}" depends on itself`,
-      }));
+      return { path, message: `step "${problem.name}" depends on itself` };
     case 'cycle': {
-      const [from = '', to = ''] = problem.path;
-      const path = dependencyPaths(steps, from, to)[0] ?? `steps[${indicesOf(steps, from)[0]}].dependencies`;
-      return [{ path, message: `dependency cycle: ${problem.path.join(' → ')}` }];
+      const among =
+        tangled.length > problem.path.length - 1 ? ` (one of the cycles among steps ${nameList(tangled)})` : '';
+      return { path, message: `dependency cycle: ${problem.path.join(' → ')}${among}` };
     }
   }
 }
 
-function indicesOf(steps: readonly GraphStep[], name: string): number[] {
-  return steps.flatMap((s, i) => (s.name === name ? [i] : []));
+/** `a, b and c`; past ten names, `a, …, j and 140 more`. */
+function nameList(names: readonly string[]): string {
+  const shown = names.slice(0, names.length > 10 ? 10 : names.length - 1).join(', ');
+  return names.length > 10 ? `${shown} and ${names.length - 10} more` : `${shown} and ${names.at(-1)}`;
 }
 
-/** Paths of every `dependencies` entry equal to `dependency` in steps named `name`. */
-function dependencyPaths(steps: readonly GraphStep[], name: string, dependency: string): string[] {
-  return indicesOf(steps, name).flatMap((i) =>
-    (steps[i]?.dependencies ?? []).flatMap((d, k) => (d === dependency ? [`steps[${i}].dependencies[${k}]`] : [])),
-  );
+/** The steps as DAG nodes (empty names left out), and the way back from a node's place to the file's path. */
+interface StepGraph {
+  readonly nodes: readonly DagNode[];
+  readonly pathOf: (at: DagPlace) => string;
+  /** Each name's first step index. */
+  readonly firstIndex: ReadonlyMap<string, number>;
 }
 
-/**
- * Every independent cycle: find one, cut the edge it starts with, look again. Each cycle found is
- * a real cycle of the original graph, and every strongly connected part yields at least one.
- * Steps sharing a name (reported apart) pool their dependencies, so no edge is overlooked.
- */
-function allCycles(nodes: readonly DagNode[]): string[][] {
-  const edges = new Map<string, Set<string>>();
-  for (const n of nodes) edges.set(n.name, new Set([...(edges.get(n.name) ?? []), ...n.dependencies]));
-  const graph = (): DagNode[] => [...edges].map(([name, deps]) => ({ name, dependencies: [...deps] }));
-  const cycles: string[][] = [];
-  for (let cycle = findCycle(graph()); cycle; cycle = findCycle(graph())) {
-    cycles.push(cycle);
-    const [from = '', to = ''] = cycle;
-    edges.get(from)?.delete(to);
+function stepGraph(steps: readonly GraphStep[]): StepGraph {
+  const stepOf: number[] = [];
+  const dependencyPositions: number[][] = [];
+  const nodes: DagNode[] = [];
+  const firstIndex = new Map<string, number>();
+  for (const [i, step] of steps.entries()) {
+    if (step.name === '') continue;
+    const named = [...step.dependencies.keys()].filter((k) => step.dependencies[k] !== '');
+    stepOf.push(i);
+    dependencyPositions.push(named);
+    nodes.push({ name: step.name, dependencies: named.map((k) => step.dependencies[k] as string) });
+    if (!firstIndex.has(step.name)) firstIndex.set(step.name, i);
   }
-  return cycles;
+  const pathOf = ({ node, dependency }: DagPlace): string => {
+    const at = `steps[${stepOf[node]}]`;
+    return dependency === undefined ? `${at}.name` : `${at}.dependencies[${dependencyPositions[node]?.[dependency]}]`;
+  };
+  return { nodes, pathOf, firstIndex };
 }
 
-function repeatedDependencies(step: GraphStep, index: number): TemplateProblem[] {
-  return step.dependencies.flatMap((dep, k) =>
-    dep !== '' && step.dependencies.indexOf(dep) !== k
-      ? [{ path: `steps[${index}].dependencies[${k}]`, message: `step "${step.name}" lists dependency "${dep}" more than once` }]
-      : [],
-  );
+function* repeatedDependencies(step: GraphStep, index: number): Generator<TemplateProblem> {
+  const listed = new Set<string>();
+  for (const [k, dep] of step.dependencies.entries()) {
+    if (dep !== '' && listed.has(dep)) {
+      yield {
+        path: `steps[${index}].dependencies[${k}]`,
+        message: `step "${step.name}" lists dependency "${dep}" more than once`,
+      };
+    }
+    listed.add(dep);
+  }
 }
 
-function eventProblems(step: GraphStep, index: number): TemplateProblem[] {
+function* eventProblems(step: GraphStep, index: number): Generator<TemplateProblem> {
   const canRetry = step.retry.retryable && step.retry.maxAttempts > 1;
-  return step.publishesEvents.flatMap((event, j) => {
+  const declared = new Set<string>();
+  for (const [j, event] of step.publishesEvents.entries()) {
     const at = `steps[${index}].publishes_events[${j}]`;
-    const found: TemplateProblem[] = [];
-    if (event.name !== '' && step.publishesEvents.findIndex((e) => e.name === event.name) !== j) {
-      found.push({ path: `${at}.name`, message: `step "${step.name}" declares event "${event.name}" more than once` });
+    if (event.name !== '' && declared.has(event.name)) {
+      yield { path: `${at}.name`, message: `step "${step.name}" declares event "${event.name}" more than once` };
     }
+    declared.add(event.name);
     if (event.condition === 'retryable_failure' && !canRetry) {
       const message = `event "${event.name}" can never fire: step "${step.name}" is never retried (retryable false or max_attempts 1)`;
-      found.push({ path: `${at}.condition`, message });
+      yield { path: `${at}.condition`, message };
     }
-    return found;
-  });
-}
-
-function uniqueProblems(problems: readonly TemplateProblem[]): TemplateProblem[] {
-  const seen = new Set<string>();
-  return problems.filter((p) => {
-    const key = `${p.path}\u0000${p.message}`;
-    if (seen.has(key)) return false;
-    seen.add(key);
-    return true;
-  });
+  }
 }

@@ -7,7 +7,8 @@ import {
 import type { TaskTemplateFileInput } from '../../../lib/contracts/task-template-file.js';
 import { DEFAULT_RETRY_POLICY } from '../../../lib/domain/backoff.js';
 import { DEFAULT_STEP_TIMEOUT_SECONDS } from '../../../lib/domain/task-template.js';
-import { formatProblemPath } from '../../../lib/domain/template-problems.js';
+import { MAX_STEPS_PER_TEMPLATE } from '../../../lib/domain/template-limits.js';
+import { formatProblemPath, templateProblems } from '../../../lib/domain/template-problems.js';
 
 function file(overrides: Record<string, unknown> = {}, step: Record<string, unknown> = {}): TaskTemplateFileInput {
   return {
@@ -191,5 +192,31 @@ describe('salvageTemplateGraph', () => {
   it('gives an empty graph for anything that is not a template', () => {
     expect(salvageTemplateGraph(null).steps).toEqual([]);
     expect(salvageTemplateGraph({ steps: 'x' }).steps).toEqual([]);
+  });
+});
+
+describe('templates at scale', () => {
+  /** A file whose `n` steps form a chain `s0 ← s1 ← …`, listed leaf-first. */
+  const leafFirstChain = (n: number): TaskTemplateFileInput =>
+    file({
+      steps: Array.from({ length: n }, (_, k) => {
+        const i = n - 1 - k;
+        return { name: `s${i}`, handler: { callable: 'shop.step' }, dependencies: i === 0 ? [] : [`s${i - 1}`] };
+      }),
+    });
+
+  it('parses a 10,000-step chain listed leaf-first, and its graph checks find nothing wrong', () => {
+    const template = toTaskTemplate(taskTemplateFile.parse(leafFirstChain(MAX_STEPS_PER_TEMPLATE)));
+    expect(template.steps).toHaveLength(MAX_STEPS_PER_TEMPLATE);
+    expect(templateProblems(template)).toEqual([]);
+  });
+
+  it('salvages an over-limit file that fails the schema, so the limit is still reported', () => {
+    const input = leafFirstChain(MAX_STEPS_PER_TEMPLATE + 1) as { steps: Record<string, unknown>[] };
+    input.steps[0] = { name: 'Not Snake Case' };
+    expect(taskTemplateFile.safeParse(input).success).toBe(false);
+    expect(templateProblems(salvageTemplateGraph(input))).toEqual([
+      { path: 'steps', message: 'a template may declare at most 10000 steps; this one declares 10001' },
+    ]);
   });
 });

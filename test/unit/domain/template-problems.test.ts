@@ -2,6 +2,8 @@ import { describe, expect, it } from 'vitest';
 import { DEFAULT_RETRY_POLICY } from '../../../lib/domain/backoff.js';
 import type { EventCondition } from '../../../lib/domain/event-condition.js';
 import type { StepTemplate, TaskTemplate } from '../../../lib/domain/task-template.js';
+import { MAX_REPORTED_PROBLEMS } from '../../../lib/domain/reported-problems.js';
+import { MAX_DEPENDENCIES_PER_STEP, MAX_STEPS_PER_TEMPLATE } from '../../../lib/domain/template-limits.js';
 import { formatProblemPath, templateProblems } from '../../../lib/domain/template-problems.js';
 
 function step(name: string, dependencies: string[] = [], extra: Partial<StepTemplate> = {}): StepTemplate {
@@ -21,6 +23,12 @@ function template(...steps: StepTemplate[]): TaskTemplate {
 }
 
 const event = (name: string, condition: EventCondition = 'success') => ({ name, condition });
+
+/** `s0 ← s1 ← … ← s(n-1)`, listed root-first. */
+const chain = (n: number): StepTemplate[] => Array.from({ length: n }, (_, i) => step(`s${i}`, i === 0 ? [] : [`s${i - 1}`]));
+
+/** `n` steps, each depending on every earlier one. */
+const dense = (n: number): StepTemplate[] => Array.from({ length: n }, (_, i) => step(`s${i}`, Array.from({ length: i }, (_, j) => `s${j}`)));
 
 describe('templateProblems', () => {
   it('accepts a valid fan-out / fan-in template', () => {
@@ -102,6 +110,63 @@ describe('templateProblems', () => {
       'steps[3].dependencies[0]', // self dependency
       'steps[3].dependencies[2]', // b listed twice
     ]);
+  });
+});
+
+describe('templateProblems at scale', () => {
+  it.each([
+    ['root-first', chain(MAX_STEPS_PER_TEMPLATE)],
+    ['leaf-first', chain(MAX_STEPS_PER_TEMPLATE).reverse()],
+  ])('accepts a 10,000-step chain listed %s', (_label, steps) => {
+    expect(templateProblems(template(...steps))).toEqual([]);
+  });
+
+  it('accepts a 150-step dense DAG and a step with 1,000 dependencies', () => {
+    expect(templateProblems(template(...dense(150)))).toEqual([]);
+    const fanIn = Array.from({ length: MAX_DEPENDENCIES_PER_STEP }, (_, i) => step(`s${i}`));
+    expect(templateProblems(template(...fanIn, step('join', fanIn.map((s) => s.name))))).toEqual([]);
+  });
+
+  it('reports the cycle a back edge makes in a 150-step dense DAG, naming the steps it ties together', () => {
+    const steps = dense(150);
+    steps[0] = step('s0', ['s149']);
+    expect(templateProblems(template(...steps))).toEqual([
+      {
+        path: 'steps[0].dependencies[0]',
+        message: 'dependency cycle: s0 → s149 → s0 (one of the cycles among steps s0, s1, s2, s3, s4, s5, s6, s7, s8, s9 and 140 more)',
+      },
+    ]);
+  });
+
+  it('names every step of a small tangle of cycles', () => {
+    const t = template(step('a', ['b', 'c']), step('b', ['a']), step('c', ['a']));
+    expect(templateProblems(t)).toEqual([
+      { path: 'steps[0].dependencies[0]', message: 'dependency cycle: a → b → a (one of the cycles among steps a, b and c)' },
+    ]);
+  });
+
+  it('refuses a template with more than 10,000 steps, without walking its graph', () => {
+    const steps = chain(MAX_STEPS_PER_TEMPLATE + 1);
+    steps.push(step('s0'));
+    expect(templateProblems(template(...steps))).toEqual([
+      { path: 'steps', message: 'a template may declare at most 10000 steps; this one declares 10002' },
+    ]);
+  });
+
+  it('refuses a step with more than 1,000 dependencies, at that step', () => {
+    const deps = Array.from({ length: MAX_DEPENDENCIES_PER_STEP + 1 }, (_, i) => `ghost_${i}`);
+    expect(templateProblems(template(step('a'), step('b', deps)))).toEqual([
+      { path: 'steps[1].dependencies', message: 'a step may list at most 1000 dependencies; step "b" lists 1001' },
+    ]);
+  });
+
+  it('lists the first 100 problems, then how many more there are', () => {
+    // 130 steps × (2 unknown dependencies + 1 repeated one) = 390 problems.
+    const steps = Array.from({ length: 130 }, (_, i) => step(`s${i}`, ['ghost', 'ghost']));
+    const problems = templateProblems(template(...steps));
+    expect(problems).toHaveLength(MAX_REPORTED_PROBLEMS + 1);
+    expect(problems[0]).toEqual({ path: 'steps[0].dependencies[0]', message: 'step "s0" depends on unknown step "ghost"' });
+    expect(problems.at(-1)).toEqual({ path: '', message: '... and 290 more problems' });
   });
 });
 
