@@ -2,6 +2,7 @@ import { Ajv } from 'ajv';
 import type { AnySchema, ErrorObject, ValidateFunction } from 'ajv';
 import { Ajv2020 } from 'ajv/dist/2020.js';
 import addFormats from 'ajv-formats';
+import { errorMessage } from '../domain/error-message.js';
 
 /**
  * JSON Schema for task contexts and domain-event payloads: draft 2020-12 by default, draft-07 when
@@ -96,7 +97,7 @@ function tryCompile(ajv: Ajv | Ajv2020, schema: AnySchema): ValidateFunction | s
   try {
     return ajv.compile(schema);
   } catch (error) {
-    return error instanceof Error ? error.message : String(error);
+    return errorMessage(error);
   } finally {
     if (typeof schema === 'object') ajv.removeSchema(schema);
   }

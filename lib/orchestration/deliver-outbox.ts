@@ -1,5 +1,6 @@
 import { TASK_LIFECYCLE_SOURCE } from '../contracts/task-lifecycle-event.js';
 import type { EventBusEntry } from '../contracts/domain-event.js';
+import { errorMessage } from '../domain/error-message.js';
 import type { OutgoingMessage, SendFailure } from '../ports/message-queue.js';
 import type { OutboxEntry } from '../ports/orchestration-store.js';
 import type { OrchestrationDeps } from './orchestration-deps.js';
@@ -75,7 +76,7 @@ function sortOutcome(deps: OrchestrationDeps, entry: OutboxEntry, failure: SendF
 
 /** A send that threw (queue unreachable): every message stays in the outbox for the sweeper. */
 function unavailable(deps: OrchestrationDeps, url: string, group: OutboxEntry[], error: unknown): { failed: SendFailure[] } {
-  deps.logger.warn('queue unavailable; messages stay in the outbox', { queue: url, count: group.length, error: error instanceof Error ? error.message : String(error) });
+  deps.logger.warn('queue unavailable; messages stay in the outbox', { queue: url, count: group.length, error: errorMessage(error) });
   return { failed: group.map((e) => ({ id: e.id, code: 'QueueUnavailable', message: String(error), permanent: false })) };
 }
 

@@ -1,3 +1,4 @@
+import { errorMessage } from '../domain/error-message.js';
 import type { Clock } from '../ports/clock.js';
 import type { EventBus, PublishFailure } from '../ports/event-bus.js';
 import type { Logger } from '../ports/logger.js';
@@ -54,7 +55,7 @@ async function tryPublish(bus: EventBus, events: readonly PreparedEvent[]): Prom
   try {
     return (await bus.publish(events.map((e) => e.entry))).failed;
   } catch (error) {
-    const message = error instanceof Error ? error.message : String(error);
+    const message = errorMessage(error);
     return events.map((e) => ({ entry: e.entry, code: error instanceof Error ? error.name : 'PublishError', message }));
   }
 }
