@@ -1,5 +1,6 @@
 // The public API of tasker-serverless.
-export * from './worker/handler-api.js';
+export type { StepHandler, StepHandlerInput, HandlerMap } from './worker/handler-api.js';
+export { PermanentError, RetryableError, HandlerTimeoutError, type PermanentErrorOptions, type RetryableErrorOptions } from './worker/errors.js';
 export { createStepHandlerLambda } from './runtime/step-handler-lambda.js';
 export { createCompletionLambda } from './runtime/completion-lambda.js';
 export { createSweeperLambda } from './runtime/sweeper-lambda.js';

@@ -3,6 +3,7 @@ import type { AnySchema, ErrorObject, ValidateFunction } from 'ajv';
 import { Ajv2020 } from 'ajv/dist/2020.js';
 import addFormats from 'ajv-formats';
 import { errorMessage } from '../domain/error-message.js';
+import { InvalidJsonSchemaError } from './errors.js';
 
 /**
  * JSON Schema for task contexts and domain-event payloads: draft 2020-12 by default, draft-07 when
@@ -11,14 +12,6 @@ import { errorMessage } from '../domain/error-message.js';
  */
 export type JsonSchemaValidation = { ok: true } | { ok: false; problems: string[] };
 export type JsonSchemaValidator = (value: unknown) => JsonSchemaValidation;
-
-/** Thrown by `compileValidator` for a schema `schemaProblems` would have refused. */
-export class InvalidJsonSchemaError extends Error {
-  constructor(readonly problems: readonly string[]) {
-    super(`invalid JSON Schema: ${problems.join('; ')}`);
-    this.name = 'InvalidJsonSchemaError';
-  }
-}
 
 const DRAFT_2020 = 'https://json-schema.org/draft/2020-12/schema';
 const DRAFT_07 = 'http://json-schema.org/draft-07/schema';
