@@ -7,6 +7,7 @@ import {
   type Message,
   type SQSClient,
 } from '@aws-sdk/client-sqs';
+import { SQS_MAX_MESSAGE_BYTES, byteLength } from '../../contracts/schema-version.js';
 import type {
   MessageQueue,
   OutgoingMessage,
@@ -16,7 +17,6 @@ import type {
   SendOutcome,
 } from '../../ports/message-queue.js';
 import { summarizeAwsError } from '../aws-error.js';
-import { SQS_MAX_MESSAGE_BYTES, byteLength } from '../../contracts/schema-version.js';
 import { sendInBatches } from '../batching.js';
 import { SQS_MAX_BATCH_ENTRIES, tooLongRefusal } from './sqs-limits.js';
 
