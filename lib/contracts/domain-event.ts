@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { jsonObject, schemaVersion, timestamp, uuid } from './schema-version.js';
+import { byteLength, jsonObject, schemaVersion, timestamp, uuid } from './schema-version.js';
 
 /** Metadata every domain event carries: enough to find the step, never the whole task context. */
 export const domainEventMetadata = z.object({
@@ -36,6 +36,11 @@ export interface EventBusEntry {
   readonly DetailType: string;
   readonly Detail: string;
   readonly EventBusName?: string;
+}
+
+/** A PutEvents entry's size as EventBridge counts it: Source, DetailType and Detail in UTF-8 bytes. */
+export function eventBusEntryBytes(entry: EventBusEntry): number {
+  return byteLength(entry.Source) + byteLength(entry.DetailType) + byteLength(entry.Detail);
 }
 
 export function domainEventSource(namespace: string): string {

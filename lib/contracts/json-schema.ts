@@ -2,6 +2,8 @@ import { Ajv } from 'ajv';
 import type { AnySchema, ErrorObject, ValidateFunction } from 'ajv';
 import { Ajv2020 } from 'ajv/dist/2020.js';
 import addFormats from 'ajv-formats';
+import { errorMessage } from '../domain/error-message.js';
+import { InvalidJsonSchemaError } from './errors.js';
 
 /**
  * JSON Schema for task contexts and domain-event payloads: draft 2020-12 by default, draft-07 when
@@ -10,14 +12,6 @@ import addFormats from 'ajv-formats';
  */
 export type JsonSchemaValidation = { ok: true } | { ok: false; problems: string[] };
 export type JsonSchemaValidator = (value: unknown) => JsonSchemaValidation;
-
-/** Thrown by `compileValidator` for a schema `schemaProblems` would have refused. */
-export class InvalidJsonSchemaError extends Error {
-  constructor(readonly problems: readonly string[]) {
-    super(`invalid JSON Schema: ${problems.join('; ')}`);
-    this.name = 'InvalidJsonSchemaError';
-  }
-}
 
 const DRAFT_2020 = 'https://json-schema.org/draft/2020-12/schema';
 const DRAFT_07 = 'http://json-schema.org/draft-07/schema';
@@ -96,7 +90,7 @@ function tryCompile(ajv: Ajv | Ajv2020, schema: AnySchema): ValidateFunction | s
   try {
     return ajv.compile(schema);
   } catch (error) {
-    return error instanceof Error ? error.message : String(error);
+    return errorMessage(error);
   } finally {
     if (typeof schema === 'object') ajv.removeSchema(schema);
   }

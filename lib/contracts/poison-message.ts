@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { schemaVersion, timestamp } from './schema-version.js';
+import { SCHEMA_VERSION, schemaVersion, timestamp } from './schema-version.js';
 
 /** A message moved aside because it can never be processed; kept whole, with the reason. */
 export const poisonMessage = z.object({
@@ -27,7 +27,7 @@ export interface PoisonInput {
 
 export function buildPoisonMessage(input: PoisonInput): PoisonMessage {
   return {
-    schema_version: 1,
+    schema_version: SCHEMA_VERSION,
     message_type: 'poison',
     reason: input.reason,
     error_code: input.errorCode,

@@ -1,4 +1,5 @@
 import { createTaskRequest, type CreateTaskRequestInput } from '../contracts/create-task-request.js';
+import { formatIssues } from '../contracts/format-issues.js';
 import { compileValidator } from '../contracts/json-schema.js';
 import { byteLength } from '../contracts/schema-version.js';
 import type { TaskState } from '../domain/task-state.js';
@@ -18,7 +19,7 @@ export type CreateTaskResult =
  */
 export async function createTask(deps: OrchestrationDeps, input: CreateTaskRequestInput): Promise<CreateTaskResult> {
   const parsed = createTaskRequest.safeParse(input);
-  if (!parsed.success) return refuse('invalid_request', 'the task request is invalid', parsed.error.issues.map((i) => `${i.path.join('.') || '(root)'}: ${i.message}`));
+  if (!parsed.success) return refuse('invalid_request', 'the task request is invalid', formatIssues(parsed.error.issues));
   const request = parsed.data;
   const template = await deps.store.findTemplate(request.namespace, request.name, request.version);
   if (!template) return refuse('unknown_template', `no template ${request.namespace}/${request.name}${request.version ? `@${request.version}` : ''} is registered`, []);

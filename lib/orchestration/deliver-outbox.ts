@@ -1,16 +1,26 @@
 import { TASK_LIFECYCLE_SOURCE } from '../contracts/task-lifecycle-event.js';
 import type { EventBusEntry } from '../contracts/domain-event.js';
+import { byteLength } from '../contracts/schema-version.js';
+import { errorMessage } from '../domain/error-message.js';
 import type { OutgoingMessage, SendFailure } from '../ports/message-queue.js';
 import type { OutboxEntry } from '../ports/orchestration-store.js';
 import type { OrchestrationDeps } from './orchestration-deps.js';
 import { timeoutOrFailureResult } from './sweeper-result.js';
 
 export interface DeliveryReport {
-  sent: number;
+  readonly sent: number;
   /** Left in the outbox after a transient failure; the sweeper re-sends them. */
-  deferred: number;
+  readonly deferred: number;
   /** Could never be sent (too large); their step was failed instead. */
-  refused: number;
+  readonly refused: number;
+}
+
+/** What one destination did with its entries. */
+interface Delivered {
+  /** Ids of the outbox rows sent. */
+  readonly sent: readonly string[];
+  /** Step dispatches the queue refused for good (too large). */
+  readonly refused: readonly OutboxEntry[];
 }
 
 /**
@@ -19,63 +29,54 @@ export interface DeliveryReport {
  * deleted only once sent; a crash in between leaves them for the sweeper's re-send.
  */
 export async function deliverOutbox(deps: OrchestrationDeps, entries: readonly OutboxEntry[]): Promise<DeliveryReport> {
-  const report: DeliveryReport = { sent: 0, deferred: 0, refused: 0 };
-  if (entries.length === 0) return report;
-  const sent: string[] = [];
-  const refused: OutboxEntry[] = [];
-  await Promise.all(destinations(deps, entries, report).map((d) => d.deliver(sent, refused)));
+  if (entries.length === 0) return { sent: 0, deferred: 0, refused: 0 };
+  const delivered = await Promise.all(deliveries(deps, entries));
+  const sent = delivered.flatMap((d) => d.sent);
+  const refused = delivered.flatMap((d) => d.refused);
   await deps.store.markOutboxSent([...sent, ...refused.map((e) => e.id)]);
-  report.sent += sent.length;
-  report.refused += refused.length;
-  report.deferred = entries.length - report.sent - report.refused;
   for (const entry of refused) await failUndeliverable(deps, entry);
-  return report;
+  return { sent: sent.length, deferred: entries.length - sent.length - refused.length, refused: refused.length };
 }
 
-interface Destination {
-  deliver(sent: string[], refused: OutboxEntry[]): Promise<void>;
-}
-
-function destinations(deps: OrchestrationDeps, entries: readonly OutboxEntry[], report: DeliveryReport): Destination[] {
-  const queues = new Map<string, OutboxEntry[]>();
-  const events: OutboxEntry[] = [];
-  for (const entry of entries) {
-    if (entry.kind === 'task_lifecycle') events.push(entry);
-    else addToQueue(deps, queues, entry);
-  }
-  const out: Destination[] = [...queues].map(([url, group]) => queueDestination(deps, url, group));
-  if (events.length > 0) out.push(busDestination(deps, events));
+/** One delivery per queue the entries go to, and one to the bus for the lifecycle events. */
+function deliveries(deps: OrchestrationDeps, entries: readonly OutboxEntry[]): Promise<Delivered>[] {
+  const events = entries.filter((e) => e.kind === 'task_lifecycle');
+  const queues = [...byQueue(deps, entries.filter((e) => e.kind !== 'task_lifecycle'))];
+  const out = queues.map(([url, group]) => sendToQueue(deps, url, group));
+  if (events.length > 0) out.push(publishToBus(deps, events));
   return out;
 }
 
-function addToQueue(deps: OrchestrationDeps, queues: Map<string, OutboxEntry[]>, entry: OutboxEntry): void {
-  const url = entry.kind === 'step_dispatch' ? deps.routing.dispatchQueueFor(entry.namespace ?? '') : deps.routing.completionQueueUrl;
-  if (!url) {
-    deps.logger.error('no dispatch queue for namespace; message stays in the outbox', { namespace: entry.namespace, outbox_id: entry.id });
-    return;
+/** The entries by the queue they go to; one with no queue for its namespace is left out (it stays in the outbox). */
+function byQueue(deps: OrchestrationDeps, entries: readonly OutboxEntry[]): Map<string, OutboxEntry[]> {
+  const queues = new Map<string, OutboxEntry[]>();
+  for (const entry of entries) {
+    const url = entry.kind === 'step_dispatch' ? deps.routing.dispatchQueueFor(entry.namespace ?? '') : deps.routing.completionQueueUrl;
+    if (url) queues.set(url, [...(queues.get(url) ?? []), entry]);
+    else deps.logger.error('no dispatch queue for namespace; message stays in the outbox', { namespace: entry.namespace, outbox_id: entry.id });
   }
-  queues.set(url, [...(queues.get(url) ?? []), entry]);
+  return queues;
 }
 
-function queueDestination(deps: OrchestrationDeps, url: string, group: OutboxEntry[]): Destination {
-  return {
-    async deliver(sent, refused) {
-      const outcome = await deps.queues.send(url, group.map((e) => toMessage(deps, e))).catch((error: unknown) => unavailable(deps, url, group, error));
-      const failures = new Map<string, SendFailure>(outcome.failed.map((f) => [f.id, f]));
-      for (const entry of group) sortOutcome(deps, entry, failures.get(entry.id), sent, refused);
-    },
-  };
+async function sendToQueue(deps: OrchestrationDeps, url: string, group: readonly OutboxEntry[]): Promise<Delivered> {
+  const outcome = await deps.queues.send(url, group.map((e) => toMessage(deps, e))).catch((error: unknown) => unavailable(deps, url, group, error));
+  const failures = new Map<string, SendFailure>(outcome.failed.map((f) => [f.id, f]));
+  const refused = group.filter((e) => isRefused(e, failures.get(e.id)));
+  for (const entry of group) {
+    const failure = failures.get(entry.id);
+    if (failure && !refused.includes(entry)) deps.logger.warn('outbox send failed; will retry', { outbox_id: entry.id, kind: entry.kind, code: failure.code, error: failure.message, ...ids(entry) });
+  }
+  return { sent: group.filter((e) => !failures.has(e.id)).map((e) => e.id), refused };
 }
 
-function sortOutcome(deps: OrchestrationDeps, entry: OutboxEntry, failure: SendFailure | undefined, sent: string[], refused: OutboxEntry[]): void {
-  if (!failure) sent.push(entry.id);
-  else if (failure.permanent && entry.kind === 'step_dispatch') refused.push(entry);
-  else deps.logger.warn('outbox send failed; will retry', { outbox_id: entry.id, kind: entry.kind, code: failure.code, error: failure.message, ...ids(entry) });
+/** A dispatch the queue can never take; anything else that failed is retried by the sweeper. */
+function isRefused(entry: OutboxEntry, failure: SendFailure | undefined): boolean {
+  return failure !== undefined && failure.permanent && entry.kind === 'step_dispatch';
 }
 
 /** A send that threw (queue unreachable): every message stays in the outbox for the sweeper. */
-function unavailable(deps: OrchestrationDeps, url: string, group: OutboxEntry[], error: unknown): { failed: SendFailure[] } {
-  deps.logger.warn('queue unavailable; messages stay in the outbox', { queue: url, count: group.length, error: error instanceof Error ? error.message : String(error) });
+function unavailable(deps: OrchestrationDeps, url: string, group: readonly OutboxEntry[], error: unknown): { failed: SendFailure[] } {
+  deps.logger.warn('queue unavailable; messages stay in the outbox', { queue: url, count: group.length, error: errorMessage(error) });
   return { failed: group.map((e) => ({ id: e.id, code: 'QueueUnavailable', message: String(error), permanent: false })) };
 }
 
@@ -86,23 +87,19 @@ function toMessage(deps: OrchestrationDeps, entry: OutboxEntry): OutgoingMessage
   return { id: entry.id, body: JSON.stringify(entry.payload), delaySeconds };
 }
 
-function busDestination(deps: OrchestrationDeps, events: OutboxEntry[]): Destination {
-  return {
-    async deliver(sent) {
-      const entries: EventBusEntry[] = events.map((e) => ({ Source: TASK_LIFECYCLE_SOURCE, DetailType: String(e.payload.event_name), Detail: JSON.stringify(e.payload) }));
-      const outcome = await deps.events.publish(entries).catch((error: unknown) => ({ failed: entries.map((entry) => ({ entry, code: 'BusUnavailable', message: String(error) })) }));
-      const failed = new Set(outcome.failed.map((f) => f.entry.Detail));
-      events.forEach((e, i) => (failed.has(entries[i]!.Detail) ? undefined : sent.push(e.id)));
-      if (failed.size > 0) deps.logger.warn('lifecycle event publish failed; will retry', { failed: failed.size });
-    },
-  };
+async function publishToBus(deps: OrchestrationDeps, events: readonly OutboxEntry[]): Promise<Delivered> {
+  const entries: EventBusEntry[] = events.map((e) => ({ Source: TASK_LIFECYCLE_SOURCE, DetailType: String(e.payload.event_name), Detail: JSON.stringify(e.payload) }));
+  const outcome = await deps.events.publish(entries).catch((error: unknown) => ({ failed: entries.map((entry) => ({ entry, code: 'BusUnavailable', message: String(error) })) }));
+  const failed = new Set(outcome.failed.map((f) => f.entry.Detail));
+  if (failed.size > 0) deps.logger.warn('lifecycle event publish failed; will retry', { failed: failed.size });
+  return { sent: events.filter((_, i) => !failed.has(entries[i]!.Detail)).map((e) => e.id), refused: [] };
 }
 
 /** A dispatch message that can never be sent fails its step permanently instead of waiting forever. */
 async function failUndeliverable(deps: OrchestrationDeps, entry: OutboxEntry): Promise<void> {
   const result = timeoutOrFailureResult(entry.payload, deps.clock.now(), {
     error_type: 'payload_too_large',
-    message: `the dispatch message (${Buffer.byteLength(JSON.stringify(entry.payload))} bytes: context plus dependency results) exceeds the SQS limit of 256 KB`,
+    message: `the dispatch message (${byteLength(entry.payload)} bytes: context plus dependency results) exceeds the SQS limit of 256 KB`,
   }, 'orchestration');
   const outcome = await deps.store.applyStepResult(result, deps.random.next());
   deps.logger.error('dispatch message too large; step failed', { ...ids(entry), status: outcome.status });

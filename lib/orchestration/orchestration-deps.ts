@@ -3,6 +3,7 @@ import type { EventBus } from '../ports/event-bus.js';
 import type { Logger } from '../ports/logger.js';
 import type { QueueSender } from '../ports/message-queue.js';
 import type { OrchestrationStore } from '../ports/orchestration-store.js';
+import { DEFAULT_RETRY_DELAYS_MS, timerSleep, type RetrySettings } from '../ports/retry-settings.js';
 import type { QueueRouting } from './queue-routing.js';
 
 /** What the orchestration use cases run on. */
@@ -17,6 +18,8 @@ export interface OrchestrationDeps {
   readonly limits?: Partial<OrchestrationLimits>;
   /** Lets a retry tick that arrived up to a second early wait for its due time (SQS delays are whole seconds). */
   readonly sleeper?: Sleeper;
+  /** How a failed poison-queue send is retried; DEFAULT_RETRY_DELAYS_MS on a timer when left out. */
+  readonly retry?: RetrySettings;
 }
 
 export interface OrchestrationLimits {
@@ -36,4 +39,9 @@ export const DEFAULT_LIMITS: OrchestrationLimits = {
 
 export function limitsOf(deps: OrchestrationDeps): OrchestrationLimits {
   return { ...DEFAULT_LIMITS, ...deps.limits };
+}
+
+/** The retry settings of the deps, with the defaults filled in. */
+export function retryOf(deps: OrchestrationDeps): RetrySettings {
+  return deps.retry ?? { delaysMs: DEFAULT_RETRY_DELAYS_MS, sleep: timerSleep };
 }

@@ -1,17 +1,18 @@
-import { buildPoisonMessage } from '../contracts/poison-message.js';
 import type { CompletionQueueMessage } from '../contracts/completion-queue-message.js';
+import { formatIssues } from '../contracts/format-issues.js';
 import { retryDueMessage } from '../contracts/retry-due-message.js';
 import { stepExecutionResult } from '../contracts/step-execution-result.js';
+import { errorMessage } from '../domain/error-message.js';
 import { deliverOutbox } from './deliver-outbox.js';
-import type { OrchestrationDeps } from './orchestration-deps.js';
+import { retryOf, type OrchestrationDeps } from './orchestration-deps.js';
 import type { BatchItemFailure, BatchResponse } from '../ports/batch-response.js';
+import { sendToPoisonQueue } from '../ports/poison-queue.js';
 
 /** A queue record as the completion function sees it (an SQS record, or the local runner's). */
 export interface CompletionRecord {
   readonly messageId: string;
   readonly body: string;
 }
-
 
 type Parsed = { ok: true; message: CompletionQueueMessage } | { ok: false; code: string; reason: string };
 
@@ -50,26 +51,26 @@ function parse(body: string): Parsed {
   try {
     json = JSON.parse(body);
   } catch (error) {
-    return { ok: false, code: 'unparseable_json', reason: `the body is not JSON: ${(error as Error).message}` };
+    return { ok: false, code: 'unparseable_json', reason: `the body is not JSON: ${errorMessage(error)}` };
   }
   // Pick the schema by message_type so a refusal names the fields that are wrong.
   const isTick = (json as { message_type?: unknown } | null)?.message_type === 'retry_due';
   const parsed = (isTick ? retryDueMessage : stepExecutionResult).safeParse(json);
   if (parsed.success) return { ok: true, message: parsed.data };
-  const problems = parsed.error.issues.map((i) => `${i.path.join('.') || '(root)'}: ${i.message}`).join('; ');
+  const problems = formatIssues(parsed.error.issues).join('; ');
   return { ok: false, code: 'invalid_message', reason: `not a step result or retry tick: ${problems}` };
 }
 
 async function poison(deps: OrchestrationDeps, record: CompletionRecord, code: string, reason: string): Promise<void> {
   const url = deps.routing.poisonQueueUrl;
   if (!url) throw new Error(`no poison queue configured for a record that can never apply: ${reason}`);
-  const message = buildPoisonMessage({ reason, errorCode: code, sourceQueue: deps.routing.completionQueueUrl, sourceMessageId: record.messageId, originalBody: record.body.slice(0, 200_000), movedAt: deps.clock.now() });
-  const outcome = await deps.queues.send(url, [{ id: record.messageId.replace(/[^A-Za-z0-9_-]/g, '_').slice(0, 80) || 'poison', body: JSON.stringify(message) }]);
-  if (outcome.failed.length > 0) throw new Error(`poison queue send failed: ${outcome.failed[0]!.message}`);
+  const input = { reason, errorCode: code, sourceQueue: deps.routing.completionQueueUrl, sourceMessageId: record.messageId, originalBody: record.body, movedAt: deps.clock.now() };
+  const report = await sendToPoisonQueue({ queue: deps.queues, url, retry: retryOf(deps) }, input);
+  if (!report.moved) throw new Error(`poison queue send failed: ${report.problem}`);
   deps.logger.error('completion record moved to the poison queue', { message_id: record.messageId, error_code: code, reason });
 }
 
 function failure(deps: OrchestrationDeps, record: CompletionRecord, error: unknown): { itemIdentifier: string } {
-  deps.logger.error('completion record failed; SQS will redeliver it', { message_id: record.messageId, error: error instanceof Error ? error.message : String(error) });
+  deps.logger.error('completion record failed; SQS will redeliver it', { message_id: record.messageId, error: errorMessage(error) });
   return { itemIdentifier: record.messageId };
 }

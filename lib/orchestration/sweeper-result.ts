@@ -1,3 +1,4 @@
+import { SCHEMA_VERSION } from '../contracts/schema-version.js';
 import type { StepExecutionResult } from '../contracts/step-execution-result.js';
 import type { ErrorType } from '../domain/error-type.js';
 
@@ -14,7 +15,7 @@ export function timeoutOrFailureResult(
 ): StepExecutionResult {
   const at = now.toISOString();
   return {
-    schema_version: 1,
+    schema_version: SCHEMA_VERSION,
     message_type: 'step_result',
     event_id: String(dispatch.event_id),
     task_uuid: String(dispatch.task_uuid),

@@ -18,6 +18,18 @@ export interface SendOutcome {
   readonly failed: readonly SendFailure[];
 }
 
+/**
+ * Send failures as one line, `code: message` joined by `; `; null when there are none.
+ *
+ * @example
+ * ```ts
+ * describeSendFailures([{ id: 'a', code: 'Throttling', message: 'slow down', permanent: false }]); // 'Throttling: slow down'
+ * ```
+ */
+export function describeSendFailures(failures: readonly SendFailure[]): string | null {
+  return failures.length === 0 ? null : failures.map((f) => `${f.code}: ${f.message}`).join('; ');
+}
+
 /** Sends messages to a queue; any number, batched by the adapter. Never throws for per-message failures. */
 export interface QueueSender {
   send(queueUrl: string, messages: readonly OutgoingMessage[]): Promise<SendOutcome>;

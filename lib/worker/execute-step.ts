@@ -4,7 +4,7 @@ import type { Clock } from '../ports/clock.js';
 import type { Logger } from '../ports/logger.js';
 import type { StepHandler, StepHandlerInput } from './handler-api.js';
 import type { HandlerRegistry } from './handler-registry.js';
-import { HandlerTimeoutError } from './handler-timeout-error.js';
+import { HandlerTimeoutError } from './errors.js';
 import { toJsonValue } from './json-result.js';
 import type { StepDeadline } from './step-deadline.js';
 import { stepError, stepErrorFromThrown } from './step-errors.js';

@@ -1,8 +1,7 @@
 import type { Logger } from '../ports/logger.js';
 
-export { PermanentError, type PermanentErrorOptions } from './permanent-error.js';
-export { RetryableError, type RetryableErrorOptions } from './retryable-error.js';
-export { HandlerTimeoutError } from './handler-timeout-error.js';
+// The errors a handler throws (and the reason its signal is aborted with) belong to its API.
+export { PermanentError, RetryableError, HandlerTimeoutError, type PermanentErrorOptions, type RetryableErrorOptions } from './errors.js';
 
 /** What a step handler is given for one attempt of one step. */
 export interface StepHandlerInput {

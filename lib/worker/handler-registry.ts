@@ -1,9 +1,5 @@
+import { HandlerRegistrationError } from './errors.js';
 import type { HandlerMap, StepHandler } from './handler-api.js';
-
-/** A handler map entry that is not a function: a programming error, refused when the registry is built. */
-export class HandlerRegistrationError extends Error {
-  override readonly name = 'HandlerRegistrationError';
-}
 
 /** Looks handlers up by their `handler.callable` name. */
 export interface HandlerRegistry {

@@ -1,3 +1,5 @@
+import { errorMessage } from '../domain/error-message.js';
+
 export type JsonConversion = { readonly ok: true; readonly value: unknown } | { readonly ok: false; readonly problem: string };
 
 /**
@@ -10,7 +12,7 @@ export function toJsonValue(value: unknown): JsonConversion {
     const text = JSON.stringify(value, refuseNonJson);
     return text === undefined ? { ok: false, problem: 'the result has no JSON representation' } : { ok: true, value: JSON.parse(text) };
   } catch (error) {
-    return { ok: false, problem: `the result is not JSON-serialisable: ${error instanceof Error ? error.message : String(error)}` };
+    return { ok: false, problem: `the result is not JSON-serialisable: ${errorMessage(error)}` };
   }
 }
 

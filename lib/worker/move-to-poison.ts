@@ -1,16 +1,9 @@
 import type { AnswerDeps, DispatchRecord } from './dispatch-deps.js';
-import { fitPoisonMessage } from '../contracts/fit-poison-message.js';
-import { sendWithRetry } from '../ports/send-with-retry.js';
+import { sendToPoisonQueue, type PoisonReport } from '../ports/poison-queue.js';
 
-export interface PoisonReport {
-  /** False when the poison queue refused it: the record must then be redelivered (SQS's own DLQ catches it eventually). */
-  readonly moved: boolean;
-  readonly problem: string | null;
-}
-
-/** Moves a record nobody can answer to the poison queue, with the reason. */
+/** Moves a dispatch record nobody can answer to the worker's poison queue, with the reason. */
 export async function moveToPoison(record: DispatchRecord, code: string, reason: string, deps: AnswerDeps): Promise<PoisonReport> {
-  const poison = fitPoisonMessage({
+  return sendToPoisonQueue({ queue: deps.queue, url: deps.config.poisonQueueUrl, retry: deps.retry }, {
     reason,
     errorCode: code,
     sourceQueue: record.sourceQueue ?? deps.config.sourceQueue,
@@ -18,7 +11,4 @@ export async function moveToPoison(record: DispatchRecord, code: string, reason:
     originalBody: record.body,
     movedAt: deps.clock.now(),
   });
-  const report = await sendWithRetry(deps.queue, deps.config.poisonQueueUrl, [{ id: 'poison', body: JSON.stringify(poison) }], deps.retry);
-  const problem = report.failed.map((f) => `${f.code}: ${f.message}`).join('; ');
-  return { moved: report.failed.length === 0, problem: problem === '' ? null : problem };
 }

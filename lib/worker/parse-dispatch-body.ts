@@ -1,5 +1,6 @@
 import { dispatchIdentity, stepDispatchMessage, type DispatchIdentity, type StepDispatchMessage } from '../contracts/step-dispatch-message.js';
 import { formatIssues } from '../contracts/format-issues.js';
+import { errorMessage } from '../domain/error-message.js';
 import type { ResultSubject } from './step-result.js';
 
 /**
@@ -16,7 +17,7 @@ export function parseDispatchBody(body: string): ParsedDispatch {
   try {
     raw = JSON.parse(body);
   } catch (error) {
-    return { kind: 'poison', code: 'unparseable_json', reason: `the body is not valid JSON: ${(error as Error).message}` };
+    return { kind: 'poison', code: 'unparseable_json', reason: `the body is not valid JSON: ${errorMessage(error)}` };
   }
   const full = stepDispatchMessage.safeParse(raw);
   if (full.success) return { kind: 'valid', message: full.data };

@@ -1,9 +1,10 @@
 import { compileValidator } from '../contracts/json-schema.js';
-import { domainEventSource, type DomainEventEnvelope, type EventBusEntry } from '../contracts/domain-event.js';
+import { domainEventSource, eventBusEntryBytes, type DomainEventEnvelope, type EventBusEntry } from '../contracts/domain-event.js';
 import type { DeclaredEventWire } from '../contracts/declared-event.js';
-import { EVENTBRIDGE_MAX_ENTRY_BYTES, SCHEMA_VERSION, byteLength } from '../contracts/schema-version.js';
+import { EVENTBRIDGE_MAX_ENTRY_BYTES, SCHEMA_VERSION } from '../contracts/schema-version.js';
 import type { StepDispatchMessage } from '../contracts/step-dispatch-message.js';
 import type { StepExecutionResult } from '../contracts/step-execution-result.js';
+import { errorMessage } from '../domain/error-message.js';
 import { conditionMatches, outcomeOf, type StepOutcome } from '../domain/event-condition.js';
 import { nameBasedUuid } from './name-based-uuid.js';
 import type { ParkedEvent } from './parked-domain-event.js';
@@ -75,7 +76,7 @@ function payloadOf(r: StepExecutionResult): unknown {
 }
 
 function refusalOf(declared: DeclaredEventWire, event: PreparedEvent, payload: unknown): Pick<ParkedEvent, 'code' | 'reason'> | null {
-  const size = byteLength(event.entry.Source) + byteLength(event.entry.DetailType) + byteLength(event.entry.Detail);
+  const size = eventBusEntryBytes(event.entry);
   if (size + ENTRY_OVERHEAD_BYTES > EVENTBRIDGE_MAX_ENTRY_BYTES) {
     return { code: 'event_too_large', reason: `event ${declared.name} is ${size} bytes, over EventBridge's entry limit of ${EVENTBRIDGE_MAX_ENTRY_BYTES} bytes` };
   }
@@ -87,6 +88,6 @@ function schemaRefusal(name: string, schema: Record<string, unknown>, payload: u
     const verdict = compileValidator(schema)(payload);
     return verdict.ok ? null : { code: 'schema_mismatch', reason: `payload of ${name} does not match its declared schema: ${verdict.problems.join('; ')}` };
   } catch (error) {
-    return { code: 'schema_invalid', reason: `the declared schema of ${name} cannot be used: ${error instanceof Error ? error.message : String(error)}` };
+    return { code: 'schema_invalid', reason: `the declared schema of ${name} cannot be used: ${errorMessage(error)}` };
   }
 }

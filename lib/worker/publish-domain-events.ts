@@ -1,7 +1,8 @@
+import { errorMessage } from '../domain/error-message.js';
 import type { Clock } from '../ports/clock.js';
 import type { EventBus, PublishFailure } from '../ports/event-bus.js';
 import type { Logger } from '../ports/logger.js';
-import type { QueueSender } from '../ports/message-queue.js';
+import { describeSendFailures, type QueueSender } from '../ports/message-queue.js';
 import { buildParkedDomainEventMessage, type ParkedEvent } from './parked-domain-event.js';
 import type { EventPlan, PreparedEvent } from './plan-domain-events.js';
 import type { RetrySettings } from '../ports/retry-settings.js';
@@ -54,7 +55,7 @@ async function tryPublish(bus: EventBus, events: readonly PreparedEvent[]): Prom
   try {
     return (await bus.publish(events.map((e) => e.entry))).failed;
   } catch (error) {
-    const message = error instanceof Error ? error.message : String(error);
+    const message = errorMessage(error);
     return events.map((e) => ({ entry: e.entry, code: error instanceof Error ? error.name : 'PublishError', message }));
   }
 }
@@ -73,8 +74,7 @@ async function park(events: readonly ParkedEvent[], deps: PublishDeps): Promise<
   const messages = events.map((e, i) => ({ id: `parked-${i}`, body: JSON.stringify(buildParkedDomainEventMessage(e, parkedAt)) }));
   const report = await sendWithRetry(deps.queue, deps.dlqUrl, messages, deps.retry);
   const lost = events.filter((_, i) => report.failed.some((f) => f.id === `parked-${i}`));
-  const detail = report.failed.map((f) => `${f.code}: ${f.message}`).join('; ');
-  return lost.length === 0 ? 0 : logLost(lost, deps.logger, `parking on the dead-letter queue failed: ${detail}`);
+  return lost.length === 0 ? 0 : logLost(lost, deps.logger, `parking on the dead-letter queue failed: ${describeSendFailures(report.failed)}`);
 }
 
 function logLost(events: readonly ParkedEvent[], logger: Logger, why: string): number {

@@ -1,7 +1,6 @@
 import type { StepError } from '../contracts/step-execution-result.js';
 import { PERMANENT_ERROR_TYPES, type ErrorType } from '../domain/error-type.js';
-import { PermanentError } from './permanent-error.js';
-import { RetryableError } from './retryable-error.js';
+import { PermanentError, RetryableError } from './errors.js';
 
 /** Error messages are cut to this length so a failure result stays small. */
 export const MAX_ERROR_MESSAGE_CHARS = 4_000;

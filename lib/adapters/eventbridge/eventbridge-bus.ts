@@ -1,9 +1,10 @@
 import { PutEventsCommand, type EventBridgeClient, type PutEventsResultEntry } from '@aws-sdk/client-eventbridge';
-import type { EventBusEntry } from '../../contracts/domain-event.js';
+import { eventBusEntryBytes, type EventBusEntry } from '../../contracts/domain-event.js';
+import { EVENTBRIDGE_MAX_ENTRY_BYTES } from '../../contracts/schema-version.js';
 import type { EventBus, PublishFailure, PublishOutcome } from '../../ports/event-bus.js';
 import { summarizeAwsError } from '../aws-error.js';
-import { chunkWithinLimits } from '../batching.js';
-import { EVENTBRIDGE_MAX_BATCH_ENTRIES, EVENTBRIDGE_MAX_PAYLOAD_BYTES, entrySize } from './eventbridge-limits.js';
+import { sendInBatches } from '../batching.js';
+import { EVENTBRIDGE_MAX_BATCH_ENTRIES, tooLargeRefusal } from './eventbridge-limits.js';
 
 /**
  * An EventBridge bus. Entries without `EventBusName` go to `busName`. Never throws for a failed call:
@@ -16,14 +17,13 @@ export class EventBridgeBus implements EventBus {
   ) {}
 
   async publish(entries: readonly EventBusEntry[]): Promise<PublishOutcome> {
-    const oversize = entries.filter((entry) => entrySize(entry) > EVENTBRIDGE_MAX_PAYLOAD_BYTES);
-    const sendable = entries.filter((entry) => entrySize(entry) <= EVENTBRIDGE_MAX_PAYLOAD_BYTES);
-    const batches = chunkWithinLimits(sendable, entrySize, {
+    const failed = await sendInBatches(entries, {
       maxEntries: EVENTBRIDGE_MAX_BATCH_ENTRIES,
-      maxBytes: EVENTBRIDGE_MAX_PAYLOAD_BYTES,
+      maxBytes: EVENTBRIDGE_MAX_ENTRY_BYTES,
+      sizeOf: eventBusEntryBytes,
+      refusalOf,
+      sendBatch: (batch) => this.putBatch(batch),
     });
-    const failed: PublishFailure[] = oversize.map(tooLargeFailure);
-    for (const batch of batches) failed.push(...(await this.putBatch(batch)));
     return { failed };
   }
 
@@ -40,6 +40,12 @@ export class EventBridgeBus implements EventBus {
   }
 }
 
+/** Only the size is checked before the call; EventBridge judges the rest. */
+function refusalOf(entry: EventBusEntry): PublishFailure | undefined {
+  const refusal = tooLargeRefusal(entry);
+  return refusal && { entry, ...refusal };
+}
+
 /** Result entries are positional: the n-th result belongs to the n-th request entry. */
 function failedEntries(batch: readonly EventBusEntry[], results: readonly PutEventsResultEntry[]): PublishFailure[] {
   const failed: PublishFailure[] = [];
@@ -49,12 +55,4 @@ function failedEntries(batch: readonly EventBusEntry[], results: readonly PutEve
     else if (result.ErrorCode) failed.push({ entry, code: result.ErrorCode, message: result.ErrorMessage ?? result.ErrorCode });
   });
   return failed;
-}
-
-function tooLargeFailure(entry: EventBusEntry): PublishFailure {
-  return {
-    entry,
-    code: 'EntryTooLarge',
-    message: `entry is ${entrySize(entry)} bytes; PutEvents accepts at most ${EVENTBRIDGE_MAX_PAYLOAD_BYTES}`,
-  };
 }

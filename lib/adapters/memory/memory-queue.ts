@@ -13,6 +13,7 @@ import {
   SQS_MAX_VISIBILITY_TIMEOUT_SECONDS,
   SQS_MAX_WAIT_SECONDS,
 } from '../sqs/sqs-limits.js';
+import { MemoryQueueError } from './errors.js';
 import { realScheduler, type Scheduler } from './scheduler.js';
 import { validateOutgoing } from './validate-outgoing.js';
 
@@ -37,17 +38,6 @@ export interface PeekedMessage {
   readonly sentAt: Date;
   readonly visibleAt: Date;
   readonly state: MessageState;
-}
-
-/** Thrown where SQS would answer with an error: unknown queue, bad parameter, stale receipt handle. */
-export class MemoryQueueError extends Error {
-  override readonly name = 'MemoryQueueError';
-  constructor(
-    readonly code: string,
-    message: string,
-  ) {
-    super(message);
-  }
 }
 
 interface StoredMessage {

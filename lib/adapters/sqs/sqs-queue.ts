@@ -7,6 +7,7 @@ import {
   type Message,
   type SQSClient,
 } from '@aws-sdk/client-sqs';
+import { SQS_MAX_MESSAGE_BYTES, byteLength } from '../../contracts/schema-version.js';
 import type {
   MessageQueue,
   OutgoingMessage,
@@ -16,8 +17,8 @@ import type {
   SendOutcome,
 } from '../../ports/message-queue.js';
 import { summarizeAwsError } from '../aws-error.js';
-import { chunkWithinLimits, utf8Bytes } from '../batching.js';
-import { SQS_MAX_BATCH_ENTRIES, SQS_MAX_PAYLOAD_BYTES } from './sqs-limits.js';
+import { sendInBatches } from '../batching.js';
+import { SQS_MAX_BATCH_ENTRIES, tooLongRefusal } from './sqs-limits.js';
 
 const PERMANENT_CODE = /invalid|too ?(long|large)|missingrequired|unsupported/i;
 
@@ -26,14 +27,13 @@ export class SqsQueue implements MessageQueue {
   constructor(private readonly client: SQSClient) {}
 
   async send(queueUrl: string, messages: readonly OutgoingMessage[]): Promise<SendOutcome> {
-    const oversize = messages.filter((message) => utf8Bytes(message.body) > SQS_MAX_PAYLOAD_BYTES);
-    const sendable = messages.filter((message) => utf8Bytes(message.body) <= SQS_MAX_PAYLOAD_BYTES);
-    const batches = chunkWithinLimits(sendable, (message) => utf8Bytes(message.body), {
+    const failed = await sendInBatches(messages, {
       maxEntries: SQS_MAX_BATCH_ENTRIES,
-      maxBytes: SQS_MAX_PAYLOAD_BYTES,
+      maxBytes: SQS_MAX_MESSAGE_BYTES,
+      sizeOf: (message) => byteLength(message.body),
+      refusalOf: tooLongRefusal,
+      sendBatch: (batch) => this.sendBatch(queueUrl, batch),
     });
-    const failed: SendFailure[] = oversize.map(tooLargeFailure);
-    for (const batch of batches) failed.push(...(await this.sendBatch(queueUrl, batch)));
     return { failed };
   }
 
@@ -79,16 +79,6 @@ export class SqsQueue implements MessageQueue {
       return batch.map((outgoing) => ({ id: outgoing.id, code, message, permanent: false }));
     }
   }
-}
-
-function tooLargeFailure(message: OutgoingMessage): SendFailure {
-  const size = utf8Bytes(message.body);
-  return {
-    id: message.id,
-    code: 'MessageTooLong',
-    message: `message body is ${size} bytes; SQS accepts at most ${SQS_MAX_PAYLOAD_BYTES}`,
-    permanent: true,
-  };
 }
 
 function entryFailure(entry: BatchResultErrorEntry, batch: readonly OutgoingMessage[]): SendFailure {

@@ -1,7 +1,6 @@
 import type { TaskTemplate } from '../../../lib/domain/task-template.js';
 import type { HandlerMap, StepHandlerInput } from '../../../lib/worker/handler-api.js';
-import { PermanentError } from '../../../lib/worker/permanent-error.js';
-import { RetryableError } from '../../../lib/worker/retryable-error.js';
+import { PermanentError, RetryableError } from '../../../lib/worker/errors.js';
 import { buildTemplate } from '../../helpers/template-builder.js';
 
 /** Context of a `faults/chain` task: `fail` makes that step fail permanently; `flaky` makes `a` fail its first attempt. */

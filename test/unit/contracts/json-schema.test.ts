@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { InvalidJsonSchemaError, compileValidator, schemaProblems, stableKey } from '../../../lib/contracts/json-schema.js';
+import { InvalidJsonSchemaError } from '../../../lib/contracts/errors.js';
+import { compileValidator, schemaProblems, stableKey } from '../../../lib/contracts/json-schema.js';
 
 const customerSchema = {
   type: 'object',

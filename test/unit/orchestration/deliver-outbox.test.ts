@@ -70,6 +70,16 @@ describe('deliverOutbox', () => {
     expect(result).toMatchObject({ event_id: ids.event_id, status: 'failure', error: { error_type: 'payload_too_large', retryable: false }, worker: { kind: 'orchestration' } });
   });
 
+  it('adds up what every destination did: sent on one queue, refused on another, deferred on the bus', async () => {
+    const { d, queues, events, store } = deps();
+    queues.failNext(1, { queueUrl: 'q://default', permanent: true, code: 'InvalidParameterValue' });
+    events.failNext(1);
+    const report = await deliverOutbox(d, [dispatch('1', 'payments'), dispatch('2', 'other'), tick('3', 0), lifecycle('4')]);
+    expect(report).toEqual({ sent: 2, deferred: 1, refused: 1 });
+    expect(store.markOutboxSent).toHaveBeenCalledWith(['1', '3', '2']);
+    expect(store.applyStepResult).toHaveBeenCalledTimes(1);
+  });
+
   it('keeps a message with no dispatch queue for its namespace in the outbox', async () => {
     const { d, queues, logger } = deps({ routing: staticRouting({ namespaceQueueUrls: { payments: 'q://payments' }, completionQueueUrl: 'q://completion' }) });
     const report = await deliverOutbox(d, [dispatch('1', 'unrouted')]);

@@ -3,6 +3,7 @@ import type { OrchestrationDeps } from '../../../lib/orchestration/orchestration
 import { processCompletionBatch } from '../../../lib/orchestration/process-completion-batch.js';
 import { staticRouting } from '../../../lib/orchestration/queue-routing.js';
 import type { ApplyResultOutcome } from '../../../lib/ports/orchestration-store.js';
+import { SQS_MAX_MESSAGE_BYTES, byteLength } from '../../../lib/contracts/schema-version.js';
 import { loadFixture } from '../../helpers/contract-fixtures.js';
 import { FakeEventBus } from '../../helpers/fake-event-bus.js';
 import { FakeQueueSender } from '../../helpers/fake-queue-sender.js';
@@ -14,12 +15,14 @@ const applied = (status: ApplyResultOutcome['status'] = 'applied'): ApplyResultO
 function deps(store = fakeStore({ applyStepResult: async () => applied() }), poisonQueueUrl: string | null = 'q://poison') {
   const queues = new FakeQueueSender();
   const logger = new RecordingLogger();
+  const waits: number[] = [];
   const d: OrchestrationDeps = {
     store, queues, logger, events: new FakeEventBus(),
     routing: staticRouting({ dispatchQueueUrl: 'q://dispatch', completionQueueUrl: 'q://completion', poisonQueueUrl }),
     clock: { now: () => new Date('2026-11-23T10:00:00Z') }, random: { next: () => 0.25 },
+    retry: { delaysMs: [10, 20, 40], sleep: async (ms) => void waits.push(ms) },
   };
-  return { d, queues, logger, store };
+  return { d, queues, logger, store, waits };
 }
 
 const result = () => JSON.stringify(loadFixture('step-execution-result.success.json'));
@@ -68,6 +71,35 @@ describe('processCompletionBatch', () => {
     const { d, queues } = deps();
     queues.failAlways({ queueUrl: 'q://poison' });
     expect(await processCompletionBatch(d, [{ messageId: 'm1', body: 'nope' }])).toEqual({ batchItemFailures: [{ itemIdentifier: 'm1' }] });
+  });
+
+  it('fits an oversized poison body in one SQS message by bytes, keeping its beginning and saying so', async () => {
+    const { d, queues } = deps();
+    const body = '€'.repeat(150_000); // 150,000 characters, 450,000 bytes: under a character cap, over SQS's byte limit
+    expect(await processCompletionBatch(d, [{ messageId: 'm1', body }])).toEqual({ batchItemFailures: [] });
+    const sent = queues.sent[0]!.message.body;
+    expect(byteLength(sent)).toBeLessThanOrEqual(SQS_MAX_MESSAGE_BYTES);
+    const poison = JSON.parse(sent);
+    expect(body.startsWith(poison.original_body)).toBe(true);
+    expect(poison.original_body.length).toBeGreaterThan(80_000);
+    expect(poison.reason).toContain(`original body truncated: ${byteLength(body)} bytes`);
+  });
+
+  it('retries a transient poison-queue failure after each delay and acknowledges the record once it is moved', async () => {
+    const { d, queues, waits } = deps();
+    queues.failNext(2, { queueUrl: 'q://poison' });
+    expect(await processCompletionBatch(d, [{ messageId: 'm1', body: 'nope' }])).toEqual({ batchItemFailures: [] });
+    expect(queues.calls.filter((c) => c.queueUrl === 'q://poison')).toHaveLength(3);
+    expect(queues.bodiesTo('q://poison')).toEqual([expect.objectContaining({ error_code: 'unparseable_json', original_body: 'nope' })]);
+    expect(waits).toEqual([10, 20]);
+  });
+
+  it('gives up on a poison queue that keeps failing after the last retry, naming the failure', async () => {
+    const { d, queues, logger, waits } = deps();
+    queues.failAlways({ queueUrl: 'q://poison', code: 'ServiceUnavailable' });
+    expect(await processCompletionBatch(d, [{ messageId: 'm1', body: 'nope' }])).toEqual({ batchItemFailures: [{ itemIdentifier: 'm1' }] });
+    expect(waits).toEqual([10, 20, 40]);
+    expect(logger.find(/SQS will redeliver/)[0]?.fields.error).toBe('poison queue send failed: ServiceUnavailable: fake send failure');
   });
 
   it('evaluates the task on a retry tick', async () => {

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import type { HandlerMap } from '../../../lib/worker/handler-api.js';
-import { HandlerRegistrationError, createHandlerRegistry } from '../../../lib/worker/handler-registry.js';
+import { HandlerRegistrationError } from '../../../lib/worker/errors.js';
+import { createHandlerRegistry } from '../../../lib/worker/handler-registry.js';
 
 describe('handler registry', () => {
   const ship = () => 'shipped';

@@ -1,5 +1,6 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import { MemoryQueue, MemoryQueueError } from '../../../../lib/adapters/memory/memory-queue.js';
+import { MemoryQueueError } from '../../../../lib/adapters/memory/errors.js';
+import { MemoryQueue } from '../../../../lib/adapters/memory/memory-queue.js';
 import type { ReceivedMessage } from '../../../../lib/ports/message-queue.js';
 
 const START = new Date('2026-01-01T00:00:00Z');

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { HandlerTimeoutError, PermanentError, RetryableError } from '../../../lib/worker/handler-api.js';
+import { HandlerTimeoutError, PermanentError, RetryableError } from '../../../lib/worker/errors.js';
 
 describe('handler API errors', () => {
   it('PermanentError carries its code and cause', () => {
@@ -32,5 +32,15 @@ describe('handler API errors', () => {
   it('HandlerTimeoutError names the budget and the bound', () => {
     const error = new HandlerTimeoutError(250, 'lambda_remaining_time');
     expect(error.message).toBe('handler did not finish within 250 ms (deadline set by lambda remaining time)');
+  });
+});
+
+describe('the worker errors as the package exports them', () => {
+  it('are the classes of lib/worker/errors.ts, from the package entry and the handler API alike', async () => {
+    const [entry, handlerApi, errors] = await Promise.all([import('../../../lib/index.js'), import('../../../lib/worker/handler-api.js'), import('../../../lib/worker/errors.js')]);
+    for (const name of ['PermanentError', 'RetryableError', 'HandlerTimeoutError'] as const) {
+      expect(entry[name]).toBe(errors[name]);
+      expect(handlerApi[name]).toBe(errors[name]);
+    }
   });
 });
