@@ -1,4 +1,4 @@
-import type { TemplateGraph, TemplateProblem } from './template-problems.js';
+import type { TemplateGraph, TemplateProblem } from './template-graph.js';
 
 /**
  * Most steps one template may declare. Hand-written workflows have tens of steps and generated

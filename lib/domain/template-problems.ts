@@ -2,20 +2,11 @@ import { locatedDagProblems } from './dag.js';
 import type { DagNode, DagPlace, LocatedDagProblem } from './dag.js';
 import { firstProblems, moreProblemsMessage } from './reported-problems.js';
 import { templateLimitProblems } from './template-limits.js';
-import type { StepTemplate } from './task-template.js';
+import type { TemplateGraph, TemplateProblem } from './template-graph.js';
 
 export { formatProblemPath } from './problem-path.js';
+export type { TemplateGraph, TemplateProblem } from './template-graph.js';
 
-/** One thing wrong with a template; `path` is in the file's (snake_case) terms, e.g. `steps[2].dependencies[0]`. */
-export interface TemplateProblem {
-  readonly path: string;
-  readonly message: string;
-}
-
-/** The parts of a template the cross-field checks read. Every `TaskTemplate` is one. */
-export interface TemplateGraph {
-  readonly steps: readonly Pick<StepTemplate, 'name' | 'dependencies' | 'retry' | 'publishesEvents'>[];
-}
 
 type GraphStep = TemplateGraph['steps'][number];
 
