@@ -3,6 +3,7 @@ import type { StepExecutionResult } from '../../contracts/step-execution-result.
 import type { TaskTemplate } from '../../domain/task-template.js';
 import type {
   ApplyResultOutcome,
+  BatchApplyOutcome,
   CreateTaskOutcome,
   ExecutionContext,
   OperatorAction,
@@ -11,12 +12,15 @@ import type {
   OutboxEntry,
   ReadyStep,
   RegisteredTemplate,
+  ResultToApply,
+  TaskToCreate,
   TaskView,
   TimedOutDispatch,
   TransitionView,
 } from '../../ports/orchestration-store.js';
 import type { Queryable } from './queryable.js';
-import { toApplyOutcome, toOutbox, toStepView, toTaskView, toTransitionView } from './row-mappers.js';
+import { errorMessage } from '../../domain/error-message.js';
+import { toApplyOutcome, toCreateOutcome, toOutbox, toStepView, toTaskView, toTransitionView } from './row-mappers.js';
 import { STEPS_OF_TASK, TASK_BY_UUID, TEMPLATE_LOOKUP, TRANSITIONS_OF_TASK } from './queries.js';
 
 /** The OrchestrationStore on PostgreSQL: each operation is one call of a SQL function (one round trip). */
@@ -43,13 +47,21 @@ export class PostgresOrchestrationStore implements OrchestrationStore {
       [template.namespace, template.name, template.version, JSON.stringify(request.context), request.correlation_id ?? null,
         request.priority, request.identity_strategy, request.idempotency_key ?? null, request.initiator ?? null, request.reason ?? null],
     );
-    return {
-      taskUuid: json.task_uuid as string,
-      created: json.created as boolean,
-      state: json.state as CreateTaskOutcome['state'],
-      correlationId: json.correlation_id as string,
-      outbox: toOutbox(json.outbox),
-    };
+    return toCreateOutcome(json);
+  }
+
+  async createTasks(tasks: readonly TaskToCreate[]): Promise<CreateTaskOutcome[]> {
+    if (tasks.length === 0) return [];
+    const requests = tasks.map(({ request: r, template: t }) => ({
+      namespace: t.namespace, name: t.name, version: t.version, context: r.context, correlation_id: r.correlation_id ?? null,
+      priority: r.priority, identity_strategy: r.identity_strategy, idempotency_key: r.idempotency_key ?? null,
+      initiator: r.initiator ?? null, reason: r.reason ?? null,
+    }));
+    const rows = (await this.scalar('select tasker.create_tasks($1::jsonb) as j', [JSON.stringify(requests)])) as Array<Record<string, unknown> | null>;
+    return rows.map((json, i) => {
+      if (!json) throw new StoreError(`template ${tasks[i]!.template.namespace}/${tasks[i]!.template.name}@${tasks[i]!.template.version} is not registered`);
+      return toCreateOutcome(json);
+    });
   }
 
   async claimReadySteps(taskUuid: string, limit?: number): Promise<OutboxEntry[]> {
@@ -58,6 +70,23 @@ export class PostgresOrchestrationStore implements OrchestrationStore {
 
   async applyStepResult(result: StepExecutionResult, random: number): Promise<ApplyResultOutcome> {
     return toApplyOutcome(await this.json('select tasker.apply_step_result($1, $2) as j', [JSON.stringify(result), random]));
+  }
+
+  /**
+   * One call for the whole batch. Should it fail (one result the database cannot apply), each
+   * result is tried on its own, so only the ones that fail again are reported failed.
+   */
+  async applyStepResults(results: readonly ResultToApply[]): Promise<BatchApplyOutcome[]> {
+    if (results.length === 0) return [];
+    try {
+      const rows = await this.scalar('select tasker.apply_step_results($1::jsonb, $2::float8[]) as j', [
+        JSON.stringify(results.map((r) => r.result)), results.map((r) => r.random),
+      ]);
+      return (rows as Array<Record<string, unknown>>).map(toApplyOutcome);
+    } catch (error) {
+      if (results.length === 1) return [{ status: 'failed', reason: errorMessage(error) }];
+      return Promise.all(results.map((r) => this.applyStepResult(r.result, r.random).catch((e: unknown): BatchApplyOutcome => ({ status: 'failed', reason: errorMessage(e) }))));
+    }
   }
 
   async evaluateTask(taskUuid: string): Promise<OutboxEntry[]> {

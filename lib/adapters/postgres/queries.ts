@@ -24,11 +24,24 @@ export const STEPS_OF_TASK = `
    where s.task_uuid = $1
    order by s.ordinal`;
 
+/**
+ * A task's audit trail, one row per event, in the order it happened: the creation of its steps
+ * (derived from their rows), then each walk row, its step's events before the task events it
+ * caused (the task's creation is the first event of its first walk).
+ */
 export const TRANSITIONS_OF_TASK = `
-  select 'task' as entity, task_uuid as uuid, from_state, to_state, reason, metadata, created_at, 0 as ordinal, sort_key
-    from tasker.task_transitions where task_uuid = $1
-  union all
-  select 'step', st.step_uuid, st.from_state, st.to_state, st.reason, st.metadata, st.created_at, s.ordinal, st.sort_key
-    from tasker.workflow_step_transitions st join tasker.workflow_steps s using (step_uuid)
-   where s.task_uuid = $1
-   order by created_at, ordinal, sort_key`;
+  select entity, uuid, from_state, to_state, reason, metadata, created_at from (
+    select 'step' as entity, s.step_uuid as uuid, null::text as from_state, 'pending'::text as to_state, 'task created'::text as reason,
+           '{}'::jsonb as metadata, s.created_at, 0::bigint as id, 0 as part, s.ordinal, 0::bigint as i
+      from tasker.workflow_steps s where s.task_uuid = $1
+    union all
+    select 'step', w.step_uuid, coalesce(w.step_states[e.i - 1], w.step_from), e.to_state, e.reason, w.metadata, w.created_at, w.id, 0, 0, e.i
+      from tasker.transitions w cross join lateral unnest(w.step_states, w.step_reasons) with ordinality as e(to_state, reason, i)
+     where w.task_uuid = $1 and w.step_uuid is not null
+    union all
+    select 'task', w.task_uuid, coalesce(w.task_states[e.i - 1], w.task_from), e.to_state, e.reason,
+           case when w.step_uuid is null then w.metadata else '{}'::jsonb end, w.created_at, w.id, 1, 0, e.i
+      from tasker.transitions w cross join lateral unnest(w.task_states, w.task_reasons) with ordinality as e(to_state, reason, i)
+     where w.task_uuid = $1 and w.task_states is not null
+  ) x
+   order by id, part, ordinal, i`;

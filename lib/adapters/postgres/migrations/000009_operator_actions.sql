@@ -17,7 +17,7 @@ begin
   if tasker.transition_task(p_task, 'cancel', p_reason) is null then
     return tasker.operator_refusal('a task in state ' || (select state from tasker.tasks where task_uuid = p_task) || ' cannot be cancelled');
   end if;
-  for v_step in select step_uuid from tasker.workflow_steps where task_uuid = p_task loop
+  for v_step in select step_uuid from tasker.workflow_steps where task_uuid = p_task order by ordinal loop
     perform tasker.transition_step(v_step, 'cancel', p_reason);
     perform tasker.supersede_open_dispatches(v_step);
   end loop;
@@ -35,7 +35,7 @@ declare
 begin
   if v_task is null then return tasker.operator_refusal('no such step'); end if;
   select state into v_task_state from tasker.tasks where task_uuid = v_task for update;
-  if v_task_state in ('complete', 'error', 'cancelled', 'resolved_manually') then
+  if tasker.task_is_terminal(v_task_state) then
     return tasker.operator_refusal('the task is ' || v_task_state || ' and takes no more step actions');
   end if;
   if tasker.transition_step(p_step, p_action, p_reason, jsonb_build_object('operator_action', p_action)) is null then
