@@ -1,7 +1,9 @@
 -- Orchestration state: templates, tasks, steps, edges, the audit trail, dispatch records, outbox.
 -- Integrity: the engine is the only writer, through the functions in these migrations, so the
--- append-only tables (audit, dispatches, edges) carry no foreign keys (each would cost a check
--- per insert); tasker.delete_task removes a task with everything that hangs off it.
+-- tables written per task and step (tasks, steps, edges, audit, dispatches) carry no foreign
+-- keys (each would cost a check per insert): a task names a template that is never deleted, its
+-- rows are written with it in one transaction, and tasker.delete_task removes a task with
+-- everything that hangs off it.
 create schema if not exists tasker;
 
 create table tasker.settings (
@@ -36,7 +38,7 @@ create table tasker.named_tasks (
 -- so evaluating a task reads one row instead of its steps.
 create table tasker.tasks (
   task_uuid uuid primary key,
-  named_task_id bigint not null references tasker.named_tasks,
+  named_task_id bigint not null,
   state text not null default 'pending',
   context jsonb not null,
   identity_strategy text not null,
@@ -71,6 +73,8 @@ create table tasker.workflow_steps (
   state text not null default 'pending',
   -- Parents not yet complete (or resolved manually): 0 means the dependencies are met.
   waiting_on int not null default 0,
+  -- Whether any step depends on this one (a step without children has none to release).
+  has_children boolean not null default false,
   attempts int not null default 0,
   max_attempts int not null check (max_attempts >= 1),
   retryable boolean not null,

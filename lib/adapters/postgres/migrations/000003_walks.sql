@@ -34,21 +34,26 @@ language plpgsql as $$
 declare
   v_delta int[] := tasker.bucket_delta(p_from, p_to);
   v_n int := cardinality(p_steps);
+  v_released int;
 begin
   if v_delta = '{0,0,0,0}' then return; end if;
   update tasker.tasks
      set in_flight_steps = in_flight_steps + v_n * v_delta[1], waiting_steps = waiting_steps + v_n * v_delta[2],
          completed_steps = completed_steps + v_n * v_delta[3], failed_steps = failed_steps + v_n * v_delta[4]
    where task_uuid = p_task;
-  if v_delta[3] > 0 then perform tasker.release_children(p_steps); end if;
+  if v_delta[3] > 0 then v_released := tasker.release_children(p_steps); end if;
 end $$;
 
 -- The children of steps that became complete (or resolved) have one unmet parent less each.
-create or replace function tasker.release_children(p_steps uuid[]) returns void language sql as $$
-  update tasker.workflow_steps c set waiting_on = c.waiting_on - e.n
-    from (select to_step_uuid, count(*)::int as n from tasker.workflow_step_edges
-           where from_step_uuid = any(p_steps) group by to_step_uuid) e
-   where c.step_uuid = e.to_step_uuid
+-- Returns how many children that is.
+create or replace function tasker.release_children(p_steps uuid[]) returns int language sql as $$
+  with released as (
+    update tasker.workflow_steps c set waiting_on = c.waiting_on - e.n
+      from (select to_step_uuid, count(*)::int as n from tasker.workflow_step_edges
+             where from_step_uuid = any(p_steps) group by to_step_uuid) e
+     where c.step_uuid = e.to_step_uuid
+    returning 1)
+  select count(*)::int from released
 $$;
 
 -- Moves a step along p_events from the state it is in now, keeps the counters and writes one

@@ -8,7 +8,7 @@ create or replace function tasker.setting_ms(p_key text, p_default bigint) retur
 $$;
 
 -- An outbox row as the adapter reads it.
-create or replace function tasker.outbox_json(o tasker.outbox) returns jsonb language sql immutable as $$
+create or replace function tasker.outbox_json(o tasker.outbox) returns jsonb language sql stable as $$
   select jsonb_build_object('id', o.id::text, 'kind', o.kind, 'namespace', o.namespace, 'payload', o.payload, 'available_at', o.available_at)
 $$;
 
@@ -19,20 +19,20 @@ create or replace function tasker.claim_steps_locked(
   p_task uuid, p_steps uuid[], p_walk tasker.transitions default null,
   out outbox jsonb, out claimed int, out from_waiting int
 ) language plpgsql as $$
-declare
-  v_grace float8 := tasker.setting_ms('dispatch_grace_ms', 900000) / 1000.0;
 begin
-  with moved as (
+  with grace as (select coalesce((select (value #>> '{}')::float8 from tasker.settings where key = 'dispatch_grace_ms'), 900000) / 1000.0 as secs),
+  moved as (
     update tasker.workflow_steps s
        set state = tasker.step_next(o.state, 'enqueue'), attempts = s.attempts + 1, last_attempted_at = now(),
            next_attempt_at = null, updated_at = now()
       from (select x.step_uuid, x.state, array_position(p_steps, x.step_uuid) as pos
               from tasker.workflow_steps x
-             where x.step_uuid = any(p_steps) and x.task_uuid = p_task and tasker.step_next(x.state, 'enqueue') is not null) o
+             where x.step_uuid = any(p_steps) and x.task_uuid = p_task and tasker.step_next(x.state, 'enqueue') is not null) o,
+           grace g
      where s.step_uuid = o.step_uuid
     returning s.step_uuid, o.state as from_state, s.state as to_state, o.pos, s.name, s.namespace, s.handler_callable, s.inputs,
               s.attempts, s.max_attempts, s.retryable, s.timeout_seconds, s.publishes_events, gen_random_uuid() as event_id,
-              now() + make_interval(secs => s.timeout_seconds + v_grace) as deadline
+              now() + make_interval(secs => s.timeout_seconds + g.secs) as deadline
   ),
   task as (
     select t.correlation_id, t.context, nt.name as task_name, nt.version as task_version, ns.name as namespace

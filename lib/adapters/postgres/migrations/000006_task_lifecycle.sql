@@ -54,10 +54,11 @@ end $$;
 -- Decides what a task does next from its counters (moved by p_delta: in flight, waiting,
 -- completed, failed, for step moves the caller has not written to the task yet) and its ready
 -- steps, then writes it all: p_pending (the audit row of the caller's last step walk, recorded
--- with the task walk), the claims, and the task row once. The caller holds the task's row lock.
+-- with the task walk), the claims, and the task row once. The caller holds the task's row lock
+-- (p_row: the task's row as the caller read it under that lock).
 -- Returns the outbox rows to send: claimed steps and lifecycle events.
 create or replace function tasker.evaluate_task(
-  p_task uuid, p_delta int[] default '{0,0,0,0}', p_pending tasker.transitions default null
+  p_task uuid, p_delta int[] default '{0,0,0,0}', p_pending tasker.transitions default null, p_row tasker.tasks default null
 ) returns jsonb language plpgsql as $$
 declare
   t tasker.tasks;
@@ -68,7 +69,7 @@ declare
   v_claim record;
   v_out jsonb := '[]'::jsonb;
 begin
-  select * into t from tasker.tasks where task_uuid = p_task;
+  if p_row.task_uuid is null then select * into t from tasker.tasks where task_uuid = p_task; else t := p_row; end if;
   t.in_flight_steps := t.in_flight_steps + p_delta[1];
   t.waiting_steps := t.waiting_steps + p_delta[2];
   t.completed_steps := t.completed_steps + p_delta[3];
@@ -133,12 +134,15 @@ begin
   with inserted as (
     insert into tasker.workflow_steps (
       step_uuid, task_uuid, name, ordinal, namespace, handler_callable, inputs, max_attempts, retryable,
-      backoff_base_ms, max_backoff_ms, timeout_seconds, publishes_events, waiting_on)
+      backoff_base_ms, max_backoff_ms, timeout_seconds, publishes_events, waiting_on, has_children)
     select gen_random_uuid(), p_task, s->>'name', ord, s->>'namespace', s->'handler'->>'callable',
            coalesce(s->'handler'->'initialization', '{}'::jsonb),
            (s->'retry'->>'maxAttempts')::int, (s->'retry'->>'retryable')::boolean, (s->'retry'->>'backoffBaseMs')::int,
-           (s->'retry'->>'maxBackoffMs')::int, (s->>'timeoutSeconds')::int, coalesce(s->'publishesEvents', '[]'::jsonb), jsonb_array_length(coalesce(s->'dependencies', '[]'::jsonb))
+           (s->'retry'->>'maxBackoffMs')::int, (s->>'timeoutSeconds')::int, coalesce(s->'publishesEvents', '[]'::jsonb), jsonb_array_length(coalesce(s->'dependencies', '[]'::jsonb)),
+           p.dep is not null
       from jsonb_array_elements(p_template->'steps') with ordinality as t(s, ord)
+      left join (select distinct d.dep from jsonb_array_elements(p_template->'steps') as u(s)
+                   cross join lateral jsonb_array_elements_text(u.s->'dependencies') as d(dep)) p on p.dep = t.s->>'name'
     returning step_uuid, name, ordinal, waiting_on
   ),
   edges as (
@@ -163,14 +167,17 @@ create or replace function tasker.create_task(
 declare
   v_hash text := tasker.identity_hash(p_named_task, p_identity_strategy, p_context, p_idempotency_key);
   v_task uuid := gen_random_uuid();
-  v_template jsonb := (select template from tasker.named_tasks where named_task_id = p_named_task);
+  v_template jsonb;
   v_walk tasker.transitions;
   v_roots uuid[];
   v_claim record;
-  v_root_count int := (select count(*)::int from jsonb_array_elements(v_template->'steps') s
-                        where jsonb_array_length(coalesce(s->'dependencies', '[]'::jsonb)) = 0);
+  v_root_count int;
   v_correlation uuid := coalesce(p_correlation_id, gen_random_uuid());
 begin
+  select template, (select count(*)::int from jsonb_array_elements(template->'steps') s
+                     where jsonb_array_length(coalesce(s->'dependencies', '[]'::jsonb)) = 0)
+    into v_template, v_root_count
+    from tasker.named_tasks where named_task_id = p_named_task;
   -- The audit records the creation itself as the walk's first event (from no state to pending).
   v_walk.task_events := array_prepend('create', tasker.task_path('pending', 'has_ready_steps'));
   v_walk.task_states := array_prepend('pending', tasker.walk_states('task', 'pending', v_walk.task_events[2:]));

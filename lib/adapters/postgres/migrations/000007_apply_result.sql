@@ -64,11 +64,13 @@ begin
 end $$;
 
 -- After a task's results: their children are released, then the task is evaluated once.
-create or replace function tasker.settle_task(p_task uuid, p_delta int[], p_pending tasker.transitions, p_completed uuid[])
-returns jsonb language plpgsql as $$
+create or replace function tasker.settle_task(
+  p_task tasker.tasks, p_delta int[], p_pending tasker.transitions, p_completed uuid[]
+) returns jsonb language plpgsql as $$
+declare v_released int;
 begin
-  if cardinality(p_completed) > 0 then perform tasker.release_children(p_completed); end if;
-  return tasker.evaluate_task(p_task, p_delta, p_pending);
+  if cardinality(p_completed) > 0 then v_released := tasker.release_children(p_completed); end if;
+  return tasker.evaluate_task(p_task.task_uuid, p_delta, p_pending, p_task);
 end $$;
 
 -- Applies a batch of results, each exactly once per event_id: a duplicate, late or unknown one
@@ -83,16 +85,13 @@ declare
   v_refusal text[];
   v_one record;
   v_task uuid;
+  v_row tasker.tasks;
   v_delta int[];
   v_pending tasker.transitions;
   v_completed uuid[];
   v_last int;
   v_outcomes jsonb := '{}'::jsonb;
 begin
-  perform 1 from tasker.tasks
-   where task_uuid in (select d.task_uuid from tasker.step_dispatches d
-                        where d.event_id in (select (e->>'event_id')::uuid from jsonb_array_elements(p_results) e))
-   order by task_uuid for update;
   for x in
     select e.i::int as i, e.r as result, d.task_uuid
       from jsonb_array_elements(p_results) with ordinality as e(r, i)
@@ -101,8 +100,10 @@ begin
   loop
     if x.task_uuid is distinct from v_task then
       if v_last is not null then
-        v_outcomes := tasker.with_outbox(v_outcomes, v_last, tasker.settle_task(v_task, v_delta, v_pending, v_completed));
+        v_outcomes := tasker.with_outbox(v_outcomes, v_last, tasker.settle_task(v_row, v_delta, v_pending, v_completed));
       end if;
+      -- The loop runs in task order: taking each task's lock here takes them all in that order.
+      if x.task_uuid is not null then select * into v_row from tasker.tasks where task_uuid = x.task_uuid for update; end if;
       v_task := x.task_uuid; v_delta := '{0,0,0,0}'; v_pending := null; v_completed := '{}'; v_last := null;
     end if;
     if x.task_uuid is null then
@@ -125,13 +126,13 @@ begin
     end if;
     v_pending := v_one.walk;
     v_delta := array[v_delta[1] + v_one.delta[1], v_delta[2] + v_one.delta[2], v_delta[3] + v_one.delta[3], v_delta[4] + v_one.delta[4]];
-    if v_one.delta[3] > 0 then v_completed := v_completed || (v_hit.d).step_uuid; end if;
+    if v_one.delta[3] > 0 and (v_hit.s).has_children then v_completed := v_completed || (v_hit.d).step_uuid; end if;
     v_last := x.i;
     v_outcomes := v_outcomes || jsonb_build_object(x.i::text, tasker.apply_outcome('applied', null, x.task_uuid, (v_hit.d).step_uuid,
                                                                                    case when v_one.tick is null then '[]'::jsonb else jsonb_build_array(v_one.tick) end));
   end loop;
   if v_last is not null then
-    v_outcomes := tasker.with_outbox(v_outcomes, v_last, tasker.settle_task(v_task, v_delta, v_pending, v_completed));
+    v_outcomes := tasker.with_outbox(v_outcomes, v_last, tasker.settle_task(v_row, v_delta, v_pending, v_completed));
   end if;
   -- The states each outcome reports are the ones after the whole batch.
   return (select coalesce(jsonb_agg(o.value || jsonb_build_object('step_state', s.state, 'task_state', t.state) order by o.key::int), '[]'::jsonb)
@@ -141,12 +142,12 @@ begin
 end $$;
 
 create or replace function tasker.apply_outcome(p_status text, p_reason text, p_task uuid, p_step uuid, p_outbox jsonb default '[]')
-returns jsonb language sql immutable as $$
+returns jsonb language sql stable as $$
   select jsonb_build_object('status', p_status, 'reason', p_reason, 'task_uuid', p_task, 'step_uuid', p_step, 'outbox', p_outbox)
 $$;
 
 -- Puts a task's evaluation outbox in front of what the outcome at p_key already carries.
-create or replace function tasker.with_outbox(p_outcomes jsonb, p_key int, p_outbox jsonb) returns jsonb language sql immutable as $$
+create or replace function tasker.with_outbox(p_outcomes jsonb, p_key int, p_outbox jsonb) returns jsonb language sql stable as $$
   select jsonb_set(p_outcomes, array[p_key::text, 'outbox'], p_outbox || (p_outcomes->p_key::text->'outbox'))
 $$;
 
