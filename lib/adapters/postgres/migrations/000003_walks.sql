@@ -46,15 +46,16 @@ end $$;
 
 -- The children of steps that became complete (or resolved) have one unmet parent less each.
 -- Returns how many children that is.
-create or replace function tasker.release_children(p_steps uuid[]) returns int language sql as $$
-  with released as (
-    update tasker.workflow_steps c set waiting_on = c.waiting_on - e.n
-      from (select to_step_uuid, count(*)::int as n from tasker.workflow_step_edges
-             where from_step_uuid = any(p_steps) group by to_step_uuid) e
-     where c.step_uuid = e.to_step_uuid
-    returning 1)
-  select count(*)::int from released
-$$;
+create or replace function tasker.release_children(p_steps uuid[]) returns int language plpgsql as $$
+declare v_n int;
+begin
+  update tasker.workflow_steps c set waiting_on = c.waiting_on - e.n
+    from (select to_step_uuid, count(*)::int as n from tasker.workflow_step_edges
+           where from_step_uuid = any(p_steps) group by to_step_uuid) e
+   where c.step_uuid = e.to_step_uuid;
+  get diagnostics v_n = row_count;
+  return v_n;
+end $$;
 
 -- Moves a step along p_events from the state it is in now, keeps the counters and writes one
 -- audit row. Refused (a rule, or p_expected is not the current state): raises when p_strict,

@@ -45,10 +45,13 @@ language sql stable as $$
    order by s.ordinal
 $$;
 
--- The task's ready steps in order, at most p_limit (all when null).
-create or replace function tasker.ready_step_ids(p_task uuid, p_limit int default null) returns uuid[] language sql stable as $$
-  select coalesce(array_agg(r.step_uuid order by r.ordinal), '{}') from (select * from tasker.get_ready_steps(p_task) limit p_limit) r
-$$;
+-- The task's ready steps in order, at most p_limit (all when null). Hot-path helpers are
+-- PL/pgSQL: it keeps their plans for the session, where a SQL function that is not inlined is
+-- planned again at every call.
+create or replace function tasker.ready_step_ids(p_task uuid, p_limit int default null) returns uuid[] language plpgsql stable as $$
+begin
+  return (select coalesce(array_agg(r.step_uuid order by r.ordinal), '{}') from (select * from tasker.get_ready_steps(p_task) limit p_limit) r);
+end $$;
 
 -- When the task's next retry is due (null when no step waits for one).
 create or replace function tasker.next_retry_at(p_task uuid) returns timestamptz language sql stable as $$

@@ -152,6 +152,8 @@ create or replace function tasker.with_outbox(p_outcomes jsonb, p_key int, p_out
 $$;
 
 -- One result: apply_step_results with a batch of one.
-create or replace function tasker.apply_step_result(p_result jsonb, p_random float8) returns jsonb language sql as $$
-  select tasker.apply_step_results(jsonb_build_array(p_result), array[p_random])->0
-$$;
+create or replace function tasker.apply_step_result(p_result jsonb, p_random float8) returns jsonb language plpgsql as $$
+begin
+  return tasker.apply_step_results(jsonb_build_array(p_result), array[p_random])->0;
+end $$;
+

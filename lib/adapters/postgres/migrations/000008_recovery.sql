@@ -22,9 +22,13 @@ create or replace function tasker.unsent_outbox(p_older_than_ms bigint, p_limit 
            order by id limit p_limit) o
 $$;
 
-create or replace function tasker.mark_outbox_sent(p_ids bigint[]) returns int language sql as $$
-  with gone as (delete from tasker.outbox where id = any(p_ids) returning 1) select count(*)::int from gone
-$$;
+create or replace function tasker.mark_outbox_sent(p_ids bigint[]) returns int language plpgsql as $$
+declare v_n int;
+begin
+  delete from tasker.outbox where id = any(p_ids);
+  get diagnostics v_n = row_count;
+  return v_n;
+end $$;
 
 -- Evaluates one task under its row lock; skips a task another transaction holds (null).
 -- Re-arms a retry tick when a step is still in backoff and nothing else will wake the task.
