@@ -205,11 +205,21 @@ end $$;
 -- namespace, name, version (of a registered template), context, correlation_id, priority,
 -- identity_strategy, idempotency_key, initiator and reason. Returns create_task's answer for
 -- each, in order (null for a template that is not registered).
-create or replace function tasker.create_tasks(p_requests jsonb) returns jsonb language sql as $$
-  select coalesce(jsonb_agg(case when nt.named_task_id is not null then
-           tasker.create_task(nt.named_task_id, r->'context', (r->>'correlation_id')::uuid, coalesce((r->>'priority')::int, 0),
-                              r->>'identity_strategy', r->>'idempotency_key', r->>'initiator', r->>'reason') end order by i), '[]'::jsonb)
-    from jsonb_array_elements(p_requests) with ordinality as x(r, i)
-    left join tasker.namespaces ns on ns.name = r->>'namespace'
-    left join tasker.named_tasks nt on nt.namespace_id = ns.namespace_id and nt.name = r->>'name' and nt.version = r->>'version'
-$$;
+create or replace function tasker.create_tasks(p_requests jsonb) returns jsonb language plpgsql as $$
+declare
+  x record;
+  v_out jsonb := '[]'::jsonb;
+begin
+  for x in
+    select r, nt.named_task_id
+      from jsonb_array_elements(p_requests) with ordinality as e(r, i)
+      left join tasker.namespaces ns on ns.name = r->>'namespace'
+      left join tasker.named_tasks nt on nt.namespace_id = ns.namespace_id and nt.name = r->>'name' and nt.version = r->>'version'
+     order by i
+  loop
+    v_out := v_out || jsonb_build_array(case when x.named_task_id is not null then
+      tasker.create_task(x.named_task_id, x.r->'context', (x.r->>'correlation_id')::uuid, coalesce((x.r->>'priority')::int, 0),
+                         x.r->>'identity_strategy', x.r->>'idempotency_key', x.r->>'initiator', x.r->>'reason') end);
+  end loop;
+  return v_out;
+end $$;
