@@ -18,7 +18,7 @@ import type {
   TimedOutDispatch,
   TransitionView,
 } from '../../ports/orchestration-store.js';
-import type { Queryable } from './queryable.js';
+import type { NamedQuery, Queryable } from './queryable.js';
 import { errorMessage } from '../../domain/error-message.js';
 import { toApplyOutcome, toCreateOutcome, toOutbox, toStepView, toTaskView, toTransitionView } from './row-mappers.js';
 import { STEPS_OF_TASK, TASK_BY_UUID, TEMPLATE_LOOKUP, TRANSITIONS_OF_TASK } from './queries.js';
@@ -35,15 +35,15 @@ export class PostgresOrchestrationStore implements OrchestrationStore {
   }
 
   async findTemplate(namespace: string, name: string, version?: string): Promise<TaskTemplate | null> {
-    const { rows } = await this.db.query<{ template: TaskTemplate }>(TEMPLATE_LOOKUP, [namespace, name, version ?? null]);
+    const { rows } = await this.db.query<{ template: TaskTemplate }>({ name: 'tasker_template_lookup', text: TEMPLATE_LOOKUP, values: [namespace, name, version ?? null] });
     return rows[0]?.template ?? null;
   }
 
   async createTask(request: CreateTaskRequest, template: TaskTemplate): Promise<CreateTaskOutcome> {
     const json = await this.json(
-      `select tasker.create_task(nt.named_task_id, $4, $5, $6, $7, $8, $9, $10) as j
+      prepared('tasker_create_task', `select tasker.create_task(nt.named_task_id, $4, $5, $6, $7, $8, $9, $10) as j
          from tasker.named_tasks nt join tasker.namespaces ns using (namespace_id)
-        where ns.name = $1 and nt.name = $2 and nt.version = $3`,
+        where ns.name = $1 and nt.name = $2 and nt.version = $3`),
       [template.namespace, template.name, template.version, JSON.stringify(request.context), request.correlation_id ?? null,
         request.priority, request.identity_strategy, request.idempotency_key ?? null, request.initiator ?? null, request.reason ?? null],
     );
@@ -69,7 +69,7 @@ export class PostgresOrchestrationStore implements OrchestrationStore {
   }
 
   async applyStepResult(result: StepExecutionResult, random: number): Promise<ApplyResultOutcome> {
-    return toApplyOutcome(await this.json('select tasker.apply_step_result($1, $2) as j', [JSON.stringify(result), random]));
+    return toApplyOutcome(await this.json(prepared('tasker_apply_step_result', 'select tasker.apply_step_result($1, $2) as j'), [JSON.stringify(result), random]));
   }
 
   /**
@@ -79,7 +79,7 @@ export class PostgresOrchestrationStore implements OrchestrationStore {
   async applyStepResults(results: readonly ResultToApply[]): Promise<BatchApplyOutcome[]> {
     if (results.length === 0) return [];
     try {
-      const rows = await this.scalar('select tasker.apply_step_results($1::jsonb, $2::float8[]) as j', [
+      const rows = await this.scalar(prepared('tasker_apply_step_results', 'select tasker.apply_step_results($1::jsonb, $2::float8[]) as j'), [
         JSON.stringify(results.map((r) => r.result)), results.map((r) => r.random),
       ]);
       return (rows as Array<Record<string, unknown>>).map(toApplyOutcome);
@@ -90,11 +90,11 @@ export class PostgresOrchestrationStore implements OrchestrationStore {
   }
 
   async evaluateTask(taskUuid: string): Promise<OutboxEntry[]> {
-    return toOutbox(await this.scalar('select tasker.evaluate_task_now($1) as j', [taskUuid]));
+    return toOutbox(await this.scalar(prepared('tasker_evaluate_task_now', 'select tasker.evaluate_task_now($1) as j'), [taskUuid]));
   }
 
   async markOutboxSent(ids: readonly string[]): Promise<void> {
-    if (ids.length > 0) await this.db.query('select tasker.mark_outbox_sent($1::bigint[])', [ids]);
+    if (ids.length > 0) await this.db.query({ name: 'tasker_mark_outbox_sent', text: 'select tasker.mark_outbox_sent($1::bigint[])', values: [ids] });
   }
 
   async unsentOutbox(olderThanMs: number, limit: number): Promise<OutboxEntry[]> {
@@ -150,15 +150,26 @@ export class PostgresOrchestrationStore implements OrchestrationStore {
     return toOperatorOutcome(await this.json('select tasker.step_action($1, $2, $3, $4) as j', [stepUuid, action, reason, resultJson]));
   }
 
-  private async json(text: string, values: unknown[]): Promise<Record<string, unknown>> {
+  private async json(text: string | Prepared, values: unknown[]): Promise<Record<string, unknown>> {
     return (await this.scalar(text, values)) as Record<string, unknown>;
   }
 
-  private async scalar(text: string, values: unknown[], allowEmpty = false): Promise<unknown> {
-    const { rows } = await this.db.query<{ j: unknown }>(text, values);
-    if (rows.length === 0 && !allowEmpty) throw new StoreError(`no row returned by: ${text.split('\n')[0]}`);
+  private async scalar(statement: string | Prepared, values: unknown[], allowEmpty = false): Promise<unknown> {
+    const query: NamedQuery = typeof statement === 'string' ? { name: '', text: statement, values } : { ...statement, values };
+    const { rows } = query.name ? await this.db.query<{ j: unknown }>(query) : await this.db.query<{ j: unknown }>(query.text, values);
+    if (rows.length === 0 && !allowEmpty) throw new StoreError(`no row returned by: ${query.text.split('\n')[0]}`);
     return rows[0]?.j ?? null;
   }
+}
+
+/** A hot statement: prepared once per connection under its name (parsed and planned once). */
+interface Prepared {
+  readonly name: string;
+  readonly text: string;
+}
+
+function prepared(name: string, text: string): Prepared {
+  return { name, text };
 }
 
 function toOperatorOutcome(json: Record<string, unknown>): OperatorOutcome {

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import type { QueryResultRow } from 'pg';
 import { PostgresOrchestrationStore } from '../../../../lib/adapters/postgres/postgres-orchestration-store.js';
-import type { Queryable } from '../../../../lib/adapters/postgres/queryable.js';
+import { textOf, type NamedQuery, type Queryable } from '../../../../lib/adapters/postgres/queryable.js';
 import type { StepExecutionResult } from '../../../../lib/contracts/step-execution-result.js';
 import { loadFixture } from '../../../helpers/contract-fixtures.js';
 
@@ -10,8 +10,9 @@ const applied = (eventId: string) => ({ status: 'applied', reason: null, task_uu
 /** A database whose batch call fails, and whose single calls fail for the event ids in `bad`. */
 function database(bad: Set<string>, calls: string[]): Queryable {
   return {
-    async query<R extends QueryResultRow>(text: string, values?: unknown[]) {
-      if (text.includes('apply_step_results')) {
+    async query<R extends QueryResultRow>(query: string | NamedQuery, plain?: unknown[]) {
+      const values = typeof query === 'string' ? plain : query.values;
+      if (textOf(query).includes('apply_step_results')) {
         calls.push('batch');
         throw new Error('step x cannot walk');
       }
@@ -20,7 +21,7 @@ function database(bad: Set<string>, calls: string[]): Queryable {
       if (bad.has(eventId)) throw new Error(`cannot apply ${eventId}`);
       return { rows: [{ j: applied(eventId) }] as unknown as R[] };
     },
-  };
+  } as Queryable;
 }
 
 const result = (eventId: string): StepExecutionResult => ({ ...(loadFixture('step-execution-result.success.json') as StepExecutionResult), event_id: eventId });
