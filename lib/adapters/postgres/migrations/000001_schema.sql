@@ -55,9 +55,10 @@ create table tasker.tasks (
   created_at timestamptz not null default now(),
   updated_at timestamptz not null default now(),
   completed_at timestamptz
-);
+) with (fillfactor = 85);
 
-create index tasks_state_idx on tasker.tasks (state);
+-- No index on state: the engine never looks tasks up by state, and without one the updates that
+-- keep a task's counters (every applied result) can stay on the row's page (HOT).
 create index tasks_correlation_idx on tasker.tasks (correlation_id);
 
 create table tasker.workflow_steps (

@@ -13,10 +13,12 @@ create or replace function tasker.outbox_json(o tasker.outbox) returns jsonb lan
 $$;
 
 -- Claims the given steps (in the order given) that the rules let enqueue. p_walk, when given,
--- is a task walk recorded on the last claim's audit row. Returns the outbox rows, how many
--- steps were claimed, and how many of those were waiting for a retry.
+-- is a task walk recorded on the last claim's audit row. p_fresh: the steps are a new task's
+-- roots, inserted already enqueued with their first attempt counted, so only what goes with
+-- the claim is written. Returns the outbox rows, how many steps were claimed, and how many of
+-- those were waiting for a retry.
 create or replace function tasker.claim_steps_locked(
-  p_task uuid, p_steps uuid[], p_walk tasker.transitions default null,
+  p_task uuid, p_steps uuid[], p_walk tasker.transitions default null, p_fresh boolean default false,
   out outbox jsonb, out claimed int, out from_waiting int
 ) language plpgsql as $$
 begin
@@ -29,11 +31,19 @@ begin
               from tasker.workflow_steps x
              where x.step_uuid = any(p_steps) and x.task_uuid = p_task and tasker.step_next(x.state, 'enqueue') is not null) o,
            grace g
-     where s.step_uuid = o.step_uuid
+     where s.step_uuid = o.step_uuid and not p_fresh
     returning s.step_uuid, o.state as from_state, s.state as to_state, o.pos, s.name, s.namespace, s.handler_callable, s.inputs,
               s.attempts, s.max_attempts, s.retryable, s.timeout_seconds, s.publishes_events, gen_random_uuid() as event_id,
               now() + make_interval(secs => s.timeout_seconds + g.secs) as deadline
   ),
+  fresh as (
+    select s.step_uuid, 'pending'::text as from_state, s.state as to_state, array_position(p_steps, s.step_uuid) as pos, s.name,
+           s.namespace, s.handler_callable, s.inputs, s.attempts, s.max_attempts, s.retryable, s.timeout_seconds,
+           s.publishes_events, gen_random_uuid() as event_id, now() + make_interval(secs => s.timeout_seconds + g.secs) as deadline
+      from tasker.workflow_steps s, grace g
+     where p_fresh and s.step_uuid = any(p_steps) and s.task_uuid = p_task
+  ),
+  claimed as (select * from moved union all select * from fresh),
   task as (
     select t.correlation_id, t.context, nt.name as task_name, nt.version as task_version, ns.name as namespace
       from tasker.tasks t
@@ -71,7 +81,7 @@ begin
            where e.to_step_uuid = m.step_uuid), '{}'::jsonb),
         'publishes_events', m.publishes_events) as payload,
       m.pos = max(m.pos) over () as last
-      from moved m cross join task k
+      from claimed m cross join task k
   ),
   dispatched as (
     insert into tasker.step_dispatches (event_id, step_uuid, task_uuid, attempt, dispatched_at, deadline_at)

@@ -127,20 +127,24 @@ returns text language sql as $$
   end
 $$;
 
--- The steps and edges of a new task; returns its root steps (no dependencies) in order.
+-- The steps and edges of a new task; returns its root steps (no dependencies) in order, which
+-- are all ready: they are written enqueued with their first attempt counted, for the caller to
+-- claim (tasker.claim_steps_locked with p_fresh).
 create or replace function tasker.insert_steps(p_task uuid, p_template jsonb) returns uuid[] language plpgsql as $$
 declare v_roots uuid[];
 begin
   with inserted as (
     insert into tasker.workflow_steps (
       step_uuid, task_uuid, name, ordinal, namespace, handler_callable, inputs, max_attempts, retryable,
-      backoff_base_ms, max_backoff_ms, timeout_seconds, publishes_events, waiting_on, has_children)
+      backoff_base_ms, max_backoff_ms, timeout_seconds, publishes_events, waiting_on, has_children, state, attempts, last_attempted_at)
     select gen_random_uuid(), p_task, s->>'name', ord, s->>'namespace', s->'handler'->>'callable',
            coalesce(s->'handler'->'initialization', '{}'::jsonb),
            (s->'retry'->>'maxAttempts')::int, (s->'retry'->>'retryable')::boolean, (s->'retry'->>'backoffBaseMs')::int,
            (s->'retry'->>'maxBackoffMs')::int, (s->>'timeoutSeconds')::int, coalesce(s->'publishesEvents', '[]'::jsonb), jsonb_array_length(coalesce(s->'dependencies', '[]'::jsonb)),
-           p.dep is not null
+           p.dep is not null, case when r.root then tasker.step_next('pending', 'enqueue') else 'pending' end,
+           r.root::int, case when r.root then now() end
       from jsonb_array_elements(p_template->'steps') with ordinality as t(s, ord)
+      cross join lateral (select jsonb_array_length(coalesce(t.s->'dependencies', '[]'::jsonb)) = 0 as root) r
       left join (select distinct d.dep from jsonb_array_elements(p_template->'steps') as u(s)
                    cross join lateral jsonb_array_elements_text(u.s->'dependencies') as d(dep)) p on p.dep = t.s->>'name'
     returning step_uuid, name, ordinal, waiting_on
@@ -193,7 +197,7 @@ begin
               from tasker.tasks where identity_hash = v_hash);
   end if;
   v_roots := tasker.insert_steps(v_task, v_template);
-  v_claim := tasker.claim_steps_locked(v_task, v_roots, v_walk);
+  v_claim := tasker.claim_steps_locked(v_task, v_roots, v_walk, true);
   if v_claim.claimed <> v_root_count then
     raise exception 'task % claimed % of its % root steps', v_task, v_claim.claimed, v_root_count using errcode = 'TK003';
   end if;
