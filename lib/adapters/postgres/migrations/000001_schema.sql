@@ -42,7 +42,7 @@ create table tasker.tasks (
   state text not null default 'pending',
   context jsonb not null,
   identity_strategy text not null,
-  identity_hash text not null unique,
+  identity_hash text not null,
   correlation_id uuid not null,
   priority int not null default 0,
   initiator text,
@@ -57,6 +57,8 @@ create table tasker.tasks (
   completed_at timestamptz
 ) with (fillfactor = 85);
 
+-- A task created 'always_unique' has a hash no other task can share: only the others are indexed.
+create unique index tasks_identity_idx on tasker.tasks (identity_hash) where identity_strategy <> 'always_unique';
 -- No index on state: the engine never looks tasks up by state, and without one the updates that
 -- keep a task's counters (every applied result) can stay on the row's page (HOT).
 create index tasks_correlation_idx on tasker.tasks (correlation_id);
@@ -125,8 +127,8 @@ create table tasker.transitions (
   created_at timestamptz not null default clock_timestamp()
 );
 
+-- Read by task (a step's trail is part of its task's); one index to keep per row written.
 create index transitions_task_idx on tasker.transitions (task_uuid, id);
-create index transitions_step_idx on tasker.transitions (step_uuid, id) where step_uuid is not null;
 
 -- One row per dispatched attempt, keyed by the event_id its result must carry back.
 -- status: dispatched -> completed | timed_out | superseded
@@ -144,7 +146,6 @@ create table tasker.step_dispatches (
 
 -- Not unique on (step, attempt): an operator's reset_for_retry starts the count again.
 create index step_dispatches_task_idx on tasker.step_dispatches (task_uuid);
-create index step_dispatches_open_step_idx on tasker.step_dispatches (step_uuid) where status = 'dispatched';
 create index step_dispatches_open_idx on tasker.step_dispatches (deadline_at) where status = 'dispatched';
 
 -- Messages committed with the state change that produced them; deleted once sent.
@@ -156,5 +157,4 @@ create table tasker.outbox (
   available_at timestamptz not null default now(),
   created_at timestamptz not null default now()
 );
-
-create index outbox_created_idx on tasker.outbox (created_at);
+-- Rows left unsent are the oldest: the sweeper reads them in id order, so no index on created_at.

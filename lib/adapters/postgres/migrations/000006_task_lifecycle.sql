@@ -190,11 +190,11 @@ begin
                             state, total_steps, in_flight_steps)
   values (v_task, p_named_task, p_context, p_identity_strategy, v_hash, v_correlation, p_priority, p_initiator, p_reason,
           v_walk.task_states[cardinality(v_walk.task_states)], jsonb_array_length(v_template->'steps'), v_root_count)
-  on conflict (identity_hash) do nothing;
+  on conflict (identity_hash) where identity_strategy <> 'always_unique' do nothing;
   if not found then
     return (select jsonb_build_object('task_uuid', task_uuid, 'created', false, 'state', state,
               'correlation_id', correlation_id, 'outbox', '[]'::jsonb)
-              from tasker.tasks where identity_hash = v_hash);
+              from tasker.tasks where identity_hash = v_hash and identity_strategy <> 'always_unique');
   end if;
   v_roots := tasker.insert_steps(v_task, v_template);
   v_claim := tasker.claim_steps_locked(v_task, v_roots, v_walk, true);

@@ -1,8 +1,8 @@
 -- Operator actions: cancel a task; reset, resolve or complete a step by hand.
 
-create or replace function tasker.supersede_open_dispatches(p_step uuid) returns void language sql as $$
+create or replace function tasker.supersede_open_dispatches(p_task uuid, p_step uuid) returns void language sql as $$
   update tasker.step_dispatches set status = 'superseded', completed_at = now()
-   where step_uuid = p_step and status = 'dispatched'
+   where task_uuid = p_task and step_uuid = p_step and status = 'dispatched'
 $$;
 
 create or replace function tasker.operator_refusal(p_reason text) returns jsonb language sql immutable as $$
@@ -19,7 +19,7 @@ begin
   end if;
   for v_step in select step_uuid from tasker.workflow_steps where task_uuid = p_task order by ordinal loop
     perform tasker.transition_step(v_step, 'cancel', p_reason);
-    perform tasker.supersede_open_dispatches(v_step);
+    perform tasker.supersede_open_dispatches(p_task, v_step);
   end loop;
   return jsonb_build_object('ok', true, 'outbox', jsonb_build_array(tasker.emit_task_lifecycle(p_task, 'task.cancelled')));
 end $$;
@@ -42,7 +42,7 @@ begin
     return tasker.operator_refusal(p_action || ' is not allowed for a step in state ' ||
                                    (select state from tasker.workflow_steps where step_uuid = p_step));
   end if;
-  perform tasker.supersede_open_dispatches(p_step);
+  perform tasker.supersede_open_dispatches(v_task, p_step);
   update tasker.workflow_steps
      set attempts = case when p_action = 'reset_for_retry' then 0 else attempts end,
          next_attempt_at = null,
