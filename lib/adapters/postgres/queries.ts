@@ -25,23 +25,23 @@ export const STEPS_OF_TASK = `
    order by s.ordinal`;
 
 /**
- * A task's audit trail, one row per event, in the order it happened: the creation of its steps
- * (derived from their rows), then each walk row, its step's events before the task events it
- * caused (the task's creation is the first event of its first walk).
+ * A task's audit trail, one row per event, in the order it happened (tasker.walks: the walks
+ * written, and those derived from the task's, its steps' and its dispatches' rows); within one
+ * walk row, the step's events come before the task events they caused.
  */
 export const TRANSITIONS_OF_TASK = `
   select entity, uuid, from_state, to_state, reason, metadata, created_at from (
-    select 'step' as entity, s.step_uuid as uuid, null::text as from_state, 'pending'::text as to_state, 'task created'::text as reason,
-           '{}'::jsonb as metadata, s.created_at, 0::bigint as id, 0 as part, s.ordinal, 0::bigint as i
-      from tasker.workflow_steps s where s.task_uuid = $1
+    select 'step' as entity, w.step_uuid as uuid, coalesce(w.step_states[e.i - 1], w.step_from) as from_state, e.to_state,
+           w.step_reasons[e.i] as reason, w.metadata, w.created_at, w.kind, w.id, 0 as part, s.ordinal, e.i
+      from tasker.walks w
+      join tasker.workflow_steps s on s.step_uuid = w.step_uuid
+      cross join lateral unnest(w.step_states) with ordinality as e(to_state, i)
+     where w.task_uuid = $1
     union all
-    select 'step', w.step_uuid, coalesce(w.step_states[e.i - 1], w.step_from), e.to_state, e.reason, w.metadata, w.created_at, w.id, 0, 0, e.i
-      from tasker.transitions w cross join lateral unnest(w.step_states, w.step_reasons) with ordinality as e(to_state, reason, i)
-     where w.task_uuid = $1 and w.step_uuid is not null
-    union all
-    select 'task', w.task_uuid, coalesce(w.task_states[e.i - 1], w.task_from), e.to_state, e.reason,
-           case when w.step_uuid is null then w.metadata else '{}'::jsonb end, w.created_at, w.id, 1, 0, e.i
-      from tasker.transitions w cross join lateral unnest(w.task_states, w.task_reasons) with ordinality as e(to_state, reason, i)
-     where w.task_uuid = $1 and w.task_states is not null
+    select 'task', w.task_uuid, coalesce(w.task_states[e.i - 1], w.task_from), e.to_state, w.task_reasons[e.i],
+           case when w.step_uuid is null then w.metadata else '{}'::jsonb end, w.created_at, w.kind, w.id, 1, 0, e.i
+      from tasker.walks w
+      cross join lateral unnest(w.task_states) with ordinality as e(to_state, i)
+     where w.task_uuid = $1
   ) x
-   order by id, part, ordinal, i`;
+   order by created_at, kind, id, part, ordinal, i`;

@@ -128,31 +128,55 @@ create or replace function tasker.transition_step(
   select tasker.walk_step(p_step, array[p_event], array[p_reason], p_metadata, false, p_expected)
 $$;
 
--- The audit, one row per event. A task's creation is the first event of its first walk; a
--- step's creation is derived from its own row.
-create or replace view tasker.workflow_step_transitions as
-  select s.step_uuid, null::text as from_state, 'pending'::text as to_state, 'create'::text as event,
-         'task created'::text as reason, '{}'::jsonb as metadata, 1 as sort_key,
-         not exists (select 1 from tasker.transitions t where t.step_uuid = s.step_uuid) as most_recent, s.created_at
+-- The walk a task takes as create_task writes it: created pending, then to the state that has
+-- its root steps dispatched. Recorded by no row: derived for every task that has steps.
+create or replace function tasker.creation_walk(p_reason text) returns tasker.transitions language sql immutable as $$
+  select row(null, null, null, null, null, null, null,
+             null, array_prepend('pending', tasker.walk_states('task', 'pending', tasker.task_path('pending', 'has_ready_steps'))),
+             array_prepend('create', tasker.task_path('pending', 'has_ready_steps')),
+             array[p_reason, 'task created', 'task initialized', 'root steps dispatched'], '{}'::jsonb, null)::tasker.transitions
+$$;
+
+-- Every walk of the audit trail: the rows written (kind 2), and those derived from the facts
+-- that imply them: a task's and a step's creation (kind 0, from their rows) and each claim of a
+-- step (kind 1, from its dispatch record: attempt 1 was pending, a later one waiting for a retry).
+-- In time order by (created_at, kind, id).
+create or replace view tasker.walks as
+  select t.id, 2 as kind, t.task_uuid, t.step_uuid, t.step_from, t.step_states, t.step_events, t.step_reasons,
+         t.task_from, t.task_states, t.task_events, t.task_reasons, t.metadata, t.created_at
+    from tasker.transitions t
+  union all
+  select 0, 0, k.task_uuid, null, null, null, null, null, (c.w).task_from, (c.w).task_states, (c.w).task_events, (c.w).task_reasons,
+         '{}'::jsonb, k.created_at
+    from tasker.tasks k cross join lateral (select tasker.creation_walk(k.reason) as w) c
+   where k.total_steps > 0
+  union all
+  select 0, 0, s.task_uuid, s.step_uuid, null, '{pending}', '{create}', '{task created}', null, null, null, null, '{}'::jsonb, s.created_at
     from tasker.workflow_steps s
   union all
-  select w.step_uuid, coalesce(w.step_states[e.i - 1], w.step_from), e.to_state, w.step_events[e.i], w.step_reasons[e.i],
-         w.metadata, (1 + w.before + e.i)::int, w.last and e.i = cardinality(w.step_states), w.created_at
-    from (select t.*, t.id = max(t.id) over (partition by t.step_uuid) as last,
-                 coalesce(sum(cardinality(t.step_states)) over (partition by t.step_uuid order by t.id
-                                                               rows between unbounded preceding and 1 preceding), 0) as before
-            from tasker.transitions t where t.step_uuid is not null) w
-    cross join lateral unnest(w.step_states) with ordinality as e(to_state, i);
+  select 0, 1, d.task_uuid, d.step_uuid, c.from_state, array[tasker.step_next(c.from_state, 'enqueue')], '{enqueue}', '{dependencies met}',
+         null, null, null, null, '{}'::jsonb, d.dispatched_at
+    from tasker.step_dispatches d
+   cross join lateral (select case when d.attempt = 1 then 'pending' else 'waiting_for_retry' end as from_state) c;
+
+-- The audit, one row per event, numbered per entity in time order.
+create or replace view tasker.workflow_step_transitions as
+  select w.step_uuid, coalesce(w.step_states[e.i - 1], w.step_from) as from_state, e.to_state, w.step_events[e.i] as event,
+         w.step_reasons[e.i] as reason, w.metadata,
+         row_number() over (partition by w.step_uuid order by w.created_at, w.kind, w.id, e.i)::int as sort_key,
+         row_number() over (partition by w.step_uuid order by w.created_at desc, w.kind desc, w.id desc, e.i desc) = 1 as most_recent,
+         w.created_at
+    from tasker.walks w cross join lateral unnest(w.step_states) with ordinality as e(to_state, i)
+   where w.step_uuid is not null;
 
 create or replace view tasker.task_transitions as
   select w.task_uuid, coalesce(w.task_states[e.i - 1], w.task_from) as from_state, e.to_state, w.task_events[e.i] as event,
          w.task_reasons[e.i] as reason, case when w.step_uuid is null then w.metadata else '{}'::jsonb end as metadata,
-         (w.before + e.i)::int as sort_key, w.last and e.i = cardinality(w.task_states) as most_recent, w.created_at
-    from (select t.*, t.id = max(t.id) over (partition by t.task_uuid) as last,
-                 coalesce(sum(cardinality(t.task_states)) over (partition by t.task_uuid order by t.id
-                                                               rows between unbounded preceding and 1 preceding), 0) as before
-            from tasker.transitions t where t.task_states is not null) w
-    cross join lateral unnest(w.task_states) with ordinality as e(to_state, i);
+         row_number() over (partition by w.task_uuid order by w.created_at, w.kind, w.id, e.i)::int as sort_key,
+         row_number() over (partition by w.task_uuid order by w.created_at desc, w.kind desc, w.id desc, e.i desc) = 1 as most_recent,
+         w.created_at
+    from tasker.walks w cross join lateral unnest(w.task_states) with ordinality as e(to_state, i)
+   where w.task_states is not null;
 
 -- Writing an audit row through the view (tools that plant a transition) stores a one-event walk.
 create or replace function tasker.insert_step_transition() returns trigger language plpgsql as $$

@@ -1,5 +1,6 @@
 -- Claiming ready steps, all in one statement: each step moves to enqueued with its attempt
--- counted, and gets a dispatch record, an outbox row (the dispatch message) and an audit row.
+-- counted, and gets a dispatch record (which is also its audit: see tasker.walks) and an outbox
+-- row (the dispatch message).
 -- The caller holds the task's row lock (so no step is claimed twice) and keeps the task's
 -- counters from what this returns.
 
@@ -12,17 +13,19 @@ create or replace function tasker.outbox_json(o tasker.outbox) returns jsonb lan
   select jsonb_build_object('id', o.id::text, 'kind', o.kind, 'namespace', o.namespace, 'payload', o.payload, 'available_at', o.available_at)
 $$;
 
--- Claims the given steps (in the order given) that the rules let enqueue. p_walk, when given,
--- is a task walk recorded on the last claim's audit row. p_fresh: the steps are a new task's
+-- Claims the given steps (in the order given) that the rules let enqueue. p_fresh: the steps are a new task's
 -- roots, inserted already enqueued with their first attempt counted, so only what goes with
 -- the claim is written. Returns the outbox rows, how many steps were claimed, and how many of
 -- those were waiting for a retry.
 create or replace function tasker.claim_steps_locked(
-  p_task uuid, p_steps uuid[], p_walk tasker.transitions default null, p_fresh boolean default false,
+  p_task uuid, p_steps uuid[], p_fresh boolean default false,
   out outbox jsonb, out claimed int, out from_waiting int
 ) language plpgsql as $$
 begin
-  with grace as (select coalesce((select (value #>> '{}')::float8 from tasker.settings where key = 'dispatch_grace_ms'), 900000) / 1000.0 as secs),
+  -- One instant for the whole claim, taken now (not at the transaction's start) so the audit
+  -- orders a claim after what the same transaction recorded before it.
+  with grace as (select coalesce((select (value #>> '{}')::float8 from tasker.settings where key = 'dispatch_grace_ms'), 900000) / 1000.0 as secs,
+                        clock_timestamp() as at),
   moved as (
     update tasker.workflow_steps s
        set state = tasker.step_next(o.state, 'enqueue'), attempts = s.attempts + 1, last_attempted_at = now(),
@@ -34,12 +37,12 @@ begin
      where s.step_uuid = o.step_uuid and not p_fresh
     returning s.step_uuid, o.state as from_state, s.state as to_state, o.pos, s.name, s.namespace, s.handler_callable, s.inputs,
               s.attempts, s.max_attempts, s.retryable, s.timeout_seconds, s.publishes_events, gen_random_uuid() as event_id,
-              now() + make_interval(secs => s.timeout_seconds + g.secs) as deadline
+              g.at + make_interval(secs => s.timeout_seconds + g.secs) as deadline, g.at
   ),
   fresh as (
     select s.step_uuid, 'pending'::text as from_state, s.state as to_state, array_position(p_steps, s.step_uuid) as pos, s.name,
            s.namespace, s.handler_callable, s.inputs, s.attempts, s.max_attempts, s.retryable, s.timeout_seconds,
-           s.publishes_events, gen_random_uuid() as event_id, now() + make_interval(secs => s.timeout_seconds + g.secs) as deadline
+           s.publishes_events, gen_random_uuid() as event_id, g.at + make_interval(secs => s.timeout_seconds + g.secs) as deadline, g.at
       from tasker.workflow_steps s, grace g
      where p_fresh and s.step_uuid = any(p_steps) and s.task_uuid = p_task
   ),
@@ -71,7 +74,7 @@ begin
         'max_attempts', m.max_attempts,
         'retryable', m.retryable,
         'timeout_ms', m.timeout_seconds * 1000,
-        'dispatched_at', now(),
+        'dispatched_at', m.at,
         'deadline', m.deadline,
         'task_context', k.context,
         'dependency_results', coalesce((
@@ -79,21 +82,12 @@ begin
             from tasker.workflow_step_edges e
             join tasker.workflow_steps p on p.step_uuid = e.from_step_uuid
            where e.to_step_uuid = m.step_uuid), '{}'::jsonb),
-        'publishes_events', m.publishes_events) as payload,
-      m.pos = max(m.pos) over () as last
+        'publishes_events', m.publishes_events) as payload
       from claimed m cross join task k
   ),
   dispatched as (
     insert into tasker.step_dispatches (event_id, step_uuid, task_uuid, attempt, dispatched_at, deadline_at)
-    select event_id, step_uuid, p_task, attempts, now(), deadline from message
-  ),
-  audited as (
-    insert into tasker.transitions (task_uuid, step_uuid, step_from, step_states, step_events, step_reasons,
-                                    task_from, task_states, task_events, task_reasons)
-    select p_task, step_uuid, from_state, array[to_state], '{enqueue}', '{dependencies met}',
-           case when last then p_walk.task_from end, case when last then p_walk.task_states end,
-           case when last then p_walk.task_events end, case when last then p_walk.task_reasons end
-      from message order by pos
+    select event_id, step_uuid, p_task, attempts, at, deadline from message
   ),
   queued as (
     insert into tasker.outbox (kind, namespace, payload)

@@ -96,14 +96,15 @@ begin
             p_pending.metadata, v_walk.task_from, v_walk.task_states, v_walk.task_events, v_walk.task_reasons);
     v_walk := null;
   end if;
+  if v_walk.task_events is not null then
+    insert into tasker.transitions (task_uuid, task_from, task_states, task_events, task_reasons)
+    values (p_task, v_walk.task_from, v_walk.task_states, v_walk.task_events, v_walk.task_reasons);
+  end if;
   if cardinality(v_ready) > 0 then
-    v_claim := tasker.claim_steps_locked(p_task, v_ready, v_walk);
+    v_claim := tasker.claim_steps_locked(p_task, v_ready);
     v_out := v_claim.outbox;
     t.in_flight_steps := t.in_flight_steps + v_claim.claimed;
     t.waiting_steps := t.waiting_steps - v_claim.from_waiting;
-  elsif v_walk.task_events is not null then
-    insert into tasker.transitions (task_uuid, task_from, task_states, task_events, task_reasons)
-    values (p_task, v_walk.task_from, v_walk.task_states, v_walk.task_events, v_walk.task_reasons);
   end if;
   if v_to <> t.state or p_delta <> '{0,0,0,0}' or cardinality(v_ready) > 0 then
     update tasker.tasks
@@ -182,10 +183,8 @@ begin
                      where jsonb_array_length(coalesce(s->'dependencies', '[]'::jsonb)) = 0)
     into v_template, v_root_count
     from tasker.named_tasks where named_task_id = p_named_task;
-  -- The audit records the creation itself as the walk's first event (from no state to pending).
-  v_walk.task_events := array_prepend('create', tasker.task_path('pending', 'has_ready_steps'));
-  v_walk.task_states := array_prepend('pending', tasker.walk_states('task', 'pending', v_walk.task_events[2:]));
-  v_walk.task_reasons := array[p_reason, 'task created', 'task initialized', 'root steps dispatched'];
+  -- The task is written in the state its creation walk ends in; the audit derives that walk.
+  v_walk := tasker.creation_walk(p_reason);
   insert into tasker.tasks (task_uuid, named_task_id, context, identity_strategy, identity_hash, correlation_id, priority, initiator, reason,
                             state, total_steps, in_flight_steps)
   values (v_task, p_named_task, p_context, p_identity_strategy, v_hash, v_correlation, p_priority, p_initiator, p_reason,
@@ -197,7 +196,7 @@ begin
               from tasker.tasks where identity_hash = v_hash and identity_strategy <> 'always_unique');
   end if;
   v_roots := tasker.insert_steps(v_task, v_template);
-  v_claim := tasker.claim_steps_locked(v_task, v_roots, v_walk, true);
+  v_claim := tasker.claim_steps_locked(v_task, v_roots, true);
   if v_claim.claimed <> v_root_count then
     raise exception 'task % claimed % of its % root steps', v_task, v_claim.claimed, v_root_count using errcode = 'TK003';
   end if;
