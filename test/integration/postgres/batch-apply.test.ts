@@ -72,9 +72,13 @@ describe('a batch of results in one call', () => {
     const join = h.dispatched();
     expect(join.map((m) => m.step_name)).toEqual(['join']);
     expect(Object.keys(join[0]!.dependency_results).sort()).toEqual(['b0', 'b1', 'b2', 'b3', 'b4']);
-    const audit = await db.pool.query(`select count(*)::int as n from tasker.transitions where task_uuid = $1`, [task]);
-    // One row per result; the creation and the claims are derived from the task's rows.
-    expect(audit.rows[0].n).toBe(5);
+    // Nothing but the dispatch rows records the walks: each result's outcome is on its own.
+    const audit = await db.pool.query(`select (select count(*)::int from tasker.transitions where task_uuid = $1) as rows,
+      (select count(*)::int from tasker.step_dispatches where task_uuid = $1 and step_states is not null) as outcomes`, [task]);
+    expect(audit.rows[0]).toEqual({ rows: 0, outcomes: 5 });
+    const trail = await db.pool.query(`select count(*)::int as n from tasker.workflow_step_transitions s join tasker.workflow_steps w using (step_uuid) where w.task_uuid = $1`, [task]);
+    // Each of the 6 steps was created and claimed; the 5 branches walked 3 events each to complete.
+    expect(trail.rows[0].n).toBe(6 * 2 + 5 * 3);
     expect(await countersOff()).toEqual([]);
   });
 

@@ -130,7 +130,8 @@ create table tasker.transitions (
 -- Read by task (a step's trail is part of its task's); one index to keep per row written.
 create index transitions_task_idx on tasker.transitions (task_uuid, id);
 
--- One row per dispatched attempt, keyed by the event_id its result must carry back.
+-- One row per dispatched attempt, keyed by the event_id its result must carry back: the attempt's
+-- claim and its outcome in one row.
 -- status: dispatched -> completed | timed_out | superseded
 create table tasker.step_dispatches (
   event_id uuid primary key,
@@ -141,7 +142,18 @@ create table tasker.step_dispatches (
   dispatched_at timestamptz not null,
   deadline_at timestamptz not null,
   completed_at timestamptz,
-  result_status text
+  result_status text,
+  -- The attempt's outcome as the audit reads it (tasker.walks): the step's walk when its result
+  -- was applied, and the task walk that result caused, if any. Written with the result.
+  step_from text,
+  step_states text[],
+  step_events text[],
+  step_reasons text[],
+  metadata jsonb,
+  task_from text,
+  task_states text[],
+  task_events text[],
+  task_reasons text[]
 );
 
 -- Not unique on (step, attempt): an operator's reset_for_retry starts the count again.

@@ -137,10 +137,11 @@ create or replace function tasker.creation_walk(p_reason text) returns tasker.tr
              array[p_reason, 'task created', 'task initialized', 'root steps dispatched'], '{}'::jsonb, null)::tasker.transitions
 $$;
 
--- Every walk of the audit trail: the rows written (kind 2), and those derived from the facts
--- that imply them: a task's and a step's creation (kind 0, from their rows) and each claim of a
--- step (kind 1, from its dispatch record: attempt 1 was pending, a later one waiting for a retry).
--- In time order by (created_at, kind, id).
+-- Every walk of the audit trail, in time order by (created_at, kind, id): the walks written
+-- (kind 2: an attempt's outcome on its dispatch row, and the other walks in tasker.transitions),
+-- and those derived from the facts that imply them: a task's and a step's creation (kind 0, from
+-- their rows) and each claim of a step (kind 1, from its dispatch row: attempt 1 was pending, a
+-- later one waiting for a retry).
 create or replace view tasker.walks as
   select t.id, 2 as kind, t.task_uuid, t.step_uuid, t.step_from, t.step_states, t.step_events, t.step_reasons,
          t.task_from, t.task_states, t.task_events, t.task_reasons, t.metadata, t.created_at
@@ -157,7 +158,12 @@ create or replace view tasker.walks as
   select 0, 1, d.task_uuid, d.step_uuid, c.from_state, array[tasker.step_next(c.from_state, 'enqueue')], '{enqueue}', '{dependencies met}',
          null, null, null, null, '{}'::jsonb, d.dispatched_at
     from tasker.step_dispatches d
-   cross join lateral (select case when d.attempt = 1 then 'pending' else 'waiting_for_retry' end as from_state) c;
+   cross join lateral (select case when d.attempt = 1 then 'pending' else 'waiting_for_retry' end as from_state) c
+  union all
+  select 0, 2, d.task_uuid, d.step_uuid, d.step_from, d.step_states, d.step_events, d.step_reasons,
+         d.task_from, d.task_states, d.task_events, d.task_reasons, d.metadata, d.completed_at
+    from tasker.step_dispatches d
+   where d.step_states is not null;
 
 -- The audit, one row per event, numbered per entity in time order.
 create or replace view tasker.workflow_step_transitions as

@@ -53,12 +53,12 @@ end $$;
 
 -- Decides what a task does next from its counters (moved by p_delta: in flight, waiting,
 -- completed, failed, for step moves the caller has not written to the task yet) and its ready
--- steps, then writes it all: p_pending (the audit row of the caller's last step walk, recorded
--- with the task walk), the claims, and the task row once. The caller holds the task's row lock
+-- steps, then writes it all: p_pending (the dispatch its last applied result closed, written
+-- with the task walk it caused), the claims, and the task row once. The caller holds the task's row lock
 -- (p_row: the task's row as the caller read it under that lock).
 -- Returns the outbox rows to send: claimed steps and lifecycle events.
 create or replace function tasker.evaluate_task(
-  p_task uuid, p_delta int[] default '{0,0,0,0}', p_pending tasker.transitions default null, p_row tasker.tasks default null
+  p_task uuid, p_delta int[] default '{0,0,0,0}', p_pending tasker.step_dispatches default null, p_row tasker.tasks default null
 ) returns jsonb language plpgsql as $$
 declare
   t tasker.tasks;
@@ -67,6 +67,7 @@ declare
   v_walk tasker.transitions;
   v_to text;
   v_claim record;
+  v_closed int;
   v_out jsonb := '[]'::jsonb;
 begin
   if p_row.task_uuid is null then select * into t from tasker.tasks where task_uuid = p_task; else t := p_row; end if;
@@ -89,11 +90,12 @@ begin
     if cardinality(v_walk.task_events) = 0 then v_walk := null; else v_to := v_walk.task_states[cardinality(v_walk.task_states)]; end if;
     if v_status <> 'has_ready_steps' then v_ready := '{}'; end if;
   end if;
-  if p_pending.step_uuid is not null then
-    insert into tasker.transitions (task_uuid, step_uuid, step_from, step_states, step_events, step_reasons, metadata,
-                                    task_from, task_states, task_events, task_reasons)
-    values (p_task, p_pending.step_uuid, p_pending.step_from, p_pending.step_states, p_pending.step_events, p_pending.step_reasons,
-            p_pending.metadata, v_walk.task_from, v_walk.task_states, v_walk.task_events, v_walk.task_reasons);
+  if p_pending.event_id is not null then
+    p_pending.task_from := v_walk.task_from;
+    p_pending.task_states := v_walk.task_states;
+    p_pending.task_events := v_walk.task_events;
+    p_pending.task_reasons := v_walk.task_reasons;
+    v_closed := tasker.close_dispatch(p_pending);
     v_walk := null;
   end if;
   if v_walk.task_events is not null then

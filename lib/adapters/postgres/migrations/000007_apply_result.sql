@@ -15,12 +15,13 @@ language sql immutable as $$
   end
 $$;
 
--- Applies one result that refusal() let through: the dispatch is closed, the step walks to its
--- outcome (`start` first when a handler ran and had not been marked in progress). Returns the
--- audit row to write, the counter change and, for a retry in backoff, the tick's outbox row.
+-- Applies one result that refusal() let through: the step walks to its outcome (`start` first
+-- when a handler ran and had not been marked in progress). Returns the dispatch row closed with
+-- that outcome, for the caller to write (tasker.close_dispatch), the counter change and, for a
+-- retry in backoff, the tick's outbox row.
 create or replace function tasker.apply_one(
   p_result jsonb, p_random float8, d tasker.step_dispatches, s tasker.workflow_steps,
-  out walk tasker.transitions, out delta int[], out tick jsonb
+  out walk tasker.step_dispatches, out delta int[], out tick jsonb
 ) language plpgsql as $$
 declare
   v_success boolean := p_result->>'status' = 'success';
@@ -30,8 +31,12 @@ declare
   v_delay bigint := case when v_retry then tasker.compute_backoff_ms(s.attempts, s.backoff_base_ms, s.max_backoff_ms, (v_error->>'retry_after_ms')::float8, p_random) end;
   v_due timestamptz := now() + make_interval(secs => v_delay / 1000.0);
 begin
-  walk.task_uuid := d.task_uuid;
-  walk.step_uuid := s.step_uuid;
+  walk := d;
+  walk.status := case when v_kind = 'sweeper' then 'timed_out' else 'completed' end;
+  -- The instant it was applied, taken now so the audit orders it before what the same
+  -- transaction claims next.
+  walk.completed_at := clock_timestamp();
+  walk.result_status := p_result->>'status';
   walk.step_from := s.state;
   walk.metadata := jsonb_build_object('event_id', d.event_id, 'attempt', d.attempt, 'worker', p_result->'worker', 'timing', p_result->'timing');
   if v_success then
@@ -50,9 +55,6 @@ begin
   if walk.step_states is null then
     raise exception 'step % cannot walk % from state %', s.step_uuid, walk.step_events, s.state using errcode = 'TK002';
   end if;
-  update tasker.step_dispatches
-     set status = case when v_kind = 'sweeper' then 'timed_out' else 'completed' end, completed_at = now(), result_status = p_result->>'status'
-   where event_id = d.event_id;
   update tasker.workflow_steps
      set state = walk.step_states[cardinality(walk.step_states)], updated_at = now(),
          results = case when v_success then coalesce(p_result->'result', 'null'::jsonb) else results end,
@@ -63,9 +65,21 @@ begin
   if v_retry then tick := tasker.emit_retry_due(d.task_uuid, v_due); end if;
 end $$;
 
+-- Writes a dispatch row closed by its result (apply_one), with the task walk it caused, if any.
+create or replace function tasker.close_dispatch(p tasker.step_dispatches) returns int language plpgsql as $$
+begin
+  update tasker.step_dispatches
+     set status = p.status, completed_at = p.completed_at, result_status = p.result_status,
+         step_from = p.step_from, step_states = p.step_states, step_events = p.step_events, step_reasons = p.step_reasons,
+         metadata = p.metadata, task_from = p.task_from, task_states = p.task_states, task_events = p.task_events,
+         task_reasons = p.task_reasons
+   where event_id = p.event_id;
+  return 1;
+end $$;
+
 -- After a task's results: their children are released, then the task is evaluated once.
 create or replace function tasker.settle_task(
-  p_task tasker.tasks, p_delta int[], p_pending tasker.transitions, p_completed uuid[]
+  p_task tasker.tasks, p_delta int[], p_pending tasker.step_dispatches, p_completed uuid[]
 ) returns jsonb language plpgsql as $$
 declare v_released int;
 begin
@@ -87,7 +101,9 @@ declare
   v_task uuid;
   v_row tasker.tasks;
   v_delta int[];
-  v_pending tasker.transitions;
+  v_pending tasker.step_dispatches;
+  v_applied uuid[] := '{}';
+  v_closed int;
   v_completed uuid[];
   v_last int;
   v_outcomes jsonb := '{}'::jsonb;
@@ -114,17 +130,17 @@ begin
       from tasker.step_dispatches d join tasker.workflow_steps s on s.step_uuid = d.step_uuid
      where d.event_id = (x.result->>'event_id')::uuid
        for update;
-    v_refusal := tasker.refusal(v_hit.d, (v_hit.s).state, x.result);
+    -- A dispatch is closed when its task is settled: a second copy in this batch is told apart here.
+    v_refusal := case when (v_hit.d).event_id = any(v_applied) then array['duplicate', 'a result for this event_id was already applied']
+                      else tasker.refusal(v_hit.d, (v_hit.s).state, x.result) end;
     if v_refusal is not null then
       v_outcomes := v_outcomes || jsonb_build_object(x.i::text, tasker.apply_outcome(v_refusal[1], v_refusal[2], x.task_uuid, (v_hit.d).step_uuid));
       continue;
     end if;
     v_one := tasker.apply_one(x.result, p_randoms[x.i], v_hit.d, v_hit.s);
-    if v_pending.step_uuid is not null then
-      insert into tasker.transitions (task_uuid, step_uuid, step_from, step_states, step_events, step_reasons, metadata)
-      values (v_task, v_pending.step_uuid, v_pending.step_from, v_pending.step_states, v_pending.step_events, v_pending.step_reasons, v_pending.metadata);
-    end if;
+    if v_pending.event_id is not null then v_closed := tasker.close_dispatch(v_pending); end if;
     v_pending := v_one.walk;
+    v_applied := v_applied || (v_hit.d).event_id;
     v_delta := array[v_delta[1] + v_one.delta[1], v_delta[2] + v_one.delta[2], v_delta[3] + v_one.delta[3], v_delta[4] + v_one.delta[4]];
     if v_one.delta[3] > 0 and (v_hit.s).has_children then v_completed := v_completed || (v_hit.d).step_uuid; end if;
     v_last := x.i;
