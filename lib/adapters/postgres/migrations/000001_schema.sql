@@ -39,6 +39,11 @@ create table tasker.named_tasks (
 create table tasker.tasks (
   task_uuid uuid primary key,
   named_task_id bigint not null,
+  -- The template's names, copied at creation: every dispatch message and lifecycle event carries
+  -- them, and a template's names never change.
+  namespace_name text,
+  task_name text,
+  task_version text,
   state text not null default 'pending',
   context jsonb not null,
   identity_strategy text not null,

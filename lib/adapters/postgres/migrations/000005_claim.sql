@@ -48,10 +48,8 @@ begin
   ),
   claimed as (select * from moved union all select * from fresh),
   task as (
-    select t.correlation_id, t.context, nt.name as task_name, nt.version as task_version, ns.name as namespace
+    select t.correlation_id, t.context, t.task_name, t.task_version, t.namespace_name as namespace
       from tasker.tasks t
-      join tasker.named_tasks nt on nt.named_task_id = t.named_task_id
-      join tasker.namespaces ns on ns.namespace_id = nt.namespace_id
      where t.task_uuid = p_task
   ),
   -- The dispatch message (contract: lib/contracts/step-dispatch-message.ts).

@@ -30,13 +30,11 @@ create or replace function tasker.emit_task_lifecycle(p_task uuid, p_event_name 
 declare v_row tasker.outbox;
 begin
   insert into tasker.outbox (kind, namespace, payload)
-  select 'task_lifecycle', ns.name, jsonb_build_object(
+  select 'task_lifecycle', t.namespace_name, jsonb_build_object(
       'schema_version', 1, 'event_id', gen_random_uuid(), 'event_name', p_event_name,
-      'task_uuid', t.task_uuid, 'namespace', ns.name, 'task_name', nt.name, 'task_version', nt.version,
+      'task_uuid', t.task_uuid, 'namespace', t.namespace_name, 'task_name', t.task_name, 'task_version', t.task_version,
       'correlation_id', t.correlation_id, 'state', t.state, 'fired_at', now())
     from tasker.tasks t
-    join tasker.named_tasks nt on nt.named_task_id = t.named_task_id
-    join tasker.namespaces ns on ns.namespace_id = nt.namespace_id
    where t.task_uuid = p_task
   returning * into v_row;
   return tasker.outbox_json(v_row);
@@ -179,17 +177,22 @@ declare
   v_roots uuid[];
   v_claim record;
   v_root_count int;
+  v_namespace text;
+  v_name text;
+  v_version text;
   v_correlation uuid := coalesce(p_correlation_id, gen_random_uuid());
 begin
-  select template, (select count(*)::int from jsonb_array_elements(template->'steps') s
-                     where jsonb_array_length(coalesce(s->'dependencies', '[]'::jsonb)) = 0)
-    into v_template, v_root_count
-    from tasker.named_tasks where named_task_id = p_named_task;
+  select nt.template, ns.name, nt.name, nt.version,
+         (select count(*)::int from jsonb_array_elements(nt.template->'steps') s
+           where jsonb_array_length(coalesce(s->'dependencies', '[]'::jsonb)) = 0)
+    into v_template, v_namespace, v_name, v_version, v_root_count
+    from tasker.named_tasks nt join tasker.namespaces ns on ns.namespace_id = nt.namespace_id
+   where nt.named_task_id = p_named_task;
   -- The task is written in the state its creation walk ends in; the audit derives that walk.
   v_walk := tasker.creation_walk(p_reason);
-  insert into tasker.tasks (task_uuid, named_task_id, context, identity_strategy, identity_hash, correlation_id, priority, initiator, reason,
-                            state, total_steps, in_flight_steps)
-  values (v_task, p_named_task, p_context, p_identity_strategy, v_hash, v_correlation, p_priority, p_initiator, p_reason,
+  insert into tasker.tasks (task_uuid, named_task_id, namespace_name, task_name, task_version, context, identity_strategy, identity_hash,
+                            correlation_id, priority, initiator, reason, state, total_steps, in_flight_steps)
+  values (v_task, p_named_task, v_namespace, v_name, v_version, p_context, p_identity_strategy, v_hash, v_correlation, p_priority, p_initiator, p_reason,
           v_walk.task_states[cardinality(v_walk.task_states)], jsonb_array_length(v_template->'steps'), v_root_count)
   on conflict (identity_hash) where identity_strategy <> 'always_unique' do nothing;
   if not found then

@@ -15,12 +15,18 @@ language sql immutable as $$
   end
 $$;
 
+-- What applying a result needs to know of its step (not the whole row: its results may be large).
+create type tasker.step_policy as (
+  step_uuid uuid, state text, attempts int, max_attempts int, retryable boolean, backoff_base_ms int, max_backoff_ms int,
+  has_children boolean
+);
+
 -- Applies one result that refusal() let through: the step walks to its outcome (`start` first
 -- when a handler ran and had not been marked in progress). Returns the dispatch row closed with
 -- that outcome, for the caller to write (tasker.close_dispatch), the counter change and, for a
 -- retry in backoff, the tick's outbox row.
 create or replace function tasker.apply_one(
-  p_result jsonb, p_random float8, d tasker.step_dispatches, s tasker.workflow_steps,
+  p_result jsonb, p_random float8, d tasker.step_dispatches, s tasker.step_policy,
   out walk tasker.step_dispatches, out delta int[], out tick jsonb
 ) language plpgsql as $$
 declare
@@ -126,7 +132,9 @@ begin
       v_outcomes := v_outcomes || jsonb_build_object(x.i::text, tasker.apply_outcome('unknown_event', 'no attempt was dispatched with this event_id', null, null));
       continue;
     end if;
-    select d, s into v_hit
+    select d, row(s.step_uuid, s.state, s.attempts, s.max_attempts, s.retryable, s.backoff_base_ms, s.max_backoff_ms,
+                  s.has_children)::tasker.step_policy as s
+      into v_hit
       from tasker.step_dispatches d join tasker.workflow_steps s on s.step_uuid = d.step_uuid
      where d.event_id = (x.result->>'event_id')::uuid
        for update;
