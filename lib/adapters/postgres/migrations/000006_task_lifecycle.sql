@@ -75,8 +75,11 @@ begin
   t.failed_steps := t.failed_steps + p_delta[4];
   v_to := t.state;
   if not tasker.task_is_terminal(t.state) then
-    -- The ready set is computed once: it decides the status and is what gets claimed.
-    v_ready := tasker.ready_step_ids(p_task);
+    -- The ready set is computed once: it decides the status and is what gets claimed. When every
+    -- step is in flight, complete or failed, the counters say there is none to look for.
+    if t.waiting_steps > 0 or t.total_steps > t.in_flight_steps + t.completed_steps + t.failed_steps then
+      v_ready := tasker.ready_step_ids(p_task);
+    end if;
     v_status := tasker.execution_status(t.failed_steps, cardinality(v_ready), t.in_flight_steps, t.waiting_steps, t.completed_steps, t.total_steps);
     v_walk.task_from := t.state;
     v_walk.task_events := tasker.task_path(t.state, v_status);

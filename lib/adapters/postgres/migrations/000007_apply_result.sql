@@ -124,20 +124,24 @@ begin
       if v_last is not null then
         v_outcomes := tasker.with_outbox(v_outcomes, v_last, tasker.settle_task(v_row, v_delta, v_pending, v_completed));
       end if;
-      -- The loop runs in task order: taking each task's lock here takes them all in that order.
-      if x.task_uuid is not null then select * into v_row from tasker.tasks where task_uuid = x.task_uuid for update; end if;
+      v_row := null;
       v_task := x.task_uuid; v_delta := '{0,0,0,0}'; v_pending := null; v_completed := '{}'; v_last := null;
     end if;
     if x.task_uuid is null then
       v_outcomes := v_outcomes || jsonb_build_object(x.i::text, tasker.apply_outcome('unknown_event', 'no attempt was dispatched with this event_id', null, null));
       continue;
     end if;
-    select d, row(s.step_uuid, s.state, s.attempts, s.max_attempts, s.retryable, s.backoff_base_ms, s.max_backoff_ms,
-                  s.has_children)::tasker.step_policy as s
+    -- The loop runs in task order, so the task locks are taken in that order (the first result of
+    -- a task takes it; the step and the dispatch are locked with it).
+    select t, d, row(s.step_uuid, s.state, s.attempts, s.max_attempts, s.retryable, s.backoff_base_ms, s.max_backoff_ms,
+                     s.has_children)::tasker.step_policy as s
       into v_hit
-      from tasker.step_dispatches d join tasker.workflow_steps s on s.step_uuid = d.step_uuid
-     where d.event_id = (x.result->>'event_id')::uuid
+      from tasker.tasks t
+      join tasker.step_dispatches d on d.task_uuid = t.task_uuid
+      join tasker.workflow_steps s on s.step_uuid = d.step_uuid
+     where d.event_id = (x.result->>'event_id')::uuid and t.task_uuid = x.task_uuid
        for update;
+    if v_row.task_uuid is null then v_row := v_hit.t; end if;
     -- A dispatch is closed when its task is settled: a second copy in this batch is told apart here.
     v_refusal := case when (v_hit.d).event_id = any(v_applied) then array['duplicate', 'a result for this event_id was already applied']
                       else tasker.refusal(v_hit.d, (v_hit.s).state, x.result) end;
