@@ -18,14 +18,19 @@ import type {
   TimedOutDispatch,
   TransitionView,
 } from '../../ports/orchestration-store.js';
-import type { NamedQuery, Queryable } from './queryable.js';
+import { prepared, StatementRunner, type Prepared } from './prepared.js';
+import type { Queryable } from './queryable.js';
 import { errorMessage } from '../../domain/error-message.js';
 import { toApplyOutcome, toCreateOutcome, toOutbox, toStepView, toTaskView, toTransitionView } from './row-mappers.js';
 import { STEPS_OF_TASK, TASK_BY_UUID, TEMPLATE_LOOKUP, TRANSITIONS_OF_TASK } from './queries.js';
 
 /** The OrchestrationStore on PostgreSQL: each operation is one call of a SQL function (one round trip). */
 export class PostgresOrchestrationStore implements OrchestrationStore {
-  constructor(private readonly db: Queryable) {}
+  private readonly statements: StatementRunner;
+
+  constructor(private readonly db: Queryable) {
+    this.statements = new StatementRunner(db);
+  }
 
   async registerTemplate(t: TaskTemplate): Promise<RegisteredTemplate> {
     const json = await this.json('select tasker.register_template($1, $2, $3, $4, $5) as j', [
@@ -35,7 +40,7 @@ export class PostgresOrchestrationStore implements OrchestrationStore {
   }
 
   async findTemplate(namespace: string, name: string, version?: string): Promise<TaskTemplate | null> {
-    const { rows } = await this.db.query<{ template: TaskTemplate }>({ name: 'tasker_template_lookup', text: TEMPLATE_LOOKUP, values: [namespace, name, version ?? null] });
+    const { rows } = await this.statements.run<{ template: TaskTemplate }>(prepared('tasker_template_lookup', TEMPLATE_LOOKUP), [namespace, name, version ?? null]);
     return rows[0]?.template ?? null;
   }
 
@@ -94,7 +99,7 @@ export class PostgresOrchestrationStore implements OrchestrationStore {
   }
 
   async markOutboxSent(ids: readonly string[]): Promise<void> {
-    if (ids.length > 0) await this.db.query({ name: 'tasker_mark_outbox_sent', text: 'select tasker.mark_outbox_sent($1::bigint[])', values: [ids] });
+    if (ids.length > 0) await this.statements.run(prepared('tasker_mark_outbox_sent', 'select tasker.mark_outbox_sent($1::bigint[])'), [ids]);
   }
 
   async unsentOutbox(olderThanMs: number, limit: number): Promise<OutboxEntry[]> {
@@ -155,21 +160,11 @@ export class PostgresOrchestrationStore implements OrchestrationStore {
   }
 
   private async scalar(statement: string | Prepared, values: unknown[], allowEmpty = false): Promise<unknown> {
-    const query: NamedQuery = typeof statement === 'string' ? { name: '', text: statement, values } : { ...statement, values };
-    const { rows } = query.name ? await this.db.query<{ j: unknown }>(query) : await this.db.query<{ j: unknown }>(query.text, values);
-    if (rows.length === 0 && !allowEmpty) throw new StoreError(`no row returned by: ${query.text.split('\n')[0]}`);
+    const { rows } = await this.statements.run<{ j: unknown }>(statement, values);
+    const text = typeof statement === 'string' ? statement : statement.text;
+    if (rows.length === 0 && !allowEmpty) throw new StoreError(`no row returned by: ${text.split('\n')[0]}`);
     return rows[0]?.j ?? null;
   }
-}
-
-/** A hot statement: prepared once per connection under its name (parsed and planned once). */
-interface Prepared {
-  readonly name: string;
-  readonly text: string;
-}
-
-function prepared(name: string, text: string): Prepared {
-  return { name, text };
 }
 
 function toOperatorOutcome(json: Record<string, unknown>): OperatorOutcome {
