@@ -96,12 +96,13 @@ create table tasker.workflow_steps (
   last_error jsonb,
   created_at timestamptz not null default now(),
   updated_at timestamptz not null default now()
-);
+) with (fillfactor = 85);
 
 create index workflow_steps_task_idx on tasker.workflow_steps (task_uuid, ordinal);
--- The candidates for a claim: what evaluating a task scans, however wide the task is.
+-- The steps a full readiness scan of a task looks at (a result's evaluation looks only at the
+-- children it released). waiting_on is in no index, so counting parents down stays HOT.
 create index workflow_steps_ready_idx on tasker.workflow_steps (task_uuid, ordinal)
-  where state in ('pending', 'waiting_for_retry') and waiting_on = 0;
+  where state in ('pending', 'waiting_for_retry');
 create index workflow_steps_retry_idx on tasker.workflow_steps (next_attempt_at) where state = 'waiting_for_retry';
 create index workflow_steps_task_retry_idx on tasker.workflow_steps (task_uuid, next_attempt_at) where state = 'waiting_for_retry';
 

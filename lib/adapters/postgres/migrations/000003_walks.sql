@@ -34,7 +34,7 @@ language plpgsql as $$
 declare
   v_delta int[] := tasker.bucket_delta(p_from, p_to);
   v_n int := cardinality(p_steps);
-  v_released int;
+  v_released uuid[];
 begin
   if v_delta = '{0,0,0,0}' then return; end if;
   update tasker.tasks
@@ -45,16 +45,18 @@ begin
 end $$;
 
 -- The children of steps that became complete (or resolved) have one unmet parent less each.
--- Returns how many children that is.
-create or replace function tasker.release_children(p_steps uuid[]) returns int language plpgsql as $$
-declare v_n int;
+-- Returns those left with none: the candidates for a claim.
+create or replace function tasker.release_children(p_steps uuid[]) returns uuid[] language plpgsql as $$
+declare v_ready uuid[];
 begin
-  update tasker.workflow_steps c set waiting_on = c.waiting_on - e.n
-    from (select to_step_uuid, count(*)::int as n from tasker.workflow_step_edges
-           where from_step_uuid = any(p_steps) group by to_step_uuid) e
-   where c.step_uuid = e.to_step_uuid;
-  get diagnostics v_n = row_count;
-  return v_n;
+  with released as (
+    update tasker.workflow_steps c set waiting_on = c.waiting_on - e.n
+      from (select to_step_uuid, count(*)::int as n from tasker.workflow_step_edges
+             where from_step_uuid = any(p_steps) group by to_step_uuid) e
+     where c.step_uuid = e.to_step_uuid
+    returning c.step_uuid, c.waiting_on)
+  select coalesce(array_agg(step_uuid) filter (where waiting_on = 0), '{}') into v_ready from released;
+  return v_ready;
 end $$;
 
 -- Moves a step along p_events from the state it is in now, keeps the counters and writes one

@@ -33,15 +33,21 @@ $$;
 -- A step is ready when every parent is complete (or resolved manually: waiting_on = 0), it is
 -- pending or waiting for a retry whose backoff has elapsed, and it has attempts left. A first
 -- attempt is always eligible.
+create or replace function tasker.step_is_ready(
+  p_state text, p_waiting_on int, p_attempts int, p_max_attempts int, p_next_attempt_at timestamptz
+) returns boolean language sql stable as $$
+  select p_state in ('pending', 'waiting_for_retry') and p_waiting_on = 0 and p_attempts < p_max_attempts
+     and (p_attempts = 0 or p_state = 'pending' or p_next_attempt_at is null or p_next_attempt_at <= now())
+$$;
+
+-- The ready steps of a task, in order (the state condition repeated for the ready index).
 create or replace function tasker.get_ready_steps(p_task uuid)
 returns table (step_uuid uuid, name text, attempts int, max_attempts int, ordinal int)
 language sql stable as $$
   select s.step_uuid, s.name, s.attempts, s.max_attempts, s.ordinal
     from tasker.workflow_steps s
-   where s.task_uuid = p_task
-     and s.state in ('pending', 'waiting_for_retry') and s.waiting_on = 0
-     and s.attempts < s.max_attempts
-     and (s.attempts = 0 or s.state = 'pending' or s.next_attempt_at is null or s.next_attempt_at <= now())
+   where s.task_uuid = p_task and s.state in ('pending', 'waiting_for_retry')
+     and tasker.step_is_ready(s.state, s.waiting_on, s.attempts, s.max_attempts, s.next_attempt_at)
    order by s.ordinal
 $$;
 
@@ -51,6 +57,16 @@ $$;
 create or replace function tasker.ready_step_ids(p_task uuid, p_limit int default null) returns uuid[] language plpgsql stable as $$
 begin
   return (select coalesce(array_agg(r.step_uuid order by r.ordinal), '{}') from (select * from tasker.get_ready_steps(p_task) limit p_limit) r);
+end $$;
+
+-- Which of the given steps are ready, in order: looked up one by one, so the cost is that of the
+-- candidates (the children a result released), however many steps the task has.
+create or replace function tasker.ready_among(p_task uuid, p_steps uuid[]) returns uuid[] language plpgsql stable as $$
+begin
+  return (select coalesce(array_agg(s.step_uuid order by s.ordinal), '{}')
+            from tasker.workflow_steps s
+           where s.step_uuid = any(p_steps) and s.task_uuid = p_task
+             and tasker.step_is_ready(s.state, s.waiting_on, s.attempts, s.max_attempts, s.next_attempt_at));
 end $$;
 
 -- When the task's next retry is due (null when no step waits for one).

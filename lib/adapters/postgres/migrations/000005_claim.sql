@@ -30,9 +30,10 @@ begin
     update tasker.workflow_steps s
        set state = tasker.step_next(o.state, 'enqueue'), attempts = s.attempts + 1, last_attempted_at = now(),
            next_attempt_at = null, updated_at = now()
-      from (select x.step_uuid, x.state, array_position(p_steps, x.step_uuid) as pos
-              from tasker.workflow_steps x
-             where x.step_uuid = any(p_steps) and x.task_uuid = p_task and tasker.step_next(x.state, 'enqueue') is not null) o,
+      from (select x.step_uuid, x.state, p.pos
+              from unnest(p_steps) with ordinality as p(step_uuid, pos)
+              join tasker.workflow_steps x on x.step_uuid = p.step_uuid
+             where x.task_uuid = p_task and tasker.step_next(x.state, 'enqueue') is not null) o,
            grace g
      where s.step_uuid = o.step_uuid and not p_fresh
     returning s.step_uuid, o.state as from_state, s.state as to_state, o.pos, s.name, s.namespace, s.handler_callable, s.inputs,
@@ -40,11 +41,13 @@ begin
               g.at + make_interval(secs => s.timeout_seconds + g.secs) as deadline, g.at
   ),
   fresh as (
-    select s.step_uuid, 'pending'::text as from_state, s.state as to_state, array_position(p_steps, s.step_uuid) as pos, s.name,
+    select s.step_uuid, 'pending'::text as from_state, s.state as to_state, p.pos, s.name,
            s.namespace, s.handler_callable, s.inputs, s.attempts, s.max_attempts, s.retryable, s.timeout_seconds,
            s.publishes_events, gen_random_uuid() as event_id, g.at + make_interval(secs => s.timeout_seconds + g.secs) as deadline, g.at
-      from tasker.workflow_steps s, grace g
-     where p_fresh and s.step_uuid = any(p_steps) and s.task_uuid = p_task
+      from unnest(p_steps) with ordinality as p(step_uuid, pos)
+      join tasker.workflow_steps s on s.step_uuid = p.step_uuid
+      cross join grace g
+     where p_fresh and s.task_uuid = p_task
   ),
   claimed as (select * from moved union all select * from fresh),
   task as (

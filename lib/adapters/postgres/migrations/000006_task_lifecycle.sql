@@ -51,12 +51,13 @@ end $$;
 
 -- Decides what a task does next from its counters (moved by p_delta: in flight, waiting,
 -- completed, failed, for step moves the caller has not written to the task yet) and its ready
--- steps, then writes it all: p_pending (the dispatch its last applied result closed, written
+-- steps (p_released: the children the caller's results released, when it applied results), then writes it all: p_pending (the dispatch its last applied result closed, written
 -- with the task walk it caused), the claims, and the task row once. The caller holds the task's row lock
 -- (p_row: the task's row as the caller read it under that lock).
 -- Returns the outbox rows to send: claimed steps and lifecycle events.
 create or replace function tasker.evaluate_task(
-  p_task uuid, p_delta int[] default '{0,0,0,0}', p_pending tasker.step_dispatches default null, p_row tasker.tasks default null
+  p_task uuid, p_delta int[] default '{0,0,0,0}', p_pending tasker.step_dispatches default null, p_row tasker.tasks default null,
+  p_released uuid[] default null
 ) returns jsonb language plpgsql as $$
 declare
   t tasker.tasks;
@@ -75,10 +76,14 @@ begin
   t.failed_steps := t.failed_steps + p_delta[4];
   v_to := t.state;
   if not tasker.task_is_terminal(t.state) then
-    -- The ready set is computed once: it decides the status and is what gets claimed. When every
-    -- step is in flight, complete or failed, the counters say there is none to look for.
-    if t.waiting_steps > 0 or t.total_steps > t.in_flight_steps + t.completed_steps + t.failed_steps then
+    -- The ready set is computed once: it decides the status and is what gets claimed. After
+    -- results (p_released given), a step can only have become ready by losing its last unmet
+    -- parent, or by its backoff ending: only those are looked at. Otherwise the task is scanned,
+    -- unless its counters say every step is in flight, complete or failed.
+    if t.waiting_steps > 0 or (p_released is null and t.total_steps > t.in_flight_steps + t.completed_steps + t.failed_steps) then
       v_ready := tasker.ready_step_ids(p_task);
+    elsif cardinality(p_released) > 0 then
+      v_ready := tasker.ready_among(p_task, p_released);
     end if;
     v_status := tasker.execution_status(t.failed_steps, cardinality(v_ready), t.in_flight_steps, t.waiting_steps, t.completed_steps, t.total_steps);
     v_walk.task_from := t.state;

@@ -87,10 +87,10 @@ end $$;
 create or replace function tasker.settle_task(
   p_task tasker.tasks, p_delta int[], p_pending tasker.step_dispatches, p_completed uuid[]
 ) returns jsonb language plpgsql as $$
-declare v_released int;
+declare v_released uuid[] := '{}';
 begin
   if cardinality(p_completed) > 0 then v_released := tasker.release_children(p_completed); end if;
-  return tasker.evaluate_task(p_task.task_uuid, p_delta, p_pending, p_task);
+  return tasker.evaluate_task(p_task.task_uuid, p_delta, p_pending, p_task, v_released);
 end $$;
 
 -- Applies a batch of results, each exactly once per event_id: a duplicate, late or unknown one
