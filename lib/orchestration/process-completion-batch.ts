@@ -99,7 +99,7 @@ async function poison(deps: OrchestrationDeps, record: CompletionRecord, code: s
   deps.logger.error('completion record moved to the poison queue', { message_id: record.messageId, error_code: code, reason });
 }
 
-function failure(deps: OrchestrationDeps, record: CompletionRecord, error: unknown): BatchItemFailure {
-  deps.logger.error('completion record failed; SQS will redeliver it', { message_id: record.messageId, error: errorMessage(error) });
+function failure(deps: OrchestrationDeps, record: CompletionRecord, error: unknown): { itemIdentifier: string } {
+  deps.logger.error('completion record failed; SQS will redeliver it', { message_id: record.messageId, error: error instanceof Error ? error.message : String(error) });
   return { itemIdentifier: record.messageId };
 }
