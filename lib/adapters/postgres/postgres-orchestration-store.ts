@@ -28,8 +28,9 @@ import { STEPS_OF_TASK, TASK_BY_UUID, TEMPLATE_LOOKUP, TRANSITIONS_OF_TASK } fro
 export class PostgresOrchestrationStore implements OrchestrationStore {
   private readonly statements: StatementRunner;
 
-  constructor(private readonly db: Queryable) {
-    this.statements = new StatementRunner(db);
+  /** @param options.preparedStatements false: plain statements only (see StatementRunner). */
+  constructor(private readonly db: Queryable, options: { readonly preparedStatements?: boolean } = {}) {
+    this.statements = new StatementRunner(db, options.preparedStatements ?? true);
   }
 
   async registerTemplate(t: TaskTemplate): Promise<RegisteredTemplate> {

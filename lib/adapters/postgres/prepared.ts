@@ -30,9 +30,11 @@ function isNameClash(error: unknown): boolean {
  * await runner.run(prepared('tasker_mark_outbox_sent', 'select tasker.mark_outbox_sent($1::bigint[])'), [ids]);
  */
 export class StatementRunner {
-  private named = true;
-
-  constructor(private readonly db: Queryable) {}
+  /**
+   * @param named false to send every statement plain from the start (behind a proxy that pins a
+   *   server connection to a client for as long as it holds prepared statements, RDS Proxy's case).
+   */
+  constructor(private readonly db: Queryable, private named = true) {}
 
   async run<R extends QueryResultRow = QueryResultRow>(statement: string | Prepared, values: unknown[]): Promise<{ rows: R[] }> {
     if (typeof statement === 'string') return this.db.query<R>(statement, values);

@@ -31,6 +31,7 @@ export function toApplyOutcome(json: Record<string, unknown>): ApplyResultOutcom
   };
 }
 
+/** create_task's answer (also each element of create_tasks'). */
 export function toCreateOutcome(json: Record<string, unknown>): CreateTaskOutcome {
   return {
     taskUuid: json.task_uuid as string,

@@ -31,6 +31,12 @@ describe('StatementRunner', () => {
     expect(sent).toEqual(['named hot', 'plain select 1', 'plain select 1']);
   });
 
+  it('sends everything plain when told to (a pinning proxy)', async () => {
+    const sent: string[] = [];
+    await new StatementRunner(database(sent), false).run(prepared('hot', 'select 1'), []);
+    expect(sent).toEqual(['plain select 1']);
+  });
+
   it('lets any other error through', async () => {
     const runner = new StatementRunner(database([], '57P01'));
     await expect(runner.run(prepared('hot', 'select 1'), [])).rejects.toThrow('clash');
