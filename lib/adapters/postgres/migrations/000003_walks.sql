@@ -45,7 +45,7 @@ begin
 end $$;
 
 -- The children of steps that became complete (or resolved) have one unmet parent less each.
--- Returns those left with none: the candidates for a claim.
+-- Returns those that became ready by it, in order: what a result's evaluation claims.
 create or replace function tasker.release_children(p_steps uuid[]) returns uuid[] language plpgsql as $$
 declare v_ready uuid[];
 begin
@@ -54,8 +54,8 @@ begin
       from (select to_step_uuid, count(*)::int as n from tasker.workflow_step_edges
              where from_step_uuid = any(p_steps) group by to_step_uuid) e
      where c.step_uuid = e.to_step_uuid
-    returning c.step_uuid, c.waiting_on)
-  select coalesce(array_agg(step_uuid) filter (where waiting_on = 0), '{}') into v_ready from released;
+    returning c.step_uuid, c.ordinal, tasker.step_is_ready(c.state, c.waiting_on, c.attempts, c.max_attempts, c.next_attempt_at) as ready)
+  select coalesce(array_agg(step_uuid order by ordinal) filter (where ready), '{}') into v_ready from released;
   return v_ready;
 end $$;
 

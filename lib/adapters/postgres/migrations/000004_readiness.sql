@@ -59,16 +59,6 @@ begin
   return (select coalesce(array_agg(r.step_uuid order by r.ordinal), '{}') from (select * from tasker.get_ready_steps(p_task) limit p_limit) r);
 end $$;
 
--- Which of the given steps are ready, in order: looked up one by one, so the cost is that of the
--- candidates (the children a result released), however many steps the task has.
-create or replace function tasker.ready_among(p_task uuid, p_steps uuid[]) returns uuid[] language plpgsql stable as $$
-begin
-  return (select coalesce(array_agg(s.step_uuid order by s.ordinal), '{}')
-            from tasker.workflow_steps s
-           where s.step_uuid = any(p_steps) and s.task_uuid = p_task
-             and tasker.step_is_ready(s.state, s.waiting_on, s.attempts, s.max_attempts, s.next_attempt_at));
-end $$;
-
 -- When the task's next retry is due (null when no step waits for one).
 create or replace function tasker.next_retry_at(p_task uuid) returns timestamptz language sql stable as $$
   select min(next_attempt_at) from tasker.workflow_steps where task_uuid = p_task and state = 'waiting_for_retry'

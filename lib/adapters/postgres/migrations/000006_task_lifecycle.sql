@@ -51,7 +51,7 @@ end $$;
 
 -- Decides what a task does next from its counters (moved by p_delta: in flight, waiting,
 -- completed, failed, for step moves the caller has not written to the task yet) and its ready
--- steps (p_released: the children the caller's results released, when it applied results), then writes it all: p_pending (the dispatch its last applied result closed, written
+-- steps (p_released: the children the caller's results made ready, when it applied results), then writes it all: p_pending (the dispatch its last applied result closed, written
 -- with the task walk it caused), the claims, and the task row once. The caller holds the task's row lock
 -- (p_row: the task's row as the caller read it under that lock).
 -- Returns the outbox rows to send: claimed steps and lifecycle events.
@@ -83,7 +83,7 @@ begin
     if t.waiting_steps > 0 or (p_released is null and t.total_steps > t.in_flight_steps + t.completed_steps + t.failed_steps) then
       v_ready := tasker.ready_step_ids(p_task);
     elsif cardinality(p_released) > 0 then
-      v_ready := tasker.ready_among(p_task, p_released);
+      v_ready := p_released;
     end if;
     v_status := tasker.execution_status(t.failed_steps, cardinality(v_ready), t.in_flight_steps, t.waiting_steps, t.completed_steps, t.total_steps);
     v_walk.task_from := t.state;
