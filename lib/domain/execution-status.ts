@@ -1,3 +1,5 @@
+import type { TaskState } from './task-state.js';
+
 /**
  * Where a task stands, from counts of its steps. The precedence is the one tasker-core fixed in
  * TAS-67: a task with a permanently failed step is blocked_by_failures even when other steps are
@@ -14,6 +16,16 @@ export const EXECUTION_STATUSES = [
 ] as const;
 
 export type ExecutionStatus = (typeof EXECUTION_STATUSES)[number];
+
+/** The task state that each execution status moves a task to when it is evaluated. */
+export const TASK_STATE_FOR_STATUS: Readonly<Record<ExecutionStatus, TaskState>> = {
+  blocked_by_failures: 'blocked_by_failures',
+  has_ready_steps: 'steps_in_process',
+  processing: 'steps_in_process',
+  waiting_for_retry: 'waiting_for_retry',
+  all_complete: 'complete',
+  waiting_for_dependencies: 'waiting_for_dependencies',
+};
 
 export interface StepCounts {
   readonly total: number;

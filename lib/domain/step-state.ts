@@ -23,3 +23,20 @@ export const TERMINAL_STEP_STATES: readonly StepState[] = ['complete', 'error', 
 export function isTerminalStepState(state: StepState): boolean {
   return TERMINAL_STEP_STATES.includes(state);
 }
+
+/** States of a step whose attempt is out (dispatched, running, or its result not yet applied). */
+export const IN_FLIGHT_STEP_STATES: readonly StepState[] = ['enqueued', 'in_progress', 'enqueued_for_orchestration', 'enqueued_as_error_for_orchestration'];
+
+/**
+ * Which per-task counter a step in this state counts in (a task keeps one count per bucket, so
+ * evaluating it reads counters instead of its steps); `idle` is counted in none.
+ */
+export type StepBucket = 'in_flight' | 'waiting' | 'completed' | 'failed' | 'idle';
+
+export function stepBucket(state: StepState): StepBucket {
+  if (IN_FLIGHT_STEP_STATES.includes(state)) return 'in_flight';
+  if (state === 'waiting_for_retry') return 'waiting';
+  if (DEPENDENCY_SATISFIED_STATES.includes(state)) return 'completed';
+  if (state === 'error') return 'failed';
+  return 'idle';
+}

@@ -1,12 +1,13 @@
 import type { CompletionQueueMessage } from '../contracts/completion-queue-message.js';
 import { formatIssues } from '../contracts/format-issues.js';
 import { retryDueMessage } from '../contracts/retry-due-message.js';
-import { stepExecutionResult } from '../contracts/step-execution-result.js';
+import { stepExecutionResult, type StepExecutionResult } from '../contracts/step-execution-result.js';
 import { errorMessage } from '../domain/error-message.js';
 import { deliverOutbox } from './deliver-outbox.js';
 import { retryOf, type OrchestrationDeps } from './orchestration-deps.js';
 import type { BatchItemFailure, BatchResponse } from '../ports/batch-response.js';
 import { sendToPoisonQueue } from '../ports/poison-queue.js';
+import type { OutboxEntry } from '../ports/orchestration-store.js';
 
 /** A queue record as the completion function sees it (an SQS record, or the local runner's). */
 export interface CompletionRecord {
@@ -17,26 +18,54 @@ export interface CompletionRecord {
 type Parsed = { ok: true; message: CompletionQueueMessage } | { ok: false; code: string; reason: string };
 
 /**
- * The completion function's use case: applies each result once (duplicates and late results are
- * acknowledged and logged as refused), evaluates tasks on retry ticks, sends what became ready.
- * A record that can never apply goes to the poison queue; a transient failure (database down)
- * is reported as a batch item failure so SQS redelivers it.
+ * The completion function's use case: applies the batch's results once, in one store call
+ * (duplicates and late results are acknowledged and logged as refused), evaluates tasks on retry
+ * ticks, sends what became ready. A record that can never apply goes to the poison queue; a
+ * transient failure (database down) is reported as a batch item failure so SQS redelivers it.
  */
 export async function processCompletionBatch(deps: OrchestrationDeps, records: readonly CompletionRecord[]): Promise<BatchResponse> {
-  const failures = await Promise.all(records.map((r) => processRecord(deps, r).then(() => null, (error: unknown) => failure(deps, r, error))));
-  return { batchItemFailures: failures.filter((f): f is BatchItemFailure => f !== null) };
+  const results: StepResultRecord[] = [];
+  const rest: Array<Promise<BatchItemFailure | null>> = [];
+  for (const record of records) {
+    const parsed = parse(record.body);
+    if (parsed.ok && parsed.message.message_type !== 'retry_due') results.push({ record, message: parsed.message });
+    else rest.push(processRecord(deps, record, parsed).then(() => null, (error: unknown) => failure(deps, record, error)));
+  }
+  const failures = (await Promise.all([applyResults(deps, results), ...rest.map((p) => p.then((f) => (f ? [f] : [])))])).flat();
+  return { batchItemFailures: failures };
 }
 
-async function processRecord(deps: OrchestrationDeps, record: CompletionRecord): Promise<void> {
-  const parsed = parse(record.body);
+interface StepResultRecord {
+  readonly record: CompletionRecord;
+  readonly message: StepExecutionResult;
+}
+
+async function processRecord(deps: OrchestrationDeps, record: CompletionRecord, parsed: Parsed): Promise<void> {
   if (!parsed.ok) return poison(deps, record, parsed.code, parsed.reason);
   const message = parsed.message;
   if (message.message_type === 'retry_due') return onRetryDue(deps, message.task_uuid, new Date(message.due_at));
-  const outcome = await deps.store.applyStepResult(message, deps.random.next());
-  const fields = { task_uuid: message.task_uuid, step_uuid: message.step_uuid, event_id: message.event_id, correlation_id: message.correlation_id };
-  if (outcome.status === 'applied') deps.logger.info('step result applied', { ...fields, step_state: outcome.stepState, task_state: outcome.taskState, status: message.status });
-  else deps.logger.warn('step result refused', { ...fields, refusal: outcome.status, reason: outcome.reason });
-  await deliverOutbox(deps, outcome.outbox);
+}
+
+/** Applies the results in one call, logs each outcome, and sends what they put in the outbox at once. */
+async function applyResults(deps: OrchestrationDeps, items: readonly StepResultRecord[]): Promise<BatchItemFailure[]> {
+  if (items.length === 0) return [];
+  const toApply = items.map((i) => ({ result: i.message, random: deps.random.next() }));
+  const outcomes = await deps.store.applyStepResults(toApply).catch((error: unknown) => items.map(() => ({ status: 'failed' as const, reason: errorMessage(error) })));
+  const failures: BatchItemFailure[] = [];
+  const applied: StepResultRecord[] = [];
+  const outbox: OutboxEntry[] = [];
+  items.forEach(({ record, message }, i) => {
+    const outcome = outcomes[i]!;
+    if (outcome.status === 'failed') return void failures.push(failure(deps, record, outcome.reason));
+    const fields = { task_uuid: message.task_uuid, step_uuid: message.step_uuid, event_id: message.event_id, correlation_id: message.correlation_id };
+    if (outcome.status === 'applied') deps.logger.info('step result applied', { ...fields, step_state: outcome.stepState, task_state: outcome.taskState, status: message.status });
+    else deps.logger.warn('step result refused', { ...fields, refusal: outcome.status, reason: outcome.reason });
+    applied.push(items[i]!);
+    outbox.push(...outcome.outbox);
+  });
+  const delivered = await deliverOutbox(deps, outbox).then(() => null, (error: unknown) => error);
+  if (delivered !== null) failures.push(...applied.map((i) => failure(deps, i.record, delivered)));
+  return failures;
 }
 
 /** A tick up to a second early waits for its due time; an earlier one evaluates and re-arms itself. */

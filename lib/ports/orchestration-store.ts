@@ -47,6 +47,24 @@ export interface ApplyResultOutcome {
   readonly outbox: readonly OutboxEntry[];
 }
 
+/** One result of a batch and the random draw its backoff jitter uses. */
+export interface ResultToApply {
+  readonly result: StepExecutionResult;
+  readonly random: number;
+}
+
+/**
+ * What became of one result of a batch: its outcome, or `failed` when the database could not
+ * apply it (the caller reports it as a batch item failure and the queue redelivers it).
+ */
+export type BatchApplyOutcome = ApplyResultOutcome | { readonly status: 'failed'; readonly reason: string };
+
+/** One task to create in a batch: the request and the template it was checked against. */
+export interface TaskToCreate {
+  readonly request: CreateTaskRequest;
+  readonly template: TaskTemplate;
+}
+
 export interface TimedOutDispatch {
   readonly eventId: string;
   readonly taskUuid: string;
@@ -131,6 +149,14 @@ export interface OrchestrationStore {
   /** Claims the task's ready steps: counts an attempt, writes dispatch records and outbox rows. */
   claimReadySteps(taskUuid: string, limit?: number): Promise<OutboxEntry[]>;
   applyStepResult(result: StepExecutionResult, random: number): Promise<ApplyResultOutcome>;
+  /**
+   * Applies a batch of results in one transaction (each task locked once, in a fixed order, and
+   * evaluated once): one outcome per result, in order. A task's new outbox rows ride on its last
+   * applied result.
+   */
+  applyStepResults(results: readonly ResultToApply[]): Promise<BatchApplyOutcome[]>;
+  /** Creates several tasks in one call: one outcome per request, in order. */
+  createTasks(tasks: readonly TaskToCreate[]): Promise<CreateTaskOutcome[]>;
   /** Evaluates a task now (a retry tick arrived): claims what is ready, finalizes what is done. */
   evaluateTask(taskUuid: string): Promise<OutboxEntry[]>;
   markOutboxSent(ids: readonly string[]): Promise<void>;

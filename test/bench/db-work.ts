@@ -1,5 +1,5 @@
 import pg, { type QueryResultRow } from 'pg';
-import type { Queryable } from '../../lib/adapters/postgres/queryable.js';
+import { forward, textOf, type NamedQuery, type Queryable } from '../../lib/adapters/postgres/queryable.js';
 import type { TaskTemplate } from '../../lib/domain/task-template.js';
 import { PostgresOrchestrationStore } from '../../lib/adapters/postgres/postgres-orchestration-store.js';
 import { registerTemplates } from '../../lib/orchestration/register-templates.js';
@@ -150,11 +150,11 @@ async function drive(client: Queryable, setup: Setup, template: TaskTemplate, ta
 /** Notes every SQL text sent, so the top-level statements can be told from nested ones. */
 function recordingTexts(client: pg.Client, sent: Set<string>): Queryable {
   return {
-    query: <R extends QueryResultRow>(text: string, values?: unknown[]) => {
-      sent.add(text);
-      return client.query<R>(text, values);
+    query: <R extends QueryResultRow>(query: string | NamedQuery, values?: unknown[]) => {
+      sent.add(textOf(query));
+      return forward<R>(client, query, values);
     },
-  };
+  } as Queryable;
 }
 
 async function registerOn(db: BenchDatabase, template: TaskTemplate): Promise<void> {

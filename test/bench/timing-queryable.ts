@@ -1,6 +1,6 @@
 import { performance } from 'node:perf_hooks';
 import type { QueryResultRow } from 'pg';
-import type { Queryable } from '../../lib/adapters/postgres/queryable.js';
+import { forward, textOf, type NamedQuery, type Queryable } from '../../lib/adapters/postgres/queryable.js';
 
 export interface OperationTally {
   calls: number;
@@ -17,12 +17,14 @@ export class TimingQueryable implements Queryable {
 
   constructor(private readonly inner: Queryable) {}
 
-  async query<R extends QueryResultRow = QueryResultRow>(text: string, values?: unknown[]): Promise<{ rows: R[] }> {
+  query<R extends QueryResultRow = QueryResultRow>(text: string, values?: unknown[]): Promise<{ rows: R[] }>;
+  query<R extends QueryResultRow = QueryResultRow>(query: NamedQuery): Promise<{ rows: R[] }>;
+  async query<R extends QueryResultRow = QueryResultRow>(query: string | NamedQuery, values?: unknown[]): Promise<{ rows: R[] }> {
     const started = performance.now();
     try {
-      return await this.inner.query<R>(text, values);
+      return await forward<R>(this.inner, query, values);
     } finally {
-      this.add(operationOf(text), performance.now() - started);
+      this.add(operationOf(textOf(query)), performance.now() - started);
     }
   }
 

@@ -1,4 +1,5 @@
 import { vi } from 'vitest';
+import { errorMessage } from '../../lib/domain/error-message.js';
 import type { OrchestrationStore } from '../../lib/ports/orchestration-store.js';
 
 /** An OrchestrationStore whose every method is a vi.fn; tests give the ones they use a behaviour. */
@@ -6,12 +7,16 @@ export function fakeStore(overrides: Partial<OrchestrationStore> = {}): { [K in 
   const methods: Array<keyof OrchestrationStore> = [
     'registerTemplate', 'findTemplate', 'createTask', 'claimReadySteps', 'applyStepResult', 'evaluateTask', 'markOutboxSent',
     'unsentOutbox', 'findTimedOutDispatches', 'claimDueRetries', 'readySteps', 'executionContext', 'getTask', 'transitions',
-    'cancelTask', 'stepAction',
+    'cancelTask', 'stepAction', 'applyStepResults', 'createTasks',
   ];
   const store: Record<string, unknown> = {};
   for (const name of methods) {
     store[name] = vi.fn(overrides[name] ?? (async () => { throw new Error(`fake store: ${name} was not expected`); }));
   }
   store.markOutboxSent = vi.fn(overrides.markOutboxSent ?? (async () => undefined));
+  // A batch applies as its results one by one, each failure its own (the Postgres store's fallback).
+  const one = store.applyStepResult as OrchestrationStore['applyStepResult'];
+  store.applyStepResults = vi.fn(overrides.applyStepResults ?? (async (items: Parameters<OrchestrationStore['applyStepResults']>[0]) =>
+    Promise.all(items.map((i) => one(i.result, i.random).catch((error: unknown) => ({ status: 'failed' as const, reason: errorMessage(error) }))))));
   return store as never;
 }

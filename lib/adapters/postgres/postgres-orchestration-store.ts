@@ -3,6 +3,7 @@ import type { StepExecutionResult } from '../../contracts/step-execution-result.
 import type { TaskTemplate } from '../../domain/task-template.js';
 import type {
   ApplyResultOutcome,
+  BatchApplyOutcome,
   CreateTaskOutcome,
   ExecutionContext,
   OperatorAction,
@@ -11,17 +12,26 @@ import type {
   OutboxEntry,
   ReadyStep,
   RegisteredTemplate,
+  ResultToApply,
+  TaskToCreate,
   TaskView,
   TimedOutDispatch,
   TransitionView,
 } from '../../ports/orchestration-store.js';
+import { prepared, StatementRunner, type Prepared } from './prepared.js';
 import type { Queryable } from './queryable.js';
-import { toApplyOutcome, toOutbox, toStepView, toTaskView, toTransitionView } from './row-mappers.js';
+import { errorMessage } from '../../domain/error-message.js';
+import { toApplyOutcome, toCreateOutcome, toOutbox, toStepView, toTaskView, toTransitionView } from './row-mappers.js';
 import { STEPS_OF_TASK, TASK_BY_UUID, TEMPLATE_LOOKUP, TRANSITIONS_OF_TASK } from './queries.js';
 
 /** The OrchestrationStore on PostgreSQL: each operation is one call of a SQL function (one round trip). */
 export class PostgresOrchestrationStore implements OrchestrationStore {
-  constructor(private readonly db: Queryable) {}
+  private readonly statements: StatementRunner;
+
+  /** @param options.preparedStatements false: plain statements only (see StatementRunner). */
+  constructor(private readonly db: Queryable, options: { readonly preparedStatements?: boolean } = {}) {
+    this.statements = new StatementRunner(db, options.preparedStatements ?? true);
+  }
 
   async registerTemplate(t: TaskTemplate): Promise<RegisteredTemplate> {
     const json = await this.json('select tasker.register_template($1, $2, $3, $4, $5) as j', [
@@ -31,25 +41,33 @@ export class PostgresOrchestrationStore implements OrchestrationStore {
   }
 
   async findTemplate(namespace: string, name: string, version?: string): Promise<TaskTemplate | null> {
-    const { rows } = await this.db.query<{ template: TaskTemplate }>(TEMPLATE_LOOKUP, [namespace, name, version ?? null]);
+    const { rows } = await this.statements.run<{ template: TaskTemplate }>(prepared('tasker_template_lookup', TEMPLATE_LOOKUP), [namespace, name, version ?? null]);
     return rows[0]?.template ?? null;
   }
 
   async createTask(request: CreateTaskRequest, template: TaskTemplate): Promise<CreateTaskOutcome> {
     const json = await this.json(
-      `select tasker.create_task(nt.named_task_id, $4, $5, $6, $7, $8, $9, $10) as j
+      prepared('tasker_create_task', `select tasker.create_task(nt.named_task_id, $4, $5, $6, $7, $8, $9, $10) as j
          from tasker.named_tasks nt join tasker.namespaces ns using (namespace_id)
-        where ns.name = $1 and nt.name = $2 and nt.version = $3`,
+        where ns.name = $1 and nt.name = $2 and nt.version = $3`),
       [template.namespace, template.name, template.version, JSON.stringify(request.context), request.correlation_id ?? null,
         request.priority, request.identity_strategy, request.idempotency_key ?? null, request.initiator ?? null, request.reason ?? null],
     );
-    return {
-      taskUuid: json.task_uuid as string,
-      created: json.created as boolean,
-      state: json.state as CreateTaskOutcome['state'],
-      correlationId: json.correlation_id as string,
-      outbox: toOutbox(json.outbox),
-    };
+    return toCreateOutcome(json);
+  }
+
+  async createTasks(tasks: readonly TaskToCreate[]): Promise<CreateTaskOutcome[]> {
+    if (tasks.length === 0) return [];
+    const requests = tasks.map(({ request: r, template: t }) => ({
+      namespace: t.namespace, name: t.name, version: t.version, context: r.context, correlation_id: r.correlation_id ?? null,
+      priority: r.priority, identity_strategy: r.identity_strategy, idempotency_key: r.idempotency_key ?? null,
+      initiator: r.initiator ?? null, reason: r.reason ?? null,
+    }));
+    const rows = (await this.scalar('select tasker.create_tasks($1::jsonb) as j', [JSON.stringify(requests)])) as Array<Record<string, unknown> | null>;
+    return rows.map((json, i) => {
+      if (!json) throw new StoreError(`template ${tasks[i]!.template.namespace}/${tasks[i]!.template.name}@${tasks[i]!.template.version} is not registered`);
+      return toCreateOutcome(json);
+    });
   }
 
   async claimReadySteps(taskUuid: string, limit?: number): Promise<OutboxEntry[]> {
@@ -57,15 +75,32 @@ export class PostgresOrchestrationStore implements OrchestrationStore {
   }
 
   async applyStepResult(result: StepExecutionResult, random: number): Promise<ApplyResultOutcome> {
-    return toApplyOutcome(await this.json('select tasker.apply_step_result($1, $2) as j', [JSON.stringify(result), random]));
+    return toApplyOutcome(await this.json(prepared('tasker_apply_step_result', 'select tasker.apply_step_result($1, $2) as j'), [JSON.stringify(result), random]));
+  }
+
+  /**
+   * One call for the whole batch. Should it fail (one result the database cannot apply), each
+   * result is tried on its own, so only the ones that fail again are reported failed.
+   */
+  async applyStepResults(results: readonly ResultToApply[]): Promise<BatchApplyOutcome[]> {
+    if (results.length === 0) return [];
+    try {
+      const rows = await this.scalar(prepared('tasker_apply_step_results', 'select tasker.apply_step_results($1::jsonb, $2::float8[]) as j'), [
+        JSON.stringify(results.map((r) => r.result)), results.map((r) => r.random),
+      ]);
+      return (rows as Array<Record<string, unknown>>).map(toApplyOutcome);
+    } catch (error) {
+      if (results.length === 1) return [{ status: 'failed', reason: errorMessage(error) }];
+      return Promise.all(results.map((r) => this.applyStepResult(r.result, r.random).catch((e: unknown): BatchApplyOutcome => ({ status: 'failed', reason: errorMessage(e) }))));
+    }
   }
 
   async evaluateTask(taskUuid: string): Promise<OutboxEntry[]> {
-    return toOutbox(await this.scalar('select tasker.evaluate_task_now($1) as j', [taskUuid]));
+    return toOutbox(await this.scalar(prepared('tasker_evaluate_task_now', 'select tasker.evaluate_task_now($1) as j'), [taskUuid]));
   }
 
   async markOutboxSent(ids: readonly string[]): Promise<void> {
-    if (ids.length > 0) await this.db.query('select tasker.mark_outbox_sent($1::bigint[])', [ids]);
+    if (ids.length > 0) await this.statements.run(prepared('tasker_mark_outbox_sent', 'select tasker.mark_outbox_sent($1::bigint[])'), [ids]);
   }
 
   async unsentOutbox(olderThanMs: number, limit: number): Promise<OutboxEntry[]> {
@@ -121,12 +156,13 @@ export class PostgresOrchestrationStore implements OrchestrationStore {
     return toOperatorOutcome(await this.json('select tasker.step_action($1, $2, $3, $4) as j', [stepUuid, action, reason, resultJson]));
   }
 
-  private async json(text: string, values: unknown[]): Promise<Record<string, unknown>> {
+  private async json(text: string | Prepared, values: unknown[]): Promise<Record<string, unknown>> {
     return (await this.scalar(text, values)) as Record<string, unknown>;
   }
 
-  private async scalar(text: string, values: unknown[], allowEmpty = false): Promise<unknown> {
-    const { rows } = await this.db.query<{ j: unknown }>(text, values);
+  private async scalar(statement: string | Prepared, values: unknown[], allowEmpty = false): Promise<unknown> {
+    const { rows } = await this.statements.run<{ j: unknown }>(statement, values);
+    const text = typeof statement === 'string' ? statement : statement.text;
     if (rows.length === 0 && !allowEmpty) throw new StoreError(`no row returned by: ${text.split('\n')[0]}`);
     return rows[0]?.j ?? null;
   }

@@ -24,11 +24,24 @@ export const STEPS_OF_TASK = `
    where s.task_uuid = $1
    order by s.ordinal`;
 
+/**
+ * A task's audit trail, one row per event, in the order it happened (tasker.walks: the walks
+ * written, and those derived from the task's, its steps' and its dispatches' rows); within one
+ * walk row, the step's events come before the task events they caused.
+ */
 export const TRANSITIONS_OF_TASK = `
-  select 'task' as entity, task_uuid as uuid, from_state, to_state, reason, metadata, created_at, 0 as ordinal, sort_key
-    from tasker.task_transitions where task_uuid = $1
-  union all
-  select 'step', st.step_uuid, st.from_state, st.to_state, st.reason, st.metadata, st.created_at, s.ordinal, st.sort_key
-    from tasker.workflow_step_transitions st join tasker.workflow_steps s using (step_uuid)
-   where s.task_uuid = $1
-   order by created_at, ordinal, sort_key`;
+  select entity, uuid, from_state, to_state, reason, metadata, created_at from (
+    select 'step' as entity, w.step_uuid as uuid, coalesce(w.step_states[e.i - 1], w.step_from) as from_state, e.to_state,
+           w.step_reasons[e.i] as reason, w.metadata, w.created_at, w.kind, w.id, 0 as part, s.ordinal, e.i
+      from tasker.walks w
+      join tasker.workflow_steps s on s.step_uuid = w.step_uuid
+      cross join lateral unnest(w.step_states) with ordinality as e(to_state, i)
+     where w.task_uuid = $1
+    union all
+    select 'task', w.task_uuid, coalesce(w.task_states[e.i - 1], w.task_from), e.to_state, w.task_reasons[e.i],
+           case when w.step_uuid is null then w.metadata else '{}'::jsonb end, w.created_at, w.kind, w.id, 1, 0, e.i
+      from tasker.walks w
+      cross join lateral unnest(w.task_states) with ordinality as e(to_state, i)
+     where w.task_uuid = $1
+  ) x
+   order by created_at, kind, id, part, ordinal, i`;

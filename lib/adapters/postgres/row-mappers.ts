@@ -1,4 +1,4 @@
-import type { ApplyResultOutcome, OutboxEntry, StepView, TaskView, TransitionView } from '../../ports/orchestration-store.js';
+import type { ApplyResultOutcome, CreateTaskOutcome, OutboxEntry, StepView, TaskView, TransitionView } from '../../ports/orchestration-store.js';
 import type { StepState } from '../../domain/step-state.js';
 import type { TaskState } from '../../domain/task-state.js';
 
@@ -27,6 +27,17 @@ export function toApplyOutcome(json: Record<string, unknown>): ApplyResultOutcom
     stepUuid: (json.step_uuid as string | null) ?? null,
     stepState: (json.step_state as StepState | null) ?? null,
     taskState: (json.task_state as TaskState | null) ?? null,
+    outbox: toOutbox(json.outbox),
+  };
+}
+
+/** create_task's answer (also each element of create_tasks'). */
+export function toCreateOutcome(json: Record<string, unknown>): CreateTaskOutcome {
+  return {
+    taskUuid: json.task_uuid as string,
+    created: json.created as boolean,
+    state: json.state as CreateTaskOutcome['state'],
+    correlationId: json.correlation_id as string,
     outbox: toOutbox(json.outbox),
   };
 }

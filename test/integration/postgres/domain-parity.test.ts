@@ -1,6 +1,13 @@
+import { readFile } from 'node:fs/promises';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { migrationsDirectory } from '../../../lib/adapters/postgres/migrate.js';
+import { STATE_MACHINE_MIGRATION, stateMachineSql } from '../../../lib/adapters/postgres/state-machine-sql.js';
 import { computeBackoffMs } from '../../../lib/domain/backoff.js';
-import { allowedPairs } from '../../../lib/domain/transition-table.js';
+import { EXECUTION_STATUSES, executionStatus, TASK_STATE_FOR_STATUS } from '../../../lib/domain/execution-status.js';
+import { STEP_STATES, stepBucket } from '../../../lib/domain/step-state.js';
+import { TASK_STATES, isTerminalTaskState } from '../../../lib/domain/task-state.js';
+import { allowedPairs, shortestPath } from '../../../lib/domain/transition-table.js';
 import { STEP_TRANSITIONS } from '../../../lib/domain/step-transitions.js';
 import { TASK_TRANSITIONS } from '../../../lib/domain/task-transitions.js';
 import { createTestDatabase, type TestDatabase } from '../../helpers/test-database.js';
@@ -54,5 +61,34 @@ describe('the database mirrors the domain', () => {
     expect(cas.rows[0].s).toBeNull();
     const audit = await db.pool.query('select count(*)::int as n from tasker.task_transitions where task_uuid = $1', [task]);
     expect(audit.rows[0].n).toBe(0);
+  });
+
+  it('holds the state machine migration exactly as generated from the domain (npx tsx lib/adapters/postgres/state-machine-sql.ts)', async () => {
+    expect(await readFile(join(migrationsDirectory(), STATE_MACHINE_MIGRATION), 'utf8')).toBe(stateMachineSql());
+  });
+
+  it('walks a task to the state of each execution status along the domain\'s shortest path', async () => {
+    const cases = TASK_STATES.filter((s) => !isTerminalTaskState(s)).flatMap((from) => EXECUTION_STATUSES.map((status) => [from, status]));
+    const { rows } = await db.pool.query(
+      `select tasker.task_path(c->>0, c->>1) as path from jsonb_array_elements($1::jsonb) with ordinality as t(c, i) order by i`, [JSON.stringify(cases)]);
+    expect(rows.map((r) => r.path)).toEqual(cases.map(([from, status]) => shortestPath(TASK_TRANSITIONS, from as never, TASK_STATE_FOR_STATUS[status as never])));
+  });
+
+  it('counts each step state in the bucket stepBucket names, and knows the terminal task states', async () => {
+    const buckets = await db.pool.query('select s, tasker.step_bucket(s) as b from unnest($1::text[]) as s', [STEP_STATES]);
+    expect(buckets.rows.map((r) => r.b)).toEqual(STEP_STATES.map(stepBucket));
+    const terminal = await db.pool.query('select s, tasker.task_is_terminal(s) as t from unnest($1::text[]) as s', [TASK_STATES]);
+    expect(terminal.rows.map((r) => r.t)).toEqual(TASK_STATES.map(isTerminalTaskState));
+  });
+
+  it('decides the same execution status as executionStatus for every combination of counts', async () => {
+    const cases: number[][] = [];
+    for (const failed of [0, 1]) for (const ready of [0, 2]) for (const inFlight of [0, 1]) for (const waiting of [0, 3]) for (const completed of [0, 4]) cases.push([failed, ready, inFlight, waiting, completed, 4]);
+    const { rows } = await db.pool.query(
+      `select tasker.execution_status((c->>0)::int, (c->>1)::int, (c->>2)::int, (c->>3)::int, (c->>4)::int, (c->>5)::int) as s
+         from jsonb_array_elements($1::jsonb) with ordinality as t(c, i) order by i`, [JSON.stringify(cases)]);
+    const expected = cases.map(([permanentlyFailed, ready, inProgress, waitingForRetry, completed, total]) =>
+      executionStatus({ permanentlyFailed: permanentlyFailed!, ready: ready!, inProgress: inProgress!, waitingForRetry: waitingForRetry!, completed: completed!, total: total! }));
+    expect(rows.map((r) => r.s)).toEqual(expected);
   });
 });

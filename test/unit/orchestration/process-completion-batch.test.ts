@@ -102,6 +102,17 @@ describe('processCompletionBatch', () => {
     expect(logger.find(/SQS will redeliver/)[0]?.fields.error).toBe('poison queue send failed: ServiceUnavailable: fake send failure');
   });
 
+  it('applies the results of a batch in one store call and marks what they sent once', async () => {
+    const entry = (id: string) => ({ id, kind: 'task_lifecycle' as const, namespace: null, payload: { event_name: 'task.completed' }, availableAt: new Date('2026-11-23T10:00:00Z') });
+    const store = fakeStore({ applyStepResults: async (items) => items.map((_, i) => ({ ...applied(), outbox: [entry(String(i))] })) });
+    const { d } = deps(store);
+    expect(await processCompletionBatch(d, ['a', 'b', 'c'].map((messageId) => ({ messageId, body: result() })))).toEqual({ batchItemFailures: [] });
+    expect(store.applyStepResults).toHaveBeenCalledTimes(1);
+    expect(store.applyStepResults.mock.calls[0]![0]).toHaveLength(3);
+    expect(store.markOutboxSent).toHaveBeenCalledTimes(1);
+    expect(store.markOutboxSent).toHaveBeenCalledWith(['0', '1', '2']);
+  });
+
   it('evaluates the task on a retry tick', async () => {
     const store = fakeStore({ evaluateTask: async () => [] });
     const { d } = deps(store);

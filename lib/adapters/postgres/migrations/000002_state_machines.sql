@@ -1,13 +1,7 @@
--- The state machines, mirrored from lib/domain/{task,step}-transitions.ts (a test keeps them equal),
--- and compare-and-swap transitions that write one audit row each.
-create table tasker.task_transition_rules (
-  from_state text not null,
-  event text not null,
-  to_state text not null,
-  primary key (from_state, event)
-);
+-- Generated from lib/domain by lib/adapters/postgres/state-machine-sql.ts: do not edit by hand.
+-- The state machines: rule tables for readers, and immutable functions the engine walks with.
 
-create table tasker.step_transition_rules (
+create table tasker.task_transition_rules (
   from_state text not null,
   event text not null,
   to_state text not null,
@@ -43,6 +37,13 @@ insert into tasker.task_transition_rules (from_state, event, to_state) values
   ('blocked_by_failures', 'resolve_manually', 'resolved_manually'),
   ('error', 'resolve_manually', 'resolved_manually');
 
+create table tasker.step_transition_rules (
+  from_state text not null,
+  event text not null,
+  to_state text not null,
+  primary key (from_state, event)
+);
+
 insert into tasker.step_transition_rules (from_state, event, to_state) values
   ('pending', 'enqueue', 'enqueued'),
   ('waiting_for_retry', 'enqueue', 'enqueued'),
@@ -72,128 +73,141 @@ insert into tasker.step_transition_rules (from_state, event, to_state) values
   ('error', 'reset_for_retry', 'pending'),
   ('cancelled', 'reset_for_retry', 'pending');
 
--- Moves a task by one event, only from the state it is in now (the row is locked, so no other
--- writer can move it in between; p_expected makes the caller's view of that state part of the
--- condition), and records the transition. Returns the new state, or null when the event is not
--- allowed from the current state or the state is not the expected one.
-create or replace function tasker.transition_task(
-  p_task uuid, p_event text, p_reason text default null, p_metadata jsonb default '{}', p_expected text default null
-) returns text language plpgsql as $$
-declare
-  v_from text;
-  v_states text[];
-begin
-  select state into v_from from tasker.tasks where task_uuid = p_task for update;
-  v_states := tasker.walk_path('task', v_from, array[p_event]);
-  if v_from is null or v_from <> coalesce(p_expected, v_from) or v_states is null then
-    return null;
-  end if;
-  return tasker.record_task_walk(p_task, v_from, v_states, array[p_event], array[p_reason], p_metadata);
-end $$;
-
-create or replace function tasker.transition_step(
-  p_step uuid, p_event text, p_reason text default null, p_metadata jsonb default '{}', p_expected text default null
-) returns text language plpgsql as $$
-declare
-  v_from text;
-  v_states text[];
-begin
-  select state into v_from from tasker.workflow_steps where step_uuid = p_step for update;
-  v_states := tasker.walk_path('step', v_from, array[p_event]);
-  if v_from is null or v_from <> coalesce(p_expected, v_from) or v_states is null then
-    return null;
-  end if;
-  return tasker.record_step_walk(p_step, v_from, v_states, array[p_event], array[p_reason], p_metadata);
-end $$;
-
--- Records a state an entity is created in (a transition from nothing).
-create or replace function tasker.record_initial_step_states(p_task uuid) returns void language sql as $$
-  insert into tasker.workflow_step_transitions (step_uuid, from_state, to_state, event, reason, sort_key)
-  select step_uuid, null, state, 'create', 'task created', 1 from tasker.workflow_steps where task_uuid = p_task;
+-- The state an event moves an entity to, or null when the event is not allowed from p_from.
+create or replace function tasker.task_next(p_from text, p_event text) returns text language sql immutable parallel safe as $$
+  select case p_from || ' ' || p_event
+    when 'pending start' then 'initializing'
+    when 'initializing initialize_failed' then 'error'
+    when 'initializing enqueue_steps' then 'enqueuing_steps'
+    when 'evaluating_results enqueue_steps' then 'enqueuing_steps'
+    when 'waiting_for_dependencies enqueue_steps' then 'enqueuing_steps'
+    when 'waiting_for_retry enqueue_steps' then 'enqueuing_steps'
+    when 'blocked_by_failures enqueue_steps' then 'enqueuing_steps'
+    when 'enqueuing_steps steps_enqueued' then 'steps_in_process'
+    when 'steps_in_process evaluate_results' then 'evaluating_results'
+    when 'waiting_for_retry evaluate_results' then 'evaluating_results'
+    when 'waiting_for_dependencies evaluate_results' then 'evaluating_results'
+    when 'blocked_by_failures evaluate_results' then 'evaluating_results'
+    when 'evaluating_results wait_for_dependencies' then 'waiting_for_dependencies'
+    when 'evaluating_results wait_for_retry' then 'waiting_for_retry'
+    when 'evaluating_results block_by_failures' then 'blocked_by_failures'
+    when 'evaluating_results complete' then 'complete'
+    when 'blocked_by_failures fail' then 'error'
+    when 'pending cancel' then 'cancelled'
+    when 'initializing cancel' then 'cancelled'
+    when 'enqueuing_steps cancel' then 'cancelled'
+    when 'steps_in_process cancel' then 'cancelled'
+    when 'evaluating_results cancel' then 'cancelled'
+    when 'waiting_for_dependencies cancel' then 'cancelled'
+    when 'waiting_for_retry cancel' then 'cancelled'
+    when 'blocked_by_failures cancel' then 'cancelled'
+    when 'blocked_by_failures resolve_manually' then 'resolved_manually'
+    when 'error resolve_manually' then 'resolved_manually'
+  end
 $$;
 
--- Walks an entity through several events in one go (the path is checked against the rules
--- first; any refused event raises and nothing moves), writing one audit row per event with
--- only the last most_recent: the same trail as one transition at a time, with fewer writes.
-create or replace function tasker.walk_step(p_step uuid, p_events text[], p_reasons text[], p_metadata jsonb default '{}')
-returns text language plpgsql as $$
-declare
-  v_from text;
-  v_states text[];
-begin
-  select state into v_from from tasker.workflow_steps where step_uuid = p_step for update;
-  v_states := tasker.walk_path('step', v_from, p_events);
-  if v_states is null then
-    raise exception 'step % cannot walk % from state %', p_step, p_events, v_from using errcode = 'TK002';
-  end if;
-  return tasker.record_step_walk(p_step, v_from, v_states, p_events, p_reasons, p_metadata);
-end $$;
+create or replace function tasker.step_next(p_from text, p_event text) returns text language sql immutable parallel safe as $$
+  select case p_from || ' ' || p_event
+    when 'pending enqueue' then 'enqueued'
+    when 'waiting_for_retry enqueue' then 'enqueued'
+    when 'enqueued start' then 'in_progress'
+    when 'in_progress enqueue_for_orchestration' then 'enqueued_for_orchestration'
+    when 'enqueued enqueue_as_error_for_orchestration' then 'enqueued_as_error_for_orchestration'
+    when 'in_progress enqueue_as_error_for_orchestration' then 'enqueued_as_error_for_orchestration'
+    when 'enqueued_for_orchestration complete' then 'complete'
+    when 'enqueued_as_error_for_orchestration wait_for_retry' then 'waiting_for_retry'
+    when 'enqueued_as_error_for_orchestration fail' then 'error'
+    when 'pending cancel' then 'cancelled'
+    when 'enqueued cancel' then 'cancelled'
+    when 'in_progress cancel' then 'cancelled'
+    when 'enqueued_for_orchestration cancel' then 'cancelled'
+    when 'enqueued_as_error_for_orchestration cancel' then 'cancelled'
+    when 'waiting_for_retry cancel' then 'cancelled'
+    when 'pending resolve_manually' then 'resolved_manually'
+    when 'enqueued resolve_manually' then 'resolved_manually'
+    when 'in_progress resolve_manually' then 'resolved_manually'
+    when 'waiting_for_retry resolve_manually' then 'resolved_manually'
+    when 'error resolve_manually' then 'resolved_manually'
+    when 'pending complete_manually' then 'complete'
+    when 'enqueued complete_manually' then 'complete'
+    when 'in_progress complete_manually' then 'complete'
+    when 'waiting_for_retry complete_manually' then 'complete'
+    when 'error complete_manually' then 'complete'
+    when 'error reset_for_retry' then 'pending'
+    when 'cancelled reset_for_retry' then 'pending'
+  end
+$$;
 
--- Writes a checked path (the states walk_path returned from v_from); the caller holds the row lock.
-create or replace function tasker.record_step_walk(
-  p_step uuid, p_from text, p_states text[], p_events text[], p_reasons text[], p_metadata jsonb
-) returns text language plpgsql as $$
-declare v_sort int;
-begin
-  update tasker.workflow_steps set state = p_states[array_length(p_states, 1)], updated_at = now() where step_uuid = p_step;
-  update tasker.workflow_step_transitions set most_recent = false
-   where step_uuid = p_step and most_recent returning sort_key into v_sort;
-  insert into tasker.workflow_step_transitions (step_uuid, from_state, to_state, event, reason, metadata, sort_key, most_recent)
-  select p_step, coalesce(p_states[i - 1], p_from), p_states[i], p_events[i], p_reasons[i], coalesce(p_metadata, '{}'),
-         coalesce(v_sort, 0) + i, i = array_length(p_states, 1)
-    from generate_subscripts(p_states, 1) as i;
-  return p_states[array_length(p_states, 1)];
-end $$;
+-- The events that move a task from p_from to the state an execution status asks for.
+create or replace function tasker.task_path(p_from text, p_status text) returns text[] language sql immutable parallel safe as $$
+  select case p_from || ' ' || p_status
+    when 'pending blocked_by_failures' then '{start,enqueue_steps,steps_enqueued,evaluate_results,block_by_failures}'::text[]
+    when 'pending has_ready_steps' then '{start,enqueue_steps,steps_enqueued}'::text[]
+    when 'pending processing' then '{start,enqueue_steps,steps_enqueued}'::text[]
+    when 'pending waiting_for_retry' then '{start,enqueue_steps,steps_enqueued,evaluate_results,wait_for_retry}'::text[]
+    when 'pending all_complete' then '{start,enqueue_steps,steps_enqueued,evaluate_results,complete}'::text[]
+    when 'pending waiting_for_dependencies' then '{start,enqueue_steps,steps_enqueued,evaluate_results,wait_for_dependencies}'::text[]
+    when 'initializing blocked_by_failures' then '{enqueue_steps,steps_enqueued,evaluate_results,block_by_failures}'::text[]
+    when 'initializing has_ready_steps' then '{enqueue_steps,steps_enqueued}'::text[]
+    when 'initializing processing' then '{enqueue_steps,steps_enqueued}'::text[]
+    when 'initializing waiting_for_retry' then '{enqueue_steps,steps_enqueued,evaluate_results,wait_for_retry}'::text[]
+    when 'initializing all_complete' then '{enqueue_steps,steps_enqueued,evaluate_results,complete}'::text[]
+    when 'initializing waiting_for_dependencies' then '{enqueue_steps,steps_enqueued,evaluate_results,wait_for_dependencies}'::text[]
+    when 'enqueuing_steps blocked_by_failures' then '{steps_enqueued,evaluate_results,block_by_failures}'::text[]
+    when 'enqueuing_steps has_ready_steps' then '{steps_enqueued}'::text[]
+    when 'enqueuing_steps processing' then '{steps_enqueued}'::text[]
+    when 'enqueuing_steps waiting_for_retry' then '{steps_enqueued,evaluate_results,wait_for_retry}'::text[]
+    when 'enqueuing_steps all_complete' then '{steps_enqueued,evaluate_results,complete}'::text[]
+    when 'enqueuing_steps waiting_for_dependencies' then '{steps_enqueued,evaluate_results,wait_for_dependencies}'::text[]
+    when 'steps_in_process blocked_by_failures' then '{evaluate_results,block_by_failures}'::text[]
+    when 'steps_in_process has_ready_steps' then '{}'::text[]
+    when 'steps_in_process processing' then '{}'::text[]
+    when 'steps_in_process waiting_for_retry' then '{evaluate_results,wait_for_retry}'::text[]
+    when 'steps_in_process all_complete' then '{evaluate_results,complete}'::text[]
+    when 'steps_in_process waiting_for_dependencies' then '{evaluate_results,wait_for_dependencies}'::text[]
+    when 'evaluating_results blocked_by_failures' then '{block_by_failures}'::text[]
+    when 'evaluating_results has_ready_steps' then '{enqueue_steps,steps_enqueued}'::text[]
+    when 'evaluating_results processing' then '{enqueue_steps,steps_enqueued}'::text[]
+    when 'evaluating_results waiting_for_retry' then '{wait_for_retry}'::text[]
+    when 'evaluating_results all_complete' then '{complete}'::text[]
+    when 'evaluating_results waiting_for_dependencies' then '{wait_for_dependencies}'::text[]
+    when 'waiting_for_dependencies blocked_by_failures' then '{evaluate_results,block_by_failures}'::text[]
+    when 'waiting_for_dependencies has_ready_steps' then '{enqueue_steps,steps_enqueued}'::text[]
+    when 'waiting_for_dependencies processing' then '{enqueue_steps,steps_enqueued}'::text[]
+    when 'waiting_for_dependencies waiting_for_retry' then '{evaluate_results,wait_for_retry}'::text[]
+    when 'waiting_for_dependencies all_complete' then '{evaluate_results,complete}'::text[]
+    when 'waiting_for_dependencies waiting_for_dependencies' then '{}'::text[]
+    when 'waiting_for_retry blocked_by_failures' then '{evaluate_results,block_by_failures}'::text[]
+    when 'waiting_for_retry has_ready_steps' then '{enqueue_steps,steps_enqueued}'::text[]
+    when 'waiting_for_retry processing' then '{enqueue_steps,steps_enqueued}'::text[]
+    when 'waiting_for_retry waiting_for_retry' then '{}'::text[]
+    when 'waiting_for_retry all_complete' then '{evaluate_results,complete}'::text[]
+    when 'waiting_for_retry waiting_for_dependencies' then '{evaluate_results,wait_for_dependencies}'::text[]
+    when 'blocked_by_failures blocked_by_failures' then '{}'::text[]
+    when 'blocked_by_failures has_ready_steps' then '{enqueue_steps,steps_enqueued}'::text[]
+    when 'blocked_by_failures processing' then '{enqueue_steps,steps_enqueued}'::text[]
+    when 'blocked_by_failures waiting_for_retry' then '{evaluate_results,wait_for_retry}'::text[]
+    when 'blocked_by_failures all_complete' then '{evaluate_results,complete}'::text[]
+    when 'blocked_by_failures waiting_for_dependencies' then '{evaluate_results,wait_for_dependencies}'::text[]
+  end
+$$;
 
-create or replace function tasker.walk_task(p_task uuid, p_events text[], p_reasons text[], p_metadata jsonb default '{}')
-returns text language plpgsql as $$
-declare
-  v_from text;
-  v_states text[];
-begin
-  select state into v_from from tasker.tasks where task_uuid = p_task for update;
-  v_states := tasker.walk_path('task', v_from, p_events);
-  if v_states is null then
-    raise exception 'task % cannot walk % from state %', p_task, p_events, v_from using errcode = 'TK002';
-  end if;
-  return tasker.record_task_walk(p_task, v_from, v_states, p_events, p_reasons, p_metadata);
-end $$;
+-- The per-task counter a step state counts in (in_flight, waiting, completed, failed, idle).
+create or replace function tasker.step_bucket(p_state text) returns text language sql immutable parallel safe as $$
+  select case p_state
+    when 'pending' then 'idle'
+    when 'enqueued' then 'in_flight'
+    when 'in_progress' then 'in_flight'
+    when 'enqueued_for_orchestration' then 'in_flight'
+    when 'enqueued_as_error_for_orchestration' then 'in_flight'
+    when 'waiting_for_retry' then 'waiting'
+    when 'complete' then 'completed'
+    when 'error' then 'failed'
+    when 'cancelled' then 'idle'
+    when 'resolved_manually' then 'completed'
+  end
+$$;
 
-create or replace function tasker.record_task_walk(
-  p_task uuid, p_from text, p_states text[], p_events text[], p_reasons text[], p_metadata jsonb
-) returns text language plpgsql as $$
-declare
-  v_to text := p_states[array_length(p_states, 1)];
-  v_sort int;
-begin
-  update tasker.tasks
-     set state = v_to, updated_at = now(),
-         completed_at = case when v_to in ('complete', 'error', 'cancelled', 'resolved_manually') then now() else completed_at end
-   where task_uuid = p_task;
-  update tasker.task_transitions set most_recent = false
-   where task_uuid = p_task and most_recent returning sort_key into v_sort;
-  insert into tasker.task_transitions (task_uuid, from_state, to_state, event, reason, metadata, sort_key, most_recent)
-  select p_task, coalesce(p_states[i - 1], p_from), p_states[i], p_events[i], p_reasons[i], coalesce(p_metadata, '{}'),
-         coalesce(v_sort, 0) + i, i = array_length(p_states, 1)
-    from generate_subscripts(p_states, 1) as i;
-  return v_to;
-end $$;
-
--- The states a path of events visits from p_from, or null when a rule refuses one of them.
-create or replace function tasker.walk_path(p_entity text, p_from text, p_events text[]) returns text[] language plpgsql stable as $$
-declare
-  v_state text := p_from;
-  v_states text[] := '{}';
-  v_event text;
-begin
-  foreach v_event in array p_events loop
-    if p_entity = 'task' then
-      select to_state into v_state from tasker.task_transition_rules where from_state = v_state and event = v_event;
-    else
-      select to_state into v_state from tasker.step_transition_rules where from_state = v_state and event = v_event;
-    end if;
-    if v_state is null then return null; end if;
-    v_states := v_states || v_state;
-  end loop;
-  return v_states;
-end $$;
+create or replace function tasker.task_is_terminal(p_state text) returns boolean language sql immutable parallel safe as $$
+  select p_state = any('{complete,error,cancelled,resolved_manually}'::text[])
+$$;

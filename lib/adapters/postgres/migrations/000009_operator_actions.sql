@@ -1,8 +1,8 @@
 -- Operator actions: cancel a task; reset, resolve or complete a step by hand.
 
-create or replace function tasker.supersede_open_dispatches(p_step uuid) returns void language sql as $$
+create or replace function tasker.supersede_open_dispatches(p_task uuid, p_step uuid) returns void language sql as $$
   update tasker.step_dispatches set status = 'superseded', completed_at = now()
-   where step_uuid = p_step and status = 'dispatched'
+   where task_uuid = p_task and step_uuid = p_step and status = 'dispatched'
 $$;
 
 create or replace function tasker.operator_refusal(p_reason text) returns jsonb language sql immutable as $$
@@ -17,9 +17,9 @@ begin
   if tasker.transition_task(p_task, 'cancel', p_reason) is null then
     return tasker.operator_refusal('a task in state ' || (select state from tasker.tasks where task_uuid = p_task) || ' cannot be cancelled');
   end if;
-  for v_step in select step_uuid from tasker.workflow_steps where task_uuid = p_task loop
+  for v_step in select step_uuid from tasker.workflow_steps where task_uuid = p_task order by ordinal loop
     perform tasker.transition_step(v_step, 'cancel', p_reason);
-    perform tasker.supersede_open_dispatches(v_step);
+    perform tasker.supersede_open_dispatches(p_task, v_step);
   end loop;
   return jsonb_build_object('ok', true, 'outbox', jsonb_build_array(tasker.emit_task_lifecycle(p_task, 'task.cancelled')));
 end $$;
@@ -35,14 +35,14 @@ declare
 begin
   if v_task is null then return tasker.operator_refusal('no such step'); end if;
   select state into v_task_state from tasker.tasks where task_uuid = v_task for update;
-  if v_task_state in ('complete', 'error', 'cancelled', 'resolved_manually') then
+  if tasker.task_is_terminal(v_task_state) then
     return tasker.operator_refusal('the task is ' || v_task_state || ' and takes no more step actions');
   end if;
   if tasker.transition_step(p_step, p_action, p_reason, jsonb_build_object('operator_action', p_action)) is null then
     return tasker.operator_refusal(p_action || ' is not allowed for a step in state ' ||
                                    (select state from tasker.workflow_steps where step_uuid = p_step));
   end if;
-  perform tasker.supersede_open_dispatches(p_step);
+  perform tasker.supersede_open_dispatches(v_task, p_step);
   update tasker.workflow_steps
      set attempts = case when p_action = 'reset_for_retry' then 0 else attempts end,
          next_attempt_at = null,

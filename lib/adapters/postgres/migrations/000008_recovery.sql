@@ -22,16 +22,20 @@ create or replace function tasker.unsent_outbox(p_older_than_ms bigint, p_limit 
            order by id limit p_limit) o
 $$;
 
-create or replace function tasker.mark_outbox_sent(p_ids bigint[]) returns int language sql as $$
-  with gone as (delete from tasker.outbox where id = any(p_ids) returning 1) select count(*)::int from gone
-$$;
+create or replace function tasker.mark_outbox_sent(p_ids bigint[]) returns int language plpgsql as $$
+declare v_n int;
+begin
+  delete from tasker.outbox where id = any(p_ids);
+  get diagnostics v_n = row_count;
+  return v_n;
+end $$;
 
 -- Evaluates one task under its row lock; skips a task another transaction holds (null).
 -- Re-arms a retry tick when a step is still in backoff and nothing else will wake the task.
 create or replace function tasker.evaluate_task_now(p_task uuid, p_skip_locked boolean default false) returns jsonb language plpgsql as $$
 declare
   v_out jsonb;
-  v_ctx record;
+  v_due timestamptz;
 begin
   if p_skip_locked then
     perform 1 from tasker.tasks where task_uuid = p_task for update skip locked;
@@ -40,9 +44,10 @@ begin
   end if;
   if not found then return null; end if;
   v_out := tasker.evaluate_task(p_task);
-  select * into v_ctx from tasker.get_task_execution_context(p_task);
-  if v_ctx.execution_status = 'waiting_for_retry' and v_ctx.next_retry_at > now() then
-    v_out := v_out || jsonb_build_array(tasker.emit_retry_due(p_task, v_ctx.next_retry_at));
+  -- The task waits for a retry exactly when evaluating it found nothing else to do.
+  if (select state from tasker.tasks where task_uuid = p_task) = 'waiting_for_retry' then
+    v_due := tasker.next_retry_at(p_task);
+    if v_due > now() then v_out := v_out || jsonb_build_array(tasker.emit_retry_due(p_task, v_due)); end if;
   end if;
   return v_out;
 end $$;
