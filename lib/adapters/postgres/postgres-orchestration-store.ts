@@ -21,7 +21,23 @@ import type {
 import { prepared, StatementRunner, type Prepared } from './prepared.js';
 import type { Queryable } from './queryable.js';
 import { errorMessage } from '../../domain/error-message.js';
-import { toApplyOutcome, toCreateOutcome, toOutbox, toStepView, toTaskView, toTransitionView } from './row-mappers.js';
+import {
+  toApplyOutcome,
+  toCreateOutcome,
+  toExecutionContext,
+  toOutbox,
+  toReadyStep,
+  toStepView,
+  toTaskView,
+  toTimedOutDispatch,
+  toTransitionView,
+  type ExecutionContextRow,
+  type ReadyStepRow,
+  type StepRow,
+  type TaskRow,
+  type TimedOutDispatchRow,
+  type TransitionRow,
+} from './row-mappers.js';
 import { STEPS_OF_TASK, TASK_BY_UUID, TEMPLATE_LOOKUP, TRANSITIONS_OF_TASK } from './queries.js';
 
 /** The OrchestrationStore on PostgreSQL: each operation is one call of a SQL function (one round trip). */
@@ -108,11 +124,8 @@ export class PostgresOrchestrationStore implements OrchestrationStore {
   }
 
   async findTimedOutDispatches(limit: number): Promise<TimedOutDispatch[]> {
-    const { rows } = await this.db.query<Record<string, any>>('select * from tasker.find_timed_out_dispatches($1)', [limit]);
-    return rows.map((r) => ({
-      eventId: r.event_id, taskUuid: r.task_uuid, stepUuid: r.step_uuid, stepName: r.step_name,
-      correlationId: r.correlation_id, attempt: r.attempt, dispatchedAt: r.dispatched_at, deadline: r.deadline_at,
-    }));
+    const { rows } = await this.db.query<TimedOutDispatchRow>('select * from tasker.find_timed_out_dispatches($1)', [limit]);
+    return rows.map(toTimedOutDispatch);
   }
 
   async claimDueRetries(limit: number): Promise<OutboxEntry[]> {
@@ -120,30 +133,24 @@ export class PostgresOrchestrationStore implements OrchestrationStore {
   }
 
   async readySteps(taskUuid: string): Promise<ReadyStep[]> {
-    const { rows } = await this.db.query<Record<string, any>>('select * from tasker.get_ready_steps($1)', [taskUuid]);
-    return rows.map((r) => ({ stepUuid: r.step_uuid, name: r.name, attempts: r.attempts }));
+    const { rows } = await this.db.query<ReadyStepRow>('select * from tasker.get_ready_steps($1)', [taskUuid]);
+    return rows.map(toReadyStep);
   }
 
   async executionContext(taskUuid: string): Promise<ExecutionContext | null> {
-    const { rows } = await this.db.query<Record<string, any>>('select * from tasker.get_task_execution_context($1)', [taskUuid]);
-    const r = rows[0];
-    if (!r) return null;
-    return {
-      taskUuid: r.task_uuid, totalSteps: r.total_steps, readySteps: r.ready_steps, inProgressSteps: r.in_progress_steps,
-      waitingForRetrySteps: r.waiting_for_retry_steps, completedSteps: r.completed_steps, failedSteps: r.failed_steps,
-      executionStatus: r.execution_status,
-    };
+    const { rows } = await this.db.query<ExecutionContextRow>('select * from tasker.get_task_execution_context($1)', [taskUuid]);
+    return rows[0] ? toExecutionContext(rows[0]) : null;
   }
 
   async getTask(taskUuid: string): Promise<TaskView | null> {
-    const { rows } = await this.db.query<Record<string, any>>(TASK_BY_UUID, [taskUuid]);
+    const { rows } = await this.db.query<TaskRow>(TASK_BY_UUID, [taskUuid]);
     if (!rows[0]) return null;
-    const steps = await this.db.query<Record<string, any>>(STEPS_OF_TASK, [taskUuid]);
+    const steps = await this.db.query<StepRow>(STEPS_OF_TASK, [taskUuid]);
     return toTaskView(rows[0], steps.rows.map(toStepView));
   }
 
   async transitions(taskUuid: string): Promise<TransitionView[]> {
-    const { rows } = await this.db.query<Record<string, any>>(TRANSITIONS_OF_TASK, [taskUuid]);
+    const { rows } = await this.db.query<TransitionRow>(TRANSITIONS_OF_TASK, [taskUuid]);
     return rows.map(toTransitionView);
   }
 

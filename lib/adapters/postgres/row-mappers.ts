@@ -1,4 +1,15 @@
-import type { ApplyResultOutcome, CreateTaskOutcome, OutboxEntry, StepView, TaskView, TransitionView } from '../../ports/orchestration-store.js';
+import type { ExecutionStatus } from '../../domain/execution-status.js';
+import type {
+  ApplyResultOutcome,
+  CreateTaskOutcome,
+  ExecutionContext,
+  OutboxEntry,
+  ReadyStep,
+  StepView,
+  TaskView,
+  TimedOutDispatch,
+  TransitionView,
+} from '../../ports/orchestration-store.js';
 import type { StepState } from '../../domain/step-state.js';
 import type { TaskState } from '../../domain/task-state.js';
 
@@ -42,7 +53,23 @@ export function toCreateOutcome(json: Record<string, unknown>): CreateTaskOutcom
   };
 }
 
-export function toStepView(row: Record<string, any>): StepView {
+/** A row of STEPS_OF_TASK (queries.ts). */
+export interface StepRow {
+  step_uuid: string;
+  name: string;
+  namespace: string;
+  state: StepState;
+  attempts: number;
+  max_attempts: number;
+  retryable: boolean;
+  dependencies: string[] | null;
+  results: unknown;
+  last_error: Record<string, unknown> | null;
+  next_attempt_at: Date | null;
+  last_attempted_at: Date | null;
+}
+
+export function toStepView(row: StepRow): StepView {
   return {
     stepUuid: row.step_uuid,
     name: row.name,
@@ -59,7 +86,21 @@ export function toStepView(row: Record<string, any>): StepView {
   };
 }
 
-export function toTaskView(row: Record<string, any>, steps: StepView[]): TaskView {
+/** A row of TASK_BY_UUID (queries.ts). */
+export interface TaskRow {
+  task_uuid: string;
+  namespace: string;
+  name: string;
+  version: string;
+  state: TaskState;
+  context: Record<string, unknown>;
+  correlation_id: string;
+  priority: number;
+  created_at: Date;
+  completed_at: Date | null;
+}
+
+export function toTaskView(row: TaskRow, steps: StepView[]): TaskView {
   return {
     taskUuid: row.task_uuid,
     namespace: row.namespace,
@@ -75,7 +116,18 @@ export function toTaskView(row: Record<string, any>, steps: StepView[]): TaskVie
   };
 }
 
-export function toTransitionView(row: Record<string, any>): TransitionView {
+/** A row of TRANSITIONS_OF_TASK (queries.ts). */
+export interface TransitionRow {
+  entity: 'task' | 'step';
+  uuid: string;
+  from_state: string | null;
+  to_state: string;
+  reason: string | null;
+  metadata: Record<string, unknown>;
+  created_at: Date;
+}
+
+export function toTransitionView(row: TransitionRow): TransitionView {
   return {
     entity: row.entity,
     uuid: row.uuid,
@@ -84,5 +136,66 @@ export function toTransitionView(row: Record<string, any>): TransitionView {
     reason: row.reason,
     metadata: row.metadata,
     createdAt: row.created_at,
+  };
+}
+
+/** A row of tasker.find_timed_out_dispatches. */
+export interface TimedOutDispatchRow {
+  event_id: string;
+  task_uuid: string;
+  step_uuid: string;
+  step_name: string;
+  correlation_id: string;
+  attempt: number;
+  dispatched_at: Date;
+  deadline_at: Date;
+}
+
+export function toTimedOutDispatch(r: TimedOutDispatchRow): TimedOutDispatch {
+  return {
+    eventId: r.event_id,
+    taskUuid: r.task_uuid,
+    stepUuid: r.step_uuid,
+    stepName: r.step_name,
+    correlationId: r.correlation_id,
+    attempt: r.attempt,
+    dispatchedAt: r.dispatched_at,
+    deadline: r.deadline_at,
+  };
+}
+
+/** A row of tasker.get_ready_steps. */
+export interface ReadyStepRow {
+  step_uuid: string;
+  name: string;
+  attempts: number;
+}
+
+export function toReadyStep(r: ReadyStepRow): ReadyStep {
+  return { stepUuid: r.step_uuid, name: r.name, attempts: r.attempts };
+}
+
+/** A row of tasker.get_task_execution_context. */
+export interface ExecutionContextRow {
+  task_uuid: string;
+  total_steps: number;
+  ready_steps: number;
+  in_progress_steps: number;
+  waiting_for_retry_steps: number;
+  completed_steps: number;
+  failed_steps: number;
+  execution_status: ExecutionStatus;
+}
+
+export function toExecutionContext(r: ExecutionContextRow): ExecutionContext {
+  return {
+    taskUuid: r.task_uuid,
+    totalSteps: r.total_steps,
+    readySteps: r.ready_steps,
+    inProgressSteps: r.in_progress_steps,
+    waitingForRetrySteps: r.waiting_for_retry_steps,
+    completedSteps: r.completed_steps,
+    failedSteps: r.failed_steps,
+    executionStatus: r.execution_status,
   };
 }
