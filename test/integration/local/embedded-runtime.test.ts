@@ -26,10 +26,14 @@ const slow = buildTemplate({
 const orphan = buildTemplate({ name: 'orphan', steps: [{ name: 'lost', callable: 'tests.no_such_handler', retry: { maxAttempts: 3 } }] });
 const linear = buildTemplate({ name: 'linear4', steps: [{ name: 'a' }, { name: 'b', deps: ['a'] }, { name: 'c', deps: ['b'] }, { name: 'd', deps: ['c'] }] });
 
+/** How many times the deadline race aborted tests.sleepy. */
+let sleepyAborted = 0;
+
 const testHandlers: HandlerMap = {
   'tests.sleepy': ({ signal }) => new Promise((resolve) => {
     const timer = setTimeout(resolve, 3_000);
     signal.addEventListener('abort', () => {
+      sleepyAborted += 1;
       clearTimeout(timer);
       resolve('aborted');
     });
@@ -145,7 +149,7 @@ describe('embedded runtime: the DAG patterns', () => {
     expect(runtime.domainEvents(diamond!.taskUuid).map((e) => [e.name, e.step, e.outcome])).toEqual([['patterns.diamond_completed', 'diamond_end', 'success']]);
   });
 
-  it('a 4-step linear task goes from create to complete quickly (latency logged)', async () => {
+  it('a 4-step linear task goes from create to complete without waiting out a long poll (latency logged)', async () => {
     const samples: number[] = [];
     for (let i = 0; i < 3; i += 1) {
       const started = performance.now();
@@ -154,19 +158,22 @@ describe('embedded runtime: the DAG patterns', () => {
       expect(task.state).toBe('complete');
     }
     console.info(`embedded runtime, 4-step linear task, create → complete: ${samples.map((ms) => `${ms.toFixed(0)} ms`).join(', ')}`);
-    expect(Math.min(...samples)).toBeLessThan(3_000);
+    // A runner that waited out its 20 s long poll between steps would take over a minute; this bound is generous, not a speed test.
+    expect(Math.min(...samples)).toBeLessThan(20_000);
   });
 });
 
 describe('embedded runtime: failures', () => {
   it('a handler past its step timeout fails with handler_timeout (the deadline race in the real step handler)', async () => {
-    const started = Date.now();
+    const abortedBefore = sleepyAborted;
     const task = await run('tests', 'slow', {});
-    expect(Date.now() - started).toBeLessThan(2_900);
     expect(task.state).toBe('blocked_by_failures');
     const step = stepOf(task, 'sleepy');
     expect(step.state).toBe('error');
-    expect(step.lastError).toMatchObject({ error_type: 'handler_timeout' });
+    // Cut by the race at the step's 1 s timeout (not a late return after the handler's 3 s), and the handler was told.
+    expect(step.lastError).toMatchObject({ error_type: 'handler_timeout', code: 'step_timeout' });
+    expect(String(step.lastError?.message)).not.toContain('returned after its deadline');
+    expect(sleepyAborted).toBe(abortedBefore + 1);
   });
 
   it('a callable with no handler fails its step with handler_not_found, at once and for good', async () => {

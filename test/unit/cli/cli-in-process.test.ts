@@ -30,7 +30,7 @@ function io(tty: boolean): CliIo & { stdout: Capture; stderr: Capture } {
 
 const stripAnsi = (s: string) => s.replace(/\u001b\[[0-9;?]*[A-Za-z]/g, '');
 
-describe('tasker run in process', { timeout: 60_000 }, () => {
+describe('tasker run in process', { timeout: 120_000 }, () => {
   it('on a terminal: a live view with a progress bar and the DAG, redrawn until every step is done', async () => {
     const cli = io(true);
     const code = await runCli(['node', 'tasker', 'run', 'ecommerce/order_fulfillment', '--templates', 'examples/order-workflow/templates', '--handlers', 'examples/order-workflow/handlers.ts', '--context', ORDER, '--transport', 'memory'], cli);
@@ -48,14 +48,13 @@ describe('tasker run in process', { timeout: 60_000 }, () => {
   it('stops the runtime when the signal aborts (Ctrl-C) and exits 130 without waiting for the timeout', async () => {
     const cli = io(false);
     const controller = new AbortController();
-    const started = Date.now();
-    const run = runCli(['node', 'tasker', 'run', 'ecommerce/order_fulfillment', '--templates', 'examples/order-workflow/templates', '--handlers', 'examples/order-workflow/handlers.ts', '--context', ORDER, '--transport', 'memory', '--timeout', '30'], cli, controller.signal);
-    await expect.poll(() => cli.stdout.text, { timeout: 20_000, interval: 20 }).toContain('started attempt 1');
+    // --timeout far beyond the test's own bound: only the abort can end the run in time (a timeout would exit 1).
+    const run = runCli(['node', 'tasker', 'run', 'ecommerce/order_fulfillment', '--templates', 'examples/order-workflow/templates', '--handlers', 'examples/order-workflow/handlers.ts', '--context', ORDER, '--transport', 'memory', '--timeout', '3600'], cli, controller.signal);
+    await expect.poll(() => cli.stdout.text, { timeout: 60_000, interval: 20 }).toContain('started attempt 1');
     controller.abort();
     const code = await run;
     expect(code).toBe(130);
-    expect(cli.stderr.text).toContain('interrupted');
-    expect(Date.now() - started).toBeLessThan(25_000);
+    expect(cli.stderr.text).toContain('tasker: interrupted; the task was left unfinished');
   });
 });
 
