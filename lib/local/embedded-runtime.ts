@@ -17,9 +17,11 @@ import { createStepHandlerLambda } from '../lambda/step-handler-lambda.js';
 import { loadTemplateDirectoryOrThrow } from '../adapters/templates/template-files.js';
 import { CapturingEventBus } from './capturing-event-bus.js';
 import { ConcurrencyPool } from './concurrency-pool.js';
+import { DroppedEventLog, type DroppedDomainEvent } from './dropped-events.js';
 import { openDatabase, type OpenDatabase } from './embedded-database.js';
 import { awsTransport, chooseTransport, memoryTransport, type Transport, type TransportKind } from './embedded-transport.js';
 import { resolveEmbeddedSettings, type EmbeddedSettings, type EmbeddedSettingsInput } from './embedded-settings.js';
+import { HandlerFailureLog, type HandlerFailure } from './handler-failures.js';
 import { missingCallables, type MissingCallable } from './missing-callables.js';
 import { ProgressObserver } from './progress-observer.js';
 import { sumMetrics, type RunnerMetrics } from './runner-metrics.js';
@@ -85,6 +87,10 @@ export interface EmbeddedRuntime {
   domainEvents(taskUuid?: string): CapturedDomainEvent[];
   /** Task lifecycle events published so far. */
   lifecycleEvents(): TaskLifecycleEvent[];
+  /** The errors a task's step handlers threw, with their stacks (which step results do not carry). */
+  handlerFailures(taskUuid: string): readonly HandlerFailure[];
+  /** Domain events that were not published (parked on the dead-letter queue), with the reason; of one task when given. */
+  droppedDomainEvents(taskUuid?: string): readonly DroppedDomainEvent[];
   onProgress(listener: ProgressListener): () => void;
   metrics(): EmbeddedMetrics;
   /** Stops the runners and the sweeper, closes the queues, the pool and PGlite; leaves no timer or handle behind. */
@@ -134,7 +140,10 @@ async function assemble(parts: Parts): Promise<EmbeddedRuntime> {
   const hub = new ProgressHub();
   const observer = new ProgressObserver({ store, hub, logger });
   bus.onEntry((entry) => observer.onBusEntry(entry));
-  const stepHandler = createStepHandlerLambda(parts.options.handlers, { queue: transport.queue, bus, config, logger, worker: { workerKind: 'local', workerId: 'local/step-handler' } });
+  const failures = new HandlerFailureLog();
+  const dropped = new DroppedEventLog();
+  const stepHandlerQueue = dropped.wrap(transport.queue, transport.urls.domainEventDlq);
+  const stepHandler = createStepHandlerLambda(failures.wrap(parts.options.handlers), { queue: stepHandlerQueue, bus, config, logger, worker: { workerKind: 'local', workerId: 'local/step-handler' } });
   const completion = createCompletionLambda({ config, ...overrides });
   const decorate = parts.options.decorate;
   const invokedStepHandler = observer.wrapDispatch(decorateHandler(stepHandler, decorate?.stepHandler));
@@ -143,7 +152,7 @@ async function assemble(parts: Parts): Promise<EmbeddedRuntime> {
   const sweeper = startSweeperLoop(orchestration, settings.sweepIntervalMs);
   const missing = missingCallables(parts.templates, parts.options.handlers);
   for (const m of missing) logger.warn('no handler for a step: it will fail with handler_not_found', { ...m });
-  return new LocalRuntime({ ...parts, store, bus, orchestration, hub, observer, runners, sweeper, missing });
+  return new LocalRuntime({ ...parts, store, bus, orchestration, hub, observer, runners, sweeper, missing, failures, dropped });
 }
 
 interface Runners {
@@ -192,6 +201,8 @@ interface Assembled extends Parts {
   readonly runners: Runners;
   readonly sweeper: SweeperLoop;
   readonly missing: readonly MissingCallable[];
+  readonly failures: HandlerFailureLog;
+  readonly dropped: DroppedEventLog;
 }
 
 class LocalRuntime implements EmbeddedRuntime {
@@ -262,6 +273,14 @@ class LocalRuntime implements EmbeddedRuntime {
       const parsed = taskLifecycleEvent.safeParse(JSON.parse(e.Detail));
       return parsed.success ? [parsed.data] : [];
     });
+  }
+
+  handlerFailures(taskUuid: string): readonly HandlerFailure[] {
+    return this.a.failures.of(taskUuid);
+  }
+
+  droppedDomainEvents(taskUuid?: string): readonly DroppedDomainEvent[] {
+    return this.a.dropped.of(taskUuid);
   }
 
   onProgress(listener: ProgressListener): () => void {

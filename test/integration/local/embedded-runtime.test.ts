@@ -24,7 +24,16 @@ const slow = buildTemplate({
   steps: [{ name: 'sleepy', timeoutSeconds: 1, retry: { retryable: true, maxAttempts: 1 } }],
 });
 const orphan = buildTemplate({ name: 'orphan', steps: [{ name: 'lost', callable: 'tests.no_such_handler', retry: { maxAttempts: 3 } }] });
+const throwing = buildTemplate({ name: 'throwing', steps: [{ name: 'boom', retry: { retryable: true, maxAttempts: 2 } }] });
+const badEvent = buildTemplate({
+  name: 'bad_event',
+  steps: [{ name: 'emit', events: [{ name: 'tests.emitted', condition: 'success', schema: { type: 'object', required: ['count'], properties: { count: { type: 'integer' } } } }] }],
+});
 const linear = buildTemplate({ name: 'linear4', steps: [{ name: 'a' }, { name: 'b', deps: ['a'] }, { name: 'c', deps: ['b'] }, { name: 'd', deps: ['c'] }] });
+
+function throwBoom(): never {
+  throw new Error('boom');
+}
 
 /** How many times the deadline race aborted tests.sleepy. */
 let sleepyAborted = 0;
@@ -38,6 +47,8 @@ const testHandlers: HandlerMap = {
       resolve('aborted');
     });
   }),
+  'tests.boom': () => throwBoom(),
+  'tests.emit': () => ({ count: 'many' }),
   'tests.a': () => ({ n: 1 }),
   'tests.b': () => ({ n: 2 }),
   'tests.c': () => ({ n: 3 }),
@@ -53,7 +64,7 @@ beforeAll(async () => {
   database = process.env.DATABASE_URL ? await createTestDatabase() : undefined;
   const examples = await loadTemplateDirectoryOrThrow('examples');
   runtime = await startEmbeddedRuntime({
-    templates: [...examples, slow, orphan, linear],
+    templates: [...examples, slow, orphan, linear, throwing, badEvent],
     handlers: { ...orderHandlers, ...patternHandlers, ...testHandlers },
     databaseUrl: database?.connectionString ?? null,
     transport: 'memory',
@@ -198,6 +209,27 @@ describe('embedded runtime: failures', () => {
     await expect.poll(() => runtime.metrics().stepHandler.messagesDeleted, { timeout: 2_000 }).toBe(before + 1);
     expect(memory.peekAll(urls.dispatch!)).toEqual([]);
     expect(memory.peekAll(urls.dispatchDlq!)).toEqual([]);
+  });
+
+  it("keeps each attempt's handler error with its stack (the step result carries only the message)", async () => {
+    const task = await run('tests', 'throwing', {});
+    expect([task.state, stepOf(task, 'boom').attempts]).toEqual(['blocked_by_failures', 2]);
+    expect(stepOf(task, 'boom').lastError).not.toHaveProperty('stack');
+    const failures = runtime.handlerFailures(task.taskUuid);
+    expect(failures.map((f) => [f.stepName, f.attempt, f.message])).toEqual([
+      ['boom', 1, 'boom'],
+      ['boom', 2, 'boom'],
+    ]);
+    expect(failures[0]!.stack).toMatch(/^Error: boom\n\s+at throwBoom \(.*embedded-runtime\.test\.ts:\d+:\d+\)/);
+  });
+
+  it('tells which domain events were dropped and why: a result that fails the event schema completes the step, the event is parked', async () => {
+    const task = await run('tests', 'bad_event', {});
+    expect(task.state).toBe('complete');
+    expect(runtime.domainEvents(task.taskUuid)).toEqual([]);
+    expect(runtime.droppedDomainEvents(task.taskUuid)).toEqual([
+      { taskUuid: task.taskUuid, stepName: 'emit', eventName: 'tests.emitted', eventId: expect.any(String), code: 'schema_mismatch', reason: expect.stringContaining('/count must be integer') },
+    ]);
   });
 
   it('waitForTask gives up with TaskWaitTimeoutError naming the last state', async () => {
