@@ -1,5 +1,5 @@
 import { spawn } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -39,11 +39,11 @@ const SPAWN_BOUND_MS = 120_000;
 /** The tests that spawn the CLI: its bound, and room to collect what it printed. */
 const SPAWNED = { timeout: SPAWN_BOUND_MS + 30_000 };
 
-/** Runs the CLI to its end (killed after `timeoutMs`). */
-function tasker(args: string[], timeoutMs = SPAWN_BOUND_MS): Promise<Result> {
+/** Runs the CLI to its end (killed after `timeoutMs`); `nodeArgs` go before the bin. */
+function tasker(args: string[], timeoutMs = SPAWN_BOUND_MS, options: { nodeArgs?: string[]; env?: NodeJS.ProcessEnv } = {}): Promise<Result> {
   const started = Date.now();
   return new Promise((resolvePromise, reject) => {
-    const child = spawn(process.execPath, [BIN, ...args], { cwd: ROOT, env: cleanEnv(), stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, [...(options.nodeArgs ?? []), BIN, ...args], { cwd: ROOT, env: { ...cleanEnv(), ...options.env }, stdio: ['ignore', 'pipe', 'pipe'] });
     let stdout = '';
     let stderr = '';
     child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
@@ -145,6 +145,25 @@ describe.concurrent('tasker run', SPAWNED, () => {
   });
 });
 
+describe('tasker --help and --version', SPAWNED, () => {
+  it('--help loads commander and the option definitions only: no PGlite, log-update, embedded runtime, AWS SDK, pg or pino', async () => {
+    const log = join(tmp, 'help-imports.log');
+    const r = await tasker(['--help'], SPAWN_BOUND_MS, { nodeArgs: ['--import', join(ROOT, 'test/integration/cli/record-imports.mjs')], env: { TASKER_IMPORT_LOG: log } });
+    console.info(`tasker --help (spawned, tsx included): ${r.ms} ms`);
+    expect(r.code).toBe(0);
+    expect(r.stdout).toContain('Usage: tasker [options] [command]');
+    const loaded = readFileSync(log, 'utf8').split('\n').filter(Boolean);
+    expect(loaded.some((url) => url.endsWith('lib/cli/main.ts'))).toBe(true);
+    const heavy = loaded.filter((url) => /@electric-sql\/pglite|log-update|@aws-sdk|\/node_modules\/pg\/|\/node_modules\/pino\/|lib\/local\/embedded-runtime|lib\/lambda\/|lib\/adapters\//.test(url));
+    expect(heavy).toEqual([]);
+  });
+
+  it('--version prints the version of package.json', async () => {
+    const { version } = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as { version: string };
+    expect(await tasker(['--version'])).toMatchObject({ code: 0, stdout: `${version}\n`, stderr: '' });
+  });
+});
+
 describe.concurrent('tasker templates validate', SPAWNED, () => {
   it('exit 1 on the invalid fixtures, every problem with its file and path', async () => {
     const r = await tasker(['templates', 'validate', 'test/fixtures/templates/invalid']);
@@ -178,6 +197,32 @@ describe.concurrent('tasker task show and migrate', SPAWNED, () => {
     const first = await tasker(['migrate', '--data-dir', join(tmp, 'migrated')]);
     expect(first.code).toBe(0);
     expect(first.stdout).toMatch(/^applied \d+ migration\(s\):\n {2}000001_schema\.sql/);
+  });
+});
+
+describe('one --data-dir, two processes', SPAWNED, () => {
+  it('tasker run is refused while tasker dev holds the data directory, naming the holder; after dev stops it runs', async () => {
+    const dataDir = join(tmp, 'shared');
+    const args = ['--templates', 'test/fixtures/cli-run/templates', '--handlers', 'test/fixtures/cli-run/handlers.ts', '--data-dir', dataDir];
+    const dev = spawn(process.execPath, [BIN, 'dev', '--port', '0', ...args], { cwd: ROOT, env: cleanEnv(), stdio: ['ignore', 'pipe', 'pipe'] });
+    let stdout = '';
+    dev.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
+    const exited = new Promise<number | null>((r) => dev.on('close', r));
+    const kill = setTimeout(() => dev.kill('SIGKILL'), SPAWN_BOUND_MS);
+    try {
+      await expect.poll(() => stdout, { timeout: SPAWN_BOUND_MS, interval: 100 }).toContain('listening on');
+      const refused = await tasker(['run', 'diag/ok', ...args, '--json']);
+      expect(refused.code).toBe(2);
+      const { error } = JSON.parse(refused.stdout);
+      expect(error.code).toBe('data_dir_locked');
+      expect(error.message).toContain(`the data directory ${dataDir} is in use by process ${dev.pid} (tasker.mjs dev`);
+      dev.kill('SIGTERM');
+      expect(await exited).toBe(0);
+      expect((await tasker(['run', 'diag/ok', ...args, '--quiet'])).code).toBe(0);
+    } finally {
+      clearTimeout(kill);
+      dev.kill('SIGKILL');
+    }
   });
 });
 

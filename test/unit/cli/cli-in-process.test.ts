@@ -1,32 +1,12 @@
-import { Writable } from 'node:stream';
-import { resolve } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import type { CliIo } from '../../../lib/cli/cli-io.js';
 import { dagLevels, renderDagText, renderMermaid, type DagNode } from '../../../lib/cli/dag-picture.js';
 import { runCli } from '../../../lib/cli/main.js';
 import { parseTaskRef } from '../../../lib/cli/task-ref.js';
+import { capturedIo as io } from './captured-io.js';
 
 /** The CLI in this process with captured streams: the live view on a (fake) terminal, and cancellation. */
 
-const ROOT = resolve(import.meta.dirname, '../../..');
 const ORDER = JSON.stringify({ order: { order_id: 'ord-1', customer: { email: 'ada@example.com' }, items: [{ sku: 'BOOK-1', quantity: 2, price: 12.5 }] } });
-
-class Capture extends Writable {
-  text = '';
-  constructor(readonly isTTY: boolean) {
-    super();
-  }
-  readonly columns = 120;
-  readonly rows = 40;
-  override _write(chunk: Buffer, _encoding: string, done: () => void): void {
-    this.text += chunk.toString();
-    done();
-  }
-}
-
-function io(tty: boolean): CliIo & { stdout: Capture; stderr: Capture } {
-  return { stdout: new Capture(tty), stderr: new Capture(false), env: {}, cwd: ROOT };
-}
 
 const stripAnsi = (s: string) => s.replace(/\u001b\[[0-9;?]*[A-Za-z]/g, '');
 
