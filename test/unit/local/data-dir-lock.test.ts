@@ -9,7 +9,9 @@ import { DataDirLockedError } from '../../../lib/local/errors.js';
 /** PGlite is single-process: a data directory is locked by the process that has it open. */
 
 const dirs: string[] = [];
-afterEach(() => dirs.splice(0).forEach((d) => rmSync(d, { recursive: true, force: true })));
+afterEach(() => {
+  for (const dir of dirs.splice(0)) rmSync(dir, { recursive: true, force: true });
+});
 
 function dataDir(): string {
   const dir = join(mkdtempSync(join(tmpdir(), 'tasker-lock-')), 'data');
