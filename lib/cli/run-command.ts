@@ -83,7 +83,7 @@ async function runTask(runtime: EmbeddedRuntime, template: TaskTemplate, context
   const report = withOutcome(buildRunReport(task, await runtime.transitions(task.taskUuid), sources), timedOut, opts.timeoutMs);
   if (opts.json) out(io, JSON.stringify(report, null, 2));
   else printSummary(io, renderSummary(report, { color: isTty(io), cwd: io.cwd }));
-  if (timedOut) err(io, `task ${task.taskUuid} did not reach a final state within ${opts.timeoutMs / 1000} s (state: ${task.state}); use --timeout to wait longer`);
+  if (timedOut) err(io, `tasker: ${report.error?.message}\n  hint: --timeout <seconds> waits longer`);
   return task.state === 'complete' ? EXIT.ok : EXIT.failed;
 }
 

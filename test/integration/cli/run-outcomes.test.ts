@@ -60,6 +60,16 @@ describe.concurrent('tasker run: failures, told', { timeout: 150_000 }, () => {
     expect(report.error.code).toBe('task_failed');
   });
 
+  it('a run that outlasts --timeout says so in the tasker style, and its report has error timed_out and no end', async () => {
+    const r = await tasker(['run', 'diag/hang', ...FIXTURE, '--timeout', '1', '--json']);
+    expect(r.code).toBe(1);
+    const report = JSON.parse(r.stdout);
+    expect(['steps_in_process', 'waiting_for_retry']).toContain(report.task.state);
+    expect(report.task).toMatchObject({ finished_at: null, duration_ms: null });
+    expect(report.error).toEqual({ code: 'timed_out', message: `task ${report.task.uuid} did not reach a final state within 1 s (state: ${report.task.state})` });
+    expect(r.stderr).toBe(`tasker: ${report.error.message}\n  hint: --timeout <seconds> waits longer\n`);
+  });
+
   it('a broken template beside the one to run is a warning; running the broken one fails with its problems', async () => {
     const dir = ['--templates', 'test/fixtures/cli-run/broken-dir', '--handlers', 'test/fixtures/cli-run/handlers.ts', '--transport', 'memory'];
     const ok = await tasker(['run', 'diag/ok', ...dir, '--quiet']);
