@@ -62,6 +62,9 @@ describe('one error style', () => {
     expect(JSON.parse(badContext.stdout).error).toMatchObject({ code: 'invalid_context', message: expect.stringContaining('--context is not valid JSON') });
     const unknownTemplate = await tasker(['run', 'ecommerce/nope', '--templates', 'examples', '--handlers', 'examples/order-workflow/handlers.ts', '--json']);
     expect(JSON.parse(unknownTemplate.stdout).error).toMatchObject({ code: 'unknown_template', problems: expect.arrayContaining(['ecommerce/order_fulfillment@1.0.0']) });
+    const invalid = await tasker(['templates', 'validate', 'test/fixtures/cli-run/broken-dir', '--json']);
+    expect(invalid.code).toBe(1);
+    expect(JSON.parse(invalid.stdout)).toMatchObject({ ok: false, templates: ['diag/ok@1.0.0'], error: { code: 'invalid_templates', message: '1 problem in test/fixtures/cli-run/broken-dir' } });
     const noDatabase = await tasker(['task', 'show', '00000000-0000-4000-8000-000000000000', '--json']);
     expect(JSON.parse(noDatabase.stdout).error.code).toBe('no_database');
   });
