@@ -2,8 +2,6 @@ import pino from 'pino';
 import type { Logger } from '../ports/logger.js';
 import { createLogger } from '../lambda/logger.js';
 
-export const LOG_LEVELS = ['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent'] as const;
-
 /**
  * The engine's JSON logs for a CLI command: to a file when given, else to stderr (never stdout,
  * which carries the progress, the summary or the --json document). Default level: error.

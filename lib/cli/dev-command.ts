@@ -2,11 +2,12 @@ import { templateKey } from '../domain/task-template.js';
 import { startEmbeddedRuntime, type EmbeddedRuntime } from '../local/embedded-runtime.js';
 import { out, type CliIo } from './cli-io.js';
 import { startDevServer } from './dev-server.js';
-import { CliUsageError } from './errors.js';
+import { openingDatabase } from './database-errors.js';
+import { CliError } from './errors.js';
 import { EXIT, type ExitCode } from './exit-codes.js';
 import { loadTemplatesOrFail } from './load-templates.js';
 import { progressLine } from './progress-lines.js';
-import { runtimeOptionsFor, type RuntimeCliOptions } from './runtime-options.js';
+import { runtimeOptionsFor, serverUrlOf, type RuntimeCliOptions } from './runtime-options.js';
 
 export interface DevOptions extends RuntimeCliOptions {
   readonly templates: string;
@@ -22,7 +23,8 @@ export interface DevOptions extends RuntimeCliOptions {
 export async function devCommand(opts: DevOptions, io: CliIo, signal: AbortSignal): Promise<ExitCode> {
   const port = portOf(opts.port);
   const templates = await loadTemplatesOrFail(opts.templates, io.cwd);
-  const runtime = await startEmbeddedRuntime(await runtimeOptionsFor(opts, templates, io));
+  const options = await runtimeOptionsFor(opts, templates, io);
+  const runtime = await openingDatabase(serverUrlOf(options), () => startEmbeddedRuntime(options));
   try {
     const server = await startDevServer(runtime, { host: opts.host ?? '127.0.0.1', port });
     if (!opts.quiet) runtime.onProgress((event) => out(io, `[${event.taskUuid.slice(0, 8)}] ${progressLine(event)}`));
@@ -52,6 +54,6 @@ function printBanner(io: CliIo, runtime: EmbeddedRuntime, url: string): void {
 function portOf(text: string | undefined): number {
   if (text === undefined) return 3710;
   const port = Number(text);
-  if (!Number.isInteger(port) || port < 0 || port > 65_535) throw new CliUsageError(`--port must be a port number 0..65535 (got '${text}'); 0 picks a free one`);
+  if (!Number.isInteger(port) || port < 0 || port > 65_535) throw new CliError('invalid_option', `--port must be a port number 0..65535 (got '${text}')`, { hint: '--port 0 picks a free port' });
   return port;
 }

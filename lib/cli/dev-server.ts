@@ -69,7 +69,8 @@ async function showTask(runtime: EmbeddedRuntime, taskUuid: string): Promise<{ s
   const task = await runtime.getTask(taskUuid);
   if (!task) throw new HttpError(404, { error: 'unknown_task', message: `no task ${taskUuid}` });
   const transitions = await runtime.transitions(taskUuid);
-  return { status: 200, body: { ...buildRunReport(task, transitions, runtime.domainEvents(taskUuid)), transitions } };
+  const sources = { events: runtime.domainEvents(taskUuid), failures: runtime.handlerFailures(taskUuid), dropped: runtime.droppedDomainEvents(taskUuid) };
+  return { status: 200, body: { ...buildRunReport(task, transitions, sources), transitions } };
 }
 
 async function readJson(req: IncomingMessage): Promise<unknown> {

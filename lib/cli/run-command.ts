@@ -4,15 +4,17 @@ import { startEmbeddedRuntime, type EmbeddedRuntime } from '../local/embedded-ru
 import type { ProgressEvent } from '../local/step-progress.js';
 import { RuntimeStoppedError, TaskWaitTimeoutError } from '../local/errors.js';
 import { err, out, type CliIo } from './cli-io.js';
-import { CliUsageError } from './errors.js';
+import { openingDatabase } from './database-errors.js';
+import { CliError } from './errors.js';
 import { EXIT, type ExitCode } from './exit-codes.js';
-import { startLiveView } from './live-view.js';
-import { checkContext, findTemplate, loadTemplatesOrFail } from './load-templates.js';
+import { checkContext, findTemplate, loadTemplates, warnTemplateProblems } from './load-templates.js';
 import { parseContext } from './parse-context.js';
 import { progressLine } from './progress-lines.js';
-import { buildRunReport, renderSummary } from './run-report.js';
+import { buildRunReport, type RunReport } from './run-report.js';
+import { renderSummary } from './run-summary.js';
 import { RunTracker } from './run-tracker.js';
-import { positiveSeconds, runtimeOptionsFor, type RuntimeCliOptions } from './runtime-options.js';
+import { positiveSeconds, runtimeOptionsFor, serverUrlOf, type RuntimeCliOptions } from './runtime-options.js';
+import { withRunStepTimeouts } from './step-timeout.js';
 import { parseTaskRef } from './task-ref.js';
 
 export interface RunOptions extends RuntimeCliOptions {
@@ -24,6 +26,8 @@ export interface RunOptions extends RuntimeCliOptions {
   /** No progress at all, only the summary. */
   readonly quiet?: boolean;
   readonly timeout?: string;
+  /** Per-attempt limit of the steps that set no timeout_seconds (default: see step-timeout.ts). */
+  readonly stepTimeout?: string;
 }
 
 type Renderer = { onEvent(event: ProgressEvent): void; stop(): void };
@@ -32,19 +36,25 @@ type Renderer = { onEvent(event: ProgressEvent): void; stop(): void };
  * `tasker run`: checks everything it can before starting (reference, context JSON and schema,
  * templates, handlers), starts the embedded runtime, creates the task, shows progress, waits for a
  * final state, prints a summary (or one JSON document) and exits 0 only if the task completed.
+ * A template file with problems is skipped with a warning, unless it is the one to run.
  */
 export async function runCommand(reference: string, opts: RunOptions, io: CliIo, signal?: AbortSignal): Promise<ExitCode> {
   const ref = parseTaskRef(reference);
   const context = parseContext(opts.context, io.cwd);
-  const templates = await loadTemplatesOrFail(opts.templates, io.cwd);
-  const template = findTemplate(templates, ref);
-  checkContext(template, context);
-  const timeoutMs = positiveSeconds(opts.timeout ?? '60', '--timeout') * 1000;
-  const runtime = await startEmbeddedRuntime(await runtimeOptionsFor(opts, templates, io, [template]));
+  const timeoutSeconds = positiveSeconds(opts.timeout ?? '60', '--timeout');
+  const stepTimeoutSeconds = opts.stepTimeout === undefined ? undefined : wholeSeconds(opts.stepTimeout);
+  const loaded = await loadTemplates(opts.templates, io.cwd);
+  const found = findTemplate(loaded, ref);
+  warnTemplateProblems(io, loaded);
+  checkContext(found, context);
+  const template = withRunStepTimeouts(found, { runTimeoutSeconds: timeoutSeconds, ...(stepTimeoutSeconds === undefined ? {} : { stepTimeoutSeconds }) });
+  const templates = loaded.templates.map((t) => (t === found ? template : t));
+  const options = await runtimeOptionsFor(opts, templates, io, [template]);
+  const runtime = await openingDatabase(serverUrlOf(options), () => startEmbeddedRuntime(options));
   const onAbort = () => void runtime.stop();
   signal?.addEventListener('abort', onAbort, { once: true });
   try {
-    return await runTask(runtime, template, context, { ...opts, timeoutMs }, io);
+    return await runTask(runtime, template, context, { ...opts, timeoutMs: timeoutSeconds * 1000 }, io);
   } finally {
     signal?.removeEventListener('abort', onAbort);
     await runtime.stop();
@@ -53,28 +63,36 @@ export async function runCommand(reference: string, opts: RunOptions, io: CliIo,
 
 async function runTask(runtime: EmbeddedRuntime, template: TaskTemplate, context: Record<string, unknown>, opts: RunOptions & { timeoutMs: number }, io: CliIo): Promise<ExitCode> {
   const tracker = new RunTracker(template);
-  const renderer = rendererFor(opts, io, tracker, `${template.namespace}/${template.name}@${template.version}`);
+  const renderer = await rendererFor(opts, io, tracker, `${template.namespace}/${template.name}@${template.version}`);
   const off = runtime.onProgress((event) => tracker.apply(event) && renderer?.onEvent(event));
   let outcome: { task: TaskView; timedOut: boolean };
   try {
     const created = await runtime.createTask({ namespace: template.namespace, name: template.name, version: template.version, context, identity_strategy: 'always_unique', initiator: 'tasker-cli', reason: 'tasker run' });
-    if (!created.ok) throw new CliUsageError(`the task was refused (${created.code}): ${created.message}`, created.problems);
+    if (!created.ok) throw new CliError(created.code, `the task was refused (${created.code}): ${created.message}`, { problems: created.problems });
     for (const event of tracker.setTask(created.taskUuid)) renderer?.onEvent(event);
     outcome = await waitFor(runtime, created.taskUuid, opts.timeoutMs);
   } catch (error) {
     if (!(error instanceof RuntimeStoppedError)) throw error;
-    err(io, `tasker: interrupted; the task was left unfinished`);
-    return EXIT.interrupted;
+    throw new CliError('interrupted', 'interrupted; the task was left unfinished', { exitCode: EXIT.interrupted });
   } finally {
     off();
     renderer?.stop();
   }
   const { task, timedOut } = outcome;
-  const report = buildRunReport(task, await runtime.transitions(task.taskUuid), runtime.domainEvents(task.taskUuid), (step) => tracker.retries(step));
+  const sources = { events: runtime.domainEvents(task.taskUuid), retriesOf: (step: string) => tracker.retries(step), failures: runtime.handlerFailures(task.taskUuid), dropped: runtime.droppedDomainEvents(task.taskUuid) };
+  const report = withOutcome(buildRunReport(task, await runtime.transitions(task.taskUuid), sources), timedOut, opts.timeoutMs);
   if (opts.json) out(io, JSON.stringify(report, null, 2));
-  else printSummary(io, renderSummary(report, { color: isTty(io) }));
-  if (timedOut) err(io, `task ${task.taskUuid} did not reach a final state within ${opts.timeoutMs / 1000} s (state: ${task.state}); use --timeout to wait longer`);
+  else printSummary(io, renderSummary(report, { color: isTty(io), cwd: io.cwd }));
+  if (timedOut) err(io, `tasker: ${report.error?.message}\n  hint: --timeout <seconds> waits longer`);
   return task.state === 'complete' ? EXIT.ok : EXIT.failed;
+}
+
+/** The report with `error` when the run failed: the wait timed out, or the task ended other than complete. */
+function withOutcome(report: RunReport, timedOut: boolean, timeoutMs: number): RunReport {
+  const t = report.task;
+  if (timedOut) return { ...report, error: { code: 'timed_out', message: `task ${t.uuid} did not reach a final state within ${timeoutMs / 1000} s (state: ${t.state})` } };
+  if (t.state !== 'complete') return { ...report, error: { code: 'task_failed', message: `task ${t.uuid} ended ${t.state}` } };
+  return report;
 }
 
 async function waitFor(runtime: EmbeddedRuntime, taskUuid: string, timeoutMs: number): Promise<{ task: TaskView; timedOut: boolean }> {
@@ -88,10 +106,10 @@ async function waitFor(runtime: EmbeddedRuntime, taskUuid: string, timeoutMs: nu
   }
 }
 
-/** A live DAG view on a terminal; plain lines when not a TTY or with --no-progress; none with --json or --quiet. */
-function rendererFor(opts: RunOptions, io: CliIo, tracker: RunTracker, title: string): Renderer | undefined {
+/** A live DAG view on a terminal (log-update loads only then); plain lines when not a TTY or with --no-progress; none with --json or --quiet. */
+async function rendererFor(opts: RunOptions, io: CliIo, tracker: RunTracker, title: string): Promise<Renderer | undefined> {
   if (opts.json || opts.quiet) return undefined;
-  if (opts.progress !== false && isTty(io)) return startLiveView(tracker, io.stdout as NodeJS.WriteStream, title);
+  if (opts.progress !== false && isTty(io)) return (await import('./live-view.js')).startLiveView(tracker, io.stdout as NodeJS.WriteStream, title);
   return { onEvent: (event) => out(io, progressLine(event)), stop: () => undefined };
 }
 
@@ -102,4 +120,10 @@ function isTty(io: CliIo): boolean {
 function printSummary(io: CliIo, lines: readonly string[]): void {
   out(io);
   for (const line of lines) out(io, line);
+}
+
+function wholeSeconds(text: string): number {
+  const value = Number(text);
+  if (!Number.isInteger(value) || value < 1) throw new CliError('invalid_option', `--step-timeout must be a whole number of seconds >= 1 (got '${text}')`);
+  return value;
 }

@@ -1,6 +1,8 @@
-import pc from 'picocolors';
 import type { StepView, TaskView, TransitionView } from '../ports/orchestration-store.js';
 import type { CapturedDomainEvent } from '../local/embedded-runtime.js';
+import type { DroppedDomainEvent } from '../local/dropped-events.js';
+import type { HandlerFailure } from '../local/handler-failures.js';
+import { FINAL_TASK_STATES } from '../local/progress-observer.js';
 import type { RetryRecord } from './run-tracker.js';
 
 export interface StepReport {
@@ -9,9 +11,10 @@ export interface StepReport {
   readonly attempts: number;
   readonly max_attempts: number;
   readonly result: unknown;
-  readonly error: { readonly error_type: string; readonly message: string; readonly [key: string]: unknown } | null;
+  /** The last attempt's error; `stack` (its first frames) when the handler threw it in this process. */
+  readonly error: { readonly error_type: string; readonly message: string; readonly stack?: string; readonly [key: string]: unknown } | null;
   /** Failed attempts that were retried, in order. */
-  readonly retries: ReadonlyArray<{ attempt: number; error_type: string; message: string; retry_in_ms: number | null }>;
+  readonly retries: ReadonlyArray<{ attempt: number; error_type: string; message: string; retry_in_ms: number | null; stack?: string }>;
   /** From the step's first dispatch to its last transition. */
   readonly duration_ms: number | null;
 }
@@ -26,15 +29,33 @@ export interface RunReport {
     readonly state: string;
     readonly correlation_id: string;
     readonly created_at: string;
+    /** When the task completed; null in any other state. */
     readonly completed_at: string | null;
+    /** When the task reached its final state (complete, blocked_by_failures, error, …); null while it runs. */
+    readonly finished_at: string | null;
+    /** From creation to finished_at. */
     readonly duration_ms: number | null;
   };
   readonly steps: readonly StepReport[];
   readonly domain_events: ReadonlyArray<{ name: string; step: string; outcome: string; event_id: string; payload: unknown }>;
+  /** Domain events that were not published, and why (known to the process that ran the task). */
+  readonly dropped_domain_events?: ReadonlyArray<{ name: string; step: string; code: string; reason: string; event_id: string }>;
+  /** Why the command failed, when it did (`tasker run`: the task did not complete, or the wait timed out). */
+  readonly error?: { readonly code: string; readonly message: string };
 }
 
-export function buildRunReport(task: TaskView, transitions: readonly TransitionView[], events: readonly CapturedDomainEvent[], retriesOf: (step: string) => readonly RetryRecord[] = () => []): RunReport {
+/** What a report is made of besides the task and its transitions: what the process that ran it saw. */
+export interface ReportSources {
+  readonly events?: readonly CapturedDomainEvent[];
+  readonly retriesOf?: (step: string) => readonly RetryRecord[];
+  readonly failures?: readonly HandlerFailure[];
+  readonly dropped?: readonly DroppedDomainEvent[];
+}
+
+export function buildRunReport(task: TaskView, transitions: readonly TransitionView[], sources: ReportSources = {}): RunReport {
   const durations = stepDurations(transitions);
+  const finishedAt = finishedAtOf(task, transitions);
+  const stackOf = (step: string, attempt: number) => sources.failures?.find((f) => f.stepName === step && f.attempt === attempt)?.stack;
   return {
     task: {
       uuid: task.taskUuid,
@@ -45,29 +66,44 @@ export function buildRunReport(task: TaskView, transitions: readonly TransitionV
       correlation_id: task.correlationId,
       created_at: new Date(task.createdAt).toISOString(),
       completed_at: task.completedAt ? new Date(task.completedAt).toISOString() : null,
-      duration_ms: task.completedAt ? new Date(task.completedAt).getTime() - new Date(task.createdAt).getTime() : null,
+      finished_at: finishedAt ? finishedAt.toISOString() : null,
+      duration_ms: finishedAt ? finishedAt.getTime() - new Date(task.createdAt).getTime() : null,
     },
-    steps: task.steps.map((s) => stepReport(s, durations.get(s.stepUuid) ?? null, retriesOf(s.name))),
-    domain_events: events.map((e) => ({ name: e.name, step: e.step, outcome: e.outcome, event_id: e.envelope.event_id, payload: e.envelope.payload })),
+    steps: task.steps.map((s) => stepReport(s, durations.get(s.stepUuid) ?? null, sources.retriesOf?.(s.name) ?? [], stackOf)),
+    domain_events: (sources.events ?? []).map((e) => ({ name: e.name, step: e.step, outcome: e.outcome, event_id: e.envelope.event_id, payload: e.envelope.payload })),
+    ...(sources.dropped ? { dropped_domain_events: sources.dropped.map((d) => ({ name: d.eventName, step: d.stepName, code: d.code, reason: d.reason, event_id: d.eventId })) } : {}),
   };
 }
 
-function stepReport(s: StepView, durationMs: number | null, retries: readonly RetryRecord[]): StepReport {
+type StackOf = (step: string, attempt: number) => string | undefined;
+
+function stepReport(s: StepView, durationMs: number | null, retries: readonly RetryRecord[], stackOf: StackOf): StepReport {
   return {
     name: s.name,
     state: s.state,
     attempts: s.attempts,
     max_attempts: s.maxAttempts,
     result: s.results ?? null,
-    error: errorOf(s.lastError),
-    retries: retries.map((r) => ({ attempt: r.attempt, error_type: r.errorType, message: r.message, retry_in_ms: r.retryInMs })),
+    error: errorOf(s.lastError, s.lastError?.error_type === 'handler_error' ? stackOf(s.name, s.attempts) : undefined),
+    retries: retries.map((r) => {
+      const stack = r.errorType === 'handler_error' ? stackOf(s.name, r.attempt) : undefined;
+      return { attempt: r.attempt, error_type: r.errorType, message: r.message, retry_in_ms: r.retryInMs, ...(stack ? { stack } : {}) };
+    }),
     duration_ms: durationMs,
   };
 }
 
-function errorOf(lastError: Record<string, unknown> | null): StepReport['error'] {
+function errorOf(lastError: Record<string, unknown> | null, stack: string | undefined): StepReport['error'] {
   if (!lastError) return null;
-  return { ...lastError, error_type: String(lastError.error_type ?? 'unknown'), message: String(lastError.message ?? '') };
+  return { ...lastError, error_type: String(lastError.error_type ?? 'unknown'), message: String(lastError.message ?? ''), ...(stack ? { stack } : {}) };
+}
+
+/** When the task reached its final state: completed_at, else its last transition into that state. */
+export function finishedAtOf(task: TaskView, transitions: readonly TransitionView[]): Date | null {
+  if (task.completedAt) return new Date(task.completedAt);
+  if (!FINAL_TASK_STATES.includes(task.state)) return null;
+  const last = transitions.filter((t) => t.entity === 'task' && t.toState === task.state).at(-1);
+  return last ? new Date(last.createdAt) : null;
 }
 
 /** Per step: from its first `enqueued` transition to its last transition. */
@@ -80,29 +116,4 @@ export function stepDurations(transitions: readonly TransitionView[]): Map<strin
     if (first.has(t.uuid)) last.set(t.uuid, at);
   }
   return new Map([...first].map(([uuid, start]) => [uuid, (last.get(uuid) ?? start) - start]));
-}
-
-/** The human summary printed at the end of `tasker run`. */
-export function renderSummary(report: RunReport, options: { color?: boolean; events?: boolean } = {}): string[] {
-  const c = options.color ? pc : pc.createColors(false);
-  const t = report.task;
-  const stateColor = t.state === 'complete' ? c.green : c.red;
-  const took = t.duration_ms === null ? '' : ` in ${formatMs(t.duration_ms)}`;
-  const width = Math.max(4, ...report.steps.map((s) => s.name.length));
-  const lines = [`Task ${t.uuid} ${t.namespace}/${t.name}@${t.version}: ${stateColor(c.bold(t.state))}${took}`, ''];
-  lines.push(c.dim(`  ${'step'.padEnd(width)}  ${'state'.padEnd(20)} attempts  duration`));
-  for (const s of report.steps) {
-    const state = (s.state === 'complete' ? c.green : s.state === 'error' ? c.red : c.yellow)(s.state.padEnd(20));
-    lines.push(`  ${s.name.padEnd(width)}  ${state} ${`${s.attempts}/${s.max_attempts}`.padEnd(8)}  ${s.duration_ms === null ? '-' : formatMs(s.duration_ms)}`);
-    for (const r of s.retries) lines.push(c.dim(`  ${''.padEnd(width)}  ↻ attempt ${r.attempt}: ${r.error_type}: ${r.message}`));
-    if (s.error && s.state !== 'complete') lines.push(c.red(`  ${''.padEnd(width)}  ✖ ${s.error.error_type}: ${s.error.message}`));
-  }
-  if (options.events === false) return lines;
-  lines.push('', `Domain events (${report.domain_events.length})${report.domain_events.length === 0 ? '' : ':'}`);
-  for (const e of report.domain_events) lines.push(`  ${e.name} from ${e.step} (${e.outcome})`);
-  return lines;
-}
-
-export function formatMs(ms: number): string {
-  return ms < 1000 ? `${ms} ms` : `${(ms / 1000).toFixed(2)} s`;
 }

@@ -7,7 +7,7 @@ import type { EmbeddedRuntimeOptions } from '../local/embedded-runtime.js';
 import type { TransportKind } from '../local/embedded-transport.js';
 import { err, type CliIo } from './cli-io.js';
 import { cliLogger } from './cli-logger.js';
-import { CliUsageError } from './errors.js';
+import { CliError } from './errors.js';
 import { loadHandlerModules } from './load-handlers.js';
 import { missingCallables } from '../local/missing-callables.js';
 
@@ -29,11 +29,11 @@ const TRANSPORTS = ['auto', 'memory', 'aws'] as const;
 /** Loads the handlers (warning about callables the templates use and the module lacks) and builds the runtime options. */
 export async function runtimeOptionsFor(opts: RuntimeCliOptions, templates: readonly TaskTemplate[], io: CliIo, checked: readonly TaskTemplate[] = templates): Promise<EmbeddedRuntimeOptions> {
   const paths = typeof opts.handlers === 'string' ? [opts.handlers] : opts.handlers;
-  if (paths.length === 0) throw new CliUsageError("required option '--handlers <module>' not specified");
+  if (paths.length === 0) throw new CliError('missing_option', "required option '--handlers <module>' not specified");
   const handlers = await loadHandlerModules(paths, io.cwd);
   warnMissing(checked, handlers, paths.join(', '), io);
   const transport = (opts.transport ?? 'auto') as TransportKind | 'auto';
-  if (!TRANSPORTS.includes(transport)) throw new CliUsageError(`--transport must be one of ${TRANSPORTS.join(', ')} (got '${opts.transport}')`);
+  if (!TRANSPORTS.includes(transport)) throw new CliError('invalid_option', `--transport must be one of ${TRANSPORTS.join(', ')} (got '${opts.transport}')`);
   return {
     templates,
     handlers,
@@ -64,12 +64,18 @@ function readStackTemplate(file: string): unknown {
   try {
     return JSON.parse(readFileSync(file, 'utf8'));
   } catch (error) {
-    throw new CliUsageError(`cannot read the stack template ${file} (the JSON \`cdk synth\` writes to cdk.out/): ${errorMessage(error)}`);
+    throw new CliError('invalid_settings', `cannot read the stack template ${file} (the JSON \`cdk synth\` writes to cdk.out/): ${errorMessage(error)}`);
   }
 }
 
 export function positiveSeconds(text: string, option: string): number {
   const value = Number(text);
-  if (!Number.isFinite(value) || value <= 0) throw new CliUsageError(`${option} must be a positive number of seconds (got '${text}')`);
+  if (!Number.isFinite(value) || value <= 0) throw new CliError('invalid_option', `${option} must be a positive number of seconds (got '${text}')`);
   return value;
+}
+
+/** The PostgreSQL server the runtime will use (--database-url, else DATABASE_URL); undefined for PGlite. */
+export function serverUrlOf(options: Pick<EmbeddedRuntimeOptions, 'databaseUrl' | 'env'>): string | undefined {
+  if (options.databaseUrl === null) return undefined;
+  return options.databaseUrl ?? options.env?.DATABASE_URL;
 }

@@ -4,9 +4,10 @@ import type { TaskView, TransitionView } from '../ports/orchestration-store.js';
 import { out, type CliIo } from './cli-io.js';
 import { displayStatus, renderDagText, renderMermaid, type DagNode } from './dag-picture.js';
 import { openExistingDatabase, type DatabaseCliOptions } from './database-options.js';
-import { CliUsageError } from './errors.js';
+import { CliError } from './errors.js';
 import { EXIT, type ExitCode } from './exit-codes.js';
-import { buildRunReport, formatMs, renderSummary, stepDurations } from './run-report.js';
+import { buildRunReport, stepDurations } from './run-report.js';
+import { formatMs, renderSummary } from './run-summary.js';
 
 export interface TaskShowOptions extends DatabaseCliOptions {
   readonly mermaid?: boolean;
@@ -17,18 +18,15 @@ const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 /** `tasker task show <uuid>`: the task with its steps, a DAG picture and its transitions (or a Mermaid flowchart, or JSON). */
 export async function taskShowCommand(taskUuid: string, opts: TaskShowOptions, io: CliIo): Promise<ExitCode> {
-  if (!UUID.test(taskUuid)) throw new CliUsageError(`'${taskUuid}' is not a task uuid`);
+  if (!UUID.test(taskUuid)) throw new CliError('invalid_uuid', `'${taskUuid}' is not a task uuid`);
   const database = await openExistingDatabase(opts, io, 'tasker task show');
   try {
     const store = new PostgresOrchestrationStore(database.pool);
     const task = await store.getTask(taskUuid);
-    if (!task) {
-      out(io, `no task ${taskUuid} in this database`);
-      return EXIT.failed;
-    }
+    if (!task) throw new CliError('task_not_found', `no task ${taskUuid} in this database`, { exitCode: EXIT.failed });
     const transitions = await store.transitions(taskUuid);
     if (opts.mermaid) out(io, renderMermaid(dagNodes(task, transitions)));
-    else if (opts.json) out(io, JSON.stringify({ ...buildRunReport(task, transitions, []), transitions }, null, 2));
+    else if (opts.json) out(io, JSON.stringify({ ...buildRunReport(task, transitions), transitions }, null, 2));
     else printTask(io, task, transitions);
     return EXIT.ok;
   } finally {
@@ -48,7 +46,7 @@ export function dagNodes(task: TaskView, transitions: readonly TransitionView[])
 
 function printTask(io: CliIo, task: TaskView, transitions: readonly TransitionView[]): void {
   const color = io.stdout.isTTY === true && !io.env.CI;
-  for (const line of renderSummary(buildRunReport(task, transitions, []), { color, events: false })) out(io, line);
+  for (const line of renderSummary(buildRunReport(task, transitions), { color, events: false, cwd: io.cwd })) out(io, line);
   out(io, `  correlation ${task.correlationId}, created ${new Date(task.createdAt).toISOString()}`);
   out(io, '');
   out(io, 'DAG:');

@@ -4,11 +4,17 @@ import { err, out, type CliIo } from './cli-io.js';
 import { EXIT, type ExitCode } from './exit-codes.js';
 import { relative, resolve } from 'node:path';
 
-/** `tasker templates validate <dir>`: lists the templates, or every problem with file, path and line. */
+/**
+ * `tasker templates validate <dir>`: lists the templates, or every problem with file, path and line.
+ * With --json, a failed check has `error` (code `invalid_templates`) beside its problems, as every
+ * --json failure of `tasker` does.
+ */
 export async function validateTemplatesCommand(dir: string, options: { json?: boolean }, io: CliIo): Promise<ExitCode> {
   const result = await loadTemplateDirectory(resolve(io.cwd, dir));
   if (options.json) {
-    out(io, JSON.stringify({ ok: result.ok, templates: result.templates.map(templateKey), problems: result.ok ? [] : result.problems.map((p) => ({ ...p, file: relative(io.cwd, p.file) || p.file })) }, null, 2));
+    const problems = result.ok ? [] : result.problems.map((p) => ({ ...p, file: relative(io.cwd, p.file) || p.file }));
+    const error = result.ok ? {} : { error: { code: 'invalid_templates', message: `${problems.length} problem${problems.length === 1 ? '' : 's'} in ${dir}` } };
+    out(io, JSON.stringify({ ok: result.ok, templates: result.templates.map(templateKey), problems, ...error }, null, 2));
     return result.ok ? EXIT.ok : EXIT.failed;
   }
   if (!result.ok) {

@@ -1,7 +1,6 @@
 import { resolve } from 'node:path';
 import type { EventBridgeClient } from '@aws-sdk/client-eventbridge';
 import type { SQSClient } from '@aws-sdk/client-sqs';
-import { Option, type Command } from 'commander';
 import { EventBridgeBus } from '../adapters/eventbridge/eventbridge-bus.js';
 import { SqsQueue } from '../adapters/sqs/sqs-queue.js';
 import type { RuntimeConfig } from '../contracts/runtime-config.js';
@@ -11,35 +10,21 @@ import { createEventBridgeClient, createSqsClient } from '../lambda/aws-clients.
 import { ConfigurationError, loadConfig } from '../lambda/config.js';
 import { DEFAULT_DRAIN_TIMEOUT_MS, runPullWorkerProcess, type PullWorkerProcess, type PullWorkerProcessOptions } from '../container/pull-worker-process.js';
 import { out, type CliIo } from './cli-io.js';
-import { cliLogger, LOG_LEVELS } from './cli-logger.js';
-import { CliUsageError } from './errors.js';
+import { cliLogger } from './cli-logger.js';
+import { CliError } from './errors.js';
 import { EXIT, type ExitCode } from './exit-codes.js';
 import { loadHandlerModules } from './load-handlers.js';
 
 /** `tasker worker`'s options as commander gives them. */
 export interface WorkerCliOptions {
   readonly namespace: string;
-  readonly handlers: readonly string[];
+  /** Undefined when not given (the command refuses to start without one). */
+  readonly handlers?: readonly string[];
   readonly concurrency?: string;
   readonly drainTimeout?: string;
   readonly queueUrl?: string;
   readonly logLevel?: string;
   readonly logFile?: string;
-}
-
-/** Registers `tasker worker` on the program; `done` receives the command's exit code. */
-export function registerWorkerCommand(program: Command, ctx: { io: CliIo; signal: AbortSignal }, done: (code: ExitCode) => void): void {
-  program
-    .command('worker')
-    .description("pull worker: run a namespace's step handlers from its SQS dispatch queue until SIGTERM/SIGINT, then drain (running handlers finish and are completed) and exit 0")
-    .requiredOption('--namespace <ns>', "the worker pool's namespace (its queue: TASKER_NAMESPACE_QUEUE_URLS, else TASKER_DISPATCH_QUEUE_URL)")
-    .option('--handlers <module>', 'ES module (JS or TS) whose default export maps handler.callable names to handler functions (repeatable)', collect, [])
-    .option('--concurrency <n>', 'handlers running at once (default TASKER_MAX_CONCURRENT_HANDLERS, else 10)')
-    .option('--drain-timeout <ms>', 'after SIGTERM, how long running handlers may take before they are left to redelivery', String(DEFAULT_DRAIN_TIMEOUT_MS))
-    .option('--queue-url <url>', "the dispatch queue, instead of the namespace's from the environment")
-    .addOption(new Option('--log-level <level>', 'log level (JSON lines on stderr; default LOG_LEVEL, else info)').choices([...LOG_LEVELS]))
-    .option('--log-file <file>', 'write the logs to this file instead of stderr')
-    .action(async (opts: WorkerCliOptions) => done(await workerCommand(opts, ctx.io, ctx.signal)));
 }
 
 /**
@@ -49,8 +34,8 @@ export function registerWorkerCommand(program: Command, ctx: { io: CliIo; signal
  */
 export async function workerCommand(opts: WorkerCliOptions, io: CliIo, signal: AbortSignal): Promise<ExitCode> {
   const numbers = parseNumbers(opts);
-  if (opts.handlers.length === 0) throw new CliUsageError("required option '--handlers <module>' not specified");
-  if (opts.queueUrl !== undefined && !URL.canParse(opts.queueUrl)) throw new CliUsageError(`--queue-url must be a URL (got '${opts.queueUrl}')`);
+  if (!opts.handlers || opts.handlers.length === 0) throw new CliError('missing_option', "required option '--handlers <module>' not specified", { hint: 'tasker worker --help for usage' });
+  if (opts.queueUrl !== undefined && !URL.canParse(opts.queueUrl)) throw new CliError('invalid_option', `--queue-url must be a URL (got '${opts.queueUrl}')`);
   const handlers = await loadHandlerModules(opts.handlers, io.cwd);
   const config = configFrom(io.env);
   const clients = { sqs: createSqsClient(), events: createEventBridgeClient() };
@@ -93,9 +78,9 @@ interface ParsedNumbers {
 
 function parseNumbers(opts: WorkerCliOptions): ParsedNumbers {
   const concurrency = opts.concurrency === undefined ? undefined : Number(opts.concurrency);
-  if (concurrency !== undefined && !(Number.isInteger(concurrency) && concurrency >= 1)) throw new CliUsageError(`--concurrency must be a whole number >= 1 (got '${opts.concurrency}')`);
+  if (concurrency !== undefined && !(Number.isInteger(concurrency) && concurrency >= 1)) throw new CliError('invalid_option', `--concurrency must be a whole number >= 1 (got '${opts.concurrency}')`);
   const drainTimeoutMs = Number(opts.drainTimeout ?? DEFAULT_DRAIN_TIMEOUT_MS);
-  if (!(Number.isInteger(drainTimeoutMs) && drainTimeoutMs >= 0)) throw new CliUsageError(`--drain-timeout must be a whole number of milliseconds >= 0 (got '${opts.drainTimeout}')`);
+  if (!(Number.isInteger(drainTimeoutMs) && drainTimeoutMs >= 0)) throw new CliError('invalid_option', `--drain-timeout must be a whole number of milliseconds >= 0 (got '${opts.drainTimeout}')`);
   return { concurrency, drainTimeoutMs };
 }
 
@@ -103,7 +88,7 @@ function configFrom(env: Record<string, string | undefined>): RuntimeConfig {
   try {
     return loadConfig(env);
   } catch (error) {
-    if (error instanceof ConfigurationError) throw new CliUsageError('invalid configuration in the environment', error.problems);
+    if (error instanceof ConfigurationError) throw new CliError('invalid_configuration', 'invalid configuration in the environment', { problems: error.problems });
     throw error;
   }
 }
@@ -113,8 +98,8 @@ function started(start: () => PullWorkerProcess): PullWorkerProcess {
   try {
     return start();
   } catch (error) {
-    if (error instanceof ConfigurationError) throw new CliUsageError('the worker cannot start', error.problems);
-    if (error instanceof PullWorkerConfigError) throw new CliUsageError(error.message);
+    if (error instanceof ConfigurationError) throw new CliError('worker_cannot_start', 'the worker cannot start', { problems: error.problems });
+    if (error instanceof PullWorkerConfigError) throw new CliError('worker_cannot_start', error.message);
     throw error;
   }
 }
@@ -122,8 +107,4 @@ function started(start: () => PullWorkerProcess): PullWorkerProcess {
 function abortOf(signal: AbortSignal): Promise<void> {
   if (signal.aborted) return Promise.resolve();
   return new Promise((resolvePromise) => signal.addEventListener('abort', () => resolvePromise(), { once: true }));
-}
-
-function collect(value: string, previous: string[]): string[] {
-  return [...previous, value];
 }

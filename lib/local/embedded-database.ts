@@ -1,13 +1,17 @@
 import pg from 'pg';
-import { startEmbeddedPostgres } from '../adapters/postgres/embedded-postgres.js';
+import { startEmbeddedPostgres, type EmbeddedPostgres } from '../adapters/postgres/embedded-postgres.js';
 import { migrate, type MigrationReport } from '../adapters/postgres/migrate.js';
 import { migratedSeed } from '../adapters/postgres/migrated-seed.js';
 import type { Logger } from '../ports/logger.js';
+import { lockDataDir } from './data-dir-lock.js';
 
 export interface DatabaseOptions {
   /** A PostgreSQL server; when absent, PGlite (in memory, or persisted in `dataDir`). */
   readonly databaseUrl?: string;
-  /** PGlite's directory (created when missing): tasks outlive the process and `tasker task show --data-dir` reads them. */
+  /**
+   * PGlite's directory (created when missing): tasks outlive the process and `tasker task show --data-dir`
+   * reads them. Locked while open (tasker.lock): a second process is refused with DataDirLockedError.
+   */
   readonly dataDir?: string;
   readonly poolSize?: number;
   readonly logger?: Logger;
@@ -27,7 +31,7 @@ export interface OpenDatabase {
  * pool has one connection (every store operation is a single SQL function call).
  */
 export async function openDatabase(options: DatabaseOptions = {}): Promise<OpenDatabase> {
-  const embedded = options.databaseUrl ? undefined : await startEmbeddedPostgres(options.dataDir ? { dataDir: options.dataDir } : { seed: await migratedSeed() });
+  const embedded = options.databaseUrl ? undefined : await startPglite(options.dataDir);
   const connectionString = options.databaseUrl ?? (embedded?.connectionString as string);
   const pool = new pg.Pool({ connectionString, max: embedded ? 1 : (options.poolSize ?? 10), idleTimeoutMillis: 10_000 });
   pool.on('error', (error) => options.logger?.warn('idle database connection failed; it will be replaced', { error: error.message }));
@@ -40,6 +44,22 @@ export async function openDatabase(options: DatabaseOptions = {}): Promise<OpenD
     return { pool, connectionString, kind: embedded ? 'embedded' : 'server', migration, close };
   } catch (error) {
     await close();
+    throw error;
+  }
+}
+
+/**
+ * PGlite in memory (from the migrated seed), or on `dataDir` under the directory's lock (PGlite is
+ * single-process): a second process gets DataDirLockedError naming the holder. `stop()` releases it.
+ */
+async function startPglite(dataDir: string | undefined): Promise<EmbeddedPostgres> {
+  if (dataDir === undefined) return startEmbeddedPostgres({ seed: await migratedSeed() });
+  const lock = lockDataDir(dataDir);
+  try {
+    const embedded = await startEmbeddedPostgres({ dataDir });
+    return { ...embedded, stop: () => embedded.stop().finally(() => lock.release()) };
+  } catch (error) {
+    lock.release();
     throw error;
   }
 }

@@ -39,3 +39,30 @@ export class LambdaSettingsError extends Error {
 export class TemplateSettingsError extends Error {
   override readonly name = 'TemplateSettingsError';
 }
+
+/** Who holds a data directory's lock, as its lock file says. */
+export interface DataDirLockHolder {
+  readonly pid: number;
+  readonly command: string;
+  readonly since: string;
+}
+
+/**
+ * Another live process has the PGlite data directory open (PGlite is single-process: two
+ * processes on one directory corrupt it).
+ *
+ * @example
+ * ```ts
+ * catch (error) { if (error instanceof DataDirLockedError) console.error(`held by pid ${error.holder.pid}`); }
+ * ```
+ */
+export class DataDirLockedError extends Error {
+  override readonly name = 'DataDirLockedError';
+  constructor(
+    readonly dataDir: string,
+    readonly lockFile: string,
+    readonly holder: DataDirLockHolder,
+  ) {
+    super(`the data directory ${dataDir} is in use by process ${holder.pid} (${holder.command}, since ${holder.since})`);
+  }
+}

@@ -1,5 +1,5 @@
 import { spawn } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -31,11 +31,19 @@ function cleanEnv(): NodeJS.ProcessEnv {
   return env;
 }
 
-/** Runs the CLI to its end (killed after `timeoutMs`). */
-function tasker(args: string[], timeoutMs = 30_000): Promise<Result> {
+/**
+ * A spawned CLI gets a generous bound, not a speed test: on a loaded machine PGlite's start and a
+ * whole run take many times longer than alone. The bound only keeps a hung process from hanging the suite.
+ */
+const SPAWN_BOUND_MS = 120_000;
+/** The tests that spawn the CLI: its bound, and room to collect what it printed. */
+const SPAWNED = { timeout: SPAWN_BOUND_MS + 30_000 };
+
+/** Runs the CLI to its end (killed after `timeoutMs`); `nodeArgs` go before the bin. */
+function tasker(args: string[], timeoutMs = SPAWN_BOUND_MS, options: { nodeArgs?: string[]; env?: NodeJS.ProcessEnv } = {}): Promise<Result> {
   const started = Date.now();
   return new Promise((resolvePromise, reject) => {
-    const child = spawn(process.execPath, [BIN, ...args], { cwd: ROOT, env: cleanEnv(), stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, [...(options.nodeArgs ?? []), BIN, ...args], { cwd: ROOT, env: { ...cleanEnv(), ...options.env }, stdio: ['ignore', 'pipe', 'pipe'] });
     let stdout = '';
     let stderr = '';
     child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
@@ -49,7 +57,7 @@ function tasker(args: string[], timeoutMs = 30_000): Promise<Result> {
   });
 }
 
-describe.concurrent('tasker run', { timeout: 90_000 }, () => {
+describe.concurrent('tasker run', SPAWNED, () => {
   it('--json on the order example: exit 0 and one JSON document with the task, its steps and the domain event', async () => {
     const r = await tasker(['run', 'ecommerce/order_fulfillment', ...ORDER_ARGS, '--context', ORDER_CONTEXT, '--json']);
     console.info(`tasker run --json (cold, PGlite included): ${r.ms} ms`);
@@ -137,7 +145,26 @@ describe.concurrent('tasker run', { timeout: 90_000 }, () => {
   });
 });
 
-describe.concurrent('tasker templates validate', () => {
+describe('tasker --help and --version', SPAWNED, () => {
+  it('--help loads commander and the option definitions only: no PGlite, log-update, embedded runtime, AWS SDK, pg or pino', async () => {
+    const log = join(tmp, 'help-imports.log');
+    const r = await tasker(['--help'], SPAWN_BOUND_MS, { nodeArgs: ['--import', join(ROOT, 'test/integration/cli/record-imports.mjs')], env: { TASKER_IMPORT_LOG: log } });
+    console.info(`tasker --help (spawned, tsx included): ${r.ms} ms`);
+    expect(r.code).toBe(0);
+    expect(r.stdout).toContain('Usage: tasker [options] [command]');
+    const loaded = readFileSync(log, 'utf8').split('\n').filter(Boolean);
+    expect(loaded.some((url) => url.endsWith('lib/cli/main.ts'))).toBe(true);
+    const heavy = loaded.filter((url) => /@electric-sql\/pglite|log-update|@aws-sdk|\/node_modules\/pg\/|\/node_modules\/pino\/|lib\/local\/embedded-runtime|lib\/lambda\/|lib\/adapters\//.test(url));
+    expect(heavy).toEqual([]);
+  });
+
+  it('--version prints the version of package.json', async () => {
+    const { version } = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as { version: string };
+    expect(await tasker(['--version'])).toMatchObject({ code: 0, stdout: `${version}\n`, stderr: '' });
+  });
+});
+
+describe.concurrent('tasker templates validate', SPAWNED, () => {
   it('exit 1 on the invalid fixtures, every problem with its file and path', async () => {
     const r = await tasker(['templates', 'validate', 'test/fixtures/templates/invalid']);
     expect(r.code).toBe(1);
@@ -157,7 +184,7 @@ describe.concurrent('tasker templates validate', () => {
   });
 });
 
-describe.concurrent('tasker task show and migrate', { timeout: 60_000 }, () => {
+describe.concurrent('tasker task show and migrate', SPAWNED, () => {
   it('task show without a database says how to name one (exit 2); a bad uuid is refused', async () => {
     const [none, bad] = await Promise.all([tasker(['task', 'show', '00000000-0000-4000-8000-000000000000']), tasker(['task', 'show', 'nope', '--data-dir', tmp])]);
     expect(none.code).toBe(2);
@@ -173,20 +200,46 @@ describe.concurrent('tasker task show and migrate', { timeout: 60_000 }, () => {
   });
 });
 
-describe('tasker dev', { timeout: 60_000 }, () => {
+describe('one --data-dir, two processes', SPAWNED, () => {
+  it('tasker run is refused while tasker dev holds the data directory, naming the holder; after dev stops it runs', async () => {
+    const dataDir = join(tmp, 'shared');
+    const args = ['--templates', 'test/fixtures/cli-run/templates', '--handlers', 'test/fixtures/cli-run/handlers.ts', '--data-dir', dataDir];
+    const dev = spawn(process.execPath, [BIN, 'dev', '--port', '0', ...args], { cwd: ROOT, env: cleanEnv(), stdio: ['ignore', 'pipe', 'pipe'] });
+    let stdout = '';
+    dev.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
+    const exited = new Promise<number | null>((r) => dev.on('close', r));
+    const kill = setTimeout(() => dev.kill('SIGKILL'), SPAWN_BOUND_MS);
+    try {
+      await expect.poll(() => stdout, { timeout: SPAWN_BOUND_MS, interval: 100 }).toContain('listening on');
+      const refused = await tasker(['run', 'diag/ok', ...args, '--json']);
+      expect(refused.code).toBe(2);
+      const { error } = JSON.parse(refused.stdout);
+      expect(error.code).toBe('data_dir_locked');
+      expect(error.message).toContain(`the data directory ${dataDir} is in use by process ${dev.pid} (tasker.mjs dev`);
+      dev.kill('SIGTERM');
+      expect(await exited).toBe(0);
+      expect((await tasker(['run', 'diag/ok', ...args, '--quiet'])).code).toBe(0);
+    } finally {
+      clearTimeout(kill);
+      dev.kill('SIGKILL');
+    }
+  });
+});
+
+describe('tasker dev', SPAWNED, () => {
   it('accepts a task over HTTP, serves its state, and stops cleanly on SIGTERM', async () => {
     const child = spawn(process.execPath, [BIN, 'dev', '--port', '0', '--templates', 'examples', '--handlers', 'examples/order-workflow/handlers.ts', '--handlers', 'examples/patterns/handlers.ts'], { cwd: ROOT, env: cleanEnv(), stdio: ['ignore', 'pipe', 'pipe'] });
     let stdout = '';
     child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
     const exited = new Promise<number | null>((r) => child.on('close', r));
-    const kill = setTimeout(() => child.kill('SIGKILL'), 30_000);
+    const kill = setTimeout(() => child.kill('SIGKILL'), SPAWN_BOUND_MS);
     try {
-      await expect.poll(() => /listening on (http:\/\/127\.0\.0\.1:\d+)/.exec(stdout)?.[1], { timeout: 20_000, interval: 100 }).toBeDefined();
+      await expect.poll(() => /listening on (http:\/\/127\.0\.0\.1:\d+)/.exec(stdout)?.[1], { timeout: SPAWN_BOUND_MS, interval: 100 }).toBeDefined();
       const url = /listening on (http:\/\/127\.0\.0\.1:\d+)/.exec(stdout)![1]!;
       const created = await fetch(`${url}/tasks`, { method: 'POST', body: JSON.stringify({ namespace: 'patterns', name: 'diamond_workflow', context: { even_number: 4 } }) });
       expect(created.status).toBe(201);
       const { task_uuid } = (await created.json()) as { task_uuid: string };
-      await expect.poll(async () => ((await (await fetch(`${url}/tasks/${task_uuid}`)).json()) as { task: { state: string } }).task.state, { timeout: 10_000, interval: 100 }).toBe('complete');
+      await expect.poll(async () => ((await (await fetch(`${url}/tasks/${task_uuid}`)).json()) as { task: { state: string } }).task.state, { timeout: SPAWN_BOUND_MS, interval: 100 }).toBe('complete');
       const shown = (await (await fetch(`${url}/tasks/${task_uuid}`)).json()) as { steps: Array<{ name: string; result: unknown }>; transitions: unknown[] };
       expect(shown.steps.find((s) => s.name === 'diamond_end')?.result).toEqual({ value: 65_536, from: ['diamond_branch_b', 'diamond_branch_c'] });
       expect(shown.transitions.length).toBeGreaterThan(10);

@@ -24,16 +24,31 @@ const slow = buildTemplate({
   steps: [{ name: 'sleepy', timeoutSeconds: 1, retry: { retryable: true, maxAttempts: 1 } }],
 });
 const orphan = buildTemplate({ name: 'orphan', steps: [{ name: 'lost', callable: 'tests.no_such_handler', retry: { maxAttempts: 3 } }] });
+const throwing = buildTemplate({ name: 'throwing', steps: [{ name: 'boom', retry: { retryable: true, maxAttempts: 2 } }] });
+const badEvent = buildTemplate({
+  name: 'bad_event',
+  steps: [{ name: 'emit', events: [{ name: 'tests.emitted', condition: 'success', schema: { type: 'object', required: ['count'], properties: { count: { type: 'integer' } } } }] }],
+});
 const linear = buildTemplate({ name: 'linear4', steps: [{ name: 'a' }, { name: 'b', deps: ['a'] }, { name: 'c', deps: ['b'] }, { name: 'd', deps: ['c'] }] });
+
+function throwBoom(): never {
+  throw new Error('boom');
+}
+
+/** How many times the deadline race aborted tests.sleepy. */
+let sleepyAborted = 0;
 
 const testHandlers: HandlerMap = {
   'tests.sleepy': ({ signal }) => new Promise((resolve) => {
     const timer = setTimeout(resolve, 3_000);
     signal.addEventListener('abort', () => {
+      sleepyAborted += 1;
       clearTimeout(timer);
       resolve('aborted');
     });
   }),
+  'tests.boom': () => throwBoom(),
+  'tests.emit': () => ({ count: 'many' }),
   'tests.a': () => ({ n: 1 }),
   'tests.b': () => ({ n: 2 }),
   'tests.c': () => ({ n: 3 }),
@@ -49,7 +64,7 @@ beforeAll(async () => {
   database = process.env.DATABASE_URL ? await createTestDatabase() : undefined;
   const examples = await loadTemplateDirectoryOrThrow('examples');
   runtime = await startEmbeddedRuntime({
-    templates: [...examples, slow, orphan, linear],
+    templates: [...examples, slow, orphan, linear, throwing, badEvent],
     handlers: { ...orderHandlers, ...patternHandlers, ...testHandlers },
     databaseUrl: database?.connectionString ?? null,
     transport: 'memory',
@@ -145,7 +160,7 @@ describe('embedded runtime: the DAG patterns', () => {
     expect(runtime.domainEvents(diamond!.taskUuid).map((e) => [e.name, e.step, e.outcome])).toEqual([['patterns.diamond_completed', 'diamond_end', 'success']]);
   });
 
-  it('a 4-step linear task goes from create to complete quickly (latency logged)', async () => {
+  it('a 4-step linear task goes from create to complete without waiting out a long poll (latency logged)', async () => {
     const samples: number[] = [];
     for (let i = 0; i < 3; i += 1) {
       const started = performance.now();
@@ -154,19 +169,22 @@ describe('embedded runtime: the DAG patterns', () => {
       expect(task.state).toBe('complete');
     }
     console.info(`embedded runtime, 4-step linear task, create → complete: ${samples.map((ms) => `${ms.toFixed(0)} ms`).join(', ')}`);
-    expect(Math.min(...samples)).toBeLessThan(3_000);
+    // A runner that waited out its 20 s long poll between steps would take over a minute; this bound is generous, not a speed test.
+    expect(Math.min(...samples)).toBeLessThan(20_000);
   });
 });
 
 describe('embedded runtime: failures', () => {
   it('a handler past its step timeout fails with handler_timeout (the deadline race in the real step handler)', async () => {
-    const started = Date.now();
+    const abortedBefore = sleepyAborted;
     const task = await run('tests', 'slow', {});
-    expect(Date.now() - started).toBeLessThan(2_900);
     expect(task.state).toBe('blocked_by_failures');
     const step = stepOf(task, 'sleepy');
     expect(step.state).toBe('error');
-    expect(step.lastError).toMatchObject({ error_type: 'handler_timeout' });
+    // Cut by the race at the step's 1 s timeout (not a late return after the handler's 3 s), and the handler was told.
+    expect(step.lastError).toMatchObject({ error_type: 'handler_timeout', code: 'step_timeout' });
+    expect(String(step.lastError?.message)).not.toContain('returned after its deadline');
+    expect(sleepyAborted).toBe(abortedBefore + 1);
   });
 
   it('a callable with no handler fails its step with handler_not_found, at once and for good', async () => {
@@ -191,6 +209,27 @@ describe('embedded runtime: failures', () => {
     await expect.poll(() => runtime.metrics().stepHandler.messagesDeleted, { timeout: 2_000 }).toBe(before + 1);
     expect(memory.peekAll(urls.dispatch!)).toEqual([]);
     expect(memory.peekAll(urls.dispatchDlq!)).toEqual([]);
+  });
+
+  it("keeps each attempt's handler error with its stack (the step result carries only the message)", async () => {
+    const task = await run('tests', 'throwing', {});
+    expect([task.state, stepOf(task, 'boom').attempts]).toEqual(['blocked_by_failures', 2]);
+    expect(stepOf(task, 'boom').lastError).not.toHaveProperty('stack');
+    const failures = runtime.handlerFailures(task.taskUuid);
+    expect(failures.map((f) => [f.stepName, f.attempt, f.message])).toEqual([
+      ['boom', 1, 'boom'],
+      ['boom', 2, 'boom'],
+    ]);
+    expect(failures[0]!.stack).toMatch(/^Error: boom\n\s+at throwBoom \(.*embedded-runtime\.test\.ts:\d+:\d+\)/);
+  });
+
+  it('tells which domain events were dropped and why: a result that fails the event schema completes the step, the event is parked', async () => {
+    const task = await run('tests', 'bad_event', {});
+    expect(task.state).toBe('complete');
+    expect(runtime.domainEvents(task.taskUuid)).toEqual([]);
+    expect(runtime.droppedDomainEvents(task.taskUuid)).toEqual([
+      { taskUuid: task.taskUuid, stepName: 'emit', eventName: 'tests.emitted', eventId: expect.any(String), code: 'schema_mismatch', reason: expect.stringContaining('/count must be integer') },
+    ]);
   });
 
   it('waitForTask gives up with TaskWaitTimeoutError naming the last state', async () => {
