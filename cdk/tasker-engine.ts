@@ -12,6 +12,7 @@ import { DomainEvents } from './domain-events.js';
 import { envOf } from './environment.js';
 import { FunctionEnvironments } from './function-environments.js';
 import { Migrations } from './migrations.js';
+import { defaultPoolSources, ORCHESTRATION_SOURCES, poolSources } from './event-sources.js';
 import { allowPutEvents, allowReadSecret, allowSend } from './permissions.js';
 import type { DefaultPoolSettings, PullPoolSettings, StepHandlerSettings, WorkerPoolSettings } from './pool-settings.js';
 import { PullWorkerAccess } from './pull-worker-access.js';
@@ -110,7 +111,7 @@ export class TaskerEngine extends Construct {
     for (const dispatch of queues) fn.function.addEventSource(this.dispatchSource(dispatch, spec, maxConcurrency));
     this.warnAboutBatches(spec, namespace);
     allowSend(fn.role, [q.completion.queue, q.poison.queue, q.domainEventDlq.queue]);
-    allowPutEvents(fn.role, this.events.bus);
+    allowPutEvents(fn.role, this.events.bus, namespace ? poolSources(namespace) : defaultPoolSources(this.settings.workerPools.map((p) => p.namespace)));
     return fn.function;
   }
 
@@ -201,7 +202,7 @@ export class TaskerEngine extends Construct {
 
   private grantOrchestration(fn: TaskerFunction): void {
     allowReadSecret(fn.role, this.database.secret);
-    allowPutEvents(fn.role, this.events.bus);
+    allowPutEvents(fn.role, this.events.bus, ORCHESTRATION_SOURCES);
   }
 
   private common() {
