@@ -41,9 +41,9 @@ export interface RdsDatabaseProps {
   readonly databaseName?: string;
   /** Default 7 days. */
   readonly backupRetention?: Duration;
-  /** Default false. */
+  /** Default true: the instance cannot be deleted (by CloudFormation or anyone) until this is turned off. */
   readonly deletionProtection?: boolean;
-  /** Default RemovalPolicy.SNAPSHOT. */
+  /** What deleting the stack (or replacing the instance) does to it. Default RemovalPolicy.SNAPSHOT: a final snapshot is kept. */
   readonly removalPolicy?: RemovalPolicy;
   /** Put RDS Proxy in front of the instance. Default true. */
   readonly proxy?: boolean;

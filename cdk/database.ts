@@ -80,7 +80,7 @@ export class TaskerDatabaseResources extends Construct {
       multiAz: props.multiAz ?? false,
       publiclyAccessible: false,
       backupRetention: props.backupRetention ?? Duration.days(7),
-      deletionProtection: props.deletionProtection ?? false,
+      deletionProtection: props.deletionProtection ?? true,
       removalPolicy: props.removalPolicy ?? RemovalPolicy.SNAPSHOT,
     });
   }

@@ -1,3 +1,4 @@
+import { RemovalPolicy } from 'aws-cdk-lib';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import { Template } from 'aws-cdk-lib/assertions';
 import { describe, expect, it } from 'vitest';
@@ -15,6 +16,14 @@ describe('the RDS variant', () => {
     expect(db).toMatchObject({ Engine: 'postgres', StorageEncrypted: true, PubliclyAccessible: false, DBInstanceClass: 'db.t4g.micro', DBName: 'tasker' });
     expect(db.EngineVersion).toMatch(/^17/);
     expect(Object.keys(resourcesOf(template, 'AWS::SecretsManager::Secret'))).toHaveLength(1);
+  });
+
+  it('protects the instance from deletion and keeps a snapshot when the stack deletes or replaces it, unless told otherwise', () => {
+    const db = resourceOf(template, engine.database.instance!);
+    expect([db.Properties.DeletionProtection, db.DeletionPolicy, db.UpdateReplacePolicy]).toEqual([true, 'Snapshot', 'Snapshot']);
+    const { template: t, engine: e } = synthEngine({ database: { kind: 'rds', deletionProtection: false, removalPolicy: RemovalPolicy.DESTROY } });
+    const dev = resourceOf(t, e.database.instance!);
+    expect([dev.Properties.DeletionProtection, dev.DeletionPolicy]).toEqual([false, 'Delete']);
   });
 
   it('puts RDS Proxy in front of it, TLS required, authenticating with the generated secret', () => {
