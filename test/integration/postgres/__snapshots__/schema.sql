@@ -295,6 +295,8 @@ $function$;
 CREATE OR REPLACE FUNCTION tasker.apply_step_result(p_result jsonb, p_random double precision)
  RETURNS jsonb
  LANGUAGE plpgsql
+ SECURITY DEFINER
+ SET search_path TO 'pg_catalog', 'pg_temp'
 AS $function$
 declare
   v_event uuid := (p_result->>'event_id')::uuid;
@@ -413,6 +415,8 @@ end $function$;
 CREATE OR REPLACE FUNCTION tasker.claim_due_retries(p_limit integer)
  RETURNS jsonb
  LANGUAGE plpgsql
+ SECURITY DEFINER
+ SET search_path TO 'pg_catalog', 'pg_temp'
 AS $function$
 declare
   v_task uuid;
@@ -600,6 +604,8 @@ end $function$;
 CREATE OR REPLACE FUNCTION tasker.evaluate_task_now(p_task uuid, p_skip_locked boolean DEFAULT false)
  RETURNS jsonb
  LANGUAGE plpgsql
+ SECURITY DEFINER
+ SET search_path TO 'pg_catalog', 'pg_temp'
 AS $function$
 declare
   v_out jsonb;
@@ -622,7 +628,8 @@ end $function$;
 CREATE OR REPLACE FUNCTION tasker.find_timed_out_dispatches(p_limit integer)
  RETURNS TABLE(event_id uuid, task_uuid uuid, step_uuid uuid, step_name text, correlation_id uuid, attempt integer, dispatched_at timestamp with time zone, deadline_at timestamp with time zone)
  LANGUAGE sql
- STABLE
+ STABLE SECURITY DEFINER
+ SET search_path TO 'pg_catalog', 'pg_temp'
 AS $function$
   select d.event_id, d.task_uuid, d.step_uuid, s.name, t.correlation_id, d.attempt, d.dispatched_at, d.deadline_at
     from tasker.step_dispatches d
@@ -661,6 +668,28 @@ AS $function$
   select * from tasker.task_execution_context(p_task, (select count(*)::int from tasker.get_ready_steps(p_task)))
 $function$;
 
+CREATE OR REPLACE FUNCTION tasker.grant_runtime_access()
+ RETURNS integer
+ LANGUAGE plpgsql
+AS $function$
+declare
+  v_fn regprocedure;
+  v_names text[] := tasker.runtime_operations();
+  v_found text[] := '{}';
+  v_role boolean := exists (select from pg_roles where rolname = 'tasker_runtime');
+begin
+  for v_fn in select p.oid::regprocedure from pg_proc p where p.pronamespace = 'tasker'::regnamespace and p.proname = any(v_names) order by 1 loop
+    execute format('alter function %s security definer set search_path = pg_catalog, pg_temp', v_fn);
+    if v_role then execute format('grant execute on function %s to tasker_runtime', v_fn); end if;
+    v_found := v_found || (select proname::text from pg_proc where oid = v_fn);
+  end loop;
+  if exists (select from unnest(v_names) n where n <> all(v_found)) then
+    raise exception 'runtime operations missing from schema tasker: %', (select array_agg(n) from unnest(v_names) n where n <> all(v_found));
+  end if;
+  if v_role then grant usage on schema tasker to tasker_runtime; end if;
+  return cardinality(v_found);
+end $function$;
+
 CREATE OR REPLACE FUNCTION tasker.identity_hash(p_named_task bigint, p_strategy text, p_context jsonb, p_key text)
  RETURNS text
  LANGUAGE sql
@@ -697,6 +726,8 @@ end $function$;
 CREATE OR REPLACE FUNCTION tasker.mark_outbox_sent(p_ids bigint[])
  RETURNS integer
  LANGUAGE sql
+ SECURITY DEFINER
+ SET search_path TO 'pg_catalog', 'pg_temp'
 AS $function$
   with gone as (delete from tasker.outbox where id = any(p_ids) returning 1) select count(*)::int from gone
 $function$;
@@ -809,6 +840,14 @@ begin
   return jsonb_build_object('named_task_id', v_id::text, 'created', v_created);
 end $function$;
 
+CREATE OR REPLACE FUNCTION tasker.runtime_operations()
+ RETURNS text[]
+ LANGUAGE sql
+ IMMUTABLE
+AS $function$
+  select array['apply_step_result', 'evaluate_task_now', 'mark_outbox_sent', 'unsent_outbox', 'find_timed_out_dispatches', 'claim_due_retries']
+$function$;
+
 CREATE OR REPLACE FUNCTION tasker.setting_ms(p_key text, p_default bigint)
  RETURNS bigint
  LANGUAGE sql
@@ -915,7 +954,8 @@ end $function$;
 CREATE OR REPLACE FUNCTION tasker.unsent_outbox(p_older_than_ms bigint, p_limit integer)
  RETURNS jsonb
  LANGUAGE sql
- STABLE
+ STABLE SECURITY DEFINER
+ SET search_path TO 'pg_catalog', 'pg_temp'
 AS $function$
   select coalesce(jsonb_agg(tasker.outbox_json(o) order by o.id), '[]'::jsonb)
     from (select * from tasker.outbox
@@ -998,6 +1038,7 @@ end $function$;
 000006_apply_result.sql
 000007_recovery.sql
 000008_operator_actions.sql
+000009_runtime_role.sql
 
 -- rows of tasker.settings
 
