@@ -2,6 +2,7 @@ import { Annotations, Duration, Stack } from 'aws-cdk-lib';
 import type * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as sources from 'aws-cdk-lib/aws-lambda-event-sources';
 import type * as nodejs from 'aws-cdk-lib/aws-lambda-nodejs';
+import type * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import { Construct } from 'constructs';
 import { TaskerAlarms, type MonitoredFunction } from './alarms.js';
 import { copyIntoBundleHook } from './bundling.js';
@@ -74,7 +75,8 @@ export class TaskerEngine extends Construct {
     this.workerPools = new Map(this.settings.workerPools.map((pool) => [pool.namespace, this.createWorkerPool(pool)]));
     warnAboutNamespacesWithoutPool(this, this.settings);
     this.migrator = this.createMigrator();
-    this.migrations = new Migrations(this, 'Migrations', { migrateFunction: this.migrator, logRetention: this.settings.logRetention, after: this.database.ready });
+    this.migrations = new Migrations(this, 'Migrations', { migrateFunction: this.migrator, logRetention: this.settings.logRetention, after: this.database.ready, runtimeSecret: this.separateRuntimeSecret() });
+    for (const rotation of this.database.rotations) rotation.node.addDependency(this.migrations);
     this.completionHandler = this.createCompletionHandler();
     this.sweeper = this.createSweeper();
     this.sweepSchedule = new SweepSchedule(this, 'SweepSchedule', this.sweeper, this.settings.sweepSchedule);
@@ -184,7 +186,10 @@ export class TaskerEngine extends Construct {
     return fn.function;
   }
 
-  /** The custom-resource handler that applies the SQL migrations (and registers the task templates) at deploy time; database access only. */
+  /**
+   * The custom-resource handler that applies the SQL migrations, registers the task templates and creates the runtime
+   * login at deploy time; database access only (both secrets).
+   */
   private createMigrator(): nodejs.NodejsFunction {
     const { migrationsDir, templatesDir } = this.settings;
     const fn = new TaskerFunction(this, 'Migrate', {
@@ -197,11 +202,19 @@ export class TaskerEngine extends Construct {
       bundling: { commandHooks: copyIntoBundleHook({ migrations: migrationsDir, ...(templatesDir ? { templates: templatesDir } : {}) }) },
     });
     allowReadSecret(fn.role, this.database.secret);
+    const runtimeSecret = this.separateRuntimeSecret();
+    if (runtimeSecret) allowReadSecret(fn.role, runtimeSecret);
     return fn.function;
   }
 
+  /** The runtime login's secret when it is not the owner's. */
+  private separateRuntimeSecret(): secretsmanager.ISecret | undefined {
+    return this.database.runtimeSecret === this.database.secret ? undefined : this.database.runtimeSecret;
+  }
+
+  /** Completion and sweeper: the runtime login, and the task lifecycle events. */
   private grantOrchestration(fn: TaskerFunction): void {
-    allowReadSecret(fn.role, this.database.secret);
+    allowReadSecret(fn.role, this.database.runtimeSecret);
     allowPutEvents(fn.role, this.events.bus, ORCHESTRATION_SOURCES);
   }
 
