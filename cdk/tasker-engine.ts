@@ -13,6 +13,7 @@ import { DomainEvents } from './domain-events.js';
 import { envOf } from './environment.js';
 import { FunctionEnvironments } from './function-environments.js';
 import { Migrations } from './migrations.js';
+import { acknowledgeNagFindings } from './nag-acknowledgements.js';
 import { defaultPoolSources, ORCHESTRATION_SOURCES, poolSources } from './event-sources.js';
 import { allowPutEvents, allowReadSecret, allowSend } from './permissions.js';
 import type { DefaultPoolSettings, PullPoolSettings, StepHandlerSettings, WorkerPoolSettings } from './pool-settings.js';
@@ -83,6 +84,7 @@ export class TaskerEngine extends Construct {
     const monitored = this.monitoredFunctions();
     this.alarms = new TaskerAlarms(this, 'Alarms', { queues: this.queues, functions: monitored, oldestMessageAge: this.settings.oldestMessageAgeThreshold, queueDepth: this.settings.queueDepthThreshold, topic: this.settings.alarmTopic }).alarms;
     this.dashboard = new TaskerDashboard(this, 'Dashboard', { queues: this.queues, functions: monitored, alarms: this.alarms, pools: [...this.workerPools.values()] }).dashboard;
+    acknowledgeNagFindings({ engine: this, queues: this.queues, database: this.database, databaseProps: this.settings.database, vpcFunctions: [this.migrator, this.completionHandler, this.sweeper], migrations: this.migrations });
   }
 
   /** The default pool: consumes the default dispatch queue and its deprecated `namespaceQueues`, their event sources sharing its concurrency. */
