@@ -4,7 +4,7 @@ import * as rds from 'aws-cdk-lib/aws-rds';
 import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import { Construct } from 'constructs';
 
-/** The login the runtime functions use on the RDS variant: a member of tasker_runtime (migration 000009), created by the migrate function. */
+/** The login the runtime functions use on the RDS variant: a member of tasker_runtime (migrations/*_runtime_role.sql), created by the migrate function. */
 export const RUNTIME_LOGIN = 'tasker_app';
 
 /** How often the credentials rotate unless `credentialRotation` says otherwise. */

@@ -1,7 +1,7 @@
 import type pg from 'pg';
 import { scramSha256Verifier } from './scram-verifier.js';
 
-/** The group role of migration 000009: EXECUTE on the runtime operations, nothing on any table. */
+/** The group role of the runtime role migration (migrations/*_runtime_role.sql): EXECUTE on the runtime operations, nothing on any table. */
 export const RUNTIME_ROLE = 'tasker_runtime';
 
 /** A login name PostgreSQL takes unquoted (and Secrets Manager's rotation functions handle). */
@@ -35,7 +35,7 @@ export async function ensureRuntimeLogin(pool: pg.Pool, login: RuntimeLogin): Pr
     );
     const { owner, exists, group } = rows[0]!;
     if (login.username === owner) throw new RuntimeLoginError(`the runtime login '${login.username}' is the schema owner: give the runtime a login of its own`);
-    if (!group) throw new RuntimeLoginError(`role ${RUNTIME_ROLE} does not exist: migration 000009 could not create it (the migrating role may not create roles)`);
+    if (!group) throw new RuntimeLoginError(`role ${RUNTIME_ROLE} does not exist: the runtime role migration could not create it (the migrating role may not create roles)`);
     const name = client.escapeIdentifier(login.username);
     const password = client.escapeLiteral(scramSha256Verifier(login.password));
     await client.query(exists ? `alter role ${name} with login password ${password}` : `create role ${name} with login password ${password}`);

@@ -14,7 +14,7 @@ import { buildTemplate } from '../../helpers/template-builder.js';
 import { createTestDatabase, type TestDatabase } from '../../helpers/test-database.js';
 
 /**
- * The runtime login (a member of tasker_runtime, migration 000009) runs orchestration: it applies results, evaluates
+ * The runtime login (a member of tasker_runtime, migrations/*_runtime_role.sql) runs orchestration: it applies results, evaluates
  * tasks, sweeps and delivers the outbox, through the engine's functions only. It cannot read or write a table, call an
  * operation the runtime does not use, or change the schema. Queries run as the login with SET ROLE (the privileges of
  * a session that logged in as it); on a server, a real login too.
