@@ -3,7 +3,7 @@ import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import type * as lambda from 'aws-cdk-lib/aws-lambda';
 import type { IConstruct } from 'constructs';
 import type { TaskerDatabase } from './database.js';
-import type { TaskerDatabaseProps } from './database-props.js';
+import type { RdsDatabaseProps, TaskerDatabaseProps } from './database-props.js';
 import type { Migrations } from './migrations.js';
 import type { TaskerQueues } from './queues.js';
 
@@ -38,15 +38,14 @@ export function acknowledgeNagFindings(s: NagSubjects): void {
   }
   const migrate = s.migrations.provider.onEventHandler;
   acknowledge(s.migrations, `AwsSolutions-IAM5[Resource::<${logicalIdOf(migrate)}.Arn>:*]`, "the CDK custom-resource provider may invoke the migrate function and its versions (ARN:*), that function's ARN only");
-  if (s.databaseProps.kind === 'rds') acknowledgeRds(s);
+  if (s.databaseProps.kind === 'rds') acknowledgeRds(s, s.databaseProps);
 }
 
-function acknowledgeRds(s: NagSubjects): void {
-  const props = s.databaseProps.kind === 'rds' ? s.databaseProps : undefined;
+function acknowledgeRds(s: NagSubjects, props: RdsDatabaseProps): void {
   const instance = s.database.instance;
   if (instance) {
     acknowledge(instance, 'AwsSolutions-RDS11', 'the default port: the instance is in isolated subnets and its security group admits only RDS Proxy (or the engine functions) and the rotation functions; another port hides nothing from them');
-    if (!props?.multiAz) acknowledge(instance, 'AwsSolutions-RDS3', 'multiAz defaults to false: a single-AZ instance costs half, and while it recovers the work waits on the queues; set database.multiAz for production availability');
+    if (!props.multiAz) acknowledge(instance, 'AwsSolutions-RDS3', 'multiAz defaults to false: a single-AZ instance costs half, and while it recovers the work waits on the queues; set database.multiAz for production availability');
   }
   const vpc = s.database.network.vpc;
   if (vpc instanceof ec2.Vpc && vpc.node.path.startsWith(`${s.engine.node.path}/`)) {
