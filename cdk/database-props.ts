@@ -6,8 +6,14 @@ import type * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 /** Use a PostgreSQL you already run: its credentials secret and the network that reaches it. */
 export interface ExistingDatabaseProps {
   readonly kind: 'existing';
-  /** Secrets Manager secret in the RDS JSON shape (`host`, `port`, `username`, `password`, `dbname`). */
+  /** Secrets Manager secret in the RDS JSON shape (`host`, `port`, `username`, `password`, `dbname`): the schema owner, used by the migrations. */
   readonly secret: secretsmanager.ISecret;
+  /**
+   * A second secret in that shape for the runtime functions (completion, sweeper): the migrate function makes its login a
+   * member of role tasker_runtime (EXECUTE on the engine's operations, no table access) with its password, so the owner
+   * must be allowed to create roles. Default: the runtime uses `secret` too.
+   */
+  readonly runtimeSecret?: secretsmanager.ISecret;
   /** The VPC the database-facing functions run in (they need a route to the database and to SQS, EventBridge and Secrets Manager). */
   readonly vpc: ec2.IVpc;
   /** Security groups for the database-facing functions. Default: one created by the construct. */
@@ -41,12 +47,18 @@ export interface RdsDatabaseProps {
   readonly databaseName?: string;
   /** Default 7 days. */
   readonly backupRetention?: Duration;
-  /** Default false. */
+  /** Default true: the instance cannot be deleted (by CloudFormation or anyone) until this is turned off. */
   readonly deletionProtection?: boolean;
-  /** Default RemovalPolicy.SNAPSHOT. */
+  /** What deleting the stack (or replacing the instance) does to it. Default RemovalPolicy.SNAPSHOT: a final snapshot is kept. */
   readonly removalPolicy?: RemovalPolicy;
   /** Put RDS Proxy in front of the instance. Default true. */
   readonly proxy?: boolean;
+  /**
+   * Rotate the owner's and the runtime login's secrets this often (single-user rotation functions in the VPC: they need a
+   * route to Secrets Manager, the created VPC's NAT gateway or your NAT or interface endpoint). false: no rotation.
+   * Default 30 days.
+   */
+  readonly credentialRotation?: Duration | false;
 }
 
 /**

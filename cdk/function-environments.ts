@@ -64,7 +64,7 @@ export class FunctionEnvironments {
     const namespaces = [...q.namespaceDispatch].map(([ns, w]) => [ns, w.queue.queueUrl] as const);
     return {
       ...this.timing(),
-      ...this.databaseEnv(),
+      ...this.databaseEnv(this.sources.database.runtimeSecret),
       ...envOf({
         dispatchQueueUrl: q.dispatch?.queue.queueUrl,
         namespaceQueueUrls: namespaces.length > 0 ? stack.toJsonString(Object.fromEntries(namespaces)) : undefined,
@@ -74,13 +74,17 @@ export class FunctionEnvironments {
     };
   }
 
-  /** The migration function: the database, and where the bundled task templates are (when there are any). */
+  /**
+   * The migration function: the database as its owner, the runtime login's secret (whose login it creates) when the
+   * runtime has one of its own, and where the bundled task templates are (when there are any).
+   */
   migrator(): Record<string, string> {
-    const { settings } = this.sources;
+    const { settings, database } = this.sources;
     const templatesKey = optionalEnvKey('templatesDir');
+    const runtimeSecretArn = database.runtimeSecret === database.secret ? undefined : database.runtimeSecret.secretArn;
     return {
-      ...this.databaseEnv(),
-      ...envOf({ logLevel: settings.logLevel, ...(settings.templatesDir && templatesKey ? { [templatesKey]: `${LAMBDA_TASK_ROOT}/templates` } : {}) }),
+      ...this.databaseEnv(database.secret),
+      ...envOf({ logLevel: settings.logLevel, databaseRuntimeSecretArn: runtimeSecretArn, ...(settings.templatesDir && templatesKey ? { [templatesKey]: `${LAMBDA_TASK_ROOT}/templates` } : {}) }),
     };
   }
 
@@ -99,10 +103,10 @@ export class FunctionEnvironments {
     });
   }
 
-  /** The secret (and the RDS Proxy endpoint, once the runtime config names it), and trust in the RDS certificate authorities. */
-  private databaseEnv(): Record<string, string> {
+  /** A secret (and the RDS Proxy endpoint, once the runtime config names it), and trust in the RDS certificate authorities. */
+  private databaseEnv(secret: TaskerDatabase['secret']): Record<string, string> {
     const { database } = this.sources;
     const hostKey = optionalEnvKey('databaseHost');
-    return { ...envOf({ databaseSecretArn: database.secret.secretArn, ...(hostKey ? { [hostKey]: database.host } : {}) }), ...RDS_CA_ENV };
+    return { ...envOf({ databaseSecretArn: secret.secretArn, ...(hostKey ? { [hostKey]: database.host } : {}) }), ...RDS_CA_ENV };
   }
 }

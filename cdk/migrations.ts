@@ -1,6 +1,7 @@
 import { CustomResource, RemovalPolicy } from 'aws-cdk-lib';
 import type * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as logs from 'aws-cdk-lib/aws-logs';
+import type * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import * as cr from 'aws-cdk-lib/custom-resources';
 import { Construct, type IDependable } from 'constructs';
 import { createFunctionRole } from './function-role.js';
@@ -9,15 +10,18 @@ export interface MigrationsProps {
   /** The migration function (functions/migrate.ts): applies the SQL migrations on Create and Update, does nothing on Delete. */
   readonly migrateFunction: lambda.Function;
   readonly logRetention: logs.RetentionDays;
-  /** What must exist before the migrations run (the database, its proxy). */
+  /** What must exist before the migrations run (the database, its proxy, the runtime login's secret). */
   readonly after: readonly IDependable[];
+  /** The runtime login's secret, when the runtime has one: another secret creates its login again. */
+  readonly runtimeSecret?: secretsmanager.ISecret;
 }
 
 export const MIGRATIONS_RESOURCE_TYPE = 'Custom::TaskerMigrations';
 
 /**
  * Applies the migrations at deploy time through a custom resource. It runs again whenever the migration bundle changes
- * (its asset key is a property), so a deploy with new migrations migrates before the functions that need them update.
+ * (its asset key is a property), so a deploy with new migrations migrates before the functions that need them update;
+ * and when the runtime login's secret changes.
  */
 export class Migrations extends Construct {
   readonly resource: CustomResource;
@@ -31,7 +35,7 @@ export class Migrations extends Construct {
     this.resource = new CustomResource(this, 'Resource', {
       serviceToken: this.provider.serviceToken,
       resourceType: MIGRATIONS_RESOURCE_TYPE,
-      properties: { MigrationBundle: bundleKeyOf(props.migrateFunction) },
+      properties: { MigrationBundle: bundleKeyOf(props.migrateFunction), ...(props.runtimeSecret ? { RuntimeSecret: props.runtimeSecret.secretArn } : {}) },
     });
     this.resource.node.addDependency(...props.after);
   }

@@ -2,15 +2,21 @@ import * as iam from 'aws-cdk-lib/aws-iam';
 import type * as events from 'aws-cdk-lib/aws-events';
 import type * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import type * as sqs from 'aws-cdk-lib/aws-sqs';
+import { sourceConditions, type EventSourceScope } from './event-sources.js';
 
 /** sqs:SendMessage on exactly these queues (SSE-SQS needs no KMS permission). */
 export function allowSend(role: iam.IRole, queues: readonly sqs.IQueue[]): void {
   role.addToPrincipalPolicy(new iam.PolicyStatement({ actions: ['sqs:SendMessage'], resources: queues.map((q) => q.queueArn) }));
 }
 
-/** events:PutEvents on exactly this bus. */
-export function allowPutEvents(role: iam.IRole, bus: events.IEventBus): void {
-  role.addToPrincipalPolicy(new iam.PolicyStatement({ actions: ['events:PutEvents'], resources: [bus.eventBusArn] }));
+/** events:PutEvents on exactly this bus, for exactly the sources of `scope` (event-sources.ts). */
+export function allowPutEvents(role: iam.IRole, bus: events.IEventBus, scope: EventSourceScope): void {
+  role.addToPrincipalPolicy(putEventsStatement(bus, scope));
+}
+
+/** The statement of {@link allowPutEvents}, for a managed policy. */
+export function putEventsStatement(bus: events.IEventBus, scope: EventSourceScope, sid?: string): iam.PolicyStatement {
+  return new iam.PolicyStatement({ ...(sid ? { sid } : {}), actions: ['events:PutEvents'], resources: [bus.eventBusArn], conditions: sourceConditions(scope) });
 }
 
 /**

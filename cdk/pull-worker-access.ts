@@ -2,6 +2,8 @@ import * as iam from 'aws-cdk-lib/aws-iam';
 import type * as events from 'aws-cdk-lib/aws-events';
 import type * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
+import { poolSources } from './event-sources.js';
+import { putEventsStatement } from './permissions.js';
 
 /** What a pull worker does on its pool's dispatch queue (docs/protocol/worker-protocol.md): receive, heartbeat, delete, read the queue's settings. */
 export const PULL_CONSUME_ACTIONS = ['sqs:ReceiveMessage', 'sqs:ChangeMessageVisibility', 'sqs:DeleteMessage', 'sqs:GetQueueAttributes'] as const;
@@ -29,11 +31,11 @@ export class PullWorkerAccess extends Construct {
   constructor(scope: Construct, id: string, props: PullWorkerAccessProps) {
     super(scope, id);
     this.policy = new iam.ManagedPolicy(this, 'Policy', {
-      description: `tasker pull workers of namespace ${props.namespace}: consume its dispatch queue, send results, put domain events`,
+      description: `tasker pull workers of namespace ${props.namespace}: consume its dispatch queue, send results, put its domain events`,
       statements: [
         new iam.PolicyStatement({ sid: 'ConsumeDispatchQueue', actions: [...PULL_CONSUME_ACTIONS], resources: [props.dispatchQueue.queueArn] }),
         new iam.PolicyStatement({ sid: 'SendResultsPoisonAndParkedEvents', actions: ['sqs:SendMessage'], resources: props.sendQueues.map((q) => q.queueArn) }),
-        new iam.PolicyStatement({ sid: 'PutDomainEvents', actions: ['events:PutEvents'], resources: [props.bus.eventBusArn] }),
+        putEventsStatement(props.bus, poolSources(props.namespace), 'PutDomainEvents'),
       ],
     });
     this.role = props.createRole ? this.createRole(props) : undefined;

@@ -1,4 +1,4 @@
-import { Duration } from 'aws-cdk-lib';
+import { Duration, type RemovalPolicy } from 'aws-cdk-lib';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
 import type { TaskerEngineSettings } from './resolve-engine-props.js';
@@ -39,12 +39,17 @@ export interface TaskerQueues {
   readonly terminal: readonly TerminalQueue[];
 }
 
-/** Every queue of the engine: encrypted at rest (SQS-managed keys, no KMS cost), TLS-only, redrive on every work queue. */
+/**
+ * Every queue of the engine: encrypted at rest (SQS-managed keys, no KMS cost), TLS-only, redrive on every work queue.
+ * The queues holding what needs a person (dead letters, poison, parked events) get `deadLetterRemovalPolicy`.
+ */
 export class TaskerQueueSet extends Construct {
   readonly queues: TaskerQueues;
+  private readonly terminalRemoval: RemovalPolicy;
 
   constructor(scope: Construct, id: string, settings: TaskerEngineSettings) {
     super(scope, id);
+    this.terminalRemoval = settings.deadLetterRemovalPolicy;
     const { defaultPool } = settings;
     const dispatch = defaultPool ? this.workQueue('Dispatch', 'dispatch', defaultPool.visibilityTimeout, settings.maxReceiveCount) : undefined;
     const namespaceDispatch = new Map(namespaceQueueSpecs(settings).map(([ns, visibility]) => [ns, this.workQueue(`Dispatch-${ns}`, `dispatch-${ns}`, visibility, settings.maxReceiveCount)]));
@@ -60,7 +65,7 @@ export class TaskerQueueSet extends Construct {
   }
 
   private workQueue(id: string, label: string, visibilityTimeout: Duration, maxReceiveCount: number): WorkQueue {
-    const deadLetterQueue = new sqs.Queue(this, `${id}Dlq`, { ...BASE_QUEUE_PROPS, retentionPeriod: DEAD_LETTER_RETENTION });
+    const deadLetterQueue = new sqs.Queue(this, `${id}Dlq`, { ...BASE_QUEUE_PROPS, retentionPeriod: DEAD_LETTER_RETENTION, removalPolicy: this.terminalRemoval });
     const queue = new sqs.Queue(this, `${id}Queue`, {
       ...BASE_QUEUE_PROPS,
       retentionPeriod: WORK_QUEUE_RETENTION,
@@ -76,6 +81,7 @@ export class TaskerQueueSet extends Construct {
       ...BASE_QUEUE_PROPS,
       retentionPeriod: DEAD_LETTER_RETENTION,
       redriveAllowPolicy: { redrivePermission: sqs.RedrivePermission.DENY_ALL },
+      removalPolicy: this.terminalRemoval,
     });
     return { label, queue };
   }

@@ -1,5 +1,5 @@
 import { existsSync } from 'node:fs';
-import { Duration } from 'aws-cdk-lib';
+import { Duration, RemovalPolicy } from 'aws-cdk-lib';
 import * as events from 'aws-cdk-lib/aws-events';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import type * as sns from 'aws-cdk-lib/aws-sns';
@@ -35,6 +35,7 @@ export interface TaskerEngineSettings {
   /** One per namespace of `workerPools`, in the given order. */
   readonly workerPools: readonly WorkerPoolSettings[];
   readonly maxReceiveCount: number;
+  readonly deadLetterRemovalPolicy: RemovalPolicy;
   readonly completion: CompletionSettings;
   readonly entries: FunctionEntrySettings;
   readonly sweepSchedule: events.Schedule;
@@ -72,6 +73,7 @@ export function resolveTaskerProps(props: TaskerEngineProps | undefined): Tasker
     defaultPool: defaultPool.pool,
     workerPools: resolveWorkerPools(props.workerPools, defaults.settings),
     maxReceiveCount: props.maxReceiveCount ?? MIN_MAX_RECEIVE_COUNT,
+    deadLetterRemovalPolicy: props.deadLetterRemovalPolicy ?? RemovalPolicy.RETAIN,
     completion: completionDefaults(props),
     entries,
     ...operationalDefaults(props),

@@ -1,4 +1,5 @@
 import { Duration } from 'aws-cdk-lib';
+import { LIFECYCLE_NAMESPACE } from '../lib/contracts/task-lifecycle-event.js';
 import { MAX_STEP_TIMEOUT_SECONDS, NAME_PATTERN } from '../lib/contracts/task-template-file.js';
 import { entryFileProblems } from './function-entries.js';
 import type { LambdaPoolSettings, PullPoolSettings, StepHandlerSettings, WorkerPoolSettings } from './pool-settings.js';
@@ -61,6 +62,7 @@ function rawPoolProblems(namespace: string, pool: WorkerPoolProps | undefined): 
   if (!NAME_PATTERN.test(namespace) || namespace.length > MAX_NAMESPACE_LENGTH) {
     problems.push(`workerPools: '${namespace}' is not a valid namespace: template namespaces are lower-case snake_case (${NAME_PATTERN.source}), at most ${MAX_NAMESPACE_LENGTH} characters`);
   }
+  if (namespace === LIFECYCLE_NAMESPACE) problems.push(`workerPools: '${namespace}' is reserved: its event source is the engine's task lifecycle events', which no step handler may put`);
   const kind = (pool as { kind?: unknown } | undefined)?.kind;
   if (kind !== 'lambda' && kind !== 'pull') return [...problems, `workerPools.${namespace}.kind must be 'lambda' or 'pull' (got ${JSON.stringify(kind)})`];
   if (pool?.kind === 'lambda') problems.push(...environmentProblems(`workerPools.${namespace}.environment`, pool.environment ?? {}));

@@ -1,4 +1,4 @@
-import type { Duration } from 'aws-cdk-lib';
+import type { Duration, RemovalPolicy } from 'aws-cdk-lib';
 import type * as events from 'aws-cdk-lib/aws-events';
 import type * as logs from 'aws-cdk-lib/aws-logs';
 import type * as sns from 'aws-cdk-lib/aws-sns';
@@ -75,6 +75,12 @@ export interface TaskerEngineProps {
   readonly lambdaPoolDefaults?: LambdaPoolDefaults;
   /** Receives before a message moves to its dead-letter queue (every work queue). Default 5, at least 5. */
   readonly maxReceiveCount?: number;
+  /**
+   * What a stack deletion does to the queues that hold messages needing a person: the work queues' dead-letter queues, the
+   * poison queue, the domain-event and event-target dead-letter queues. Default RemovalPolicy.RETAIN: deleting the stack
+   * never deletes the evidence of what failed (delete the queues yourself once drained).
+   */
+  readonly deadLetterRemovalPolicy?: RemovalPolicy;
   readonly completion?: CompletionProps;
   /** Default rate(1 minute). */
   readonly sweepSchedule?: events.Schedule;

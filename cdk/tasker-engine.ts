@@ -2,6 +2,7 @@ import { Annotations, Duration, Stack } from 'aws-cdk-lib';
 import type * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as sources from 'aws-cdk-lib/aws-lambda-event-sources';
 import type * as nodejs from 'aws-cdk-lib/aws-lambda-nodejs';
+import type * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import { Construct } from 'constructs';
 import { TaskerAlarms, type MonitoredFunction } from './alarms.js';
 import { copyIntoBundleHook } from './bundling.js';
@@ -12,6 +13,8 @@ import { DomainEvents } from './domain-events.js';
 import { envOf } from './environment.js';
 import { FunctionEnvironments } from './function-environments.js';
 import { Migrations } from './migrations.js';
+import { acknowledgeNagFindings } from './nag-acknowledgements.js';
+import { defaultPoolSources, ORCHESTRATION_SOURCES, poolSources } from './event-sources.js';
 import { allowPutEvents, allowReadSecret, allowSend } from './permissions.js';
 import type { DefaultPoolSettings, PullPoolSettings, StepHandlerSettings, WorkerPoolSettings } from './pool-settings.js';
 import { PullWorkerAccess } from './pull-worker-access.js';
@@ -73,13 +76,15 @@ export class TaskerEngine extends Construct {
     this.workerPools = new Map(this.settings.workerPools.map((pool) => [pool.namespace, this.createWorkerPool(pool)]));
     warnAboutNamespacesWithoutPool(this, this.settings);
     this.migrator = this.createMigrator();
-    this.migrations = new Migrations(this, 'Migrations', { migrateFunction: this.migrator, logRetention: this.settings.logRetention, after: this.database.ready });
+    this.migrations = new Migrations(this, 'Migrations', { migrateFunction: this.migrator, logRetention: this.settings.logRetention, after: this.database.ready, runtimeSecret: this.separateRuntimeSecret() });
+    for (const rotation of this.database.rotations) rotation.node.addDependency(this.migrations);
     this.completionHandler = this.createCompletionHandler();
     this.sweeper = this.createSweeper();
     this.sweepSchedule = new SweepSchedule(this, 'SweepSchedule', this.sweeper, this.settings.sweepSchedule);
     const monitored = this.monitoredFunctions();
     this.alarms = new TaskerAlarms(this, 'Alarms', { queues: this.queues, functions: monitored, oldestMessageAge: this.settings.oldestMessageAgeThreshold, queueDepth: this.settings.queueDepthThreshold, topic: this.settings.alarmTopic }).alarms;
     this.dashboard = new TaskerDashboard(this, 'Dashboard', { queues: this.queues, functions: monitored, alarms: this.alarms, pools: [...this.workerPools.values()] }).dashboard;
+    acknowledgeNagFindings({ engine: this, queues: this.queues, database: this.database, databaseProps: this.settings.database, vpcFunctions: [this.migrator, this.completionHandler, this.sweeper], migrations: this.migrations });
   }
 
   /** The default pool: consumes the default dispatch queue and its deprecated `namespaceQueues`, their event sources sharing its concurrency. */
@@ -110,7 +115,7 @@ export class TaskerEngine extends Construct {
     for (const dispatch of queues) fn.function.addEventSource(this.dispatchSource(dispatch, spec, maxConcurrency));
     this.warnAboutBatches(spec, namespace);
     allowSend(fn.role, [q.completion.queue, q.poison.queue, q.domainEventDlq.queue]);
-    allowPutEvents(fn.role, this.events.bus);
+    allowPutEvents(fn.role, this.events.bus, namespace ? poolSources(namespace) : defaultPoolSources(this.settings.workerPools.map((p) => p.namespace)));
     return fn.function;
   }
 
@@ -183,7 +188,10 @@ export class TaskerEngine extends Construct {
     return fn.function;
   }
 
-  /** The custom-resource handler that applies the SQL migrations (and registers the task templates) at deploy time; database access only. */
+  /**
+   * The custom-resource handler that applies the SQL migrations, registers the task templates and creates the runtime
+   * login at deploy time; database access only (both secrets).
+   */
   private createMigrator(): nodejs.NodejsFunction {
     const { migrationsDir, templatesDir } = this.settings;
     const fn = new TaskerFunction(this, 'Migrate', {
@@ -196,12 +204,20 @@ export class TaskerEngine extends Construct {
       bundling: { commandHooks: copyIntoBundleHook({ migrations: migrationsDir, ...(templatesDir ? { templates: templatesDir } : {}) }) },
     });
     allowReadSecret(fn.role, this.database.secret);
+    const runtimeSecret = this.separateRuntimeSecret();
+    if (runtimeSecret) allowReadSecret(fn.role, runtimeSecret);
     return fn.function;
   }
 
+  /** The runtime login's secret when it is not the owner's. */
+  private separateRuntimeSecret(): secretsmanager.ISecret | undefined {
+    return this.database.runtimeSecret === this.database.secret ? undefined : this.database.runtimeSecret;
+  }
+
+  /** Completion and sweeper: the runtime login, and the task lifecycle events. */
   private grantOrchestration(fn: TaskerFunction): void {
-    allowReadSecret(fn.role, this.database.secret);
-    allowPutEvents(fn.role, this.events.bus);
+    allowReadSecret(fn.role, this.database.runtimeSecret);
+    allowPutEvents(fn.role, this.events.bus, ORCHESTRATION_SOURCES);
   }
 
   private common() {

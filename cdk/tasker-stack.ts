@@ -61,7 +61,8 @@ export class TaskerStack extends Stack {
     out('PoisonQueueUrl', e.queues.poison.queue.queueUrl, 'Messages that could not be parsed');
     out('EventBusName', e.events.bus.eventBusName, 'Domain and task lifecycle events');
     out('TaskFailureTopicArn', e.events.taskFailureTopic.topicArn, 'Subscribe to hear about failed and blocked tasks');
-    out('DatabaseSecretArn', e.database.secret.secretArn, 'Database credentials');
+    out('DatabaseSecretArn', e.database.secret.secretArn, 'Database credentials of the schema owner (migrations, operators, creating tasks)');
+    if (e.database.runtimeSecret !== e.database.secret) out('DatabaseRuntimeSecretArn', e.database.runtimeSecret.secretArn, 'Credentials of the runtime login (role tasker_runtime: the engine operations only)');
     if (e.database.proxy) out('DatabaseProxyEndpoint', e.database.proxy.endpoint, 'Connect here (TLS required)');
     if (e.stepHandler) out('StepHandlerFunctionName', e.stepHandler.functionName, 'The step-handler function of the default pool');
     out('DashboardName', e.dashboard.dashboardName, 'CloudWatch dashboard');

@@ -3,12 +3,23 @@ import type { AddressInfo } from 'node:net';
 import { errorMessage } from '../domain/error-message.js';
 import { templateKey } from '../domain/task-template.js';
 import type { EmbeddedRuntime } from '../local/embedded-runtime.js';
+import { allowedHostsFor, refusalOf, type DevRequestGuard } from './dev-request-guard.js';
 import { HttpError } from './errors.js';
 import { buildRunReport } from './run-report.js';
 
 export interface DevServer {
   readonly url: string;
+  /** The token every request must carry as `Authorization: Bearer <token>`. */
+  readonly token: string;
   close(): Promise<void>;
+}
+
+export interface DevServerOptions {
+  /** Default 127.0.0.1. */
+  readonly host?: string;
+  /** Default 0: any free port. */
+  readonly port?: number;
+  readonly token: string;
 }
 
 const MAX_BODY_BYTES = 1024 * 1024;
@@ -18,18 +29,29 @@ const REFUSAL_STATUS: Record<string, number> = { unknown_template: 404, no_worke
 /**
  * `tasker dev`'s endpoint on 127.0.0.1: `POST /tasks` (a create-task request) → 201 with the task's
  * uuid; `GET /tasks/:uuid` → the task with its steps, transitions and domain events; `GET /templates`;
- * `GET /health`.
+ * `GET /health`. Every request must be addressed to the bound address and carry the token; a body must be JSON
+ * (see {@link refusalOf}).
+ *
+ * @example
+ * ```ts
+ * const server = await startDevServer(runtime, { port: 3710, token });
+ * await fetch(`${server.url}/tasks`, { method: 'POST', headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' }, body });
+ * ```
  */
-export async function startDevServer(runtime: EmbeddedRuntime, options: { host?: string; port?: number } = {}): Promise<DevServer> {
-  const server = createServer((req, res) => void handle(runtime, req, res));
+export async function startDevServer(runtime: EmbeddedRuntime, options: DevServerOptions): Promise<DevServer> {
+  const server = createServer();
   const host = options.host ?? '127.0.0.1';
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
     server.listen(options.port ?? 0, host, () => resolve());
   });
   const { port } = server.address() as AddressInfo;
+  // Attached in the tick `listen` resolved in, before any request can be read: the guard needs the port bound.
+  const guard: DevRequestGuard = { token: options.token, allowedHosts: allowedHostsFor(host, port) };
+  server.on('request', (req, res) => void handle(runtime, guard, req, res));
   return {
-    url: `http://${host}:${port}`,
+    url: `http://${host.includes(':') ? `[${host}]` : host}:${port}`,
+    token: options.token,
     close: () =>
       new Promise<void>((resolve) => {
         server.close(() => resolve());
@@ -38,8 +60,10 @@ export async function startDevServer(runtime: EmbeddedRuntime, options: { host?:
   };
 }
 
-async function handle(runtime: EmbeddedRuntime, req: IncomingMessage, res: ServerResponse): Promise<void> {
+async function handle(runtime: EmbeddedRuntime, guard: DevRequestGuard, req: IncomingMessage, res: ServerResponse): Promise<void> {
   try {
+    const refusal = refusalOf(req.method, req.headers, guard);
+    if (refusal) throw refusal;
     const { status, body } = await route(runtime, req);
     send(res, status, body);
   } catch (error) {
@@ -89,6 +113,6 @@ async function readJson(req: IncomingMessage): Promise<unknown> {
 }
 
 function send(res: ServerResponse, status: number, body: unknown): void {
-  res.writeHead(status, { 'content-type': 'application/json; charset=utf-8' });
+  res.writeHead(status, { 'content-type': 'application/json; charset=utf-8', ...(status === 401 ? { 'www-authenticate': 'Bearer' } : {}) });
   res.end(`${JSON.stringify(body, null, 2)}\n`);
 }

@@ -9,6 +9,8 @@ export const ENV = {
   databaseSecretArn: 'TASKER_DATABASE_SECRET_ARN',
   /** Host to connect to instead of the secret's (the RDS Proxy endpoint). */
   databaseHost: 'TASKER_DATABASE_HOST',
+  /** The migrate function only: the runtime login's secret, whose login it creates (member of tasker_runtime). */
+  databaseRuntimeSecretArn: 'TASKER_DATABASE_RUNTIME_SECRET_ARN',
   /** Where the migrate function finds the numbered .sql files and the task templates in its bundle. */
   migrationsDir: 'TASKER_MIGRATIONS_DIR',
   templatesDir: 'TASKER_TEMPLATES_DIR',
@@ -40,6 +42,7 @@ export const runtimeConfig = z.object({
   databaseUrl: z.string().min(1).optional(),
   databaseSecretArn: z.string().min(1).optional(),
   databaseHost: z.string().min(1).optional(),
+  databaseRuntimeSecretArn: z.string().min(1).optional(),
   migrationsDir: z.string().min(1).optional(),
   templatesDir: z.string().min(1).optional(),
   dispatchQueueUrl: z.string().url().optional(),

@@ -1,8 +1,15 @@
 import { z } from 'zod';
 import { TASK_STATES } from '../domain/task-state.js';
+import { domainEventSource } from './domain-event.js';
 import { schemaVersion, timestamp, uuid } from './schema-version.js';
 
-export const TASK_LIFECYCLE_SOURCE = 'tasker.orchestration';
+/**
+ * The engine's own namespace on the bus: its lifecycle events' source is the one a template namespace of this name would
+ * give its steps' domain events, so no template may use it (task-template-file.ts) and only orchestration may publish it.
+ */
+export const LIFECYCLE_NAMESPACE = 'orchestration';
+
+export const TASK_LIFECYCLE_SOURCE = domainEventSource(LIFECYCLE_NAMESPACE);
 
 export const TASK_LIFECYCLE_EVENTS = ['task.completed', 'task.blocked_by_failures', 'task.failed', 'task.cancelled'] as const;
 

@@ -6,6 +6,7 @@ import type { StepTemplate, TaskTemplate } from '../domain/task-template.js';
 import type { TemplateGraph } from '../domain/template-problems.js';
 import { declaredEvent } from './declared-event.js';
 import { jsonObject } from './schema-version.js';
+import { LIFECYCLE_NAMESPACE } from './task-lifecycle-event.js';
 
 /** Namespaces, template names and step names: lower-case snake_case. */
 export const NAME_PATTERN = /^[a-z][a-z0-9_]*$/;
@@ -23,6 +24,10 @@ export const MAX_STEP_TIMEOUT_SECONDS = 900;
 
 const name = (what: string) =>
   z.string().max(128).regex(NAME_PATTERN, `${what} must be lower-case snake_case (${NAME_PATTERN.source})`);
+
+/** A namespace: a name, but not the engine's own (its domain events would carry the lifecycle events' source). */
+const namespace = (what: string) =>
+  name(what).refine((n) => n !== LIFECYCLE_NAMESPACE, `${what} '${LIFECYCLE_NAMESPACE}' is reserved: the engine's task lifecycle events use its event source`);
 
 const int = (min: number, max: number) => z.number().int().min(min).max(max);
 
@@ -51,7 +56,7 @@ export const stepTemplateFile = z.strictObject({
   description: z.string().max(2000).optional(),
   handler: handlerFile,
   /** The worker pool that runs this step, when not the template's own namespace (a mixed DAG). */
-  namespace: name('namespace').optional(),
+  namespace: namespace('namespace').optional(),
   dependencies: z.array(name('dependency')).default(() => []),
   retry: retryFile,
   timeout_seconds: int(1, MAX_STEP_TIMEOUT_SECONDS).default(DEFAULT_STEP_TIMEOUT_SECONDS),
@@ -60,7 +65,7 @@ export const stepTemplateFile = z.strictObject({
 
 /** One task template YAML file, in tasker-core's shape (snake_case). */
 export const taskTemplateFile = z.strictObject({
-  namespace_name: name('namespace_name'),
+  namespace_name: namespace('namespace_name'),
   name: name('name'),
   version: z
     .string({ error: 'version must be a quoted semver string such as "1.0.0"' })

@@ -1,42 +1,30 @@
-import { GetSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import pg from 'pg';
 import type { RuntimeConfig } from '../contracts/runtime-config.js';
 import { ConfigurationError } from './config.js';
-
-/** An RDS-style database secret (what RDS and `DatabaseSecret` generate). */
-interface DatabaseSecret {
-  host: string;
-  port?: number;
-  username: string;
-  password: string;
-  dbname?: string;
-}
+import { SecretCredentials, type SecretReader } from './secret-credentials.js';
+import { SecretPool } from './secret-pool.js';
 
 export interface PoolOptions {
   /** Connections in the pool: 1 in a Lambda container, more in a long-running process. */
   readonly max?: number;
   readonly idleTimeoutMillis?: number;
+  /** How secrets are read (tests); default Secrets Manager. */
+  readonly readSecret?: SecretReader;
 }
 
 /**
  * A pg Pool from DATABASE_URL, or from the Secrets Manager secret named by
  * TASKER_DATABASE_SECRET_ARN (with TLS, as RDS requires), connecting to TASKER_DATABASE_HOST (the
- * RDS Proxy) when set. Idle-client errors are logged by the
- * caller, never left to crash the process.
+ * RDS Proxy) when set; that pool reads the secret again when the password is refused (rotation, see
+ * {@link SecretPool}). Idle-client errors are logged by the caller, never left to crash the process.
  */
 export async function createPool(config: RuntimeConfig, options: PoolOptions = {}): Promise<pg.Pool> {
   const base = { max: options.max ?? 1, idleTimeoutMillis: options.idleTimeoutMillis ?? 60_000, connectionTimeoutMillis: 10_000 };
   if (config.databaseUrl) return new pg.Pool({ ...base, connectionString: config.databaseUrl });
-  if (config.databaseSecretArn) return new pg.Pool({ ...base, ...(await secretConnection(config.databaseSecretArn, config.databaseHost)) });
-  throw new ConfigurationError(['DATABASE_URL or TASKER_DATABASE_SECRET_ARN is required']);
-}
-
-async function secretConnection(arn: string, hostOverride?: string): Promise<pg.PoolConfig> {
-  const client = new SecretsManagerClient({});
-  const response = await client.send(new GetSecretValueCommand({ SecretId: arn }));
-  const secret = JSON.parse(response.SecretString ?? '{}') as Partial<DatabaseSecret>;
-  if (!secret.host || !secret.username || !secret.password) {
-    throw new ConfigurationError([`the secret ${arn} lacks host, username or password`]);
+  if (config.databaseSecretArn) {
+    const credentials = new SecretCredentials(config.databaseSecretArn, options.readSecret);
+    const { host, port, username, dbname } = await credentials.get();
+    return new SecretPool({ ...base, host: config.databaseHost ?? host, port, user: username, database: dbname ?? 'postgres', ssl: { rejectUnauthorized: true } }, credentials);
   }
-  return { host: hostOverride ?? secret.host, port: secret.port ?? 5432, user: secret.username, password: secret.password, database: secret.dbname ?? 'postgres', ssl: { rejectUnauthorized: true } };
+  throw new ConfigurationError(['DATABASE_URL or TASKER_DATABASE_SECRET_ARN is required']);
 }

@@ -3,37 +3,50 @@ import type { CloudFormationCustomResourceEvent } from 'aws-lambda';
 import type pg from 'pg';
 import { migrate } from '../adapters/postgres/migrate.js';
 import { PostgresOrchestrationStore } from '../adapters/postgres/postgres-orchestration-store.js';
+import { ensureRuntimeLogin } from '../adapters/postgres/runtime-login.js';
 import type { RuntimeConfig } from '../contracts/runtime-config.js';
 import { registerTemplates } from '../orchestration/register-templates.js';
 import { loadConfig } from './config.js';
 import { createPool } from './database.js';
 import { createLogger } from './logger.js';
+import { SecretCredentials, type SecretReader } from './secret-credentials.js';
 import { loadTemplateDirectoryOrThrow } from '../adapters/templates/template-files.js';
 
 export interface MigrateResponse {
   PhysicalResourceId: string;
-  Data: { applied: string; templates: number };
+  /** `runtimeLogin`: 'created' or 'updated' (its password set from the runtime secret), or 'none' without a runtime secret. */
+  Data: { applied: string; templates: number; runtimeLogin: string };
+}
+
+export interface MigrateOverrides {
+  readonly config?: RuntimeConfig;
+  readonly pool?: pg.Pool;
+  readonly templatesDir?: string;
+  /** How the runtime secret is read (tests); default Secrets Manager. */
+  readonly readSecret?: SecretReader;
 }
 
 /**
  * The deploy-time custom resource (CDK Provider framework `onEvent`): applies pending SQL
- * migrations (TASKER_MIGRATIONS_DIR) and registers the bundled task templates (TASKER_TEMPLATES_DIR) on
- * Create and
- * Update. Delete keeps the data: dropping a database is the user's decision, not a stack's.
+ * migrations (TASKER_MIGRATIONS_DIR), registers the bundled task templates (TASKER_TEMPLATES_DIR) and, with
+ * TASKER_DATABASE_RUNTIME_SECRET_ARN, makes the secret's login a member of tasker_runtime with the secret's password, on
+ * Create and Update. It connects as the owner (TASKER_DATABASE_SECRET_ARN). Delete keeps the data: dropping a database
+ * is the user's decision, not a stack's.
  */
-export function createMigrateLambda(overrides: { config?: RuntimeConfig; pool?: pg.Pool; templatesDir?: string } = {}) {
+export function createMigrateLambda(overrides: MigrateOverrides = {}) {
   return middy<CloudFormationCustomResourceEvent, MigrateResponse>().handler(async (event) => {
     const physicalId = 'tasker-schema';
-    if (event.RequestType === 'Delete') return { PhysicalResourceId: physicalId, Data: { applied: '', templates: 0 } };
+    if (event.RequestType === 'Delete') return { PhysicalResourceId: physicalId, Data: { applied: '', templates: 0, runtimeLogin: 'none' } };
     const config = overrides.config ?? loadConfig();
-    const pool = overrides.pool ?? (await createPool(config));
+    const pool = overrides.pool ?? (await createPool(config, overrides.readSecret ? { readSecret: overrides.readSecret } : {}));
     try {
       const report = await migrate(pool, config.migrationsDir);
       const dir = overrides.templatesDir ?? config.templatesDir;
       const templates = dir ? await loadTemplateDirectoryOrThrow(dir) : [];
       await registerTemplates(new PostgresOrchestrationStore(pool), templates);
-      createLogger({ base: { service: 'migrate' } }).info('schema migrated', { applied: report.applied, templates: templates.length });
-      return { PhysicalResourceId: physicalId, Data: { applied: report.applied.join(','), templates: templates.length } };
+      const runtimeLogin = config.databaseRuntimeSecretArn ? await ensureRuntimeLogin(pool, await new SecretCredentials(config.databaseRuntimeSecretArn, overrides.readSecret).get()) : 'none';
+      createLogger({ base: { service: 'migrate' } }).info('schema migrated', { applied: report.applied, templates: templates.length, runtime_login: runtimeLogin });
+      return { PhysicalResourceId: physicalId, Data: { applied: report.applied.join(','), templates: templates.length, runtimeLogin } };
     } finally {
       if (!overrides.pool) await pool.end();
     }

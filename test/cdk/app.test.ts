@@ -109,7 +109,7 @@ describe('the stack', () => {
 
   it('outputs what a client needs', () => {
     const outputs = Object.keys(template.toJSON().Outputs as object);
-    expect(outputs).toEqual(expect.arrayContaining(['DispatchQueueUrl', 'CompletionQueueUrl', 'PoisonQueueUrl', 'EventBusName', 'TaskFailureTopicArn', 'DatabaseSecretArn', 'DatabaseProxyEndpoint', 'StepHandlerFunctionName', 'DashboardName']));
+    expect(outputs).toEqual(expect.arrayContaining(['DispatchQueueUrl', 'CompletionQueueUrl', 'PoisonQueueUrl', 'EventBusName', 'TaskFailureTopicArn', 'DatabaseSecretArn', 'DatabaseRuntimeSecretArn', 'DatabaseProxyEndpoint', 'StepHandlerFunctionName', 'DashboardName']));
   });
 });
 

@@ -1,3 +1,6 @@
+import { Duration, RemovalPolicy } from 'aws-cdk-lib';
+import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
+import { RUNTIME_LOGIN } from '../../cdk/database-credentials.js';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import { Template } from 'aws-cdk-lib/assertions';
 import { describe, expect, it } from 'vitest';
@@ -10,17 +13,54 @@ import { logicalIdOf, referencedId, resourceOf, resourcesOf } from './support/te
 describe('the RDS variant', () => {
   const { template, engine, stack } = synthEngine();
 
-  it('creates an encrypted, private PostgreSQL instance with a generated secret', () => {
+  it("creates an encrypted, private PostgreSQL instance with two generated secrets: the owner's and the runtime login's", () => {
     const db = resourceOf(template, engine.database.instance!).Properties;
     expect(db).toMatchObject({ Engine: 'postgres', StorageEncrypted: true, PubliclyAccessible: false, DBInstanceClass: 'db.t4g.micro', DBName: 'tasker' });
     expect(db.EngineVersion).toMatch(/^17/);
-    expect(Object.keys(resourcesOf(template, 'AWS::SecretsManager::Secret'))).toHaveLength(1);
+    const secrets = Object.values(resourcesOf(template, 'AWS::SecretsManager::Secret')).map((s) => JSON.parse(s.Properties.GenerateSecretString.SecretStringTemplate));
+    expect(secrets).toEqual([{ username: 'tasker' }, { username: RUNTIME_LOGIN, dbname: 'tasker' }]);
   });
 
-  it('puts RDS Proxy in front of it, TLS required, authenticating with the generated secret', () => {
+  it('protects the instance from deletion and keeps a snapshot when the stack deletes or replaces it, unless told otherwise', () => {
+    const db = resourceOf(template, engine.database.instance!);
+    expect([db.Properties.DeletionProtection, db.DeletionPolicy, db.UpdateReplacePolicy]).toEqual([true, 'Snapshot', 'Snapshot']);
+    const { template: t, engine: e } = synthEngine({ database: { kind: 'rds', deletionProtection: false, removalPolicy: RemovalPolicy.DESTROY } });
+    const dev = resourceOf(t, e.database.instance!);
+    expect([dev.Properties.DeletionProtection, dev.DeletionPolicy]).toEqual([false, 'Delete']);
+  });
+
+  it('puts RDS Proxy in front of it, TLS required, authenticating with the generated secrets (the owner first, then the runtime login)', () => {
     const proxy = resourceOf(template, engine.database.proxy!).Properties;
     expect(proxy).toMatchObject({ EngineFamily: 'POSTGRESQL', RequireTLS: true });
     expect(stack.resolve(proxy.Auth[0].SecretArn)).toEqual(stack.resolve(engine.database.secret.secretArn));
+    expect(stack.resolve(proxy.Auth[1].SecretArn)).toEqual(stack.resolve(engine.database.runtimeSecret.secretArn));
+  });
+
+  it('gives the runtime functions the runtime login, and the migration function the owner plus the runtime secret whose login it creates', () => {
+    const arnOf = (x: { secretArn: string }) => stack.resolve(x.secretArn);
+    for (const fn of [engine.completionHandler, engine.sweeper]) {
+      const env = resourceOf(template, fn).Properties.Environment.Variables;
+      expect([env[ENV.databaseSecretArn], env[ENV.databaseRuntimeSecretArn]]).toEqual([arnOf(engine.database.runtimeSecret), undefined]);
+    }
+    const migrator = resourceOf(template, engine.migrator).Properties.Environment.Variables;
+    expect([migrator[ENV.databaseSecretArn], migrator[ENV.databaseRuntimeSecretArn]]).toEqual([arnOf(engine.database.secret), arnOf(engine.database.runtimeSecret)]);
+    expect(resourceOf(template, engine.migrations.resource).Properties.RuntimeSecret).toEqual(arnOf(engine.database.runtimeSecret));
+  });
+
+  it('rotates both secrets every 30 days with hosted single-user rotation in the functions subnets, after the migrations created the login', () => {
+    const schedules = Object.values(resourcesOf(template, 'AWS::SecretsManager::RotationSchedule'));
+    expect(schedules.map((s) => stack.resolve(s.Properties.SecretId))).toEqual([engine.database.secret, engine.database.runtimeSecret].map((x) => stack.resolve(x.secretArn)));
+    const fnSubnets = resourceOf(template, engine.sweeper).Properties.VpcConfig.SubnetIds.map(referencedId);
+    for (const schedule of schedules) {
+      expect(schedule.Properties.RotationRules).toEqual({ ScheduleExpression: 'rate(30 days)' });
+      expect(schedule.Properties.HostedRotationLambda.RotationType).toBe('PostgreSQLSingleUser');
+      const [, parts] = schedule.Properties.HostedRotationLambda.VpcSubnetIds['Fn::Join'] as [string, unknown[]];
+      expect(parts.filter((p) => p !== ',').map(referencedId)).toEqual(fnSubnets);
+      expect(schedule.DependsOn).toContain(logicalIdOf(engine.migrations.resource));
+    }
+    const weekly = synthEngine({ database: { kind: 'rds', credentialRotation: Duration.days(7) } }).template;
+    for (const s of Object.values(resourcesOf(weekly, 'AWS::SecretsManager::RotationSchedule'))) expect(s.Properties.RotationRules).toEqual({ ScheduleExpression: 'rate(7 days)' });
+    expect(Object.keys(resourcesOf(synthEngine({ database: { kind: 'rds', credentialRotation: false } }).template, 'AWS::SecretsManager::RotationSchedule'))).toHaveLength(0);
   });
 
   it('points the database functions at the proxy when the runtime has a host variable', () => {
@@ -30,7 +70,7 @@ describe('the RDS variant', () => {
     else expect(Object.keys(env).some((name) => /HOST/.test(name))).toBe(false);
   });
 
-  it('lets the functions reach only the proxy port and HTTPS; only the functions reach the proxy, only the proxy the instance', () => {
+  it('lets the functions reach only the proxy port and HTTPS; only the functions reach the proxy, only the proxy and the rotation functions the instance', () => {
     const fnSg = engine.database.network.securityGroups[0]!;
     const sg = resourceOf(template, fnSg).Properties;
     expect(sg.SecurityGroupEgress).toEqual([expect.objectContaining({ CidrIp: '0.0.0.0/0', FromPort: 443, ToPort: 443 })]);
@@ -38,7 +78,9 @@ describe('the RDS variant', () => {
     expect(egress.map((e) => [e.Properties.FromPort, referencedId(e.Properties.DestinationSecurityGroupId)])).toEqual([[5432, logicalIdOf(engine.database.proxy!.connections.securityGroups[0]!)]]);
     const instanceSgId = logicalIdOf(engine.database.instance!.connections.securityGroups[0]!);
     const intoInstance = Object.values(resourcesOf(template, 'AWS::EC2::SecurityGroupIngress')).filter((i) => referencedId(i.Properties.GroupId) === instanceSgId);
-    for (const rule of intoInstance) expect(referencedId(rule.Properties.SourceSecurityGroupId)).toBe(logicalIdOf(engine.database.proxy!.connections.securityGroups[0]!));
+    const rotationSgId = logicalIdOf(engine.node.findAll().find((c) => c.node.path.endsWith('Credentials/RotationSecurityGroup'))!);
+    const sources = intoInstance.map((rule) => referencedId(rule.Properties.SourceSecurityGroupId));
+    expect(sources.sort()).toEqual([logicalIdOf(engine.database.proxy!.connections.securityGroups[0]!), rotationSgId].sort());
   });
 
   it('creates a two-AZ VPC with one NAT gateway; functions in private subnets, the database in isolated ones', () => {
@@ -69,7 +111,19 @@ describe('the existing-database variant', () => {
   it('passes the given secret ARN to the database functions', () => {
     for (const fn of [engine.completionHandler, engine.sweeper, engine.migrator]) {
       expect(resourceOf(template, fn).Properties.Environment.Variables[ENV.databaseSecretArn]).toBe(secret.secretArn);
+      expect(resourceOf(template, fn).Properties.Environment.Variables[ENV.databaseRuntimeSecretArn]).toBeUndefined();
     }
+    expect(Object.keys(resourcesOf(template, 'AWS::SecretsManager::RotationSchedule'))).toHaveLength(0);
+  });
+
+  it('gives the runtime functions a runtime secret when one is given, and the migration function both', () => {
+    const { stack: s, vpc: v, secret: owner } = existingDatabaseStack();
+    const runtime = secretsmanager.Secret.fromSecretCompleteArn(s, 'RuntimeSecret', 'arn:aws:secretsmanager:eu-west-1:123456789012:secret:tasker-app-GhIjKl');
+    const e = new TaskerEngine(s, 'Engine', { database: { kind: 'existing', vpc: v, secret: owner, runtimeSecret: runtime }, ...entryProps() });
+    const t = Template.fromStack(s);
+    const env = (fn: Parameters<typeof resourceOf>[1]) => resourceOf(t, fn).Properties.Environment.Variables;
+    for (const fn of [e.completionHandler, e.sweeper]) expect(env(fn)[ENV.databaseSecretArn]).toBe(runtime.secretArn);
+    expect([env(e.migrator)[ENV.databaseSecretArn], env(e.migrator)[ENV.databaseRuntimeSecretArn]]).toEqual([owner.secretArn, runtime.secretArn]);
   });
 
   it('opens the database security group to the functions on the database port', () => {

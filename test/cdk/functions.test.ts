@@ -59,10 +59,10 @@ describe('function environments', () => {
     expect(resourceOf(template, engine.stepHandler!).Properties.VpcConfig).toBeUndefined();
   });
 
-  it('gives completion and sweeper the database secret, the queues they send to and the bus, inside the VPC', () => {
+  it("gives completion and sweeper the database secret (the runtime login's), the queues they send to and the bus, inside the VPC", () => {
     for (const fn of [engine.completionHandler, engine.sweeper]) {
       const env = envOf(fn);
-      expect(env[ENV.databaseSecretArn]).toEqual(resolved(engine.database.secret.secretArn));
+      expect(env[ENV.databaseSecretArn]).toEqual(resolved(engine.database.runtimeSecret.secretArn));
       expect(env[ENV.dispatchQueueUrl]).toEqual(resolved(q.dispatch!.queue.queueUrl));
       expect(env[ENV.completionQueueUrl]).toEqual(resolved(q.completion.queue.queueUrl));
       expect(env[ENV.eventBusName]).toEqual(resolved(engine.events.bus.eventBusName));
@@ -71,9 +71,9 @@ describe('function environments', () => {
     expect(envOf(engine.completionHandler)[ENV.poisonQueueUrl]).toEqual(resolved(q.poison.queue.queueUrl));
   });
 
-  it('gives the migration function the database and nothing else', () => {
+  it("gives the migration function the database (the owner's secret, and the runtime login's to create) and nothing else", () => {
     expect(Object.keys(envOf(engine.migrator)).sort()).toEqual(
-      [ENV.databaseSecretArn, ENV.logLevel, 'NODE_OPTIONS', 'NODE_EXTRA_CA_CERTS', ...(optionalEnvKey('databaseHost') ? [ENV[optionalEnvKey('databaseHost')!]] : [])].sort(),
+      [ENV.databaseSecretArn, ENV.databaseRuntimeSecretArn, ENV.logLevel, 'NODE_OPTIONS', 'NODE_EXTRA_CA_CERTS', ...(optionalEnvKey('databaseHost') ? [ENV[optionalEnvKey('databaseHost')!]] : [])].sort(),
     );
   });
 

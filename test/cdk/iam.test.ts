@@ -68,39 +68,46 @@ describe.each([
         consume: q.allDispatch.map((d) => d.queue),
         send: [q.completion.queue, q.poison.queue, q.domainEventDlq.queue],
         putEvents: true,
-        secret: false,
       }),
     );
   });
 
-  it('lets the completion function consume its queue, read the secret, send to dispatch, completion and poison, and put events', () => {
+  it('lets the completion function consume its queue, read the runtime secret, send to dispatch, completion and poison, and put events', () => {
     const q = engine.queues;
     expect(permissionsOf(template, engine.completionHandler)).toEqual(
       expected(stack, engine, engine.completionHandler, {
         consume: [q.completion.queue],
         send: [...q.allDispatch.map((d) => d.queue), q.completion.queue, q.poison.queue],
         putEvents: true,
-        secret: true,
+        secrets: [engine.database.runtimeSecret],
         vpc: true,
       }),
     );
   });
 
-  it('lets the sweeper read the secret, send to dispatch and completion, and put events', () => {
+  it('lets the sweeper read the runtime secret, send to dispatch and completion, and put events', () => {
     const q = engine.queues;
     expect(permissionsOf(template, engine.sweeper)).toEqual(
-      expected(stack, engine, engine.sweeper, { consume: [], send: [...q.allDispatch.map((d) => d.queue), q.completion.queue], putEvents: true, secret: true, vpc: true }),
+      expected(stack, engine, engine.sweeper, { consume: [], send: [...q.allDispatch.map((d) => d.queue), q.completion.queue], putEvents: true, secrets: [engine.database.runtimeSecret], vpc: true }),
     );
   });
 
-  it('lets the migration function read the secret and nothing else', () => {
-    expect(permissionsOf(template, engine.migrator)).toEqual(expected(stack, engine, engine.migrator, { consume: [], send: [], putEvents: false, secret: true, vpc: true }));
+  it("lets the migration function read the owner's secret (and the runtime login's, whose login it creates) and nothing else", () => {
+    const secrets = [...new Set([engine.database.secret, engine.database.runtimeSecret])];
+    expect(permissionsOf(template, engine.migrator)).toEqual(expected(stack, engine, engine.migrator, { consume: [], send: [], putEvents: false, secrets, vpc: true }));
   });
 
-  it('grants GetSecretValue on exactly the database secret', () => {
-    const secretArn = JSON.stringify(stack.resolve(engine.database.secret.secretFullArn ?? engine.database.secret.secretArn));
-    for (const { statement } of statements.filter((s) => asArray(s.statement.Action).includes('secretsmanager:GetSecretValue'))) {
-      expect(asArray(statement.Resource as unknown).map((r) => JSON.stringify(r))).toEqual([secretArn]);
+  it('grants GetSecretValue on exactly the database secrets: the owner\'s to the migration function alone, the runtime login\'s to the runtime', () => {
+    const arnOf = (secret: secretsmanager.ISecret) => JSON.stringify(stack.resolve(secret.secretFullArn ?? secret.secretArn));
+    const allowed = new Set([arnOf(engine.database.secret), arnOf(engine.database.runtimeSecret)]);
+    // RDS Proxy reads both secrets to authenticate the logins.
+    const proxyRole = engine.database.proxy ? [logicalIdOf(engine.database.proxy.node.findChild('IAMRole') as iam.Role)] : [];
+    for (const { roles, statement } of statements.filter((s) => asArray(s.statement.Action).includes('secretsmanager:GetSecretValue'))) {
+      for (const resource of asArray(statement.Resource as unknown).map((r) => JSON.stringify(r))) {
+        expect(allowed.has(resource), resource).toBe(true);
+        const owner = resource === arnOf(engine.database.secret) && engine.database.secret !== engine.database.runtimeSecret;
+        if (owner) expect([roleIdOf(engine.migrator), ...proxyRole], JSON.stringify(roles)).toEqual(expect.arrayContaining(roles));
+      }
     }
   });
 });
@@ -119,7 +126,8 @@ interface Expected {
   readonly consume: readonly sqs.IQueue[];
   readonly send: readonly sqs.IQueue[];
   readonly putEvents: boolean;
-  readonly secret: boolean;
+  /** The secrets it may read; none when left out. */
+  readonly secrets?: readonly secretsmanager.ISecret[];
   readonly vpc?: boolean;
 }
 
@@ -140,7 +148,7 @@ function expected(stack: Stack, engine: TaskerEngine, fn: lambda.IFunction, e: E
   add(CONSUME, e.consume.map((q) => arn(q.queueArn)));
   add(['sqs:SendMessage'], e.send.map((q) => arn(q.queueArn)));
   if (e.putEvents) add(['events:PutEvents'], [arn(engine.events.bus.eventBusArn)]);
-  if (e.secret) add(['secretsmanager:GetSecretValue'], [arn(engine.database.secret.secretFullArn ?? engine.database.secret.secretArn)]);
+  add(['secretsmanager:GetSecretValue'], (e.secrets ?? []).map((secret) => arn(secret.secretFullArn ?? secret.secretArn)));
   if (e.vpc) add(VPC_ACCESS_ACTIONS, ['"*"']);
   for (const key of Object.keys(map)) if (map[key]!.length === 0) delete map[key];
   return Object.fromEntries(Object.entries(map).sort());

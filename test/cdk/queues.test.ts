@@ -1,4 +1,4 @@
-import { Duration } from 'aws-cdk-lib';
+import { Duration, RemovalPolicy } from 'aws-cdk-lib';
 import type { Template } from 'aws-cdk-lib/assertions';
 import { describe, expect, it } from 'vitest';
 import { synthEngine } from './support/synth.js';
@@ -97,5 +97,25 @@ describe('queue settings', () => {
     for (const t of [poison, domainEventDlq, eventTargetDlq]) {
       expect(resourceOf(defaults.template, t.queue).Properties.RedriveAllowPolicy).toEqual({ redrivePermission: 'denyAll' });
     }
+  });
+});
+
+describe('queues on stack deletion', () => {
+  const policies = ({ template, engine }: typeof defaults) => {
+    const queues = resourcesOf(template, 'AWS::SQS::Queue');
+    const of = (ids: string[]) => ids.map((id) => [queues[id]!.DeletionPolicy, queues[id]!.UpdateReplacePolicy]);
+    return { terminal: of(engine.queues.terminal.map((t) => logicalIdOf(t.queue))), work: of(engine.queues.work.map((w) => logicalIdOf(w.queue))) };
+  };
+
+  it('retains every dead-letter queue, the poison queue and the parked events by default; the work queues go', () => {
+    const { terminal, work } = policies(custom);
+    expect(terminal.length).toBe(custom.engine.queues.work.length + 3);
+    for (const policy of terminal) expect(policy).toEqual(['Retain', 'Retain']);
+    for (const policy of work) expect(policy).toEqual(['Delete', 'Delete']);
+  });
+
+  it('deletes them with the stack when deadLetterRemovalPolicy says so', () => {
+    const { terminal } = policies(synthEngine({ deadLetterRemovalPolicy: RemovalPolicy.DESTROY }));
+    for (const policy of terminal) expect(policy).toEqual(['Delete', 'Delete']);
   });
 });

@@ -325,6 +325,10 @@ describe('worker pool props validation', () => {
     ]);
   });
 
+  it("refuses a pool for the engine's own namespace: its step handlers could put the lifecycle events' source", () => {
+    expect(problemsOf({ workerPools: { orchestration: { kind: 'pull' } } })).toEqual(["workerPools: 'orchestration' is reserved: its event source is the engine's task lifecycle events', which no step handler may put"]);
+  });
+
   it("holds a Lambda pool to the default pool's rules", () => {
     expect(problemsOf({ workerPools: { a: { kind: 'lambda', maxConcurrentHandlers: 1 } } })).toEqual(['workerPools.a.maxConcurrentHandlers must be an integer from 2 to 1000 (the SQS event source maxConcurrency minimum is 2) (got 1)']);
     expect(problemsOf({ workerPools: { a: { kind: 'lambda', handlerTimeout: Duration.seconds(901) } } })).toEqual(['workerPools.a.handlerTimeout (901 s) exceeds the Lambda maximum of 900 s']);

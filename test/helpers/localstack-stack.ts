@@ -104,7 +104,7 @@ export class UnresolvedReferenceError extends Error {
   override readonly name = 'UnresolvedReferenceError';
 }
 
-const RUNTIME_ENV_NAMES = new Set<string>(Object.values(ENV).filter((name) => name !== ENV.databaseSecretArn && name !== ENV.databaseHost));
+const RUNTIME_ENV_NAMES = new Set<string>(Object.values(ENV).filter((name) => name !== ENV.databaseSecretArn && name !== ENV.databaseRuntimeSecretArn && name !== ENV.databaseHost));
 const QUEUE_ATTRIBUTES: Record<string, (value: unknown, ref: Resolver) => string> = {
   VisibilityTimeout: String,
   MessageRetentionPeriod: String,

@@ -6,6 +6,8 @@ export interface CfnResource {
   readonly Type: string;
   readonly Properties: Record<string, any>;
   readonly DependsOn?: string[];
+  readonly DeletionPolicy?: string;
+  readonly UpdateReplacePolicy?: string;
 }
 
 /** The logical id CloudFormation sees for a construct (its default child for L2s). */

@@ -1,5 +1,5 @@
 import { spawn } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -226,35 +226,71 @@ describe('one --data-dir, two processes', SPAWNED, () => {
   });
 });
 
+/** `tasker dev` until it prints its address and token; `stop()` sends SIGTERM and resolves with the exit code. */
+async function startDev(extra: string[]) {
+  const child = spawn(process.execPath, [BIN, 'dev', '--port', '0', '--templates', 'examples', '--handlers', 'examples/order-workflow/handlers.ts', '--handlers', 'examples/patterns/handlers.ts', ...extra], { cwd: ROOT, env: cleanEnv(), stdio: ['ignore', 'pipe', 'pipe'] });
+  const output = { stdout: '', stderr: '' };
+  child.stdout.on('data', (d: Buffer) => (output.stdout += d.toString()));
+  child.stderr.on('data', (d: Buffer) => (output.stderr += d.toString()));
+  const exited = new Promise<number | null>((r) => child.on('close', r));
+  const kill = setTimeout(() => child.kill('SIGKILL'), SPAWN_BOUND_MS);
+  await expect.poll(() => /^token: (\S+)/m.exec(output.stdout)?.[1], { timeout: SPAWN_BOUND_MS, interval: 100 }).toBeDefined();
+  const url = /listening on (http:\/\/[\d.]+:\d+)/.exec(output.stdout)![1]!;
+  const token = /^token: (\S+)/m.exec(output.stdout)![1]!;
+  const stop = async () => {
+    child.kill('SIGTERM');
+    const code = await exited;
+    clearTimeout(kill);
+    return code;
+  };
+  return { child, output, url: url.replace('0.0.0.0', '127.0.0.1'), token, stop, dispose: () => (clearTimeout(kill), child.kill('SIGKILL')) };
+}
+
 describe('tasker dev', SPAWNED, () => {
   it('accepts a task over HTTP, serves its state, and stops cleanly on SIGTERM', async () => {
-    const child = spawn(process.execPath, [BIN, 'dev', '--port', '0', '--templates', 'examples', '--handlers', 'examples/order-workflow/handlers.ts', '--handlers', 'examples/patterns/handlers.ts'], { cwd: ROOT, env: cleanEnv(), stdio: ['ignore', 'pipe', 'pipe'] });
-    let stdout = '';
-    child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
-    const exited = new Promise<number | null>((r) => child.on('close', r));
-    const kill = setTimeout(() => child.kill('SIGKILL'), SPAWN_BOUND_MS);
+    const dev = await startDev([]);
+    const { output } = dev;
+    const auth = { authorization: `Bearer ${dev.token}` };
+    const post = (body: string) => fetch(`${dev.url}/tasks`, { method: 'POST', headers: { ...auth, 'content-type': 'application/json' }, body });
+    const get = (path: string) => fetch(`${dev.url}${path}`, { headers: auth });
     try {
-      await expect.poll(() => /listening on (http:\/\/127\.0\.0\.1:\d+)/.exec(stdout)?.[1], { timeout: SPAWN_BOUND_MS, interval: 100 }).toBeDefined();
-      const url = /listening on (http:\/\/127\.0\.0\.1:\d+)/.exec(stdout)![1]!;
-      const created = await fetch(`${url}/tasks`, { method: 'POST', body: JSON.stringify({ namespace: 'patterns', name: 'diamond_workflow', context: { even_number: 4 } }) });
+      expect(dev.url).toMatch(/^http:\/\/127\.0\.0\.1:\d+$/);
+      expect(output.stderr).not.toContain('WARNING');
+      const created = await post(JSON.stringify({ namespace: 'patterns', name: 'diamond_workflow', context: { even_number: 4 } }));
       expect(created.status).toBe(201);
       const { task_uuid } = (await created.json()) as { task_uuid: string };
-      await expect.poll(async () => ((await (await fetch(`${url}/tasks/${task_uuid}`)).json()) as { task: { state: string } }).task.state, { timeout: SPAWN_BOUND_MS, interval: 100 }).toBe('complete');
-      const shown = (await (await fetch(`${url}/tasks/${task_uuid}`)).json()) as { steps: Array<{ name: string; result: unknown }>; transitions: unknown[] };
+      await expect.poll(async () => ((await (await get(`/tasks/${task_uuid}`)).json()) as { task: { state: string } }).task.state, { timeout: SPAWN_BOUND_MS, interval: 100 }).toBe('complete');
+      const shown = (await (await get(`/tasks/${task_uuid}`)).json()) as { steps: Array<{ name: string; result: unknown }>; transitions: unknown[] };
       expect(shown.steps.find((s) => s.name === 'diamond_end')?.result).toEqual({ value: 65_536, from: ['diamond_branch_b', 'diamond_branch_c'] });
       expect(shown.transitions.length).toBeGreaterThan(10);
-      const refused = await fetch(`${url}/tasks`, { method: 'POST', body: JSON.stringify({ namespace: 'patterns', name: 'diamond_workflow', context: { even_number: 3 } }) });
+      const refused = await post(JSON.stringify({ namespace: 'patterns', name: 'diamond_workflow', context: { even_number: 3 } }));
       expect(refused.status).toBe(400);
       expect(await refused.json()).toMatchObject({ error: 'invalid_context', problems: ['/even_number must be multiple of 2'] });
-      expect((await fetch(`${url}/tasks/00000000-0000-4000-8000-000000000000`)).status).toBe(404);
-      expect((await fetch(`${url}/tasks`, { method: 'POST', body: '{nope' })).status).toBe(400);
-      expect(stdout).toContain(`[${task_uuid.slice(0, 8)}] task ${task_uuid} complete`);
-      child.kill('SIGTERM');
-      expect(await exited).toBe(0);
-      expect(stdout).toContain('stopped');
+      expect((await get('/tasks/00000000-0000-4000-8000-000000000000')).status).toBe(404);
+      expect((await post('{nope')).status).toBe(400);
+      expect((await fetch(`${dev.url}/tasks`, { method: 'POST', body: JSON.stringify({ namespace: 'patterns', name: 'diamond_workflow', context: { even_number: 4 } }) })).status).toBe(401);
+      expect(output.stdout).toContain(`[${task_uuid.slice(0, 8)}] task ${task_uuid} complete`);
+      expect(await dev.stop()).toBe(0);
+      expect(output.stdout).toContain('stopped');
     } finally {
-      clearTimeout(kill);
-      child.kill('SIGKILL');
+      dev.dispose();
+    }
+  });
+
+  it('bound beyond loopback: warns on stderr, writes the token to the data directory (0600) and removes it at stop', async () => {
+    const dataDir = join(tmp, 'dev-data');
+    const dev = await startDev(['--host', '0.0.0.0', '--data-dir', dataDir]);
+    try {
+      expect(dev.output.stderr).toContain('WARNING: tasker dev is listening on 0.0.0.0');
+      const tokenFile = join(dataDir, 'tasker-dev-token');
+      expect(statSync(tokenFile).mode & 0o777).toBe(0o600);
+      const fromFile = readFileSync(tokenFile, 'utf8').trim();
+      expect(fromFile).toBe(dev.token);
+      expect((await fetch(`${dev.url}/health`, { headers: { authorization: `Bearer ${fromFile}` } })).status).toBe(200);
+      expect(await dev.stop()).toBe(0);
+      expect(existsSync(tokenFile)).toBe(false);
+    } finally {
+      dev.dispose();
     }
   });
 });

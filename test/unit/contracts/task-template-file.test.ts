@@ -44,6 +44,12 @@ describe('taskTemplateFile', () => {
     });
   });
 
+  it("refuses the engine's own namespace, as the template's and as a step's: its domain events would carry the lifecycle events' source", () => {
+    expect(issues(file({ namespace_name: 'orchestration' }))).toEqual(["namespace_name: namespace_name 'orchestration' is reserved: the engine's task lifecycle events use its event source"]);
+    expect(issues(file({}, { namespace: 'orchestration' }))).toEqual(["steps[0].namespace: namespace 'orchestration' is reserved: the engine's task lifecycle events use its event source"]);
+    expect(issues(file({ namespace_name: 'orchestration_jobs' }))).toEqual([]);
+  });
+
   it('fills the retry fields left out of a partial retry block', () => {
     const parsed = taskTemplateFile.parse(file({}, { retry: { max_attempts: 7 } }));
     expect(parsed.steps[0]?.retry).toMatchObject({ max_attempts: 7, backoff_base_ms: DEFAULT_RETRY_POLICY.backoffBaseMs });

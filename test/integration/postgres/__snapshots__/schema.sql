@@ -394,6 +394,8 @@ $function$;
 CREATE OR REPLACE FUNCTION tasker.apply_step_result(p_result jsonb, p_random double precision)
  RETURNS jsonb
  LANGUAGE plpgsql
+ SECURITY DEFINER
+ SET search_path TO 'pg_catalog', 'pg_temp'
 AS $function$
 begin
   return tasker.apply_step_results(jsonb_build_array(p_result), array[p_random])->0;
@@ -402,6 +404,8 @@ end $function$;
 CREATE OR REPLACE FUNCTION tasker.apply_step_results(p_results jsonb, p_randoms double precision[])
  RETURNS jsonb
  LANGUAGE plpgsql
+ SECURITY DEFINER
+ SET search_path TO 'pg_catalog', 'pg_temp'
 AS $function$
 declare
   x record;
@@ -506,6 +510,8 @@ end $function$;
 CREATE OR REPLACE FUNCTION tasker.claim_due_retries(p_limit integer)
  RETURNS jsonb
  LANGUAGE plpgsql
+ SECURITY DEFINER
+ SET search_path TO 'pg_catalog', 'pg_temp'
 AS $function$
 declare
   v_task uuid;
@@ -847,6 +853,8 @@ end $function$;
 CREATE OR REPLACE FUNCTION tasker.evaluate_task_now(p_task uuid, p_skip_locked boolean DEFAULT false)
  RETURNS jsonb
  LANGUAGE plpgsql
+ SECURITY DEFINER
+ SET search_path TO 'pg_catalog', 'pg_temp'
 AS $function$
 declare
   v_out jsonb;
@@ -885,7 +893,8 @@ $function$;
 CREATE OR REPLACE FUNCTION tasker.find_timed_out_dispatches(p_limit integer)
  RETURNS TABLE(event_id uuid, task_uuid uuid, step_uuid uuid, step_name text, correlation_id uuid, attempt integer, dispatched_at timestamp with time zone, deadline_at timestamp with time zone)
  LANGUAGE sql
- STABLE
+ STABLE SECURITY DEFINER
+ SET search_path TO 'pg_catalog', 'pg_temp'
 AS $function$
   select d.event_id, d.task_uuid, d.step_uuid, s.name, t.correlation_id, d.attempt, d.dispatched_at, d.deadline_at
     from tasker.step_dispatches d
@@ -915,6 +924,28 @@ CREATE OR REPLACE FUNCTION tasker.get_task_execution_context(p_task uuid)
 AS $function$
   select * from tasker.task_execution_context(p_task, cardinality(tasker.ready_step_ids(p_task)))
 $function$;
+
+CREATE OR REPLACE FUNCTION tasker.grant_runtime_access()
+ RETURNS integer
+ LANGUAGE plpgsql
+AS $function$
+declare
+  v_fn regprocedure;
+  v_names text[] := tasker.runtime_operations();
+  v_found text[] := '{}';
+  v_role boolean := exists (select from pg_roles where rolname = 'tasker_runtime');
+begin
+  for v_fn in select p.oid::regprocedure from pg_proc p where p.pronamespace = 'tasker'::regnamespace and p.proname = any(v_names) order by 1 loop
+    execute format('alter function %s security definer set search_path = pg_catalog, pg_temp', v_fn);
+    if v_role then execute format('grant execute on function %s to tasker_runtime', v_fn); end if;
+    v_found := v_found || (select proname::text from pg_proc where oid = v_fn);
+  end loop;
+  if exists (select from unnest(v_names) n where n <> all(v_found)) then
+    raise exception 'runtime operations missing from schema tasker: %', (select array_agg(n) from unnest(v_names) n where n <> all(v_found));
+  end if;
+  if v_role then grant usage on schema tasker to tasker_runtime; end if;
+  return cardinality(v_found);
+end $function$;
 
 CREATE OR REPLACE FUNCTION tasker.identity_hash(p_named_task bigint, p_strategy text, p_context jsonb, p_key text)
  RETURNS text
@@ -976,6 +1007,8 @@ end $function$;
 CREATE OR REPLACE FUNCTION tasker.mark_outbox_sent(p_ids bigint[])
  RETURNS integer
  LANGUAGE plpgsql
+ SECURITY DEFINER
+ SET search_path TO 'pg_catalog', 'pg_temp'
 AS $function$
 declare v_n int;
 begin
@@ -1084,6 +1117,14 @@ begin
   select coalesce(array_agg(step_uuid order by ordinal) filter (where ready), '{}') into v_ready from released;
   return v_ready;
 end $function$;
+
+CREATE OR REPLACE FUNCTION tasker.runtime_operations()
+ RETURNS text[]
+ LANGUAGE sql
+ IMMUTABLE
+AS $function$
+  select array['apply_step_result', 'apply_step_results', 'evaluate_task_now', 'mark_outbox_sent', 'unsent_outbox', 'find_timed_out_dispatches', 'claim_due_retries']
+$function$;
 
 CREATE OR REPLACE FUNCTION tasker.setting_ms(p_key text, p_default bigint)
  RETURNS bigint
@@ -1331,7 +1372,8 @@ $function$;
 CREATE OR REPLACE FUNCTION tasker.unsent_outbox(p_older_than_ms bigint, p_limit integer)
  RETURNS jsonb
  LANGUAGE sql
- STABLE
+ STABLE SECURITY DEFINER
+ SET search_path TO 'pg_catalog', 'pg_temp'
 AS $function$
   select coalesce(jsonb_agg(tasker.outbox_json(o) order by o.id), '[]'::jsonb)
     from (select * from tasker.outbox
@@ -1444,6 +1486,7 @@ CREATE TRIGGER workflow_step_transitions_insert INSTEAD OF INSERT ON tasker.work
 000007_apply_result.sql
 000008_recovery.sql
 000009_operator_actions.sql
+000010_runtime_role.sql
 
 -- rows of tasker.settings
 

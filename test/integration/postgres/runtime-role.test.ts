@@ -1,0 +1,181 @@
+import { randomBytes } from 'node:crypto';
+import pg from 'pg';
+import type { CloudFormationCustomResourceEvent } from 'aws-lambda';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { PostgresOrchestrationStore } from '../../../lib/adapters/postgres/postgres-orchestration-store.js';
+import type { Queryable } from '../../../lib/adapters/postgres/queryable.js';
+import { ensureRuntimeLogin, RUNTIME_ROLE, RuntimeLoginError } from '../../../lib/adapters/postgres/runtime-login.js';
+import { loadConfig } from '../../../lib/lambda/config.js';
+import { createMigrateLambda } from '../../../lib/lambda/migrate-lambda.js';
+import { sweep } from '../../../lib/orchestration/sweep.js';
+import { processCompletionBatch } from '../../../lib/orchestration/process-completion-batch.js';
+import { OrchestrationHarness, successResult } from '../../helpers/orchestration-harness.js';
+import { buildTemplate } from '../../helpers/template-builder.js';
+import { createTestDatabase, type TestDatabase } from '../../helpers/test-database.js';
+
+/**
+ * The runtime login (a member of tasker_runtime, migrations/*_runtime_role.sql) runs orchestration: it applies results, evaluates
+ * tasks, sweeps and delivers the outbox, through the engine's functions only. It cannot read or write a table, call an
+ * operation the runtime does not use, or change the schema. Queries run as the login with SET ROLE (the privileges of
+ * a session that logged in as it); on a server, a real login too.
+ */
+
+const RUNTIME_OPERATIONS = ['apply_step_result', 'apply_step_results', 'claim_due_retries', 'evaluate_task_now', 'find_timed_out_dispatches', 'mark_outbox_sent', 'unsent_outbox'];
+const LOGIN = `tasker_app_${randomBytes(4).toString('hex')}`;
+const PASSWORD = 'runtime-Password-0123456789';
+const INSUFFICIENT_PRIVILEGE = '42501';
+
+let db: TestDatabase;
+let owner: OrchestrationHarness;
+let runtime: Queryable;
+const chain = buildTemplate({ name: 'runtime_chain', steps: [{ name: 'a' }, { name: 'b', deps: ['a'] }] });
+
+/** Each query in its own transaction as `role`, on the test database's pool. */
+function asRole(pool: pg.Pool, role: string): Queryable {
+  return {
+    async query(text: string, values?: unknown[]) {
+      const client = await pool.connect();
+      try {
+        await client.query('begin');
+        await client.query(`set local role ${client.escapeIdentifier(role)}`);
+        const result = await client.query(text, values);
+        await client.query('commit');
+        return result;
+      } catch (error) {
+        await client.query('rollback');
+        throw error;
+      } finally {
+        client.release();
+      }
+    },
+  } as unknown as Queryable;
+}
+
+const refusal = (promise: Promise<unknown>) => promise.then(() => 'allowed', (error: { code?: string }) => error.code);
+
+beforeAll(async () => {
+  db = await createTestDatabase();
+  owner = new OrchestrationHarness(db);
+  await owner.register(chain);
+  expect(await ensureRuntimeLogin(db.pool, { username: LOGIN, password: PASSWORD })).toBe('created');
+  runtime = asRole(db.pool, LOGIN);
+});
+afterAll(async () => {
+  await db?.pool.query(`drop role if exists ${LOGIN}`);
+  await db?.close();
+});
+
+describe('the runtime role in the catalog', () => {
+  it('may execute exactly the runtime operations, each running as its owner with a pinned search_path', async () => {
+    const { rows } = await db.pool.query(
+      `select p.proname, p.prosecdef, p.proconfig from pg_proc p
+        where p.pronamespace = 'tasker'::regnamespace and has_function_privilege($1, p.oid, 'execute') order by 1`,
+      [RUNTIME_ROLE],
+    );
+    expect(rows.map((r) => r.proname)).toEqual(RUNTIME_OPERATIONS);
+    for (const r of rows) expect([r.proname, r.prosecdef, r.proconfig]).toEqual([r.proname, true, ['search_path=pg_catalog, pg_temp']]);
+  });
+
+  it('holds no privilege on any table or sequence of the schema, and cannot create in it', async () => {
+    const { rows } = await db.pool.query(
+      `select c.relname from pg_class c
+        where c.relnamespace = 'tasker'::regnamespace and c.relkind in ('r', 'S', 'v')
+          and (has_table_privilege($1, c.oid, 'select, insert, update, delete, truncate, references, trigger')
+               or (c.relkind = 'S' and has_sequence_privilege($1, c.oid, 'usage, select, update')))`,
+      [RUNTIME_ROLE],
+    );
+    expect(rows).toEqual([]);
+    const schema = await db.pool.query(`select has_schema_privilege($1, 'tasker', 'usage') as usage, has_schema_privilege($1, 'tasker', 'create') as create`, [RUNTIME_ROLE]);
+    expect(schema.rows[0]).toEqual({ usage: true, create: false });
+  });
+
+  it('leaves no engine function executable by PUBLIC', async () => {
+    const { rows } = await db.pool.query(
+      `select p.proname from pg_proc p, aclexplode(coalesce(p.proacl, acldefault('f', p.proowner))) a
+        where p.pronamespace = 'tasker'::regnamespace and a.grantee = 0 and a.privilege_type = 'EXECUTE'`,
+    );
+    expect(rows).toEqual([]);
+  });
+});
+
+describe('the runtime login', () => {
+  it('runs a task to completion through completion and the sweeper, the owner only creating it', async () => {
+    const deps = { ...owner.deps, store: new PostgresOrchestrationStore(runtime) };
+    const taskUuid = await owner.start(chain);
+    const [a] = owner.dispatched();
+    expect(await processCompletionBatch(deps, [{ messageId: 'm1', body: JSON.stringify(successResult(a!, { a: 1 })) }])).toEqual({ batchItemFailures: [] });
+    const [b] = owner.dispatched();
+    expect(b!.step_name).toBe('b');
+    await db.pool.query('update tasker.settings set value = $1 where key = $2', ['0', 'dispatch_grace_ms']);
+    await db.pool.query(`update tasker.step_dispatches set deadline_at = now() - interval '1 second' where event_id = $1`, [b!.event_id]);
+    expect(await sweep({ ...deps, limits: { outboxResendAfterMs: 0 } })).toMatchObject({ timedOut: 1 });
+    const [retry] = owner.dispatched();
+    expect(retry).toMatchObject({ step_name: 'b', attempt: 2 });
+    await processCompletionBatch(deps, [{ messageId: 'm2', body: JSON.stringify(successResult(retry!, { b: 2 })) }]);
+    expect((await owner.store.getTask(taskUuid))?.state).toBe('complete');
+  });
+
+  it('cannot read or write a table, call an operation the runtime does not use, or change the schema', async () => {
+    const attempts = {
+      'read tasks': 'select * from tasker.tasks limit 1',
+      'read a context': 'select context from tasker.tasks limit 1',
+      'write a state': `update tasker.workflow_steps set state = 'complete'`,
+      'insert an outbox row': `insert into tasker.outbox (kind, payload) values ('x', '{}')`,
+      'delete the audit': 'delete from tasker.transitions',
+      'register a template': `select tasker.register_template('ns', 'n', '1.0.0', null, '{}')`,
+      'cancel a task': `select tasker.cancel_task(gen_random_uuid(), 'r')`,
+      'call an internal function': `select tasker.transition_task(gen_random_uuid(), 'cancel', 'r')`,
+      'create a table': 'create table tasker.mine (id int)',
+      'drop an operation': 'drop function tasker.apply_step_result(jsonb, double precision)',
+      'replace an operation': `create or replace function tasker.unsent_outbox(p_older_than_ms bigint, p_limit int) returns jsonb language sql as 'select null::jsonb'`,
+      'alter a table': 'alter table tasker.tasks add column mine int',
+    };
+    const outcomes = Object.fromEntries(await Promise.all(Object.entries(attempts).map(async ([what, sql]) => [what, await refusal(runtime.query(sql))])));
+    expect(outcomes).toEqual(Object.fromEntries(Object.keys(attempts).map((what) => [what, INSUFFICIENT_PRIVILEGE])));
+  });
+
+  it('is made once and then only has its password set; never the owner, the group role or an odd name', async () => {
+    expect(await ensureRuntimeLogin(db.pool, { username: LOGIN, password: `${PASSWORD}x` })).toBe('updated');
+    const { rows } = await db.pool.query('select current_user as owner, pg_has_role($1, $2, $3) as member, (select rolcanlogin from pg_roles where rolname = $1) as login', [LOGIN, RUNTIME_ROLE, 'member']);
+    expect([rows[0].member, rows[0].login]).toEqual([true, true]);
+    for (const username of [rows[0].owner, RUNTIME_ROLE, 'Robert"); drop table students; --']) {
+      await expect(ensureRuntimeLogin(db.pool, { username, password: PASSWORD })).rejects.toBeInstanceOf(RuntimeLoginError);
+    }
+  });
+
+  it.runIf(Boolean(process.env.DATABASE_URL))('logs in over TCP and calls a runtime operation', async () => {
+    const url = new URL(db.connectionString);
+    url.username = LOGIN;
+    url.password = PASSWORD;
+    const client = new pg.Client({ connectionString: url.toString() });
+    await client.connect();
+    try {
+      const { rows } = await client.query('select current_user as u, tasker.unsent_outbox(0, 10) as j');
+      expect(rows[0].u).toBe(LOGIN);
+      expect(await refusal(client.query('select count(*) from tasker.tasks'))).toBe(INSUFFICIENT_PRIVILEGE);
+    } finally {
+      await client.end();
+    }
+  });
+});
+
+describe('the migrate function', () => {
+  const event = { RequestType: 'Update' } as CloudFormationCustomResourceEvent;
+  const context = {} as Parameters<ReturnType<typeof createMigrateLambda>>[1];
+
+  it('creates the login of the runtime secret, then sets its password on later deploys; without one, none', async () => {
+    const name = `tasker_app_${randomBytes(4).toString('hex')}`;
+    const readSecret = async () => JSON.stringify({ host: 'db', port: 5432, username: name, password: PASSWORD, dbname: 'tasker' });
+    const config = loadConfig({ TASKER_DATABASE_RUNTIME_SECRET_ARN: 'arn:aws:secretsmanager:eu-west-1:123456789012:secret:runtime-AbCdEf' });
+    try {
+      const handler = createMigrateLambda({ config, pool: db.pool, readSecret });
+      expect((await handler(event, context)).Data.runtimeLogin).toBe('created');
+      expect((await handler(event, context)).Data.runtimeLogin).toBe('updated');
+      const member = await db.pool.query('select pg_has_role($1, $2, $3) as m', [name, RUNTIME_ROLE, 'member']);
+      expect(member.rows[0].m).toBe(true);
+      expect((await createMigrateLambda({ config: loadConfig({}), pool: db.pool })(event, context)).Data.runtimeLogin).toBe('none');
+    } finally {
+      await db.pool.query(`drop role if exists ${name}`);
+    }
+  });
+});
