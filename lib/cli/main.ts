@@ -4,6 +4,7 @@ import { LOG_LEVELS } from './cli-logger.js';
 import { devCommand } from './dev-command.js';
 import { CliUsageError } from './errors.js';
 import { EXIT, type ExitCode } from './exit-codes.js';
+import { registerInitCommand } from './init-command.js';
 import { migrateCommand } from './migrate-command.js';
 import { runCommand } from './run-command.js';
 import { taskShowCommand } from './task-show-command.js';
@@ -73,6 +74,7 @@ export function buildProgram(ctx: CliContext, result: { code: ExitCode }): Comma
 
   // `tasker worker`: the pull worker for one namespace (lib/container/pull-worker-process.ts).
   registerWorkerCommand(program, ctx, set);
+  registerInitCommand(program, ctx, set);
   return program;
 }
 
