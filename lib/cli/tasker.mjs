@@ -4,8 +4,11 @@
 // tsx (an optional peer dependency) only to import a --handlers module written in TypeScript.
 // SIGINT/SIGTERM stop the runtime cleanly.
 import { existsSync } from 'node:fs';
+import module from 'node:module';
 
 const USAGE_EXIT = 2;
+// Node.js 22.1 and later keep the compiled code of the modules on disk: later starts skip parsing them.
+module.enableCompileCache?.();
 const inCheckout = existsSync(new URL('./main.ts', import.meta.url));
 const typeScriptHandlers = handlerModules(process.argv.slice(2)).filter((m) => /\.[cm]?tsx?$/i.test(m));
 if (inCheckout || typeScriptHandlers.length > 0) await registerTsx(typeScriptHandlers);
