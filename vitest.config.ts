@@ -25,6 +25,12 @@ export default defineConfig({
       },
       {
         extends: true,
+        // The package as a team installs it (npm pack, installed from the tarball into temporary projects): one file,
+        // its steps in order, each with minutes for npm.
+        test: { name: 'package', include: ['test/package/**/*.test.ts'], testTimeout: 300_000, hookTimeout: 120_000 },
+      },
+      {
+        extends: true,
         // The reliability suite (docs/reliability.md): one scenario per file, one file at a time
         // (they load the machine), each with minutes to run its tasks and drain.
         test: { name: 'faults', include: ['test/faults/**/*.test.ts'], fileParallelism: false, testTimeout: 180_000, hookTimeout: 120_000 },

@@ -68,6 +68,9 @@ const REPO_ROOT = fileURLToPath(new URL('../', import.meta.url));
 /** The templates of the example workflow whose handlers functions/step-handler.ts deploys. */
 export const EXAMPLE_TEMPLATES_DIR = join(REPO_ROOT, 'examples/order-workflow/templates');
 
+/** The example workflow's step-handler entry: the app deploys it; the construct deploys only the entry it is given. */
+export const EXAMPLE_STEP_HANDLER_ENTRY = join(REPO_ROOT, 'functions/step-handler.ts');
+
 /** Reads the app's settings from context; with no context at all: the RDS variant with every default. */
 export function readAppSettings(node: Pick<Node, 'tryGetContext'>): AppSettings {
   const reader = new ContextReader(node);

@@ -8,7 +8,8 @@ export interface StepHandlerSettings {
   readonly deadlineSafetyMargin: Duration;
   readonly dispatchBatchSize: number;
   readonly maxBatchingWindow: Duration | undefined;
-  readonly entry: string;
+  /** The user's entry file (`handler = createStepHandlerLambda(handlers)`); undefined when none was given, which the props checks refuse. */
+  readonly entry: string | undefined;
   readonly memorySize: number;
   readonly environment: Readonly<Record<string, string>>;
 }

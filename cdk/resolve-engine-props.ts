@@ -7,7 +7,7 @@ import { databaseProblems } from './database-prop-checks.js';
 import type { TaskerDatabaseProps } from './database-props.js';
 import { dispatchVisibilityProblems, namespaceQueueProblems } from './deprecated-props.js';
 import { TaskerEnginePropsError } from './errors.js';
-import { defaultMigrationsDir, entriesProblems, resolveEntries, type FunctionEntrySettings } from './function-entries.js';
+import { defaultMigrationsDir, entriesProblems, missingStepHandlerEntryProblems, resolveEntries, type FunctionEntrySettings } from './function-entries.js';
 import type { DefaultPoolSettings, StepHandlerSettings, WorkerPoolSettings } from './pool-settings.js';
 import { batchProblems, esmConcurrencyProblems, integerProblems, MIN_MAX_RECEIVE_COUNT, timeoutProblems, visibilityFor, visibilityProblems } from './prop-checks.js';
 import { resolveDefaultPool } from './resolve-default-pool.js';
@@ -88,6 +88,7 @@ export function resolveTaskerProps(props: TaskerEngineProps | undefined): Tasker
     ...timeoutProblems('sweeperTimeout', settings.sweeperTimeout),
     ...timeoutProblems('migrationTimeout', settings.migrationTimeout),
     ...entriesProblems(props, entries),
+    ...missingStepHandlerEntryProblems(settings),
     ...operationalProblems(settings),
     ...workerPoolProblems(props, settings.workerPools),
     ...dispatchVisibilityProblems(props, settings.defaultPool),

@@ -42,7 +42,7 @@ export interface ResolvedPoolDefaults {
  * `lambdaPoolDefaults` (or the deprecated engine-level props it replaces) over the built-in defaults, with `entry` (the
  * step handler's entry) as the code. A problem names a setting by the prop it came from.
  */
-export function resolveLambdaPoolDefaults(props: TaskerEngineProps, entry: string): ResolvedPoolDefaults {
+export function resolveLambdaPoolDefaults(props: TaskerEngineProps, entry: string | undefined): ResolvedPoolDefaults {
   const given: LambdaPoolDefaults = props.lambdaPoolDefaults ?? {};
   const value = <K extends keyof LambdaPoolDefaults>(setting: K): Required<LambdaPoolDefaults>[K] =>
     (given[setting] ?? props[DEPRECATED_POOL_DEFAULTS[setting]] ?? BUILT_IN_POOL_DEFAULTS[setting]) as Required<LambdaPoolDefaults>[K];

@@ -32,7 +32,11 @@ export interface AlarmThresholds {
 
 /** The entry files of the engine's functions: override one to wrap it, or to deploy your own step handlers. */
 export interface FunctionEntries {
-  /** Exports `handler = createStepHandlerLambda(yourHandlers)`: the code of every Lambda pool without an `entry` of its own. Default functions/step-handler.ts. */
+  /**
+   * Your file exporting `handler = createStepHandlerLambda(yourHandlers)` (from 'tasker-serverless/handler'): the code of
+   * every Lambda pool without an `entry` of its own. Required when there is such a pool: the engine deploys no handlers of
+   * its own. At synth, every step of `templatesDir` that would run on it must name a callable its map defines.
+   */
   readonly stepHandler?: string;
   /** Default functions/completion.ts. */
   readonly completion?: string;
@@ -99,7 +103,7 @@ export interface TaskerEngineProps {
   /** Alarm and OK actions go to this topic. Default: alarms without actions. */
   readonly alarmTopic?: sns.ITopic;
   readonly alarmThresholds?: AlarmThresholds;
-  /** The code of the engine's functions. Default functions/{step-handler,completion,sweeper,migrate}.ts. */
+  /** The code of the engine's functions: `stepHandler` is yours; completion, sweeper and migrate default to the engine's own. */
   readonly functionEntries?: FunctionEntries;
   /** The SQL migrations, copied into the migration bundle as `migrations/` (where it reads them). Default lib/adapters/postgres/migrations. */
   readonly migrationsDir?: string;

@@ -21,6 +21,7 @@ import { PullWorkerAccess } from './pull-worker-access.js';
 import { TaskerQueueSet, type TaskerQueues, type WorkQueue } from './queues.js';
 import { resolveTaskerProps, type TaskerEngineSettings } from './resolve-engine-props.js';
 import { SweepSchedule } from './sweep-schedule.js';
+import { refuseMissingCallables } from './template-callables.js';
 import { TaskerFunction } from './tasker-function.js';
 import type { TaskerEngineProps } from './tasker-engine-props.js';
 import { warnAboutNamespacesWithoutPool } from './template-namespaces.js';
@@ -63,6 +64,7 @@ export class TaskerEngine extends Construct {
   constructor(scope: Construct, id: string, props: TaskerEngineProps) {
     super(scope, id);
     this.settings = resolveTaskerProps(props);
+    refuseMissingCallables(this, this.settings);
     warnAboutDeprecatedProps(this, props);
     this.queues = new TaskerQueueSet(this, 'Queues', this.settings).queues;
     this.database = new TaskerDatabaseResources(this, 'Database', this.settings.database).database;
@@ -103,6 +105,7 @@ export class TaskerEngine extends Construct {
   /** Consumes exactly `queues`; no database access. */
   private createStepHandler(id: string, spec: StepHandlerSettings, queues: readonly WorkQueue[], maxConcurrency: number, namespace: string | undefined): nodejs.NodejsFunction {
     const q = this.queues;
+    if (spec.entry === undefined) throw new Error(`no step-handler entry was resolved for ${id}`);
     const fn = new TaskerFunction(this, id, {
       ...this.common(),
       entry: spec.entry,

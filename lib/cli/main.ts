@@ -7,6 +7,7 @@ import { EXIT, type ExitCode } from './exit-codes.js';
 import { packageVersion } from './package-version.js';
 import { STEP_TIMEOUT_HELP } from './step-timeout.js';
 import { registerWorkerCommand } from './worker-options.js';
+import { registerInitCommand } from './init-command.js';
 
 /**
  * The `tasker` program. Only commander and the option definitions load at start: each command's
@@ -78,6 +79,7 @@ export function buildProgram(ctx: CliContext, result: { code: ExitCode }): Comma
 
   // `tasker worker`: the pull worker for one namespace (lib/container/pull-worker-process.ts).
   registerWorkerCommand(program, ctx, set);
+  registerInitCommand(program, ctx, set);
   return usageErrors(program);
 }
 

@@ -15,6 +15,7 @@ import type { Sleep } from '../ports/retry-settings.js';
 import type { WorkerConfig } from '../worker/worker-config.js';
 import { createEventBridgeClient, createSqsClient } from './aws-clients.js';
 import { loadConfig, requireSettings } from './config.js';
+import { markCallables } from './handler-callables.js';
 import { createLogger } from './logger.js';
 import { systemClock } from './system-clock.js';
 
@@ -36,15 +37,17 @@ type ContainerPorts = Omit<DispatchDeps, 'handlers' | 'remainingTimeMs'>;
 /**
  * The step-handler Lambda for a map of handlers: consumes the dispatch queue in batches and
  * reports partial batch failures. Adapters are built once per container, on the first invocation.
+ * The handler carries its map's callables (handler-callables.ts), which the CDK construct checks against the templates.
  */
 export function createStepHandlerLambda(handlers: HandlerMap, overrides: StepHandlerLambdaOverrides = {}) {
   const registry: HandlerRegistry = createHandlerRegistry(handlers);
   let ports: ContainerPorts | undefined;
-  return middy<SQSEvent, SQSBatchResponse>().handler(async (event: SQSEvent, context: Context) => {
+  const lambda = middy<SQSEvent, SQSBatchResponse>().handler(async (event: SQSEvent, context: Context) => {
     ports ??= buildPorts(overrides, context);
     const records = event.Records.map(toDispatchRecord);
     return processDispatchBatch(records, { ...ports, handlers: registry, remainingTimeMs: () => context.getRemainingTimeInMillis() });
   });
+  return markCallables(lambda, handlers);
 }
 
 function buildPorts(overrides: StepHandlerLambdaOverrides, context: Context): ContainerPorts {

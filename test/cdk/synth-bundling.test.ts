@@ -6,13 +6,13 @@ import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { App, Stack } from 'aws-cdk-lib';
 import { afterAll, describe, expect, it } from 'vitest';
-import { EXAMPLE_TEMPLATES_DIR } from '../../cdk/app-settings.js';
+import { EXAMPLE_STEP_HANDLER_ENTRY, EXAMPLE_TEMPLATES_DIR } from '../../cdk/app-settings.js';
 import { defaultEntry, defaultMigrationsDir } from '../../cdk/function-entries.js';
 import { TaskerEngine } from '../../cdk/tasker-engine.js';
 import { cdkJsonContext, REPO_ROOT } from './support/synth.js';
 
 const run = promisify(execFile);
-const ENTRIES = ['step-handler', 'completion', 'sweeper', 'migrate'].map(defaultEntry);
+const ENTRIES = [EXAMPLE_STEP_HANDLER_ENTRY, ...(['completion', 'sweeper', 'migrate'] as const).map(defaultEntry)];
 const missing = ENTRIES.filter((e) => !existsSync(e));
 const CUSTOM_ENTRY = fileURLToPath(new URL('./fixtures/custom-step-handler.ts', import.meta.url));
 const SYNTH_TIMEOUT_MS = 180_000;

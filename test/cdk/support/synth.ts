@@ -7,6 +7,7 @@ import { Template } from 'aws-cdk-lib/assertions';
 import { afterAll } from 'vitest';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
+import { EXAMPLE_STEP_HANDLER_ENTRY } from '../../../cdk/app-settings.js';
 import { defaultEntry } from '../../../cdk/function-entries.js';
 import type { DefaultPoolSettings } from '../../../cdk/pool-settings.js';
 import type { TaskerEngineSettings } from '../../../cdk/resolve-engine-props.js';
@@ -36,7 +37,7 @@ export function testApp(extraContext: Record<string, unknown> = {}): App {
 
 /** A functions/ entry, or the stub while another engineer has not written it yet. */
 export function entryOrStub(name: 'step-handler' | 'completion' | 'sweeper' | 'migrate'): string {
-  const entry = defaultEntry(name);
+  const entry = name === 'step-handler' ? EXAMPLE_STEP_HANDLER_ENTRY : defaultEntry(name);
   return existsSync(entry) ? entry : STUB_ENTRY;
 }
 
