@@ -8,8 +8,8 @@ import { CliUsageError } from './errors.js';
 import { EXIT, type ExitCode } from './exit-codes.js';
 import { packageNameOf, starterPackageJson, type OwnPackage } from './starter-package.js';
 
-/** The starter's files: `starter/` of the repository, `dist/starter/` of the package (the build copies it). */
-const STARTER_DIR = fileURLToPath(new URL('../../starter', import.meta.url));
+/** The starter's files: `examples/starter/` of the repository, `dist/examples/starter/` of the package (the build copies it). */
+const STARTER_DIR = fileURLToPath(new URL('../../examples/starter', import.meta.url));
 
 /** Registers `tasker init` on the program; `done` receives the command's exit code. */
 export function registerInitCommand(program: Command, ctx: { io: CliIo }, done: (code: ExitCode) => void): void {

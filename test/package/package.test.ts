@@ -104,10 +104,10 @@ describe.skipIf(!reachable)('the package, packed and installed from its tarball'
     expect(files).toEqual(expect.arrayContaining([
       'LICENSE', 'README.md', 'package.json', 'lib/cli/tasker.mjs', 'dist/lib/index.js', 'dist/lib/index.d.ts', 'dist/lib/index.js.map', 'dist/lib/handler.js', 'dist/lib/handler.d.ts',
       'dist/lib/local.js', 'dist/cdk/index.js', 'dist/cdk/index.d.ts', 'dist/functions/completion.js', 'dist/functions/sweeper.js', 'dist/functions/migrate.js',
-      'dist/lib/adapters/postgres/migrations/000001_schema.sql', 'dist/lib/cli/main.js', 'dist/starter/templates/hello.yaml', 'dist/starter/gitignore',
+      'dist/lib/adapters/postgres/migrations/000001_schema.sql', 'dist/lib/cli/main.js', 'dist/examples/starter/templates/hello.yaml', 'dist/examples/starter/gitignore',
     ]));
     expect(files.filter((f) => !f.startsWith('dist/') && !['LICENSE', 'README.md', 'package.json', 'lib/cli/tasker.mjs'].includes(f))).toEqual([]);
-    expect(files.filter((f) => /\.ts$/.test(f) && !f.endsWith('.d.ts') && !f.startsWith('dist/starter/'))).toEqual([]);
+    expect(files.filter((f) => /\.ts$/.test(f) && !f.endsWith('.d.ts') && !f.startsWith('dist/examples/starter/'))).toEqual([]);
     expect(files.filter((f) => f.startsWith('dist/functions/step-handler') || f.includes('examples/') || f.startsWith('dist/test/'))).toEqual([]);
     console.info(`tarball: ${(info!.size / 1000).toFixed(0)} kB, ${info!.entryCount} files, ${(info!.unpackedSize / 1e6).toFixed(1)} MB unpacked`);
   });
