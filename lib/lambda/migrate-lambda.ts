@@ -7,6 +7,7 @@ import type { RuntimeConfig } from '../contracts/runtime-config.js';
 import { registerTemplates } from '../orchestration/register-templates.js';
 import { loadConfig } from './config.js';
 import { createPool } from './database.js';
+import { usesRdsProxy } from './database-session.js';
 import { createLogger } from './logger.js';
 import { loadTemplateDirectoryOrThrow } from '../adapters/templates/template-files.js';
 
@@ -31,7 +32,7 @@ export function createMigrateLambda(overrides: { config?: RuntimeConfig; pool?: 
       const report = await migrate(pool, config.migrationsDir);
       const dir = overrides.templatesDir ?? config.templatesDir;
       const templates = dir ? await loadTemplateDirectoryOrThrow(dir) : [];
-      await registerTemplates(new PostgresOrchestrationStore(pool), templates);
+      await registerTemplates(new PostgresOrchestrationStore(pool, { preparedStatements: !usesRdsProxy(config) }), templates);
       createLogger({ base: { service: 'migrate' } }).info('schema migrated', { applied: report.applied, templates: templates.length });
       return { PhysicalResourceId: physicalId, Data: { applied: report.applied.join(','), templates: templates.length } };
     } finally {

@@ -3,6 +3,7 @@ import type { CreateTaskRequestInput } from '../contracts/create-task-request.js
 import { domainEventEnvelope, type DomainEventEnvelope } from '../contracts/domain-event.js';
 import { runtimeConfig, type RuntimeConfig } from '../contracts/runtime-config.js';
 import { TASK_LIFECYCLE_SOURCE, taskLifecycleEvent, type TaskLifecycleEvent } from '../contracts/task-lifecycle-event.js';
+import { databaseBudgetFor } from '../domain/database-budget.js';
 import type { TaskTemplate } from '../domain/task-template.js';
 import { createTask, type CreateTaskResult } from '../orchestration/create-task.js';
 import type { OrchestrationDeps, OrchestrationLimits } from '../orchestration/orchestration-deps.js';
@@ -102,7 +103,8 @@ export async function startEmbeddedRuntime(options: EmbeddedRuntimeOptions): Pro
   const settings = resolveEmbeddedSettings(options.settings);
   const templates = options.templates ?? (options.templatesDir ? await loadTemplateDirectoryOrThrow(options.templatesDir) : []);
   const databaseUrl = options.databaseUrl === null ? undefined : (options.databaseUrl ?? env.DATABASE_URL);
-  const database = await openDatabase({ ...(databaseUrl ? { databaseUrl } : {}), ...(options.dataDir ? { dataDir: options.dataDir } : {}), logger });
+  const session = databaseBudgetFor(settings.completion.timeoutMs);
+  const database = await openDatabase({ ...(databaseUrl ? { databaseUrl } : {}), ...(options.dataDir ? { dataDir: options.dataDir } : {}), logger, session });
   try {
     const chosen = chooseTransport(options.transport ?? 'auto', env) === 'aws' ? awsTransport(env) : memoryTransport(settings);
     const transport = decorateTransport(chosen, options.decorate);
