@@ -1,4 +1,5 @@
-import type { Stack } from 'aws-cdk-lib';
+import type { Duration, Stack } from 'aws-cdk-lib';
+import { databaseBudgetFor } from '../lib/domain/database-budget.js';
 import { LAMBDA_TASK_ROOT } from './bundling.js';
 import type { TaskerDatabase } from './database.js';
 import { envOf, optionalEnvKey, RDS_CA_ENV } from './environment.js';
@@ -26,7 +27,7 @@ type Timing = Pick<StepHandlerSettings, 'handlerTimeout' | 'deadlineSafetyMargin
  * @example
  * ```ts
  * const env = new FunctionEnvironments({ settings, queues, eventBusName: bus.eventBusName, database, stack });
- * new TaskerFunction(scope, 'Sweeper', { ..., environment: env.orchestration() });
+ * new TaskerFunction(scope, 'Sweeper', { ..., environment: env.orchestration(settings.sweeperTimeout) });
  * ```
  */
 export class FunctionEnvironments {
@@ -58,13 +59,17 @@ export class FunctionEnvironments {
     });
   }
 
-  /** Completion and sweeper: orchestration routes a namespace to its own queue, else to the default pool's; with neither it refuses the task (`no_worker_pool`). */
-  orchestration(): Record<string, string> {
+  /**
+   * Completion and sweeper: orchestration routes a namespace to its own queue, else to the default pool's; with neither it
+   * refuses the task (`no_worker_pool`). The database budget is the function's own: derived from its `timeout`.
+   */
+  orchestration(timeout: Duration): Record<string, string> {
     const { queues: q, stack } = this.sources;
     const namespaces = [...q.namespaceDispatch].map(([ns, w]) => [ns, w.queue.queueUrl] as const);
     return {
       ...this.timing(),
       ...this.databaseEnv(this.sources.database.runtimeSecret),
+      ...this.databaseBudget(timeout),
       ...envOf({
         dispatchQueueUrl: q.dispatch?.queue.queueUrl,
         namespaceQueueUrls: namespaces.length > 0 ? stack.toJsonString(Object.fromEntries(namespaces)) : undefined,
@@ -100,6 +105,16 @@ export class FunctionEnvironments {
       maxConcurrentHandlers: String(spec.maxConcurrentHandlers),
       completionTimeoutMs: String(settings.completion.timeout.toMilliseconds()),
       logLevel: settings.logLevel,
+    });
+  }
+
+  /** Statement, lock and idle-transaction timeouts well below the function's timeout (see databaseBudgetFor). */
+  private databaseBudget(timeout: Duration): Record<string, string> {
+    const b = databaseBudgetFor(timeout.toMilliseconds());
+    return envOf({
+      databaseStatementTimeoutMs: String(b.statementTimeoutMs),
+      databaseLockTimeoutMs: String(b.lockTimeoutMs),
+      databaseIdleInTransactionTimeoutMs: String(b.idleInTransactionTimeoutMs),
     });
   }
 

@@ -163,7 +163,7 @@ export class TaskerEngine extends Construct {
       timeout: c.timeout,
       memorySize: c.memorySize,
       reservedConcurrentExecutions: c.reservedConcurrency,
-      environment: { ...this.environments.orchestration(), ...envOf({ poisonQueueUrl: q.poison.queue.queueUrl }) },
+      environment: { ...this.environments.orchestration(c.timeout), ...envOf({ poisonQueueUrl: q.poison.queue.queueUrl }) },
     });
     fn.function.addEventSource(new sources.SqsEventSource(q.completion.queue, { batchSize: c.batchSize, maxBatchingWindow: c.maxBatchingWindow, maxConcurrency: c.maxConcurrency, reportBatchItemFailures: true }));
     this.grantOrchestration(fn);
@@ -182,7 +182,7 @@ export class TaskerEngine extends Construct {
       timeout: this.settings.sweeperTimeout,
       memorySize: 256,
       reservedConcurrentExecutions: 1,
-      environment: this.environments.orchestration(),
+      environment: this.environments.orchestration(this.settings.sweeperTimeout),
     });
     fn.function.configureAsyncInvoke({ retryAttempts: 0, maxEventAge: Duration.minutes(1) });
     this.grantOrchestration(fn);

@@ -11,6 +11,10 @@ export const ENV = {
   databaseHost: 'TASKER_DATABASE_HOST',
   /** The migrate function only: the runtime login's secret, whose login it creates (member of tasker_runtime). */
   databaseRuntimeSecretArn: 'TASKER_DATABASE_RUNTIME_SECRET_ARN',
+  /** The database budget of a session (see DatabaseBudget); unset, each is derived from TASKER_COMPLETION_TIMEOUT_MS. */
+  databaseStatementTimeoutMs: 'TASKER_DATABASE_STATEMENT_TIMEOUT_MS',
+  databaseLockTimeoutMs: 'TASKER_DATABASE_LOCK_TIMEOUT_MS',
+  databaseIdleInTransactionTimeoutMs: 'TASKER_DATABASE_IDLE_IN_TRANSACTION_TIMEOUT_MS',
   /** Where the migrate function finds the numbered .sql files and the task templates in its bundle. */
   migrationsDir: 'TASKER_MIGRATIONS_DIR',
   templatesDir: 'TASKER_TEMPLATES_DIR',
@@ -43,6 +47,9 @@ export const runtimeConfig = z.object({
   databaseSecretArn: z.string().min(1).optional(),
   databaseHost: z.string().min(1).optional(),
   databaseRuntimeSecretArn: z.string().min(1).optional(),
+  databaseStatementTimeoutMs: positiveInt.optional(),
+  databaseLockTimeoutMs: positiveInt.optional(),
+  databaseIdleInTransactionTimeoutMs: positiveInt.optional(),
   migrationsDir: z.string().min(1).optional(),
   templatesDir: z.string().min(1).optional(),
   dispatchQueueUrl: z.string().url().optional(),

@@ -8,6 +8,7 @@ import type { RuntimeConfig } from '../contracts/runtime-config.js';
 import { registerTemplates } from '../orchestration/register-templates.js';
 import { loadConfig } from './config.js';
 import { createPool } from './database.js';
+import { usesRdsProxy } from './database-session.js';
 import { createLogger } from './logger.js';
 import { SecretCredentials, type SecretReader } from './secret-credentials.js';
 import { loadTemplateDirectoryOrThrow } from '../adapters/templates/template-files.js';
@@ -43,7 +44,7 @@ export function createMigrateLambda(overrides: MigrateOverrides = {}) {
       const report = await migrate(pool, config.migrationsDir);
       const dir = overrides.templatesDir ?? config.templatesDir;
       const templates = dir ? await loadTemplateDirectoryOrThrow(dir) : [];
-      await registerTemplates(new PostgresOrchestrationStore(pool), templates);
+      await registerTemplates(new PostgresOrchestrationStore(pool, { preparedStatements: !usesRdsProxy(config) }), templates);
       const runtimeLogin = config.databaseRuntimeSecretArn ? await ensureRuntimeLogin(pool, await new SecretCredentials(config.databaseRuntimeSecretArn, overrides.readSecret).get()) : 'none';
       createLogger({ base: { service: 'migrate' } }).info('schema migrated', { applied: report.applied, templates: templates.length, runtime_login: runtimeLogin });
       return { PhysicalResourceId: physicalId, Data: { applied: report.applied.join(','), templates: templates.length, runtimeLogin } };

@@ -3,6 +3,7 @@ import { EventBridgeBus } from '../adapters/eventbridge/eventbridge-bus.js';
 import { PostgresOrchestrationStore } from '../adapters/postgres/postgres-orchestration-store.js';
 import { SqsQueue } from '../adapters/sqs/sqs-queue.js';
 import type { RuntimeConfig } from '../contracts/runtime-config.js';
+import type { DatabaseBudget } from '../domain/database-budget.js';
 import type { OrchestrationDeps } from '../orchestration/orchestration-deps.js';
 import { staticRouting } from '../orchestration/queue-routing.js';
 import type { EventBus } from '../ports/event-bus.js';
@@ -11,6 +12,7 @@ import type { QueueSender } from '../ports/message-queue.js';
 import { createEventBridgeClient, createSqsClient } from './aws-clients.js';
 import { requireDispatchQueue, requireSettings } from './config.js';
 import { createPool } from './database.js';
+import { databaseBudgetOf, usesRdsProxy } from './database-session.js';
 import { createLogger } from './logger.js';
 import { systemClock } from './system-clock.js';
 
@@ -22,16 +24,25 @@ export interface OrchestrationOverrides {
   readonly logger?: Logger;
 }
 
-/** Orchestration wired to PostgreSQL, SQS and EventBridge from the validated configuration. */
-export async function buildOrchestrationDeps(config: RuntimeConfig, service: string, overrides: OrchestrationOverrides = {}): Promise<OrchestrationDeps & { pool: pg.Pool }> {
+/** Orchestration deps with their pool and the database budget its sessions are held to. */
+export type BuiltOrchestrationDeps = OrchestrationDeps & { readonly pool: pg.Pool; readonly databaseBudget: DatabaseBudget };
+
+/**
+ * Orchestration wired to PostgreSQL, SQS and EventBridge from the validated configuration. The
+ * pool's sessions are held to the database budget; through RDS Proxy the store sends plain
+ * statements only, so no session pins a server connection.
+ */
+export async function buildOrchestrationDeps(config: RuntimeConfig, service: string, overrides: OrchestrationOverrides = {}): Promise<BuiltOrchestrationDeps> {
   requireSettings(config, ['completionQueueUrl']);
   requireDispatchQueue(config);
   const logger = overrides.logger ?? createLogger({ level: config.logLevel, base: { service } });
-  const pool = overrides.pool ?? (await createPool(config));
+  const databaseBudget = databaseBudgetOf(config);
+  const pool = overrides.pool ?? (await createPool(config, { session: databaseBudget }));
   pool.on('error', (error) => logger.warn('idle database connection failed; it will be replaced', { error: error.message }));
   return {
     pool,
-    store: new PostgresOrchestrationStore(pool),
+    databaseBudget,
+    store: new PostgresOrchestrationStore(pool, { preparedStatements: !usesRdsProxy(config) }),
     queues: overrides.queues ?? new SqsQueue(createSqsClient()),
     events: overrides.events ?? new EventBridgeBus(createEventBridgeClient(), config.eventBusName),
     routing: staticRouting({ dispatchQueueUrl: config.dispatchQueueUrl, namespaceQueueUrls: config.namespaceQueueUrls, completionQueueUrl: config.completionQueueUrl!, poisonQueueUrl: config.poisonQueueUrl ?? null }),
@@ -46,8 +57,8 @@ export async function buildOrchestrationDeps(config: RuntimeConfig, service: str
  * Orchestration deps built once per container, on the first invocation. A build that failed (the
  * secret or the database unreachable for a moment) is not kept: the next invocation builds again.
  */
-export function perContainerDeps(build: () => Promise<OrchestrationDeps>): () => Promise<OrchestrationDeps> {
-  let deps: Promise<OrchestrationDeps> | undefined;
+export function perContainerDeps<D extends OrchestrationDeps>(build: () => Promise<D>): () => Promise<D> {
+  let deps: Promise<D> | undefined;
   return () =>
     (deps ??= build().catch((error: unknown) => {
       deps = undefined;

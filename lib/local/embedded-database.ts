@@ -2,6 +2,8 @@ import pg from 'pg';
 import { startEmbeddedPostgres, type EmbeddedPostgres } from '../adapters/postgres/embedded-postgres.js';
 import { migrate, type MigrationReport } from '../adapters/postgres/migrate.js';
 import { migratedSeed } from '../adapters/postgres/migrated-seed.js';
+import type { DatabaseBudget } from '../domain/database-budget.js';
+import { sessionOptions, usesRdsProxy } from '../lambda/database-session.js';
 import type { Logger } from '../ports/logger.js';
 import { lockDataDir } from './data-dir-lock.js';
 
@@ -15,6 +17,8 @@ export interface DatabaseOptions {
   readonly dataDir?: string;
   readonly poolSize?: number;
   readonly logger?: Logger;
+  /** Holds the pool's sessions to this budget, as the deployed functions' (PGlite ignores it: one session, no waits on others). */
+  readonly session?: DatabaseBudget;
 }
 
 /** A migrated database and its pool; `close()` ends the pool and stops PGlite. */
@@ -33,7 +37,8 @@ export interface OpenDatabase {
 export async function openDatabase(options: DatabaseOptions = {}): Promise<OpenDatabase> {
   const embedded = options.databaseUrl ? undefined : await startPglite(options.dataDir);
   const connectionString = options.databaseUrl ?? (embedded?.connectionString as string);
-  const pool = new pg.Pool({ connectionString, max: embedded ? 1 : (options.poolSize ?? 10), idleTimeoutMillis: 10_000 });
+  const session = options.session ? sessionOptions(options.session, usesRdsProxy({ databaseUrl: options.databaseUrl })) : {};
+  const pool = new pg.Pool({ connectionString, max: embedded ? 1 : (options.poolSize ?? 10), idleTimeoutMillis: 10_000, ...session });
   pool.on('error', (error) => options.logger?.warn('idle database connection failed; it will be replaced', { error: error.message }));
   const close = async () => {
     await pool.end().catch(() => undefined);

@@ -1,5 +1,6 @@
 import { PostgresOrchestrationStore } from '../adapters/postgres/postgres-orchestration-store.js';
 import { runtimeConfig, type RuntimeConfig } from '../contracts/runtime-config.js';
+import { databaseBudgetFor } from '../domain/database-budget.js';
 import type { OrchestrationDeps } from '../orchestration/orchestration-deps.js';
 import { registerTemplates } from '../orchestration/register-templates.js';
 import { createCompletionLambda } from '../lambda/completion-lambda.js';
@@ -36,7 +37,8 @@ export async function startEmbeddedRuntime(options: EmbeddedRuntimeOptions): Pro
   const settings = resolveEmbeddedSettings(options.settings);
   const templates = options.templates ?? (options.templatesDir ? await loadTemplateDirectoryOrThrow(options.templatesDir) : []);
   const databaseUrl = options.databaseUrl === null ? undefined : (options.databaseUrl ?? env.DATABASE_URL);
-  const database = await openDatabase({ ...(databaseUrl ? { databaseUrl } : {}), ...(options.dataDir ? { dataDir: options.dataDir } : {}), logger });
+  const session = databaseBudgetFor(settings.completion.timeoutMs);
+  const database = await openDatabase({ ...(databaseUrl ? { databaseUrl } : {}), ...(options.dataDir ? { dataDir: options.dataDir } : {}), logger, session });
   try {
     const chosen = chooseTransport(options.transport ?? 'auto', env) === 'aws' ? awsTransport(env) : memoryTransport(settings);
     const transport = decorateTransport(chosen, options.decorate);

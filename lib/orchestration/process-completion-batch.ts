@@ -1,13 +1,15 @@
 import type { CompletionQueueMessage } from '../contracts/completion-queue-message.js';
 import { formatIssues } from '../contracts/format-issues.js';
-import { retryDueMessage } from '../contracts/retry-due-message.js';
+import { retryDueMessage, type RetryDueMessage } from '../contracts/retry-due-message.js';
 import { stepExecutionResult, type StepExecutionResult } from '../contracts/step-execution-result.js';
 import { errorMessage } from '../domain/error-message.js';
+import { applyWithinBudget, CALLS_PER_WORK, NOT_STARTED_REASON } from './apply-within-budget.js';
 import { deliverOutbox } from './deliver-outbox.js';
 import { retryOf, type OrchestrationDeps } from './orchestration-deps.js';
 import type { BatchItemFailure, BatchResponse } from '../ports/batch-response.js';
 import { sendToPoisonQueue } from '../ports/poison-queue.js';
 import type { OutboxEntry } from '../ports/orchestration-store.js';
+import { hasTimeFor, NO_TIME_LIMIT, type TimeBudget } from '../ports/time-budget.js';
 
 /** A queue record as the completion function sees it (an SQS record, or the local runner's). */
 export interface CompletionRecord {
@@ -21,17 +23,26 @@ type Parsed = { ok: true; message: CompletionQueueMessage } | { ok: false; code:
  * The completion function's use case: applies the batch's results once, in one store call
  * (duplicates and late results are acknowledged and logged as refused), evaluates tasks on retry
  * ticks, sends what became ready. A record that can never apply goes to the poison queue; a
- * transient failure (database down) is reported as a batch item failure so SQS redelivers it.
+ * transient failure (database down, a lock or statement past its timeout) is reported as a batch
+ * item failure so SQS redelivers it.
+ *
+ * Time budget: the database work runs one call after another, and a call starts only while it and
+ * the delivery after it fit in the time left (`budget`); records not started are reported as batch
+ * item failures, so the invocation returns before the function timeout instead of losing the
+ * whole batch to it. Without a budget every call may start.
  */
-export async function processCompletionBatch(deps: OrchestrationDeps, records: readonly CompletionRecord[]): Promise<BatchResponse> {
+export async function processCompletionBatch(deps: OrchestrationDeps, records: readonly CompletionRecord[], budget: TimeBudget = NO_TIME_LIMIT): Promise<BatchResponse> {
   const results: StepResultRecord[] = [];
+  const ticks: TickRecord[] = [];
   const rest: Array<Promise<BatchItemFailure | null>> = [];
   for (const record of records) {
     const parsed = parse(record.body);
-    if (parsed.ok && parsed.message.message_type !== 'retry_due') results.push({ record, message: parsed.message });
-    else rest.push(processRecord(deps, record, parsed).then(() => null, (error: unknown) => failure(deps, record, error)));
+    if (!parsed.ok) rest.push(poison(deps, record, parsed.code, parsed.reason).then(() => null, (error: unknown) => failure(deps, record, error)));
+    else if (parsed.message.message_type === 'retry_due') ticks.push({ record, message: parsed.message });
+    else results.push({ record, message: parsed.message });
   }
-  const failures = (await Promise.all([applyResults(deps, results), ...rest.map((p) => p.then((f) => (f ? [f] : [])))])).flat();
+  const databaseWork = applyResults(deps, results, budget).then(async (failures) => [...failures, ...(await onRetryTicks(deps, ticks, budget))]);
+  const failures = (await Promise.all([databaseWork, ...rest.map((p) => p.then((f) => (f ? [f] : [])))])).flat();
   return { batchItemFailures: failures };
 }
 
@@ -40,17 +51,16 @@ interface StepResultRecord {
   readonly message: StepExecutionResult;
 }
 
-async function processRecord(deps: OrchestrationDeps, record: CompletionRecord, parsed: Parsed): Promise<void> {
-  if (!parsed.ok) return poison(deps, record, parsed.code, parsed.reason);
-  const message = parsed.message;
-  if (message.message_type === 'retry_due') return onRetryDue(deps, message.task_uuid, new Date(message.due_at));
+interface TickRecord {
+  readonly record: CompletionRecord;
+  readonly message: RetryDueMessage;
 }
 
-/** Applies the results in one call, logs each outcome, and sends what they put in the outbox at once. */
-async function applyResults(deps: OrchestrationDeps, items: readonly StepResultRecord[]): Promise<BatchItemFailure[]> {
+/** Applies the results in one call (within the budget), logs each outcome, and sends what they put in the outbox at once. */
+async function applyResults(deps: OrchestrationDeps, items: readonly StepResultRecord[], budget: TimeBudget): Promise<BatchItemFailure[]> {
   if (items.length === 0) return [];
   const toApply = items.map((i) => ({ result: i.message, random: deps.random.next() }));
-  const outcomes = await deps.store.applyStepResults(toApply).catch((error: unknown) => items.map(() => ({ status: 'failed' as const, reason: errorMessage(error) })));
+  const outcomes = await applyWithinBudget(deps, toApply, budget);
   const failures: BatchItemFailure[] = [];
   const applied: StepResultRecord[] = [];
   const outbox: OutboxEntry[] = [];
@@ -63,16 +73,36 @@ async function applyResults(deps: OrchestrationDeps, items: readonly StepResultR
     applied.push(items[i]!);
     outbox.push(...outcome.outbox);
   });
+  if (outbox.length > 0 && !hasTimeFor(budget, 1)) {
+    // Applied and committed: acknowledged; the sweeper re-sends the outbox rows left behind.
+    deps.logger.warn('outbox left to the sweeper: too little of the function\'s time is left', { entries: outbox.length });
+    return failures;
+  }
   const delivered = await deliverOutbox(deps, outbox).then(() => null, (error: unknown) => error);
   if (delivered !== null) failures.push(...applied.map((i) => failure(deps, i.record, delivered)));
   return failures;
 }
 
-/** A tick up to a second early waits for its due time; an earlier one evaluates and re-arms itself. */
-async function onRetryDue(deps: OrchestrationDeps, taskUuid: string, dueAt: Date): Promise<void> {
-  const early = dueAt.getTime() - deps.clock.now().getTime();
+/** The ticks one after another (their database work follows the results'), each reported failed when it fails or does not fit. */
+async function onRetryTicks(deps: OrchestrationDeps, ticks: readonly TickRecord[], budget: TimeBudget): Promise<BatchItemFailure[]> {
+  const failures: BatchItemFailure[] = [];
+  for (const tick of ticks) {
+    const failed = await onRetryDue(deps, tick.message, budget).then((started) => (started ? null : NOT_STARTED_REASON), (error: unknown) => error);
+    if (failed !== null) failures.push(failure(deps, tick.record, failed));
+  }
+  return failures;
+}
+
+/**
+ * A tick up to a second early waits for its due time; an earlier one evaluates and re-arms itself.
+ * False when the evaluation and its delivery no longer fit in the time left (nothing was done).
+ */
+async function onRetryDue(deps: OrchestrationDeps, tick: RetryDueMessage, budget: TimeBudget): Promise<boolean> {
+  const early = new Date(tick.due_at).getTime() - deps.clock.now().getTime();
   if (early > 0 && early <= 1000 && deps.sleeper) await deps.sleeper.sleep(early);
-  await deliverOutbox(deps, await deps.store.evaluateTask(taskUuid));
+  if (!hasTimeFor(budget, CALLS_PER_WORK)) return false;
+  await deliverOutbox(deps, await deps.store.evaluateTask(tick.task_uuid));
+  return true;
 }
 
 function parse(body: string): Parsed {

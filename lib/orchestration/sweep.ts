@@ -1,3 +1,7 @@
+import { errorMessage } from '../domain/error-message.js';
+import type { TimedOutDispatch } from '../ports/orchestration-store.js';
+import { hasTimeFor, NO_TIME_LIMIT, type TimeBudget } from '../ports/time-budget.js';
+import { CALLS_PER_WORK } from './apply-within-budget.js';
 import { deliverOutbox } from './deliver-outbox.js';
 import { limitsOf, type OrchestrationDeps } from './orchestration-deps.js';
 import { timeoutOrFailureResult } from './sweeper-result.js';
@@ -12,29 +16,53 @@ export interface SweepReport {
  * What the scheduled sweeper does so nothing is lost or stuck: times out attempts past their
  * deadline (Lambda killed, message dead-lettered) with `handler_timeout`, re-sends outbox rows a
  * crashed sender left behind, and dispatches retries whose backoff elapsed.
+ *
+ * Time budget: each database call (and the delivery after it) starts only while it fits in the
+ * time left; what is left undone waits for the next sweep. An overdue attempt whose task is locked
+ * past lock_timeout (or whose call fails otherwise) is skipped, not the whole sweep.
  */
-export async function sweep(deps: OrchestrationDeps): Promise<SweepReport> {
-  const timedOut = await timeOutOverdue(deps);
+export async function sweep(deps: OrchestrationDeps, budget: TimeBudget = NO_TIME_LIMIT): Promise<SweepReport> {
+  const timedOut = await timeOutOverdue(deps, budget);
   const limits = limitsOf(deps);
-  const unsent = await deps.store.unsentOutbox(limits.outboxResendAfterMs, limits.sweepBatchSize);
-  const resent = await deliverOutbox(deps, unsent);
-  const due = await deps.store.claimDueRetries(limits.sweepBatchSize);
-  await deliverOutbox(deps, due);
-  const report = { timedOut, resent: resent.sent, retriesDispatched: due.filter((e) => e.kind === 'step_dispatch').length };
+  let resent = 0;
+  let retriesDispatched = 0;
+  if (hasTimeFor(budget, CALLS_PER_WORK)) resent = (await deliverOutbox(deps, await deps.store.unsentOutbox(limits.outboxResendAfterMs, limits.sweepBatchSize))).sent;
+  if (hasTimeFor(budget, CALLS_PER_WORK)) {
+    const due = await deps.store.claimDueRetries(limits.sweepBatchSize);
+    await deliverOutbox(deps, due);
+    retriesDispatched = due.filter((e) => e.kind === 'step_dispatch').length;
+  } else {
+    deps.logger.warn('sweep stopped early: too little of the function\'s time is left; the next sweep continues', { remaining_ms: budget.remainingMs() });
+  }
+  const report = { timedOut, resent, retriesDispatched };
   deps.logger.info('sweep finished', { ...report });
   return report;
 }
 
-async function timeOutOverdue(deps: OrchestrationDeps): Promise<number> {
+async function timeOutOverdue(deps: OrchestrationDeps, budget: TimeBudget): Promise<number> {
+  if (!hasTimeFor(budget, CALLS_PER_WORK)) return 0;
   const overdue = await deps.store.findTimedOutDispatches(limitsOf(deps).sweepBatchSize);
   let applied = 0;
-  for (const d of overdue) {
-    const message = `no result arrived before the attempt's deadline ${d.deadline.toISOString()}`;
-    const result = timeoutOrFailureResult({ event_id: d.eventId, task_uuid: d.taskUuid, step_uuid: d.stepUuid, correlation_id: d.correlationId, step_name: d.stepName, attempt: d.attempt }, deps.clock.now(), { error_type: 'handler_timeout', message, retryable: true });
-    const outcome = await deps.store.applyStepResult(result, deps.random.next());
-    if (outcome.status === 'applied') applied += 1;
-    deps.logger.warn('dispatched attempt timed out', { task_uuid: d.taskUuid, step_uuid: d.stepUuid, event_id: d.eventId, correlation_id: d.correlationId, status: outcome.status });
-    await deliverOutbox(deps, outcome.outbox);
+  for (const [i, d] of overdue.entries()) {
+    if (!hasTimeFor(budget, CALLS_PER_WORK)) {
+      deps.logger.warn('overdue attempts left for the next sweep: too little of the function\'s time is left', { left: overdue.length - i });
+      break;
+    }
+    const status = await timeOut(deps, d).catch((error: unknown) => {
+      deps.logger.warn('overdue attempt not timed out; the next sweep tries again', { task_uuid: d.taskUuid, event_id: d.eventId, error: errorMessage(error) });
+      return null;
+    });
+    if (status === 'applied') applied += 1;
   }
   return applied;
+}
+
+/** Fails one overdue attempt with a retryable handler_timeout; the outcome's status. */
+async function timeOut(deps: OrchestrationDeps, d: TimedOutDispatch): Promise<string> {
+  const message = `no result arrived before the attempt's deadline ${d.deadline.toISOString()}`;
+  const result = timeoutOrFailureResult({ event_id: d.eventId, task_uuid: d.taskUuid, step_uuid: d.stepUuid, correlation_id: d.correlationId, step_name: d.stepName, attempt: d.attempt }, deps.clock.now(), { error_type: 'handler_timeout', message, retryable: true });
+  const outcome = await deps.store.applyStepResult(result, deps.random.next());
+  deps.logger.warn('dispatched attempt timed out', { task_uuid: d.taskUuid, step_uuid: d.stepUuid, event_id: d.eventId, correlation_id: d.correlationId, status: outcome.status });
+  await deliverOutbox(deps, outcome.outbox);
+  return outcome.status;
 }

@@ -152,7 +152,9 @@ export interface OrchestrationStore {
   /**
    * Applies a batch of results in one transaction (each task locked once, in a fixed order, and
    * evaluated once): one outcome per result, in order. A task's new outbox rows ride on its last
-   * applied result.
+   * applied result. Throws when the call failed as a whole for a reason of the moment (a lock or a
+   * statement past its timeout, a lost connection): the caller decides whether there is time to
+   * try the results one by one.
    */
   applyStepResults(results: readonly ResultToApply[]): Promise<BatchApplyOutcome[]>;
   /** Creates several tasks in one call: one outcome per request, in order. */
