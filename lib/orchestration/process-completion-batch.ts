@@ -3,25 +3,23 @@ import { formatIssues } from '../contracts/format-issues.js';
 import { retryDueMessage } from '../contracts/retry-due-message.js';
 import { stepExecutionResult, type StepExecutionResult } from '../contracts/step-execution-result.js';
 import { errorMessage } from '../domain/error-message.js';
+import { applyStorableResults } from './apply-storable-results.js';
+import { poisonCompletionRecord, type CompletionRecord } from './completion-poison.js';
 import { deliverOutbox } from './deliver-outbox.js';
-import { retryOf, type OrchestrationDeps } from './orchestration-deps.js';
+import type { OrchestrationDeps } from './orchestration-deps.js';
 import type { BatchItemFailure, BatchResponse } from '../ports/batch-response.js';
-import { sendToPoisonQueue } from '../ports/poison-queue.js';
 import type { OutboxEntry } from '../ports/orchestration-store.js';
 
-/** A queue record as the completion function sees it (an SQS record, or the local runner's). */
-export interface CompletionRecord {
-  readonly messageId: string;
-  readonly body: string;
-}
+export type { CompletionRecord } from './completion-poison.js';
 
 type Parsed = { ok: true; message: CompletionQueueMessage } | { ok: false; code: string; reason: string };
 
 /**
  * The completion function's use case: applies the batch's results once, in one store call
  * (duplicates and late results are acknowledged and logged as refused), evaluates tasks on retry
- * ticks, sends what became ready. A record that can never apply goes to the poison queue; a
- * transient failure (database down) is reported as a batch item failure so SQS redelivers it.
+ * ticks, sends what became ready. A record that can never apply goes to the poison queue (a
+ * result that cannot be stored also fails its step: see applyStorableResults); a transient
+ * failure (database down) is reported as a batch item failure so SQS redelivers it.
  */
 export async function processCompletionBatch(deps: OrchestrationDeps, records: readonly CompletionRecord[]): Promise<BatchResponse> {
   const results: StepResultRecord[] = [];
@@ -41,7 +39,7 @@ interface StepResultRecord {
 }
 
 async function processRecord(deps: OrchestrationDeps, record: CompletionRecord, parsed: Parsed): Promise<void> {
-  if (!parsed.ok) return poison(deps, record, parsed.code, parsed.reason);
+  if (!parsed.ok) return poisonCompletionRecord(deps, record, parsed.code, parsed.reason);
   const message = parsed.message;
   if (message.message_type === 'retry_due') return onRetryDue(deps, message.task_uuid, new Date(message.due_at));
 }
@@ -49,8 +47,7 @@ async function processRecord(deps: OrchestrationDeps, record: CompletionRecord, 
 /** Applies the results in one call, logs each outcome, and sends what they put in the outbox at once. */
 async function applyResults(deps: OrchestrationDeps, items: readonly StepResultRecord[]): Promise<BatchItemFailure[]> {
   if (items.length === 0) return [];
-  const toApply = items.map((i) => ({ result: i.message, random: deps.random.next() }));
-  const outcomes = await deps.store.applyStepResults(toApply).catch((error: unknown) => items.map(() => ({ status: 'failed' as const, reason: errorMessage(error) })));
+  const outcomes = await applyStorableResults(deps, items);
   const failures: BatchItemFailure[] = [];
   const applied: StepResultRecord[] = [];
   const outbox: OutboxEntry[] = [];
@@ -88,15 +85,6 @@ function parse(body: string): Parsed {
   if (parsed.success) return { ok: true, message: parsed.data };
   const problems = formatIssues(parsed.error.issues).join('; ');
   return { ok: false, code: 'invalid_message', reason: `not a step result or retry tick: ${problems}` };
-}
-
-async function poison(deps: OrchestrationDeps, record: CompletionRecord, code: string, reason: string): Promise<void> {
-  const url = deps.routing.poisonQueueUrl;
-  if (!url) throw new Error(`no poison queue configured for a record that can never apply: ${reason}`);
-  const input = { reason, errorCode: code, sourceQueue: deps.routing.completionQueueUrl, sourceMessageId: record.messageId, originalBody: record.body, movedAt: deps.clock.now() };
-  const report = await sendToPoisonQueue({ queue: deps.queues, url, retry: retryOf(deps) }, input);
-  if (!report.moved) throw new Error(`poison queue send failed: ${report.problem}`);
-  deps.logger.error('completion record moved to the poison queue', { message_id: record.messageId, error_code: code, reason });
 }
 
 function failure(deps: OrchestrationDeps, record: CompletionRecord, error: unknown): { itemIdentifier: string } {

@@ -20,7 +20,7 @@ import type {
 } from '../../ports/orchestration-store.js';
 import { prepared, StatementRunner, type Prepared } from './prepared.js';
 import type { Queryable } from './queryable.js';
-import { errorMessage } from '../../domain/error-message.js';
+import { applyFailureOutcome } from './database-errors.js';
 import { toApplyOutcome, toCreateOutcome, toOutbox, toStepView, toTaskView, toTransitionView } from './row-mappers.js';
 import { STEPS_OF_TASK, TASK_BY_UUID, TEMPLATE_LOOKUP, TRANSITIONS_OF_TASK } from './queries.js';
 
@@ -80,7 +80,8 @@ export class PostgresOrchestrationStore implements OrchestrationStore {
 
   /**
    * One call for the whole batch. Should it fail (one result the database cannot apply), each
-   * result is tried on its own, so only the ones that fail again are reported failed.
+   * result is tried on its own, so only the ones that fail again are reported: `unstorable` when
+   * the database refused the result's data (a data error, see isDataError), `failed` otherwise.
    */
   async applyStepResults(results: readonly ResultToApply[]): Promise<BatchApplyOutcome[]> {
     if (results.length === 0) return [];
@@ -90,8 +91,8 @@ export class PostgresOrchestrationStore implements OrchestrationStore {
       ]);
       return (rows as Array<Record<string, unknown>>).map(toApplyOutcome);
     } catch (error) {
-      if (results.length === 1) return [{ status: 'failed', reason: errorMessage(error) }];
-      return Promise.all(results.map((r) => this.applyStepResult(r.result, r.random).catch((e: unknown): BatchApplyOutcome => ({ status: 'failed', reason: errorMessage(e) }))));
+      if (results.length === 1) return [applyFailureOutcome(error)];
+      return Promise.all(results.map((r) => this.applyStepResult(r.result, r.random).catch(applyFailureOutcome)));
     }
   }
 
