@@ -35,17 +35,30 @@ export const RESULT_NOT_STORABLE = 'result_not_storable';
  * replaced result's is its replacement's (a replacement already applied is refused as a duplicate
  * when the record comes back, and the record is moved again).
  */
-export async function applyStorableResults(deps: OrchestrationDeps, items: readonly ResultRecord[]): Promise<SettledOutcome[]> {
+export async function applyStorableResults(
+  deps: OrchestrationDeps,
+  items: readonly ResultRecord[],
+): Promise<SettledOutcome[]> {
   const refusals: Array<Refusal | null> = items.map((i) => refusalOfStepData(i.message));
-  const outcomes = await applyAll(deps, items.map((i, k) => (refusals[k] ? replacement(deps, i.message, refusals[k]) : i.message)));
-  const refusedByDatabase = items.flatMap((_, k) => (refusals[k] === null && outcomes[k]!.status === 'unstorable' ? [k] : []));
+  const outcomes = await applyAll(
+    deps,
+    items.map((i, k) => (refusals[k] ? replacement(deps, i.message, refusals[k]) : i.message)),
+  );
+  const refusedByDatabase = items.flatMap((_, k) =>
+    refusals[k] === null && outcomes[k]!.status === 'unstorable' ? [k] : [],
+  );
   for (const k of refusedByDatabase) {
     const { code, reason } = outcomes[k] as Extract<BatchApplyOutcome, { status: 'unstorable' }>;
     refusals[k] = { code, reason };
   }
-  const replaced = await applyAll(deps, refusedByDatabase.map((k) => replacement(deps, items[k]!.message, refusals[k]!)));
-  refusedByDatabase.forEach((k, j) => (outcomes[k] = replaced[j]!));
-  return Promise.all(items.map((item, k) => settle(deps, item, refusals[k]!, outcomes[k]!)));
+  const replaced = await applyAll(
+    deps,
+    refusedByDatabase.map((k) => replacement(deps, items[k]!.message, refusals[k]!)),
+  );
+  refusedByDatabase.forEach((k, j) => {
+    outcomes[k] = replaced[j]!;
+  });
+  return Promise.all(items.map((item, k) => settle(deps, item, refusals[k] ?? null, outcomes[k]!)));
 }
 
 /** The first place of a result's `result` or `error` that PostgreSQL cannot store, as a refusal; null when storable. */
@@ -56,22 +69,41 @@ function refusalOfStepData(m: StepExecutionResult): Refusal | null {
   return inError ? { code: inError.code, reason: `the error cannot be stored: ${inError.message}` } : null;
 }
 
-async function applyAll(deps: OrchestrationDeps, results: readonly StepExecutionResult[]): Promise<BatchApplyOutcome[]> {
+async function applyAll(
+  deps: OrchestrationDeps,
+  results: readonly StepExecutionResult[],
+): Promise<BatchApplyOutcome[]> {
   if (results.length === 0) return [];
   const toApply = results.map((result) => ({ result, random: deps.random.next() }));
-  return deps.store.applyStepResults(toApply).catch((error: unknown) => results.map(() => ({ status: 'failed' as const, reason: errorMessage(error) })));
+  return deps.store
+    .applyStepResults(toApply)
+    .catch((error: unknown) => results.map(() => ({ status: 'failed' as const, reason: errorMessage(error) })));
 }
 
 /** The permanent failure applied in a result's place: the attempt's ids only (a step name that cannot be stored left out). */
 function replacement(deps: OrchestrationDeps, m: StepExecutionResult, refusal: Refusal): StepExecutionResult {
   const stepName = m.step_name !== null && findUnstorableValue(m.step_name) === null ? m.step_name : null;
   const message = `${refusal.reason}; the step failed instead, and the message it came in was moved to the poison queue`;
-  return timeoutOrFailureResult({ ...m, step_name: stepName }, deps.clock.now(), { error_type: 'result_not_storable', message, code: refusal.code }, 'orchestration');
+  return timeoutOrFailureResult(
+    { ...m, step_name: stepName },
+    deps.clock.now(),
+    { error_type: 'result_not_storable', message, code: refusal.code },
+    'orchestration',
+  );
 }
 
 /** A kept result's outcome as it is; a replaced one's original moved to the poison queue once its replacement was applied. */
-async function settle(deps: OrchestrationDeps, item: ResultRecord, refusal: Refusal | null, outcome: BatchApplyOutcome): Promise<SettledOutcome> {
-  if (outcome.status === 'unstorable') return { status: 'failed', reason: refusal ? `its replacement was refused too: ${outcome.reason}` : outcome.reason };
+async function settle(
+  deps: OrchestrationDeps,
+  item: ResultRecord,
+  refusal: Refusal | null,
+  outcome: BatchApplyOutcome,
+): Promise<SettledOutcome> {
+  if (outcome.status === 'unstorable')
+    return {
+      status: 'failed',
+      reason: refusal ? `its replacement was refused too: ${outcome.reason}` : outcome.reason,
+    };
   if (refusal === null || outcome.status === 'failed') return outcome;
   try {
     await poisonCompletionRecord(deps, item.record, RESULT_NOT_STORABLE, refusal.reason);
@@ -80,8 +112,14 @@ async function settle(deps: OrchestrationDeps, item: ResultRecord, refusal: Refu
   }
   const m = item.message;
   deps.logger.error('step result cannot be stored; its step failed with result_not_storable', {
-    task_uuid: m.task_uuid, step_uuid: m.step_uuid, event_id: m.event_id, correlation_id: m.correlation_id,
-    code: refusal.code, reason: refusal.reason, replacement: outcome.status, step_state: outcome.stepState,
+    task_uuid: m.task_uuid,
+    step_uuid: m.step_uuid,
+    event_id: m.event_id,
+    correlation_id: m.correlation_id,
+    code: refusal.code,
+    reason: refusal.reason,
+    replacement: outcome.status,
+    step_state: outcome.stepState,
   });
   return outcome;
 }

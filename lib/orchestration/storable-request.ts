@@ -21,8 +21,18 @@ export interface UnstorableRequest {
  */
 export function unstorableRequest(request: CreateTaskRequest): UnstorableRequest | null {
   const inContext = findUnstorableValue(request.context);
-  if (inContext) return { code: 'invalid_context', message: `the task context cannot be stored: ${inContext.message}`, problems: [inContext.message] };
+  if (inContext)
+    return {
+      code: 'invalid_context',
+      message: `the task context cannot be stored: ${inContext.message}`,
+      problems: [inContext.message],
+    };
   const inRequest = findUnstorableValue({ ...request, context: null });
-  if (inRequest) return { code: 'invalid_request', message: `the task request cannot be stored: ${inRequest.message}`, problems: [inRequest.message] };
+  if (inRequest)
+    return {
+      code: 'invalid_request',
+      message: `the task request cannot be stored: ${inRequest.message}`,
+      problems: [inRequest.message],
+    };
   return null;
 }

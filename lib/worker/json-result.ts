@@ -19,10 +19,13 @@ export type JsonConversion =
 export function toJsonValue(value: unknown): JsonConversion {
   if (value === undefined) return { ok: true, value: null };
   const unstorable = findUnstorableValue(value);
-  if (unstorable !== null && unstorable.code !== 'not_json') return { ok: false, problem: `the result cannot be stored: ${unstorable.message}`, unstorable };
+  if (unstorable !== null && unstorable.code !== 'not_json')
+    return { ok: false, problem: `the result cannot be stored: ${unstorable.message}`, unstorable };
   try {
     const text = JSON.stringify(value, refuseNonJson);
-    return text === undefined ? { ok: false, problem: 'the result has no JSON representation' } : { ok: true, value: JSON.parse(text) };
+    return text === undefined
+      ? { ok: false, problem: 'the result has no JSON representation' }
+      : { ok: true, value: JSON.parse(text) };
   } catch (error) {
     return { ok: false, problem: `the result is not JSON-serialisable: ${errorMessage(error)}` };
   }
@@ -34,7 +37,9 @@ export function toJsonValue(value: unknown): JsonConversion {
  * store, which no retry changes; a retryable `handler_panic` for one that is not JSON.
  */
 export function conversionError(refused: Extract<JsonConversion, { ok: false }>): StepError {
-  return refused.unstorable ? stepError('result_not_storable', refused.problem, refused.unstorable.code) : stepError('handler_panic', refused.problem);
+  return refused.unstorable
+    ? stepError('result_not_storable', refused.problem, refused.unstorable.code)
+    : stepError('handler_panic', refused.problem);
 }
 
 function refuseNonJson(key: string, value: unknown): unknown {

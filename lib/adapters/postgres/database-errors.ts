@@ -40,7 +40,11 @@ export function isDataError(sqlstate: string): boolean {
 export function applyFailureOutcome(error: unknown): BatchApplyOutcome {
   const sqlstate = sqlStateOf(error);
   if (sqlstate !== null && isDataError(sqlstate)) {
-    return { status: 'unstorable', code: sqlstate, reason: `PostgreSQL refused the step result (SQLSTATE ${sqlstate}: ${errorMessage(error)})` };
+    return {
+      status: 'unstorable',
+      code: sqlstate,
+      reason: `PostgreSQL refused the step result (SQLSTATE ${sqlstate}: ${errorMessage(error)})`,
+    };
   }
   return { status: 'failed', reason: errorMessage(error) };
 }
