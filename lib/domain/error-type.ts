@@ -7,6 +7,7 @@ export const ERROR_TYPES = [
   'invalid_dispatch',
   'payload_too_large',
   'result_too_large',
+  'result_not_storable',
   'semaphore_acquisition_failed',
 ] as const;
 
@@ -18,4 +19,5 @@ export const PERMANENT_ERROR_TYPES: readonly ErrorType[] = [
   'invalid_dispatch',
   'payload_too_large',
   'result_too_large',
+  'result_not_storable',
 ];

@@ -175,6 +175,20 @@ function jsonForm(value: unknown, key: string): unknown {
 }
 
 const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
+const LONE_SURROGATES = new RegExp(LONE_SURROGATE.source, 'g');
+
+/**
+ * The text with every character PostgreSQL's jsonb refuses (a lone surrogate, U+0000) replaced by
+ * U+FFFD, the replacement character. For text that describes (an error message), never for data:
+ * data that cannot be stored is refused, not changed.
+ *
+ * @example
+ * storableText('declined \u0000 by the bank'); // 'declined \uFFFD by the bank'
+ * storableText('Great product 😀'.slice(0, 15)); // 'Great product \uFFFD'
+ */
+export function storableText(text: string): string {
+  return text.replace(LONE_SURROGATES, '\uFFFD').replaceAll('\u0000', '\uFFFD');
+}
 
 /** The first character of a string PostgreSQL's jsonb refuses, as `holds …`, or null. */
 function textProblem(text: string): { code: UnstorableCode; says: string } | null {

@@ -6,6 +6,7 @@ import type { TaskState } from '../domain/task-state.js';
 import { stepNamespaces, templateKey, type TaskTemplate } from '../domain/task-template.js';
 import { deliverOutbox } from './deliver-outbox.js';
 import { limitsOf, type OrchestrationDeps } from './orchestration-deps.js';
+import { unstorableRequest } from './storable-request.js';
 
 export type CreateTaskErrorCode = 'invalid_request' | 'unknown_template' | 'invalid_context' | 'context_too_large' | 'no_worker_pool';
 
@@ -21,6 +22,8 @@ export async function createTask(deps: OrchestrationDeps, input: CreateTaskReque
   const parsed = createTaskRequest.safeParse(input);
   if (!parsed.success) return refuse('invalid_request', 'the task request is invalid', formatIssues(parsed.error.issues));
   const request = parsed.data;
+  const unstorable = unstorableRequest(request);
+  if (unstorable) return refuse(unstorable.code, unstorable.message, unstorable.problems);
   const template = await deps.store.findTemplate(request.namespace, request.name, request.version);
   if (!template) return refuse('unknown_template', `no template ${request.namespace}/${request.name}${request.version ? `@${request.version}` : ''} is registered`, []);
   const refusal = checkContext(deps, template, request.context);

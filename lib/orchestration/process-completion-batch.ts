@@ -3,26 +3,24 @@ import { formatIssues } from '../contracts/format-issues.js';
 import { retryDueMessage, type RetryDueMessage } from '../contracts/retry-due-message.js';
 import { stepExecutionResult, type StepExecutionResult } from '../contracts/step-execution-result.js';
 import { errorMessage } from '../domain/error-message.js';
-import { applyWithinBudget, CALLS_PER_WORK, NOT_STARTED_REASON } from './apply-within-budget.js';
+import { CALLS_PER_WORK, NOT_STARTED_REASON } from './apply-within-budget.js';
+import { applyStorableResults } from './apply-storable-results.js';
+import { poisonCompletionRecord, type CompletionRecord } from './completion-poison.js';
 import { deliverOutbox } from './deliver-outbox.js';
-import { retryOf, type OrchestrationDeps } from './orchestration-deps.js';
+import type { OrchestrationDeps } from './orchestration-deps.js';
 import type { BatchItemFailure, BatchResponse } from '../ports/batch-response.js';
-import { sendToPoisonQueue } from '../ports/poison-queue.js';
 import type { OutboxEntry } from '../ports/orchestration-store.js';
 import { hasTimeFor, NO_TIME_LIMIT, type TimeBudget } from '../ports/time-budget.js';
 
-/** A queue record as the completion function sees it (an SQS record, or the local runner's). */
-export interface CompletionRecord {
-  readonly messageId: string;
-  readonly body: string;
-}
+export type { CompletionRecord } from './completion-poison.js';
 
 type Parsed = { ok: true; message: CompletionQueueMessage } | { ok: false; code: string; reason: string };
 
 /**
  * The completion function's use case: applies the batch's results once, in one store call
  * (duplicates and late results are acknowledged and logged as refused), evaluates tasks on retry
- * ticks, sends what became ready. A record that can never apply goes to the poison queue; a
+ * ticks, sends what became ready. A record that can never apply goes to the poison queue (a
+ * result that cannot be stored also fails its step: see applyStorableResults); a
  * transient failure (database down, a lock or statement past its timeout) is reported as a batch
  * item failure so SQS redelivers it.
  *
@@ -37,7 +35,7 @@ export async function processCompletionBatch(deps: OrchestrationDeps, records: r
   const rest: Array<Promise<BatchItemFailure | null>> = [];
   for (const record of records) {
     const parsed = parse(record.body);
-    if (!parsed.ok) rest.push(poison(deps, record, parsed.code, parsed.reason).then(() => null, (error: unknown) => failure(deps, record, error)));
+    if (!parsed.ok) rest.push(poisonCompletionRecord(deps, record, parsed.code, parsed.reason).then(() => null, (error: unknown) => failure(deps, record, error)));
     else if (parsed.message.message_type === 'retry_due') ticks.push({ record, message: parsed.message });
     else results.push({ record, message: parsed.message });
   }
@@ -59,8 +57,7 @@ interface TickRecord {
 /** Applies the results in one call (within the budget), logs each outcome, and sends what they put in the outbox at once. */
 async function applyResults(deps: OrchestrationDeps, items: readonly StepResultRecord[], budget: TimeBudget): Promise<BatchItemFailure[]> {
   if (items.length === 0) return [];
-  const toApply = items.map((i) => ({ result: i.message, random: deps.random.next() }));
-  const outcomes = await applyWithinBudget(deps, toApply, budget);
+  const outcomes = await applyStorableResults(deps, items, budget);
   const failures: BatchItemFailure[] = [];
   const applied: StepResultRecord[] = [];
   const outbox: OutboxEntry[] = [];
@@ -118,15 +115,6 @@ function parse(body: string): Parsed {
   if (parsed.success) return { ok: true, message: parsed.data };
   const problems = formatIssues(parsed.error.issues).join('; ');
   return { ok: false, code: 'invalid_message', reason: `not a step result or retry tick: ${problems}` };
-}
-
-async function poison(deps: OrchestrationDeps, record: CompletionRecord, code: string, reason: string): Promise<void> {
-  const url = deps.routing.poisonQueueUrl;
-  if (!url) throw new Error(`no poison queue configured for a record that can never apply: ${reason}`);
-  const input = { reason, errorCode: code, sourceQueue: deps.routing.completionQueueUrl, sourceMessageId: record.messageId, originalBody: record.body, movedAt: deps.clock.now() };
-  const report = await sendToPoisonQueue({ queue: deps.queues, url, retry: retryOf(deps) }, input);
-  if (!report.moved) throw new Error(`poison queue send failed: ${report.problem}`);
-  deps.logger.error('completion record moved to the poison queue', { message_id: record.messageId, error_code: code, reason });
 }
 
 function failure(deps: OrchestrationDeps, record: CompletionRecord, error: unknown): { itemIdentifier: string } {

@@ -54,10 +54,15 @@ export interface ResultToApply {
 }
 
 /**
- * What became of one result of a batch: its outcome, or `failed` when the database could not
- * apply it (the caller reports it as a batch item failure and the queue redelivers it).
+ * What became of one result of a batch: its outcome; `unstorable` when the database refused the
+ * result's data itself (`code`: the SQLSTATE, a data error that every retry would meet again); or
+ * `failed` when the database could not apply it for a reason that may pass (the caller reports it
+ * as a batch item failure and the queue redelivers it).
  */
-export type BatchApplyOutcome = ApplyResultOutcome | { readonly status: 'failed'; readonly reason: string };
+export type BatchApplyOutcome =
+  | ApplyResultOutcome
+  | { readonly status: 'unstorable'; readonly code: string; readonly reason: string }
+  | { readonly status: 'failed'; readonly reason: string };
 
 /** One task to create in a batch: the request and the template it was checked against. */
 export interface TaskToCreate {

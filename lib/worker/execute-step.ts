@@ -5,7 +5,7 @@ import type { Logger } from '../ports/logger.js';
 import type { StepHandler, StepHandlerInput } from './handler-api.js';
 import type { HandlerRegistry } from './handler-registry.js';
 import { HandlerTimeoutError } from './errors.js';
-import { toJsonValue } from './json-result.js';
+import { conversionError, toJsonValue } from './json-result.js';
 import type { StepDeadline } from './step-deadline.js';
 import { stepError, stepErrorFromThrown } from './step-errors.js';
 
@@ -25,7 +25,7 @@ export interface ExecuteStepInput {
 
 /**
  * Runs the step's handler raced against its deadline. Never throws: an unknown callable, a throw,
- * a non-JSON result and an overrun all come back as failure outcomes. On the deadline the
+ * a non-JSON result, a result PostgreSQL cannot store and an overrun all come back as failure outcomes. On the deadline the
  * handler's AbortSignal is aborted with a HandlerTimeoutError so a cooperative handler stops.
  */
 export async function executeStep(input: ExecuteStepInput): Promise<HandlerOutcome> {
@@ -43,7 +43,7 @@ export async function executeStep(input: ExecuteStepInput): Promise<HandlerOutco
 async function invoke(handler: StepHandler, input: StepHandlerInput): Promise<HandlerOutcome> {
   try {
     const json = toJsonValue(await handler(input));
-    return json.ok ? { status: 'success', result: json.value } : failure(stepError('handler_panic', json.problem));
+    return json.ok ? { status: 'success', result: json.value } : failure(conversionError(json));
   } catch (thrown) {
     return failure(stepErrorFromThrown(thrown));
   }

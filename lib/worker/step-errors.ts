@@ -1,5 +1,6 @@
 import type { StepError } from '../contracts/step-execution-result.js';
 import { PERMANENT_ERROR_TYPES, type ErrorType } from '../domain/error-type.js';
+import { storableText } from '../domain/storable-json.js';
 import { PermanentError, RetryableError } from './errors.js';
 
 /** Error messages are cut to this length so a failure result stays small. */
@@ -9,6 +10,15 @@ export const MAX_ERROR_MESSAGE_CHARS = 4_000;
 export function stepError(errorType: ErrorType, message: string, code: string | null = null): StepError {
   const retryable = !PERMANENT_ERROR_TYPES.includes(errorType);
   return { error_type: errorType, message: clip(message), retryable, retry_after_ms: null, code };
+}
+
+/**
+ * The error with its texts as PostgreSQL can store them: a lone surrogate (a message cut inside an
+ * emoji) or U+0000 in `message` or `code` becomes U+FFFD. The texts describe the failure; without
+ * this, the failure itself could not be applied and its step would wait for the sweeper.
+ */
+export function storableError(error: StepError): StepError {
+  return { ...error, message: storableText(error.message), code: error.code === null ? null : storableText(error.code) };
 }
 
 /** What a handler threw, as a step error: see the StepHandler contract. */

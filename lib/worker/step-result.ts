@@ -3,7 +3,7 @@ import type { StepDispatchMessage } from '../contracts/step-dispatch-message.js'
 import type { StepExecutionResult } from '../contracts/step-execution-result.js';
 import type { AnswerDeps } from './dispatch-deps.js';
 import type { HandlerOutcome } from './execute-step.js';
-import { stepError } from './step-errors.js';
+import { stepError, storableError } from './step-errors.js';
 
 /** The attempt a result answers, as far as the worker could read it. */
 export interface ResultSubject {
@@ -32,7 +32,7 @@ export function subjectOf(m: StepDispatchMessage): ResultSubject {
   return { event_id: m.event_id, task_uuid: m.task_uuid, step_uuid: m.step_uuid, correlation_id: m.correlation_id, step_name: m.step_name, attempt: m.attempt };
 }
 
-/** The StepExecutionResult for one outcome, in its wire format. */
+/** The StepExecutionResult for one outcome, in its wire format; a failure's texts made storable (see storableError). */
 export function buildStepResult(subject: ResultSubject, outcome: HandlerOutcome, ctx: ResultContext): StepExecutionResult {
   const common = {
     schema_version: SCHEMA_VERSION,
@@ -47,7 +47,7 @@ export function buildStepResult(subject: ResultSubject, outcome: HandlerOutcome,
   };
   return outcome.status === 'success'
     ? { ...common, status: 'success', result: outcome.result, error: null }
-    : { ...common, status: 'failure', result: null, error: outcome.error };
+    : { ...common, status: 'failure', result: null, error: storableError(outcome.error) };
 }
 
 /**

@@ -22,6 +22,7 @@ import { prepared, StatementRunner, type Prepared } from './prepared.js';
 import type { Queryable } from './queryable.js';
 import { errorMessage } from '../../domain/error-message.js';
 import { isTransientDatabaseError } from './transient-errors.js';
+import { applyFailureOutcome } from './database-errors.js';
 import {
   toApplyOutcome,
   toCreateOutcome,
@@ -97,8 +98,9 @@ export class PostgresOrchestrationStore implements OrchestrationStore {
 
   /**
    * One call for the whole batch. Should it fail (one result the database cannot apply), each
-   * result is tried on its own, so only the ones that fail again are reported failed. A failure of
-   * the moment (a lock or statement past its timeout, a lost connection; see
+   * result is tried on its own, so only the ones that fail again are reported: `unstorable` when
+   * the database refused the result's data (a data error, see isDataError), `failed` otherwise. A
+   * failure of the moment (a lock or statement past its timeout, a lost connection; see
    * isTransientDatabaseError) is thrown instead: trying each result now could outlast the caller's
    * time, which only the caller knows.
    */
@@ -110,9 +112,9 @@ export class PostgresOrchestrationStore implements OrchestrationStore {
       ]);
       return (rows as Array<Record<string, unknown>>).map(toApplyOutcome);
     } catch (error) {
-      if (results.length === 1) return [{ status: 'failed', reason: errorMessage(error) }];
+      if (results.length === 1) return [applyFailureOutcome(error)];
       if (isTransientDatabaseError(error)) throw error;
-      return Promise.all(results.map((r) => this.applyStepResult(r.result, r.random).catch((e: unknown): BatchApplyOutcome => ({ status: 'failed', reason: errorMessage(e) }))));
+      return Promise.all(results.map((r) => this.applyStepResult(r.result, r.random).catch(applyFailureOutcome)));
     }
   }
 

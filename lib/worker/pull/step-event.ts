@@ -4,7 +4,7 @@ import type { StepDispatchMessage } from '../../contracts/step-dispatch-message.
 import { stepError as stepErrorSchema, type StepExecutionResult } from '../../contracts/step-execution-result.js';
 import type { AnswerDeps } from '../dispatch-deps.js';
 import type { HandlerOutcome } from '../execute-step.js';
-import { toJsonValue } from '../json-result.js';
+import { conversionError, toJsonValue } from '../json-result.js';
 import type { DeadlineBound } from '../step-deadline.js';
 import { stepError } from '../step-errors.js';
 import { buildStepResult, limitResultSize, resultContext, subjectOf, type ResultContext } from '../step-result.js';
@@ -66,13 +66,14 @@ export function polledStepEvent(event: PendingEvent): PolledStepEvent {
 }
 
 /**
- * The completion as a handler outcome. A result JSON cannot hold, or an error that is not a valid
- * step error, becomes a retryable `handler_panic` failure, as a handler returning one would.
+ * The completion as a handler outcome, as a handler returning it would give: a result JSON cannot
+ * hold, or an error that is not a valid step error, becomes a retryable `handler_panic` failure; a
+ * result PostgreSQL cannot store, a permanent `result_not_storable` failure naming the place.
  */
 export function completionOutcome(completion: StepCompletion): HandlerOutcome {
   if (completion.status === 'success') {
     const json = toJsonValue(completion.result);
-    return json.ok ? { status: 'success', result: json.value } : panic(json.problem);
+    return json.ok ? { status: 'success', result: json.value } : { status: 'failure', error: conversionError(json) };
   }
   if (completion.status !== 'failure') return panic(`the completion's status must be "success" or "failure", got ${JSON.stringify((completion as { status?: unknown }).status)}`);
   const error = stepErrorSchema.safeParse(completion.error);

@@ -104,6 +104,28 @@ describe('a batch of results in one call', () => {
   });
 });
 
+describe('a result the database refuses', () => {
+  it('comes back unstorable with its SQLSTATE, the rest of the batch applied; its attempt stays open for a replacement', async () => {
+    const [good, surrogate, nul] = await Promise.all([h.start(oneStep), h.start(oneStep), h.start(oneStep)]);
+    const byTask = new Map(h.dispatched().map((m) => [m.task_uuid, m]));
+    const outcomes = await h.store.applyStepResults([
+      { result: successResult(byTask.get(good)!, { n: 1 }), random: 0.5 },
+      { result: successResult(byTask.get(surrogate)!, { title: 'Great product 😀'.slice(0, 15) }), random: 0.5 },
+      { result: successResult(byTask.get(nul)!, { note: 'a\u0000b' }), random: 0.5 },
+    ]);
+    expect(outcomes).toMatchObject([
+      { status: 'applied', taskState: 'complete' },
+      { status: 'unstorable', code: '22P02', reason: expect.stringMatching(/^PostgreSQL refused the step result \(SQLSTATE 22P02: /) },
+      { status: 'unstorable', code: '22P05', reason: expect.stringMatching(/^PostgreSQL refused the step result \(SQLSTATE 22P05: /) },
+    ]);
+    const [alone] = await h.store.applyStepResults([{ result: successResult(byTask.get(nul)!, { ['bad\u0000key']: 1 }), random: 0.5 }]);
+    expect(alone, 'a batch of one is classified too').toMatchObject({ status: 'unstorable', code: '22P05' });
+    const replacement = failureResult(byTask.get(surrogate)!, { error_type: 'result_not_storable', retryable: false });
+    expect(await h.store.applyStepResults([{ result: replacement, random: 0.5 }])).toMatchObject([{ status: 'applied', stepState: 'error', taskState: 'blocked_by_failures' }]);
+    expect(await countersOff()).toEqual([]);
+  });
+});
+
 describe('creating several tasks in one call', () => {
   it('creates each (or returns the existing one) and hands back its dispatches, in order', async () => {
     const request = (context: Record<string, unknown>) => ({ namespace: 'tests', name: 'batch_one', context, priority: 0, identity_strategy: 'strict' as const });

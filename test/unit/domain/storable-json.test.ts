@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { findUnstorableValue, MAX_JSON_DEPTH } from '../../../lib/domain/storable-json.js';
+import { findUnstorableValue, MAX_JSON_DEPTH, storableText } from '../../../lib/domain/storable-json.js';
 
 /** `levels` arrays nested in one another, `[[[…]]]`, with `inner` in the innermost. */
 function nested(levels: number, inner: unknown = 'x'): unknown {
@@ -157,5 +157,21 @@ describe('findUnstorableValue finds the first unstorable place', () => {
     const problem = findUnstorableValue({ [key]: NaN });
     expect(problem?.path).toBe(key);
     expect(problem?.message).toMatch(/^k{200}… is NaN/);
+  });
+});
+
+describe('storableText', () => {
+  it.each([
+    ['an emoji cut after its high surrogate', cut, 'Great product \uFFFD'],
+    ['a low surrogate alone at the start', '\uDC00abc', '\uFFFDabc'],
+    ['U+0000, each of them', 'a\u0000b\u0000', 'a\uFFFDb\uFFFD'],
+    ['both', `${cut}\u0000`, 'Great product \uFFFD\uFFFD'],
+  ])('puts U+FFFD in place of %s', (_label, text, expected) => {
+    expect(storableText(text)).toBe(expected);
+    expect(findUnstorableValue(storableText(text))).toBeNull();
+  });
+
+  it('leaves whole characters alone, emoji included', () => {
+    expect(storableText('Great product 😀 ✓')).toBe('Great product 😀 ✓');
   });
 });

@@ -105,6 +105,21 @@ describe('processDispatchBatch', () => {
       expect(worker.bus.calls).toEqual([]);
     });
 
+    it('a result PostgreSQL cannot store becomes result_not_storable naming the place; no success event is published', async () => {
+      const worker = testWorker({ [SHIP]: () => ({ ...SHIPMENT, title: 'Great product 😀'.slice(0, 15) }) });
+      expect(await processDispatchBatch([dispatchRecord(dispatchMessage())], worker)).toEqual({ batchItemFailures: [] });
+      expect(results(worker)).toMatchObject([
+        { status: 'failure', result: null, error: { error_type: 'result_not_storable', retryable: false, code: 'lone_surrogate', message: expect.stringMatching(/^the result cannot be stored: title holds a lone UTF-16 surrogate/) } },
+      ]);
+      expect(worker.bus.calls).toEqual([]);
+    });
+
+    it('a thrown message holding U+0000 is sent with U+FFFD in its place, the failure otherwise as thrown', async () => {
+      const worker = testWorker({ [SHIP]: () => { throw new PermanentError('declined \u0000 by the bank'); } });
+      await processDispatchBatch([dispatchRecord(dispatchMessage())], worker);
+      expect(results(worker)).toMatchObject([{ status: 'failure', error: { error_type: 'handler_error', retryable: false, message: 'declined \uFFFD by the bank' } }]);
+    });
+
     it('uses the default limit of 200 000 bytes', async () => {
       const worker = testWorker({ [SHIP]: () => ({ blob: 'z'.repeat(200_000) }) });
       await processDispatchBatch([dispatchRecord(dispatchMessage())], worker);

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
+import { findUnstorableValue } from '../../../lib/domain/storable-json.js';
 import { PermanentError, RetryableError } from '../../../lib/worker/handler-api.js';
-import { MAX_ERROR_MESSAGE_CHARS, stepError, stepErrorFromThrown } from '../../../lib/worker/step-errors.js';
+import { MAX_ERROR_MESSAGE_CHARS, stepError, stepErrorFromThrown, storableError } from '../../../lib/worker/step-errors.js';
 
 describe('step errors from what a handler threw', () => {
   it('a PermanentError is a non-retryable handler_error with its code', () => {
@@ -54,5 +55,24 @@ describe('step errors from what a handler threw', () => {
     expect(stepError('handler_not_found', 'n').retryable).toBe(false);
     expect(stepError('invalid_dispatch', 'i').retryable).toBe(false);
     expect(stepError('result_too_large', 'r').retryable).toBe(false);
+    expect(stepError('result_not_storable', 's').retryable).toBe(false);
+  });
+});
+
+describe('storableError', () => {
+  it('puts U+FFFD where a message or code holds U+0000 or a lone surrogate, keeping the rest of the error', () => {
+    const error = { ...stepErrorFromThrown(new PermanentError('declined \u0000 by the bank', { code: `E${'😀'.slice(0, 1)}` })) };
+    expect(storableError(error)).toEqual({ ...error, message: 'declined \uFFFD by the bank', code: 'E\uFFFD' });
+  });
+
+  it('mends a long message cut inside an emoji', () => {
+    const cut = stepErrorFromThrown(new Error(`${'x'.repeat(MAX_ERROR_MESSAGE_CHARS - 1)}😀 and more`));
+    expect(findUnstorableValue(cut)?.code).toBe('lone_surrogate');
+    expect(findUnstorableValue(storableError(cut))).toBeNull();
+  });
+
+  it('returns an error with storable texts unchanged', () => {
+    const error = stepError('handler_timeout', 'too slow 😀', 'step_timeout');
+    expect(storableError(error)).toEqual(error);
   });
 });

@@ -7,8 +7,8 @@ import { loadFixture } from '../../../helpers/contract-fixtures.js';
 
 const applied = (eventId: string) => ({ status: 'applied', reason: null, task_uuid: null, step_uuid: null, step_state: 'complete', task_state: 'complete', outbox: [], event_id: eventId });
 
-/** A database whose batch call fails, and whose single calls fail for the event ids in `bad`. */
-function database(bad: Set<string>, calls: string[]): Queryable {
+/** A database whose batch call fails, and whose single calls fail for the event ids in `bad` (with `refused`'s SQLSTATE, when given). */
+function database(bad: Set<string>, calls: string[], refused: Map<string, string> = new Map()): Queryable {
   return {
     async query<R extends QueryResultRow>(query: string | NamedQuery, plain?: unknown[]) {
       const values = typeof query === 'string' ? plain : query.values;
@@ -19,6 +19,7 @@ function database(bad: Set<string>, calls: string[]): Queryable {
       const eventId = (JSON.parse(values![0] as string) as StepExecutionResult).event_id;
       calls.push(eventId);
       if (bad.has(eventId)) throw new Error(`cannot apply ${eventId}`);
+      if (refused.has(eventId)) throw Object.assign(new Error('unsupported Unicode escape sequence'), { code: refused.get(eventId) });
       return { rows: [{ j: applied(eventId) }] as unknown as R[] };
     },
   } as Queryable;
@@ -35,6 +36,17 @@ describe('applyStepResults when the batch call fails', () => {
     expect(outcomes.map((o) => o.status)).toEqual(['applied', 'failed', 'applied']);
     expect(outcomes[1]).toEqual({ status: 'failed', reason: `cannot apply ${ids[1]}` });
     expect(calls).toEqual(['batch', ...ids]);
+  });
+
+  it('reports a result the database refuses by a data error as unstorable, with its SQLSTATE; others failing stay failed', async () => {
+    const calls: string[] = [];
+    const store = new PostgresOrchestrationStore(database(new Set([ids[2]!]), calls, new Map([[ids[0]!, '22P05']])));
+    const outcomes = await store.applyStepResults(ids.map((id) => ({ result: result(id), random: 0.5 })));
+    expect(outcomes).toEqual([
+      { status: 'unstorable', code: '22P05', reason: 'PostgreSQL refused the step result (SQLSTATE 22P05: unsupported Unicode escape sequence)' },
+      expect.objectContaining({ status: 'applied' }),
+      { status: 'failed', reason: `cannot apply ${ids[2]}` },
+    ]);
   });
 
   it('reports a batch of one as failed without calling again', async () => {

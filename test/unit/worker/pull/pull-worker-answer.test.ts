@@ -111,6 +111,15 @@ describe('PullWorker.complete', () => {
     await kit.worker.close();
   });
 
+  it('replaces a result PostgreSQL cannot store with a permanent result_not_storable failure naming the place', async () => {
+    const kit = pullKit();
+    await kit.enqueue(stepMessage(1));
+    const event = (await kit.worker.poll())!;
+    expect(await kit.worker.complete(event.event_id, { status: 'success', result: { ['bad\u0000key']: 1 } })).toBe(true);
+    expect(kit.results()).toMatchObject([{ status: 'failure', result: null, error: { error_type: 'result_not_storable', retryable: false, code: 'nul_character', message: expect.stringContaining('the key at ["bad\\u0000key"]') } }]);
+    await kit.worker.close();
+  });
+
   it('returns true within the callback timeout when publishing hangs, and lets publishing finish in the background', async () => {
     const kit = pullKit({ config: { callbackTimeoutMs: 500 } });
     await kit.enqueue(stepMessage(1));
