@@ -11,7 +11,8 @@ export interface SweepReport {
 /**
  * What the scheduled sweeper does so nothing is lost or stuck: times out attempts past their
  * deadline (Lambda killed, message dead-lettered) with `handler_timeout`, re-sends outbox rows a
- * crashed sender left behind, and dispatches retries whose backoff elapsed.
+ * crashed sender left behind, dispatches retries whose backoff elapsed, and fails blocked tasks
+ * whose grace ran out (no tick waits for a grace: a task fails within one sweep of its end).
  */
 export async function sweep(deps: OrchestrationDeps): Promise<SweepReport> {
   const timedOut = await timeOutOverdue(deps);
@@ -20,8 +21,10 @@ export async function sweep(deps: OrchestrationDeps): Promise<SweepReport> {
   const resent = await deliverOutbox(deps, unsent);
   const due = await deps.store.claimDueRetries(limits.sweepBatchSize);
   await deliverOutbox(deps, due);
+  const failed = await deps.store.failBlockedTasks(limits.sweepBatchSize);
+  await deliverOutbox(deps, failed);
   const report = { timedOut, resent: resent.sent, retriesDispatched: due.filter((e) => e.kind === 'step_dispatch').length };
-  deps.logger.info('sweep finished', { ...report });
+  deps.logger.info('sweep finished', { ...report, blockedTasksFailed: failed.filter((e) => e.payload.event_name === 'task.failed').length });
   return report;
 }
 
