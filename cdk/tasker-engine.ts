@@ -73,7 +73,12 @@ export class TaskerEngine extends Construct {
     this.workerPools = new Map(this.settings.workerPools.map((pool) => [pool.namespace, this.createWorkerPool(pool)]));
     warnAboutNamespacesWithoutPool(this, this.settings);
     this.migrator = this.createMigrator();
-    this.migrations = new Migrations(this, 'Migrations', { migrateFunction: this.migrator, logRetention: this.settings.logRetention, after: this.database.ready });
+    this.migrations = new Migrations(this, 'Migrations', {
+      migrateFunction: this.migrator,
+      logRetention: this.settings.logRetention,
+      after: this.database.ready,
+      blockedTaskGraceMs: this.settings.blockedTaskGrace.toMilliseconds(),
+    });
     this.completionHandler = this.createCompletionHandler();
     this.sweeper = this.createSweeper();
     this.sweepSchedule = new SweepSchedule(this, 'SweepSchedule', this.sweeper, this.settings.sweepSchedule);
