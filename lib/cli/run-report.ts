@@ -1,4 +1,5 @@
 import pc from 'picocolors';
+import { describeHeldRetry, heldRetry, type HeldRetry } from '../domain/held-retry.js';
 import type { StepView, TaskView, TransitionView } from '../ports/orchestration-store.js';
 import type { CapturedDomainEvent } from '../local/embedded-runtime.js';
 import type { RetryRecord } from './run-tracker.js';
@@ -10,8 +11,10 @@ export interface StepReport {
   readonly max_attempts: number;
   readonly result: unknown;
   readonly error: { readonly error_type: string; readonly message: string; readonly [key: string]: unknown } | null;
-  /** Failed attempts that were retried, in order. */
+  /** Failed attempts that were retried, in order (not one whose retry the task holds). */
   readonly retries: ReadonlyArray<{ attempt: number; error_type: string; message: string; retry_in_ms: number | null }>;
+  /** The step waits for a retry its task holds: the task is blocked_by_failures (or failed to error) by these steps. */
+  readonly retry_held: { readonly blocked_by: readonly string[] } | null;
   /** From the step's first dispatch to its last transition. */
   readonly duration_ms: number | null;
 }
@@ -47,12 +50,12 @@ export function buildRunReport(task: TaskView, transitions: readonly TransitionV
       completed_at: task.completedAt ? new Date(task.completedAt).toISOString() : null,
       duration_ms: task.completedAt ? new Date(task.completedAt).getTime() - new Date(task.createdAt).getTime() : null,
     },
-    steps: task.steps.map((s) => stepReport(s, durations.get(s.stepUuid) ?? null, retriesOf(s.name))),
+    steps: task.steps.map((s) => stepReport(s, durations.get(s.stepUuid) ?? null, retriesOf(s.name), heldRetry(task.state, s, task.steps))),
     domain_events: events.map((e) => ({ name: e.name, step: e.step, outcome: e.outcome, event_id: e.envelope.event_id, payload: e.envelope.payload })),
   };
 }
 
-function stepReport(s: StepView, durationMs: number | null, retries: readonly RetryRecord[]): StepReport {
+function stepReport(s: StepView, durationMs: number | null, retries: readonly RetryRecord[], held: HeldRetry | null): StepReport {
   return {
     name: s.name,
     state: s.state,
@@ -60,7 +63,8 @@ function stepReport(s: StepView, durationMs: number | null, retries: readonly Re
     max_attempts: s.maxAttempts,
     result: s.results ?? null,
     error: errorOf(s.lastError),
-    retries: retries.map((r) => ({ attempt: r.attempt, error_type: r.errorType, message: r.message, retry_in_ms: r.retryInMs })),
+    retries: retries.filter((r) => !r.held).map((r) => ({ attempt: r.attempt, error_type: r.errorType, message: r.message, retry_in_ms: r.retryInMs })),
+    retry_held: held && { blocked_by: held.blockedBy },
     duration_ms: durationMs,
   };
 }
@@ -95,12 +99,19 @@ export function renderSummary(report: RunReport, options: { color?: boolean; eve
     const state = (s.state === 'complete' ? c.green : s.state === 'error' ? c.red : c.yellow)(s.state.padEnd(20));
     lines.push(`  ${s.name.padEnd(width)}  ${state} ${`${s.attempts}/${s.max_attempts}`.padEnd(8)}  ${s.duration_ms === null ? '-' : formatMs(s.duration_ms)}`);
     for (const r of s.retries) lines.push(c.dim(`  ${''.padEnd(width)}  ↻ attempt ${r.attempt}: ${r.error_type}: ${r.message}`));
-    if (s.error && s.state !== 'complete') lines.push(c.red(`  ${''.padEnd(width)}  ✖ ${s.error.error_type}: ${s.error.message}`));
+    if (s.retry_held) lines.push(c.yellow(`  ${''.padEnd(width)}  ⏸ ${heldLine(t.state, s)}`));
+    else if (s.error && s.state !== 'complete') lines.push(c.red(`  ${''.padEnd(width)}  ✖ ${s.error.error_type}: ${s.error.message}`));
   }
   if (options.events === false) return lines;
   lines.push('', `Domain events (${report.domain_events.length})${report.domain_events.length === 0 ? '' : ':'}`);
   for (const e of report.domain_events) lines.push(`  ${e.name} from ${e.step} (${e.outcome})`);
   return lines;
+}
+
+/** The attempt a held retry waits after, and what holds it. */
+function heldLine(taskState: string, s: StepReport): string {
+  const held = { taskState: taskState === 'error' ? 'error' : 'blocked_by_failures', blockedBy: s.retry_held?.blocked_by ?? [] } as const;
+  return `attempt ${s.attempts}: ${s.error?.error_type}: ${s.error?.message}; retry held: ${describeHeldRetry(held)}`;
 }
 
 export function formatMs(ms: number): string {

@@ -190,7 +190,7 @@ describe('an operator action on a task that already failed', () => {
   });
 
   it('is refused, with the reason, on a task that completed; a failed task cannot be cancelled', async () => {
-    const done = await h.start(single);
+    await h.start(single);
     const [m] = h.dispatched();
     await h.succeed(m!);
     expect(await stepAction(h.deps, m!.step_uuid, 'reset_for_retry', 'again?')).toEqual({ ok: false, reason: 'the task is complete and takes no more step actions' });
