@@ -105,6 +105,21 @@ describe('a blocked task fails once nothing of it is in flight (the default: no 
   });
 });
 
+describe('a retry decided after the task was blocked', () => {
+  it('is held too: the in-flight step that fails retryably gets no due time, and the task fails with it', async () => {
+    const taskUuid = await h.start(fork);
+    const roots = by(h.dispatched());
+    await h.fail(roots.bad!, { retryable: false });
+    await h.succeed(roots.sibling!);
+    expect((await taskRow(taskUuid)).state).toBe('blocked_by_failures');
+    await h.fail(roots.flaky!, { retryable: true });
+    expect(await stepRow(taskUuid, 'flaky')).toMatchObject({ state: 'waiting_for_retry', next_attempt_at: null });
+    expect((await taskRow(taskUuid)).state).toBe('error');
+    await h.tick(taskUuid);
+    expect(h.dispatched()).toEqual([]);
+  });
+});
+
 describe('a grace keeps a blocked task for an operator', () => {
   it('not before the grace: the sweeper fails it once its grace has passed since it became blocked', async () => {
     await writeEngineSettings(db.pool, { blockedTaskGraceMs: 60_000 });
