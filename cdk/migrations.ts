@@ -4,6 +4,7 @@ import * as logs from 'aws-cdk-lib/aws-logs';
 import type * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import * as cr from 'aws-cdk-lib/custom-resources';
 import { Construct, type IDependable } from 'constructs';
+import type { MigrationResourceProperties } from '../lib/contracts/migration-resource-properties.js';
 import { createFunctionRole } from './function-role.js';
 
 export interface MigrationsProps {
@@ -14,13 +15,16 @@ export interface MigrationsProps {
   readonly after: readonly IDependable[];
   /** The runtime login's secret, when the runtime has one: another secret creates its login again. */
   readonly runtimeSecret?: secretsmanager.ISecret;
+  /** Written to the database by the migration function; a changed value runs it again. */
+  readonly blockedTaskGraceMs: number;
 }
 
 export const MIGRATIONS_RESOURCE_TYPE = 'Custom::TaskerMigrations';
 
 /**
  * Applies the migrations at deploy time through a custom resource. It runs again whenever the migration bundle changes
- * (its asset key is a property), so a deploy with new migrations migrates before the functions that need them update;
+ * (its asset key is a property), so a deploy with new migrations migrates before the functions that need them update,
+ * and whenever an engine setting it writes to the database changes (lib/contracts/migration-resource-properties.ts),
  * and when the runtime login's secret changes.
  */
 export class Migrations extends Construct {
@@ -35,7 +39,7 @@ export class Migrations extends Construct {
     this.resource = new CustomResource(this, 'Resource', {
       serviceToken: this.provider.serviceToken,
       resourceType: MIGRATIONS_RESOURCE_TYPE,
-      properties: { MigrationBundle: bundleKeyOf(props.migrateFunction), ...(props.runtimeSecret ? { RuntimeSecret: props.runtimeSecret.secretArn } : {}) },
+      properties: { MigrationBundle: bundleKeyOf(props.migrateFunction), ...engineSettings(props), ...(props.runtimeSecret ? { RuntimeSecret: props.runtimeSecret.secretArn } : {}) },
     });
     this.resource.node.addDependency(...props.after);
   }
@@ -45,4 +49,9 @@ export class Migrations extends Construct {
 function bundleKeyOf(fn: lambda.Function): unknown {
   const code = (fn.node.defaultChild as lambda.CfnFunction).code as lambda.CfnFunction.CodeProperty;
   return code.s3Key;
+}
+
+/** The engine settings the migration function writes (CloudFormation passes them on as strings). */
+function engineSettings(props: MigrationsProps): Record<keyof MigrationResourceProperties, string> {
+  return { BlockedTaskGraceMs: String(props.blockedTaskGraceMs) };
 }

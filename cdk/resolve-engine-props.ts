@@ -3,6 +3,7 @@ import { Duration, RemovalPolicy } from 'aws-cdk-lib';
 import * as events from 'aws-cdk-lib/aws-events';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import type * as sns from 'aws-cdk-lib/aws-sns';
+import { DEFAULT_BLOCKED_TASK_GRACE_MS } from '../lib/domain/blocked-task.js';
 import { databaseProblems } from './database-prop-checks.js';
 import type { TaskerDatabaseProps } from './database-props.js';
 import { dispatchVisibilityProblems, namespaceQueueProblems } from './deprecated-props.js';
@@ -38,6 +39,7 @@ export interface TaskerEngineSettings {
   readonly deadLetterRemovalPolicy: RemovalPolicy;
   readonly completion: CompletionSettings;
   readonly entries: FunctionEntrySettings;
+  readonly blockedTaskGrace: Duration;
   readonly sweepSchedule: events.Schedule;
   readonly sweeperTimeout: Duration;
   readonly migrationTimeout: Duration;
@@ -113,6 +115,7 @@ function completionDefaults(p: TaskerEngineProps): CompletionSettings {
 
 function operationalDefaults(p: TaskerEngineProps) {
   return {
+    blockedTaskGrace: p.blockedTaskGrace ?? Duration.millis(DEFAULT_BLOCKED_TASK_GRACE_MS),
     sweepSchedule: p.sweepSchedule ?? events.Schedule.rate(Duration.minutes(1)),
     sweeperTimeout: p.sweeperTimeout ?? Duration.seconds(50),
     migrationTimeout: p.migrationTimeout ?? Duration.minutes(5),

@@ -86,6 +86,14 @@ export interface TaskerEngineProps {
    */
   readonly deadLetterRemovalPolicy?: RemovalPolicy;
   readonly completion?: CompletionProps;
+  /**
+   * How long a task blocked by a failed step is kept blocked_by_failures — for an operator to reset, resolve or complete
+   * the step (`stepAction`) — before it fails: it moves to `error` and `task.failed` is published, once nothing of it is
+   * in flight any more. The sweeper fails it, so it ends within one `sweepSchedule` period after the grace. Default 0:
+   * it fails as soon as nothing of it is in flight (tasker-core's TaskFinalizer). An operator action on a failed task
+   * still works: it reopens it. Written to the database by the migration resource at every deploy that changes it.
+   */
+  readonly blockedTaskGrace?: Duration;
   /** Default rate(1 minute). */
   readonly sweepSchedule?: events.Schedule;
   /** Default 50 s (under the default one-minute schedule). */

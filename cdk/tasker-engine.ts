@@ -78,7 +78,13 @@ export class TaskerEngine extends Construct {
     this.workerPools = new Map(this.settings.workerPools.map((pool) => [pool.namespace, this.createWorkerPool(pool)]));
     warnAboutNamespacesWithoutPool(this, this.settings);
     this.migrator = this.createMigrator();
-    this.migrations = new Migrations(this, 'Migrations', { migrateFunction: this.migrator, logRetention: this.settings.logRetention, after: this.database.ready, runtimeSecret: this.separateRuntimeSecret() });
+    this.migrations = new Migrations(this, 'Migrations', {
+      migrateFunction: this.migrator,
+      logRetention: this.settings.logRetention,
+      after: this.database.ready,
+      blockedTaskGraceMs: this.settings.blockedTaskGrace.toMilliseconds(),
+      runtimeSecret: this.separateRuntimeSecret(),
+    });
     for (const rotation of this.database.rotations) rotation.node.addDependency(this.migrations);
     this.completionHandler = this.createCompletionHandler();
     this.sweeper = this.createSweeper();

@@ -1,7 +1,7 @@
 import pc from 'picocolors';
 
 /** How a step looks in a picture. */
-export type DisplayStatus = 'pending' | 'running' | 'retrying' | 'complete' | 'failed' | 'cancelled' | 'resolved';
+export type DisplayStatus = 'pending' | 'running' | 'retrying' | 'held' | 'complete' | 'failed' | 'cancelled' | 'resolved';
 
 export interface DagNode {
   readonly name: string;
@@ -13,12 +13,13 @@ export interface DagNode {
   readonly note?: string;
 }
 
-const ICONS: Record<DisplayStatus, string> = { pending: '·', running: '▶', retrying: '↻', complete: '✔', failed: '✖', cancelled: '⊘', resolved: '✔' };
+const ICONS: Record<DisplayStatus, string> = { pending: '·', running: '▶', retrying: '↻', held: '⏸', complete: '✔', failed: '✖', cancelled: '⊘', resolved: '✔' };
 
 const COLORS: Record<DisplayStatus, (s: string) => string> = {
   pending: pc.dim,
   running: pc.cyan,
   retrying: pc.yellow,
+  held: pc.yellow,
   complete: pc.green,
   failed: pc.red,
   cancelled: pc.dim,
@@ -93,6 +94,7 @@ const MERMAID_CLASSES = [
   '  classDef pending fill:#f3f4f6,stroke:#9ca3af,color:#374151',
   '  classDef running fill:#e0f2fe,stroke:#0284c7,color:#0c4a6e',
   '  classDef retrying fill:#fef3c7,stroke:#d97706,color:#78350f',
+  '  classDef held fill:#fef3c7,stroke:#d97706,color:#78350f,stroke-dasharray:4 3',
   '  classDef complete fill:#dcfce7,stroke:#16a34a,color:#14532d',
   '  classDef failed fill:#fee2e2,stroke:#dc2626,color:#7f1d1d',
   '  classDef cancelled fill:#f3f4f6,stroke:#6b7280,color:#6b7280',

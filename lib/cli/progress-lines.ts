@@ -1,3 +1,4 @@
+import { describeHeldRetry } from '../domain/held-retry.js';
 import type { ProgressEvent } from '../local/step-progress.js';
 
 /** One plain line per progress event (for logs and pipes: no colour, no redraw). */
@@ -11,6 +12,8 @@ export function progressLine(event: ProgressEvent): string {
       return `step ${event.stepName} retrying${event.retryInMs === null ? '' : ` after ${event.retryInMs} ms`} (${event.errorType}: ${event.message})`;
     case 'step_failed':
       return `step ${event.stepName} failed (${event.errorType}: ${event.message})`;
+    case 'step_retry_held':
+      return `step ${event.stepName} retry held after attempt ${event.attempt}: ${describeHeldRetry(event.held)} (${event.errorType}: ${event.message})`;
     case 'domain_event':
       return `event ${event.eventName} from ${event.stepName} (${event.outcome})`;
     case 'task_finished':

@@ -1,3 +1,4 @@
+import { heldRetry, type HeldRetry } from '../domain/held-retry.js';
 import type { StepView, TaskView, TransitionView } from '../ports/orchestration-store.js';
 import type { CapturedDomainEvent } from '../local/embedded-runtime.js';
 import type { DroppedDomainEvent } from '../local/dropped-events.js';
@@ -13,8 +14,10 @@ export interface StepReport {
   readonly result: unknown;
   /** The last attempt's error; `stack` (its first frames) when the handler threw it in this process. */
   readonly error: { readonly error_type: string; readonly message: string; readonly stack?: string; readonly [key: string]: unknown } | null;
-  /** Failed attempts that were retried, in order. */
+  /** Failed attempts that were retried, in order (not one whose retry the task holds). */
   readonly retries: ReadonlyArray<{ attempt: number; error_type: string; message: string; retry_in_ms: number | null; stack?: string }>;
+  /** The step waits for a retry its task holds: the task is blocked_by_failures (or failed to error) by these steps. */
+  readonly retry_held: { readonly blocked_by: readonly string[] } | null;
   /** From the step's first dispatch to its last transition. */
   readonly duration_ms: number | null;
 }
@@ -69,7 +72,7 @@ export function buildRunReport(task: TaskView, transitions: readonly TransitionV
       finished_at: finishedAt ? finishedAt.toISOString() : null,
       duration_ms: finishedAt ? finishedAt.getTime() - new Date(task.createdAt).getTime() : null,
     },
-    steps: task.steps.map((s) => stepReport(s, durations.get(s.stepUuid) ?? null, sources.retriesOf?.(s.name) ?? [], stackOf)),
+    steps: task.steps.map((s) => stepReport(s, durations.get(s.stepUuid) ?? null, sources.retriesOf?.(s.name) ?? [], stackOf, heldRetry(task.state, s, task.steps))),
     domain_events: (sources.events ?? []).map((e) => ({ name: e.name, step: e.step, outcome: e.outcome, event_id: e.envelope.event_id, payload: e.envelope.payload })),
     ...(sources.dropped ? { dropped_domain_events: sources.dropped.map((d) => ({ name: d.eventName, step: d.stepName, code: d.code, reason: d.reason, event_id: d.eventId })) } : {}),
   };
@@ -77,7 +80,7 @@ export function buildRunReport(task: TaskView, transitions: readonly TransitionV
 
 type StackOf = (step: string, attempt: number) => string | undefined;
 
-function stepReport(s: StepView, durationMs: number | null, retries: readonly RetryRecord[], stackOf: StackOf): StepReport {
+function stepReport(s: StepView, durationMs: number | null, retries: readonly RetryRecord[], stackOf: StackOf, held: HeldRetry | null): StepReport {
   return {
     name: s.name,
     state: s.state,
@@ -85,10 +88,11 @@ function stepReport(s: StepView, durationMs: number | null, retries: readonly Re
     max_attempts: s.maxAttempts,
     result: s.results ?? null,
     error: errorOf(s.lastError, s.lastError?.error_type === 'handler_error' ? stackOf(s.name, s.attempts) : undefined),
-    retries: retries.map((r) => {
+    retries: retries.filter((r) => !r.held).map((r) => {
       const stack = r.errorType === 'handler_error' ? stackOf(s.name, r.attempt) : undefined;
       return { attempt: r.attempt, error_type: r.errorType, message: r.message, retry_in_ms: r.retryInMs, ...(stack ? { stack } : {}) };
     }),
+    retry_held: held && { blocked_by: held.blockedBy },
     duration_ms: durationMs,
   };
 }

@@ -1,4 +1,5 @@
 import pc from 'picocolors';
+import { describeHeldRetry } from '../domain/held-retry.js';
 import type { RunReport, StepReport } from './run-report.js';
 
 /** Stack frames the summary shows under a failed step (the --json report has more). */
@@ -30,7 +31,7 @@ export function renderSummary(report: RunReport, options: SummaryOptions = {}): 
   const width = Math.max(4, ...report.steps.map((s) => s.name.length));
   const lines = [`Task ${t.uuid} ${t.namespace}/${t.name}@${t.version}: ${stateColor(c.bold(t.state))}${took}`, ''];
   lines.push(c.dim(`  ${'step'.padEnd(width)}  ${'state'.padEnd(20)} attempts  duration`));
-  for (const s of report.steps) lines.push(...stepLines(s, width, c, options.cwd));
+  for (const s of report.steps) lines.push(...stepLines(s, width, c, options.cwd, t.state));
   if (options.events === false) return lines;
   lines.push('', `Domain events (${report.domain_events.length})${report.domain_events.length === 0 ? '' : ':'}`);
   for (const e of report.domain_events) lines.push(`  ${e.name} from ${e.step} (${e.outcome})`);
@@ -40,11 +41,12 @@ export function renderSummary(report: RunReport, options: SummaryOptions = {}): 
   return lines;
 }
 
-function stepLines(s: StepReport, width: number, c: Colors, cwd: string | undefined): string[] {
+function stepLines(s: StepReport, width: number, c: Colors, cwd: string | undefined, taskState: string): string[] {
   const pad = `  ${''.padEnd(width)}  `;
   const state = (s.state === 'complete' ? c.green : s.state === 'error' ? c.red : c.yellow)(s.state.padEnd(20));
   const lines = [`  ${s.name.padEnd(width)}  ${state} ${`${s.attempts}/${s.max_attempts}`.padEnd(8)}  ${s.duration_ms === null ? '-' : formatMs(s.duration_ms)}`];
   for (const r of s.retries) lines.push(c.dim(`${pad}↻ attempt ${r.attempt}: ${r.error_type}: ${r.message}`));
+  if (s.retry_held) return [...lines, c.yellow(`${pad}⏸ ${heldLine(taskState, s)}`)];
   if (!s.error) return lines;
   if (FAILED_STATES.has(s.state)) {
     lines.push(c.red(`${pad}✖ ${s.error.error_type}: ${s.error.message}`));
@@ -65,4 +67,10 @@ function frames(stack: string | undefined, cwd: string | undefined): string[] {
 
 export function formatMs(ms: number): string {
   return ms < 1000 ? `${ms} ms` : `${(ms / 1000).toFixed(2)} s`;
+}
+
+/** The attempt a held retry waits after, and what holds it. */
+function heldLine(taskState: string, s: StepReport): string {
+  const held = { taskState: taskState === 'error' ? 'error' : 'blocked_by_failures', blockedBy: s.retry_held?.blocked_by ?? [] } as const;
+  return `attempt ${s.attempts}: ${s.error?.error_type}: ${s.error?.message}; retry held: ${describeHeldRetry(held)}`;
 }

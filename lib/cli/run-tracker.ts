@@ -1,3 +1,4 @@
+import { describeHeldRetry, type HeldRetry } from '../domain/held-retry.js';
 import type { TaskTemplate } from '../domain/task-template.js';
 import type { ProgressEvent } from '../local/step-progress.js';
 import type { DagNode, DisplayStatus } from './dag-picture.js';
@@ -7,6 +8,8 @@ export interface RetryRecord {
   readonly errorType: string;
   readonly message: string;
   readonly retryInMs: number | null;
+  /** Set while the retry after this attempt is held by the blocked (or failed) task: it has not happened. */
+  readonly held?: HeldRetry;
 }
 
 interface StepRow {
@@ -81,7 +84,12 @@ export class RunTracker {
     const row = this.rows.get(event.stepName);
     if (!row) return;
     if (event.type === 'step_started') {
+      row.retries = row.retries.map(({ held: _released, ...r }) => r);
       Object.assign(row, { status: 'running', attempts: Math.max(row.attempts, event.attempt), maxAttempts: event.maxAttempts, startedAt: event.at.getTime(), note: undefined });
+    } else if (event.type === 'step_retry_held') {
+      const held: RetryRecord = { attempt: event.attempt, errorType: event.errorType, message: event.message, retryInMs: null, held: event.held };
+      row.retries = [...row.retries.filter((r) => r.attempt !== event.attempt), held];
+      if (row.attempts <= event.attempt) Object.assign(row, { status: 'held', attempts: event.attempt, note: `retry held: ${describeHeldRetry(event.held)}` });
     } else if (event.type === 'step_completed') {
       Object.assign(row, { status: 'complete', attempts: Math.max(row.attempts, event.attempt), note: `${event.durationMs} ms` });
     } else if (event.type === 'step_retrying') {

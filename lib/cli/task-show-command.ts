@@ -1,4 +1,5 @@
 import pc from 'picocolors';
+import { describeHeldRetry, heldRetry } from '../domain/held-retry.js';
 import { PostgresOrchestrationStore } from '../adapters/postgres/postgres-orchestration-store.js';
 import type { TaskView, TransitionView } from '../ports/orchestration-store.js';
 import { out, type CliIo } from './cli-io.js';
@@ -38,9 +39,11 @@ export function dagNodes(task: TaskView, transitions: readonly TransitionView[])
   const durations = stepDurations(transitions);
   return task.steps.map((s) => {
     const error = s.lastError && s.state !== 'complete' ? `${String(s.lastError.error_type)}: ${String(s.lastError.message)}` : undefined;
+    const held = heldRetry(task.state, s, task.steps);
     const duration = durations.get(s.stepUuid);
-    const note = error ?? (duration === undefined ? undefined : formatMs(duration));
-    return { name: s.name, dependencies: s.dependencies, status: displayStatus(s.state), attempts: s.attempts, maxAttempts: s.maxAttempts, ...(note ? { note } : {}) };
+    const note = held ? `retry held: ${describeHeldRetry(held)} (after ${error})` : (error ?? (duration === undefined ? undefined : formatMs(duration)));
+    const status = held ? 'held' : displayStatus(s.state);
+    return { name: s.name, dependencies: s.dependencies, status, attempts: s.attempts, maxAttempts: s.maxAttempts, ...(note ? { note } : {}) };
   });
 }
 

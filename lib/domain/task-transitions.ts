@@ -1,5 +1,5 @@
 import { isTerminalTaskState, TASK_STATES, type TaskState } from './task-state.js';
-import type { TransitionTable } from './transition-table.js';
+import { shortestPath, type TransitionTable } from './transition-table.js';
 
 export const TASK_EVENTS = [
   'start',
@@ -14,6 +14,7 @@ export const TASK_EVENTS = [
   'fail',
   'cancel',
   'resolve_manually',
+  'reopen',
 ] as const;
 
 export type TaskEvent = (typeof TASK_EVENTS)[number];
@@ -40,4 +41,21 @@ export const TASK_TRANSITIONS: TransitionTable<TaskEvent, TaskState> = {
   fail: { from: ['blocked_by_failures'], to: 'error' },
   cancel: { from: ACTIVE, to: 'cancelled' },
   resolve_manually: { from: ['blocked_by_failures', 'error'], to: 'resolved_manually' },
+  /**
+   * An operator's step action on a task that failed (`error`) takes it back to the state it failed
+   * from; evaluating it then walks on as for any blocked task. tasker-core's legacy `Reset` goes
+   * Error -> Pending; returning to blocked_by_failures keeps `pending` meaning "never started".
+   */
+  reopen: { from: ['error'], to: 'blocked_by_failures' },
 };
+
+/**
+ * The events an evaluation walks a task with from `from` to `to`: the shortest path that passes
+ * through no terminal state on the way (a task is never failed and reopened in passing). The SQL
+ * function tasker.task_path is generated from it.
+ *
+ * @example taskWalk('pending', 'blocked_by_failures') // ['start', 'enqueue_steps', 'steps_enqueued', 'evaluate_results', 'block_by_failures']
+ */
+export function taskWalk(from: TaskState, to: TaskState): TaskEvent[] | null {
+  return shortestPath(TASK_TRANSITIONS, from, to, (state) => !isTerminalTaskState(state));
+}

@@ -35,15 +35,17 @@ export function allowedPairs<E extends string, S extends string>(table: Transiti
 
 /**
  * The shortest sequence of events that walks from `from` to `to` (breadth first, events in the
- * table's order), or null when `to` cannot be reached. Empty when `from` is `to`.
+ * table's order), or null when `to` cannot be reached. Empty when `from` is `to`. With `through`,
+ * only the states it accepts are walked through (`from` and `to` need not be).
  *
  * @example shortestPath(TASK_TRANSITIONS, 'steps_in_process', 'complete') // ['evaluate_results', 'complete']
  */
-export function shortestPath<E extends string, S extends string>(table: TransitionTable<E, S>, from: S, to: S): E[] | null {
+export function shortestPath<E extends string, S extends string>(table: TransitionTable<E, S>, from: S, to: S, through: (state: S) => boolean = () => true): E[] | null {
   const paths = new Map<S, E[]>([[from, []]]);
   const queue: S[] = [from];
   for (let state = queue.shift(); state !== undefined; state = queue.shift()) {
     if (state === to) return paths.get(state)!;
+    if (state !== from && !through(state)) continue;
     for (const [event, rule] of Object.entries(table) as Array<[E, TransitionRule<S>]>) {
       if (!rule.from.includes(state) || paths.has(rule.to)) continue;
       paths.set(rule.to, [...paths.get(state)!, event]);

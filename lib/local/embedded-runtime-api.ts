@@ -39,6 +39,12 @@ export interface EmbeddedRuntimeOptions {
   readonly limits?: Partial<OrchestrationLimits>;
   /** Fault injection: decorators for the queues, the bus and the two functions (see runtime-decorators.ts). */
   readonly decorate?: RuntimeDecorators;
+  /**
+   * How long a task blocked by a failed step stays blocked_by_failures (for an operator action) before it fails to
+   * `error`, in ms; the construct's `blockedTaskGrace`. Written to the database at start; left as the database has it
+   * when absent (0 in a new one: fail once nothing of the task is in flight).
+   */
+  readonly blockedTaskGraceMs?: number;
 }
 
 /** A step's domain event as captured on the bus. */
@@ -66,7 +72,10 @@ export interface EmbeddedRuntime {
   /** Orchestration on the runtime's database, queues and bus (createTask, operator actions, sweep). */
   readonly orchestration: OrchestrationDeps;
   createTask(request: CreateTaskRequestInput): Promise<CreateTaskResult>;
-  /** The task once it is complete, blocked_by_failures, error, cancelled or resolved_manually; TaskWaitTimeoutError after `timeoutMs` (default 60 s). */
+  /**
+   * The task once it is complete, error, cancelled, resolved_manually, or blocked_by_failures with nothing of it in
+   * flight (kept for a grace); TaskWaitTimeoutError after `timeoutMs` (default 60 s).
+   */
   waitForTask(taskUuid: string, options?: { timeoutMs?: number }): Promise<TaskView>;
   getTask(taskUuid: string): Promise<TaskView | null>;
   transitions(taskUuid: string): Promise<TransitionView[]>;

@@ -1,3 +1,4 @@
+import { writeEngineSettings } from '../adapters/postgres/engine-settings.js';
 import { PostgresOrchestrationStore } from '../adapters/postgres/postgres-orchestration-store.js';
 import { runtimeConfig, type RuntimeConfig } from '../contracts/runtime-config.js';
 import { databaseBudgetFor } from '../domain/database-budget.js';
@@ -52,6 +53,7 @@ export async function startEmbeddedRuntime(options: EmbeddedRuntimeOptions): Pro
 async function assemble(parts: Parts): Promise<EmbeddedRuntime> {
   const { settings, database, transport, logger } = parts;
   const store = new PostgresOrchestrationStore(database.pool);
+  await writeEngineSettings(database.pool, { blockedTaskGraceMs: parts.options.blockedTaskGraceMs });
   await registerTemplates(store, parts.templates);
   const bus = new CapturingEventBus(transport.bus);
   const config = lambdaConfig(transport, settings, database.connectionString);

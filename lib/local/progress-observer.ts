@@ -3,16 +3,25 @@ import { domainEventEnvelope, type EventBusEntry } from '../contracts/domain-eve
 import type { StepExecutionResult } from '../contracts/step-execution-result.js';
 import { TASK_LIFECYCLE_SOURCE } from '../contracts/task-lifecycle-event.js';
 import { errorMessage } from '../domain/error-message.js';
+import { IN_FLIGHT_STEP_STATES } from '../domain/step-state.js';
 import type { TaskState } from '../domain/task-state.js';
 import type { Logger } from '../ports/logger.js';
-import type { OrchestrationStore, StepView, TaskView } from '../ports/orchestration-store.js';
+import type { OrchestrationStore, TaskView } from '../ports/orchestration-store.js';
+import { classify, heldRetryEvents } from './result-progress.js';
 import type { SqsLambdaHandler } from './sqs-lambda-runner.js';
 import type { ProgressEvent, ProgressHub } from './step-progress.js';
 
-/** States in which a task waits for nobody: `waitForTask` returns on them. */
+/** States in which a task may rest: the engine moves it no further on its own (a blocked task: once nothing of it is in flight and its grace is over). */
 export const FINAL_TASK_STATES: readonly TaskState[] = ['complete', 'blocked_by_failures', 'error', 'cancelled', 'resolved_manually'];
 
-const STEP_GAVE_UP: ReadonlySet<string> = new Set(['error', 'cancelled']);
+/**
+ * Whether a task waits for nobody (`waitForTask` returns then): it is in a final state, and, when
+ * blocked_by_failures, no step of it is in flight (an in-flight sibling's result still fails it).
+ */
+export function taskHasSettled(task: TaskView): boolean {
+  if (!FINAL_TASK_STATES.includes(task.state)) return false;
+  return task.state !== 'blocked_by_failures' || !task.steps.some((s) => IN_FLIGHT_STEP_STATES.includes(s.state));
+}
 
 export interface ProgressObserverDeps {
   readonly store: OrchestrationStore;
@@ -30,6 +39,8 @@ export interface ProgressObserverDeps {
 export class ProgressObserver {
   private readonly finished = new Map<string, TaskState>();
   private readonly reported = new Set<string>();
+  /** `${step_uuid}:${attempt}` of the held retries reported. */
+  private readonly heldReported = new Set<string>();
   /** task -> ids of the completion runs in progress for it. */
   private readonly inCompletion = new Map<string, Set<number>>();
   private readonly overlapped = new Set<string>();
@@ -93,7 +104,8 @@ export class ProgressObserver {
    */
   async checkTask(taskUuid: string, view?: TaskView | null): Promise<TaskView | null> {
     const task = view ?? (await this.deps.store.getTask(taskUuid));
-    if (task && FINAL_TASK_STATES.includes(task.state) && !this.finished.has(taskUuid) && !this.inCompletion.has(taskUuid)) {
+    if (task && !this.inCompletion.has(taskUuid)) this.reportHeld(task);
+    if (task && taskHasSettled(task) && !this.finished.has(taskUuid) && !this.inCompletion.has(taskUuid)) {
       this.finished.set(taskUuid, task.state);
       this.emit({ type: 'task_finished', taskUuid, state: task.state, at: this.now() });
     }
@@ -133,6 +145,7 @@ export class ProgressObserver {
         const task = await this.deps.store.getTask(taskUuid);
         views.set(taskUuid, task);
         for (const result of results.filter((r) => r.task_uuid === taskUuid)) this.reportResult(result, task);
+        if (task) this.reportHeld(task);
       }
     } catch (error) {
       this.deps.logger.warn('progress could not be read', { error: errorMessage(error) });
@@ -141,11 +154,21 @@ export class ProgressObserver {
 
   private reportResult(result: StepExecutionResult, task: TaskView | null): void {
     const step = task?.steps.find((s) => s.stepUuid === result.step_uuid);
-    if (!step || this.reported.has(result.event_id)) return;
+    if (!task || !step || this.reported.has(result.event_id)) return;
     this.reported.add(result.event_id);
     const ref = { taskUuid: result.task_uuid, stepUuid: result.step_uuid, stepName: step.name, attempt: result.attempt ?? step.attempts, at: this.now() };
-    const event = classify(result, step, ref, this.now());
+    const event = classify(result, step, task, ref, this.now());
     if (event) this.emit(event);
+  }
+
+  /** Once per step attempt: a retry its blocked (or failed) task holds. */
+  private reportHeld(task: TaskView): void {
+    for (const event of heldRetryEvents(task, this.now())) {
+      const key = `${event.stepUuid}:${event.attempt}`;
+      if (this.heldReported.has(key)) continue;
+      this.heldReported.add(key);
+      this.emit(event);
+    }
   }
 
   /**
@@ -163,7 +186,7 @@ export class ProgressObserver {
     }
     this.inCompletion.delete(taskUuid);
     const stale = this.overlapped.delete(taskUuid) || view === undefined;
-    const final = view && FINAL_TASK_STATES.includes(view.state);
+    const final = view && taskHasSettled(view);
     if (final || stale) await this.checkTask(taskUuid, final ? view : undefined).catch(() => null);
   }
 
@@ -189,28 +212,6 @@ export class ProgressObserver {
   private emit(event: ProgressEvent): void {
     this.deps.hub.emit(event);
   }
-}
-
-type Ref = { taskUuid: string; stepUuid: string; stepName: string; attempt: number; at: Date };
-
-/**
- * What a result did to its step, judged by the step as read after it was applied (possibly later:
- * a failed attempt whose step has since moved on to a later attempt was retried).
- */
-function classify(result: StepExecutionResult, step: StepView, ref: Ref, now: Date): ProgressEvent | null {
-  if (result.status === 'success') return step.state === 'complete' ? { type: 'step_completed', durationMs: result.timing.duration_ms, ...ref } : null;
-  const error = result.error;
-  const laterAttempt = step.attempts > ref.attempt;
-  if (STEP_GAVE_UP.has(step.state) && !laterAttempt) return { type: 'step_failed', errorType: error.error_type, message: error.message, ...ref };
-  if (!laterAttempt && (step.state === 'complete' || step.state === 'resolved_manually')) return null;
-  return { type: 'step_retrying', retryInMs: retryDelay(result, step, now), errorType: error.error_type, message: error.message, ...ref };
-}
-
-/** The backoff orchestration chose: from the failure to the next attempt's earliest start. */
-function retryDelay(result: StepExecutionResult, step: StepView, now: Date): number | null {
-  if (!step.nextAttemptAt) return null;
-  const decidedAt = Date.parse(result.timing.completed_at);
-  return Math.max(0, new Date(step.nextAttemptAt).getTime() - (Number.isFinite(decidedAt) ? decidedAt : now.getTime()));
 }
 
 function parseBody(body: string): Record<string, any> | null {

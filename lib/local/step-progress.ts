@@ -1,3 +1,4 @@
+import type { HeldRetry } from '../domain/held-retry.js';
 import type { TaskState } from '../domain/task-state.js';
 
 interface StepRef {
@@ -14,6 +15,8 @@ export type ProgressEvent =
   | ({ readonly type: 'step_completed'; readonly durationMs: number } & StepRef)
   | ({ readonly type: 'step_retrying'; readonly retryInMs: number | null; readonly errorType: string; readonly message: string } & StepRef)
   | ({ readonly type: 'step_failed'; readonly errorType: string; readonly message: string } & StepRef)
+  /** The step waits for a retry its task will not give it: the task is blocked (or failed) by `held.blockedBy`. `attempt` is the failed one. */
+  | ({ readonly type: 'step_retry_held'; readonly held: HeldRetry; readonly errorType: string; readonly message: string } & StepRef)
   | {
       readonly type: 'domain_event';
       readonly taskUuid: string;

@@ -15,7 +15,8 @@ export interface SweepReport {
 /**
  * What the scheduled sweeper does so nothing is lost or stuck: times out attempts past their
  * deadline (Lambda killed, message dead-lettered) with `handler_timeout`, re-sends outbox rows a
- * crashed sender left behind, and dispatches retries whose backoff elapsed.
+ * crashed sender left behind, dispatches retries whose backoff elapsed, and fails blocked tasks
+ * whose grace ran out (no tick waits for a grace: a task fails within one sweep of its end).
  *
  * Time budget: each database call (and the delivery after it) starts only while it fits in the
  * time left; what is left undone waits for the next sweep. An overdue attempt whose task is locked
@@ -26,16 +27,22 @@ export async function sweep(deps: OrchestrationDeps, budget: TimeBudget = NO_TIM
   const limits = limitsOf(deps);
   let resent = 0;
   let retriesDispatched = 0;
+  let blockedTasksFailed = 0;
   if (hasTimeFor(budget, CALLS_PER_WORK)) resent = (await deliverOutbox(deps, await deps.store.unsentOutbox(limits.outboxResendAfterMs, limits.sweepBatchSize))).sent;
   if (hasTimeFor(budget, CALLS_PER_WORK)) {
     const due = await deps.store.claimDueRetries(limits.sweepBatchSize);
     await deliverOutbox(deps, due);
     retriesDispatched = due.filter((e) => e.kind === 'step_dispatch').length;
+  }
+  if (hasTimeFor(budget, CALLS_PER_WORK)) {
+    const failed = await deps.store.failBlockedTasks(limits.sweepBatchSize);
+    await deliverOutbox(deps, failed);
+    blockedTasksFailed = failed.filter((e) => e.payload.event_name === 'task.failed').length;
   } else {
     deps.logger.warn('sweep stopped early: too little of the function\'s time is left; the next sweep continues', { remaining_ms: budget.remainingMs() });
   }
   const report = { timedOut, resent, retriesDispatched };
-  deps.logger.info('sweep finished', { ...report });
+  deps.logger.info('sweep finished', { ...report, blockedTasksFailed });
   return report;
 }
 

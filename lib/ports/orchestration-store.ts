@@ -172,6 +172,11 @@ export interface OrchestrationStore {
   findTimedOutDispatches(limit: number): Promise<TimedOutDispatch[]>;
   /** Tasks with a step whose backoff has elapsed: claims them and returns what to send. */
   claimDueRetries(limit: number): Promise<OutboxEntry[]>;
+  /**
+   * Tasks blocked_by_failures with nothing in flight whose grace has passed: fails them (-> error)
+   * and returns what to send (their `task.failed` events).
+   */
+  failBlockedTasks(limit: number): Promise<OutboxEntry[]>;
   readySteps(taskUuid: string): Promise<ReadyStep[]>;
   executionContext(taskUuid: string): Promise<ExecutionContext | null>;
   getTask(taskUuid: string): Promise<TaskView | null>;

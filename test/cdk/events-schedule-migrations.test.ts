@@ -5,6 +5,7 @@ import { describe, expect, it } from 'vitest';
 import { TASK_LIFECYCLE_SOURCE } from '../../lib/contracts/task-lifecycle-event.js';
 import { TASK_FAILURE_EVENTS } from '../../cdk/domain-events.js';
 import { MIGRATIONS_RESOURCE_TYPE } from '../../cdk/migrations.js';
+import { migrationResourceProperties } from '../../lib/contracts/migration-resource-properties.js';
 import { synthEngine } from './support/synth.js';
 import { logicalIdOf, referencedId, resourceOf, resourcesOf } from './support/template-queries.js';
 
@@ -66,6 +67,14 @@ describe('migrations at deploy time', () => {
 
   it('runs again whenever the migration bundle changes (its code key is a property)', () => {
     expect(migration.Properties.MigrationBundle).toBe(resourceOf(template, engine.migrator).Properties.Code.S3Key);
+  });
+
+  it('carries the blocked task grace for the database (0 by default), so a changed grace runs it again', () => {
+    expect(migration.Properties.BlockedTaskGraceMs).toBe('0');
+    const { template: t } = synthEngine({ blockedTaskGrace: Duration.hours(1) });
+    const [, other] = Object.entries(resourcesOf(t, MIGRATIONS_RESOURCE_TYPE))[0]!;
+    expect(other.Properties.BlockedTaskGraceMs).toBe('3600000');
+    expect(migrationResourceProperties.parse(other.Properties)).toEqual({ BlockedTaskGraceMs: 3_600_000 });
   });
 
   it('runs after the database and its proxy exist', () => {

@@ -7,13 +7,15 @@ export function fakeStore(overrides: Partial<OrchestrationStore> = {}): { [K in 
   const methods: Array<keyof OrchestrationStore> = [
     'registerTemplate', 'findTemplate', 'createTask', 'claimReadySteps', 'applyStepResult', 'evaluateTask', 'markOutboxSent',
     'unsentOutbox', 'findTimedOutDispatches', 'claimDueRetries', 'readySteps', 'executionContext', 'getTask', 'transitions',
-    'cancelTask', 'stepAction', 'applyStepResults', 'createTasks',
+    'cancelTask', 'stepAction', 'applyStepResults', 'createTasks', 'failBlockedTasks',
   ];
   const store: Record<string, unknown> = {};
   for (const name of methods) {
     store[name] = vi.fn(overrides[name] ?? (async () => { throw new Error(`fake store: ${name} was not expected`); }));
   }
   store.markOutboxSent = vi.fn(overrides.markOutboxSent ?? (async () => undefined));
+  // No blocked task is due to fail unless a test says so (every sweep asks).
+  store.failBlockedTasks = vi.fn(overrides.failBlockedTasks ?? (async () => []));
   // A batch applies as its results one by one, each failure its own (the Postgres store's fallback).
   const one = store.applyStepResult as OrchestrationStore['applyStepResult'];
   store.applyStepResults = vi.fn(overrides.applyStepResults ?? (async (items: Parameters<OrchestrationStore['applyStepResults']>[0]) =>

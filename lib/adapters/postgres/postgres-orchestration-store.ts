@@ -139,6 +139,10 @@ export class PostgresOrchestrationStore implements OrchestrationStore {
     return toOutbox(await this.scalar('select tasker.claim_due_retries($1) as j', [limit]));
   }
 
+  async failBlockedTasks(limit: number): Promise<OutboxEntry[]> {
+    return toOutbox(await this.scalar('select tasker.fail_blocked_tasks($1) as j', [limit]));
+  }
+
   async readySteps(taskUuid: string): Promise<ReadyStep[]> {
     const { rows } = await this.db.query<ReadyStepRow>('select * from tasker.get_ready_steps($1)', [taskUuid]);
     return rows.map(toReadyStep);

@@ -4,23 +4,34 @@ import { EXECUTION_STATUSES, TASK_STATE_FOR_STATUS } from '../../domain/executio
 import { STEP_STATES, stepBucket } from '../../domain/step-state.js';
 import { STEP_TRANSITIONS } from '../../domain/step-transitions.js';
 import { isTerminalTaskState, TASK_STATES, TERMINAL_TASK_STATES } from '../../domain/task-state.js';
-import { TASK_TRANSITIONS } from '../../domain/task-transitions.js';
-import { allowedPairs, shortestPath, type TransitionTable } from '../../domain/transition-table.js';
+import { TASK_TRANSITIONS, taskWalk } from '../../domain/task-transitions.js';
+import { allowedPairs, type TransitionTable } from '../../domain/transition-table.js';
 
-/** The migration that holds the generated state machines. */
-export const STATE_MACHINE_MIGRATION = '000002_state_machines.sql';
+/** The first line of every migration this module generated: the newest such file holds the state machines now in force. */
+export const GENERATED_HEADER = '-- Generated from lib/domain by lib/adapters/postgres/state-machine-sql.ts: do not edit by hand.';
+
+/**
+ * How a generated migration brings the rules in. Migrations are append-only, so the baseline
+ * (000002_state_machines.sql) `create`s the rule tables, and every later change of the domain's
+ * tables is a new file that `replace`s their rows and re-creates the functions (all of them: the
+ * paths depend on the whole table).
+ */
+export type StateMachineSqlMode = 'create' | 'replace';
 
 const quote = (s: string): string => `'${s.replace(/'/g, "''")}'`;
 const textArray = (items: readonly string[]): string => `'{${items.join(',')}}'::text[]`;
 
-function rulesTable(name: string, table: TransitionTable<string, string>): string {
+function rulesTable(name: string, table: TransitionTable<string, string>, mode: StateMachineSqlMode): string {
   const rows = allowedPairs(table).map(([from, to, event]) => `  (${quote(from)}, ${quote(event)}, ${quote(to)})`);
-  return `create table tasker.${name} (
+  const head = mode === 'create'
+    ? `create table tasker.${name} (
   from_state text not null,
   event text not null,
   to_state text not null,
   primary key (from_state, event)
-);
+);`
+    : `delete from tasker.${name};`;
+  return `${head}
 
 insert into tasker.${name} (from_state, event, to_state) values
 ${rows.join(',\n')};`;
@@ -45,7 +56,7 @@ function taskPathFunction(): string {
   const branches: Array<[string, string]> = [];
   for (const from of TASK_STATES.filter((s) => !isTerminalTaskState(s))) {
     for (const status of EXECUTION_STATUSES) {
-      const path = shortestPath(TASK_TRANSITIONS, from, TASK_STATE_FOR_STATUS[status]);
+      const path = taskWalk(from, TASK_STATE_FOR_STATUS[status]);
       if (path) branches.push([`${from} ${status}`, textArray(path)]);
     }
   }
@@ -56,20 +67,29 @@ function bucketFunction(): string {
   return caseFunction('step_bucket(p_state text)', 'text', 'p_state', STEP_STATES.map((s) => [s, quote(stepBucket(s))]));
 }
 
+const PURPOSE: Record<StateMachineSqlMode, string> = {
+  create: '-- The state machines: rule tables for readers, and immutable functions the engine walks with.',
+  replace: '-- The state machines as the domain holds them now: the rule tables\' rows replaced, the functions re-created.',
+};
+
 /**
  * The SQL side of the state machines, rendered from the domain tables in lib/domain: the rule
  * tables (for readers), and the immutable functions the engine walks with — next state per
  * event, the shortest path from a task state to the state an execution status asks for, the
- * counter bucket of a step state and the terminal task states. A test keeps the migration equal
- * to this text; `npx tsx lib/adapters/postgres/state-machine-sql.ts` rewrites it.
+ * counter bucket of a step state and the terminal task states. A test keeps the newest generated
+ * migration equal to the `replace` text; after changing a table in lib/domain, write it to a new
+ * migration with `npx tsx lib/adapters/postgres/state-machine-sql.ts NNNNNN_<what>.sql`.
+ *
+ * @example
+ * stateMachineSql('replace').startsWith(GENERATED_HEADER) // true
  */
-export function stateMachineSql(): string {
-  return `-- Generated from lib/domain by lib/adapters/postgres/state-machine-sql.ts: do not edit by hand.
--- The state machines: rule tables for readers, and immutable functions the engine walks with.
+export function stateMachineSql(mode: StateMachineSqlMode = 'replace'): string {
+  return `${GENERATED_HEADER}
+${PURPOSE[mode]}
 
-${rulesTable('task_transition_rules', TASK_TRANSITIONS)}
+${rulesTable('task_transition_rules', TASK_TRANSITIONS, mode)}
 
-${rulesTable('step_transition_rules', STEP_TRANSITIONS)}
+${rulesTable('step_transition_rules', STEP_TRANSITIONS, mode)}
 
 -- The state an event moves an entity to, or null when the event is not allowed from p_from.
 ${nextStateFunction('task', TASK_TRANSITIONS)}
@@ -88,6 +108,16 @@ $$;
 `;
 }
 
+/** The newest migration this module generated (by name, among `NNNNNN_name.sql` files): the state machines in force. */
+export function newestGeneratedMigration<M extends { readonly name: string; readonly sql: string }>(migrations: readonly M[]): M | undefined {
+  return [...migrations].sort((a, b) => a.name.localeCompare(b.name)).findLast((m) => m.sql.startsWith(GENERATED_HEADER));
+}
+
 if (import.meta.url === `file://${process.argv[1]}`) {
-  writeFileSync(join(import.meta.dirname, 'migrations', STATE_MACHINE_MIGRATION), stateMachineSql());
+  const file = process.argv[2];
+  if (!file || !/^\d{6}_[a-z0-9_]+\.sql$/.test(file)) {
+    process.stderr.write('usage: npx tsx lib/adapters/postgres/state-machine-sql.ts NNNNNN_<what>.sql  (a new migration: the next free number)\n');
+    process.exit(2);
+  }
+  writeFileSync(join(import.meta.dirname, 'migrations', file), stateMachineSql('replace'));
 }

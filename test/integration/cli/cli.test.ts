@@ -87,7 +87,7 @@ describe.concurrent('tasker run', SPAWNED, () => {
     const r = await tasker(['run', 'ecommerce/order_fulfillment', ...ORDER_ARGS, '--context', context, '--json']);
     expect(r.code).toBe(1);
     const report = JSON.parse(r.stdout);
-    expect(report.task.state).toBe('blocked_by_failures');
+    expect(report.task.state).toBe('error');
     expect(report.steps[2]).toMatchObject({ name: 'charge_payment', state: 'error', error: { error_type: 'handler_error', code: 'card_declined' } });
     expect(report.domain_events.map((e: { name: string; outcome: string }) => [e.name, e.outcome])).toEqual([['ecommerce.payment_failed', 'permanent_failure']]);
   });

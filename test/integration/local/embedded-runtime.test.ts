@@ -69,6 +69,9 @@ beforeAll(async () => {
     databaseUrl: database?.connectionString ?? null,
     transport: 'memory',
     settings: { sweepIntervalMs: 300 },
+    // The failure tests look at the blocked state: tasks stay blocked for an hour instead of failing once nothing is
+    // in flight (the default: test/integration/local/blocked-task-progress.test.ts).
+    blockedTaskGraceMs: 3_600_000,
     logger,
     env: {},
   });

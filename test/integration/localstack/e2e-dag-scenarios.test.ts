@@ -92,6 +92,9 @@ await describeLocalstack('end to end on LocalStack: DAG shapes, retries, failure
       databaseUrl: database?.connectionString ?? null,
       transport: 'aws',
       settings: { stackTemplate: stack.template, sweepIntervalMs: 500 },
+      // The failure scenarios look at the blocked state: tasks stay blocked for an hour instead of failing once nothing
+      // is in flight (the default: test/integration/postgres/blocked-tasks.test.ts).
+      blockedTaskGraceMs: 3_600_000,
       env: stack.env,
       logger,
     });

@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { writeEngineSettings } from '../../../lib/adapters/postgres/engine-settings.js';
 import { stepAction } from '../../../lib/orchestration/operator-actions.js';
 import { buildTemplate, SHAPES } from '../../helpers/template-builder.js';
 import { failureResult, OrchestrationHarness, successResult } from '../../helpers/orchestration-harness.js';
@@ -15,6 +16,9 @@ beforeAll(async () => {
   db = await createTestDatabase();
   h = new OrchestrationHarness(db);
   await h.register(oneStep, chain, fan, diamond);
+  // A failed step leaves its task blocked here (for an hour) rather than failed at once (the
+  // default; blocked-tasks.test.ts), so operator actions meet a blocked task.
+  await writeEngineSettings(db.pool, { blockedTaskGraceMs: 3_600_000 });
 });
 afterAll(() => db.close());
 

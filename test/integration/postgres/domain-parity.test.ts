@@ -1,15 +1,14 @@
-import { readFile } from 'node:fs/promises';
-import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { migrationsDirectory } from '../../../lib/adapters/postgres/migrate.js';
-import { STATE_MACHINE_MIGRATION, stateMachineSql } from '../../../lib/adapters/postgres/state-machine-sql.js';
+import { readMigrations } from '../../../lib/adapters/postgres/migrate.js';
+import { newestGeneratedMigration, stateMachineSql } from '../../../lib/adapters/postgres/state-machine-sql.js';
 import { computeBackoffMs } from '../../../lib/domain/backoff.js';
+import { blockedTaskFails } from '../../../lib/domain/blocked-task.js';
 import { EXECUTION_STATUSES, executionStatus, TASK_STATE_FOR_STATUS } from '../../../lib/domain/execution-status.js';
 import { STEP_STATES, stepBucket } from '../../../lib/domain/step-state.js';
 import { TASK_STATES, isTerminalTaskState } from '../../../lib/domain/task-state.js';
-import { allowedPairs, shortestPath } from '../../../lib/domain/transition-table.js';
+import { allowedPairs } from '../../../lib/domain/transition-table.js';
 import { STEP_TRANSITIONS } from '../../../lib/domain/step-transitions.js';
-import { TASK_TRANSITIONS } from '../../../lib/domain/task-transitions.js';
+import { TASK_TRANSITIONS, taskWalk } from '../../../lib/domain/task-transitions.js';
 import { createTestDatabase, type TestDatabase } from '../../helpers/test-database.js';
 
 let db: TestDatabase;
@@ -63,15 +62,30 @@ describe('the database mirrors the domain', () => {
     expect(audit.rows[0].n).toBe(0);
   });
 
-  it('holds the state machine migration exactly as generated from the domain (npx tsx lib/adapters/postgres/state-machine-sql.ts)', async () => {
-    expect(await readFile(join(migrationsDirectory(), STATE_MACHINE_MIGRATION), 'utf8')).toBe(stateMachineSql());
+  it('holds the newest state machine migration exactly as generated from the domain (npx tsx lib/adapters/postgres/state-machine-sql.ts NNNNNN_<what>.sql)', async () => {
+    const newest = newestGeneratedMigration(await readMigrations());
+    expect(newest?.name).not.toBe('000002_state_machines.sql');
+    expect(newest?.sql).toBe(stateMachineSql('replace'));
+  });
+
+  it('decides like blockedTaskFails when a blocked task fails', async () => {
+    const at = Date.parse('2026-03-01T10:00:00.000Z');
+    const cases: Array<[number, number, number, number]> = [];
+    for (const inFlight of [0, 1, 3]) for (const grace of [0, 1, 60_000]) for (const elapsed of [0, 1, 59_999, 60_000, 3_600_000]) cases.push([inFlight, at, grace, at + elapsed]);
+    const { rows } = await db.pool.query(
+      `select tasker.blocked_task_fails((c->>0)::int, to_timestamp((c->>1)::float8 / 1000), (c->>2)::bigint, to_timestamp((c->>3)::float8 / 1000)) as f
+         from jsonb_array_elements($1::jsonb) with ordinality as t(c, i) order by i`, [JSON.stringify(cases)]);
+    const expected = cases.map(([inFlight, blockedAt, grace, now]) => blockedTaskFails({ inFlight, blockedAt: new Date(blockedAt) }, grace, new Date(now)));
+    expect(rows.map((r) => r.f)).toEqual(expected);
+    expect(expected.filter(Boolean).length).toBeGreaterThan(0);
+    expect(expected.filter((f) => !f).length).toBeGreaterThan(0);
   });
 
   it('walks a task to the state of each execution status along the domain\'s shortest path', async () => {
     const cases = TASK_STATES.filter((s) => !isTerminalTaskState(s)).flatMap((from) => EXECUTION_STATUSES.map((status) => [from, status]));
     const { rows } = await db.pool.query(
       `select tasker.task_path(c->>0, c->>1) as path from jsonb_array_elements($1::jsonb) with ordinality as t(c, i) order by i`, [JSON.stringify(cases)]);
-    expect(rows.map((r) => r.path)).toEqual(cases.map(([from, status]) => shortestPath(TASK_TRANSITIONS, from as never, TASK_STATE_FOR_STATUS[status as never])));
+    expect(rows.map((r) => r.path)).toEqual(cases.map(([from, status]) => taskWalk(from as never, TASK_STATE_FOR_STATUS[status as never])));
   });
 
   it('counts each step state in the bucket stepBucket names, and knows the terminal task states', async () => {

@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { writeEngineSettings } from '../../../lib/adapters/postgres/engine-settings.js';
 import { sweep } from '../../../lib/orchestration/sweep.js';
 import { buildTemplate } from '../../helpers/template-builder.js';
 import { OrchestrationHarness, successResult } from '../../helpers/orchestration-harness.js';
@@ -16,6 +17,9 @@ beforeAll(async () => {
   h = new OrchestrationHarness(db);
   await h.register(single, chain, backoff);
   await db.pool.query(`update tasker.settings set value = '0' where key = 'dispatch_grace_ms'`);
+  // Failed steps leave their tasks blocked here (for an hour) rather than failed at once (the
+  // default; blocked-tasks.test.ts).
+  await writeEngineSettings(db.pool, { blockedTaskGraceMs: 3_600_000 });
 });
 afterAll(() => db.close());
 

@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { writeEngineSettings } from '../../../lib/adapters/postgres/engine-settings.js';
 import { buildTemplate, SHAPES } from '../../helpers/template-builder.js';
 import { OrchestrationHarness } from '../../helpers/orchestration-harness.js';
 import { createTestDatabase, type TestDatabase } from '../../helpers/test-database.js';
@@ -18,6 +19,9 @@ beforeAll(async () => {
   db = await createTestDatabase();
   h = new OrchestrationHarness(db);
   await h.register(once, thrice, backoff, slow, notRetryable, twoRoots, diamond);
+  // These tests look at the blocked state itself: tasks stay blocked for an hour instead of failing
+  // as soon as nothing is in flight (the default; blocked-tasks.test.ts).
+  await writeEngineSettings(db.pool, { blockedTaskGraceMs: 3_600_000 });
 });
 afterAll(() => db.close());
 

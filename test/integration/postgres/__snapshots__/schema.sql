@@ -101,7 +101,8 @@ CREATE TABLE tasker.tasks (
     failed_steps integer DEFAULT 0 NOT NULL,
     created_at timestamp with time zone DEFAULT now() NOT NULL,
     updated_at timestamp with time zone DEFAULT now() NOT NULL,
-    completed_at timestamp with time zone
+    completed_at timestamp with time zone,
+    blocked_at timestamp with time zone
 );
 
 CREATE TABLE tasker.transitions (
@@ -196,6 +197,8 @@ ALTER TABLE tasker.workflow_steps ADD CONSTRAINT workflow_steps_timeout_seconds_
 CREATE INDEX step_dispatches_open_idx ON tasker.step_dispatches USING btree (deadline_at) WHERE (status = 'dispatched'::text);
 
 CREATE INDEX step_dispatches_task_idx ON tasker.step_dispatches USING btree (task_uuid);
+
+CREATE INDEX tasks_blocked_idx ON tasker.tasks USING btree (blocked_at) WHERE (blocked_at IS NOT NULL);
 
 CREATE INDEX tasks_correlation_idx ON tasker.tasks USING btree (correlation_id);
 
@@ -476,6 +479,22 @@ begin
             left join tasker.workflow_steps s on s.step_uuid = (o.value->>'step_uuid')::uuid
             left join tasker.tasks t on t.task_uuid = (o.value->>'task_uuid')::uuid);
 end $function$;
+
+CREATE OR REPLACE FUNCTION tasker.blocked_task_fails(p_in_flight integer, p_blocked_at timestamp with time zone, p_grace_ms bigint, p_now timestamp with time zone)
+ RETURNS boolean
+ LANGUAGE sql
+ IMMUTABLE PARALLEL SAFE
+AS $function$
+  select p_in_flight = 0 and extract(epoch from p_now - p_blocked_at) * 1000 >= p_grace_ms
+$function$;
+
+CREATE OR REPLACE FUNCTION tasker.blocked_task_grace_ms()
+ RETURNS bigint
+ LANGUAGE sql
+ STABLE
+AS $function$
+  select coalesce((select (value #>> '{}')::bigint from tasker.settings where key = 'blocked_task_grace_ms'), 0)
+$function$;
 
 CREATE OR REPLACE FUNCTION tasker.bucket_delta(p_from text, p_to text)
  RETURNS integer[]
@@ -790,6 +809,7 @@ declare
   v_to text;
   v_claim record;
   v_closed int;
+  v_grace bigint;
   v_out jsonb := '[]'::jsonb;
 begin
   if p_row.task_uuid is null then select * into t from tasker.tasks where task_uuid = p_task; else t := p_row; end if;
@@ -811,11 +831,19 @@ begin
     v_status := tasker.execution_status(t.failed_steps, cardinality(v_ready), t.in_flight_steps, t.waiting_steps, t.completed_steps, t.total_steps);
     v_walk.task_from := t.state;
     v_walk.task_events := tasker.task_path(t.state, v_status);
-    v_walk.task_states := tasker.walk_states('task', t.state, v_walk.task_events);
     v_walk.task_reasons := array_fill(case v_status
         when 'has_ready_steps' then 'steps dispatched' when 'processing' then 'steps in process'
         when 'all_complete' then 'all steps complete' when 'blocked_by_failures' then 'a step failed permanently'
         else v_status end, array[cardinality(v_walk.task_events)]);
+    if v_status = 'blocked_by_failures' then
+      v_grace := tasker.blocked_task_grace_ms();
+      if tasker.blocked_task_fails(t.in_flight_steps, case when t.state = 'blocked_by_failures' then coalesce(t.blocked_at, now()) else now() end, v_grace, now()) then
+        v_walk.task_events := v_walk.task_events || 'fail'::text;
+        v_walk.task_reasons := v_walk.task_reasons || case when v_grace = 0 then 'a step failed permanently and nothing is in flight'
+                                                          else 'blocked with nothing in flight for its grace of ' || v_grace || ' ms' end;
+      end if;
+    end if;
+    v_walk.task_states := tasker.walk_states('task', t.state, v_walk.task_events);
     if cardinality(v_walk.task_events) = 0 then v_walk := null; else v_to := v_walk.task_states[cardinality(v_walk.task_states)]; end if;
     if v_status <> 'has_ready_steps' then v_ready := '{}'; end if;
   end if;
@@ -841,11 +869,19 @@ begin
     update tasker.tasks
        set state = v_to, in_flight_steps = t.in_flight_steps, waiting_steps = t.waiting_steps,
            completed_steps = t.completed_steps, failed_steps = t.failed_steps,
-           updated_at = now(), completed_at = case when v_to <> t.state and tasker.task_is_terminal(v_to) then now() else completed_at end
+           updated_at = now(), completed_at = case when v_to <> t.state and tasker.task_is_terminal(v_to) then now() else completed_at end,
+           blocked_at = case when v_to = 'blocked_by_failures' then coalesce(t.blocked_at, now()) end
      where task_uuid = p_task;
   end if;
-  if v_to <> t.state and v_to in ('complete', 'blocked_by_failures') then
-    v_out := v_out || jsonb_build_array(tasker.emit_task_lifecycle(p_task, case v_to when 'complete' then 'task.completed' else 'task.blocked_by_failures' end));
+  -- A blocked or failed task's retries are held: no due time, so no tick or sweep claims them;
+  -- they are ready the moment the task is unblocked.
+  if v_to in ('blocked_by_failures', 'error') and t.waiting_steps > 0 then
+    update tasker.workflow_steps set next_attempt_at = null
+     where task_uuid = p_task and state = 'waiting_for_retry' and next_attempt_at is not null;
+  end if;
+  if v_to <> t.state and v_to in ('complete', 'blocked_by_failures', 'error') then
+    v_out := v_out || jsonb_build_array(tasker.emit_task_lifecycle(p_task,
+      case v_to when 'complete' then 'task.completed' when 'error' then 'task.failed' else 'task.blocked_by_failures' end));
   end if;
   return v_out;
 end $function$;
@@ -889,6 +925,28 @@ AS $function$
     else 'waiting_for_dependencies'
   end
 $function$;
+
+CREATE OR REPLACE FUNCTION tasker.fail_blocked_tasks(p_limit integer)
+ RETURNS jsonb
+ LANGUAGE plpgsql
+ SECURITY DEFINER
+ SET search_path TO 'pg_catalog', 'pg_temp'
+AS $function$
+declare
+  v_task uuid;
+  v_out jsonb := '[]'::jsonb;
+begin
+  for v_task in
+    select task_uuid from tasker.tasks
+     where blocked_at is not null and blocked_at <= now() - make_interval(secs => tasker.blocked_task_grace_ms() / 1000.0)
+       and in_flight_steps = 0
+     order by blocked_at
+     limit p_limit
+  loop
+    v_out := v_out || coalesce(tasker.evaluate_task_now(v_task, true), '[]'::jsonb);
+  end loop;
+  return v_out;
+end $function$;
 
 CREATE OR REPLACE FUNCTION tasker.find_timed_out_dispatches(p_limit integer)
  RETURNS TABLE(event_id uuid, task_uuid uuid, step_uuid uuid, step_name text, correlation_id uuid, attempt integer, dispatched_at timestamp with time zone, deadline_at timestamp with time zone)
@@ -1123,8 +1181,21 @@ CREATE OR REPLACE FUNCTION tasker.runtime_operations()
  LANGUAGE sql
  IMMUTABLE
 AS $function$
-  select array['apply_step_result', 'apply_step_results', 'evaluate_task_now', 'mark_outbox_sent', 'unsent_outbox', 'find_timed_out_dispatches', 'claim_due_retries']
+  select array['apply_step_result', 'apply_step_results', 'evaluate_task_now', 'mark_outbox_sent', 'unsent_outbox', 'find_timed_out_dispatches', 'claim_due_retries', 'fail_blocked_tasks']
 $function$;
+
+CREATE OR REPLACE FUNCTION tasker.set_blocked_task_grace(p_ms bigint)
+ RETURNS bigint
+ LANGUAGE plpgsql
+AS $function$
+begin
+  if p_ms is null or p_ms < 0 then
+    raise exception 'the blocked task grace must be 0 or more milliseconds (got %)', p_ms using errcode = '22023';
+  end if;
+  insert into tasker.settings (key, value) values ('blocked_task_grace_ms', to_jsonb(p_ms))
+  on conflict (key) do update set value = excluded.value;
+  return p_ms;
+end $function$;
 
 CREATE OR REPLACE FUNCTION tasker.setting_ms(p_key text, p_default bigint)
  RETURNS bigint
@@ -1154,12 +1225,16 @@ declare
 begin
   if v_task is null then return tasker.operator_refusal('no such step'); end if;
   select state into v_task_state from tasker.tasks where task_uuid = v_task for update;
-  if tasker.task_is_terminal(v_task_state) then
+  if tasker.task_is_terminal(v_task_state) and tasker.task_next(v_task_state, 'reopen') is null then
     return tasker.operator_refusal('the task is ' || v_task_state || ' and takes no more step actions');
   end if;
   if tasker.transition_step(p_step, p_action, p_reason, jsonb_build_object('operator_action', p_action)) is null then
     return tasker.operator_refusal(p_action || ' is not allowed for a step in state ' ||
                                    (select state from tasker.workflow_steps where step_uuid = p_step));
+  end if;
+  if tasker.task_is_terminal(v_task_state) then
+    perform tasker.walk_task(v_task, '{reopen}', array[p_reason], jsonb_build_object('operator_action', p_action, 'step_uuid', p_step));
+    update tasker.tasks set completed_at = null, blocked_at = now() where task_uuid = v_task;
   end if;
   perform tasker.supersede_open_dispatches(v_task, p_step);
   update tasker.workflow_steps
@@ -1295,6 +1370,7 @@ AS $function$
     when 'blocked_by_failures cancel' then 'cancelled'
     when 'blocked_by_failures resolve_manually' then 'resolved_manually'
     when 'error resolve_manually' then 'resolved_manually'
+    when 'error reopen' then 'blocked_by_failures'
   end
 $function$;
 
@@ -1487,9 +1563,12 @@ CREATE TRIGGER workflow_step_transitions_insert INSTEAD OF INSERT ON tasker.work
 000008_recovery.sql
 000009_operator_actions.sql
 000010_runtime_role.sql
+000011_state_machine_reopen.sql
+000012_blocked_tasks_end.sql
 
 -- rows of tasker.settings
 
+(blocked_task_grace_ms,0)
 (dispatch_grace_ms,900000)
 
 -- rows of tasker.step_transition_rules
@@ -1531,6 +1610,7 @@ CREATE TRIGGER workflow_step_transitions_insert INSTEAD OF INSERT ON tasker.work
 (blocked_by_failures,resolve_manually,resolved_manually)
 (enqueuing_steps,cancel,cancelled)
 (enqueuing_steps,steps_enqueued,steps_in_process)
+(error,reopen,blocked_by_failures)
 (error,resolve_manually,resolved_manually)
 (evaluating_results,block_by_failures,blocked_by_failures)
 (evaluating_results,cancel,cancelled)
