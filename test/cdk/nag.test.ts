@@ -52,7 +52,8 @@ function engineApp(props: Partial<TaskerEngineProps>): App {
 describe('cdk-nag AwsSolutionsChecks', { timeout: 120_000 }, () => {
   it('finds no unacknowledged error in the example app (the RDS variant, as `npx cdk synth` builds it)', () => {
     const app = testApp();
-    new TaskerStack(app, 'TaskerServerless', { settings: readAppSettings(app.node) });
+    const settings = readAppSettings(app.node);
+    new TaskerStack(app, 'TaskerServerless', { settings: { ...settings, engine: { ...settings.engine, ...entryProps() } } });
     expect(errors(nagFindings(app))).toEqual([]);
   });
 
