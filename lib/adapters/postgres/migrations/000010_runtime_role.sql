@@ -30,6 +30,9 @@ begin
     raise exception 'runtime operations missing from schema tasker: %', (select array_agg(n) from unnest(v_names) n where n <> all(v_found));
   end if;
   if v_role then grant usage on schema tasker to tasker_runtime; end if;
+  -- PostgreSQL grants EXECUTE to PUBLIC on every new function, and a per-schema default privilege cannot take that
+  -- away: each migration that creates functions ends with this call, which takes it away again.
+  revoke execute on all functions in schema tasker from public;
   return cardinality(v_found);
 end $$;
 
@@ -48,9 +51,7 @@ exception when duplicate_object or unique_violation then
   null;
 end $$;
 
--- No one but the owner calls the engine's functions unless granted (PostgreSQL grants EXECUTE to PUBLIC by default),
--- now and for the functions later migrations create.
-revoke execute on all functions in schema tasker from public;
-alter default privileges in schema tasker revoke execute on functions from public;
-
+-- No one but the owner calls the engine's functions unless granted: grant_runtime_access takes away the EXECUTE that
+-- PostgreSQL grants PUBLIC on each new function (a per-schema default privilege cannot), so every later migration that
+-- creates or replaces a function ends with it too.
 select tasker.grant_runtime_access();

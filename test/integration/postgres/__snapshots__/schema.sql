@@ -1002,6 +1002,9 @@ begin
     raise exception 'runtime operations missing from schema tasker: %', (select array_agg(n) from unnest(v_names) n where n <> all(v_found));
   end if;
   if v_role then grant usage on schema tasker to tasker_runtime; end if;
+  -- PostgreSQL grants EXECUTE to PUBLIC on every new function, and a per-schema default privilege cannot take that
+  -- away: each migration that creates functions ends with this call, which takes it away again.
+  revoke execute on all functions in schema tasker from public;
   return cardinality(v_found);
 end $function$;
 
