@@ -31,7 +31,7 @@ describe.concurrent('tasker run: failures, told', { timeout: 150_000 }, () => {
     expect(explode.error).toMatchObject({ error_type: 'handler_error', message: 'boom from the handler' });
     expect(explode.error.stack).toMatch(/^Error: boom from the handler\n\s+at explode \(.*test\/fixtures\/cli-run\/handlers\.ts:\d+:\d+\)/);
     expect(explode.retries[0].stack).toMatch(/^Error: boom from the handler\n\s+at explode /);
-    expect(report.error).toEqual({ code: 'task_failed', message: `task ${report.task.uuid} ended blocked_by_failures` });
+    expect(report.error).toEqual({ code: 'task_failed', message: `task ${report.task.uuid} ended error` });
 
     const summary = await tasker(['run', 'diag/throws', ...FIXTURE]);
     expect(summary.stdout).toMatch(/✖ handler_error: boom from the handler\n\s+at explode \(test\/fixtures\/cli-run\/handlers\.ts:\d+:\d+\)/);
@@ -51,7 +51,7 @@ describe.concurrent('tasker run: failures, told', { timeout: 150_000 }, () => {
     expect(r.stderr).not.toContain('did not reach a final state');
     expect(r.code).toBe(1);
     const report = JSON.parse(r.stdout);
-    expect(report.task.state).toBe('blocked_by_failures');
+    expect(report.task.state).toBe('error');
     expect(report.steps[0]).toMatchObject({ state: 'error', attempts: 3, max_attempts: 3, error: { error_type: 'handler_timeout', code: 'step_timeout' } });
     // --timeout 24 and three attempts: 24 / (2 x 3) = 4 s each (a local Lambda alone would give ~28 s).
     expect(report.steps[0].error.message).toContain('within 4000 ms');
