@@ -8,6 +8,7 @@ import { staticRouting } from '../orchestration/queue-routing.js';
 import type { EventBus } from '../ports/event-bus.js';
 import type { Logger } from '../ports/logger.js';
 import type { QueueSender } from '../ports/message-queue.js';
+import type { QueueCounter } from '../ports/queue-counts.js';
 import { createEventBridgeClient, createSqsClient } from './aws-clients.js';
 import { requireDispatchQueue, requireSettings } from './config.js';
 import { createPool } from './database.js';
@@ -18,6 +19,8 @@ import { systemClock } from './system-clock.js';
 export interface OrchestrationOverrides {
   readonly pool?: pg.Pool;
   readonly queues?: QueueSender;
+  /** Counts the dispatch queues for the sweeper; by default the SQS adapter, unless `queues` is brought without it. */
+  readonly queueCounts?: QueueCounter;
   readonly events?: EventBus;
   readonly logger?: Logger;
 }
@@ -29,10 +32,13 @@ export async function buildOrchestrationDeps(config: RuntimeConfig, service: str
   const logger = overrides.logger ?? createLogger({ level: config.logLevel, base: { service } });
   const pool = overrides.pool ?? (await createPool(config));
   pool.on('error', (error) => logger.warn('idle database connection failed; it will be replaced', { error: error.message }));
+  const sqs = overrides.queues === undefined ? new SqsQueue(createSqsClient()) : undefined;
+  const queueCounts = overrides.queueCounts ?? sqs;
   return {
     pool,
     store: new PostgresOrchestrationStore(pool),
-    queues: overrides.queues ?? new SqsQueue(createSqsClient()),
+    queues: overrides.queues ?? (sqs as SqsQueue),
+    ...(queueCounts === undefined ? {} : { queueCounts }),
     events: overrides.events ?? new EventBridgeBus(createEventBridgeClient(), config.eventBusName),
     routing: staticRouting({ dispatchQueueUrl: config.dispatchQueueUrl, namespaceQueueUrls: config.namespaceQueueUrls, completionQueueUrl: config.completionQueueUrl!, poisonQueueUrl: config.poisonQueueUrl ?? null }),
     clock: systemClock,

@@ -2,7 +2,9 @@ import type { CompletionQueueMessage } from '../contracts/completion-queue-messa
 import { formatIssues } from '../contracts/format-issues.js';
 import { retryDueMessage } from '../contracts/retry-due-message.js';
 import { stepExecutionResult, type StepExecutionResult } from '../contracts/step-execution-result.js';
+import { stepStartedMessage, type StepStartedMessage } from '../contracts/step-started-message.js';
 import { errorMessage } from '../domain/error-message.js';
+import { applyStartMarkers } from './apply-start-markers.js';
 import { deliverOutbox } from './deliver-outbox.js';
 import { retryOf, type OrchestrationDeps } from './orchestration-deps.js';
 import type { BatchItemFailure, BatchResponse } from '../ports/batch-response.js';
@@ -25,15 +27,31 @@ type Parsed = { ok: true; message: CompletionQueueMessage } | { ok: false; code:
  */
 export async function processCompletionBatch(deps: OrchestrationDeps, records: readonly CompletionRecord[]): Promise<BatchResponse> {
   const results: StepResultRecord[] = [];
+  const markers: StartMarkerRecord[] = [];
   const rest: Array<Promise<BatchItemFailure | null>> = [];
   for (const record of records) {
     const parsed = parse(record.body);
-    if (parsed.ok && parsed.message.message_type !== 'retry_due') results.push({ record, message: parsed.message });
+    if (parsed.ok && parsed.message.message_type === 'step_result') results.push({ record, message: parsed.message });
+    else if (parsed.ok && parsed.message.message_type === 'step_started') markers.push({ record, message: parsed.message });
     else rest.push(processRecord(deps, record, parsed).then(() => null, (error: unknown) => failure(deps, record, error)));
   }
-  const failures = (await Promise.all([applyResults(deps, results), ...rest.map((p) => p.then((f) => (f ? [f] : [])))])).flat();
+  const failures = (await Promise.all([applyResults(deps, results), applyMarkers(deps, markers), ...rest.map((p) => p.then((f) => (f ? [f] : [])))])).flat();
   return { batchItemFailures: failures };
 }
+
+// --- Start markers (issue 11, bursts): apply-start-markers.ts; redelivered when the database refused them.
+
+interface StartMarkerRecord {
+  readonly record: CompletionRecord;
+  readonly message: StepStartedMessage;
+}
+
+async function applyMarkers(deps: OrchestrationDeps, items: readonly StartMarkerRecord[]): Promise<BatchItemFailure[]> {
+  const { problem } = await applyStartMarkers(deps, items.map((i) => i.message));
+  return problem === null ? [] : items.map((i) => failure(deps, i.record, problem));
+}
+
+// --- Step results and retry ticks.
 
 interface StepResultRecord {
   readonly record: CompletionRecord;
@@ -83,8 +101,8 @@ function parse(body: string): Parsed {
     return { ok: false, code: 'unparseable_json', reason: `the body is not JSON: ${errorMessage(error)}` };
   }
   // Pick the schema by message_type so a refusal names the fields that are wrong.
-  const isTick = (json as { message_type?: unknown } | null)?.message_type === 'retry_due';
-  const parsed = (isTick ? retryDueMessage : stepExecutionResult).safeParse(json);
+  const type = (json as { message_type?: unknown } | null)?.message_type;
+  const parsed = (type === 'retry_due' ? retryDueMessage : type === 'step_started' ? stepStartedMessage : stepExecutionResult).safeParse(json);
   if (parsed.success) return { ok: true, message: parsed.data };
   const problems = formatIssues(parsed.error.issues).join('; ');
   return { ok: false, code: 'invalid_message', reason: `not a step result or retry tick: ${problems}` };

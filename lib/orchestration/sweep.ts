@@ -1,4 +1,5 @@
 import { deliverOutbox } from './deliver-outbox.js';
+import { observeDispatchQueues } from './observe-dispatch-queues.js';
 import { limitsOf, type OrchestrationDeps } from './orchestration-deps.js';
 import { timeoutOrFailureResult } from './sweeper-result.js';
 
@@ -10,8 +11,9 @@ export interface SweepReport {
 
 /**
  * What the scheduled sweeper does so nothing is lost or stuck: times out attempts past their
- * deadline (Lambda killed, message dead-lettered) with `handler_timeout`, re-sends outbox rows a
- * crashed sender left behind, and dispatches retries whose backoff elapsed.
+ * deadline (Lambda killed, message dead-lettered or lost) with `handler_timeout`, re-sends outbox
+ * rows a crashed sender left behind, and dispatches retries whose backoff elapsed. An attempt no
+ * worker reported started is not timed out while its dispatch queue holds a backlog (observe-dispatch-queues.ts).
  */
 export async function sweep(deps: OrchestrationDeps): Promise<SweepReport> {
   const timedOut = await timeOutOverdue(deps);
@@ -26,7 +28,8 @@ export async function sweep(deps: OrchestrationDeps): Promise<SweepReport> {
 }
 
 async function timeOutOverdue(deps: OrchestrationDeps): Promise<number> {
-  const overdue = await deps.store.findTimedOutDispatches(limitsOf(deps).sweepBatchSize);
+  const queues = await observeDispatchQueues(deps);
+  const overdue = await deps.store.findTimedOutDispatches(limitsOf(deps).sweepBatchSize, queues);
   let applied = 0;
   for (const d of overdue) {
     const message = `no result arrived before the attempt's deadline ${d.deadline.toISOString()}`;
