@@ -1,6 +1,7 @@
 import { SCHEMA_VERSION } from '../contracts/schema-version.js';
 import type { StepDispatchMessage } from '../contracts/step-dispatch-message.js';
 import type { StepStartedMessage } from '../contracts/step-started-message.js';
+import type { ReceivedMessage } from '../ports/message-queue.js';
 
 /**
  * A first receive later than this fraction of the dispatch grace after the claim is reported to
@@ -57,8 +58,23 @@ export function attemptStart(message: StepDispatchMessage, delivery: Delivery): 
   return { deadline: new Date(Math.max(deadline, first + budget)), reportedStart: new Date(first) };
 }
 
+/** What a received message's attributes tell about its delivery (a pull worker's receive). */
+export function deliveryOf(received: ReceivedMessage): Delivery {
+  const first = Number(received.attributes.ApproximateFirstReceiveTimestamp);
+  return { receiveCount: received.receiveCount, ...(first > 0 ? { firstReceivedAt: new Date(first) } : {}) };
+}
+
+/**
+ * The start marker to send for an attempt taken up `now`, or null: none when its start is not
+ * reported, nor when it is already past its deadline (it is answered without running).
+ */
+export function dueStartMarker(message: StepDispatchMessage, start: AttemptStart, delivery: Delivery, now: Date, workerId: string): StepStartedMessage | null {
+  if (start.reportedStart === null || start.deadline.getTime() <= now.getTime()) return null;
+  return startMarker(message, start.reportedStart, delivery.receiveCount ?? 1, workerId);
+}
+
 /** The start marker reporting `startedAt` for the message's attempt. */
-export function startMarker(message: StepDispatchMessage, startedAt: Date, receiveCount: number, workerId: string): StepStartedMessage {
+function startMarker(message: StepDispatchMessage, startedAt: Date, receiveCount: number, workerId: string): StepStartedMessage {
   return {
     schema_version: SCHEMA_VERSION,
     message_type: 'step_started',

@@ -2,7 +2,7 @@ import type { StepDispatchMessage } from '../contracts/step-dispatch-message.js'
 import type { StepStartedMessage } from '../contracts/step-started-message.js';
 import { describeSendFailures } from '../ports/message-queue.js';
 import { sendWithRetry } from '../ports/send-with-retry.js';
-import { attemptStart, startMarker, type AttemptStart, type Delivery } from './attempt-start.js';
+import { attemptStart, dueStartMarker, type AttemptStart, type Delivery } from './attempt-start.js';
 import type { AnswerDeps } from './dispatch-deps.js';
 
 /** An attempt a worker takes up now: its message and what the queue told about this delivery. */
@@ -24,12 +24,8 @@ export interface TakenUp {
 export async function announceStarts(taken: readonly TakenUp[], deps: AnswerDeps): Promise<AttemptStart[]> {
   const now = deps.clock.now();
   const starts = taken.map((t) => attemptStart(t.message, t.delivery));
-  const markers = taken.flatMap((t, i): StepStartedMessage[] => {
-    const start = starts[i]!;
-    if (start.reportedStart === null || start.deadline.getTime() <= now.getTime()) return [];
-    return [startMarker(t.message, start.reportedStart, t.delivery.receiveCount ?? 1, deps.config.workerId)];
-  });
-  await sendStartMarkers(markers, deps);
+  const markers = taken.map((t, i) => dueStartMarker(t.message, starts[i]!, t.delivery, now, deps.config.workerId));
+  await sendStartMarkers(markers.filter((m): m is StepStartedMessage => m !== null), deps);
   return starts;
 }
 
