@@ -74,7 +74,8 @@ describe('start markers', () => {
     expect(await dispatchRow(m.event_id)).toMatchObject({ status: 'completed', started_at: null });
   });
 
-  it('skip an attempt another transaction holds instead of waiting for it', async () => {
+  // PGlite serves one connection at a time: a transaction held open there blocks every other query.
+  it.runIf(Boolean(process.env.DATABASE_URL))('skip an attempt another transaction holds instead of waiting for it', async () => {
     const m = await startOne();
     const holder = await db.pool.connect();
     try {
