@@ -8,6 +8,11 @@ export function allowSend(role: iam.IRole, queues: readonly sqs.IQueue[]): void 
   role.addToPrincipalPolicy(new iam.PolicyStatement({ actions: ['sqs:SendMessage'], resources: queues.map((q) => q.queueArn) }));
 }
 
+/** sqs:GetQueueAttributes on exactly these queues: the sweeper counts the dispatch queues' backlog (observe-dispatch-queues.ts). */
+export function allowCountMessages(role: iam.IRole, queues: readonly sqs.IQueue[]): void {
+  role.addToPrincipalPolicy(new iam.PolicyStatement({ actions: ['sqs:GetQueueAttributes'], resources: queues.map((q) => q.queueArn) }));
+}
+
 /** events:PutEvents on exactly this bus. */
 export function allowPutEvents(role: iam.IRole, bus: events.IEventBus): void {
   role.addToPrincipalPolicy(new iam.PolicyStatement({ actions: ['events:PutEvents'], resources: [bus.eventBusArn] }));

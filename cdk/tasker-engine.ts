@@ -12,7 +12,7 @@ import { DomainEvents } from './domain-events.js';
 import { envOf } from './environment.js';
 import { FunctionEnvironments } from './function-environments.js';
 import { Migrations } from './migrations.js';
-import { allowPutEvents, allowReadSecret, allowSend } from './permissions.js';
+import { allowCountMessages, allowPutEvents, allowReadSecret, allowSend } from './permissions.js';
 import type { DefaultPoolSettings, PullPoolSettings, StepHandlerSettings, WorkerPoolSettings } from './pool-settings.js';
 import { PullWorkerAccess } from './pull-worker-access.js';
 import { TaskerQueueSet, type TaskerQueues, type WorkQueue } from './queues.js';
@@ -179,6 +179,7 @@ export class TaskerEngine extends Construct {
     fn.function.configureAsyncInvoke({ retryAttempts: 0, maxEventAge: Duration.minutes(1) });
     this.grantOrchestration(fn);
     allowSend(fn.role, [...q.allDispatch.map((d) => d.queue), q.completion.queue]);
+    allowCountMessages(fn.role, q.allDispatch.map((d) => d.queue));
     fn.function.node.addDependency(this.migrations);
     return fn.function;
   }

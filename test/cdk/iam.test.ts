@@ -86,10 +86,10 @@ describe.each([
     );
   });
 
-  it('lets the sweeper read the secret, send to dispatch and completion, and put events', () => {
+  it('lets the sweeper read the secret, send to dispatch and completion, count the dispatch queues, and put events', () => {
     const q = engine.queues;
     expect(permissionsOf(template, engine.sweeper)).toEqual(
-      expected(stack, engine, engine.sweeper, { consume: [], send: [...q.allDispatch.map((d) => d.queue), q.completion.queue], putEvents: true, secret: true, vpc: true }),
+      expected(stack, engine, engine.sweeper, { consume: [], send: [...q.allDispatch.map((d) => d.queue), q.completion.queue], count: q.allDispatch.map((d) => d.queue), putEvents: true, secret: true, vpc: true }),
     );
   });
 
@@ -118,6 +118,8 @@ describe('secrets imported by name', () => {
 interface Expected {
   readonly consume: readonly sqs.IQueue[];
   readonly send: readonly sqs.IQueue[];
+  /** Queues it may count (sqs:GetQueueAttributes alone). */
+  readonly count?: readonly sqs.IQueue[];
   readonly putEvents: boolean;
   readonly secret: boolean;
   readonly vpc?: boolean;
@@ -139,6 +141,7 @@ function expected(stack: Stack, engine: TaskerEngine, fn: lambda.IFunction, e: E
   add(LOGS, [arn(logGroup)]);
   add(CONSUME, e.consume.map((q) => arn(q.queueArn)));
   add(['sqs:SendMessage'], e.send.map((q) => arn(q.queueArn)));
+  add(['sqs:GetQueueAttributes'], (e.count ?? []).map((q) => arn(q.queueArn)));
   if (e.putEvents) add(['events:PutEvents'], [arn(engine.events.bus.eventBusArn)]);
   if (e.secret) add(['secretsmanager:GetSecretValue'], [arn(engine.database.secret.secretFullArn ?? engine.database.secret.secretArn)]);
   if (e.vpc) add(VPC_ACCESS_ACTIONS, ['"*"']);
