@@ -19,7 +19,7 @@ import { systemClock } from './system-clock.js';
 export interface OrchestrationOverrides {
   readonly pool?: pg.Pool;
   readonly queues?: QueueSender;
-  /** Counts the dispatch queues for the sweeper; by default the SQS adapter, unless `queues` is brought without it. */
+  /** Counts the dispatch queues for the sweeper; by default `queues` when it is the SQS adapter. */
   readonly queueCounts?: QueueCounter;
   readonly events?: EventBus;
   readonly logger?: Logger;
@@ -32,12 +32,12 @@ export async function buildOrchestrationDeps(config: RuntimeConfig, service: str
   const logger = overrides.logger ?? createLogger({ level: config.logLevel, base: { service } });
   const pool = overrides.pool ?? (await createPool(config));
   pool.on('error', (error) => logger.warn('idle database connection failed; it will be replaced', { error: error.message }));
-  const sqs = overrides.queues === undefined ? new SqsQueue(createSqsClient()) : undefined;
-  const queueCounts = overrides.queueCounts ?? sqs;
+  const queues = overrides.queues ?? new SqsQueue(createSqsClient());
+  const queueCounts = overrides.queueCounts ?? (queues instanceof SqsQueue ? queues : undefined);
   return {
     pool,
     store: new PostgresOrchestrationStore(pool),
-    queues: overrides.queues ?? (sqs as SqsQueue),
+    queues,
     ...(queueCounts === undefined ? {} : { queueCounts }),
     events: overrides.events ?? new EventBridgeBus(createEventBridgeClient(), config.eventBusName),
     routing: staticRouting({ dispatchQueueUrl: config.dispatchQueueUrl, namespaceQueueUrls: config.namespaceQueueUrls, completionQueueUrl: config.completionQueueUrl!, poisonQueueUrl: config.poisonQueueUrl ?? null }),

@@ -22,7 +22,7 @@ type Parsed = { ok: true; message: CompletionQueueMessage } | { ok: false; code:
 /**
  * The completion function's use case: applies the batch's results once, in one store call
  * (duplicates and late results are acknowledged and logged as refused), evaluates tasks on retry
- * ticks, sends what became ready. A record that can never apply goes to the poison queue; a
+ * ticks, applies start markers (another store call), sends what became ready. A record that can never apply goes to the poison queue; a
  * transient failure (database down) is reported as a batch item failure so SQS redelivers it.
  */
 export async function processCompletionBatch(deps: OrchestrationDeps, records: readonly CompletionRecord[]): Promise<BatchResponse> {
@@ -105,7 +105,7 @@ function parse(body: string): Parsed {
   const parsed = (type === 'retry_due' ? retryDueMessage : type === 'step_started' ? stepStartedMessage : stepExecutionResult).safeParse(json);
   if (parsed.success) return { ok: true, message: parsed.data };
   const problems = formatIssues(parsed.error.issues).join('; ');
-  return { ok: false, code: 'invalid_message', reason: `not a step result or retry tick: ${problems}` };
+  return { ok: false, code: 'invalid_message', reason: `not a step result, retry tick or start marker: ${problems}` };
 }
 
 async function poison(deps: OrchestrationDeps, record: CompletionRecord, code: string, reason: string): Promise<void> {
