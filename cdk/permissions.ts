@@ -9,6 +9,11 @@ export function allowSend(role: iam.IRole, queues: readonly sqs.IQueue[]): void 
   role.addToPrincipalPolicy(new iam.PolicyStatement({ actions: ['sqs:SendMessage'], resources: queues.map((q) => q.queueArn) }));
 }
 
+/** sqs:GetQueueAttributes on exactly these queues: the sweeper counts the dispatch queues' backlog (observe-dispatch-queues.ts). */
+export function allowCountMessages(role: iam.IRole, queues: readonly sqs.IQueue[]): void {
+  role.addToPrincipalPolicy(new iam.PolicyStatement({ actions: ['sqs:GetQueueAttributes'], resources: queues.map((q) => q.queueArn) }));
+}
+
 /** events:PutEvents on exactly this bus, for exactly the sources of `scope` (event-sources.ts). */
 export function allowPutEvents(role: iam.IRole, bus: events.IEventBus, scope: EventSourceScope): void {
   role.addToPrincipalPolicy(putEventsStatement(bus, scope));

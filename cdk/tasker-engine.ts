@@ -15,7 +15,7 @@ import { FunctionEnvironments } from './function-environments.js';
 import { Migrations } from './migrations.js';
 import { acknowledgeNagFindings } from './nag-acknowledgements.js';
 import { defaultPoolSources, ORCHESTRATION_SOURCES, poolSources } from './event-sources.js';
-import { allowPutEvents, allowReadSecret, allowSend } from './permissions.js';
+import { allowCountMessages, allowPutEvents, allowReadSecret, allowSend } from './permissions.js';
 import type { DefaultPoolSettings, PullPoolSettings, StepHandlerSettings, WorkerPoolSettings } from './pool-settings.js';
 import { PullWorkerAccess } from './pull-worker-access.js';
 import { TaskerQueueSet, type TaskerQueues, type WorkQueue } from './queues.js';
@@ -193,6 +193,7 @@ export class TaskerEngine extends Construct {
     fn.function.configureAsyncInvoke({ retryAttempts: 0, maxEventAge: Duration.minutes(1) });
     this.grantOrchestration(fn);
     allowSend(fn.role, [...q.allDispatch.map((d) => d.queue), q.completion.queue]);
+    allowCountMessages(fn.role, q.allDispatch.map((d) => d.queue));
     fn.function.node.addDependency(this.migrations);
     return fn.function;
   }

@@ -6,6 +6,7 @@ import { poisonMessage } from './poison-message.js';
 import { retryDueMessage } from './retry-due-message.js';
 import { stepDispatchMessage } from './step-dispatch-message.js';
 import { stepExecutionResult } from './step-execution-result.js';
+import { stepStartedMessage } from './step-started-message.js';
 import { taskLifecycleEvent } from './task-lifecycle-event.js';
 
 /**
@@ -16,7 +17,8 @@ import { taskLifecycleEvent } from './task-lifecycle-event.js';
 export const CONTRACT_SCHEMAS = {
   'step-dispatch-message': { schema: stepDispatchMessage, title: 'StepDispatchMessage', description: 'One message on a dispatch queue: everything a worker needs to run one attempt of one step.' },
   'step-execution-result': { schema: stepExecutionResult, title: 'StepExecutionResult', description: 'The outcome of one step attempt, sent by the worker to the completion queue.' },
-  'completion-queue-message': { schema: completionQueueMessage, title: 'CompletionQueueMessage', description: 'Anything on the completion queue: a step result or a retry tick.' },
+  'completion-queue-message': { schema: completionQueueMessage, title: 'CompletionQueueMessage', description: 'Anything on the completion queue: a step result, a retry tick or a start marker.' },
+  'step-started-message': { schema: stepStartedMessage, title: 'StepStartedMessage', description: 'A start marker on the completion queue: a worker took up an attempt whose message waited (or came back); the attempt\'s time runs from started_at.' },
   'retry-due-message': { schema: retryDueMessage, title: 'RetryDueMessage', description: 'A delayed tick on the completion queue: a step of the task leaves backoff at due_at.' },
   'domain-event': { schema: domainEventEnvelope, title: 'DomainEventEnvelope', description: 'The Detail of a domain event on EventBridge (Source tasker.<namespace>, DetailType the event name).' },
   'task-lifecycle-event': { schema: taskLifecycleEvent, title: 'TaskLifecycleEvent', description: 'The Detail of a task lifecycle event on EventBridge (Source tasker.orchestration).' },

@@ -9,6 +9,7 @@ import { staticRouting } from '../orchestration/queue-routing.js';
 import type { EventBus } from '../ports/event-bus.js';
 import type { Logger } from '../ports/logger.js';
 import type { QueueSender } from '../ports/message-queue.js';
+import type { QueueCounter } from '../ports/queue-counts.js';
 import { createEventBridgeClient, createSqsClient } from './aws-clients.js';
 import { requireDispatchQueue, requireSettings } from './config.js';
 import { createPool } from './database.js';
@@ -20,6 +21,8 @@ import { systemClock } from './system-clock.js';
 export interface OrchestrationOverrides {
   readonly pool?: pg.Pool;
   readonly queues?: QueueSender;
+  /** Counts the dispatch queues for the sweeper; by default `queues` when it is the SQS adapter. */
+  readonly queueCounts?: QueueCounter;
   readonly events?: EventBus;
   readonly logger?: Logger;
 }
@@ -39,11 +42,14 @@ export async function buildOrchestrationDeps(config: RuntimeConfig, service: str
   const databaseBudget = databaseBudgetOf(config);
   const pool = overrides.pool ?? (await createPool(config, { session: databaseBudget }));
   pool.on('error', (error) => logger.warn('idle database connection failed; it will be replaced', { error: error.message }));
+  const queues = overrides.queues ?? new SqsQueue(createSqsClient());
+  const queueCounts = overrides.queueCounts ?? (queues instanceof SqsQueue ? queues : undefined);
   return {
     pool,
     databaseBudget,
     store: new PostgresOrchestrationStore(pool, { preparedStatements: !usesRdsProxy(config) }),
-    queues: overrides.queues ?? new SqsQueue(createSqsClient()),
+    queues,
+    ...(queueCounts === undefined ? {} : { queueCounts }),
     events: overrides.events ?? new EventBridgeBus(createEventBridgeClient(), config.eventBusName),
     routing: staticRouting({ dispatchQueueUrl: config.dispatchQueueUrl, namespaceQueueUrls: config.namespaceQueueUrls, completionQueueUrl: config.completionQueueUrl!, poisonQueueUrl: config.poisonQueueUrl ?? null }),
     clock: systemClock,

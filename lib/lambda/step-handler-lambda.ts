@@ -77,10 +77,12 @@ function workerConfigOf(config: RuntimeConfig, context: Context): WorkerConfig {
 
 function toDispatchRecord(record: SQSRecord): DispatchRecord {
   const receiveCount = Number(record.attributes?.ApproximateReceiveCount);
+  const firstReceivedAt = Number(record.attributes?.ApproximateFirstReceiveTimestamp);
   return {
     messageId: record.messageId,
     body: record.body,
     sourceQueue: record.eventSourceARN,
     ...(Number.isFinite(receiveCount) ? { receiveCount } : {}),
+    ...(firstReceivedAt > 0 ? { firstReceivedAt: new Date(firstReceivedAt) } : {}),
   };
 }

@@ -57,7 +57,7 @@ async function assemble(parts: Parts): Promise<EmbeddedRuntime> {
   await registerTemplates(store, parts.templates);
   const bus = new CapturingEventBus(transport.bus);
   const config = lambdaConfig(transport, settings, database.connectionString);
-  const overrides = { pool: database.pool, queues: transport.queue, events: bus, logger };
+  const overrides = { pool: database.pool, queues: transport.queue, queueCounts: transport.counts, events: bus, logger };
   const built = await buildOrchestrationDeps(config, 'tasker-local', overrides);
   const orchestration: OrchestrationDeps = parts.options.limits ? { ...built, limits: parts.options.limits } : built;
   const hub = new ProgressHub();

@@ -4,6 +4,7 @@ import { MemoryQueue } from '../adapters/memory/memory-queue.js';
 import { SqsQueue } from '../adapters/sqs/sqs-queue.js';
 import type { EventBus } from '../ports/event-bus.js';
 import type { MessageQueue } from '../ports/message-queue.js';
+import type { QueueCounter } from '../ports/queue-counts.js';
 import { createEventBridgeClient, createSqsClient } from '../lambda/aws-clients.js';
 import { ENV } from '../contracts/runtime-config.js';
 import { loadConfig, requireDispatchQueue, requireSettings } from '../lambda/config.js';
@@ -28,6 +29,8 @@ export interface QueueUrls {
 export interface Transport {
   readonly kind: TransportKind;
   readonly queue: MessageQueue;
+  /** Counts the queues' messages for the sweeper (GetQueueAttributes); never decorated. */
+  readonly counts: QueueCounter;
   readonly bus: EventBus;
   readonly urls: QueueUrls;
   readonly eventBusName: string;
@@ -61,7 +64,7 @@ export function memoryTransport(options: MemoryTransportOptions): Transport {
     dispatchDlq,
     completionDlq,
   };
-  return { kind: 'memory', queue, bus: new MemoryEventBus('tasker-local'), urls, eventBusName: 'tasker-local', memory: queue, waitTimeSeconds: 20, close: () => queue.close() };
+  return { kind: 'memory', queue, counts: queue, bus: new MemoryEventBus('tasker-local'), urls, eventBusName: 'tasker-local', memory: queue, waitTimeSeconds: 20, close: () => queue.close() };
 }
 
 /**
@@ -87,7 +90,8 @@ export function awsTransport(env: Record<string, string | undefined> = process.e
     sqs.destroy();
     events.destroy();
   };
-  return { kind: 'aws', queue: new SqsQueue(sqs), bus: new EventBridgeBus(events, config.eventBusName), urls, eventBusName: config.eventBusName, memory: undefined, waitTimeSeconds: 2, close };
+  const queue = new SqsQueue(sqs);
+  return { kind: 'aws', queue, counts: queue, bus: new EventBridgeBus(events, config.eventBusName), urls, eventBusName: config.eventBusName, memory: undefined, waitTimeSeconds: 2, close };
 }
 
 /**

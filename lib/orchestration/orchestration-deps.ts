@@ -3,6 +3,7 @@ import type { EventBus } from '../ports/event-bus.js';
 import type { Logger } from '../ports/logger.js';
 import type { QueueSender } from '../ports/message-queue.js';
 import type { OrchestrationStore } from '../ports/orchestration-store.js';
+import type { QueueCounter } from '../ports/queue-counts.js';
 import { DEFAULT_RETRY_DELAYS_MS, timerSleep, type RetrySettings } from '../ports/retry-settings.js';
 import type { QueueRouting } from './queue-routing.js';
 
@@ -12,6 +13,11 @@ export interface OrchestrationDeps {
   readonly queues: QueueSender;
   readonly events: EventBus;
   readonly routing: QueueRouting;
+  /**
+   * Counts the dispatch queues' messages for the sweeper, which holds attempts nobody reported
+   * started while their queue holds a backlog. Without it only the attempts' deadlines count.
+   */
+  readonly queueCounts?: QueueCounter;
   readonly clock: Clock;
   readonly random: RandomSource;
   readonly logger: Logger;

@@ -2,10 +2,12 @@ import type { CompletionQueueMessage } from '../contracts/completion-queue-messa
 import { formatIssues } from '../contracts/format-issues.js';
 import { retryDueMessage, type RetryDueMessage } from '../contracts/retry-due-message.js';
 import { stepExecutionResult, type StepExecutionResult } from '../contracts/step-execution-result.js';
+import { stepStartedMessage, type StepStartedMessage } from '../contracts/step-started-message.js';
 import { errorMessage } from '../domain/error-message.js';
 import { CALLS_PER_WORK, NOT_STARTED_REASON } from './apply-within-budget.js';
 import { applyStorableResults } from './apply-storable-results.js';
 import { poisonCompletionRecord, type CompletionRecord } from './completion-poison.js';
+import { applyStartMarkers } from './apply-start-markers.js';
 import { deliverOutbox } from './deliver-outbox.js';
 import type { OrchestrationDeps } from './orchestration-deps.js';
 import type { BatchItemFailure, BatchResponse } from '../ports/batch-response.js';
@@ -19,7 +21,7 @@ type Parsed = { ok: true; message: CompletionQueueMessage } | { ok: false; code:
 /**
  * The completion function's use case: applies the batch's results once, in one store call
  * (duplicates and late results are acknowledged and logged as refused), evaluates tasks on retry
- * ticks, sends what became ready. A record that can never apply goes to the poison queue (a
+ * ticks, applies start markers (another store call), sends what became ready. A record that can never apply goes to the poison queue (a
  * result that cannot be stored also fails its step: see applyStorableResults); a
  * transient failure (database down, a lock or statement past its timeout) is reported as a batch
  * item failure so SQS redelivers it.
@@ -32,17 +34,38 @@ type Parsed = { ok: true; message: CompletionQueueMessage } | { ok: false; code:
 export async function processCompletionBatch(deps: OrchestrationDeps, records: readonly CompletionRecord[], budget: TimeBudget = NO_TIME_LIMIT): Promise<BatchResponse> {
   const results: StepResultRecord[] = [];
   const ticks: TickRecord[] = [];
+  const markers: StartMarkerRecord[] = [];
   const rest: Array<Promise<BatchItemFailure | null>> = [];
   for (const record of records) {
     const parsed = parse(record.body);
     if (!parsed.ok) rest.push(poisonCompletionRecord(deps, record, parsed.code, parsed.reason).then(() => null, (error: unknown) => failure(deps, record, error)));
     else if (parsed.message.message_type === 'retry_due') ticks.push({ record, message: parsed.message });
+    else if (parsed.message.message_type === 'step_started') markers.push({ record, message: parsed.message });
     else results.push({ record, message: parsed.message });
   }
-  const databaseWork = applyResults(deps, results, budget).then(async (failures) => [...failures, ...(await onRetryTicks(deps, ticks, budget))]);
+  // One database call after another: start markers first (they move deadlines), then results, then ticks.
+  const databaseWork = applyMarkers(deps, markers, budget)
+    .then(async (failures) => [...failures, ...(await applyResults(deps, results, budget))])
+    .then(async (failures) => [...failures, ...(await onRetryTicks(deps, ticks, budget))]);
   const failures = (await Promise.all([databaseWork, ...rest.map((p) => p.then((f) => (f ? [f] : [])))])).flat();
   return { batchItemFailures: failures };
 }
+
+// --- Start markers (issue 11, bursts): apply-start-markers.ts; redelivered when the database refused them.
+
+interface StartMarkerRecord {
+  readonly record: CompletionRecord;
+  readonly message: StepStartedMessage;
+}
+
+async function applyMarkers(deps: OrchestrationDeps, items: readonly StartMarkerRecord[], budget: TimeBudget): Promise<BatchItemFailure[]> {
+  if (items.length === 0) return [];
+  if (!hasTimeFor(budget, 1)) return items.map((i) => failure(deps, i.record, NOT_STARTED_REASON));
+  const { problem } = await applyStartMarkers(deps, items.map((i) => i.message));
+  return problem === null ? [] : items.map((i) => failure(deps, i.record, problem));
+}
+
+// --- Step results and retry ticks.
 
 interface StepResultRecord {
   readonly record: CompletionRecord;
@@ -110,11 +133,11 @@ function parse(body: string): Parsed {
     return { ok: false, code: 'unparseable_json', reason: `the body is not JSON: ${errorMessage(error)}` };
   }
   // Pick the schema by message_type so a refusal names the fields that are wrong.
-  const isTick = (json as { message_type?: unknown } | null)?.message_type === 'retry_due';
-  const parsed = (isTick ? retryDueMessage : stepExecutionResult).safeParse(json);
+  const type = (json as { message_type?: unknown } | null)?.message_type;
+  const parsed = (type === 'retry_due' ? retryDueMessage : type === 'step_started' ? stepStartedMessage : stepExecutionResult).safeParse(json);
   if (parsed.success) return { ok: true, message: parsed.data };
   const problems = formatIssues(parsed.error.issues).join('; ');
-  return { ok: false, code: 'invalid_message', reason: `not a step result or retry tick: ${problems}` };
+  return { ok: false, code: 'invalid_message', reason: `not a step result, retry tick or start marker: ${problems}` };
 }
 
 function failure(deps: OrchestrationDeps, record: CompletionRecord, error: unknown): { itemIdentifier: string } {

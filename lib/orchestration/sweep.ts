@@ -3,6 +3,7 @@ import type { TimedOutDispatch } from '../ports/orchestration-store.js';
 import { hasTimeFor, NO_TIME_LIMIT, type TimeBudget } from '../ports/time-budget.js';
 import { CALLS_PER_WORK } from './apply-within-budget.js';
 import { deliverOutbox } from './deliver-outbox.js';
+import { observeDispatchQueues } from './observe-dispatch-queues.js';
 import { limitsOf, type OrchestrationDeps } from './orchestration-deps.js';
 import { timeoutOrFailureResult } from './sweeper-result.js';
 
@@ -14,9 +15,11 @@ export interface SweepReport {
 
 /**
  * What the scheduled sweeper does so nothing is lost or stuck: times out attempts past their
- * deadline (Lambda killed, message dead-lettered) with `handler_timeout`, re-sends outbox rows a
+ * deadline (Lambda killed, message dead-lettered or lost) with `handler_timeout`, re-sends outbox rows a
  * crashed sender left behind, dispatches retries whose backoff elapsed, and fails blocked tasks
- * whose grace ran out (no tick waits for a grace: a task fails within one sweep of its end).
+ * whose grace ran out (no tick waits for a grace: a task fails within one sweep of its end). An
+ * attempt no worker reported started is not timed out while its dispatch queue holds a backlog
+ * (observe-dispatch-queues.ts).
  *
  * Time budget: each database call (and the delivery after it) starts only while it fits in the
  * time left; what is left undone waits for the next sweep. An overdue attempt whose task is locked
@@ -48,7 +51,8 @@ export async function sweep(deps: OrchestrationDeps, budget: TimeBudget = NO_TIM
 
 async function timeOutOverdue(deps: OrchestrationDeps, budget: TimeBudget): Promise<number> {
   if (!hasTimeFor(budget, CALLS_PER_WORK)) return 0;
-  const overdue = await deps.store.findTimedOutDispatches(limitsOf(deps).sweepBatchSize);
+  const queues = await observeDispatchQueues(deps);
+  const overdue = await deps.store.findTimedOutDispatches(limitsOf(deps).sweepBatchSize, queues);
   let applied = 0;
   for (const [i, d] of overdue.entries()) {
     if (!hasTimeFor(budget, CALLS_PER_WORK)) {

@@ -81,6 +81,23 @@ export interface TimedOutDispatch {
   readonly deadline: Date;
 }
 
+/**
+ * What the sweeper saw of the dispatch queues at one sweep: where each namespace's attempts wait
+ * (its own queue, else the default one) and which queues held messages waiting for a receive
+ * (visible or delayed), or could not be read.
+ */
+export interface DispatchQueueObservation {
+  readonly defaultQueue: string | null;
+  readonly namespaceQueues: Readonly<Record<string, string>>;
+  readonly backlogged: readonly string[];
+}
+
+/** A worker's report that it took up an attempt: its event_id and its message's first receive. */
+export interface AttemptStarted {
+  readonly eventId: string;
+  readonly startedAt: Date;
+}
+
 export interface StepView {
   readonly stepUuid: string;
   readonly name: string;
@@ -169,7 +186,18 @@ export interface OrchestrationStore {
   markOutboxSent(ids: readonly string[]): Promise<void>;
   /** Outbox rows committed but not marked sent for longer than `olderThanMs` (a crashed sender). */
   unsentOutbox(olderThanMs: number, limit: number): Promise<OutboxEntry[]>;
-  findTimedOutDispatches(limit: number): Promise<TimedOutDispatch[]>;
+  /**
+   * Attempts past their deadline with no result. With `queues`, the queues seen holding messages are
+   * recorded first, and an attempt no worker reported started is left out while its queue was seen
+   * holding messages within the attempt's budget (step timeout plus grace): its message may still wait there.
+   */
+  findTimedOutDispatches(limit: number, queues?: DispatchQueueObservation): Promise<TimedOutDispatch[]>;
+  /**
+   * Marks open attempts started (start markers): each one's deadline moves by the wait before its
+   * start. A closed, unknown or already started attempt is left as it is, and so is one another
+   * transaction holds (it is being closed). Returns how many were marked.
+   */
+  markAttemptsStarted(starts: readonly AttemptStarted[]): Promise<number>;
   /** Tasks with a step whose backoff has elapsed: claims them and returns what to send. */
   claimDueRetries(limit: number): Promise<OutboxEntry[]>;
   /**

@@ -11,6 +11,8 @@ export interface DispatchRecord {
   readonly messageId: string;
   readonly body: string;
   readonly receiveCount?: number;
+  /** Its first receive (SQS ApproximateFirstReceiveTimestamp): the attempt's time runs from here (see attempt-start.ts). */
+  readonly firstReceivedAt?: Date;
   /** The queue it came from (an ARN or URL), named in poison messages. */
   readonly sourceQueue?: string;
 }

@@ -18,24 +18,27 @@ export interface RecordReport {
   readonly fields: LogFields;
 }
 
-/** Parses, runs and answers one dispatch record. Throws only on a bug; the batch turns that into a redelivery. */
-export async function processDispatchRecord(record: DispatchRecord, deps: RecordDeps): Promise<RecordReport> {
-  const parsed: ParsedDispatch = parseDispatchBody(record.body);
-  if (parsed.kind === 'valid') return runDispatch(parsed.message, deps);
+/**
+ * Parses, runs and answers one dispatch record. Throws only on a bug; the batch turns that into a
+ * redelivery. The batch passes the body it parsed already and the attempt's deadline (the dispatch
+ * deadline moved by the wait before the first receive: attempt-start.ts); alone, the message's own.
+ */
+export async function processDispatchRecord(record: DispatchRecord, deps: RecordDeps, parsed: ParsedDispatch = parseDispatchBody(record.body), attemptDeadline?: Date): Promise<RecordReport> {
+  if (parsed.kind === 'valid') return runDispatch(parsed.message, deps, attemptDeadline ?? new Date(parsed.message.deadline));
   if (parsed.kind === 'invalid') return answerInvalid(parsed.subject, parsed.problems, deps);
   const poison = await moveToPoison(record, parsed.code, parsed.reason, deps);
   return { redeliver: !poison.moved, fields: { status: 'poison', error_type: parsed.code, reason: parsed.reason, problem: poison.problem } };
 }
 
 /** The dual-channel sequence: run the handler, send the result FIRST, then publish domain events. */
-async function runDispatch(message: StepDispatchMessage, deps: RecordDeps): Promise<RecordReport> {
+async function runDispatch(message: StepDispatchMessage, deps: RecordDeps, attemptDeadline: Date): Promise<RecordReport> {
   const startedAt = deps.clock.now();
   const deadline = computeStepDeadline({
     now: startedAt,
     stepTimeoutMs: message.timeout_ms,
     remainingTimeMs: deps.remainingTimeMs(),
     safetyMarginMs: deps.config.safetyMarginMs,
-    dispatchDeadline: new Date(message.deadline),
+    dispatchDeadline: attemptDeadline,
   });
   const subject = subjectOf(message);
   const logger = deps.logger.child({ ...idsOf(subject), step_name: message.step_name });

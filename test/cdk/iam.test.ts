@@ -85,10 +85,10 @@ describe.each([
     );
   });
 
-  it('lets the sweeper read the runtime secret, send to dispatch and completion, and put events', () => {
+  it('lets the sweeper read the runtime secret, send to dispatch and completion, count the dispatch queues, and put events', () => {
     const q = engine.queues;
     expect(permissionsOf(template, engine.sweeper)).toEqual(
-      expected(stack, engine, engine.sweeper, { consume: [], send: [...q.allDispatch.map((d) => d.queue), q.completion.queue], putEvents: true, secrets: [engine.database.runtimeSecret], vpc: true }),
+      expected(stack, engine, engine.sweeper, { consume: [], send: [...q.allDispatch.map((d) => d.queue), q.completion.queue], count: q.allDispatch.map((d) => d.queue), putEvents: true, secrets: [engine.database.runtimeSecret], vpc: true }),
     );
   });
 
@@ -125,6 +125,8 @@ describe('secrets imported by name', () => {
 interface Expected {
   readonly consume: readonly sqs.IQueue[];
   readonly send: readonly sqs.IQueue[];
+  /** Queues it may count (sqs:GetQueueAttributes alone). */
+  readonly count?: readonly sqs.IQueue[];
   readonly putEvents: boolean;
   /** The secrets it may read; none when left out. */
   readonly secrets?: readonly secretsmanager.ISecret[];
@@ -147,6 +149,7 @@ function expected(stack: Stack, engine: TaskerEngine, fn: lambda.IFunction, e: E
   add(LOGS, [arn(logGroup)]);
   add(CONSUME, e.consume.map((q) => arn(q.queueArn)));
   add(['sqs:SendMessage'], e.send.map((q) => arn(q.queueArn)));
+  add(['sqs:GetQueueAttributes'], (e.count ?? []).map((q) => arn(q.queueArn)));
   if (e.putEvents) add(['events:PutEvents'], [arn(engine.events.bus.eventBusArn)]);
   add(['secretsmanager:GetSecretValue'], (e.secrets ?? []).map((secret) => arn(secret.secretFullArn ?? secret.secretArn)));
   if (e.vpc) add(VPC_ACCESS_ACTIONS, ['"*"']);

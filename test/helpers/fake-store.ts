@@ -7,7 +7,7 @@ export function fakeStore(overrides: Partial<OrchestrationStore> = {}): { [K in 
   const methods: Array<keyof OrchestrationStore> = [
     'registerTemplate', 'findTemplate', 'createTask', 'claimReadySteps', 'applyStepResult', 'evaluateTask', 'markOutboxSent',
     'unsentOutbox', 'findTimedOutDispatches', 'claimDueRetries', 'readySteps', 'executionContext', 'getTask', 'transitions',
-    'cancelTask', 'stepAction', 'applyStepResults', 'createTasks', 'failBlockedTasks',
+    'cancelTask', 'stepAction', 'applyStepResults', 'createTasks', 'failBlockedTasks', 'markAttemptsStarted',
   ];
   const store: Record<string, unknown> = {};
   for (const name of methods) {

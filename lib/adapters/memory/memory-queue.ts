@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import type { MessageCounts, QueueCounter } from '../../ports/queue-counts.js';
 import type {
   MessageQueue,
   OutgoingMessage,
@@ -46,6 +47,8 @@ interface StoredMessage {
   readonly sentAt: number;
   visibleAt: number;
   receiveCount: number;
+  /** When it was first received (SQS ApproximateFirstReceiveTimestamp); undefined until then. */
+  firstReceivedAt: number | undefined;
   receiptHandle: string | undefined;
 }
 
@@ -71,9 +74,11 @@ export const MEMORY_QUEUE_URL_PREFIX = 'memory://queue/';
 
 /**
  * Queues in this process with SQS semantics: delays, visibility timeouts, receive counts, redrive to a
- * dead-letter queue after `maxReceiveCount` receives, long polls that return as soon as a message is visible.
+ * dead-letter queue after `maxReceiveCount` receives, long polls that return as soon as a message is
+ * visible, the receive attributes (SentTimestamp, ApproximateReceiveCount, ApproximateFirstReceiveTimestamp)
+ * and GetQueueAttributes' message counts.
  */
-export class MemoryQueue implements MessageQueue {
+export class MemoryQueue implements MessageQueue, QueueCounter {
   private readonly queues = new Map<string, QueueState>();
   private closed = false;
 
@@ -134,6 +139,11 @@ export class MemoryQueue implements MessageQueue {
     if (message.visibleAt <= now) throw new MemoryQueueError('MessageNotInflight', `message ${message.messageId} is not in flight`);
     message.visibleAt = now + visibilityTimeoutSeconds * 1000;
     this.drain(queue);
+  }
+
+  /** The counts GetQueueAttributes gives (exact here): visible, in flight, delayed. */
+  async countMessages(queueUrl: string): Promise<MessageCounts> {
+    return { visible: this.depth(queueUrl), inFlight: this.inFlight(queueUrl), delayed: this.delayed(queueUrl) };
   }
 
   /** Messages that a receive would get now (the DLQ redrive happens on receive, as in SQS). */
@@ -203,6 +213,7 @@ export class MemoryQueue implements MessageQueue {
       sentAt: now,
       visibleAt: now + delaySeconds * 1000,
       receiveCount: 0,
+      firstReceivedAt: undefined,
       receiptHandle: undefined,
     });
   }
@@ -222,6 +233,7 @@ export class MemoryQueue implements MessageQueue {
 
   private markReceived(message: StoredMessage, now: number, visibilityTimeoutSeconds: number): ReceivedMessage {
     message.receiveCount += 1;
+    message.firstReceivedAt ??= now;
     message.visibleAt = now + visibilityTimeoutSeconds * 1000;
     message.receiptHandle = `${message.messageId}:${randomUUID()}`;
     return {
@@ -230,7 +242,11 @@ export class MemoryQueue implements MessageQueue {
       body: message.body,
       receiveCount: message.receiveCount,
       sentAt: new Date(message.sentAt),
-      attributes: { ApproximateReceiveCount: String(message.receiveCount), SentTimestamp: String(message.sentAt) },
+      attributes: {
+        ApproximateReceiveCount: String(message.receiveCount),
+        SentTimestamp: String(message.sentAt),
+        ApproximateFirstReceiveTimestamp: String(message.firstReceivedAt),
+      },
     };
   }
 

@@ -3,8 +3,10 @@ import type { StepExecutionResult } from '../../contracts/step-execution-result.
 import type { TaskTemplate } from '../../domain/task-template.js';
 import type {
   ApplyResultOutcome,
+  AttemptStarted,
   BatchApplyOutcome,
   CreateTaskOutcome,
+  DispatchQueueObservation,
   ExecutionContext,
   OperatorAction,
   OperatorOutcome,
@@ -130,9 +132,16 @@ export class PostgresOrchestrationStore implements OrchestrationStore {
     return toOutbox(await this.scalar('select tasker.unsent_outbox($1, $2) as j', [olderThanMs, limit]));
   }
 
-  async findTimedOutDispatches(limit: number): Promise<TimedOutDispatch[]> {
-    const { rows } = await this.db.query<TimedOutDispatchRow>('select * from tasker.find_timed_out_dispatches($1)', [limit]);
+  async findTimedOutDispatches(limit: number, queues?: DispatchQueueObservation): Promise<TimedOutDispatch[]> {
+    const seen = queues ? JSON.stringify({ default: queues.defaultQueue, namespaces: queues.namespaceQueues, backlogged: queues.backlogged }) : null;
+    const { rows } = await this.db.query<TimedOutDispatchRow>('select * from tasker.find_timed_out_dispatches($1, $2::jsonb)', [limit, seen]);
     return rows.map(toTimedOutDispatch);
+  }
+
+  async markAttemptsStarted(starts: readonly AttemptStarted[]): Promise<number> {
+    if (starts.length === 0) return 0;
+    const json = JSON.stringify(starts.map((s) => ({ event_id: s.eventId, started_at: s.startedAt.toISOString() })));
+    return (await this.scalar('select tasker.mark_attempts_started($1::jsonb) as j', [json])) as number;
   }
 
   async claimDueRetries(limit: number): Promise<OutboxEntry[]> {

@@ -1,6 +1,7 @@
 import {
   ChangeMessageVisibilityCommand,
   DeleteMessageCommand,
+  GetQueueAttributesCommand,
   ReceiveMessageCommand,
   SendMessageBatchCommand,
   type BatchResultErrorEntry,
@@ -16,6 +17,7 @@ import type {
   SendFailure,
   SendOutcome,
 } from '../../ports/message-queue.js';
+import type { MessageCounts, QueueCounter } from '../../ports/queue-counts.js';
 import { summarizeAwsError } from '../aws-error.js';
 import { sendInBatches } from '../batching.js';
 import { SQS_MAX_BATCH_ENTRIES, tooLongRefusal } from './sqs-limits.js';
@@ -23,7 +25,7 @@ import { SQS_MAX_BATCH_ENTRIES, tooLongRefusal } from './sqs-limits.js';
 const PERMANENT_CODE = /invalid|too ?(long|large)|missingrequired|unsupported/i;
 
 /** A queue on Amazon SQS (or LocalStack). Sends never throw: failures come back per message. */
-export class SqsQueue implements MessageQueue {
+export class SqsQueue implements MessageQueue, QueueCounter {
   constructor(private readonly client: SQSClient) {}
 
   async send(queueUrl: string, messages: readonly OutgoingMessage[]): Promise<SendOutcome> {
@@ -44,10 +46,22 @@ export class SqsQueue implements MessageQueue {
         MaxNumberOfMessages: options.maxMessages,
         WaitTimeSeconds: options.waitTimeSeconds,
         VisibilityTimeout: options.visibilityTimeoutSeconds,
-        MessageSystemAttributeNames: ['ApproximateReceiveCount', 'SentTimestamp'],
+        MessageSystemAttributeNames: ['ApproximateReceiveCount', 'SentTimestamp', 'ApproximateFirstReceiveTimestamp'],
       }),
     );
     return (output.Messages ?? []).map(toReceivedMessage);
+  }
+
+  /** One GetQueueAttributes call: the approximate visible, in-flight and delayed counts. Throws when the queue cannot be read. */
+  async countMessages(queueUrl: string): Promise<MessageCounts> {
+    const output = await this.client.send(
+      new GetQueueAttributesCommand({
+        QueueUrl: queueUrl,
+        AttributeNames: ['ApproximateNumberOfMessages', 'ApproximateNumberOfMessagesNotVisible', 'ApproximateNumberOfMessagesDelayed'],
+      }),
+    );
+    const count = (name: string) => Number(output.Attributes?.[name as keyof typeof output.Attributes] ?? 0);
+    return { visible: count('ApproximateNumberOfMessages'), inFlight: count('ApproximateNumberOfMessagesNotVisible'), delayed: count('ApproximateNumberOfMessagesDelayed') };
   }
 
   async delete(queueUrl: string, receiptHandle: string): Promise<void> {

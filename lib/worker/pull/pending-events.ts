@@ -84,16 +84,17 @@ export class PendingEvents {
 
   /**
    * Files a valid message received now. A new event is buffered; its deadline is the earliest of the
-   * dispatch message's `deadline` and receipt plus the step timeout, capped by `completionTimeoutMs`.
+   * attempt's deadline (by default the dispatch message's `deadline`; see attempt-start.ts) and
+   * receipt plus the step timeout, capped by `completionTimeoutMs`.
    */
-  admit(message: StepDispatchMessage, receipt: ReceiptInfo, now: Date, completionTimeoutMs: number): Admission {
+  admit(message: StepDispatchMessage, receipt: ReceiptInfo, now: Date, completionTimeoutMs: number, attemptDeadline = new Date(message.deadline)): Admission {
     const known = this.byId.get(message.event_id);
     if (known !== undefined && known.messageId === receipt.messageId) {
       known.receiptHandle = receipt.receiptHandle;
       return { kind: 'redelivered', event: known };
     }
     if (known !== undefined || this.finishedById.has(message.event_id)) return { kind: 'duplicate' };
-    this.byId.set(message.event_id, newEntry(message, receipt, now, completionTimeoutMs));
+    this.byId.set(message.event_id, newEntry(message, receipt, now, completionTimeoutMs, attemptDeadline));
     return { kind: 'added' };
   }
 
@@ -182,13 +183,13 @@ export function eventLogFields(event: PendingEvent): LogFields {
   return { task_uuid: m.task_uuid, step_uuid: m.step_uuid, event_id: m.event_id, correlation_id: m.correlation_id, step_name: m.step_name, message_id: event.messageId };
 }
 
-function newEntry(message: StepDispatchMessage, receipt: ReceiptInfo, receivedAt: Date, completionTimeoutMs: number): Entry {
+function newEntry(message: StepDispatchMessage, receipt: ReceiptInfo, receivedAt: Date, completionTimeoutMs: number, attemptDeadline: Date): Entry {
   const deadline = computeStepDeadline({
     now: receivedAt,
     stepTimeoutMs: Math.min(message.timeout_ms, completionTimeoutMs),
     remainingTimeMs: Number.POSITIVE_INFINITY,
     safetyMarginMs: 0,
-    dispatchDeadline: new Date(message.deadline),
+    dispatchDeadline: attemptDeadline,
   });
   return {
     eventId: message.event_id,

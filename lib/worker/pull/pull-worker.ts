@@ -1,4 +1,5 @@
 import type { StepDispatchMessage } from '../../contracts/step-dispatch-message.js';
+import type { StepStartedMessage } from '../../contracts/step-started-message.js';
 import type { StepExecutionResult } from '../../contracts/step-execution-result.js';
 import { errorMessage } from '../../domain/error-message.js';
 import type { Clock } from '../../ports/clock.js';
@@ -6,12 +7,14 @@ import type { EventBus } from '../../ports/event-bus.js';
 import type { Logger } from '../../ports/logger.js';
 import type { QueueReceiver, QueueSender, ReceivedMessage } from '../../ports/message-queue.js';
 import type { Sleep } from '../../ports/retry-settings.js';
+import { attemptStart, deliveryOf, dueStartMarker } from '../attempt-start.js';
 import { retrySettings, type AnswerDeps } from '../dispatch-deps.js';
 import { parseDispatchBody } from '../parse-dispatch-body.js';
 import { planDomainEvents } from '../plan-domain-events.js';
 import { publishDomainEvents } from '../publish-domain-events.js';
 import { sendResult } from '../send-result.js';
 import { settlesWithin } from '../settles-within.js';
+import { sendStartMarkers } from '../start-markers.js';
 import { DispatchQueue } from './dispatch-queue.js';
 import { eventLogFields, isPastDeadline, PendingEvents, type CompletionRefusal, type FinishedAs, type PendingEvent, type PendingState } from './pending-events.js';
 import { emptyCounters, pullWorkerMetrics, type HeartbeatReport, type PullWorkerMetrics } from './pull-metrics.js';
@@ -199,31 +202,43 @@ export class PullWorker {
       this.counters.receiveErrors += 1;
       return this.deps.logger.error('receiving from the dispatch queue failed', { queue_url: this.dispatch.url, problem: received.problem });
     }
-    await Promise.all(received.messages.map((message) => this.file(message)));
+    const markers = await Promise.all(received.messages.map((message) => this.file(message)));
+    await sendStartMarkers(markers.filter((m): m is StepStartedMessage => m !== null), this.deps);
   }
 
-  /** A valid message becomes a pending event; one no handler can run is turned away at the queue. */
-  private async file(received: ReceivedMessage): Promise<void> {
+  /**
+   * A valid message becomes a pending event; one no handler can run is turned away at the queue.
+   * Returns the start marker a new event calls for (sent for the whole receive, before any hand-out).
+   */
+  private async file(received: ReceivedMessage): Promise<StepStartedMessage | null> {
     this.counters.received += 1;
     const parsed = parseDispatchBody(received.body);
     if (parsed.kind === 'valid') return this.admit(parsed.message, received);
     this.counters[parsed.kind === 'invalid' ? 'invalid' : 'poisoned'] += 1;
-    return this.dispatch.turnAway(received, parsed);
+    await this.dispatch.turnAway(received, parsed);
+    return null;
   }
 
-  /** Buffers a valid message's event; another delivery of a known event is counted and logged, and a copy deleted. */
-  private async admit(message: StepDispatchMessage, received: ReceivedMessage): Promise<void> {
-    const admission = this.pending.admit(message, received, this.deps.clock.now(), this.settings.completionTimeoutMs);
-    if (admission.kind === 'added') return;
+  /**
+   * Buffers a valid message's event, its time counted from the message's first receive (attempt-start.ts);
+   * another delivery of a known event is counted and logged, and a copy deleted.
+   */
+  private async admit(message: StepDispatchMessage, received: ReceivedMessage): Promise<StepStartedMessage | null> {
+    const now = this.deps.clock.now();
+    const delivery = deliveryOf(received);
+    const start = attemptStart(message, delivery);
+    const admission = this.pending.admit(message, received, now, this.settings.completionTimeoutMs, start.deadline);
+    if (admission.kind === 'added') return dueStartMarker(message, start, delivery, now, this.settings.workerId);
     this.counters.duplicates += 1;
     if (admission.kind === 'redelivered') {
       this.deps.logger.warn('pending dispatch message delivered again; keeping its newest receipt handle', { ...eventLogFields(admission.event), receive_count: received.receiveCount });
-      return;
+      return null;
     }
     const problem = await this.dispatch.delete(received.receiptHandle);
     const ids = { task_uuid: message.task_uuid, step_uuid: message.step_uuid, event_id: message.event_id, correlation_id: message.correlation_id };
     const finishedAs = this.pending.finished(message.event_id) ?? 'pending';
     this.deps.logger.warn('duplicate dispatch of an event already pending or answered; deleted', { ...ids, message_id: received.messageId, finished_as: finishedAs, delete_problem: problem });
+    return null;
   }
 
   /**

@@ -20,7 +20,7 @@ import { createTestDatabase, type TestDatabase } from '../../helpers/test-databa
  * a session that logged in as it); on a server, a real login too.
  */
 
-const RUNTIME_OPERATIONS = ['apply_step_result', 'apply_step_results', 'claim_due_retries', 'evaluate_task_now', 'fail_blocked_tasks', 'find_timed_out_dispatches', 'mark_outbox_sent', 'unsent_outbox'];
+const RUNTIME_OPERATIONS = ['apply_step_result', 'apply_step_results', 'claim_due_retries', 'evaluate_task_now', 'fail_blocked_tasks', 'find_timed_out_dispatches', 'mark_attempts_started', 'mark_outbox_sent', 'unsent_outbox'];
 const LOGIN = `tasker_app_${randomBytes(4).toString('hex')}`;
 const PASSWORD = 'runtime-Password-0123456789';
 const INSUFFICIENT_PRIVILEGE = '42501';

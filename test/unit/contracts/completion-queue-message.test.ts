@@ -3,7 +3,7 @@ import { completionQueueMessage } from '../../../lib/contracts/completion-queue-
 import { loadFixture } from '../../helpers/contract-fixtures.js';
 
 describe('completion queue message contract', () => {
-  it.each(['step-execution-result.success.json', 'step-execution-result.failure.json', 'step-execution-result.timeout.json', 'retry-due-message.json'])(
+  it.each(['step-execution-result.success.json', 'step-execution-result.failure.json', 'step-execution-result.timeout.json', 'retry-due-message.json', 'step-started-message.json'])(
     'accepts %s',
     (name) => {
       const fixture = loadFixture(name);

@@ -11,7 +11,7 @@ const FIXTURE_DIR = new URL('test/fixtures/contracts/', ROOT);
 /** Which schemas each golden fixture must satisfy: its own (the name before the first dot), and the union it belongs to. */
 function schemasFor(fixture: string): ContractName[] {
   const own = fixture.split('.')[0] as ContractName;
-  const inCompletionQueue = own === 'step-execution-result' || own === 'retry-due-message';
+  const inCompletionQueue = own === 'step-execution-result' || own === 'retry-due-message' || own === 'step-started-message';
   return inCompletionQueue ? [own, 'completion-queue-message'] : [own];
 }
 

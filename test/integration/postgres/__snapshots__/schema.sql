@@ -8,6 +8,11 @@ CREATE TYPE tasker.step_policy AS (step_uuid uuid, state text, attempts integer,
 
 -- tables
 
+CREATE TABLE tasker.dispatch_queue_backlogs (
+    queue_url text NOT NULL,
+    seen_at timestamp with time zone NOT NULL
+);
+
 CREATE TABLE tasker.migrations (
     id integer NOT NULL,
     name text NOT NULL,
@@ -65,7 +70,8 @@ CREATE TABLE tasker.step_dispatches (
     task_from text,
     task_states text[],
     task_events text[],
-    task_reasons text[]
+    task_reasons text[],
+    started_at timestamp with time zone
 );
 
 CREATE TABLE tasker.step_transition_rules (
@@ -153,6 +159,8 @@ CREATE TABLE tasker.workflow_steps (
 );
 
 -- constraints
+
+ALTER TABLE tasker.dispatch_queue_backlogs ADD CONSTRAINT dispatch_queue_backlogs_pkey PRIMARY KEY (queue_url);
 
 ALTER TABLE tasker.migrations ADD CONSTRAINT migrations_pkey PRIMARY KEY (id);
 
@@ -768,6 +776,14 @@ begin
   return true;
 end $function$;
 
+CREATE OR REPLACE FUNCTION tasker.dispatch_queue_of(p_queues jsonb, p_namespace text)
+ RETURNS text
+ LANGUAGE sql
+ IMMUTABLE
+AS $function$
+  select coalesce(p_queues->'namespaces'->>p_namespace, p_queues->>'default')
+$function$;
+
 CREATE OR REPLACE FUNCTION tasker.emit_retry_due(p_task uuid, p_due timestamp with time zone)
  RETURNS jsonb
  LANGUAGE plpgsql
@@ -948,20 +964,32 @@ begin
   return v_out;
 end $function$;
 
-CREATE OR REPLACE FUNCTION tasker.find_timed_out_dispatches(p_limit integer)
+CREATE OR REPLACE FUNCTION tasker.find_timed_out_dispatches(p_limit integer, p_queues jsonb DEFAULT NULL::jsonb)
  RETURNS TABLE(event_id uuid, task_uuid uuid, step_uuid uuid, step_name text, correlation_id uuid, attempt integer, dispatched_at timestamp with time zone, deadline_at timestamp with time zone)
- LANGUAGE sql
- STABLE SECURITY DEFINER
+ LANGUAGE plpgsql
+ SECURITY DEFINER
  SET search_path TO 'pg_catalog', 'pg_temp'
 AS $function$
+#variable_conflict use_column
+begin
+  if p_queues is not null then
+    insert into tasker.dispatch_queue_backlogs (queue_url, seen_at)
+    select distinct u, now() from jsonb_array_elements_text(coalesce(p_queues->'backlogged', '[]'::jsonb)) u
+    on conflict (queue_url) do update set seen_at = excluded.seen_at;
+  end if;
+  return query
   select d.event_id, d.task_uuid, d.step_uuid, s.name, t.correlation_id, d.attempt, d.dispatched_at, d.deadline_at
     from tasker.step_dispatches d
     join tasker.workflow_steps s on s.step_uuid = d.step_uuid
     join tasker.tasks t on t.task_uuid = d.task_uuid
    where d.status = 'dispatched' and d.deadline_at < now()
+     and (d.started_at is not null or p_queues is null or not exists (
+           select 1 from tasker.dispatch_queue_backlogs b
+            where b.queue_url = tasker.dispatch_queue_of(p_queues, coalesce(s.namespace, t.namespace_name))
+              and b.seen_at > now() - (d.deadline_at - d.dispatched_at)))
    order by d.deadline_at
-   limit p_limit
-$function$;
+   limit p_limit;
+end $function$;
 
 CREATE OR REPLACE FUNCTION tasker.get_ready_steps(p_task uuid)
  RETURNS TABLE(step_uuid uuid, name text, attempts integer, max_attempts integer, ordinal integer)
@@ -1063,6 +1091,36 @@ begin
   )
   select coalesce(array_agg(step_uuid order by ordinal) filter (where waiting_on = 0), '{}') into v_roots from inserted;
   return v_roots;
+end $function$;
+
+CREATE OR REPLACE FUNCTION tasker.mark_attempts_started(p_starts jsonb)
+ RETURNS integer
+ LANGUAGE plpgsql
+ SECURITY DEFINER
+ SET search_path TO 'pg_catalog', 'pg_temp'
+AS $function$
+declare v_marked int;
+begin
+  with wanted as (
+    select (e->>'event_id')::uuid as event_id, min((e->>'started_at')::timestamptz) as started_at
+      from jsonb_array_elements(p_starts) e
+     group by 1
+  ),
+  open as (
+    select d.event_id, w.started_at
+      from tasker.step_dispatches d
+      join wanted w on w.event_id = d.event_id
+     where d.status = 'dispatched' and d.started_at is null
+     order by d.event_id
+       for update of d skip locked
+  )
+  update tasker.step_dispatches d
+     set started_at = o.started_at,
+         deadline_at = greatest(d.deadline_at, o.started_at + (d.deadline_at - d.dispatched_at))
+    from open o
+   where d.event_id = o.event_id;
+  get diagnostics v_marked = row_count;
+  return v_marked;
 end $function$;
 
 CREATE OR REPLACE FUNCTION tasker.mark_outbox_sent(p_ids bigint[])
@@ -1184,7 +1242,7 @@ CREATE OR REPLACE FUNCTION tasker.runtime_operations()
  LANGUAGE sql
  IMMUTABLE
 AS $function$
-  select array['apply_step_result', 'apply_step_results', 'evaluate_task_now', 'mark_outbox_sent', 'unsent_outbox', 'find_timed_out_dispatches', 'claim_due_retries', 'fail_blocked_tasks']
+  select array['apply_step_result', 'apply_step_results', 'evaluate_task_now', 'mark_outbox_sent', 'unsent_outbox', 'find_timed_out_dispatches', 'claim_due_retries', 'fail_blocked_tasks', 'mark_attempts_started']
 $function$;
 
 CREATE OR REPLACE FUNCTION tasker.set_blocked_task_grace(p_ms bigint)
@@ -1568,6 +1626,7 @@ CREATE TRIGGER workflow_step_transitions_insert INSTEAD OF INSERT ON tasker.work
 000010_runtime_role.sql
 000011_state_machine_reopen.sql
 000012_blocked_tasks_end.sql
+000013_attempt_start.sql
 
 -- rows of tasker.settings
 

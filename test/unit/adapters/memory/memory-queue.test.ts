@@ -39,7 +39,7 @@ describe('MemoryQueue send and receive', () => {
     expect(message?.body).toBe('hello');
     expect(message?.receiveCount).toBe(1);
     expect(message?.sentAt).toEqual(START);
-    expect(message?.attributes).toEqual({ ApproximateReceiveCount: '1', SentTimestamp: String(START.getTime()) });
+    expect(message?.attributes).toEqual({ ApproximateReceiveCount: '1', SentTimestamp: String(START.getTime()), ApproximateFirstReceiveTimestamp: String(START.getTime()) });
   });
 
   it('createQueue with an existing name returns the same queue', async () => {
@@ -107,6 +107,17 @@ describe('MemoryQueue visibility', () => {
     expect(second?.messageId).toBe(first?.messageId);
     expect(second?.receiveCount).toBe(2);
     expect(second?.receiptHandle).not.toBe(first?.receiptHandle);
+  });
+
+  it('keeps the first receive time across redeliveries (ApproximateFirstReceiveTimestamp)', async () => {
+    await sendBodies('late');
+    await vi.advanceTimersByTimeAsync(5_000);
+    const [first] = await queues.receive(url, receiveNow);
+    await vi.advanceTimersByTimeAsync(30_000);
+    const [second] = await queues.receive(url, receiveNow);
+    expect(second?.receiveCount).toBe(2);
+    expect(first?.attributes.ApproximateFirstReceiveTimestamp).toBe(String(START.getTime() + 5_000));
+    expect(second?.attributes.ApproximateFirstReceiveTimestamp).toBe(String(START.getTime() + 5_000));
   });
 
   it('uses the visibility timeout given to receive over the queue default', async () => {
@@ -305,5 +316,6 @@ describe('MemoryQueue inspection', () => {
       ['fresh', 'visible', 0],
     ]);
     expect([queues.depth(url), queues.inFlight(url), queues.delayed(url)]).toEqual([1, 1, 1]);
+    expect(await queues.countMessages(url)).toEqual({ visible: 1, inFlight: 1, delayed: 1 });
   });
 });

@@ -1,6 +1,7 @@
 import {
   ChangeMessageVisibilityCommand,
   DeleteMessageCommand,
+  GetQueueAttributesCommand,
   ReceiveMessageCommand,
   SendMessageBatchCommand,
   type SendMessageBatchCommandInput,
@@ -153,7 +154,7 @@ describe('SqsQueue receive, delete, changeVisibility', () => {
       MaxNumberOfMessages: 10,
       WaitTimeSeconds: 20,
       VisibilityTimeout: 45,
-      MessageSystemAttributeNames: ['ApproximateReceiveCount', 'SentTimestamp'],
+      MessageSystemAttributeNames: ['ApproximateReceiveCount', 'SentTimestamp', 'ApproximateFirstReceiveTimestamp'],
     });
     expect(received).toEqual([
       {
@@ -184,5 +185,27 @@ describe('SqsQueue receive, delete, changeVisibility', () => {
     expect(deleted.input).toEqual({ QueueUrl: QUEUE_URL, ReceiptHandle: 'rh-1' });
     expect(changed).toBeInstanceOf(ChangeMessageVisibilityCommand);
     expect(changed.input).toEqual({ QueueUrl: QUEUE_URL, ReceiptHandle: 'rh-2', VisibilityTimeout: 0 });
+  });
+});
+
+describe('SqsQueue.countMessages', () => {
+  it('asks GetQueueAttributes for the three approximate counts, in one call', async () => {
+    const send = vi.fn(async (_command: unknown) => ({
+      Attributes: { ApproximateNumberOfMessages: '312', ApproximateNumberOfMessagesNotVisible: '10', ApproximateNumberOfMessagesDelayed: '2' },
+    }));
+    const queue = new SqsQueue({ send } as unknown as SQSClient);
+    expect(await queue.countMessages(QUEUE_URL)).toEqual({ visible: 312, inFlight: 10, delayed: 2 });
+    const command = send.mock.calls[0]?.[0] as GetQueueAttributesCommand;
+    expect(send).toHaveBeenCalledTimes(1);
+    expect(command).toBeInstanceOf(GetQueueAttributesCommand);
+    expect(command.input).toEqual({
+      QueueUrl: QUEUE_URL,
+      AttributeNames: ['ApproximateNumberOfMessages', 'ApproximateNumberOfMessagesNotVisible', 'ApproximateNumberOfMessagesDelayed'],
+    });
+  });
+
+  it('lets a failed call throw (the sweeper counts an unreadable queue as holding a backlog)', async () => {
+    const failing = new SqsQueue({ send: async () => Promise.reject(awsError('AccessDenied', 'not allowed')) } as unknown as SQSClient);
+    await expect(failing.countMessages(QUEUE_URL)).rejects.toThrow('not allowed');
   });
 });

@@ -3,7 +3,9 @@ import { poisonMessage } from '../../../../lib/contracts/poison-message.js';
 import { stepExecutionResult } from '../../../../lib/contracts/step-execution-result.js';
 import { PullWorkerConfigError } from '../../../../lib/worker/pull/pull-worker-config.js';
 import { QUEUES } from '../../../helpers/dispatch-fixtures.js';
-import { SHIPPED, bind, pullKit, stepMessage, useFakeTime } from './pull-kit.js';
+import { SHIPPED, START, bind, pullKit, stepMessage, useFakeTime } from './pull-kit.js';
+
+const START_ISO = new Date(START).toISOString();
 
 beforeEach(useFakeTime);
 afterEach(() => vi.useRealTimers());
@@ -50,6 +52,20 @@ describe('PullWorker.poll', () => {
     expect(event?.dispatch).toEqual(message);
     expect(event?.deadline.toISOString()).toBe('2025-12-07T10:15:40.200Z');
     expect(await kit.worker.poll()).toBeNull();
+    await kit.worker.close();
+  });
+
+  it('counts the time of a message that waited from its first receive, and reports that start before handing it out', async () => {
+    const kit = pullKit();
+    const message = stepMessage(1, { dispatched_at: '2025-12-07T10:00:00.000Z', deadline: '2025-12-07T10:00:12.000Z' });
+    await kit.enqueue(message);
+    const event = await kit.worker.poll();
+    expect(event).toMatchObject({ event_id: message.event_id, deadline: new Date('2025-12-07T10:15:40.200Z'), deadline_bound: 'step_timeout' });
+    expect(kit.results()).toEqual([
+      { schema_version: 1, message_type: 'step_started', event_id: message.event_id, task_uuid: message.task_uuid, step_uuid: message.step_uuid, started_at: START_ISO, receive_count: 1, worker_id: 'pull-test' },
+    ]);
+    expect(await kit.worker.complete(message.event_id, SHIPPED)).toBe(true);
+    expect(kit.results().map((r) => r.message_type)).toEqual(['step_started', 'step_result']);
     await kit.worker.close();
   });
 
