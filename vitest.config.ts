@@ -13,7 +13,14 @@ export default defineConfig({
       },
       {
         extends: true,
-        test: { name: 'integration-pg', include: ['test/integration/postgres/**/*.test.ts', 'test/integration/cli/**/*.test.ts', 'test/integration/local/**/*.test.ts'] },
+        test: {
+          name: 'integration-pg',
+          include: [
+            'test/integration/postgres/**/*.test.ts',
+            'test/integration/cli/**/*.test.ts',
+            'test/integration/local/**/*.test.ts',
+          ],
+        },
       },
       {
         extends: true,
@@ -33,7 +40,13 @@ export default defineConfig({
         extends: true,
         // The reliability suite (docs/reliability.md): one scenario per file, one file at a time
         // (they load the machine), each with minutes to run its tasks and drain.
-        test: { name: 'faults', include: ['test/faults/**/*.test.ts'], fileParallelism: false, testTimeout: 180_000, hookTimeout: 120_000 },
+        test: {
+          name: 'faults',
+          include: ['test/faults/**/*.test.ts'],
+          fileParallelism: false,
+          testTimeout: 180_000,
+          hookTimeout: 120_000,
+        },
       },
     ],
   },

@@ -32,7 +32,11 @@ const MINUTE = Duration.minutes(1);
 export class TaskerAlarms extends Construct {
   readonly alarms: cloudwatch.Alarm[] = [];
 
-  constructor(scope: Construct, id: string, private readonly props: TaskerAlarmsProps) {
+  constructor(
+    scope: Construct,
+    id: string,
+    private readonly props: TaskerAlarmsProps,
+  ) {
     super(scope, id);
     for (const work of props.queues.work) this.workQueueAlarms(work);
     for (const terminal of props.queues.terminal) this.terminalQueueAlarms(terminal);
@@ -42,22 +46,52 @@ export class TaskerAlarms extends Construct {
 
   private workQueueAlarms({ label, queue }: WorkQueue): void {
     const age = this.props.oldestMessageAge.toSeconds();
-    this.add(`${label}-oldest-message-age`, queue.metricApproximateAgeOfOldestMessage({ period: MINUTE, statistic: 'Maximum' }), age, 5, `Oldest message on the ${label} queue older than ${age} s for 5 minutes: consumers are behind or failing`);
+    this.add(
+      `${label}-oldest-message-age`,
+      queue.metricApproximateAgeOfOldestMessage({ period: MINUTE, statistic: 'Maximum' }),
+      age,
+      5,
+      `Oldest message on the ${label} queue older than ${age} s for 5 minutes: consumers are behind or failing`,
+    );
     const depth = this.props.queueDepth;
-    this.add(`${label}-depth`, queue.metricApproximateNumberOfMessagesVisible({ period: MINUTE, statistic: 'Maximum' }), depth, 5, `More than ${depth} messages waiting on the ${label} queue for 5 minutes`);
+    this.add(
+      `${label}-depth`,
+      queue.metricApproximateNumberOfMessagesVisible({ period: MINUTE, statistic: 'Maximum' }),
+      depth,
+      5,
+      `More than ${depth} messages waiting on the ${label} queue for 5 minutes`,
+    );
   }
 
   private terminalQueueAlarms({ label, queue }: TerminalQueue): void {
     const depth = queue.metricApproximateNumberOfMessagesVisible({ period: MINUTE, statistic: 'Maximum' });
-    this.add(`${label}-depth`, depth, 0, 1, `A message is on the ${label} queue: inspect it, then redrive or delete it`);
+    this.add(
+      `${label}-depth`,
+      depth,
+      0,
+      1,
+      `A message is on the ${label} queue: inspect it, then redrive or delete it`,
+    );
     const expiry = DEAD_LETTER_EXPIRY_WARNING.toSeconds();
     const age = queue.metricApproximateAgeOfOldestMessage({ period: Duration.hours(1), statistic: 'Maximum' });
     this.add(`${label}-oldest-message-age`, age, expiry, 1, `A message on the ${label} queue expires within 3 days`);
   }
 
   private functionAlarms({ label, function: fn }: MonitoredFunction): void {
-    this.add(`${label}-errors`, fn.metricErrors({ period: Duration.minutes(5), statistic: 'Sum' }), 0, 1, `The ${label} function failed (an invocation error, not a step failure)`);
-    this.add(`${label}-throttles`, fn.metricThrottles({ period: MINUTE, statistic: 'Sum' }), 0, 1, `The ${label} function was throttled: its concurrency settings are inconsistent or the account limit is reached`);
+    this.add(
+      `${label}-errors`,
+      fn.metricErrors({ period: Duration.minutes(5), statistic: 'Sum' }),
+      0,
+      1,
+      `The ${label} function failed (an invocation error, not a step failure)`,
+    );
+    this.add(
+      `${label}-throttles`,
+      fn.metricThrottles({ period: MINUTE, statistic: 'Sum' }),
+      0,
+      1,
+      `The ${label} function was throttled: its concurrency settings are inconsistent or the account limit is reached`,
+    );
   }
 
   /** Alarms when the metric is above `threshold` in all of the last `periods` periods. */

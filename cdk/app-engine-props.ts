@@ -16,8 +16,14 @@ export type AppEngineProps = Omit<TaskerEngineProps, 'database' | 'alarmTopic'>;
  * ```
  */
 export function engineProps(context: EngineContext): AppEngineProps {
-  const { maxConcurrentHandlers, handlerTimeout, deadlineSafetyMargin, dispatchBatchSize, defaultPool, ...rest } = context;
-  const defaults = definedOnly<LambdaPoolDefaults>({ maxConcurrentHandlers, handlerTimeout, deadlineSafetyMargin, dispatchBatchSize });
+  const { maxConcurrentHandlers, handlerTimeout, deadlineSafetyMargin, dispatchBatchSize, defaultPool, ...rest } =
+    context;
+  const defaults = definedOnly<LambdaPoolDefaults>({
+    maxConcurrentHandlers,
+    handlerTimeout,
+    deadlineSafetyMargin,
+    dispatchBatchSize,
+  });
   return {
     ...definedOnly<AppEngineProps>(rest),
     ...(Object.keys(defaults).length > 0 ? { lambdaPoolDefaults: defaults } : {}),

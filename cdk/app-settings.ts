@@ -81,7 +81,8 @@ export function readAppSettings(node: Pick<Node, 'tryGetContext'>): AppSettings 
     engine: engineContext(reader),
   };
   const kind = reader.string('database');
-  if (kind !== undefined && kind !== 'rds' && kind !== 'existing') reader.problems.push(`database must be 'rds' or 'existing' (got '${kind}')`);
+  if (kind !== undefined && kind !== 'rds' && kind !== 'existing')
+    reader.problems.push(`database must be 'rds' or 'existing' (got '${kind}')`);
   if (reader.problems.length > 0) throw new AppContextError(reader.problems);
   return settings;
 }
@@ -90,24 +91,38 @@ export function readAppSettings(node: Pick<Node, 'tryGetContext'>): AppSettings 
  * The account and region the existing variant's VPC lookup needs; the CDK CLI sets them from your credentials. The RDS
  * variant needs none (an environment-agnostic stack).
  */
-export function stackEnvironment(database: DatabaseContext, env: NodeJS.ProcessEnv): { account: string; region: string } | undefined {
+export function stackEnvironment(
+  database: DatabaseContext,
+  env: NodeJS.ProcessEnv,
+): { account: string; region: string } | undefined {
   if (database.kind === 'rds') return undefined;
   const account = env.CDK_DEFAULT_ACCOUNT;
   const region = env.CDK_DEFAULT_REGION;
   if (account && region) return { account, region };
-  throw new AppContextError(['database=existing looks the VPC up in your account: run with AWS credentials and a region (CDK_DEFAULT_ACCOUNT and CDK_DEFAULT_REGION are not set)']);
+  throw new AppContextError([
+    'database=existing looks the VPC up in your account: run with AWS credentials and a region (CDK_DEFAULT_ACCOUNT and CDK_DEFAULT_REGION are not set)',
+  ]);
 }
 
 function rdsContext(r: ContextReader): RdsDatabaseContext {
-  return { kind: 'rds', instanceType: r.string('dbInstanceType'), natGateways: r.number('natGateways'), proxy: r.boolean('dbProxy') ?? true };
+  return {
+    kind: 'rds',
+    instanceType: r.string('dbInstanceType'),
+    natGateways: r.number('natGateways'),
+    proxy: r.boolean('dbProxy') ?? true,
+  };
 }
 
 function existingContext(r: ContextReader): ExistingDatabaseContext {
   const vpcId = r.string('vpcId');
   const secretArn = r.string('secretArn');
   const secretName = r.string('secretName');
-  if (vpcId === undefined) r.problems.push('database=existing needs -c vpcId=vpc-... (the VPC that reaches your database)');
-  if (secretArn === undefined && secretName === undefined) r.problems.push('database=existing needs -c secretArn=arn:aws:secretsmanager:... (complete ARN) or -c secretName=... (the database credentials secret)');
+  if (vpcId === undefined)
+    r.problems.push('database=existing needs -c vpcId=vpc-... (the VPC that reaches your database)');
+  if (secretArn === undefined && secretName === undefined)
+    r.problems.push(
+      'database=existing needs -c secretArn=arn:aws:secretsmanager:... (complete ARN) or -c secretName=... (the database credentials secret)',
+    );
   return {
     kind: 'existing',
     vpcId: vpcId ?? '',

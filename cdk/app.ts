@@ -10,8 +10,12 @@ import { TaskerStack } from './tasker-stack.js';
 const app = new App();
 const settings = readAppSettings(app.node);
 new TaskerStack(app, settings.stackName, {
-  settings: { ...settings, engine: { ...settings.engine, functionEntries: { stepHandler: EXAMPLE_STEP_HANDLER_ENTRY } } },
+  settings: {
+    ...settings,
+    engine: { ...settings.engine, functionEntries: { stepHandler: EXAMPLE_STEP_HANDLER_ENTRY } },
+  },
   env: stackEnvironment(settings.database, process.env),
-  description: 'tasker-serverless: workflow-step execution engine (SQS dispatch, Lambda handlers, PostgreSQL orchestration)',
+  description:
+    'tasker-serverless: workflow-step execution engine (SQS dispatch, Lambda handlers, PostgreSQL orchestration)',
 });
 app.synth();

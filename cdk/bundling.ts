@@ -17,7 +17,10 @@ export const ESM_REQUIRE_BANNER = [
  * in the Node.js Lambda runtime, so by default it stays out of the bundle: smaller packages and faster cold starts, at the
  * price of running the runtime's SDK version (set `bundleAwsSdk` to pin the version in package-lock.json instead).
  */
-export function bundlingOptions(bundleAwsSdk: boolean, extra: Partial<nodejs.BundlingOptions> = {}): nodejs.BundlingOptions {
+export function bundlingOptions(
+  bundleAwsSdk: boolean,
+  extra: Partial<nodejs.BundlingOptions> = {},
+): nodejs.BundlingOptions {
   return {
     format: nodejs.OutputFormat.ESM,
     mainFields: ['module', 'main'],

@@ -48,6 +48,9 @@ export class ContextReader {
   list(key: string): string[] {
     const value: unknown = this.node.tryGetContext(key);
     if (Array.isArray(value)) return value.map(String);
-    return (this.string(key) ?? '').split(',').map((s) => s.trim()).filter((s) => s.length > 0);
+    return (this.string(key) ?? '')
+      .split(',')
+      .map((s) => s.trim())
+      .filter((s) => s.length > 0);
   }
 }

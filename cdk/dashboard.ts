@@ -22,7 +22,9 @@ export class TaskerDashboard extends Construct {
   constructor(scope: Construct, id: string, props: TaskerDashboardProps) {
     super(scope, id);
     this.dashboard = new cloudwatch.Dashboard(this, 'Dashboard', { defaultInterval: Duration.hours(3) });
-    this.dashboard.addWidgets(new cloudwatch.AlarmStatusWidget({ title: 'Alarms', alarms: [...props.alarms], width: 24 }));
+    this.dashboard.addWidgets(
+      new cloudwatch.AlarmStatusWidget({ title: 'Alarms', alarms: [...props.alarms], width: 24 }),
+    );
     this.dashboard.addWidgets(throughputWidget(props.queues), depthWidget(props.queues), ageWidget(props.queues));
     this.dashboard.addWidgets(deadLetterWidget(props.queues), ...props.functions.map(functionWidget));
     const pools = props.pools ?? [];
@@ -41,8 +43,10 @@ function poolWidget(pool: TaskerWorkerPool): cloudwatch.GraphWidget {
     pool.queue.queue.metricApproximateNumberOfMessagesNotVisible({ ...max, label: 'in flight' }),
     pool.queue.deadLetterQueue.metricApproximateNumberOfMessagesVisible({ ...max, label: 'dead letters' }),
   ];
-  if (pool.kind === 'lambda') left.push(pool.function.metric('ConcurrentExecutions', { ...max, label: 'concurrent executions' }));
-  const cap = pool.kind === 'lambda' ? [{ value: pool.settings.maxConcurrentHandlers, label: 'reserved concurrency' }] : [];
+  if (pool.kind === 'lambda')
+    left.push(pool.function.metric('ConcurrentExecutions', { ...max, label: 'concurrent executions' }));
+  const cap =
+    pool.kind === 'lambda' ? [{ value: pool.settings.maxConcurrentHandlers, label: 'reserved concurrency' }] : [];
   return new cloudwatch.GraphWidget({
     title: `${pool.namespace} pool (${pool.kind})`,
     width: 6,
@@ -67,17 +71,23 @@ function throughputWidget(queues: TaskerQueues): cloudwatch.GraphWidget {
 }
 
 function depthWidget(queues: TaskerQueues): cloudwatch.GraphWidget {
-  const metrics = queues.work.map((w) => w.queue.metricApproximateNumberOfMessagesVisible({ period: MINUTE, statistic: 'Maximum', label: w.label }));
+  const metrics = queues.work.map((w) =>
+    w.queue.metricApproximateNumberOfMessagesVisible({ period: MINUTE, statistic: 'Maximum', label: w.label }),
+  );
   return new cloudwatch.GraphWidget({ title: 'Queue depth (visible messages)', width: 8, left: metrics });
 }
 
 function ageWidget(queues: TaskerQueues): cloudwatch.GraphWidget {
-  const metrics = queues.work.map((w) => w.queue.metricApproximateAgeOfOldestMessage({ period: MINUTE, statistic: 'Maximum', label: w.label }));
+  const metrics = queues.work.map((w) =>
+    w.queue.metricApproximateAgeOfOldestMessage({ period: MINUTE, statistic: 'Maximum', label: w.label }),
+  );
   return new cloudwatch.GraphWidget({ title: 'Oldest message age (s)', width: 8, left: metrics });
 }
 
 function deadLetterWidget(queues: TaskerQueues): cloudwatch.GraphWidget {
-  const metrics = queues.terminal.map((t) => t.queue.metricApproximateNumberOfMessagesVisible({ period: MINUTE, statistic: 'Maximum', label: t.label }));
+  const metrics = queues.terminal.map((t) =>
+    t.queue.metricApproximateNumberOfMessagesVisible({ period: MINUTE, statistic: 'Maximum', label: t.label }),
+  );
   return new cloudwatch.GraphWidget({ title: 'Dead-letter and poison queues', width: 6, left: metrics });
 }
 
@@ -87,6 +97,9 @@ function functionWidget({ label, function: fn }: MonitoredFunction): cloudwatch.
     title: `${label} function`,
     width: 6,
     left: [fn.metricInvocations(sum), fn.metricErrors(sum), fn.metricThrottles(sum)],
-    right: [fn.metric('ConcurrentExecutions', { period: MINUTE, statistic: 'Maximum' }), fn.metricDuration({ period: MINUTE, statistic: 'p99' })],
+    right: [
+      fn.metric('ConcurrentExecutions', { period: MINUTE, statistic: 'Maximum' }),
+      fn.metricDuration({ period: MINUTE, statistic: 'p99' }),
+    ],
   });
 }

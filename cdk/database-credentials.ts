@@ -39,16 +39,27 @@ export class DatabaseCredentials extends Construct {
 
   constructor(scope: Construct, id: string, props: DatabaseCredentialsProps) {
     super(scope, id);
-    const secret = new rds.DatabaseSecret(this, 'RuntimeSecret', { username: RUNTIME_LOGIN, dbname: props.databaseName });
+    const secret = new rds.DatabaseSecret(this, 'RuntimeSecret', {
+      username: RUNTIME_LOGIN,
+      dbname: props.databaseName,
+    });
     this.runtimeSecret = secret.attach(props.instance);
     this.rotations = props.rotation === false ? [] : this.rotate(props, props.rotation);
   }
 
-  private rotate({ instance, vpc, rotationSubnets }: DatabaseCredentialsProps, every: Duration): secretsmanager.RotationSchedule[] {
-    const sg = new ec2.SecurityGroup(this, 'RotationSecurityGroup', { vpc, allowAllOutbound: false, description: 'tasker secret rotation functions' });
+  private rotate(
+    { instance, vpc, rotationSubnets }: DatabaseCredentialsProps,
+    every: Duration,
+  ): secretsmanager.RotationSchedule[] {
+    const sg = new ec2.SecurityGroup(this, 'RotationSecurityGroup', {
+      vpc,
+      allowAllOutbound: false,
+      description: 'tasker secret rotation functions',
+    });
     sg.connections.allowToDefaultPort(instance, 'secret rotation: the database whose password it rotates');
     sg.addEgressRule(ec2.Peer.anyIpv4(), HTTPS, 'Secrets Manager API');
-    const hosted = () => secretsmanager.HostedRotation.postgreSqlSingleUser({ vpc, vpcSubnets: rotationSubnets, securityGroups: [sg] });
+    const hosted = () =>
+      secretsmanager.HostedRotation.postgreSqlSingleUser({ vpc, vpcSubnets: rotationSubnets, securityGroups: [sg] });
     return [
       instance.secret!.addRotationSchedule('Rotation', { hostedRotation: hosted(), automaticallyAfter: every }),
       this.runtimeSecret.addRotationSchedule('Rotation', { hostedRotation: hosted(), automaticallyAfter: every }),

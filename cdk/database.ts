@@ -38,26 +38,63 @@ export class TaskerDatabaseResources extends Construct {
 
   private existing(props: ExistingDatabaseProps): TaskerDatabase {
     const port = ec2.Port.tcp(props.port ?? POSTGRES_PORT);
-    const securityGroups = props.securityGroups ?? [this.functionsSecurityGroup(props.vpc, props.databaseSecurityGroup ?? ec2.Peer.anyIpv4(), port)];
-    for (const sg of securityGroups) props.databaseSecurityGroup?.addIngressRule(sg, port, 'tasker functions to PostgreSQL');
+    const securityGroups = props.securityGroups ?? [
+      this.functionsSecurityGroup(props.vpc, props.databaseSecurityGroup ?? ec2.Peer.anyIpv4(), port),
+    ];
+    for (const sg of securityGroups)
+      props.databaseSecurityGroup?.addIngressRule(sg, port, 'tasker functions to PostgreSQL');
     const network = { vpc: props.vpc, vpcSubnets: props.vpcSubnets, securityGroups };
-    return { secret: props.secret, runtimeSecret: props.runtimeSecret ?? props.secret, rotations: [], network, host: undefined, ready: [] };
+    return {
+      secret: props.secret,
+      runtimeSecret: props.runtimeSecret ?? props.secret,
+      rotations: [],
+      network,
+      host: undefined,
+      ready: [],
+    };
   }
 
   private rds(props: RdsDatabaseProps): TaskerDatabase {
     const vpc = props.vpc ?? this.createVpc(props.natGateways ?? 1);
-    const subnets = props.vpc ? {} : { db: { subnetType: ec2.SubnetType.PRIVATE_ISOLATED }, functions: { subnetType: ec2.SubnetType.PRIVATE_WITH_EGRESS } };
-    const instanceSg = new ec2.SecurityGroup(this, 'InstanceSecurityGroup', { vpc, allowAllOutbound: false, description: 'tasker PostgreSQL instance' });
+    const subnets = props.vpc
+      ? {}
+      : {
+          db: { subnetType: ec2.SubnetType.PRIVATE_ISOLATED },
+          functions: { subnetType: ec2.SubnetType.PRIVATE_WITH_EGRESS },
+        };
+    const instanceSg = new ec2.SecurityGroup(this, 'InstanceSecurityGroup', {
+      vpc,
+      allowAllOutbound: false,
+      description: 'tasker PostgreSQL instance',
+    });
     const instance = this.createInstance(props, vpc, subnets.db, instanceSg);
     const databaseName = props.databaseName ?? 'tasker';
-    const credentials = new DatabaseCredentials(this, 'Credentials', { instance, databaseName, vpc, rotationSubnets: subnets.functions, rotation: props.credentialRotation ?? DEFAULT_ROTATION });
-    const proxy = props.proxy === false ? undefined : this.createProxy(instance, [instance.secret!, credentials.runtimeSecret], vpc, subnets.db);
+    const credentials = new DatabaseCredentials(this, 'Credentials', {
+      instance,
+      databaseName,
+      vpc,
+      rotationSubnets: subnets.functions,
+      rotation: props.credentialRotation ?? DEFAULT_ROTATION,
+    });
+    const proxy =
+      props.proxy === false
+        ? undefined
+        : this.createProxy(instance, [instance.secret!, credentials.runtimeSecret], vpc, subnets.db);
     const endpointSg = proxy ? proxy.connections.securityGroups[0]! : instanceSg;
     const functionsSg = this.functionsSecurityGroup(vpc, endpointSg, ec2.Port.tcp(POSTGRES_PORT));
     endpointSg.addIngressRule(functionsSg, ec2.Port.tcp(POSTGRES_PORT), 'tasker functions to PostgreSQL');
     const ready = [...resourcesOf(instance, instance.secret!, credentials.runtimeSecret), ...(proxy ? [proxy] : [])];
     const network = { vpc, vpcSubnets: subnets.functions, securityGroups: [functionsSg] };
-    return { secret: instance.secret!, runtimeSecret: credentials.runtimeSecret, rotations: credentials.rotations, network, host: proxy?.endpoint, ready, instance, proxy };
+    return {
+      secret: instance.secret!,
+      runtimeSecret: credentials.runtimeSecret,
+      rotations: credentials.rotations,
+      network,
+      host: proxy?.endpoint,
+      ready,
+      instance,
+      proxy,
+    };
   }
 
   private createVpc(natGateways: number): ec2.Vpc {
@@ -73,7 +110,12 @@ export class TaskerDatabaseResources extends Construct {
     });
   }
 
-  private createInstance(props: RdsDatabaseProps, vpc: ec2.IVpc, vpcSubnets: ec2.SubnetSelection | undefined, sg: ec2.ISecurityGroup) {
+  private createInstance(
+    props: RdsDatabaseProps,
+    vpc: ec2.IVpc,
+    vpcSubnets: ec2.SubnetSelection | undefined,
+    sg: ec2.ISecurityGroup,
+  ) {
     return new rds.DatabaseInstance(this, 'Instance', {
       engine: rds.DatabaseInstanceEngine.postgres({ version: props.engineVersion ?? rds.PostgresEngineVersion.VER_17 }),
       instanceType: props.instanceType ?? ec2.InstanceType.of(ec2.InstanceClass.T4G, ec2.InstanceSize.MICRO),
@@ -98,14 +140,27 @@ export class TaskerDatabaseResources extends Construct {
    * The proxy authenticates the logins of `secrets` (the owner and the runtime login) and holds the connections; clients
    * must use TLS. addProxy opens proxy -> instance.
    */
-  private createProxy(instance: rds.DatabaseInstance, secrets: secretsmanager.ISecret[], vpc: ec2.IVpc, vpcSubnets: ec2.SubnetSelection | undefined) {
-    const proxySg = new ec2.SecurityGroup(this, 'ProxySecurityGroup', { vpc, allowAllOutbound: false, description: 'tasker RDS Proxy' });
+  private createProxy(
+    instance: rds.DatabaseInstance,
+    secrets: secretsmanager.ISecret[],
+    vpc: ec2.IVpc,
+    vpcSubnets: ec2.SubnetSelection | undefined,
+  ) {
+    const proxySg = new ec2.SecurityGroup(this, 'ProxySecurityGroup', {
+      vpc,
+      allowAllOutbound: false,
+      description: 'tasker RDS Proxy',
+    });
     return instance.addProxy('Proxy', { secrets, vpc, vpcSubnets, securityGroups: [proxySg], requireTLS: true });
   }
 
   /** The functions may reach the database port and HTTPS (AWS APIs through NAT or VPC endpoints), nothing else. */
   private functionsSecurityGroup(vpc: ec2.IVpc, database: ec2.IPeer, port: ec2.Port): ec2.SecurityGroup {
-    const sg = new ec2.SecurityGroup(this, 'FunctionsSecurityGroup', { vpc, allowAllOutbound: false, description: 'tasker database-facing functions' });
+    const sg = new ec2.SecurityGroup(this, 'FunctionsSecurityGroup', {
+      vpc,
+      allowAllOutbound: false,
+      description: 'tasker database-facing functions',
+    });
     sg.addEgressRule(database, port, 'PostgreSQL');
     sg.addEgressRule(ec2.Peer.anyIpv4(), HTTPS, 'AWS APIs (SQS, EventBridge, Secrets Manager)');
     return sg;

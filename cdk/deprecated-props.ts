@@ -28,12 +28,21 @@ export function bothGiven(deprecated: string, current: string): string {
  * The rules of the deprecated `namespaceQueues` (extra queues of the default pool): valid, distinct names; at least two
  * event-source slots per queue of the default pool; no `workerPools` beside them.
  */
-export function namespaceQueueProblems(props: TaskerEngineProps, pool: DefaultPoolSettings | false, concurrencyName: string): string[] {
+export function namespaceQueueProblems(
+  props: TaskerEngineProps,
+  pool: DefaultPoolSettings | false,
+  concurrencyName: string,
+): string[] {
   const namespaces = props.namespaceQueues ?? [];
-  const problems = namespaces.filter((n) => !/^[A-Za-z0-9_-]{1,64}$/.test(n)).map((n) => `namespaceQueues: '${n}' is not a valid namespace (letters, digits, '-' and '_', at most 64)`);
+  const problems = namespaces
+    .filter((n) => !/^[A-Za-z0-9_-]{1,64}$/.test(n))
+    .map((n) => `namespaceQueues: '${n}' is not a valid namespace (letters, digits, '-' and '_', at most 64)`);
   const duplicates = namespaces.filter((n, i) => namespaces.indexOf(n) !== i);
   if (duplicates.length > 0) problems.push(`namespaceQueues: duplicates ${[...new Set(duplicates)].join(', ')}`);
-  if (namespaces.length > 0 && props.workerPools !== undefined) problems.push('namespaceQueues cannot be combined with workerPools: give each of those namespaces a pool of its own');
+  if (namespaces.length > 0 && props.workerPools !== undefined)
+    problems.push(
+      'namespaceQueues cannot be combined with workerPools: give each of those namespaces a pool of its own',
+    );
   return [...problems, ...splitProblems(pool, concurrencyName)];
 }
 
@@ -42,13 +51,17 @@ function splitProblems(pool: DefaultPoolSettings | false, name: string): string[
   if (!pool || pool.namespaceQueues.length === 0 || pool.queueMaxConcurrency >= MIN_ESM_CONCURRENCY) return [];
   if (esmConcurrencyProblems(name, pool.maxConcurrentHandlers).length > 0) return [];
   const queues = 1 + pool.namespaceQueues.length;
-  return [`${name} ${pool.maxConcurrentHandlers} split over ${queues} dispatch queues gives ${pool.queueMaxConcurrency} per queue; each needs at least ${MIN_ESM_CONCURRENCY}, so use at least ${queues * MIN_ESM_CONCURRENCY}`];
+  return [
+    `${name} ${pool.maxConcurrentHandlers} split over ${queues} dispatch queues gives ${pool.queueMaxConcurrency} per queue; each needs at least ${MIN_ESM_CONCURRENCY}, so use at least ${queues * MIN_ESM_CONCURRENCY}`,
+  ];
 }
 
 /** The deprecated `dispatchVisibilityTimeout` sets the default pool's queue: refused when `workerPools` leave the default pool out. */
 export function dispatchVisibilityProblems(props: TaskerEngineProps, pool: DefaultPoolSettings | false): string[] {
   if (pool || props.workerPools === undefined || props.dispatchVisibilityTimeout === undefined) return [];
-  return ["dispatchVisibilityTimeout is the default pool's queue setting, and there is no default pool: set visibilityTimeout on the pools instead"];
+  return [
+    "dispatchVisibilityTimeout is the default pool's queue setting, and there is no default pool: set visibilityTimeout on the pools instead",
+  ];
 }
 
 /** A deprecated prop in use, and what to write instead. */
@@ -62,17 +75,40 @@ export function deprecationsOf(props: TaskerEngineProps): Deprecation[] {
   const given = (prop: keyof TaskerEngineProps) => props[prop] !== undefined;
   const poolDefaults = Object.entries(DEPRECATED_POOL_DEFAULTS)
     .filter(([, prop]) => given(prop))
-    .map(([setting, prop]) => ({ prop, message: `${prop} is deprecated: set lambdaPoolDefaults.${setting} (every Lambda pool) or defaultPool: { kind: 'lambda', ${setting} } (the default pool only)` }));
+    .map(([setting, prop]) => ({
+      prop,
+      message: `${prop} is deprecated: set lambdaPoolDefaults.${setting} (every Lambda pool) or defaultPool: { kind: 'lambda', ${setting} } (the default pool only)`,
+    }));
   const others: Deprecation[] = [
-    { prop: 'dispatchVisibilityTimeout', message: "dispatchVisibilityTimeout is deprecated: set defaultPool: { kind: 'lambda', visibilityTimeout }" },
-    { prop: 'stepHandlerEntry', message: 'stepHandlerEntry is deprecated: set functionEntries.stepHandler, beside the other entries' },
-    { prop: 'namespaceQueues', message: "namespaceQueues is deprecated: give each namespace a worker pool of its own, e.g. workerPools: { billing: { kind: 'lambda' } } (its own function and cap, where namespace queues share the default pool's)" },
+    {
+      prop: 'dispatchVisibilityTimeout',
+      message: "dispatchVisibilityTimeout is deprecated: set defaultPool: { kind: 'lambda', visibilityTimeout }",
+    },
+    {
+      prop: 'stepHandlerEntry',
+      message: 'stepHandlerEntry is deprecated: set functionEntries.stepHandler, beside the other entries',
+    },
+    {
+      prop: 'namespaceQueues',
+      message:
+        "namespaceQueues is deprecated: give each namespace a worker pool of its own, e.g. workerPools: { billing: { kind: 'lambda' } } (its own function and cap, where namespace queues share the default pool's)",
+    },
   ];
-  const defaultPoolTrue: Deprecation[] = props.defaultPool === true ? [{ prop: 'defaultPool', message: "defaultPool: true is deprecated: set defaultPool: { kind: 'lambda' } (with the default pool's settings, if any)" }] : [];
+  const defaultPoolTrue: Deprecation[] =
+    props.defaultPool === true
+      ? [
+          {
+            prop: 'defaultPool',
+            message:
+              "defaultPool: true is deprecated: set defaultPool: { kind: 'lambda' } (with the default pool's settings, if any)",
+          },
+        ]
+      : [];
   return [...poolDefaults, ...others.filter((d) => given(d.prop)), ...defaultPoolTrue];
 }
 
 /** One synth warning per deprecated prop given (`tasker:deprecated:<prop>`, so each can be acknowledged on its own). */
 export function warnAboutDeprecatedProps(scope: IConstruct, props: TaskerEngineProps): void {
-  for (const { prop, message } of deprecationsOf(props)) Annotations.of(scope).addWarningV2(`tasker:deprecated:${prop}`, message);
+  for (const { prop, message } of deprecationsOf(props))
+    Annotations.of(scope).addWarningV2(`tasker:deprecated:${prop}`, message);
 }

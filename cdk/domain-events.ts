@@ -26,18 +26,30 @@ export class DomainEvents extends Construct {
 
   constructor(scope: Construct, id: string, props: DomainEventsProps) {
     super(scope, id);
-    this.bus = new events.EventBus(this, 'Bus', { eventBusName: props.eventBusName, description: 'tasker domain and task lifecycle events' });
+    this.bus = new events.EventBus(this, 'Bus', {
+      eventBusName: props.eventBusName,
+      description: 'tasker domain and task lifecycle events',
+    });
     this.archive = this.bus.archive('Archive', {
       description: 'Every event on the tasker bus, for replay',
       eventPattern: { account: [Aws.ACCOUNT_ID] },
       retention: props.archiveRetention,
     });
-    this.taskFailureTopic = new sns.Topic(this, 'TaskFailureTopic', { displayName: 'tasker: failed tasks', enforceSSL: true });
+    this.taskFailureTopic = new sns.Topic(this, 'TaskFailureTopic', {
+      displayName: 'tasker: failed tasks',
+      enforceSSL: true,
+    });
     this.taskFailureRule = new events.Rule(this, 'TaskFailureRule', {
       eventBus: this.bus,
       description: 'Example rule: failed or blocked tasks to the task-failure topic',
       eventPattern: { source: [TASK_LIFECYCLE_SOURCE], detailType: [...TASK_FAILURE_EVENTS] },
-      targets: [new targets.SnsTopic(this.taskFailureTopic, { deadLetterQueue: props.deadLetterQueue, retryAttempts: 8, maxEventAge: Duration.hours(24) })],
+      targets: [
+        new targets.SnsTopic(this.taskFailureTopic, {
+          deadLetterQueue: props.deadLetterQueue,
+          retryAttempts: 8,
+          maxEventAge: Duration.hours(24),
+        }),
+      ],
     });
   }
 }

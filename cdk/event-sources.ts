@@ -32,5 +32,8 @@ export function defaultPoolSources(pooledNamespaces: readonly string[]): EventSo
 /** The IAM condition block that allows exactly the scope's sources. */
 export function sourceConditions(scope: EventSourceScope): Record<string, Record<string, string | string[]>> {
   if ('only' in scope) return { StringEquals: { 'events:source': [...scope.only] } };
-  return { StringLike: { 'events:source': domainEventSource('*') }, StringNotEquals: { 'events:source': [...scope.except] } };
+  return {
+    StringLike: { 'events:source': domainEventSource('*') },
+    StringNotEquals: { 'events:source': [...scope.except] },
+  };
 }

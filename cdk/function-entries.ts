@@ -31,7 +31,10 @@ export function resolveEntries(p: TaskerEngineProps): FunctionEntrySettings {
 
 /** Both names of the step handler's entry given, and every entry file that does not exist. */
 export function entriesProblems(p: TaskerEngineProps, entries: FunctionEntrySettings): string[] {
-  const conflict = p.functionEntries?.stepHandler !== undefined && p.stepHandlerEntry !== undefined ? [bothGiven('stepHandlerEntry', 'functionEntries.stepHandler')] : [];
+  const conflict =
+    p.functionEntries?.stepHandler !== undefined && p.stepHandlerEntry !== undefined
+      ? [bothGiven('stepHandlerEntry', 'functionEntries.stepHandler')]
+      : [];
   return [...conflict, ...Object.entries(entries).flatMap(([name, file]) => entryFileProblems(`${name} entry`, file))];
 }
 
@@ -39,10 +42,15 @@ export function entriesProblems(p: TaskerEngineProps, entries: FunctionEntrySett
  * The Lambda pools left without a step-handler entry (neither `functionEntries.stepHandler` nor one of their own), as one
  * problem naming them: the engine deploys no handlers of its own, so a step-handler function needs the user's.
  */
-export function missingStepHandlerEntryProblems(pools: { readonly defaultPool: StepHandlerSettings | false; readonly workerPools: readonly WorkerPoolSettings[] }): string[] {
+export function missingStepHandlerEntryProblems(pools: {
+  readonly defaultPool: StepHandlerSettings | false;
+  readonly workerPools: readonly WorkerPoolSettings[];
+}): string[] {
   const without = [
     ...(pools.defaultPool && pools.defaultPool.entry === undefined ? ['the default pool'] : []),
-    ...pools.workerPools.flatMap((p) => (p.kind === 'lambda' && p.entry === undefined ? [`workerPools.${p.namespace}`] : [])),
+    ...pools.workerPools.flatMap((p) =>
+      p.kind === 'lambda' && p.entry === undefined ? [`workerPools.${p.namespace}`] : [],
+    ),
   ];
   if (without.length === 0) return [];
   return [

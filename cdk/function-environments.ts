@@ -39,7 +39,12 @@ export class FunctionEnvironments {
     return {
       ...spec.environment,
       ...this.timing(spec),
-      ...envOf({ completionQueueUrl: q.completion.queue.queueUrl, poisonQueueUrl: q.poison.queue.queueUrl, domainEventDlqUrl: q.domainEventDlq.queue.queueUrl, eventBusName: this.sources.eventBusName }),
+      ...envOf({
+        completionQueueUrl: q.completion.queue.queueUrl,
+        poisonQueueUrl: q.poison.queue.queueUrl,
+        domainEventDlqUrl: q.domainEventDlq.queue.queueUrl,
+        eventBusName: this.sources.eventBusName,
+      }),
     };
   }
 
@@ -89,7 +94,11 @@ export class FunctionEnvironments {
     const runtimeSecretArn = database.runtimeSecret === database.secret ? undefined : database.runtimeSecret.secretArn;
     return {
       ...this.databaseEnv(database.secret),
-      ...envOf({ logLevel: settings.logLevel, databaseRuntimeSecretArn: runtimeSecretArn, ...(settings.templatesDir && templatesKey ? { [templatesKey]: `${LAMBDA_TASK_ROOT}/templates` } : {}) }),
+      ...envOf({
+        logLevel: settings.logLevel,
+        databaseRuntimeSecretArn: runtimeSecretArn,
+        ...(settings.templatesDir && templatesKey ? { [templatesKey]: `${LAMBDA_TASK_ROOT}/templates` } : {}),
+      }),
     };
   }
 
@@ -97,7 +106,9 @@ export class FunctionEnvironments {
    * The timing every function agrees on: the handler timeout is the step handler's function timeout (a pool's: its own;
    * for the other functions, the default pool's, or without one the Lambda pool defaults).
    */
-  private timing(spec: Timing = this.sources.settings.defaultPool || this.sources.settings.lambdaPoolDefaults): Record<string, string> {
+  private timing(
+    spec: Timing = this.sources.settings.defaultPool || this.sources.settings.lambdaPoolDefaults,
+  ): Record<string, string> {
     const { settings } = this.sources;
     return envOf({
       handlerTimeoutMs: String(spec.handlerTimeout.toMilliseconds()),
@@ -122,6 +133,9 @@ export class FunctionEnvironments {
   private databaseEnv(secret: TaskerDatabase['secret']): Record<string, string> {
     const { database } = this.sources;
     const hostKey = optionalEnvKey('databaseHost');
-    return { ...envOf({ databaseSecretArn: secret.secretArn, ...(hostKey ? { [hostKey]: database.host } : {}) }), ...RDS_CA_ENV };
+    return {
+      ...envOf({ databaseSecretArn: secret.secretArn, ...(hostKey ? { [hostKey]: database.host } : {}) }),
+      ...RDS_CA_ENV,
+    };
   }
 }

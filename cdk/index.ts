@@ -6,6 +6,18 @@ export type { FunctionEntrySettings } from './function-entries.js';
 export { PULL_CONSUME_ACTIONS } from './pull-worker-access.js';
 export type { AlarmThresholds, CompletionProps, FunctionEntries, TaskerEngineProps } from './tasker-engine-props.js';
 export type { ExistingDatabaseProps, RdsDatabaseProps, TaskerDatabaseProps } from './database-props.js';
-export type { LambdaPoolDefaults, LambdaWorkerPoolProps, PullWorkerPoolProps, WorkerPoolProps } from './worker-pool-props.js';
-export type { DefaultPoolSettings, LambdaFunctionPoolSettings, LambdaPoolSettings, PullPoolSettings, StepHandlerSettings, WorkerPoolSettings } from './pool-settings.js';
+export type {
+  LambdaPoolDefaults,
+  LambdaWorkerPoolProps,
+  PullWorkerPoolProps,
+  WorkerPoolProps,
+} from './worker-pool-props.js';
+export type {
+  DefaultPoolSettings,
+  LambdaFunctionPoolSettings,
+  LambdaPoolSettings,
+  PullPoolSettings,
+  StepHandlerSettings,
+  WorkerPoolSettings,
+} from './pool-settings.js';
 export type { LambdaWorkerPool, PullWorkerPool, TaskerWorkerPool } from './worker-pools.js';

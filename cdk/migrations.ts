@@ -33,13 +33,24 @@ export class Migrations extends Construct {
 
   constructor(scope: Construct, id: string, props: MigrationsProps) {
     super(scope, id);
-    const logGroup = new logs.LogGroup(this, 'ProviderLogGroup', { retention: props.logRetention, removalPolicy: RemovalPolicy.DESTROY });
+    const logGroup = new logs.LogGroup(this, 'ProviderLogGroup', {
+      retention: props.logRetention,
+      removalPolicy: RemovalPolicy.DESTROY,
+    });
     const role = createFunctionRole(this, 'ProviderRole', logGroup, false);
-    this.provider = new cr.Provider(this, 'Provider', { onEventHandler: props.migrateFunction, logGroup, frameworkOnEventRole: role });
+    this.provider = new cr.Provider(this, 'Provider', {
+      onEventHandler: props.migrateFunction,
+      logGroup,
+      frameworkOnEventRole: role,
+    });
     this.resource = new CustomResource(this, 'Resource', {
       serviceToken: this.provider.serviceToken,
       resourceType: MIGRATIONS_RESOURCE_TYPE,
-      properties: { MigrationBundle: bundleKeyOf(props.migrateFunction), ...engineSettings(props), ...(props.runtimeSecret ? { RuntimeSecret: props.runtimeSecret.secretArn } : {}) },
+      properties: {
+        MigrationBundle: bundleKeyOf(props.migrateFunction),
+        ...engineSettings(props),
+        ...(props.runtimeSecret ? { RuntimeSecret: props.runtimeSecret.secretArn } : {}),
+      },
     });
     this.resource.node.addDependency(...props.after);
   }

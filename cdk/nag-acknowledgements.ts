@@ -31,25 +31,50 @@ export interface NagSubjects {
  */
 export function acknowledgeNagFindings(s: NagSubjects): void {
   for (const terminal of [s.queues.poison, s.queues.domainEventDlq, s.queues.eventTargetDlq]) {
-    acknowledge(terminal.queue, 'AwsSolutions-SQS3', `the ${terminal.label} queue is itself a dead-letter queue: the engine writes what needs a person to it directly, nothing consumes it, so it needs none of its own (and denies being a redrive target)`);
+    acknowledge(
+      terminal.queue,
+      'AwsSolutions-SQS3',
+      `the ${terminal.label} queue is itself a dead-letter queue: the engine writes what needs a person to it directly, nothing consumes it, so it needs none of its own (and denies being a redrive target)`,
+    );
   }
   for (const fn of s.vpcFunctions) {
-    acknowledge(fn.role!, 'AwsSolutions-IAM5[Resource::*]', 'the six EC2 network-interface actions Lambda needs for a function in a VPC (AWSLambdaVPCAccessExecutionRole without its logs:*): ec2:DescribeNetworkInterfaces works only on "*" and Lambda checks them all on "*" (cdk/function-role.ts)');
+    acknowledge(
+      fn.role!,
+      'AwsSolutions-IAM5[Resource::*]',
+      'the six EC2 network-interface actions Lambda needs for a function in a VPC (AWSLambdaVPCAccessExecutionRole without its logs:*): ec2:DescribeNetworkInterfaces works only on "*" and Lambda checks them all on "*" (cdk/function-role.ts)',
+    );
   }
   const migrate = s.migrations.provider.onEventHandler;
-  acknowledge(s.migrations, `AwsSolutions-IAM5[Resource::<${logicalIdOf(migrate)}.Arn>:*]`, "the CDK custom-resource provider may invoke the migrate function and its versions (ARN:*), that function's ARN only");
+  acknowledge(
+    s.migrations,
+    `AwsSolutions-IAM5[Resource::<${logicalIdOf(migrate)}.Arn>:*]`,
+    "the CDK custom-resource provider may invoke the migrate function and its versions (ARN:*), that function's ARN only",
+  );
   if (s.databaseProps.kind === 'rds') acknowledgeRds(s, s.databaseProps);
 }
 
 function acknowledgeRds(s: NagSubjects, props: RdsDatabaseProps): void {
   const instance = s.database.instance;
   if (instance) {
-    acknowledge(instance, 'AwsSolutions-RDS11', 'the default port: the instance is in isolated subnets and its security group admits only RDS Proxy (or the engine functions) and the rotation functions; another port hides nothing from them');
-    if (!props.multiAz) acknowledge(instance, 'AwsSolutions-RDS3', 'multiAz defaults to false: a single-AZ instance costs half, and while it recovers the work waits on the queues; set database.multiAz for production availability');
+    acknowledge(
+      instance,
+      'AwsSolutions-RDS11',
+      'the default port: the instance is in isolated subnets and its security group admits only RDS Proxy (or the engine functions) and the rotation functions; another port hides nothing from them',
+    );
+    if (!props.multiAz)
+      acknowledge(
+        instance,
+        'AwsSolutions-RDS3',
+        'multiAz defaults to false: a single-AZ instance costs half, and while it recovers the work waits on the queues; set database.multiAz for production availability',
+      );
   }
   const vpc = s.database.network.vpc;
   if (vpc instanceof ec2.Vpc && vpc.node.path.startsWith(`${s.engine.node.path}/`)) {
-    acknowledge(vpc, 'AwsSolutions-VPC7', 'the VPC the engine creates when none is given carries only its own functions, proxy and database, each behind a security group of its own; flow logs would be a standing cost. Pass database.vpc (with flow logs) to have them');
+    acknowledge(
+      vpc,
+      'AwsSolutions-VPC7',
+      'the VPC the engine creates when none is given carries only its own functions, proxy and database, each behind a security group of its own; flow logs would be a standing cost. Pass database.vpc (with flow logs) to have them',
+    );
   }
 }
 

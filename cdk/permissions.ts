@@ -6,12 +6,16 @@ import { sourceConditions, type EventSourceScope } from './event-sources.js';
 
 /** sqs:SendMessage on exactly these queues (SSE-SQS needs no KMS permission). */
 export function allowSend(role: iam.IRole, queues: readonly sqs.IQueue[]): void {
-  role.addToPrincipalPolicy(new iam.PolicyStatement({ actions: ['sqs:SendMessage'], resources: queues.map((q) => q.queueArn) }));
+  role.addToPrincipalPolicy(
+    new iam.PolicyStatement({ actions: ['sqs:SendMessage'], resources: queues.map((q) => q.queueArn) }),
+  );
 }
 
 /** sqs:GetQueueAttributes on exactly these queues: the sweeper counts the dispatch queues' backlog (observe-dispatch-queues.ts). */
 export function allowCountMessages(role: iam.IRole, queues: readonly sqs.IQueue[]): void {
-  role.addToPrincipalPolicy(new iam.PolicyStatement({ actions: ['sqs:GetQueueAttributes'], resources: queues.map((q) => q.queueArn) }));
+  role.addToPrincipalPolicy(
+    new iam.PolicyStatement({ actions: ['sqs:GetQueueAttributes'], resources: queues.map((q) => q.queueArn) }),
+  );
 }
 
 /** events:PutEvents on exactly this bus, for exactly the sources of `scope` (event-sources.ts). */
@@ -21,7 +25,12 @@ export function allowPutEvents(role: iam.IRole, bus: events.IEventBus, scope: Ev
 
 /** The statement of {@link allowPutEvents}, for a managed policy. */
 export function putEventsStatement(bus: events.IEventBus, scope: EventSourceScope, sid?: string): iam.PolicyStatement {
-  return new iam.PolicyStatement({ ...(sid ? { sid } : {}), actions: ['events:PutEvents'], resources: [bus.eventBusArn], conditions: sourceConditions(scope) });
+  return new iam.PolicyStatement({
+    ...(sid ? { sid } : {}),
+    actions: ['events:PutEvents'],
+    resources: [bus.eventBusArn],
+    conditions: sourceConditions(scope),
+  });
 }
 
 /**

@@ -6,7 +6,12 @@ import { poolSources } from './event-sources.js';
 import { putEventsStatement } from './permissions.js';
 
 /** What a pull worker does on its pool's dispatch queue (docs/protocol/worker-protocol.md): receive, heartbeat, delete, read the queue's settings. */
-export const PULL_CONSUME_ACTIONS = ['sqs:ReceiveMessage', 'sqs:ChangeMessageVisibility', 'sqs:DeleteMessage', 'sqs:GetQueueAttributes'] as const;
+export const PULL_CONSUME_ACTIONS = [
+  'sqs:ReceiveMessage',
+  'sqs:ChangeMessageVisibility',
+  'sqs:DeleteMessage',
+  'sqs:GetQueueAttributes',
+] as const;
 
 export interface PullWorkerAccessProps {
   readonly namespace: string;
@@ -33,8 +38,16 @@ export class PullWorkerAccess extends Construct {
     this.policy = new iam.ManagedPolicy(this, 'Policy', {
       description: `tasker pull workers of namespace ${props.namespace}: consume its dispatch queue, send results, put its domain events`,
       statements: [
-        new iam.PolicyStatement({ sid: 'ConsumeDispatchQueue', actions: [...PULL_CONSUME_ACTIONS], resources: [props.dispatchQueue.queueArn] }),
-        new iam.PolicyStatement({ sid: 'SendResultsPoisonAndParkedEvents', actions: ['sqs:SendMessage'], resources: props.sendQueues.map((q) => q.queueArn) }),
+        new iam.PolicyStatement({
+          sid: 'ConsumeDispatchQueue',
+          actions: [...PULL_CONSUME_ACTIONS],
+          resources: [props.dispatchQueue.queueArn],
+        }),
+        new iam.PolicyStatement({
+          sid: 'SendResultsPoisonAndParkedEvents',
+          actions: ['sqs:SendMessage'],
+          resources: props.sendQueues.map((q) => q.queueArn),
+        }),
         putEventsStatement(props.bus, poolSources(props.namespace), 'PutDomainEvents'),
       ],
     });

@@ -51,21 +51,56 @@ export class TaskerQueueSet extends Construct {
     super(scope, id);
     this.terminalRemoval = settings.deadLetterRemovalPolicy;
     const { defaultPool } = settings;
-    const dispatch = defaultPool ? this.workQueue('Dispatch', 'dispatch', defaultPool.visibilityTimeout, settings.maxReceiveCount) : undefined;
-    const namespaceDispatch = new Map(namespaceQueueSpecs(settings).map(([ns, visibility]) => [ns, this.workQueue(`Dispatch-${ns}`, `dispatch-${ns}`, visibility, settings.maxReceiveCount)]));
-    const completion = this.workQueue('Completion', 'completion', settings.completion.visibilityTimeout, settings.maxReceiveCount);
+    const dispatch = defaultPool
+      ? this.workQueue('Dispatch', 'dispatch', defaultPool.visibilityTimeout, settings.maxReceiveCount)
+      : undefined;
+    const namespaceDispatch = new Map(
+      namespaceQueueSpecs(settings).map(([ns, visibility]) => [
+        ns,
+        this.workQueue(`Dispatch-${ns}`, `dispatch-${ns}`, visibility, settings.maxReceiveCount),
+      ]),
+    );
+    const completion = this.workQueue(
+      'Completion',
+      'completion',
+      settings.completion.visibilityTimeout,
+      settings.maxReceiveCount,
+    );
     const allDispatch = [...(dispatch ? [dispatch] : []), ...namespaceDispatch.values()];
-    const defaultPoolDispatch = dispatch && defaultPool ? [dispatch, ...defaultPool.namespaceQueues.map((ns) => namespaceDispatch.get(ns) as WorkQueue)] : [];
+    const defaultPoolDispatch =
+      dispatch && defaultPool
+        ? [dispatch, ...defaultPool.namespaceQueues.map((ns) => namespaceDispatch.get(ns) as WorkQueue)]
+        : [];
     const poison = this.terminalQueue('Poison', 'poison');
     const domainEventDlq = this.terminalQueue('DomainEventDlq', 'domain-event-dlq');
     const eventTargetDlq = this.terminalQueue('EventTargetDlq', 'event-target-dlq');
     const work = [...allDispatch, completion];
-    const terminal = [...work.map((w) => ({ label: `${w.label}-dlq`, queue: w.deadLetterQueue })), poison, domainEventDlq, eventTargetDlq];
-    this.queues = { dispatch, namespaceDispatch, completion, poison, domainEventDlq, eventTargetDlq, defaultPoolDispatch, allDispatch, work, terminal };
+    const terminal = [
+      ...work.map((w) => ({ label: `${w.label}-dlq`, queue: w.deadLetterQueue })),
+      poison,
+      domainEventDlq,
+      eventTargetDlq,
+    ];
+    this.queues = {
+      dispatch,
+      namespaceDispatch,
+      completion,
+      poison,
+      domainEventDlq,
+      eventTargetDlq,
+      defaultPoolDispatch,
+      allDispatch,
+      work,
+      terminal,
+    };
   }
 
   private workQueue(id: string, label: string, visibilityTimeout: Duration, maxReceiveCount: number): WorkQueue {
-    const deadLetterQueue = new sqs.Queue(this, `${id}Dlq`, { ...BASE_QUEUE_PROPS, retentionPeriod: DEAD_LETTER_RETENTION, removalPolicy: this.terminalRemoval });
+    const deadLetterQueue = new sqs.Queue(this, `${id}Dlq`, {
+      ...BASE_QUEUE_PROPS,
+      retentionPeriod: DEAD_LETTER_RETENTION,
+      removalPolicy: this.terminalRemoval,
+    });
     const queue = new sqs.Queue(this, `${id}Queue`, {
       ...BASE_QUEUE_PROPS,
       retentionPeriod: WORK_QUEUE_RETENTION,
@@ -89,11 +124,10 @@ export class TaskerQueueSet extends Construct {
 
 /** namespace -> its queue's visibility timeout: the default pool's for its `namespaceQueues` (its function consumes them), each pool's own otherwise. */
 function namespaceQueueSpecs({ defaultPool, workerPools }: TaskerEngineSettings): [string, Duration][] {
-  const ofDefaultPool = defaultPool ? defaultPool.namespaceQueues.map((ns): [string, Duration] => [ns, defaultPool.visibilityTimeout]) : [];
-  return [
-    ...ofDefaultPool,
-    ...workerPools.map((pool): [string, Duration] => [pool.namespace, pool.visibilityTimeout]),
-  ];
+  const ofDefaultPool = defaultPool
+    ? defaultPool.namespaceQueues.map((ns): [string, Duration] => [ns, defaultPool.visibilityTimeout])
+    : [];
+  return [...ofDefaultPool, ...workerPools.map((pool): [string, Duration] => [pool.namespace, pool.visibilityTimeout])];
 }
 
 const BASE_QUEUE_PROPS = {

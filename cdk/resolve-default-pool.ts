@@ -2,7 +2,12 @@ import { bothGiven } from './deprecated-props.js';
 import { entryFileProblems } from './function-entries.js';
 import type { DefaultPoolSettings } from './pool-settings.js';
 import { environmentProblems, visibilityProblems } from './prop-checks.js';
-import { lambdaPoolProblems, lambdaPoolSettings, type ResolvedPoolDefaults, type SettingNames } from './resolve-lambda-pools.js';
+import {
+  lambdaPoolProblems,
+  lambdaPoolSettings,
+  type ResolvedPoolDefaults,
+  type SettingNames,
+} from './resolve-lambda-pools.js';
 import type { TaskerEngineProps } from './tasker-engine-props.js';
 import type { LambdaWorkerPoolProps } from './worker-pool-props.js';
 
@@ -27,14 +32,31 @@ export function hasDefaultPool(props: TaskerEngineProps): boolean {
 export function resolveDefaultPool(props: TaskerEngineProps, defaults: ResolvedPoolDefaults): ResolvedDefaultPool {
   if (!hasDefaultPool(props)) return { pool: false, names: defaults.names, problems: [] };
   const own = ownSettings(props.defaultPool);
-  const spec = lambdaPoolSettings({ ...own, visibilityTimeout: own?.visibilityTimeout ?? props.dispatchVisibilityTimeout }, defaults.settings);
+  const spec = lambdaPoolSettings(
+    { ...own, visibilityTimeout: own?.visibilityTimeout ?? props.dispatchVisibilityTimeout },
+    defaults.settings,
+  );
   const namespaceQueues = props.namespaceQueues ?? [];
-  const pool: DefaultPoolSettings = { kind: 'lambda', ...spec, namespaceQueues, queueMaxConcurrency: Math.floor(spec.maxConcurrentHandlers / (1 + namespaceQueues.length)) };
+  const pool: DefaultPoolSettings = {
+    kind: 'lambda',
+    ...spec,
+    namespaceQueues,
+    queueMaxConcurrency: Math.floor(spec.maxConcurrentHandlers / (1 + namespaceQueues.length)),
+  };
   const names = namesOf(props, own, defaults.names);
-  const conflict = own?.visibilityTimeout !== undefined && props.dispatchVisibilityTimeout !== undefined ? [bothGiven('dispatchVisibilityTimeout', 'defaultPool.visibilityTimeout')] : [];
+  const conflict =
+    own?.visibilityTimeout !== undefined && props.dispatchVisibilityTimeout !== undefined
+      ? [bothGiven('dispatchVisibilityTimeout', 'defaultPool.visibilityTimeout')]
+      : [];
   const problems = own
     ? ownPoolProblems(own, pool, names)
-    : visibilityProblems(names('visibilityTimeout'), pool.visibilityTimeout, names('handlerTimeout'), pool.handlerTimeout, pool.maxBatchingWindow);
+    : visibilityProblems(
+        names('visibilityTimeout'),
+        pool.visibilityTimeout,
+        names('handlerTimeout'),
+        pool.handlerTimeout,
+        pool.maxBatchingWindow,
+      );
   return { pool, names, problems: [...shapeProblems(props.defaultPool), ...conflict, ...problems] };
 }
 
@@ -44,10 +66,16 @@ function ownSettings(defaultPool: TaskerEngineProps['defaultPool']): LambdaWorke
 }
 
 /** `defaultPool.<setting>` for a pool with settings of its own; otherwise the defaults' names, and its queue by the name it had. */
-function namesOf(props: TaskerEngineProps, own: LambdaWorkerPoolProps | undefined, defaults: SettingNames): SettingNames {
-  const visibility = own?.visibilityTimeout === undefined && (props.dispatchVisibilityTimeout !== undefined || (own === undefined && props.lambdaPoolDefaults === undefined))
-    ? 'dispatchVisibilityTimeout'
-    : 'defaultPool.visibilityTimeout';
+function namesOf(
+  props: TaskerEngineProps,
+  own: LambdaWorkerPoolProps | undefined,
+  defaults: SettingNames,
+): SettingNames {
+  const visibility =
+    own?.visibilityTimeout === undefined &&
+    (props.dispatchVisibilityTimeout !== undefined || (own === undefined && props.lambdaPoolDefaults === undefined))
+      ? 'dispatchVisibilityTimeout'
+      : 'defaultPool.visibilityTimeout';
   if (own) return (setting) => (setting === 'visibilityTimeout' ? visibility : `defaultPool.${setting}`);
   return (setting) => (setting === 'visibilityTimeout' ? visibility : defaults(setting));
 }
@@ -55,9 +83,12 @@ function namesOf(props: TaskerEngineProps, own: LambdaWorkerPoolProps | undefine
 /** `defaultPool` must be a Lambda pool's props or a boolean (untyped JavaScript may give anything). */
 function shapeProblems(defaultPool: unknown): string[] {
   if (defaultPool === undefined || defaultPool === null || typeof defaultPool === 'boolean') return [];
-  if (typeof defaultPool !== 'object') return [`defaultPool must be { kind: 'lambda', ... } or false (got ${JSON.stringify(defaultPool)})`];
+  if (typeof defaultPool !== 'object')
+    return [`defaultPool must be { kind: 'lambda', ... } or false (got ${JSON.stringify(defaultPool)})`];
   const kind = (defaultPool as { kind?: unknown }).kind;
-  return kind === 'lambda' ? [] : [`defaultPool.kind must be 'lambda': the default pool runs on Lambda (got ${JSON.stringify(kind)})`];
+  return kind === 'lambda'
+    ? []
+    : [`defaultPool.kind must be 'lambda': the default pool runs on Lambda (got ${JSON.stringify(kind)})`];
 }
 
 /** The rules of any Lambda pool, for the default pool's own settings. */

@@ -8,9 +8,23 @@ import { databaseProblems } from './database-prop-checks.js';
 import type { TaskerDatabaseProps } from './database-props.js';
 import { dispatchVisibilityProblems, namespaceQueueProblems } from './deprecated-props.js';
 import { TaskerEnginePropsError } from './errors.js';
-import { defaultMigrationsDir, entriesProblems, missingStepHandlerEntryProblems, resolveEntries, type FunctionEntrySettings } from './function-entries.js';
+import {
+  defaultMigrationsDir,
+  entriesProblems,
+  missingStepHandlerEntryProblems,
+  resolveEntries,
+  type FunctionEntrySettings,
+} from './function-entries.js';
 import type { DefaultPoolSettings, StepHandlerSettings, WorkerPoolSettings } from './pool-settings.js';
-import { batchProblems, esmConcurrencyProblems, integerProblems, MIN_MAX_RECEIVE_COUNT, timeoutProblems, visibilityFor, visibilityProblems } from './prop-checks.js';
+import {
+  batchProblems,
+  esmConcurrencyProblems,
+  integerProblems,
+  MIN_MAX_RECEIVE_COUNT,
+  timeoutProblems,
+  visibilityFor,
+  visibilityProblems,
+} from './prop-checks.js';
 import { resolveDefaultPool } from './resolve-default-pool.js';
 import { resolveLambdaPoolDefaults } from './resolve-lambda-pools.js';
 import { resolveWorkerPools, workerPoolProblems } from './resolve-worker-pools.js';
@@ -137,21 +151,32 @@ function completionProblems(c: CompletionSettings): string[] {
     ...batchProblems('completion.batchSize', c.batchSize, 'completion.maxBatchingWindow', c.maxBatchingWindow),
     ...esmConcurrencyProblems('completion.maxConcurrency', c.maxConcurrency),
     ...timeoutProblems('completion.timeout', c.timeout),
-    ...visibilityProblems('completion.visibilityTimeout', c.visibilityTimeout, 'completion.timeout', c.timeout, c.maxBatchingWindow),
+    ...visibilityProblems(
+      'completion.visibilityTimeout',
+      c.visibilityTimeout,
+      'completion.timeout',
+      c.timeout,
+      c.maxBatchingWindow,
+    ),
     ...integerProblems('completion.memorySize', c.memorySize, 128, 10240),
   ];
   if (c.reservedConcurrency !== undefined && !(c.reservedConcurrency >= c.maxConcurrency)) {
-    problems.push(`completion.reservedConcurrency (${c.reservedConcurrency}) must be at least completion.maxConcurrency (${c.maxConcurrency}), or throttled invocations return messages to the queue and burn receives`);
+    problems.push(
+      `completion.reservedConcurrency (${c.reservedConcurrency}) must be at least completion.maxConcurrency (${c.maxConcurrency}), or throttled invocations return messages to the queue and burn receives`,
+    );
   }
   return problems;
 }
 
 function operationalProblems(s: TaskerEngineSettings): string[] {
   const problems: string[] = [];
-  if (s.eventBusName !== undefined && !/^[A-Za-z0-9._/-]{1,256}$/.test(s.eventBusName)) problems.push(`eventBusName '${s.eventBusName}' is not a valid event bus name`);
+  if (s.eventBusName !== undefined && !/^[A-Za-z0-9._/-]{1,256}$/.test(s.eventBusName))
+    problems.push(`eventBusName '${s.eventBusName}' is not a valid event bus name`);
   if (s.eventBusName === 'default') problems.push("eventBusName cannot be 'default': the engine creates its own bus");
   if (!existsSync(s.migrationsDir)) problems.push(`migrationsDir not found: ${s.migrationsDir}`);
-  if (s.templatesDir !== undefined && !existsSync(s.templatesDir)) problems.push(`templatesDir not found: ${s.templatesDir}`);
-  if (!Number.isFinite(s.queueDepthThreshold) || s.queueDepthThreshold < 1) problems.push(`alarmThresholds.queueDepth must be at least 1 (got ${s.queueDepthThreshold})`);
+  if (s.templatesDir !== undefined && !existsSync(s.templatesDir))
+    problems.push(`templatesDir not found: ${s.templatesDir}`);
+  if (!Number.isFinite(s.queueDepthThreshold) || s.queueDepthThreshold < 1)
+    problems.push(`alarmThresholds.queueDepth must be at least 1 (got ${s.queueDepthThreshold})`);
   return problems;
 }

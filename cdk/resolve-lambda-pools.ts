@@ -45,7 +45,9 @@ export interface ResolvedPoolDefaults {
 export function resolveLambdaPoolDefaults(props: TaskerEngineProps, entry: string | undefined): ResolvedPoolDefaults {
   const given: LambdaPoolDefaults = props.lambdaPoolDefaults ?? {};
   const value = <K extends keyof LambdaPoolDefaults>(setting: K): Required<LambdaPoolDefaults>[K] =>
-    (given[setting] ?? props[DEPRECATED_POOL_DEFAULTS[setting]] ?? BUILT_IN_POOL_DEFAULTS[setting]) as Required<LambdaPoolDefaults>[K];
+    (given[setting] ??
+      props[DEPRECATED_POOL_DEFAULTS[setting]] ??
+      BUILT_IN_POOL_DEFAULTS[setting]) as Required<LambdaPoolDefaults>[K];
   const settings: StepHandlerSettings = {
     maxConcurrentHandlers: value('maxConcurrentHandlers'),
     handlerTimeout: value('handlerTimeout'),
@@ -60,21 +62,35 @@ export function resolveLambdaPoolDefaults(props: TaskerEngineProps, entry: strin
   const conflicts = (Object.keys(DEPRECATED_POOL_DEFAULTS) as (keyof LambdaPoolDefaults)[])
     .filter((setting) => given[setting] !== undefined && props[DEPRECATED_POOL_DEFAULTS[setting]] !== undefined)
     .map((setting) => bothGiven(DEPRECATED_POOL_DEFAULTS[setting], `lambdaPoolDefaults.${setting}`));
-  return { settings, names, problems: [...conflicts, ...lambdaPoolProblems(settings, names), ...environmentProblems(names('environment'), settings.environment)] };
+  return {
+    settings,
+    names,
+    problems: [
+      ...conflicts,
+      ...lambdaPoolProblems(settings, names),
+      ...environmentProblems(names('environment'), settings.environment),
+    ],
+  };
 }
 
 /** `lambdaPoolDefaults.<setting>`, or the deprecated name when that is how the props set it (or set the others). */
 function defaultsNames(props: TaskerEngineProps): SettingNames {
   return (setting) => {
     const current = `lambdaPoolDefaults.${setting}`;
-    const deprecated = (DEPRECATED_POOL_DEFAULTS as Partial<Record<LambdaPoolSetting, keyof TaskerEngineProps>>)[setting];
-    if (deprecated === undefined || props.lambdaPoolDefaults?.[setting as keyof LambdaPoolDefaults] !== undefined) return current;
+    const deprecated = (DEPRECATED_POOL_DEFAULTS as Partial<Record<LambdaPoolSetting, keyof TaskerEngineProps>>)[
+      setting
+    ];
+    if (deprecated === undefined || props.lambdaPoolDefaults?.[setting as keyof LambdaPoolDefaults] !== undefined)
+      return current;
     return props[deprecated] !== undefined || props.lambdaPoolDefaults === undefined ? deprecated : current;
   };
 }
 
 /** A Lambda pool's settings: its own where given, else the defaults; its queue's visibility timeout follows its own timeout and batching window. */
-export function lambdaPoolSettings(own: Omit<LambdaWorkerPoolProps, 'kind'>, defaults: StepHandlerSettings): LambdaFunctionPoolSettings {
+export function lambdaPoolSettings(
+  own: Omit<LambdaWorkerPoolProps, 'kind'>,
+  defaults: StepHandlerSettings,
+): LambdaFunctionPoolSettings {
   const handlerTimeout = own.handlerTimeout ?? defaults.handlerTimeout;
   const maxBatchingWindow = own.maxBatchingWindow ?? defaults.maxBatchingWindow;
   return {
@@ -95,12 +111,28 @@ export function lambdaPoolSettings(own: Omit<LambdaWorkerPoolProps, 'kind'>, def
  * Lambda allows, a margin inside it, a visibility timeout of at least 6 x timeout + batching window, a batch SQS allows,
  * a memory size Lambda allows.
  */
-export function lambdaPoolProblems(p: StepHandlerSettings & { readonly visibilityTimeout?: Duration }, name: SettingNames): string[] {
+export function lambdaPoolProblems(
+  p: StepHandlerSettings & { readonly visibilityTimeout?: Duration },
+  name: SettingNames,
+): string[] {
   return [
     ...esmConcurrencyProblems(name('maxConcurrentHandlers'), p.maxConcurrentHandlers),
     ...timeoutProblems(name('handlerTimeout'), p.handlerTimeout),
-    ...safetyMarginProblems(name('deadlineSafetyMargin'), p.deadlineSafetyMargin, name('handlerTimeout'), p.handlerTimeout),
-    ...(p.visibilityTimeout === undefined ? [] : visibilityProblems(name('visibilityTimeout'), p.visibilityTimeout, name('handlerTimeout'), p.handlerTimeout, p.maxBatchingWindow)),
+    ...safetyMarginProblems(
+      name('deadlineSafetyMargin'),
+      p.deadlineSafetyMargin,
+      name('handlerTimeout'),
+      p.handlerTimeout,
+    ),
+    ...(p.visibilityTimeout === undefined
+      ? []
+      : visibilityProblems(
+          name('visibilityTimeout'),
+          p.visibilityTimeout,
+          name('handlerTimeout'),
+          p.handlerTimeout,
+          p.maxBatchingWindow,
+        )),
     ...batchProblems(name('dispatchBatchSize'), p.dispatchBatchSize, name('maxBatchingWindow'), p.maxBatchingWindow),
     ...integerProblems(name('memorySize'), p.memorySize, 128, 10240),
   ];

@@ -10,7 +10,9 @@ import { HANDLER_CALLABLES } from '../lib/lambda/handler-callables.js';
 import { ESM_REQUIRE_BANNER } from './bundling.js';
 
 /** The callables of a step-handler entry's map, or why they could not be read. */
-export type EntryCallables = { readonly known: true; readonly callables: readonly string[] } | { readonly known: false; readonly reason: string };
+export type EntryCallables =
+  | { readonly known: true; readonly callables: readonly string[] }
+  | { readonly known: false; readonly reason: string };
 
 /** Reads an entry's callables; the construct takes another (a stub) in tests. */
 export type DiscoverCallables = (entry: string) => EntryCallables;
@@ -41,11 +43,23 @@ process.exit(0);
  */
 export function entryCallables(entry: string): EntryCallables {
   const builder = loadEsbuild(entry);
-  if (builder === undefined) return { known: false, reason: 'esbuild is not installed (npm install --save-dev esbuild)' };
+  if (builder === undefined)
+    return { known: false, reason: 'esbuild is not installed (npm install --save-dev esbuild)' };
   const dir = mkdtempSync(join(tmpdir(), 'tasker-callables-'));
   try {
     const outfile = join(dir, 'entry.mjs');
-    builder.buildSync({ entryPoints: [entry], outfile, bundle: true, platform: 'node', format: 'esm', target: 'node20', mainFields: ['module', 'main'], banner: { js: ESM_REQUIRE_BANNER }, external: ['pg-native'], logLevel: 'silent' });
+    builder.buildSync({
+      entryPoints: [entry],
+      outfile,
+      bundle: true,
+      platform: 'node',
+      format: 'esm',
+      target: 'node20',
+      mainFields: ['module', 'main'],
+      banner: { js: ESM_REQUIRE_BANNER },
+      external: ['pg-native'],
+      logLevel: 'silent',
+    });
     return importedCallables(outfile);
   } catch (error) {
     return { known: false, reason: `it does not bundle: ${buildFailure(error)}` };
@@ -56,17 +70,24 @@ export function entryCallables(entry: string): EntryCallables {
 
 function importedCallables(bundle: string): EntryCallables {
   const env = { ...process.env, TASKER_ENTRY_BUNDLE: pathToFileURL(bundle).href };
-  const child = spawnSync(process.execPath, ['--input-type=module', '-e', CHILD], { env, encoding: 'utf8', timeout: IMPORT_TIMEOUT_MS });
+  const child = spawnSync(process.execPath, ['--input-type=module', '-e', CHILD], {
+    env,
+    encoding: 'utf8',
+    timeout: IMPORT_TIMEOUT_MS,
+  });
   if (child.error) return { known: false, reason: `importing it failed: ${child.error.message}` };
-  if (child.status !== 0) return { known: false, reason: `importing it failed: ${firstLine(child.stderr) || `exit code ${child.status}`}` };
+  if (child.status !== 0)
+    return { known: false, reason: `importing it failed: ${firstLine(child.stderr) || `exit code ${child.status}`}` };
   const callables = lastJsonLine(child.stdout);
-  if (!Array.isArray(callables)) return { known: false, reason: 'its `handler` export was not made by createStepHandlerLambda' };
+  if (!Array.isArray(callables))
+    return { known: false, reason: 'its `handler` export was not made by createStepHandlerLambda' };
   return { known: true, callables: callables.map(String) };
 }
 
 /** esbuild's first error (what, and where), or the error's message. */
 function buildFailure(error: unknown): string {
-  const first = (error as { errors?: { text?: string; location?: { file?: string; line?: number } | null }[] }).errors?.[0];
+  const first = (error as { errors?: { text?: string; location?: { file?: string; line?: number } | null }[] })
+    .errors?.[0];
   if (first?.text === undefined) return firstLine(errorMessage(error));
   return first.location?.file ? `${first.location.file}:${first.location.line}: ${first.text}` : first.text;
 }
@@ -93,6 +114,9 @@ function loadEsbuild(entry: string): typeof esbuild | undefined {
 
 /** The first line that says something (a Node.js error's stack starts with the file; its message is a few lines in). */
 function firstLine(text: string): string {
-  const lines = text.split('\n').map((l) => l.trim()).filter((l) => l.length > 0);
+  const lines = text
+    .split('\n')
+    .map((l) => l.trim())
+    .filter((l) => l.length > 0);
   return lines.find((l) => /Error|error:/.test(l)) ?? lines[0] ?? '';
 }

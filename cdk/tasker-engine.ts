@@ -16,7 +16,12 @@ import { Migrations } from './migrations.js';
 import { acknowledgeNagFindings } from './nag-acknowledgements.js';
 import { defaultPoolSources, ORCHESTRATION_SOURCES, poolSources } from './event-sources.js';
 import { allowCountMessages, allowPutEvents, allowReadSecret, allowSend } from './permissions.js';
-import type { DefaultPoolSettings, PullPoolSettings, StepHandlerSettings, WorkerPoolSettings } from './pool-settings.js';
+import type {
+  DefaultPoolSettings,
+  PullPoolSettings,
+  StepHandlerSettings,
+  WorkerPoolSettings,
+} from './pool-settings.js';
 import { PullWorkerAccess } from './pull-worker-access.js';
 import { TaskerQueueSet, type TaskerQueues, type WorkQueue } from './queues.js';
 import { resolveTaskerProps, type TaskerEngineSettings } from './resolve-engine-props.js';
@@ -73,7 +78,13 @@ export class TaskerEngine extends Construct {
       archiveRetention: this.settings.archiveRetention,
       deadLetterQueue: this.queues.eventTargetDlq.queue,
     });
-    this.environments = new FunctionEnvironments({ settings: this.settings, queues: this.queues, eventBusName: this.events.bus.eventBusName, database: this.database, stack: Stack.of(this) });
+    this.environments = new FunctionEnvironments({
+      settings: this.settings,
+      queues: this.queues,
+      eventBusName: this.events.bus.eventBusName,
+      database: this.database,
+      stack: Stack.of(this),
+    });
     this.stepHandler = this.settings.defaultPool ? this.createDefaultStepHandler(this.settings.defaultPool) : undefined;
     this.workerPools = new Map(this.settings.workerPools.map((pool) => [pool.namespace, this.createWorkerPool(pool)]));
     warnAboutNamespacesWithoutPool(this, this.settings);
@@ -90,26 +101,62 @@ export class TaskerEngine extends Construct {
     this.sweeper = this.createSweeper();
     this.sweepSchedule = new SweepSchedule(this, 'SweepSchedule', this.sweeper, this.settings.sweepSchedule);
     const monitored = this.monitoredFunctions();
-    this.alarms = new TaskerAlarms(this, 'Alarms', { queues: this.queues, functions: monitored, oldestMessageAge: this.settings.oldestMessageAgeThreshold, queueDepth: this.settings.queueDepthThreshold, topic: this.settings.alarmTopic }).alarms;
-    this.dashboard = new TaskerDashboard(this, 'Dashboard', { queues: this.queues, functions: monitored, alarms: this.alarms, pools: [...this.workerPools.values()] }).dashboard;
-    acknowledgeNagFindings({ engine: this, queues: this.queues, database: this.database, databaseProps: this.settings.database, vpcFunctions: [this.migrator, this.completionHandler, this.sweeper], migrations: this.migrations });
+    this.alarms = new TaskerAlarms(this, 'Alarms', {
+      queues: this.queues,
+      functions: monitored,
+      oldestMessageAge: this.settings.oldestMessageAgeThreshold,
+      queueDepth: this.settings.queueDepthThreshold,
+      topic: this.settings.alarmTopic,
+    }).alarms;
+    this.dashboard = new TaskerDashboard(this, 'Dashboard', {
+      queues: this.queues,
+      functions: monitored,
+      alarms: this.alarms,
+      pools: [...this.workerPools.values()],
+    }).dashboard;
+    acknowledgeNagFindings({
+      engine: this,
+      queues: this.queues,
+      database: this.database,
+      databaseProps: this.settings.database,
+      vpcFunctions: [this.migrator, this.completionHandler, this.sweeper],
+      migrations: this.migrations,
+    });
   }
 
   /** The default pool: consumes the default dispatch queue and its deprecated `namespaceQueues`, their event sources sharing its concurrency. */
   private createDefaultStepHandler(pool: DefaultPoolSettings): nodejs.NodejsFunction {
-    return this.createStepHandler('StepHandler', pool, this.queues.defaultPoolDispatch, pool.queueMaxConcurrency, undefined);
+    return this.createStepHandler(
+      'StepHandler',
+      pool,
+      this.queues.defaultPoolDispatch,
+      pool.queueMaxConcurrency,
+      undefined,
+    );
   }
 
   private createWorkerPool(pool: WorkerPoolSettings): TaskerWorkerPool {
     const queue = this.queues.namespaceDispatch.get(pool.namespace);
     if (queue === undefined) throw new Error(`no dispatch queue was created for worker pool '${pool.namespace}'`);
     if (pool.kind === 'pull') return this.createPullPool(pool, queue);
-    const fn = this.createStepHandler(`StepHandler-${pool.namespace}`, pool, [queue], pool.maxConcurrentHandlers, pool.namespace);
+    const fn = this.createStepHandler(
+      `StepHandler-${pool.namespace}`,
+      pool,
+      [queue],
+      pool.maxConcurrentHandlers,
+      pool.namespace,
+    );
     return { kind: 'lambda', namespace: pool.namespace, queue, settings: pool, function: fn };
   }
 
   /** Consumes exactly `queues`; no database access. */
-  private createStepHandler(id: string, spec: StepHandlerSettings, queues: readonly WorkQueue[], maxConcurrency: number, namespace: string | undefined): nodejs.NodejsFunction {
+  private createStepHandler(
+    id: string,
+    spec: StepHandlerSettings,
+    queues: readonly WorkQueue[],
+    maxConcurrency: number,
+    namespace: string | undefined,
+  ): nodejs.NodejsFunction {
     const q = this.queues;
     if (spec.entry === undefined) throw new Error(`no step-handler entry was resolved for ${id}`);
     const fn = new TaskerFunction(this, id, {
@@ -124,7 +171,11 @@ export class TaskerEngine extends Construct {
     for (const dispatch of queues) fn.function.addEventSource(this.dispatchSource(dispatch, spec, maxConcurrency));
     this.warnAboutBatches(spec, namespace);
     allowSend(fn.role, [q.completion.queue, q.poison.queue, q.domainEventDlq.queue]);
-    allowPutEvents(fn.role, this.events.bus, namespace ? poolSources(namespace) : defaultPoolSources(this.settings.workerPools.map((p) => p.namespace)));
+    allowPutEvents(
+      fn.role,
+      this.events.bus,
+      namespace ? poolSources(namespace) : defaultPoolSources(this.settings.workerPools.map((p) => p.namespace)),
+    );
     return fn.function;
   }
 
@@ -132,10 +183,17 @@ export class TaskerEngine extends Construct {
     if (spec.dispatchBatchSize <= 1) return;
     const inFlight = spec.maxConcurrentHandlers * spec.dispatchBatchSize;
     const prefix = namespace ? `workerPools.${namespace}.` : '';
-    Annotations.of(this).addWarningV2(`tasker:dispatchBatchSize${namespace ? `:${namespace}` : ''}`, `${prefix}dispatchBatchSize ${spec.dispatchBatchSize} runs a batch's steps in parallel in one invocation: up to ${inFlight} handlers in flight, not ${prefix}maxConcurrentHandlers (${spec.maxConcurrentHandlers})`);
+    Annotations.of(this).addWarningV2(
+      `tasker:dispatchBatchSize${namespace ? `:${namespace}` : ''}`,
+      `${prefix}dispatchBatchSize ${spec.dispatchBatchSize} runs a batch's steps in parallel in one invocation: up to ${inFlight} handlers in flight, not ${prefix}maxConcurrentHandlers (${spec.maxConcurrentHandlers})`,
+    );
   }
 
-  private dispatchSource({ queue }: WorkQueue, spec: StepHandlerSettings, maxConcurrency: number): sources.SqsEventSource {
+  private dispatchSource(
+    { queue }: WorkQueue,
+    spec: StepHandlerSettings,
+    maxConcurrency: number,
+  ): sources.SqsEventSource {
     return new sources.SqsEventSource(queue, {
       batchSize: spec.dispatchBatchSize,
       maxBatchingWindow: spec.maxBatchingWindow,
@@ -155,7 +213,15 @@ export class TaskerEngine extends Construct {
       createRole: pool.createRole,
       roleAssumedBy: pool.roleAssumedBy,
     });
-    return { kind: 'pull', namespace: pool.namespace, queue, settings: pool, policy: access.policy, role: access.role, environment: this.environments.pullWorker(pool, queue) };
+    return {
+      kind: 'pull',
+      namespace: pool.namespace,
+      queue,
+      settings: pool,
+      policy: access.policy,
+      role: access.role,
+      environment: this.environments.pullWorker(pool, queue),
+    };
   }
 
   /** Consumes the completion queue; applies results and dispatches newly ready steps. */
@@ -169,9 +235,19 @@ export class TaskerEngine extends Construct {
       timeout: c.timeout,
       memorySize: c.memorySize,
       reservedConcurrentExecutions: c.reservedConcurrency,
-      environment: { ...this.environments.orchestration(c.timeout), ...envOf({ poisonQueueUrl: q.poison.queue.queueUrl }) },
+      environment: {
+        ...this.environments.orchestration(c.timeout),
+        ...envOf({ poisonQueueUrl: q.poison.queue.queueUrl }),
+      },
     });
-    fn.function.addEventSource(new sources.SqsEventSource(q.completion.queue, { batchSize: c.batchSize, maxBatchingWindow: c.maxBatchingWindow, maxConcurrency: c.maxConcurrency, reportBatchItemFailures: true }));
+    fn.function.addEventSource(
+      new sources.SqsEventSource(q.completion.queue, {
+        batchSize: c.batchSize,
+        maxBatchingWindow: c.maxBatchingWindow,
+        maxConcurrency: c.maxConcurrency,
+        reportBatchItemFailures: true,
+      }),
+    );
     this.grantOrchestration(fn);
     allowSend(fn.role, [...q.allDispatch.map((d) => d.queue), q.completion.queue, q.poison.queue]);
     fn.function.node.addDependency(this.migrations);
@@ -193,7 +269,10 @@ export class TaskerEngine extends Construct {
     fn.function.configureAsyncInvoke({ retryAttempts: 0, maxEventAge: Duration.minutes(1) });
     this.grantOrchestration(fn);
     allowSend(fn.role, [...q.allDispatch.map((d) => d.queue), q.completion.queue]);
-    allowCountMessages(fn.role, q.allDispatch.map((d) => d.queue));
+    allowCountMessages(
+      fn.role,
+      q.allDispatch.map((d) => d.queue),
+    );
     fn.function.node.addDependency(this.migrations);
     return fn.function;
   }
@@ -211,7 +290,12 @@ export class TaskerEngine extends Construct {
       timeout: this.settings.migrationTimeout,
       memorySize: 256,
       environment: this.environments.migrator(),
-      bundling: { commandHooks: copyIntoBundleHook({ migrations: migrationsDir, ...(templatesDir ? { templates: templatesDir } : {}) }) },
+      bundling: {
+        commandHooks: copyIntoBundleHook({
+          migrations: migrationsDir,
+          ...(templatesDir ? { templates: templatesDir } : {}),
+        }),
+      },
     });
     allowReadSecret(fn.role, this.database.secret);
     const runtimeSecret = this.separateRuntimeSecret();
@@ -239,7 +323,9 @@ export class TaskerEngine extends Construct {
   }
 
   private monitoredFunctions(): MonitoredFunction[] {
-    const pools = [...this.workerPools.values()].flatMap((p) => (p.kind === 'lambda' ? [{ label: `step-handler-${p.namespace}`, function: p.function }] : []));
+    const pools = [...this.workerPools.values()].flatMap((p) =>
+      p.kind === 'lambda' ? [{ label: `step-handler-${p.namespace}`, function: p.function }] : [],
+    );
     return [
       ...(this.stepHandler ? [{ label: 'step-handler', function: this.stepHandler }] : []),
       ...pools,

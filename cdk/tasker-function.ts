@@ -39,7 +39,10 @@ export class TaskerFunction extends Construct {
 
   constructor(scope: Construct, id: string, props: TaskerFunctionProps) {
     super(scope, id);
-    this.logGroup = new logs.LogGroup(this, 'LogGroup', { retention: props.logRetention, removalPolicy: RemovalPolicy.DESTROY });
+    this.logGroup = new logs.LogGroup(this, 'LogGroup', {
+      retention: props.logRetention,
+      removalPolicy: RemovalPolicy.DESTROY,
+    });
     this.role = createFunctionRole(this, 'Role', this.logGroup, props.network !== undefined);
     this.function = new nodejs.NodejsFunction(this, 'Function', {
       entry: props.entry,

@@ -19,7 +19,11 @@ export interface TemplateCallablesCheck {
  * templates naming callables the deployed step handlers lack, and warns (`tasker:stepHandlerCallables`) about entries
  * whose map cannot be read.
  */
-export function refuseMissingCallables(scope: IConstruct, settings: TaskerEngineSettings, discover: DiscoverCallables = entryCallables): void {
+export function refuseMissingCallables(
+  scope: IConstruct,
+  settings: TaskerEngineSettings,
+  discover: DiscoverCallables = entryCallables,
+): void {
   if (settings.templatesDir === undefined || !Stack.of(scope).bundlingRequired) return;
   const check = checkTemplateCallables(settings, discover);
   if (check.problems.length > 0) throw new TaskerEnginePropsError(check.problems);
@@ -45,38 +49,57 @@ interface LambdaPoolOfStep {
  * // ["the step handler of the default pool (src/step-handler.ts) does not define callable 'billing.charge', which step billing/invoice@1.0.0 charge names; it defines: billing.refund"]
  * ```
  */
-export function checkTemplateCallables(settings: TaskerEngineSettings, discover: DiscoverCallables): TemplateCallablesCheck {
+export function checkTemplateCallables(
+  settings: TaskerEngineSettings,
+  discover: DiscoverCallables,
+): TemplateCallablesCheck {
   if (settings.templatesDir === undefined) return { problems: [], warnings: [] };
   const byEntry = new Map<string, EntryCallables>();
   const read = (entry: string) => byEntry.get(entry) ?? byEntry.set(entry, discover(entry)).get(entry)!;
-  const missing = new Map<string, { pool: LambdaPoolOfStep; callable: string; steps: string[]; defined: readonly string[] }>();
+  const missing = new Map<
+    string,
+    { pool: LambdaPoolOfStep; callable: string; steps: string[]; defined: readonly string[] }
+  >();
   for (const template of templatesIn(settings.templatesDir)) {
     for (const step of template.steps) {
       const pool = lambdaPoolOf(step.namespace ?? template.namespace, settings);
       const found = pool && read(pool.entry);
       if (!pool || !found?.known || found.callables.includes(step.handler.callable)) continue;
       const key = `${pool.label}\0${step.handler.callable}`;
-      const entry = missing.get(key) ?? missing.set(key, { pool, callable: step.handler.callable, steps: [], defined: found.callables }).get(key)!;
+      const entry =
+        missing.get(key) ??
+        missing.set(key, { pool, callable: step.handler.callable, steps: [], defined: found.callables }).get(key)!;
       entry.steps.push(`${templateKey(template)} ${step.name}`);
     }
   }
   const problems = [...missing.values()].map(
-    (m) => `the step handler of ${m.pool.label} (${m.pool.entry}) does not define callable '${m.callable}', which ${stepsNaming(m.steps)}; it defines: ${listed([...m.defined].sort(), LISTED_CALLABLES)}`,
+    (m) =>
+      `the step handler of ${m.pool.label} (${m.pool.entry}) does not define callable '${m.callable}', which ${stepsNaming(m.steps)}; it defines: ${listed([...m.defined].sort(), LISTED_CALLABLES)}`,
   );
-  const warnings = [...byEntry].flatMap(([entry, found]) => (found.known ? [] : [`cannot check the callables of the task templates against step-handler entry ${entry}: ${found.reason}`]));
+  const warnings = [...byEntry].flatMap(([entry, found]) =>
+    found.known
+      ? []
+      : [`cannot check the callables of the task templates against step-handler entry ${entry}: ${found.reason}`],
+  );
   return { problems, warnings };
 }
 
 function lambdaPoolOf(namespace: string, settings: TaskerEngineSettings): LambdaPoolOfStep | undefined {
   const own = settings.workerPools.find((p) => p.namespace === namespace);
-  if (own !== undefined) return own.kind === 'lambda' && own.entry !== undefined ? { label: `workerPools.${namespace}`, entry: own.entry } : undefined;
-  if (settings.defaultPool && settings.defaultPool.entry !== undefined) return { label: 'the default pool', entry: settings.defaultPool.entry };
+  if (own !== undefined)
+    return own.kind === 'lambda' && own.entry !== undefined
+      ? { label: `workerPools.${namespace}`, entry: own.entry }
+      : undefined;
+  if (settings.defaultPool && settings.defaultPool.entry !== undefined)
+    return { label: 'the default pool', entry: settings.defaultPool.entry };
   return undefined;
 }
 
 /** The valid templates of `dir` (at any depth); an invalid file is the migration's to refuse (and `tasker templates validate`'s to explain). */
 function templatesIn(dir: string): TaskTemplate[] {
-  const files = readdirSync(dir, { recursive: true, encoding: 'utf8' }).filter((f) => /\.ya?ml$/i.test(f)).sort();
+  const files = readdirSync(dir, { recursive: true, encoding: 'utf8' })
+    .filter((f) => /\.ya?ml$/i.test(f))
+    .sort();
   return files.flatMap((file) => {
     const result = parseTemplateSource(readFileSync(join(dir, file), 'utf8'), file);
     return result.ok ? [result.template] : [];

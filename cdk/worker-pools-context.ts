@@ -6,7 +6,8 @@ import type { WorkerPoolProps } from './worker-pool-props.js';
 type Reader = (value: unknown, name: string, problems: string[], resolvePath: (path: string) => string) => unknown;
 
 const number: Reader = (value, name, problems) => {
-  const n = typeof value === 'number' ? value : typeof value === 'string' && value.trim() !== '' ? Number(value) : Number.NaN;
+  const n =
+    typeof value === 'number' ? value : typeof value === 'string' && value.trim() !== '' ? Number(value) : Number.NaN;
   if (Number.isFinite(n) && n >= 0) return n;
   problems.push(`${name} must be a number, at least 0 (got ${JSON.stringify(value)})`);
   return undefined;
@@ -54,21 +55,34 @@ const SETTINGS: Record<WorkerPoolProps['kind'], Record<string, readonly [string,
  * the same object in cdk.json. Checks the shape and the types; the engine checks the values. Relative `entry` paths go
  * through `resolvePath`.
  */
-export function workerPoolsFromContext(value: unknown, problems: string[], resolvePath: (path: string) => string): Record<string, WorkerPoolProps> | undefined {
+export function workerPoolsFromContext(
+  value: unknown,
+  problems: string[],
+  resolvePath: (path: string) => string,
+): Record<string, WorkerPoolProps> | undefined {
   if (value === undefined || value === null || value === '') return undefined;
   const pools = typeof value === 'string' ? parseJson(value, problems) : value;
   if (pools === undefined) return undefined;
   if (!isObject(pools)) {
-    problems.push(`workerPools must be a JSON object: namespace -> {"kind":"lambda",...} or {"kind":"pull",...} (got ${JSON.stringify(pools)})`);
+    problems.push(
+      `workerPools must be a JSON object: namespace -> {"kind":"lambda",...} or {"kind":"pull",...} (got ${JSON.stringify(pools)})`,
+    );
     return undefined;
   }
   return Object.fromEntries(Object.entries(pools).flatMap(([ns, pool]) => poolEntry(ns, pool, problems, resolvePath)));
 }
 
-function poolEntry(namespace: string, pool: unknown, problems: string[], resolvePath: (path: string) => string): [string, WorkerPoolProps][] {
+function poolEntry(
+  namespace: string,
+  pool: unknown,
+  problems: string[],
+  resolvePath: (path: string) => string,
+): [string, WorkerPoolProps][] {
   const kind = isObject(pool) ? pool.kind : undefined;
   if (!isObject(pool) || (kind !== 'lambda' && kind !== 'pull')) {
-    problems.push(`workerPools.${namespace} must be {"kind":"lambda",...} or {"kind":"pull",...} (got ${JSON.stringify(pool)})`);
+    problems.push(
+      `workerPools.${namespace} must be {"kind":"lambda",...} or {"kind":"pull",...} (got ${JSON.stringify(pool)})`,
+    );
     return [];
   }
   const known = SETTINGS[kind];
@@ -76,7 +90,10 @@ function poolEntry(namespace: string, pool: unknown, problems: string[], resolve
   for (const [key, raw] of Object.entries(pool)) {
     if (key === 'kind') continue;
     const setting = known[key];
-    if (setting === undefined) problems.push(`workerPools.${namespace}.${key} is not a setting of a ${kind} pool (known: ${Object.keys(known).join(', ')})`);
+    if (setting === undefined)
+      problems.push(
+        `workerPools.${namespace}.${key} is not a setting of a ${kind} pool (known: ${Object.keys(known).join(', ')})`,
+      );
     else props[setting[0]] = setting[1](raw, `workerPools.${namespace}.${key}`, problems, resolvePath);
   }
   return [[namespace, props as unknown as WorkerPoolProps]];

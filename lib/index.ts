@@ -1,6 +1,12 @@
 // The public API of tasker-serverless.
 export type { StepHandler, StepHandlerInput, HandlerMap } from './worker/handler-api.js';
-export { PermanentError, RetryableError, HandlerTimeoutError, type PermanentErrorOptions, type RetryableErrorOptions } from './worker/errors.js';
+export {
+  PermanentError,
+  RetryableError,
+  HandlerTimeoutError,
+  type PermanentErrorOptions,
+  type RetryableErrorOptions,
+} from './worker/errors.js';
 export { createStepHandlerLambda } from './lambda/step-handler-lambda.js';
 export { createCompletionLambda } from './lambda/completion-lambda.js';
 export { createSweeperLambda } from './lambda/sweeper-lambda.js';

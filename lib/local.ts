@@ -12,7 +12,13 @@
  * await runtime.stop();
  * ```
  */
-export { startEmbeddedRuntime, type CapturedDomainEvent, type EmbeddedMetrics, type EmbeddedRuntime, type EmbeddedRuntimeOptions } from './local/embedded-runtime.js';
+export {
+  startEmbeddedRuntime,
+  type CapturedDomainEvent,
+  type EmbeddedMetrics,
+  type EmbeddedRuntime,
+  type EmbeddedRuntimeOptions,
+} from './local/embedded-runtime.js';
 export { RuntimeStoppedError, TaskWaitTimeoutError } from './local/errors.js';
 export type { EmbeddedSettingsInput } from './local/embedded-settings.js';
 export type { CreateTaskResult } from './orchestration/create-task.js';

@@ -63,7 +63,8 @@ function orderOf(input: StepHandlerInput): Order {
 
 function dependency<T>(input: StepHandlerInput, step: string): T {
   const result = input.dependencyResults[step];
-  if (result === undefined || result === null) throw new PermanentError(`missing result of step ${step}`, { code: 'missing_dependency' });
+  if (result === undefined || result === null)
+    throw new PermanentError(`missing result of step ${step}`, { code: 'missing_dependency' });
   return result as T;
 }
 
@@ -83,10 +84,18 @@ export function validateOrder(input: StepHandlerInput): ValidatedOrder {
   const order = orderOf(input);
   const maxItems = configNumber(input, 'max_items', 100);
   if (order.items.length > maxItems) {
-    throw new PermanentError(`order has ${order.items.length} items; at most ${maxItems} allowed`, { code: 'too_many_items' });
+    throw new PermanentError(`order has ${order.items.length} items; at most ${maxItems} allowed`, {
+      code: 'too_many_items',
+    });
   }
   const total = cents(order.items.reduce((sum, item) => sum + item.quantity * item.price, 0));
-  return { order_id: order.order_id, customer_email: order.customer.email, items: order.items, item_count: order.items.length, total };
+  return {
+    order_id: order.order_id,
+    customer_email: order.customer.email,
+    items: order.items,
+    item_count: order.items.length,
+    total,
+  };
 }
 
 export function reserveInventory(input: StepHandlerInput): Reservation {
@@ -114,13 +123,22 @@ export function shipOrder(input: StepHandlerInput): Shipment {
   const orderId = orderOf(input).order_id;
   const carrier = configString(input, 'carrier', 'post');
   const tracking_number = `TRK-${carrier.toUpperCase()}-${orderId}`;
-  return { order_id: orderId, tracking_number, carrier, reservation_id: reservation.reservation_id, payment_id: payment.payment_id };
+  return {
+    order_id: orderId,
+    tracking_number,
+    carrier,
+    reservation_id: reservation.reservation_id,
+    payment_id: payment.payment_id,
+  };
 }
 
 export function sendConfirmation(input: StepHandlerInput): Confirmation {
   const shipment = dependency<Shipment>(input, 'ship_order');
   const email = orderOf(input).customer.email;
-  input.logger.info('order confirmation sent', { order_id: shipment.order_id, tracking_number: shipment.tracking_number });
+  input.logger.info('order confirmation sent', {
+    order_id: shipment.order_id,
+    tracking_number: shipment.tracking_number,
+  });
   return { sent_to: email, tracking_number: shipment.tracking_number, message_id: `msg-${shipment.order_id}` };
 }
 

@@ -17,14 +17,19 @@ export interface PatternResult {
 /** The inputs of a step: its dependencies' values ordered by step name, or the task's number. */
 export function inputsOf(input: StepHandlerInput): { values: number[]; from: string[] } {
   const names = Object.keys(input.dependencyResults).sort();
-  if (names.length === 0) return { values: [numberFrom(input.context.even_number, 'context.even_number')], from: ['context.even_number'] };
-  const values = names.map((name) => numberFrom((input.dependencyResults[name] as { value?: unknown } | null)?.value, name));
+  if (names.length === 0)
+    return { values: [numberFrom(input.context.even_number, 'context.even_number')], from: ['context.even_number'] };
+  const values = names.map((name) =>
+    numberFrom((input.dependencyResults[name] as { value?: unknown } | null)?.value, name),
+  );
   return { values, from: names };
 }
 
 function numberFrom(value: unknown, source: string): number {
   if (typeof value !== 'number' || !Number.isFinite(value)) {
-    throw new PermanentError(`expected a number from ${source}, got ${JSON.stringify(value)}`, { code: 'not_a_number' });
+    throw new PermanentError(`expected a number from ${source}, got ${JSON.stringify(value)}`, {
+      code: 'not_a_number',
+    });
   }
   return value;
 }

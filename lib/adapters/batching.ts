@@ -48,6 +48,7 @@ export async function sendInBatches<T, F>(items: readonly T[], sender: BatchSend
   const refusals = items.map((item) => sender.refusalOf(item));
   const failed = refusals.filter((r): r is F => r !== undefined);
   const sendable = items.filter((_, i) => refusals[i] === undefined);
-  for (const batch of chunkWithinLimits(sendable, (item) => sender.sizeOf(item), sender)) failed.push(...(await sender.sendBatch(batch)));
+  for (const batch of chunkWithinLimits(sendable, (item) => sender.sizeOf(item), sender))
+    failed.push(...(await sender.sendBatch(batch)));
   return failed;
 }

@@ -27,5 +27,9 @@ export function claimedTemplate(file: string): ClaimedTemplate | null {
   if (typeof raw !== 'object' || raw === null) return null;
   const { namespace_name: namespace, name, version } = raw as Record<string, unknown>;
   if (typeof namespace !== 'string' || typeof name !== 'string') return null;
-  return { namespace, name, version: typeof version === 'string' || typeof version === 'number' ? String(version) : '' };
+  return {
+    namespace,
+    name,
+    version: typeof version === 'string' || typeof version === 'number' ? String(version) : '',
+  };
 }

@@ -21,7 +21,14 @@ export interface CliFailure {
  * Only lib/local/errors.ts is imported; the rest is recognised by name and code, so this stays light.
  */
 export function describeFailure(error: unknown): CliFailure {
-  if (error instanceof CliError) return { code: error.code, message: error.message, problems: error.problems, ...(error.hint ? { hint: error.hint } : {}), exitCode: error.exitCode };
+  if (error instanceof CliError)
+    return {
+      code: error.code,
+      message: error.message,
+      problems: error.problems,
+      ...(error.hint ? { hint: error.hint } : {}),
+      exitCode: error.exitCode,
+    };
   if (error instanceof DataDirLockedError) return lockedFailure(error);
   return byName(error) ?? listenFailure(error) ?? internal(error);
 }
@@ -36,9 +43,14 @@ function byName(error: unknown): CliFailure | undefined {
   const name = error instanceof Error ? error.name : '';
   const problems = (error as { problems?: unknown } | null)?.problems;
   const list = Array.isArray(problems) ? problems.map((p) => (typeof p === 'string' ? p : JSON.stringify(p))) : [];
-  if (name === 'ConfigurationError') return usage('invalid_configuration', 'invalid configuration in the environment', { problems: list });
-  if (name === 'LambdaSettingsError' || name === 'TemplateSettingsError') return usage('invalid_settings', errorMessage(error), { hint: 'check --stack-template (the JSON `cdk synth` writes to cdk.out/)' });
-  if (name === 'TemplateValidationError') return usage('invalid_templates', 'the task templates have problems', { problems: list });
+  if (name === 'ConfigurationError')
+    return usage('invalid_configuration', 'invalid configuration in the environment', { problems: list });
+  if (name === 'LambdaSettingsError' || name === 'TemplateSettingsError')
+    return usage('invalid_settings', errorMessage(error), {
+      hint: 'check --stack-template (the JSON `cdk synth` writes to cdk.out/)',
+    });
+  if (name === 'TemplateValidationError')
+    return usage('invalid_templates', 'the task templates have problems', { problems: list });
   return undefined;
 }
 
@@ -47,8 +59,14 @@ function listenFailure(error: unknown): CliFailure | undefined {
   const found = systemError(error);
   if (found?.syscall !== 'listen') return undefined;
   const port = found.port ?? '?';
-  if (found.code === 'EADDRINUSE') return usage('port_in_use', `port ${port} on ${found.address ?? 'this host'} is already in use`, { hint: '--port 0 picks a free port; or stop what listens there' });
-  if (found.code === 'EACCES') return usage('port_not_permitted', `not permitted to listen on port ${port}`, { hint: 'ports below 1024 need privileges: use --port 3710, or --port 0 for any free port' });
+  if (found.code === 'EADDRINUSE')
+    return usage('port_in_use', `port ${port} on ${found.address ?? 'this host'} is already in use`, {
+      hint: '--port 0 picks a free port; or stop what listens there',
+    });
+  if (found.code === 'EACCES')
+    return usage('port_not_permitted', `not permitted to listen on port ${port}`, {
+      hint: 'ports below 1024 need privileges: use --port 3710, or --port 0 for any free port',
+    });
   return undefined;
 }
 
@@ -57,7 +75,13 @@ function internal(error: unknown): CliFailure {
 }
 
 function usage(code: string, message: string, more: { problems?: readonly string[]; hint?: string } = {}): CliFailure {
-  return { code, message, problems: more.problems ?? [], ...(more.hint ? { hint: more.hint } : {}), exitCode: EXIT.usage };
+  return {
+    code,
+    message,
+    problems: more.problems ?? [],
+    ...(more.hint ? { hint: more.hint } : {}),
+    exitCode: EXIT.usage,
+  };
 }
 
 /**
@@ -65,7 +89,11 @@ function usage(code: string, message: string, more: { problems?: readonly string
  * `{ "error": { code, message, problems?, hint? } }` document on stdout. With `debug`, the error's
  * stack (and its causes') on stderr.
  */
-export function printFailure(io: CliIo, failure: CliFailure, options: { json: boolean; debug: boolean; error?: unknown }): void {
+export function printFailure(
+  io: CliIo,
+  failure: CliFailure,
+  options: { json: boolean; debug: boolean; error?: unknown },
+): void {
   if (options.json) out(io, JSON.stringify({ error: failureJson(failure) }, null, 2));
   else {
     err(io, `tasker: ${failure.message}`);
@@ -76,12 +104,22 @@ export function printFailure(io: CliIo, failure: CliFailure, options: { json: bo
 }
 
 /** The `error` object of the --json failure document. */
-export function failureJson(failure: Pick<CliFailure, 'code' | 'message' | 'problems' | 'hint'>): Record<string, unknown> {
-  return { code: failure.code, message: failure.message, ...(failure.problems.length > 0 ? { problems: failure.problems } : {}), ...(failure.hint ? { hint: failure.hint } : {}) };
+export function failureJson(
+  failure: Pick<CliFailure, 'code' | 'message' | 'problems' | 'hint'>,
+): Record<string, unknown> {
+  return {
+    code: failure.code,
+    message: failure.message,
+    ...(failure.problems.length > 0 ? { problems: failure.problems } : {}),
+    ...(failure.hint ? { hint: failure.hint } : {}),
+  };
 }
 
 function stackOf(error: unknown, depth = 0): string {
   const own = error instanceof Error ? (error.stack ?? `${error.name}: ${error.message}`) : String(error);
-  const cause = error instanceof Error && error.cause !== undefined && depth < 4 ? `\ncaused by: ${stackOf(error.cause, depth + 1)}` : '';
+  const cause =
+    error instanceof Error && error.cause !== undefined && depth < 4
+      ? `\ncaused by: ${stackOf(error.cause, depth + 1)}`
+      : '';
   return `${own}${cause}`;
 }

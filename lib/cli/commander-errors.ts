@@ -32,8 +32,13 @@ export function usageErrors(program: Command): Command {
 
 function asCliError(error: CommanderError, command: Command): CliError {
   const code = CODES[error.code] ?? 'usage';
-  const message = code === 'missing_command' ? `${pathOf(command)} needs a command` : error.message.replace(/^error: /, '');
-  return new CliError(code, message, { hint: `${pathOf(command)} --help for usage`, exitCode: EXIT.usage, cause: error });
+  const message =
+    code === 'missing_command' ? `${pathOf(command)} needs a command` : error.message.replace(/^error: /, '');
+  return new CliError(code, message, {
+    hint: `${pathOf(command)} --help for usage`,
+    exitCode: EXIT.usage,
+    cause: error,
+  });
 }
 
 function descendants(command: Command): Command[] {

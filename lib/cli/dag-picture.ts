@@ -1,7 +1,15 @@
 import pc from 'picocolors';
 
 /** How a step looks in a picture. */
-export type DisplayStatus = 'pending' | 'running' | 'retrying' | 'held' | 'complete' | 'failed' | 'cancelled' | 'resolved';
+export type DisplayStatus =
+  | 'pending'
+  | 'running'
+  | 'retrying'
+  | 'held'
+  | 'complete'
+  | 'failed'
+  | 'cancelled'
+  | 'resolved';
 
 export interface DagNode {
   readonly name: string;
@@ -13,7 +21,16 @@ export interface DagNode {
   readonly note?: string;
 }
 
-const ICONS: Record<DisplayStatus, string> = { pending: '·', running: '▶', retrying: '↻', held: '⏸', complete: '✔', failed: '✖', cancelled: '⊘', resolved: '✔' };
+const ICONS: Record<DisplayStatus, string> = {
+  pending: '·',
+  running: '▶',
+  retrying: '↻',
+  held: '⏸',
+  complete: '✔',
+  failed: '✖',
+  cancelled: '⊘',
+  resolved: '✔',
+};
 
 const COLORS: Record<DisplayStatus, (s: string) => string> = {
   pending: pc.dim,
@@ -50,7 +67,10 @@ export function dagLevels(nodes: readonly Pick<DagNode, 'name' | 'dependencies'>
     return value;
   };
   const levels: string[][] = [];
-  for (const node of nodes) (levels[levelOf(node.name, new Set())] ??= []).push(node.name);
+  for (const node of nodes) {
+    const level = levelOf(node.name, new Set());
+    levels[level] = [...(levels[level] ?? []), node.name];
+  }
   return levels.filter((l) => l !== undefined);
 }
 
@@ -70,7 +90,9 @@ export function renderDagText(nodes: readonly DagNode[], options: { color?: bool
       const head = `${j === 0 ? String(i + 1).padStart(3) : '   '}  ${paint(n.status, `${ICONS[n.status]} ${n.name.padEnd(nameWidth)}`)}`;
       const attempts = `${n.attempts}/${n.maxAttempts}`.padEnd(6);
       const status = paint(n.status, n.status.padEnd(9));
-      lines.push(`${head}  ${status} ${attempts} ${arrow(n).padEnd(depsWidth)}${n.note ? `  ${n.note}` : ''}`.trimEnd());
+      lines.push(
+        `${head}  ${status} ${attempts} ${arrow(n).padEnd(depsWidth)}${n.note ? `  ${n.note}` : ''}`.trimEnd(),
+      );
     });
   });
   return lines;
@@ -84,8 +106,12 @@ function arrow(n: Pick<DagNode, 'dependencies'>): string {
 export function renderMermaid(nodes: readonly DagNode[]): string {
   const id = new Map(nodes.map((n, i) => [n.name, `s${i}`]));
   const lines = ['flowchart TD'];
-  for (const n of nodes) lines.push(`  ${id.get(n.name)}["${escapeLabel(n.name)}<br/>${n.status} · ${n.attempts}/${n.maxAttempts}"]:::${n.status}`);
-  for (const n of nodes) for (const d of n.dependencies) if (id.has(d)) lines.push(`  ${id.get(d)} --> ${id.get(n.name)}`);
+  for (const n of nodes)
+    lines.push(
+      `  ${id.get(n.name)}["${escapeLabel(n.name)}<br/>${n.status} · ${n.attempts}/${n.maxAttempts}"]:::${n.status}`,
+    );
+  for (const n of nodes)
+    for (const d of n.dependencies) if (id.has(d)) lines.push(`  ${id.get(d)} --> ${id.get(n.name)}`);
   lines.push(...MERMAID_CLASSES);
   return lines.join('\n');
 }

@@ -20,8 +20,15 @@ export async function openExistingDatabase(opts: DatabaseCliOptions, io: CliIo, 
   if (url) return openingDatabase(url, () => openDatabase({ databaseUrl: url }));
   if (opts.dataDir) {
     const dir = resolve(io.cwd, opts.dataDir);
-    if (!existsSync(dir)) throw new CliError('data_dir_not_found', `--data-dir ${opts.dataDir} does not exist`, { hint: 'it is written by tasker dev --data-dir or tasker run --data-dir' });
+    if (!existsSync(dir))
+      throw new CliError('data_dir_not_found', `--data-dir ${opts.dataDir} does not exist`, {
+        hint: 'it is written by tasker dev --data-dir or tasker run --data-dir',
+      });
     return openDatabase({ dataDir: dir });
   }
-  throw new CliError('no_database', `${what} needs a database: --database-url <url>, DATABASE_URL, or --data-dir <dir>`, { hint: 'a --data-dir is PGlite data written by tasker dev|run --data-dir' });
+  throw new CliError(
+    'no_database',
+    `${what} needs a database: --database-url <url>, DATABASE_URL, or --data-dir <dir>`,
+    { hint: 'a --data-dir is PGlite data written by tasker dev|run --data-dir' },
+  );
 }

@@ -7,7 +7,6 @@ import { startDevServer } from './dev-server.js';
 import { openingDatabase } from './database-errors.js';
 import { CliError } from './errors.js';
 import { devToken, removeDevToken, writeDevToken } from './dev-token.js';
-import { CliUsageError } from './errors.js';
 import { EXIT, type ExitCode } from './exit-codes.js';
 import { loadTemplatesOrFail } from './load-templates.js';
 import { progressLine } from './progress-lines.js';
@@ -38,7 +37,9 @@ export async function devCommand(opts: DevOptions, io: CliIo, signal: AbortSigna
     if (!opts.quiet) runtime.onProgress((event) => out(io, `[${event.taskUuid.slice(0, 8)}] ${progressLine(event)}`));
     printBanner(io, runtime, server.url, token, tokenFile);
     if (!isLoopback(host)) warnBeyondLoopback(io, host);
-    await new Promise<void>((resolve) => (signal.aborted ? resolve() : signal.addEventListener('abort', () => resolve(), { once: true })));
+    await new Promise<void>((resolve) =>
+      signal.aborted ? resolve() : signal.addEventListener('abort', () => resolve(), { once: true }),
+    );
     out(io, 'stopping…');
     await server.close();
     if (tokenFile) await removeDevToken(tokenFile);
@@ -49,7 +50,13 @@ export async function devCommand(opts: DevOptions, io: CliIo, signal: AbortSigna
   return EXIT.ok;
 }
 
-function printBanner(io: CliIo, runtime: EmbeddedRuntime, url: string, token: string, tokenFile: string | undefined): void {
+function printBanner(
+  io: CliIo,
+  runtime: EmbeddedRuntime,
+  url: string,
+  token: string,
+  tokenFile: string | undefined,
+): void {
   const db = runtime.database.kind === 'embedded' ? 'PGlite (embedded PostgreSQL)' : 'PostgreSQL server';
   const queues = runtime.transport.kind === 'memory' ? 'in-process queues and event bus' : 'SQS and EventBridge';
   const example = runtime.templates[0];
@@ -58,7 +65,10 @@ function printBanner(io: CliIo, runtime: EmbeddedRuntime, url: string, token: st
   out(io, `listening on ${url}`);
   out(io, `token: ${token}${tokenFile ? `   (also in ${tokenFile}, readable by you alone)` : ''}`);
   out(io, `  every request: -H 'Authorization: Bearer <token>'; a body: -H 'Content-Type: application/json'`);
-  out(io, `  POST ${url}/tasks   body: {"namespace":"${example?.namespace ?? 'ns'}","name":"${example?.name ?? 'name'}","context":{...}}`);
+  out(
+    io,
+    `  POST ${url}/tasks   body: {"namespace":"${example?.namespace ?? 'ns'}","name":"${example?.name ?? 'name'}","context":{...}}`,
+  );
   out(io, `  GET  ${url}/tasks/<task_uuid>`);
   out(io, 'Ctrl-C to stop.');
 }
@@ -68,13 +78,19 @@ function warnBeyondLoopback(io: CliIo, host: string): void {
   err(io, '');
   err(io, `WARNING: tasker dev is listening on ${host}, beyond this machine's loopback interface.`);
   err(io, '  Anyone who can reach that address and learns the token can create tasks that run your handlers, and read');
-  err(io, '  every task. The token travels in clear text over HTTP. Use --host 127.0.0.1 (the default) unless you mean it.');
+  err(
+    io,
+    '  every task. The token travels in clear text over HTTP. Use --host 127.0.0.1 (the default) unless you mean it.',
+  );
   err(io, '');
 }
 
 function portOf(text: string | undefined): number {
   if (text === undefined) return 3710;
   const port = Number(text);
-  if (!Number.isInteger(port) || port < 0 || port > 65_535) throw new CliError('invalid_option', `--port must be a port number 0..65535 (got '${text}')`, { hint: '--port 0 picks a free port' });
+  if (!Number.isInteger(port) || port < 0 || port > 65_535)
+    throw new CliError('invalid_option', `--port must be a port number 0..65535 (got '${text}')`, {
+      hint: '--port 0 picks a free port',
+    });
   return port;
 }

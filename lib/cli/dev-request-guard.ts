@@ -38,7 +38,8 @@ export function allowedHostsFor(host: string, port: number): Set<string> {
   if (isLoopback(bound) || WILDCARDS.has(bound)) for (const name of LOOPBACK_NAMES) names.add(name);
   if (WILDCARDS.has(bound)) {
     names.add(hostname().toLowerCase());
-    for (const address of Object.values(networkInterfaces()).flat()) if (address) names.add(bracketed(address.address.toLowerCase()));
+    for (const address of Object.values(networkInterfaces()).flat())
+      if (address) names.add(bracketed(address.address.toLowerCase()));
   }
   return new Set([...names].map((name) => `${name}:${port}`));
 }
@@ -47,14 +48,33 @@ export function allowedHostsFor(host: string, port: number): Set<string> {
  * The refusal for a request the guard does not let in, or null. Checked in this order: `Host`, `Origin`, the token
  * (`Authorization: Bearer <token>`), and for a POST the content type.
  */
-export function refusalOf(method: string | undefined, headers: IncomingHttpHeaders, guard: DevRequestGuard): HttpError | null {
+export function refusalOf(
+  method: string | undefined,
+  headers: IncomingHttpHeaders,
+  guard: DevRequestGuard,
+): HttpError | null {
   const host = withPort(headers.host ?? '');
-  if (!guard.allowedHosts.has(host)) return new HttpError(403, { error: 'forbidden_host', message: `Host '${headers.host ?? ''}' is not the address tasker dev listens on (${[...guard.allowedHosts].join(', ')})` });
+  if (!guard.allowedHosts.has(host))
+    return new HttpError(403, {
+      error: 'forbidden_host',
+      message: `Host '${headers.host ?? ''}' is not the address tasker dev listens on (${[...guard.allowedHosts].join(', ')})`,
+    });
   const origin = headers.origin;
-  if (origin !== undefined && !guard.allowedHosts.has(originHost(origin))) return new HttpError(403, { error: 'forbidden_origin', message: `requests from the origin '${origin}' are refused: tasker dev answers only its own address` });
-  if (!tokenMatches(headers.authorization, guard.token)) return new HttpError(401, { error: 'unauthorized', message: "send the token tasker dev printed at start: 'Authorization: Bearer <token>'" });
+  if (origin !== undefined && !guard.allowedHosts.has(originHost(origin)))
+    return new HttpError(403, {
+      error: 'forbidden_origin',
+      message: `requests from the origin '${origin}' are refused: tasker dev answers only its own address`,
+    });
+  if (!tokenMatches(headers.authorization, guard.token))
+    return new HttpError(401, {
+      error: 'unauthorized',
+      message: "send the token tasker dev printed at start: 'Authorization: Bearer <token>'",
+    });
   if (method === 'POST' && mediaType(headers['content-type']) !== 'application/json') {
-    return new HttpError(415, { error: 'unsupported_media_type', message: `the body must be sent as 'Content-Type: application/json' (got '${headers['content-type'] ?? 'none'}')` });
+    return new HttpError(415, {
+      error: 'unsupported_media_type',
+      message: `the body must be sent as 'Content-Type: application/json' (got '${headers['content-type'] ?? 'none'}')`,
+    });
   }
   return null;
 }

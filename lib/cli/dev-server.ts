@@ -60,7 +60,12 @@ export async function startDevServer(runtime: EmbeddedRuntime, options: DevServe
   };
 }
 
-async function handle(runtime: EmbeddedRuntime, guard: DevRequestGuard, req: IncomingMessage, res: ServerResponse): Promise<void> {
+async function handle(
+  runtime: EmbeddedRuntime,
+  guard: DevRequestGuard,
+  req: IncomingMessage,
+  res: ServerResponse,
+): Promise<void> {
   try {
     const refusal = refusalOf(req.method, req.headers, guard);
     if (refusal) throw refusal;
@@ -77,23 +82,49 @@ async function route(runtime: EmbeddedRuntime, req: IncomingMessage): Promise<{ 
   if (path === '/tasks' && req.method === 'POST') return createTask(runtime, await readJson(req));
   const taskMatch = /^\/tasks\/([^/]+)$/.exec(path);
   if (taskMatch && req.method === 'GET') return showTask(runtime, decodeURIComponent(taskMatch[1] as string));
-  if (path === '/templates' && req.method === 'GET') return { status: 200, body: { templates: runtime.templates.map((t) => ({ key: templateKey(t), steps: t.steps.map((s) => s.name) })) } };
-  if (path === '/health' && req.method === 'GET') return { status: 200, body: { ok: true, metrics: runtime.metrics() } };
-  throw new HttpError(404, { error: 'not_found', message: `no route ${req.method} ${path} (POST /tasks, GET /tasks/:uuid, GET /templates, GET /health)` });
+  if (path === '/templates' && req.method === 'GET')
+    return {
+      status: 200,
+      body: { templates: runtime.templates.map((t) => ({ key: templateKey(t), steps: t.steps.map((s) => s.name) })) },
+    };
+  if (path === '/health' && req.method === 'GET')
+    return { status: 200, body: { ok: true, metrics: runtime.metrics() } };
+  throw new HttpError(404, {
+    error: 'not_found',
+    message: `no route ${req.method} ${path} (POST /tasks, GET /tasks/:uuid, GET /templates, GET /health)`,
+  });
 }
 
 async function createTask(runtime: EmbeddedRuntime, body: unknown): Promise<{ status: number; body: unknown }> {
   const result = await runtime.createTask(body as Parameters<EmbeddedRuntime['createTask']>[0]);
-  if (!result.ok) throw new HttpError(REFUSAL_STATUS[result.code] ?? 400, { error: result.code, message: result.message, problems: result.problems });
-  return { status: result.created ? 201 : 200, body: { task_uuid: result.taskUuid, state: result.state, created: result.created, correlation_id: result.correlationId } };
+  if (!result.ok)
+    throw new HttpError(REFUSAL_STATUS[result.code] ?? 400, {
+      error: result.code,
+      message: result.message,
+      problems: result.problems,
+    });
+  return {
+    status: result.created ? 201 : 200,
+    body: {
+      task_uuid: result.taskUuid,
+      state: result.state,
+      created: result.created,
+      correlation_id: result.correlationId,
+    },
+  };
 }
 
 async function showTask(runtime: EmbeddedRuntime, taskUuid: string): Promise<{ status: number; body: unknown }> {
-  if (!UUID.test(taskUuid)) throw new HttpError(400, { error: 'invalid_uuid', message: `'${taskUuid}' is not a task uuid` });
+  if (!UUID.test(taskUuid))
+    throw new HttpError(400, { error: 'invalid_uuid', message: `'${taskUuid}' is not a task uuid` });
   const task = await runtime.getTask(taskUuid);
   if (!task) throw new HttpError(404, { error: 'unknown_task', message: `no task ${taskUuid}` });
   const transitions = await runtime.transitions(taskUuid);
-  const sources = { events: runtime.domainEvents(taskUuid), failures: runtime.handlerFailures(taskUuid), dropped: runtime.droppedDomainEvents(taskUuid) };
+  const sources = {
+    events: runtime.domainEvents(taskUuid),
+    failures: runtime.handlerFailures(taskUuid),
+    dropped: runtime.droppedDomainEvents(taskUuid),
+  };
   return { status: 200, body: { ...buildRunReport(task, transitions, sources), transitions } };
 }
 
@@ -102,7 +133,8 @@ async function readJson(req: IncomingMessage): Promise<unknown> {
   let size = 0;
   for await (const chunk of req) {
     size += (chunk as Buffer).length;
-    if (size > MAX_BODY_BYTES) throw new HttpError(413, { error: 'too_large', message: `the body exceeds ${MAX_BODY_BYTES} bytes` });
+    if (size > MAX_BODY_BYTES)
+      throw new HttpError(413, { error: 'too_large', message: `the body exceeds ${MAX_BODY_BYTES} bytes` });
     chunks.push(chunk as Buffer);
   }
   try {
@@ -113,6 +145,9 @@ async function readJson(req: IncomingMessage): Promise<unknown> {
 }
 
 function send(res: ServerResponse, status: number, body: unknown): void {
-  res.writeHead(status, { 'content-type': 'application/json; charset=utf-8', ...(status === 401 ? { 'www-authenticate': 'Bearer' } : {}) });
+  res.writeHead(status, {
+    'content-type': 'application/json; charset=utf-8',
+    ...(status === 401 ? { 'www-authenticate': 'Bearer' } : {}),
+  });
   res.end(`${JSON.stringify(body, null, 2)}\n`);
 }

@@ -23,7 +23,10 @@ const MIN_TOKEN_LENGTH = 16;
 export function devToken(env: Record<string, string | undefined>): string {
   const chosen = env[DEV_TOKEN_ENV];
   if (chosen === undefined || chosen === '') return randomBytes(32).toString('base64url');
-  if (chosen.length < MIN_TOKEN_LENGTH || /\s/.test(chosen)) throw new CliUsageError(`${DEV_TOKEN_ENV} must be at least ${MIN_TOKEN_LENGTH} characters with no spaces (or unset, for a random token per run)`);
+  if (chosen.length < MIN_TOKEN_LENGTH || /\s/.test(chosen))
+    throw new CliUsageError(
+      `${DEV_TOKEN_ENV} must be at least ${MIN_TOKEN_LENGTH} characters with no spaces (or unset, for a random token per run)`,
+    );
   return chosen;
 }
 

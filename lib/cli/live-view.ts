@@ -27,7 +27,12 @@ export function startLiveView(tracker: RunTracker, stream: NodeJS.WriteStream, t
     const elapsed = ((Date.now() - tracker.startedAt) / 1000).toFixed(1);
     const bar = `${pc.green('█'.repeat(filled))}${pc.dim('░'.repeat(BAR_WIDTH - filled))}`;
     const icon = finalIcon ?? pc.cyan(SPINNER[frame % SPINNER.length] as string);
-    const lines = [`${icon} ${pc.bold(title)} ${pc.dim(task)}`, `  ${bar} ${done}/${tracker.total} steps  ${elapsed} s`, '', ...renderDagText(tracker.nodes(), { color: true })];
+    const lines = [
+      `${icon} ${pc.bold(title)} ${pc.dim(task)}`,
+      `  ${bar} ${done}/${tracker.total} steps  ${elapsed} s`,
+      '',
+      ...renderDagText(tracker.nodes(), { color: true }),
+    ];
     if (events.length > 0) lines.push('', ...events.map((e) => `  ${pc.magenta('⚡')} ${e}`));
     draw(lines.join('\n'));
   };

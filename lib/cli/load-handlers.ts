@@ -12,7 +12,8 @@ export async function loadHandlerModules(paths: readonly string[], cwd: string):
   const origin = new Map<string, string>();
   for (const path of paths) {
     for (const [name, handler] of Object.entries(await loadHandlers(path, cwd))) {
-      if (origin.has(name)) throw new CliError('invalid_handlers', `handler '${name}' is exported by both ${origin.get(name)} and ${path}`);
+      if (origin.has(name))
+        throw new CliError('invalid_handlers', `handler '${name}' is exported by both ${origin.get(name)} and ${path}`);
       origin.set(name, path);
       merged[name] = handler;
     }
@@ -26,22 +27,33 @@ export async function loadHandlerModules(paths: readonly string[], cwd: string):
  */
 export async function loadHandlers(path: string, cwd: string): Promise<HandlerMap> {
   const file = resolve(cwd, path);
-  if (!existsSync(file)) throw new CliError('handlers_not_found', `handlers module not found: ${file}`, { hint: '--handlers takes a path relative to the current directory' });
+  if (!existsSync(file))
+    throw new CliError('handlers_not_found', `handlers module not found: ${file}`, {
+      hint: '--handlers takes a path relative to the current directory',
+    });
   let module: { default?: unknown };
   try {
     await ensureTypeScriptLoader(file);
     module = (await import(pathToFileURL(file).href)) as { default?: unknown };
   } catch (error) {
-    throw new CliError('invalid_handlers', `cannot load handlers module ${path}: ${errorMessage(error)}`, { cause: error });
+    throw new CliError('invalid_handlers', `cannot load handlers module ${path}: ${errorMessage(error)}`, {
+      cause: error,
+    });
   }
   return handlerMapOf(module.default, path);
 }
 
 function handlerMapOf(value: unknown, path: string): HandlerMap {
   if (typeof value !== 'object' || value === null || Array.isArray(value)) {
-    throw new CliError('invalid_handlers', `${path} must default-export an object mapping handler.callable names to functions (export default { 'ns.step': handler })`);
+    throw new CliError(
+      'invalid_handlers',
+      `${path} must default-export an object mapping handler.callable names to functions (export default { 'ns.step': handler })`,
+    );
   }
-  const notFunctions = Object.entries(value).filter(([, h]) => typeof h !== 'function').map(([name]) => name);
-  if (notFunctions.length > 0) throw new CliError('invalid_handlers', `${path}: these handlers are not functions`, { problems: notFunctions });
+  const notFunctions = Object.entries(value)
+    .filter(([, h]) => typeof h !== 'function')
+    .map(([name]) => name);
+  if (notFunctions.length > 0)
+    throw new CliError('invalid_handlers', `${path}: these handlers are not functions`, { problems: notFunctions });
   return value as HandlerMap;
 }

@@ -24,36 +24,60 @@ export interface CliContext {
 /** `tasker`: its commands; each action stores its exit code in `result`. */
 export function buildProgram(ctx: CliContext, result: { code: ExitCode }): Command {
   const program = new Command('tasker')
-    .description('tasker-serverless locally: run workflow tasks on an embedded PostgreSQL with in-process SQS/EventBridge and the real Lambda handlers')
+    .description(
+      'tasker-serverless locally: run workflow tasks on an embedded PostgreSQL with in-process SQS/EventBridge and the real Lambda handlers',
+    )
     .version(packageVersion(), '-V, --version', 'print the version')
     .option('--debug', 'print the stack trace of an error')
-    .configureOutput({ writeOut: (s) => ctx.io.stdout.write(s), writeErr: (s) => ctx.io.stderr.write(s), outputError: () => undefined });
-  const set = (code: ExitCode) => void (result.code = code);
+    .configureOutput({
+      writeOut: (s) => ctx.io.stdout.write(s),
+      writeErr: (s) => ctx.io.stderr.write(s),
+      outputError: () => undefined,
+    });
+  const set = (code: ExitCode) => {
+    result.code = code;
+  };
 
   const templates = program.command('templates').description('task templates');
   templates
     .command('validate <dir>')
-    .description('check every *.yaml/*.yml under <dir>: lists the templates, or every problem with file, path and line (exit 1)')
+    .description(
+      'check every *.yaml/*.yml under <dir>: lists the templates, or every problem with file, path and line (exit 1)',
+    )
     .option('--json', 'print the result as JSON')
-    .action(async (dir: string, opts) => set(await (await import('./templates-command.js')).validateTemplatesCommand(dir, opts, ctx.io)));
+    .action(async (dir: string, opts) =>
+      set(await (await import('./templates-command.js')).validateTemplatesCommand(dir, opts, ctx.io)),
+    );
 
   withRuntimeOptions(
     program
       .command('run <task>')
-      .description('run one task (namespace/name[@version]) to a final state on the embedded runtime; exit 0 only if it completed')
-      .requiredOption('--templates <dir>', 'directory of task templates (a file with problems is skipped with a warning; running it fails with its problems)')
-      .option('--context <json>', "the task context: a JSON object, or @file.json", '{}')
-      .option('--json', 'print one JSON document: the task, each step (state, attempts, result, error) and the domain events; a failure prints {"error": {"code", "message"}}')
+      .description(
+        'run one task (namespace/name[@version]) to a final state on the embedded runtime; exit 0 only if it completed',
+      )
+      .requiredOption(
+        '--templates <dir>',
+        'directory of task templates (a file with problems is skipped with a warning; running it fails with its problems)',
+      )
+      .option('--context <json>', 'the task context: a JSON object, or @file.json', '{}')
+      .option(
+        '--json',
+        'print one JSON document: the task, each step (state, attempts, result, error) and the domain events; a failure prints {"error": {"code", "message"}}',
+      )
       .option('--no-progress', 'plain progress lines even on a terminal (no live view)')
       .option('--quiet', 'no progress, only the summary')
       .option('--timeout <seconds>', 'give up waiting after this long (exit 1)', '60')
       .option('--step-timeout <seconds>', STEP_TIMEOUT_HELP),
-  ).action(async (task: string, opts) => set(await (await import('./run-command.js')).runCommand(task, opts, ctx.io, ctx.signal)));
+  ).action(async (task: string, opts) =>
+    set(await (await import('./run-command.js')).runCommand(task, opts, ctx.io, ctx.signal)),
+  );
 
   withRuntimeOptions(
     program
       .command('dev')
-      .description('keep the runtime up and accept tasks over HTTP on 127.0.0.1 (POST /tasks, GET /tasks/:uuid) until Ctrl-C')
+      .description(
+        'keep the runtime up and accept tasks over HTTP on 127.0.0.1 (POST /tasks, GET /tasks/:uuid) until Ctrl-C',
+      )
       .requiredOption('--templates <dir>', 'directory of task templates')
       .option('--port <port>', 'port (0: any free port)', '3710')
       .option('--host <host>', 'interface to listen on', '127.0.0.1')
@@ -68,7 +92,9 @@ export function buildProgram(ctx: CliContext, result: { code: ExitCode }): Comma
     .option('--data-dir <dir>', 'PGlite data written by tasker dev|run --data-dir')
     .option('--mermaid', 'print the DAG as a Mermaid flowchart')
     .option('--json', 'print the task, steps and transitions as JSON')
-    .action(async (uuid: string, opts) => set(await (await import('./task-show-command.js')).taskShowCommand(uuid, opts, ctx.io)));
+    .action(async (uuid: string, opts) =>
+      set(await (await import('./task-show-command.js')).taskShowCommand(uuid, opts, ctx.io)),
+    );
 
   program
     .command('migrate')
@@ -88,7 +114,11 @@ export function buildProgram(ctx: CliContext, result: { code: ExitCode }): Comma
  * one `tasker: …` line with its hint (or, with `--json`, an error document on stdout); the stack
  * trace only with `--debug`.
  */
-export async function runCli(argv: readonly string[], io: CliIo = processIo(), signal: AbortSignal = new AbortController().signal): Promise<ExitCode> {
+export async function runCli(
+  argv: readonly string[],
+  io: CliIo = processIo(),
+  signal: AbortSignal = new AbortController().signal,
+): Promise<ExitCode> {
   const result: { code: ExitCode } = { code: EXIT.ok };
   try {
     await buildProgram({ io, signal }, result).parseAsync([...argv]);

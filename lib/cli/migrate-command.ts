@@ -6,10 +6,17 @@ import { openExistingDatabase, type DatabaseCliOptions } from './database-option
 
 /** `tasker migrate`: applies pending SQL migrations (idempotent; concurrent runs apply each once). */
 export async function migrateCommand(opts: DatabaseCliOptions, io: CliIo): Promise<ExitCode> {
-  const database = opts.dataDir ? await openDatabase({ dataDir: resolve(io.cwd, opts.dataDir) }) : await openExistingDatabase(opts, io, 'tasker migrate');
+  const database = opts.dataDir
+    ? await openDatabase({ dataDir: resolve(io.cwd, opts.dataDir) })
+    : await openExistingDatabase(opts, io, 'tasker migrate');
   try {
     const { applied, alreadyApplied } = database.migration;
-    out(io, applied.length === 0 ? `the schema is up to date (${alreadyApplied} migrations applied before)` : `applied ${applied.length} migration(s):`);
+    out(
+      io,
+      applied.length === 0
+        ? `the schema is up to date (${alreadyApplied} migrations applied before)`
+        : `applied ${applied.length} migration(s):`,
+    );
     for (const name of applied) out(io, `  ${name}`);
     return EXIT.ok;
   } finally {

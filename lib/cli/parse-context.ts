@@ -13,7 +13,8 @@ export function parseContext(text: string | undefined, cwd: string): Record<stri
   } catch (error) {
     throw new CliError('invalid_context', `--context is not valid JSON: ${errorMessage(error)}`);
   }
-  if (typeof value !== 'object' || value === null || Array.isArray(value)) throw new CliError('invalid_context', '--context must be a JSON object, e.g. \'{"order_id": "o-1"}\'');
+  if (typeof value !== 'object' || value === null || Array.isArray(value))
+    throw new CliError('invalid_context', '--context must be a JSON object, e.g. \'{"order_id": "o-1"}\'');
   return value as Record<string, unknown>;
 }
 

@@ -38,7 +38,12 @@ type Renderer = { onEvent(event: ProgressEvent): void; stop(): void };
  * final state, prints a summary (or one JSON document) and exits 0 only if the task completed.
  * A template file with problems is skipped with a warning, unless it is the one to run.
  */
-export async function runCommand(reference: string, opts: RunOptions, io: CliIo, signal?: AbortSignal): Promise<ExitCode> {
+export async function runCommand(
+  reference: string,
+  opts: RunOptions,
+  io: CliIo,
+  signal?: AbortSignal,
+): Promise<ExitCode> {
   const ref = parseTaskRef(reference);
   const context = parseContext(opts.context, io.cwd);
   const timeoutSeconds = positiveSeconds(opts.timeout ?? '60', '--timeout');
@@ -47,7 +52,10 @@ export async function runCommand(reference: string, opts: RunOptions, io: CliIo,
   const found = findTemplate(loaded, ref);
   warnTemplateProblems(io, loaded);
   checkContext(found, context);
-  const template = withRunStepTimeouts(found, { runTimeoutSeconds: timeoutSeconds, ...(stepTimeoutSeconds === undefined ? {} : { stepTimeoutSeconds }) });
+  const template = withRunStepTimeouts(found, {
+    runTimeoutSeconds: timeoutSeconds,
+    ...(stepTimeoutSeconds === undefined ? {} : { stepTimeoutSeconds }),
+  });
   const templates = loaded.templates.map((t) => (t === found ? template : t));
   const options = await runtimeOptionsFor(opts, templates, io, [template]);
   const runtime = await openingDatabase(serverUrlOf(options), () => startEmbeddedRuntime(options));
@@ -61,14 +69,31 @@ export async function runCommand(reference: string, opts: RunOptions, io: CliIo,
   }
 }
 
-async function runTask(runtime: EmbeddedRuntime, template: TaskTemplate, context: Record<string, unknown>, opts: RunOptions & { timeoutMs: number }, io: CliIo): Promise<ExitCode> {
+async function runTask(
+  runtime: EmbeddedRuntime,
+  template: TaskTemplate,
+  context: Record<string, unknown>,
+  opts: RunOptions & { timeoutMs: number },
+  io: CliIo,
+): Promise<ExitCode> {
   const tracker = new RunTracker(template);
   const renderer = await rendererFor(opts, io, tracker, `${template.namespace}/${template.name}@${template.version}`);
   const off = runtime.onProgress((event) => tracker.apply(event) && renderer?.onEvent(event));
   let outcome: { task: TaskView; timedOut: boolean };
   try {
-    const created = await runtime.createTask({ namespace: template.namespace, name: template.name, version: template.version, context, identity_strategy: 'always_unique', initiator: 'tasker-cli', reason: 'tasker run' });
-    if (!created.ok) throw new CliError(created.code, `the task was refused (${created.code}): ${created.message}`, { problems: created.problems });
+    const created = await runtime.createTask({
+      namespace: template.namespace,
+      name: template.name,
+      version: template.version,
+      context,
+      identity_strategy: 'always_unique',
+      initiator: 'tasker-cli',
+      reason: 'tasker run',
+    });
+    if (!created.ok)
+      throw new CliError(created.code, `the task was refused (${created.code}): ${created.message}`, {
+        problems: created.problems,
+      });
     for (const event of tracker.setTask(created.taskUuid)) renderer?.onEvent(event);
     outcome = await waitFor(runtime, created.taskUuid, opts.timeoutMs);
   } catch (error) {
@@ -79,8 +104,17 @@ async function runTask(runtime: EmbeddedRuntime, template: TaskTemplate, context
     renderer?.stop();
   }
   const { task, timedOut } = outcome;
-  const sources = { events: runtime.domainEvents(task.taskUuid), retriesOf: (step: string) => tracker.retries(step), failures: runtime.handlerFailures(task.taskUuid), dropped: runtime.droppedDomainEvents(task.taskUuid) };
-  const report = withOutcome(buildRunReport(task, await runtime.transitions(task.taskUuid), sources), timedOut, opts.timeoutMs);
+  const sources = {
+    events: runtime.domainEvents(task.taskUuid),
+    retriesOf: (step: string) => tracker.retries(step),
+    failures: runtime.handlerFailures(task.taskUuid),
+    dropped: runtime.droppedDomainEvents(task.taskUuid),
+  };
+  const report = withOutcome(
+    buildRunReport(task, await runtime.transitions(task.taskUuid), sources),
+    timedOut,
+    opts.timeoutMs,
+  );
   if (opts.json) out(io, JSON.stringify(report, null, 2));
   else printSummary(io, renderSummary(report, { color: isTty(io), cwd: io.cwd }));
   if (timedOut) err(io, `tasker: ${report.error?.message}\n  hint: --timeout <seconds> waits longer`);
@@ -90,12 +124,24 @@ async function runTask(runtime: EmbeddedRuntime, template: TaskTemplate, context
 /** The report with `error` when the run failed: the wait timed out, or the task ended other than complete. */
 function withOutcome(report: RunReport, timedOut: boolean, timeoutMs: number): RunReport {
   const t = report.task;
-  if (timedOut) return { ...report, error: { code: 'timed_out', message: `task ${t.uuid} did not reach a final state within ${timeoutMs / 1000} s (state: ${t.state})` } };
-  if (t.state !== 'complete') return { ...report, error: { code: 'task_failed', message: `task ${t.uuid} ended ${t.state}` } };
+  if (timedOut)
+    return {
+      ...report,
+      error: {
+        code: 'timed_out',
+        message: `task ${t.uuid} did not reach a final state within ${timeoutMs / 1000} s (state: ${t.state})`,
+      },
+    };
+  if (t.state !== 'complete')
+    return { ...report, error: { code: 'task_failed', message: `task ${t.uuid} ended ${t.state}` } };
   return report;
 }
 
-async function waitFor(runtime: EmbeddedRuntime, taskUuid: string, timeoutMs: number): Promise<{ task: TaskView; timedOut: boolean }> {
+async function waitFor(
+  runtime: EmbeddedRuntime,
+  taskUuid: string,
+  timeoutMs: number,
+): Promise<{ task: TaskView; timedOut: boolean }> {
   try {
     return { task: await runtime.waitForTask(taskUuid, { timeoutMs }), timedOut: false };
   } catch (error) {
@@ -107,9 +153,15 @@ async function waitFor(runtime: EmbeddedRuntime, taskUuid: string, timeoutMs: nu
 }
 
 /** A live DAG view on a terminal (log-update loads only then); plain lines when not a TTY or with --no-progress; none with --json or --quiet. */
-async function rendererFor(opts: RunOptions, io: CliIo, tracker: RunTracker, title: string): Promise<Renderer | undefined> {
+async function rendererFor(
+  opts: RunOptions,
+  io: CliIo,
+  tracker: RunTracker,
+  title: string,
+): Promise<Renderer | undefined> {
   if (opts.json || opts.quiet) return undefined;
-  if (opts.progress !== false && isTty(io)) return (await import('./live-view.js')).startLiveView(tracker, io.stdout as NodeJS.WriteStream, title);
+  if (opts.progress !== false && isTty(io))
+    return (await import('./live-view.js')).startLiveView(tracker, io.stdout as NodeJS.WriteStream, title);
   return { onEvent: (event) => out(io, progressLine(event)), stop: () => undefined };
 }
 
@@ -124,6 +176,7 @@ function printSummary(io: CliIo, lines: readonly string[]): void {
 
 function wholeSeconds(text: string): number {
   const value = Number(text);
-  if (!Number.isInteger(value) || value < 1) throw new CliError('invalid_option', `--step-timeout must be a whole number of seconds >= 1 (got '${text}')`);
+  if (!Number.isInteger(value) || value < 1)
+    throw new CliError('invalid_option', `--step-timeout must be a whole number of seconds >= 1 (got '${text}')`);
   return value;
 }

@@ -13,9 +13,20 @@ export interface StepReport {
   readonly max_attempts: number;
   readonly result: unknown;
   /** The last attempt's error; `stack` (its first frames) when the handler threw it in this process. */
-  readonly error: { readonly error_type: string; readonly message: string; readonly stack?: string; readonly [key: string]: unknown } | null;
+  readonly error: {
+    readonly error_type: string;
+    readonly message: string;
+    readonly stack?: string;
+    readonly [key: string]: unknown;
+  } | null;
   /** Failed attempts that were retried, in order (not one whose retry the task holds). */
-  readonly retries: ReadonlyArray<{ attempt: number; error_type: string; message: string; retry_in_ms: number | null; stack?: string }>;
+  readonly retries: ReadonlyArray<{
+    attempt: number;
+    error_type: string;
+    message: string;
+    retry_in_ms: number | null;
+    stack?: string;
+  }>;
   /** The step waits for a retry its task holds: the task is blocked_by_failures (or failed to error) by these steps. */
   readonly retry_held: { readonly blocked_by: readonly string[] } | null;
   /** From the step's first dispatch to its last transition. */
@@ -40,9 +51,21 @@ export interface RunReport {
     readonly duration_ms: number | null;
   };
   readonly steps: readonly StepReport[];
-  readonly domain_events: ReadonlyArray<{ name: string; step: string; outcome: string; event_id: string; payload: unknown }>;
+  readonly domain_events: ReadonlyArray<{
+    name: string;
+    step: string;
+    outcome: string;
+    event_id: string;
+    payload: unknown;
+  }>;
   /** Domain events that were not published, and why (known to the process that ran the task). */
-  readonly dropped_domain_events?: ReadonlyArray<{ name: string; step: string; code: string; reason: string; event_id: string }>;
+  readonly dropped_domain_events?: ReadonlyArray<{
+    name: string;
+    step: string;
+    code: string;
+    reason: string;
+    event_id: string;
+  }>;
   /** Why the command failed, when it did (`tasker run`: the task did not complete, or the wait timed out). */
   readonly error?: { readonly code: string; readonly message: string };
 }
@@ -55,10 +78,15 @@ export interface ReportSources {
   readonly dropped?: readonly DroppedDomainEvent[];
 }
 
-export function buildRunReport(task: TaskView, transitions: readonly TransitionView[], sources: ReportSources = {}): RunReport {
+export function buildRunReport(
+  task: TaskView,
+  transitions: readonly TransitionView[],
+  sources: ReportSources = {},
+): RunReport {
   const durations = stepDurations(transitions);
   const finishedAt = finishedAtOf(task, transitions);
-  const stackOf = (step: string, attempt: number) => sources.failures?.find((f) => f.stepName === step && f.attempt === attempt)?.stack;
+  const stackOf = (step: string, attempt: number) =>
+    sources.failures?.find((f) => f.stepName === step && f.attempt === attempt)?.stack;
   return {
     task: {
       uuid: task.taskUuid,
@@ -72,15 +100,45 @@ export function buildRunReport(task: TaskView, transitions: readonly TransitionV
       finished_at: finishedAt ? finishedAt.toISOString() : null,
       duration_ms: finishedAt ? finishedAt.getTime() - new Date(task.createdAt).getTime() : null,
     },
-    steps: task.steps.map((s) => stepReport(s, durations.get(s.stepUuid) ?? null, sources.retriesOf?.(s.name) ?? [], stackOf, heldRetry(task.state, s, task.steps))),
-    domain_events: (sources.events ?? []).map((e) => ({ name: e.name, step: e.step, outcome: e.outcome, event_id: e.envelope.event_id, payload: e.envelope.payload })),
-    ...(sources.dropped ? { dropped_domain_events: sources.dropped.map((d) => ({ name: d.eventName, step: d.stepName, code: d.code, reason: d.reason, event_id: d.eventId })) } : {}),
+    steps: task.steps.map((s) =>
+      stepReport(
+        s,
+        durations.get(s.stepUuid) ?? null,
+        sources.retriesOf?.(s.name) ?? [],
+        stackOf,
+        heldRetry(task.state, s, task.steps),
+      ),
+    ),
+    domain_events: (sources.events ?? []).map((e) => ({
+      name: e.name,
+      step: e.step,
+      outcome: e.outcome,
+      event_id: e.envelope.event_id,
+      payload: e.envelope.payload,
+    })),
+    ...(sources.dropped
+      ? {
+          dropped_domain_events: sources.dropped.map((d) => ({
+            name: d.eventName,
+            step: d.stepName,
+            code: d.code,
+            reason: d.reason,
+            event_id: d.eventId,
+          })),
+        }
+      : {}),
   };
 }
 
 type StackOf = (step: string, attempt: number) => string | undefined;
 
-function stepReport(s: StepView, durationMs: number | null, retries: readonly RetryRecord[], stackOf: StackOf, held: HeldRetry | null): StepReport {
+function stepReport(
+  s: StepView,
+  durationMs: number | null,
+  retries: readonly RetryRecord[],
+  stackOf: StackOf,
+  held: HeldRetry | null,
+): StepReport {
   return {
     name: s.name,
     state: s.state,
@@ -88,10 +146,18 @@ function stepReport(s: StepView, durationMs: number | null, retries: readonly Re
     max_attempts: s.maxAttempts,
     result: s.results ?? null,
     error: errorOf(s.lastError, s.lastError?.error_type === 'handler_error' ? stackOf(s.name, s.attempts) : undefined),
-    retries: retries.filter((r) => !r.held).map((r) => {
-      const stack = r.errorType === 'handler_error' ? stackOf(s.name, r.attempt) : undefined;
-      return { attempt: r.attempt, error_type: r.errorType, message: r.message, retry_in_ms: r.retryInMs, ...(stack ? { stack } : {}) };
-    }),
+    retries: retries
+      .filter((r) => !r.held)
+      .map((r) => {
+        const stack = r.errorType === 'handler_error' ? stackOf(s.name, r.attempt) : undefined;
+        return {
+          attempt: r.attempt,
+          error_type: r.errorType,
+          message: r.message,
+          retry_in_ms: r.retryInMs,
+          ...(stack ? { stack } : {}),
+        };
+      }),
     retry_held: held && { blocked_by: held.blockedBy },
     duration_ms: durationMs,
   };
@@ -99,7 +165,12 @@ function stepReport(s: StepView, durationMs: number | null, retries: readonly Re
 
 function errorOf(lastError: Record<string, unknown> | null, stack: string | undefined): StepReport['error'] {
   if (!lastError) return null;
-  return { ...lastError, error_type: String(lastError.error_type ?? 'unknown'), message: String(lastError.message ?? ''), ...(stack ? { stack } : {}) };
+  return {
+    ...lastError,
+    error_type: String(lastError.error_type ?? 'unknown'),
+    message: String(lastError.message ?? ''),
+    ...(stack ? { stack } : {}),
+  };
 }
 
 /** When the task reached its final state: completed_at, else its last transition into that state. */

@@ -44,7 +44,9 @@ export function renderSummary(report: RunReport, options: SummaryOptions = {}): 
 function stepLines(s: StepReport, width: number, c: Colors, cwd: string | undefined, taskState: string): string[] {
   const pad = `  ${''.padEnd(width)}  `;
   const state = (s.state === 'complete' ? c.green : s.state === 'error' ? c.red : c.yellow)(s.state.padEnd(20));
-  const lines = [`  ${s.name.padEnd(width)}  ${state} ${`${s.attempts}/${s.max_attempts}`.padEnd(8)}  ${s.duration_ms === null ? '-' : formatMs(s.duration_ms)}`];
+  const lines = [
+    `  ${s.name.padEnd(width)}  ${state} ${`${s.attempts}/${s.max_attempts}`.padEnd(8)}  ${s.duration_ms === null ? '-' : formatMs(s.duration_ms)}`,
+  ];
   for (const r of s.retries) lines.push(c.dim(`${pad}↻ attempt ${r.attempt}: ${r.error_type}: ${r.message}`));
   if (s.retry_held) return [...lines, c.yellow(`${pad}⏸ ${heldLine(taskState, s)}`)];
   if (!s.error) return lines;
@@ -62,7 +64,11 @@ function stepLines(s: StepReport, width: number, c: Colors, cwd: string | undefi
 function frames(stack: string | undefined, cwd: string | undefined): string[] {
   if (!stack) return [];
   const shorten = (line: string) => (cwd ? line.replaceAll(`file://${cwd}/`, '').replaceAll(`${cwd}/`, '') : line);
-  return stack.split('\n').filter((l) => /^\s+at /.test(l)).slice(0, SUMMARY_FRAMES).map((l) => shorten(l.trim()));
+  return stack
+    .split('\n')
+    .filter((l) => /^\s+at /.test(l))
+    .slice(0, SUMMARY_FRAMES)
+    .map((l) => shorten(l.trim()));
 }
 
 export function formatMs(ms: number): string {
@@ -71,6 +77,9 @@ export function formatMs(ms: number): string {
 
 /** The attempt a held retry waits after, and what holds it. */
 function heldLine(taskState: string, s: StepReport): string {
-  const held = { taskState: taskState === 'error' ? 'error' : 'blocked_by_failures', blockedBy: s.retry_held?.blocked_by ?? [] } as const;
+  const held = {
+    taskState: taskState === 'error' ? 'error' : 'blocked_by_failures',
+    blockedBy: s.retry_held?.blocked_by ?? [],
+  } as const;
   return `attempt ${s.attempts}: ${s.error?.error_type}: ${s.error?.message}; retry held: ${describeHeldRetry(held)}`;
 }

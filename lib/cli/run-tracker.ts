@@ -35,7 +35,15 @@ export class RunTracker {
 
   constructor(readonly template: TaskTemplate) {
     for (const s of template.steps) {
-      this.rows.set(s.name, { status: 'pending', attempts: 0, maxAttempts: s.retry.maxAttempts, startedAt: undefined, durationMs: undefined, note: undefined, retries: [] });
+      this.rows.set(s.name, {
+        status: 'pending',
+        attempts: 0,
+        maxAttempts: s.retry.maxAttempts,
+        startedAt: undefined,
+        durationMs: undefined,
+        note: undefined,
+        retries: [],
+      });
     }
   }
 
@@ -43,7 +51,7 @@ export class RunTracker {
   setTask(taskUuid: string): ProgressEvent[] {
     this.taskUuid = taskUuid;
     const mine = this.early.splice(0).filter((e) => e.taskUuid === taskUuid);
-    mine.forEach((e) => this.update(e));
+    for (const e of mine) this.update(e);
     return mine;
   }
 
@@ -61,9 +69,17 @@ export class RunTracker {
   nodes(): DagNode[] {
     return this.template.steps.map((s) => {
       const row = this.rows.get(s.name) as StepRow;
-      const running = row.status === 'running' && row.startedAt !== undefined ? `${Date.now() - row.startedAt} ms` : undefined;
+      const running =
+        row.status === 'running' && row.startedAt !== undefined ? `${Date.now() - row.startedAt} ms` : undefined;
       const note = row.note ?? running;
-      return { name: s.name, dependencies: s.dependencies, status: row.status, attempts: row.attempts, maxAttempts: row.maxAttempts, ...(note ? { note } : {}) };
+      return {
+        name: s.name,
+        dependencies: s.dependencies,
+        status: row.status,
+        attempts: row.attempts,
+        maxAttempts: row.maxAttempts,
+        ...(note ? { note } : {}),
+      };
     });
   }
 
@@ -85,18 +101,49 @@ export class RunTracker {
     if (!row) return;
     if (event.type === 'step_started') {
       row.retries = row.retries.map(({ held: _released, ...r }) => r);
-      Object.assign(row, { status: 'running', attempts: Math.max(row.attempts, event.attempt), maxAttempts: event.maxAttempts, startedAt: event.at.getTime(), note: undefined });
+      Object.assign(row, {
+        status: 'running',
+        attempts: Math.max(row.attempts, event.attempt),
+        maxAttempts: event.maxAttempts,
+        startedAt: event.at.getTime(),
+        note: undefined,
+      });
     } else if (event.type === 'step_retry_held') {
-      const held: RetryRecord = { attempt: event.attempt, errorType: event.errorType, message: event.message, retryInMs: null, held: event.held };
+      const held: RetryRecord = {
+        attempt: event.attempt,
+        errorType: event.errorType,
+        message: event.message,
+        retryInMs: null,
+        held: event.held,
+      };
       row.retries = [...row.retries.filter((r) => r.attempt !== event.attempt), held];
-      if (row.attempts <= event.attempt) Object.assign(row, { status: 'held', attempts: event.attempt, note: `retry held: ${describeHeldRetry(event.held)}` });
+      if (row.attempts <= event.attempt)
+        Object.assign(row, {
+          status: 'held',
+          attempts: event.attempt,
+          note: `retry held: ${describeHeldRetry(event.held)}`,
+        });
     } else if (event.type === 'step_completed') {
-      Object.assign(row, { status: 'complete', attempts: Math.max(row.attempts, event.attempt), note: `${event.durationMs} ms` });
+      Object.assign(row, {
+        status: 'complete',
+        attempts: Math.max(row.attempts, event.attempt),
+        note: `${event.durationMs} ms`,
+      });
     } else if (event.type === 'step_retrying') {
-      row.retries.push({ attempt: event.attempt, errorType: event.errorType, message: event.message, retryInMs: event.retryInMs });
-      if (row.attempts <= event.attempt) Object.assign(row, { status: 'retrying', note: `${event.errorType}: ${event.message}` });
+      row.retries.push({
+        attempt: event.attempt,
+        errorType: event.errorType,
+        message: event.message,
+        retryInMs: event.retryInMs,
+      });
+      if (row.attempts <= event.attempt)
+        Object.assign(row, { status: 'retrying', note: `${event.errorType}: ${event.message}` });
     } else {
-      Object.assign(row, { status: 'failed', attempts: Math.max(row.attempts, event.attempt), note: `${event.errorType}: ${event.message}` });
+      Object.assign(row, {
+        status: 'failed',
+        attempts: Math.max(row.attempts, event.attempt),
+        note: `${event.errorType}: ${event.message}`,
+      });
     }
   }
 }

@@ -27,24 +27,38 @@ export interface RuntimeCliOptions {
 const TRANSPORTS = ['auto', 'memory', 'aws'] as const;
 
 /** Loads the handlers (warning about callables the templates use and the module lacks) and builds the runtime options. */
-export async function runtimeOptionsFor(opts: RuntimeCliOptions, templates: readonly TaskTemplate[], io: CliIo, checked: readonly TaskTemplate[] = templates): Promise<EmbeddedRuntimeOptions> {
+export async function runtimeOptionsFor(
+  opts: RuntimeCliOptions,
+  templates: readonly TaskTemplate[],
+  io: CliIo,
+  checked: readonly TaskTemplate[] = templates,
+): Promise<EmbeddedRuntimeOptions> {
   const paths = typeof opts.handlers === 'string' ? [opts.handlers] : opts.handlers;
   if (paths.length === 0) throw new CliError('missing_option', "required option '--handlers <module>' not specified");
   const handlers = await loadHandlerModules(paths, io.cwd);
   warnMissing(checked, handlers, paths.join(', '), io);
   const transport = (opts.transport ?? 'auto') as TransportKind | 'auto';
-  if (!TRANSPORTS.includes(transport)) throw new CliError('invalid_option', `--transport must be one of ${TRANSPORTS.join(', ')} (got '${opts.transport}')`);
+  if (!TRANSPORTS.includes(transport))
+    throw new CliError(
+      'invalid_option',
+      `--transport must be one of ${TRANSPORTS.join(', ')} (got '${opts.transport}')`,
+    );
   return {
     templates,
     handlers,
     transport,
     env: io.env,
-    logger: cliLogger({ ...(opts.logLevel ? { logLevel: opts.logLevel } : {}), ...(opts.logFile ? { logFile: resolve(io.cwd, opts.logFile) } : {}) }),
+    logger: cliLogger({
+      ...(opts.logLevel ? { logLevel: opts.logLevel } : {}),
+      ...(opts.logFile ? { logFile: resolve(io.cwd, opts.logFile) } : {}),
+    }),
     ...(opts.databaseUrl ? { databaseUrl: opts.databaseUrl } : {}),
     ...(opts.dataDir ? { dataDir: resolve(io.cwd, opts.dataDir), databaseUrl: opts.databaseUrl ?? null } : {}),
     settings: {
       ...(opts.stackTemplate ? { stackTemplate: readStackTemplate(resolve(io.cwd, opts.stackTemplate)) } : {}),
-      ...(opts.sweepInterval ? { sweepIntervalMs: positiveSeconds(opts.sweepInterval, '--sweep-interval') * 1000 } : {}),
+      ...(opts.sweepInterval
+        ? { sweepIntervalMs: positiveSeconds(opts.sweepInterval, '--sweep-interval') * 1000 }
+        : {}),
     },
   };
 }
@@ -53,10 +67,16 @@ export async function runtimeOptionsFor(opts: RuntimeCliOptions, templates: read
 function warnMissing(templates: readonly TaskTemplate[], handlers: HandlerMap, path: string, io: CliIo): void {
   const missing = missingCallables(templates, handlers);
   if (missing.length === 0) return;
-  err(io, `warning: ${path} has no handler for ${missing.length} step${missing.length === 1 ? '' : 's'}; they will fail with handler_not_found:`);
+  err(
+    io,
+    `warning: ${path} has no handler for ${missing.length} step${missing.length === 1 ? '' : 's'}; they will fail with handler_not_found:`,
+  );
   for (const template of new Set(missing.map((m) => m.template))) {
     const mine = missing.filter((m) => m.template === template);
-    err(io, `  ${template}: ${[...new Set(mine.map((m) => m.callable))].join(', ')} (steps ${mine.map((m) => m.step).join(', ')})`);
+    err(
+      io,
+      `  ${template}: ${[...new Set(mine.map((m) => m.callable))].join(', ')} (steps ${mine.map((m) => m.step).join(', ')})`,
+    );
   }
 }
 
@@ -64,13 +84,17 @@ function readStackTemplate(file: string): unknown {
   try {
     return JSON.parse(readFileSync(file, 'utf8'));
   } catch (error) {
-    throw new CliError('invalid_settings', `cannot read the stack template ${file} (the JSON \`cdk synth\` writes to cdk.out/): ${errorMessage(error)}`);
+    throw new CliError(
+      'invalid_settings',
+      `cannot read the stack template ${file} (the JSON \`cdk synth\` writes to cdk.out/): ${errorMessage(error)}`,
+    );
   }
 }
 
 export function positiveSeconds(text: string, option: string): number {
   const value = Number(text);
-  if (!Number.isFinite(value) || value <= 0) throw new CliError('invalid_option', `${option} must be a positive number of seconds (got '${text}')`);
+  if (!Number.isFinite(value) || value <= 0)
+    throw new CliError('invalid_option', `${option} must be a positive number of seconds (got '${text}')`);
   return value;
 }
 

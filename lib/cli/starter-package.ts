@@ -20,7 +20,8 @@ const FROM_DEV = ['@types/node', 'aws-cdk', 'esbuild', 'typescript', 'vitest'] a
  * ```
  */
 export function starterPackageJson(name: string, own: OwnPackage) {
-  const pick = (names: readonly string[], from: Readonly<Record<string, string>>) => names.map((n) => [n, from[n] ?? 'latest'] as const);
+  const pick = (names: readonly string[], from: Readonly<Record<string, string>>) =>
+    names.map((n) => [n, from[n] ?? 'latest'] as const);
   return {
     name,
     version: '0.1.0',
@@ -28,12 +29,19 @@ export function starterPackageJson(name: string, own: OwnPackage) {
     type: 'module',
     scripts: { test: 'vitest run', typecheck: 'tsc --noEmit', synth: 'cdk synth', deploy: 'cdk deploy' },
     dependencies: { [own.name]: `^${own.version}` },
-    devDependencies: Object.fromEntries([...pick(FROM_PEERS, own.peerDependencies), ...pick(FROM_DEV, own.devDependencies)].sort(([a], [b]) => a.localeCompare(b))),
+    devDependencies: Object.fromEntries(
+      [...pick(FROM_PEERS, own.peerDependencies), ...pick(FROM_DEV, own.devDependencies)].sort(([a], [b]) =>
+        a.localeCompare(b),
+      ),
+    ),
   };
 }
 
 /** A valid npm package name from a directory's name: lower case, anything else than letters, digits, `-`, `.`, `_` a `-`. */
 export function packageNameOf(directoryName: string): string {
-  const name = directoryName.toLowerCase().replace(/[^a-z0-9._-]+/g, '-').replace(/^[._-]+/, '');
+  const name = directoryName
+    .toLowerCase()
+    .replace(/[^a-z0-9._-]+/g, '-')
+    .replace(/^[._-]+/, '');
   return name.length > 0 ? name.slice(0, 214) : 'tasker-project';
 }

@@ -21,7 +21,11 @@ export const STEP_TIMEOUT_HELP = `the most one attempt of a step without timeout
  * runStepTimeoutSeconds({ runTimeoutSeconds: 12, maxAttempts: 3 }); // 2
  * ```
  */
-export function runStepTimeoutSeconds(input: { runTimeoutSeconds: number; maxAttempts: number; stepTimeoutSeconds?: number }): number {
+export function runStepTimeoutSeconds(input: {
+  runTimeoutSeconds: number;
+  maxAttempts: number;
+  stepTimeoutSeconds?: number;
+}): number {
   if (input.stepTimeoutSeconds !== undefined) return input.stepTimeoutSeconds;
   const fitting = Math.floor(input.runTimeoutSeconds / (2 * Math.max(1, input.maxAttempts)));
   return Math.max(1, Math.min(RUN_STEP_TIMEOUT_SECONDS, fitting));
@@ -31,11 +35,16 @@ export function runStepTimeoutSeconds(input: { runTimeoutSeconds: number; maxAtt
  * The template as `tasker run` registers it: each step that sets no `timeout_seconds` (it has the
  * template default) gets the run's per-attempt limit; a step's own timeout_seconds is kept.
  */
-export function withRunStepTimeouts(template: TaskTemplate, run: { runTimeoutSeconds: number; stepTimeoutSeconds?: number }): TaskTemplate {
+export function withRunStepTimeouts(
+  template: TaskTemplate,
+  run: { runTimeoutSeconds: number; stepTimeoutSeconds?: number },
+): TaskTemplate {
   return {
     ...template,
     steps: template.steps.map((step) =>
-      step.timeoutSeconds === DEFAULT_STEP_TIMEOUT_SECONDS ? { ...step, timeoutSeconds: runStepTimeoutSeconds({ ...run, maxAttempts: step.retry.maxAttempts }) } : step,
+      step.timeoutSeconds === DEFAULT_STEP_TIMEOUT_SECONDS
+        ? { ...step, timeoutSeconds: runStepTimeoutSeconds({ ...run, maxAttempts: step.retry.maxAttempts }) }
+        : step,
     ),
   };
 }

@@ -20,8 +20,24 @@ export interface SystemError {
  */
 export function systemError(error: unknown, depth = 0): SystemError | undefined {
   if (typeof error !== 'object' || error === null || depth > 4) return undefined;
-  const e = error as { code?: unknown; address?: unknown; port?: unknown; hostname?: unknown; syscall?: unknown; cause?: unknown; errors?: unknown };
-  if (typeof e.code === 'string') return { error, code: e.code, ...stringOr('address', e.address), ...numberOr('port', e.port), ...stringOr('hostname', e.hostname), ...stringOr('syscall', e.syscall) };
+  const e = error as {
+    code?: unknown;
+    address?: unknown;
+    port?: unknown;
+    hostname?: unknown;
+    syscall?: unknown;
+    cause?: unknown;
+    errors?: unknown;
+  };
+  if (typeof e.code === 'string')
+    return {
+      error,
+      code: e.code,
+      ...stringOr('address', e.address),
+      ...numberOr('port', e.port),
+      ...stringOr('hostname', e.hostname),
+      ...stringOr('syscall', e.syscall),
+    };
   for (const inner of [e.cause, ...(Array.isArray(e.errors) ? e.errors : [])]) {
     const found = systemError(inner, depth + 1);
     if (found) return found;

@@ -38,18 +38,31 @@ export async function taskShowCommand(taskUuid: string, opts: TaskShowOptions, i
 export function dagNodes(task: TaskView, transitions: readonly TransitionView[]): DagNode[] {
   const durations = stepDurations(transitions);
   return task.steps.map((s) => {
-    const error = s.lastError && s.state !== 'complete' ? `${String(s.lastError.error_type)}: ${String(s.lastError.message)}` : undefined;
+    const error =
+      s.lastError && s.state !== 'complete'
+        ? `${String(s.lastError.error_type)}: ${String(s.lastError.message)}`
+        : undefined;
     const held = heldRetry(task.state, s, task.steps);
     const duration = durations.get(s.stepUuid);
-    const note = held ? `retry held: ${describeHeldRetry(held)} (after ${error})` : (error ?? (duration === undefined ? undefined : formatMs(duration)));
+    const note = held
+      ? `retry held: ${describeHeldRetry(held)} (after ${error})`
+      : (error ?? (duration === undefined ? undefined : formatMs(duration)));
     const status = held ? 'held' : displayStatus(s.state);
-    return { name: s.name, dependencies: s.dependencies, status, attempts: s.attempts, maxAttempts: s.maxAttempts, ...(note ? { note } : {}) };
+    return {
+      name: s.name,
+      dependencies: s.dependencies,
+      status,
+      attempts: s.attempts,
+      maxAttempts: s.maxAttempts,
+      ...(note ? { note } : {}),
+    };
   });
 }
 
 function printTask(io: CliIo, task: TaskView, transitions: readonly TransitionView[]): void {
   const color = io.stdout.isTTY === true && !io.env.CI;
-  for (const line of renderSummary(buildRunReport(task, transitions), { color, events: false, cwd: io.cwd })) out(io, line);
+  for (const line of renderSummary(buildRunReport(task, transitions), { color, events: false, cwd: io.cwd }))
+    out(io, line);
   out(io, `  correlation ${task.correlationId}, created ${new Date(task.createdAt).toISOString()}`);
   out(io, '');
   out(io, 'DAG:');

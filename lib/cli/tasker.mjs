@@ -46,7 +46,10 @@ async function registerTsx(modules) {
   try {
     api = await import('tsx/esm/api');
   } catch {
-    const why = modules.length > 0 ? `${modules.join(', ')} is TypeScript: install tsx to load it (npm install --save-dev tsx), or pass the compiled JavaScript` : 'the repository checkout runs the CLI from its TypeScript sources with tsx: run npm install';
+    const why =
+      modules.length > 0
+        ? `${modules.join(', ')} is TypeScript: install tsx to load it (npm install --save-dev tsx), or pass the compiled JavaScript`
+        : 'the repository checkout runs the CLI from its TypeScript sources with tsx: run npm install';
     process.stderr.write(`tasker: ${why}\n`);
     process.exit(USAGE_EXIT);
   }

@@ -41,7 +41,9 @@ export interface PullWorkerProcessOptions {
   /** How long SIGTERM waits for running handlers before leaving them to redelivery. Default 25 s. */
   readonly drainTimeoutMs?: number;
   /** Pull worker settings with no environment variable (visibility timeout, poll wait, batch size, ...). */
-  readonly worker?: Partial<Omit<PullWorkerConfig, 'dispatchQueueUrl' | 'completionQueueUrl' | 'poisonQueueUrl' | 'domainEventDlqUrl'>>;
+  readonly worker?: Partial<
+    Omit<PullWorkerConfig, 'dispatchQueueUrl' | 'completionQueueUrl' | 'poisonQueueUrl' | 'domainEventDlqUrl'>
+  >;
   /** Read instead of `process.env`. */
   readonly env?: Record<string, string | undefined>;
   readonly overrides?: PullWorkerProcessOverrides;
@@ -82,7 +84,9 @@ export function runPullWorkerProcess(options: PullWorkerProcessOptions): PullWor
   const config = o.config ?? loadConfig(options.env ?? process.env);
   requireSettings(config, ['completionQueueUrl', 'poisonQueueUrl']);
   const queueUrl = dispatchQueueUrlFor(options.namespace, config, options.queueUrl);
-  const logger = o.logger ?? createLogger({ level: config.logLevel, base: { service: 'pull-worker', namespace: options.namespace } });
+  const logger =
+    o.logger ??
+    createLogger({ level: config.logLevel, base: { service: 'pull-worker', namespace: options.namespace } });
   const clock = o.clock ?? systemClock;
   const sqs = o.dispatch === undefined || o.queue === undefined ? new SqsQueue(createSqsClient()) : undefined;
   const worker = new PullWorker({
@@ -99,19 +103,35 @@ export function runPullWorkerProcess(options: PullWorkerProcessOptions): PullWor
   const handle = stoppable(options, worker, loop, queueUrl, logger);
   installSignalHandlers(handle, o, logger);
   loop.start();
-  logger.info('pull worker started', { queue_url: queueUrl, concurrency, handlers: Object.keys(options.handlers).sort(), shared_queue: queueUrl === config.dispatchQueueUrl });
+  logger.info('pull worker started', {
+    queue_url: queueUrl,
+    concurrency,
+    handlers: Object.keys(options.handlers).sort(),
+    shared_queue: queueUrl === config.dispatchQueueUrl,
+  });
   return handle;
 }
 
 /** The namespace's dispatch queue: the explicit URL, else its TASKER_NAMESPACE_QUEUE_URLS entry, else TASKER_DISPATCH_QUEUE_URL. */
 export function dispatchQueueUrlFor(namespace: string, config: RuntimeConfig, explicit?: string): string {
-  const routing = staticRouting({ dispatchQueueUrl: config.dispatchQueueUrl, namespaceQueueUrls: config.namespaceQueueUrls, completionQueueUrl: '' });
+  const routing = staticRouting({
+    dispatchQueueUrl: config.dispatchQueueUrl,
+    namespaceQueueUrls: config.namespaceQueueUrls,
+    completionQueueUrl: '',
+  });
   const url = explicit ?? routing.dispatchQueueFor(namespace);
-  if (url === null) throw new ConfigurationError([`no dispatch queue for namespace "${namespace}": set TASKER_NAMESPACE_QUEUE_URLS or TASKER_DISPATCH_QUEUE_URL, or pass the queue URL`]);
+  if (url === null)
+    throw new ConfigurationError([
+      `no dispatch queue for namespace "${namespace}": set TASKER_NAMESPACE_QUEUE_URLS or TASKER_DISPATCH_QUEUE_URL, or pass the queue URL`,
+    ]);
   return url;
 }
 
-function pullWorkerConfigOf(config: RuntimeConfig, dispatchQueueUrl: string, options: PullWorkerProcessOptions): PullWorkerConfig {
+function pullWorkerConfigOf(
+  config: RuntimeConfig,
+  dispatchQueueUrl: string,
+  options: PullWorkerProcessOptions,
+): PullWorkerConfig {
   return {
     dispatchQueueUrl,
     completionQueueUrl: config.completionQueueUrl as string,
@@ -126,10 +146,20 @@ function pullWorkerConfigOf(config: RuntimeConfig, dispatchQueueUrl: string, opt
   };
 }
 
-function stoppable(options: PullWorkerProcessOptions, worker: PullWorker, loop: PullWorkerLoop, queueUrl: string, logger: Logger): PullWorkerProcess {
+function stoppable(
+  options: PullWorkerProcessOptions,
+  worker: PullWorker,
+  loop: PullWorkerLoop,
+  queueUrl: string,
+  logger: Logger,
+): PullWorkerProcess {
   let stopping: Promise<DrainReport> | undefined;
   const stop = (reason = 'stop requested'): Promise<DrainReport> => {
-    if (stopping === undefined) logger.info('pull worker stopping: polling stopped, draining running handlers', { reason, running: loop.inFlight().length });
+    if (stopping === undefined)
+      logger.info('pull worker stopping: polling stopped, draining running handlers', {
+        reason,
+        running: loop.inFlight().length,
+      });
     stopping ??= loop.drain(options.drainTimeoutMs ?? DEFAULT_DRAIN_TIMEOUT_MS);
     return stopping;
   };
@@ -160,6 +190,9 @@ function installSignalHandlers(handle: PullWorkerProcess, o: PullWorkerProcessOv
     for (const s of STOP_SIGNALS) signals.off(s, listeners[s]);
     exit(code);
   };
-  const listeners = Object.fromEntries(STOP_SIGNALS.map((s) => [s, onSignal(s)])) as Record<(typeof STOP_SIGNALS)[number], () => void>;
+  const listeners = Object.fromEntries(STOP_SIGNALS.map((s) => [s, onSignal(s)])) as Record<
+    (typeof STOP_SIGNALS)[number],
+    () => void
+  >;
   for (const s of STOP_SIGNALS) signals.on(s, listeners[s]);
 }

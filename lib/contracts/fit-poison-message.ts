@@ -12,7 +12,9 @@ export function fitPoisonMessage(input: PoisonInput, maxBytes = SQS_MAX_MESSAGE_
   const whole = buildPoisonMessage(input);
   if (byteLength(whole) <= maxBytes) return whole;
   const totalBytes = byteLength(input.originalBody);
-  const skeleton = byteLength(buildPoisonMessage({ ...input, reason: truncatedReason(input.reason, totalBytes, totalBytes), originalBody: '' }));
+  const skeleton = byteLength(
+    buildPoisonMessage({ ...input, reason: truncatedReason(input.reason, totalBytes, totalBytes), originalBody: '' }),
+  );
   const kept = longestFittingPrefix(input.originalBody, maxBytes - skeleton - HEADROOM_BYTES);
   const reason = truncatedReason(input.reason, totalBytes, byteLength(kept));
   return buildPoisonMessage({ ...input, reason, originalBody: kept });

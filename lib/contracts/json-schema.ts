@@ -18,7 +18,13 @@ const DRAFT_07 = 'http://json-schema.org/draft-07/schema';
 /** Bound on distinct schemas kept by content; templates declare few, this only stops runaway growth. */
 const MAX_CACHED_BY_KEY = 1000;
 
-const options = { allErrors: true, strict: true, strictTypes: false, strictTuples: false, allowUnionTypes: true } as const;
+const options = {
+  allErrors: true,
+  strict: true,
+  strictTypes: false,
+  strictTuples: false,
+  allowUnionTypes: true,
+} as const;
 const ajv2020 = withFormats(new Ajv2020(options));
 const ajv07 = withFormats(new Ajv(options));
 
@@ -33,7 +39,8 @@ function withFormats<T extends Ajv | Ajv2020>(ajv: T): T {
 /** Every reason `schema` is not a usable JSON Schema; empty when it is one. */
 export function schemaProblems(schema: unknown): string[] {
   if (typeof schema === 'boolean') return [];
-  if (typeof schema !== 'object' || schema === null || Array.isArray(schema)) return ['a JSON Schema must be an object'];
+  if (typeof schema !== 'object' || schema === null || Array.isArray(schema))
+    return ['a JSON Schema must be an object'];
   const ajv = ajvFor(schema);
   if (typeof ajv === 'string') return [ajv];
   if (!ajv.validateSchema(schema)) return formatErrors(firstPerLocation(ajv.errors ?? []));

@@ -15,15 +15,52 @@ import { taskLifecycleEvent } from './task-lifecycle-event.js';
  * Each describes what tasker's own readers accept: fields with a default may be left out.
  */
 export const CONTRACT_SCHEMAS = {
-  'step-dispatch-message': { schema: stepDispatchMessage, title: 'StepDispatchMessage', description: 'One message on a dispatch queue: everything a worker needs to run one attempt of one step.' },
-  'step-execution-result': { schema: stepExecutionResult, title: 'StepExecutionResult', description: 'The outcome of one step attempt, sent by the worker to the completion queue.' },
-  'completion-queue-message': { schema: completionQueueMessage, title: 'CompletionQueueMessage', description: 'Anything on the completion queue: a step result, a retry tick or a start marker.' },
-  'step-started-message': { schema: stepStartedMessage, title: 'StepStartedMessage', description: 'A start marker on the completion queue: a worker took up an attempt whose message waited (or came back); the attempt\'s time runs from started_at.' },
-  'retry-due-message': { schema: retryDueMessage, title: 'RetryDueMessage', description: 'A delayed tick on the completion queue: a step of the task leaves backoff at due_at.' },
-  'domain-event': { schema: domainEventEnvelope, title: 'DomainEventEnvelope', description: 'The Detail of a domain event on EventBridge (Source tasker.<namespace>, DetailType the event name).' },
-  'task-lifecycle-event': { schema: taskLifecycleEvent, title: 'TaskLifecycleEvent', description: 'The Detail of a task lifecycle event on EventBridge (Source tasker.orchestration).' },
-  'poison-message': { schema: poisonMessage, title: 'PoisonMessage', description: 'A message moved to a poison queue because it can never be processed, kept whole with the reason.' },
-  'create-task-request': { schema: createTaskRequest, title: 'CreateTaskRequest', description: 'A request to start a task from a registered template.' },
+  'step-dispatch-message': {
+    schema: stepDispatchMessage,
+    title: 'StepDispatchMessage',
+    description: 'One message on a dispatch queue: everything a worker needs to run one attempt of one step.',
+  },
+  'step-execution-result': {
+    schema: stepExecutionResult,
+    title: 'StepExecutionResult',
+    description: 'The outcome of one step attempt, sent by the worker to the completion queue.',
+  },
+  'completion-queue-message': {
+    schema: completionQueueMessage,
+    title: 'CompletionQueueMessage',
+    description: 'Anything on the completion queue: a step result, a retry tick or a start marker.',
+  },
+  'step-started-message': {
+    schema: stepStartedMessage,
+    title: 'StepStartedMessage',
+    description:
+      "A start marker on the completion queue: a worker took up an attempt whose message waited (or came back); the attempt's time runs from started_at.",
+  },
+  'retry-due-message': {
+    schema: retryDueMessage,
+    title: 'RetryDueMessage',
+    description: 'A delayed tick on the completion queue: a step of the task leaves backoff at due_at.',
+  },
+  'domain-event': {
+    schema: domainEventEnvelope,
+    title: 'DomainEventEnvelope',
+    description: 'The Detail of a domain event on EventBridge (Source tasker.<namespace>, DetailType the event name).',
+  },
+  'task-lifecycle-event': {
+    schema: taskLifecycleEvent,
+    title: 'TaskLifecycleEvent',
+    description: 'The Detail of a task lifecycle event on EventBridge (Source tasker.orchestration).',
+  },
+  'poison-message': {
+    schema: poisonMessage,
+    title: 'PoisonMessage',
+    description: 'A message moved to a poison queue because it can never be processed, kept whole with the reason.',
+  },
+  'create-task-request': {
+    schema: createTaskRequest,
+    title: 'CreateTaskRequest',
+    description: 'A request to start a task from a registered template.',
+  },
 } as const;
 
 export type ContractName = keyof typeof CONTRACT_SCHEMAS;
@@ -40,7 +77,10 @@ export function jsonSchemaFileName(name: ContractName): string {
 /** The JSON Schema of one contract, in input mode (what the parser accepts). */
 export function contractJsonSchema(name: ContractName): Record<string, unknown> {
   const { schema, title, description } = CONTRACT_SCHEMAS[name];
-  const { $schema, ...body } = z.toJSONSchema(schema, { io: 'input', target: 'draft-2020-12' }) as Record<string, unknown>;
+  const { $schema, ...body } = z.toJSONSchema(schema, { io: 'input', target: 'draft-2020-12' }) as Record<
+    string,
+    unknown
+  >;
   return { $schema, title, description, ...body };
 }
 

@@ -21,7 +21,9 @@ export type MigrationResourceProperties = z.infer<typeof migrationResourceProper
  * @example
  * parseMigrationResourceProperties({ ServiceToken: 'arn:…', BlockedTaskGraceMs: '60000' }) // { ok: true, value: { BlockedTaskGraceMs: 60000 } }
  */
-export function parseMigrationResourceProperties(raw: unknown): { ok: true; value: MigrationResourceProperties } | { ok: false; problems: string[] } {
+export function parseMigrationResourceProperties(
+  raw: unknown,
+): { ok: true; value: MigrationResourceProperties } | { ok: false; problems: string[] } {
   const parsed = migrationResourceProperties.safeParse(raw ?? {});
   return parsed.success ? { ok: true, value: parsed.data } : { ok: false, problems: formatIssues(parsed.error.issues) };
 }

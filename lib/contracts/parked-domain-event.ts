@@ -15,7 +15,12 @@ export const parkedDomainEventMessage = z.object({
   reason: z.string(),
   event_id: uuid,
   event_name: z.string(),
-  entry: z.object({ Source: z.string(), DetailType: z.string(), Detail: z.string(), EventBusName: z.string().optional() }),
+  entry: z.object({
+    Source: z.string(),
+    DetailType: z.string(),
+    Detail: z.string(),
+    EventBusName: z.string().optional(),
+  }),
   parked_at: timestamp,
 });
 

@@ -11,7 +11,12 @@ export const LIFECYCLE_NAMESPACE = 'orchestration';
 
 export const TASK_LIFECYCLE_SOURCE = domainEventSource(LIFECYCLE_NAMESPACE);
 
-export const TASK_LIFECYCLE_EVENTS = ['task.completed', 'task.blocked_by_failures', 'task.failed', 'task.cancelled'] as const;
+export const TASK_LIFECYCLE_EVENTS = [
+  'task.completed',
+  'task.blocked_by_failures',
+  'task.failed',
+  'task.cancelled',
+] as const;
 
 /** Emitted on EventBridge after the commit that finalized a task. */
 export const taskLifecycleEvent = z.object({

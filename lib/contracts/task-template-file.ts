@@ -27,7 +27,10 @@ const name = (what: string) =>
 
 /** A namespace: a name, but not the engine's own (its domain events would carry the lifecycle events' source). */
 const namespace = (what: string) =>
-  name(what).refine((n) => n !== LIFECYCLE_NAMESPACE, `${what} '${LIFECYCLE_NAMESPACE}' is reserved: the engine's task lifecycle events use its event source`);
+  name(what).refine(
+    (n) => n !== LIFECYCLE_NAMESPACE,
+    `${what} '${LIFECYCLE_NAMESPACE}' is reserved: the engine's task lifecycle events use its event source`,
+  );
 
 const int = (min: number, max: number) => z.number().int().min(min).max(max);
 

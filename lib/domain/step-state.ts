@@ -25,7 +25,12 @@ export function isTerminalStepState(state: StepState): boolean {
 }
 
 /** States of a step whose attempt is out (dispatched, running, or its result not yet applied). */
-export const IN_FLIGHT_STEP_STATES: readonly StepState[] = ['enqueued', 'in_progress', 'enqueued_for_orchestration', 'enqueued_as_error_for_orchestration'];
+export const IN_FLIGHT_STEP_STATES: readonly StepState[] = [
+  'enqueued',
+  'in_progress',
+  'enqueued_for_orchestration',
+  'enqueued_as_error_for_orchestration',
+];
 
 /**
  * Which per-task counter a step in this state counts in (a task keeps one count per bucket, so

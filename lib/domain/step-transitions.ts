@@ -33,7 +33,10 @@ export const STEP_TRANSITIONS: TransitionTable<StepEvent, StepState> = {
   wait_for_retry: { from: ['enqueued_as_error_for_orchestration'], to: 'waiting_for_retry' },
   fail: { from: ['enqueued_as_error_for_orchestration'], to: 'error' },
   cancel: { from: STEP_STATES.filter((state) => !isTerminalStepState(state)), to: 'cancelled' },
-  resolve_manually: { from: ['pending', 'enqueued', 'in_progress', 'waiting_for_retry', 'error'], to: 'resolved_manually' },
+  resolve_manually: {
+    from: ['pending', 'enqueued', 'in_progress', 'waiting_for_retry', 'error'],
+    to: 'resolved_manually',
+  },
   complete_manually: { from: ['pending', 'enqueued', 'in_progress', 'waiting_for_retry', 'error'], to: 'complete' },
   reset_for_retry: { from: ['error', 'cancelled'], to: 'pending' },
 };

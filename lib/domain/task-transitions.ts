@@ -26,7 +26,13 @@ export const TASK_TRANSITIONS: TransitionTable<TaskEvent, TaskState> = {
   start: { from: ['pending'], to: 'initializing' },
   initialize_failed: { from: ['initializing'], to: 'error' },
   enqueue_steps: {
-    from: ['initializing', 'evaluating_results', 'waiting_for_dependencies', 'waiting_for_retry', 'blocked_by_failures'],
+    from: [
+      'initializing',
+      'evaluating_results',
+      'waiting_for_dependencies',
+      'waiting_for_retry',
+      'blocked_by_failures',
+    ],
     to: 'enqueuing_steps',
   },
   steps_enqueued: { from: ['enqueuing_steps'], to: 'steps_in_process' },

@@ -7,7 +7,6 @@ import type { TemplateGraph, TemplateProblem } from './template-graph.js';
 export { formatProblemPath } from './problem-path.js';
 export type { TemplateGraph, TemplateProblem } from './template-graph.js';
 
-
 type GraphStep = TemplateGraph['steps'][number];
 
 /**

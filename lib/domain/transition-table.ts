@@ -40,7 +40,12 @@ export function allowedPairs<E extends string, S extends string>(table: Transiti
  *
  * @example shortestPath(TASK_TRANSITIONS, 'steps_in_process', 'complete') // ['evaluate_results', 'complete']
  */
-export function shortestPath<E extends string, S extends string>(table: TransitionTable<E, S>, from: S, to: S, through: (state: S) => boolean = () => true): E[] | null {
+export function shortestPath<E extends string, S extends string>(
+  table: TransitionTable<E, S>,
+  from: S,
+  to: S,
+  through: (state: S) => boolean = () => true,
+): E[] | null {
   const paths = new Map<S, E[]>([[from, []]]);
   const queue: S[] = [from];
   for (let state = queue.shift(); state !== undefined; state = queue.shift()) {

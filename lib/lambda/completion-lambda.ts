@@ -12,7 +12,9 @@ import { buildOrchestrationDeps, perContainerDeps, type OrchestrationOverrides }
  * Each invocation works within the time Lambda gives it: what it cannot finish it hands back.
  */
 export function createCompletionLambda(overrides: OrchestrationOverrides & { config?: RuntimeConfig } = {}) {
-  const deps = perContainerDeps(() => buildOrchestrationDeps(overrides.config ?? loadConfig(), 'completion', overrides));
+  const deps = perContainerDeps(() =>
+    buildOrchestrationDeps(overrides.config ?? loadConfig(), 'completion', overrides),
+  );
   return middy<SQSEvent, SQSBatchResponse>().handler(async (event, context) => {
     const records = event.Records.map((r) => ({ messageId: r.messageId, body: r.body }));
     const built = await deps();

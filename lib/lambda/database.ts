@@ -23,12 +23,27 @@ export interface PoolOptions {
  * {@link SecretPool}). Idle-client errors are logged by the caller, never left to crash the process.
  */
 export async function createPool(config: RuntimeConfig, options: PoolOptions = {}): Promise<pg.Pool> {
-  const base = { max: options.max ?? 1, idleTimeoutMillis: options.idleTimeoutMillis ?? 60_000, connectionTimeoutMillis: 10_000, ...budgeted(config, options.session) };
+  const base = {
+    max: options.max ?? 1,
+    idleTimeoutMillis: options.idleTimeoutMillis ?? 60_000,
+    connectionTimeoutMillis: 10_000,
+    ...budgeted(config, options.session),
+  };
   if (config.databaseUrl) return new pg.Pool({ ...base, connectionString: config.databaseUrl });
   if (config.databaseSecretArn) {
     const credentials = new SecretCredentials(config.databaseSecretArn, options.readSecret);
     const { host, port, username, dbname } = await credentials.get();
-    return new SecretPool({ ...base, host: config.databaseHost ?? host, port, user: username, database: dbname ?? 'postgres', ssl: { rejectUnauthorized: true } }, credentials);
+    return new SecretPool(
+      {
+        ...base,
+        host: config.databaseHost ?? host,
+        port,
+        user: username,
+        database: dbname ?? 'postgres',
+        ssl: { rejectUnauthorized: true },
+      },
+      credentials,
+    );
   }
   throw new ConfigurationError(['DATABASE_URL or TASKER_DATABASE_SECRET_ARN is required']);
 }
@@ -36,6 +51,8 @@ export async function createPool(config: RuntimeConfig, options: PoolOptions = {
 /** The session budget, and no longer a wait for a connection than one call may take. */
 function budgeted(config: RuntimeConfig, budget: DatabaseBudget | undefined): pg.PoolConfig {
   if (!budget) return {};
-  return { ...sessionOptions(budget, usesRdsProxy(config)), connectionTimeoutMillis: Math.min(10_000, budget.statementTimeoutMs) };
+  return {
+    ...sessionOptions(budget, usesRdsProxy(config)),
+    connectionTimeoutMillis: Math.min(10_000, budget.statementTimeoutMs),
+  };
 }
-

@@ -14,7 +14,10 @@ export const HANDLER_CALLABLES = Symbol.for('tasker-serverless.handler-callables
  * ```
  */
 export function markCallables<T extends object>(handler: T, handlers: Readonly<Record<string, unknown>>): T {
-  return Object.defineProperty(handler, HANDLER_CALLABLES, { value: Object.freeze(Object.keys(handlers)), enumerable: false });
+  return Object.defineProperty(handler, HANDLER_CALLABLES, {
+    value: Object.freeze(Object.keys(handlers)),
+    enumerable: false,
+  });
 }
 
 /** The callables a step-handler Lambda was made with, or undefined when it was not made by `createStepHandlerLambda`. */

@@ -9,7 +9,10 @@ import { NO_TIME_LIMIT, type TimeBudget } from '../ports/time-budget.js';
  * @example
  * handler(async (event, context) => processCompletionBatch(deps, records, invocationBudget(context, deps.databaseBudget)));
  */
-export function invocationBudget(context: Partial<Pick<Context, 'getRemainingTimeInMillis'>> | undefined, database: DatabaseBudget): TimeBudget {
+export function invocationBudget(
+  context: Partial<Pick<Context, 'getRemainingTimeInMillis'>> | undefined,
+  database: DatabaseBudget,
+): TimeBudget {
   const remaining = context?.getRemainingTimeInMillis;
   if (typeof remaining !== 'function') return NO_TIME_LIMIT;
   return { remainingMs: () => remaining.call(context), callMs: database.statementTimeoutMs };

@@ -2,9 +2,15 @@ import pino from 'pino';
 import type { LogFields, Logger } from '../ports/logger.js';
 
 /** A pino-backed JSON logger: one line per entry, ids as top-level keys. */
-export function createLogger(options: { level?: string; base?: LogFields; destination?: pino.DestinationStream } = {}): Logger {
+export function createLogger(
+  options: { level?: string; base?: LogFields; destination?: pino.DestinationStream } = {},
+): Logger {
   const instance = pino(
-    { level: options.level ?? process.env.LOG_LEVEL ?? 'info', base: options.base ?? {}, timestamp: pino.stdTimeFunctions.isoTime },
+    {
+      level: options.level ?? process.env.LOG_LEVEL ?? 'info',
+      base: options.base ?? {},
+      timestamp: pino.stdTimeFunctions.isoTime,
+    },
     options.destination,
   );
   return wrap(instance);

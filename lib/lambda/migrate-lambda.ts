@@ -39,20 +39,37 @@ export interface MigrateOverrides {
 export function createMigrateLambda(overrides: MigrateOverrides = {}) {
   return middy<CloudFormationCustomResourceEvent, MigrateResponse>().handler(async (event) => {
     const physicalId = 'tasker-schema';
-    if (event.RequestType === 'Delete') return { PhysicalResourceId: physicalId, Data: { applied: '', templates: 0, runtimeLogin: 'none' } };
+    if (event.RequestType === 'Delete')
+      return { PhysicalResourceId: physicalId, Data: { applied: '', templates: 0, runtimeLogin: 'none' } };
     const properties = parseMigrationResourceProperties(event.ResourceProperties);
     if (!properties.ok) throw new MigrationPropertiesError(properties.problems);
     const config = overrides.config ?? loadConfig();
-    const pool = overrides.pool ?? (await createPool(config, overrides.readSecret ? { readSecret: overrides.readSecret } : {}));
+    const pool =
+      overrides.pool ?? (await createPool(config, overrides.readSecret ? { readSecret: overrides.readSecret } : {}));
     try {
       const report = await migrate(pool, config.migrationsDir);
       await writeEngineSettings(pool, { blockedTaskGraceMs: properties.value.BlockedTaskGraceMs });
       const dir = overrides.templatesDir ?? config.templatesDir;
       const templates = dir ? await loadTemplateDirectoryOrThrow(dir) : [];
-      await registerTemplates(new PostgresOrchestrationStore(pool, { preparedStatements: !usesRdsProxy(config) }), templates);
-      const runtimeLogin = config.databaseRuntimeSecretArn ? await ensureRuntimeLogin(pool, await new SecretCredentials(config.databaseRuntimeSecretArn, overrides.readSecret).get()) : 'none';
-      createLogger({ base: { service: 'migrate' } }).info('schema migrated', { applied: report.applied, templates: templates.length, runtime_login: runtimeLogin });
-      return { PhysicalResourceId: physicalId, Data: { applied: report.applied.join(','), templates: templates.length, runtimeLogin } };
+      await registerTemplates(
+        new PostgresOrchestrationStore(pool, { preparedStatements: !usesRdsProxy(config) }),
+        templates,
+      );
+      const runtimeLogin = config.databaseRuntimeSecretArn
+        ? await ensureRuntimeLogin(
+            pool,
+            await new SecretCredentials(config.databaseRuntimeSecretArn, overrides.readSecret).get(),
+          )
+        : 'none';
+      createLogger({ base: { service: 'migrate' } }).info('schema migrated', {
+        applied: report.applied,
+        templates: templates.length,
+        runtime_login: runtimeLogin,
+      });
+      return {
+        PhysicalResourceId: physicalId,
+        Data: { applied: report.applied.join(','), templates: templates.length, runtimeLogin },
+      };
     } finally {
       if (!overrides.pool) await pool.end();
     }

@@ -28,20 +28,29 @@ export interface OrchestrationOverrides {
 }
 
 /** Orchestration deps with their pool and the database budget its sessions are held to. */
-export type BuiltOrchestrationDeps = OrchestrationDeps & { readonly pool: pg.Pool; readonly databaseBudget: DatabaseBudget };
+export type BuiltOrchestrationDeps = OrchestrationDeps & {
+  readonly pool: pg.Pool;
+  readonly databaseBudget: DatabaseBudget;
+};
 
 /**
  * Orchestration wired to PostgreSQL, SQS and EventBridge from the validated configuration. The
  * pool's sessions are held to the database budget; through RDS Proxy the store sends plain
  * statements only, so no session pins a server connection.
  */
-export async function buildOrchestrationDeps(config: RuntimeConfig, service: string, overrides: OrchestrationOverrides = {}): Promise<BuiltOrchestrationDeps> {
+export async function buildOrchestrationDeps(
+  config: RuntimeConfig,
+  service: string,
+  overrides: OrchestrationOverrides = {},
+): Promise<BuiltOrchestrationDeps> {
   requireSettings(config, ['completionQueueUrl']);
   requireDispatchQueue(config);
   const logger = overrides.logger ?? createLogger({ level: config.logLevel, base: { service } });
   const databaseBudget = databaseBudgetOf(config);
   const pool = overrides.pool ?? (await createPool(config, { session: databaseBudget }));
-  pool.on('error', (error) => logger.warn('idle database connection failed; it will be replaced', { error: error.message }));
+  pool.on('error', (error) =>
+    logger.warn('idle database connection failed; it will be replaced', { error: error.message }),
+  );
   const queues = overrides.queues ?? new SqsQueue(createSqsClient());
   const queueCounts = overrides.queueCounts ?? (queues instanceof SqsQueue ? queues : undefined);
   return {
@@ -51,7 +60,12 @@ export async function buildOrchestrationDeps(config: RuntimeConfig, service: str
     queues,
     ...(queueCounts === undefined ? {} : { queueCounts }),
     events: overrides.events ?? new EventBridgeBus(createEventBridgeClient(), config.eventBusName),
-    routing: staticRouting({ dispatchQueueUrl: config.dispatchQueueUrl, namespaceQueueUrls: config.namespaceQueueUrls, completionQueueUrl: config.completionQueueUrl!, poisonQueueUrl: config.poisonQueueUrl ?? null }),
+    routing: staticRouting({
+      dispatchQueueUrl: config.dispatchQueueUrl,
+      namespaceQueueUrls: config.namespaceQueueUrls,
+      completionQueueUrl: config.completionQueueUrl!,
+      poisonQueueUrl: config.poisonQueueUrl ?? null,
+    }),
     clock: systemClock,
     random: { next: Math.random },
     sleeper: { sleep: (ms) => new Promise((resolve) => setTimeout(resolve, ms)) },

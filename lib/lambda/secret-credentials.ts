@@ -51,10 +51,18 @@ export class SecretCredentials {
   }
 
   private async load(): Promise<DatabaseCredentials> {
-    const secret = JSON.parse((await this.read(this.arn)) ?? '{}') as Partial<Record<keyof DatabaseCredentials, unknown>>;
+    const secret = JSON.parse((await this.read(this.arn)) ?? '{}') as Partial<
+      Record<keyof DatabaseCredentials, unknown>
+    >;
     if (typeof secret.host !== 'string' || typeof secret.username !== 'string' || typeof secret.password !== 'string') {
       throw new ConfigurationError([`the secret ${this.arn} lacks host, username or password`]);
     }
-    return { host: secret.host, port: Number(secret.port ?? 5432), username: secret.username, password: secret.password, dbname: typeof secret.dbname === 'string' ? secret.dbname : undefined };
+    return {
+      host: secret.host,
+      port: Number(secret.port ?? 5432),
+      username: secret.username,
+      password: secret.password,
+      dbname: typeof secret.dbname === 'string' ? secret.dbname : undefined,
+    };
   }
 }

@@ -4,7 +4,11 @@ import type { SecretCredentials } from './secret-credentials.js';
 /** SQLSTATE invalid_password: the server (or RDS Proxy) refused the password. */
 export const INVALID_PASSWORD = '28P01';
 
-type ConnectCallback = (err: Error | undefined, client: pg.PoolClient | undefined, done: (release?: unknown) => void) => void;
+type ConnectCallback = (
+  err: Error | undefined,
+  client: pg.PoolClient | undefined,
+  done: (release?: unknown) => void,
+) => void;
 
 /**
  * A pg Pool whose connections take the password from a secret, and that survives the secret's rotation: when a new

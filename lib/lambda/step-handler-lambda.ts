@@ -45,7 +45,11 @@ export function createStepHandlerLambda(handlers: HandlerMap, overrides: StepHan
   const lambda = middy<SQSEvent, SQSBatchResponse>().handler(async (event: SQSEvent, context: Context) => {
     ports ??= buildPorts(overrides, context);
     const records = event.Records.map(toDispatchRecord);
-    return processDispatchBatch(records, { ...ports, handlers: registry, remainingTimeMs: () => context.getRemainingTimeInMillis() });
+    return processDispatchBatch(records, {
+      ...ports,
+      handlers: registry,
+      remainingTimeMs: () => context.getRemainingTimeInMillis(),
+    });
   });
   return markCallables(lambda, handlers);
 }

@@ -8,7 +8,8 @@ export class ConcurrencyPool {
 
   /** `limit` undefined: the function draws on the account's pool, which the local runner treats as unlimited. */
   constructor(readonly limit: number | undefined) {
-    if (limit !== undefined && (!Number.isInteger(limit) || limit < 0)) throw new RangeError(`reserved concurrency must be a whole number >= 0, got ${limit}`);
+    if (limit !== undefined && (!Number.isInteger(limit) || limit < 0))
+      throw new RangeError(`reserved concurrency must be a whole number >= 0, got ${limit}`);
   }
 
   /** Takes a slot; false (a throttle) when every slot is in use. */

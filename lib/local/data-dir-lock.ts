@@ -35,7 +35,11 @@ export interface LockOptions {
 export function lockDataDir(dataDir: string, options: LockOptions = {}): DataDirLock {
   mkdirSync(dataDir, { recursive: true });
   const file = join(dataDir, LOCK_FILE_NAME);
-  const me: DataDirLockHolder = { pid: options.pid ?? process.pid, command: options.command ?? commandLine(), since: (options.now?.() ?? new Date()).toISOString() };
+  const me: DataDirLockHolder = {
+    pid: options.pid ?? process.pid,
+    command: options.command ?? commandLine(),
+    since: (options.now?.() ?? new Date()).toISOString(),
+  };
   const isAlive = options.isAlive ?? processAlive;
   for (let attempt = 0; attempt < 3; attempt += 1) {
     if (tryCreate(file, me)) return held(file, me);

@@ -61,7 +61,14 @@ function droppedOf(body: string): DroppedDomainEvent | null {
   const envelope = domainEventEnvelope.safeParse(parseJson(parked.data.entry.Detail));
   if (!envelope.success) return null;
   const m = envelope.data.metadata;
-  return { taskUuid: m.task_uuid, stepName: m.step_name, eventName: parked.data.event_name, eventId: parked.data.event_id, code: parked.data.error_code, reason: parked.data.reason };
+  return {
+    taskUuid: m.task_uuid,
+    stepName: m.step_name,
+    eventName: parked.data.event_name,
+    eventId: parked.data.event_id,
+    code: parked.data.error_code,
+    reason: parked.data.reason,
+  };
 }
 
 function parseJson(text: string): unknown {

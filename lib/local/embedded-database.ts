@@ -37,9 +37,18 @@ export interface OpenDatabase {
 export async function openDatabase(options: DatabaseOptions = {}): Promise<OpenDatabase> {
   const embedded = options.databaseUrl ? undefined : await startPglite(options.dataDir);
   const connectionString = options.databaseUrl ?? (embedded?.connectionString as string);
-  const session = options.session ? sessionOptions(options.session, usesRdsProxy({ databaseUrl: options.databaseUrl })) : {};
-  const pool = new pg.Pool({ connectionString, max: embedded ? 1 : (options.poolSize ?? 10), idleTimeoutMillis: 10_000, ...session });
-  pool.on('error', (error) => options.logger?.warn('idle database connection failed; it will be replaced', { error: error.message }));
+  const session = options.session
+    ? sessionOptions(options.session, usesRdsProxy({ databaseUrl: options.databaseUrl }))
+    : {};
+  const pool = new pg.Pool({
+    connectionString,
+    max: embedded ? 1 : (options.poolSize ?? 10),
+    idleTimeoutMillis: 10_000,
+    ...session,
+  });
+  pool.on('error', (error) =>
+    options.logger?.warn('idle database connection failed; it will be replaced', { error: error.message }),
+  );
   const close = async () => {
     await pool.end().catch(() => undefined);
     await embedded?.stop();

@@ -25,7 +25,12 @@ import { ProgressHub } from './step-progress.js';
 import { decorateHandler, decorateTransport } from './runtime-decorators.js';
 import { startSweeperLoop } from './sweeper-loop.js';
 
-export type { CapturedDomainEvent, EmbeddedMetrics, EmbeddedRuntime, EmbeddedRuntimeOptions } from './embedded-runtime-api.js';
+export type {
+  CapturedDomainEvent,
+  EmbeddedMetrics,
+  EmbeddedRuntime,
+  EmbeddedRuntimeOptions,
+} from './embedded-runtime-api.js';
 
 /**
  * The engine on one machine: the REAL step-handler and completion Lambdas (middy handlers) driven
@@ -36,12 +41,19 @@ export async function startEmbeddedRuntime(options: EmbeddedRuntimeOptions): Pro
   const env = options.env ?? process.env;
   const logger = options.logger ?? createLogger({ level: env.LOG_LEVEL ?? 'warn', base: { service: 'tasker-local' } });
   const settings = resolveEmbeddedSettings(options.settings);
-  const templates = options.templates ?? (options.templatesDir ? await loadTemplateDirectoryOrThrow(options.templatesDir) : []);
+  const templates =
+    options.templates ?? (options.templatesDir ? await loadTemplateDirectoryOrThrow(options.templatesDir) : []);
   const databaseUrl = options.databaseUrl === null ? undefined : (options.databaseUrl ?? env.DATABASE_URL);
   const session = databaseBudgetFor(settings.completion.timeoutMs);
-  const database = await openDatabase({ ...(databaseUrl ? { databaseUrl } : {}), ...(options.dataDir ? { dataDir: options.dataDir } : {}), logger, session });
+  const database = await openDatabase({
+    ...(databaseUrl ? { databaseUrl } : {}),
+    ...(options.dataDir ? { dataDir: options.dataDir } : {}),
+    logger,
+    session,
+  });
   try {
-    const chosen = chooseTransport(options.transport ?? 'auto', env) === 'aws' ? awsTransport(env) : memoryTransport(settings);
+    const chosen =
+      chooseTransport(options.transport ?? 'auto', env) === 'aws' ? awsTransport(env) : memoryTransport(settings);
     const transport = decorateTransport(chosen, options.decorate);
     return await assemble({ options, settings, templates, database, transport, logger });
   } catch (error) {
@@ -57,7 +69,13 @@ async function assemble(parts: Parts): Promise<EmbeddedRuntime> {
   await registerTemplates(store, parts.templates);
   const bus = new CapturingEventBus(transport.bus);
   const config = lambdaConfig(transport, settings, database.connectionString);
-  const overrides = { pool: database.pool, queues: transport.queue, queueCounts: transport.counts, events: bus, logger };
+  const overrides = {
+    pool: database.pool,
+    queues: transport.queue,
+    queueCounts: transport.counts,
+    events: bus,
+    logger,
+  };
   const built = await buildOrchestrationDeps(config, 'tasker-local', overrides);
   const orchestration: OrchestrationDeps = parts.options.limits ? { ...built, limits: parts.options.limits } : built;
   const hub = new ProgressHub();
@@ -66,7 +84,13 @@ async function assemble(parts: Parts): Promise<EmbeddedRuntime> {
   const failures = new HandlerFailureLog();
   const dropped = new DroppedEventLog();
   const stepHandlerQueue = dropped.wrap(transport.queue, transport.urls.domainEventDlq);
-  const stepHandler = createStepHandlerLambda(failures.wrap(parts.options.handlers), { queue: stepHandlerQueue, bus, config, logger, worker: { workerKind: 'local', workerId: 'local/step-handler' } });
+  const stepHandler = createStepHandlerLambda(failures.wrap(parts.options.handlers), {
+    queue: stepHandlerQueue,
+    bus,
+    config,
+    logger,
+    worker: { workerKind: 'local', workerId: 'local/step-handler' },
+  });
   const completion = createCompletionLambda({ config, ...overrides });
   const decorate = parts.options.decorate;
   const invokedStepHandler = observer.wrapDispatch(decorateHandler(stepHandler, decorate?.stepHandler));
@@ -75,7 +99,19 @@ async function assemble(parts: Parts): Promise<EmbeddedRuntime> {
   const sweeper = startSweeperLoop(orchestration, settings.sweepIntervalMs);
   const missing = missingCallables(parts.templates, parts.options.handlers);
   for (const m of missing) logger.warn('no handler for a step: it will fail with handler_not_found', { ...m });
-  return new LocalRuntime({ ...parts, store, bus, orchestration, hub, observer, runners, sweeper, missing, failures, dropped });
+  return new LocalRuntime({
+    ...parts,
+    store,
+    bus,
+    orchestration,
+    hub,
+    observer,
+    runners,
+    sweeper,
+    missing,
+    failures,
+    dropped,
+  });
 }
 
 /** One runner per dispatch queue (sharing the step handler's reserved concurrency) and one for the completion queue. */
@@ -83,11 +119,26 @@ function startRunners(parts: Parts, stepHandler: SqsLambdaHandler, completion: S
   const { settings, transport, logger } = parts;
   const pool = new ConcurrencyPool(settings.stepHandler.reservedConcurrency);
   const common = { queue: transport.queue, waitTimeSeconds: transport.waitTimeSeconds, logger };
-  const dispatchUrls = [transport.urls.dispatch, ...Object.values(transport.urls.namespaceDispatch)].filter((url): url is string => url !== undefined);
-  const dispatch = dispatchUrls.map((queueUrl) =>
-    new SqsLambdaRunner({ ...common, queueUrl, handler: stepHandler, settings: settings.stepHandler, concurrency: pool, functionName: 'tasker-step-handler' }).start(),
+  const dispatchUrls = [transport.urls.dispatch, ...Object.values(transport.urls.namespaceDispatch)].filter(
+    (url): url is string => url !== undefined,
   );
-  const completionRunner = new SqsLambdaRunner({ ...common, queueUrl: transport.urls.completion, handler: completion, settings: settings.completion, functionName: 'tasker-completion' }).start();
+  const dispatch = dispatchUrls.map((queueUrl) =>
+    new SqsLambdaRunner({
+      ...common,
+      queueUrl,
+      handler: stepHandler,
+      settings: settings.stepHandler,
+      concurrency: pool,
+      functionName: 'tasker-step-handler',
+    }).start(),
+  );
+  const completionRunner = new SqsLambdaRunner({
+    ...common,
+    queueUrl: transport.urls.completion,
+    handler: completion,
+    settings: settings.completion,
+    functionName: 'tasker-completion',
+  }).start();
   return { dispatch, completion: completionRunner };
 }
 

@@ -1,5 +1,16 @@
-import { COMPLETION_DEFAULTS, COMPLETION_QUEUE_DEFAULTS, DISPATCH_QUEUE_DEFAULTS, STEP_HANDLER_DEFAULTS } from './deployed-defaults.js';
-import { queueSettingsFromTemplate, safetyMarginFromTemplate, settingsFromTemplate, type LambdaSettings, type QueueSettings } from './lambda-settings.js';
+import {
+  COMPLETION_DEFAULTS,
+  COMPLETION_QUEUE_DEFAULTS,
+  DISPATCH_QUEUE_DEFAULTS,
+  STEP_HANDLER_DEFAULTS,
+} from './deployed-defaults.js';
+import {
+  queueSettingsFromTemplate,
+  safetyMarginFromTemplate,
+  settingsFromTemplate,
+  type LambdaSettings,
+  type QueueSettings,
+} from './lambda-settings.js';
 
 /** Everything the embedded runtime is configured by. */
 export interface EmbeddedSettings {
@@ -41,7 +52,13 @@ export function resolveEmbeddedSettings(input: EmbeddedSettingsInput = {}): Embe
 }
 
 function deployedBase() {
-  return { stepHandler: STEP_HANDLER_DEFAULTS, completion: COMPLETION_DEFAULTS, dispatchQueue: DISPATCH_QUEUE_DEFAULTS, completionQueue: COMPLETION_QUEUE_DEFAULTS, safetyMarginMs: undefined };
+  return {
+    stepHandler: STEP_HANDLER_DEFAULTS,
+    completion: COMPLETION_DEFAULTS,
+    dispatchQueue: DISPATCH_QUEUE_DEFAULTS,
+    completionQueue: COMPLETION_QUEUE_DEFAULTS,
+    safetyMarginMs: undefined,
+  };
 }
 
 function templateBase(template: unknown) {

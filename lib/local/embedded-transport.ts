@@ -54,17 +54,34 @@ export function memoryTransport(options: MemoryTransportOptions): Transport {
   const queue = new MemoryQueue();
   const dispatchDlq = queue.createQueue('dispatch-dlq');
   const completionDlq = queue.createQueue('completion-dlq');
-  const redrive = (dlq: string, s: QueueSettings) => (s.maxReceiveCount === undefined ? {} : { deadLetterQueue: dlq, maxReceiveCount: s.maxReceiveCount });
+  const redrive = (dlq: string, s: QueueSettings) =>
+    s.maxReceiveCount === undefined ? {} : { deadLetterQueue: dlq, maxReceiveCount: s.maxReceiveCount };
   const urls: QueueUrls = {
-    dispatch: queue.createQueue('dispatch', { visibilityTimeoutSeconds: options.dispatchQueue.visibilityTimeoutSeconds, ...redrive(dispatchDlq, options.dispatchQueue) }),
+    dispatch: queue.createQueue('dispatch', {
+      visibilityTimeoutSeconds: options.dispatchQueue.visibilityTimeoutSeconds,
+      ...redrive(dispatchDlq, options.dispatchQueue),
+    }),
     namespaceDispatch: {},
-    completion: queue.createQueue('completion', { visibilityTimeoutSeconds: options.completionQueue.visibilityTimeoutSeconds, ...redrive(completionDlq, options.completionQueue) }),
+    completion: queue.createQueue('completion', {
+      visibilityTimeoutSeconds: options.completionQueue.visibilityTimeoutSeconds,
+      ...redrive(completionDlq, options.completionQueue),
+    }),
     poison: queue.createQueue('poison'),
     domainEventDlq: queue.createQueue('domain-event-dlq'),
     dispatchDlq,
     completionDlq,
   };
-  return { kind: 'memory', queue, counts: queue, bus: new MemoryEventBus('tasker-local'), urls, eventBusName: 'tasker-local', memory: queue, waitTimeSeconds: 20, close: () => queue.close() };
+  return {
+    kind: 'memory',
+    queue,
+    counts: queue,
+    bus: new MemoryEventBus('tasker-local'),
+    urls,
+    eventBusName: 'tasker-local',
+    memory: queue,
+    waitTimeSeconds: 20,
+    close: () => queue.close(),
+  };
 }
 
 /**
@@ -91,7 +108,17 @@ export function awsTransport(env: Record<string, string | undefined> = process.e
     events.destroy();
   };
   const queue = new SqsQueue(sqs);
-  return { kind: 'aws', queue, counts: queue, bus: new EventBridgeBus(events, config.eventBusName), urls, eventBusName: config.eventBusName, memory: undefined, waitTimeSeconds: 2, close };
+  return {
+    kind: 'aws',
+    queue,
+    counts: queue,
+    bus: new EventBridgeBus(events, config.eventBusName),
+    urls,
+    eventBusName: config.eventBusName,
+    memory: undefined,
+    waitTimeSeconds: 2,
+    close,
+  };
 }
 
 /**
@@ -99,9 +126,16 @@ export function awsTransport(env: Record<string, string | undefined> = process.e
  * queue URL and a dispatch queue URL (default or per namespace) are set; otherwise the in-process queues. Credentials alone never send
  * a local run to AWS.
  */
-export function chooseTransport(wanted: TransportKind | 'auto', env: Record<string, string | undefined> = process.env): TransportKind {
+export function chooseTransport(
+  wanted: TransportKind | 'auto',
+  env: Record<string, string | undefined> = process.env,
+): TransportKind {
   if (wanted !== 'auto') return wanted;
-  const awsConfigured = Boolean(env.AWS_ENDPOINT_URL || env.AWS_ENDPOINT_URL_SQS || env.AWS_ACCESS_KEY_ID || env.AWS_PROFILE);
-  const queuesConfigured = Boolean(env[ENV.completionQueueUrl] && (env[ENV.dispatchQueueUrl] || env[ENV.namespaceQueueUrls]));
+  const awsConfigured = Boolean(
+    env.AWS_ENDPOINT_URL || env.AWS_ENDPOINT_URL_SQS || env.AWS_ACCESS_KEY_ID || env.AWS_PROFILE,
+  );
+  const queuesConfigured = Boolean(
+    env[ENV.completionQueueUrl] && (env[ENV.dispatchQueueUrl] || env[ENV.namespaceQueueUrls]),
+  );
   return awsConfigured && queuesConfigured ? 'aws' : 'memory';
 }

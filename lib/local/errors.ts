@@ -63,6 +63,8 @@ export class DataDirLockedError extends Error {
     readonly lockFile: string,
     readonly holder: DataDirLockHolder,
   ) {
-    super(`the data directory ${dataDir} is in use by process ${holder.pid} (${holder.command}, since ${holder.since})`);
+    super(
+      `the data directory ${dataDir} is in use by process ${holder.pid} (${holder.command}, since ${holder.since})`,
+    );
   }
 }

@@ -60,7 +60,14 @@ export class HandlerFailureLog {
   }
 
   private record(input: StepHandlerInput, error: Error): void {
-    const failure: HandlerFailure = { taskUuid: input.step.taskUuid, stepName: input.step.stepName, attempt: input.attempt, eventId: input.step.eventId, message: error.message, stack: firstFrames(error) };
+    const failure: HandlerFailure = {
+      taskUuid: input.step.taskUuid,
+      stepName: input.step.stepName,
+      attempt: input.attempt,
+      eventId: input.step.eventId,
+      message: error.message,
+      stack: firstFrames(error),
+    };
     input.logger.debug('step handler threw', { error: error.message, stack: failure.stack });
     const list = this.byTask.get(failure.taskUuid) ?? [];
     if (list.length === 0) this.forgetOldest();
@@ -81,5 +88,7 @@ const SELF = fileURLToPath(import.meta.url);
 export function firstFrames(error: Error, max = STACK_FRAMES): string {
   const frames = (error.stack ?? '').split('\n').filter((line) => /^\s+at /.test(line));
   const engine = frames.findIndex((line) => line.includes(SELF));
-  return [`${error.name}: ${error.message}`, ...frames.slice(0, engine === -1 ? max : Math.min(engine, max))].join('\n');
+  return [`${error.name}: ${error.message}`, ...frames.slice(0, engine === -1 ? max : Math.min(engine, max))].join(
+    '\n',
+  );
 }

@@ -59,7 +59,8 @@ export function settingsFromTemplate(template: unknown, logicalIdOrRole: string)
     batchSize: numberOr(esm.BatchSize, SQS_DEFAULT_BATCH_SIZE),
     maxBatchingWindowMs: numberOr(esm.MaximumBatchingWindowInSeconds, 0) * 1000,
     maxConcurrency: optionalNumber(scaling?.MaximumConcurrency),
-    reportBatchItemFailures: Array.isArray(esm.FunctionResponseTypes) && esm.FunctionResponseTypes.includes('ReportBatchItemFailures'),
+    reportBatchItemFailures:
+      Array.isArray(esm.FunctionResponseTypes) && esm.FunctionResponseTypes.includes('ReportBatchItemFailures'),
   };
 }
 
@@ -69,10 +70,14 @@ export function queueSettingsFromTemplate(template: unknown, logicalIdOrRole: st
   const esm = eventSourceOf(resources, findFunction(resources, logicalIdOrRole));
   const queueId = refTarget(esm.EventSourceArn);
   const queue = queueId === undefined ? undefined : resources[queueId];
-  if (queue?.Type !== 'AWS::SQS::Queue') throw new TemplateSettingsError(`the event source of ${logicalIdOrRole} does not read a queue of this template`);
+  if (queue?.Type !== 'AWS::SQS::Queue')
+    throw new TemplateSettingsError(`the event source of ${logicalIdOrRole} does not read a queue of this template`);
   const props = queue.Properties ?? {};
   const redrive = props.RedrivePolicy as { maxReceiveCount?: number } | undefined;
-  return { visibilityTimeoutSeconds: numberOr(props.VisibilityTimeout, SQS_DEFAULT_VISIBILITY_SECONDS), maxReceiveCount: optionalNumber(redrive?.maxReceiveCount) };
+  return {
+    visibilityTimeoutSeconds: numberOr(props.VisibilityTimeout, SQS_DEFAULT_VISIBILITY_SECONDS),
+    maxReceiveCount: optionalNumber(redrive?.maxReceiveCount),
+  };
 }
 
 /** The deadline safety margin a step-handler function is deployed with (its TASKER_DEADLINE_SAFETY_MARGIN_MS); undefined when it sets none. */
@@ -85,7 +90,8 @@ export function safetyMarginFromTemplate(template: unknown, logicalIdOrRole: str
 
 function resourcesOf(template: unknown): Resources {
   const resources = (template as { Resources?: unknown } | null)?.Resources;
-  if (typeof resources !== 'object' || resources === null) throw new TemplateSettingsError('not a CloudFormation template: no Resources');
+  if (typeof resources !== 'object' || resources === null)
+    throw new TemplateSettingsError('not a CloudFormation template: no Resources');
   return resources as Resources;
 }
 
@@ -97,11 +103,15 @@ function findFunction(resources: Resources, logicalIdOrRole: string): string {
   if (matches.length === 1) return matches[0] as string;
   const known = Object.keys(resources).filter(isFunction).join(', ') || 'none';
   const why = matches.length > 1 ? `${matches.length} functions match` : 'no function matches';
-  throw new TemplateSettingsError(`${why} '${logicalIdOrRole}' (a logical id, or step-handler / completion); functions: ${known}`);
+  throw new TemplateSettingsError(
+    `${why} '${logicalIdOrRole}' (a logical id, or step-handler / completion); functions: ${known}`,
+  );
 }
 
 function eventSourceOf(resources: Resources, functionId: string): Record<string, unknown> {
-  const mapping = Object.values(resources).find((r) => r.Type === 'AWS::Lambda::EventSourceMapping' && refTarget(r.Properties?.FunctionName) === functionId);
+  const mapping = Object.values(resources).find(
+    (r) => r.Type === 'AWS::Lambda::EventSourceMapping' && refTarget(r.Properties?.FunctionName) === functionId,
+  );
   if (!mapping) throw new TemplateSettingsError(`function ${functionId} has no event source mapping`);
   return mapping.Properties ?? {};
 }

@@ -1,7 +1,11 @@
 import type { PostgresOrchestrationStore } from '../adapters/postgres/postgres-orchestration-store.js';
 import type { CreateTaskRequestInput } from '../contracts/create-task-request.js';
 import { domainEventEnvelope } from '../contracts/domain-event.js';
-import { TASK_LIFECYCLE_SOURCE, taskLifecycleEvent, type TaskLifecycleEvent } from '../contracts/task-lifecycle-event.js';
+import {
+  TASK_LIFECYCLE_SOURCE,
+  taskLifecycleEvent,
+  type TaskLifecycleEvent,
+} from '../contracts/task-lifecycle-event.js';
 import type { TaskTemplate } from '../domain/task-template.js';
 import { createTask, type CreateTaskResult } from '../orchestration/create-task.js';
 import type { OrchestrationDeps } from '../orchestration/orchestration-deps.js';
@@ -10,7 +14,12 @@ import type { TaskView, TransitionView } from '../ports/orchestration-store.js';
 import type { CapturingEventBus } from './capturing-event-bus.js';
 import type { DroppedDomainEvent, DroppedEventLog } from './dropped-events.js';
 import type { OpenDatabase } from './embedded-database.js';
-import type { CapturedDomainEvent, EmbeddedMetrics, EmbeddedRuntime, EmbeddedRuntimeOptions } from './embedded-runtime-api.js';
+import type {
+  CapturedDomainEvent,
+  EmbeddedMetrics,
+  EmbeddedRuntime,
+  EmbeddedRuntimeOptions,
+} from './embedded-runtime-api.js';
 import type { EmbeddedSettings } from './embedded-settings.js';
 import type { Transport } from './embedded-transport.js';
 import type { HandlerFailure, HandlerFailureLog } from './handler-failures.js';
@@ -52,7 +61,6 @@ export interface Assembled extends Parts {
   readonly dropped: DroppedEventLog;
 }
 
-
 /** The running embedded runtime: its parts behind the EmbeddedRuntime interface, and their orderly stop. */
 export class LocalRuntime implements EmbeddedRuntime {
   private readonly waits = new Set<PendingWait>();
@@ -89,7 +97,11 @@ export class LocalRuntime implements EmbeddedRuntime {
   }
 
   async waitForTask(taskUuid: string, options: { timeoutMs?: number } = {}): Promise<TaskView> {
-    const wait = waitForFinalState({ observer: this.a.observer, hub: this.a.hub, pollMs: 1_000 }, taskUuid, options.timeoutMs ?? 60_000);
+    const wait = waitForFinalState(
+      { observer: this.a.observer, hub: this.a.hub, pollMs: 1_000 },
+      taskUuid,
+      options.timeoutMs ?? 60_000,
+    );
     this.waits.add(wait);
     try {
       return await wait.promise;
@@ -114,14 +126,22 @@ export class LocalRuntime implements EmbeddedRuntime {
         return parsed.success ? [parsed.data] : [];
       })
       .filter((e) => taskUuid === undefined || e.metadata.task_uuid === taskUuid)
-      .map((envelope) => ({ name: envelope.event_name, step: envelope.metadata.step_name, outcome: envelope.metadata.outcome, taskUuid: envelope.metadata.task_uuid, envelope }));
+      .map((envelope) => ({
+        name: envelope.event_name,
+        step: envelope.metadata.step_name,
+        outcome: envelope.metadata.outcome,
+        taskUuid: envelope.metadata.task_uuid,
+        envelope,
+      }));
   }
 
   lifecycleEvents(): TaskLifecycleEvent[] {
-    return this.a.bus.entries.filter((e) => e.Source === TASK_LIFECYCLE_SOURCE).flatMap((e) => {
-      const parsed = taskLifecycleEvent.safeParse(JSON.parse(e.Detail));
-      return parsed.success ? [parsed.data] : [];
-    });
+    return this.a.bus.entries
+      .filter((e) => e.Source === TASK_LIFECYCLE_SOURCE)
+      .flatMap((e) => {
+        const parsed = taskLifecycleEvent.safeParse(JSON.parse(e.Detail));
+        return parsed.success ? [parsed.data] : [];
+      });
   }
 
   handlerFailures(taskUuid: string): readonly HandlerFailure[] {
@@ -138,7 +158,11 @@ export class LocalRuntime implements EmbeddedRuntime {
 
   metrics(): EmbeddedMetrics {
     const r = this.a.runners;
-    return { stepHandler: sumMetrics(r.dispatch.map((x) => x.metrics())), completion: r.completion.metrics(), sweeps: this.a.sweeper.totals() };
+    return {
+      stepHandler: sumMetrics(r.dispatch.map((x) => x.metrics())),
+      completion: r.completion.metrics(),
+      sweeps: this.a.sweeper.totals(),
+    };
   }
 
   stop(): Promise<void> {
@@ -152,7 +176,8 @@ export class LocalRuntime implements EmbeddedRuntime {
     const runners = [...this.a.runners.dispatch, this.a.runners.completion];
     await Promise.all(runners.map((r) => r.stop()));
     // Real SQS: let pending long polls return (their messages are made visible) before the clients close.
-    if (this.a.transport.kind === 'aws') await Promise.all(runners.map((r) => r.pollsSettled((this.a.transport.waitTimeSeconds + 1) * 1000)));
+    if (this.a.transport.kind === 'aws')
+      await Promise.all(runners.map((r) => r.pollsSettled((this.a.transport.waitTimeSeconds + 1) * 1000)));
     this.a.transport.close();
     await this.a.observer.idle();
     await this.a.database.close();

@@ -12,7 +12,13 @@ import type { SqsLambdaHandler } from './sqs-lambda-runner.js';
 import type { ProgressEvent, ProgressHub } from './step-progress.js';
 
 /** States in which a task may rest: the engine moves it no further on its own (a blocked task: once nothing of it is in flight and its grace is over). */
-export const FINAL_TASK_STATES: readonly TaskState[] = ['complete', 'blocked_by_failures', 'error', 'cancelled', 'resolved_manually'];
+export const FINAL_TASK_STATES: readonly TaskState[] = [
+  'complete',
+  'blocked_by_failures',
+  'error',
+  'cancelled',
+  'resolved_manually',
+];
 
 /**
  * Whether a task waits for nobody (`waitForTask` returns then): it is in a final state, and, when
@@ -70,8 +76,9 @@ export class ProgressObserver {
     return async (event, context) => {
       const bodies = event.Records.map((r) => parseBody(r.body));
       const tasks = [...new Set(bodies.map((b) => b?.task_uuid).filter((t): t is string => typeof t === 'string'))];
-      const run = (this.nextRun += 1);
-      tasks.forEach((t) => this.inCompletion.set(t, (this.inCompletion.get(t) ?? new Set()).add(run)));
+      this.nextRun += 1;
+      const run = this.nextRun;
+      for (const t of tasks) this.inCompletion.set(t, (this.inCompletion.get(t) ?? new Set()).add(run));
       const views = new Map<string, TaskView | null>();
       try {
         const response = await handler(event, context);
@@ -95,7 +102,14 @@ export class ProgressObserver {
     const parsed = domainEventEnvelope.safeParse(parseBody(entry.Detail));
     if (!parsed.success) return;
     const e = parsed.data;
-    this.emitInOrder(e.metadata.task_uuid, { type: 'domain_event', taskUuid: e.metadata.task_uuid, stepName: e.metadata.step_name, eventName: e.event_name, outcome: e.metadata.outcome, at: this.now() });
+    this.emitInOrder(e.metadata.task_uuid, {
+      type: 'domain_event',
+      taskUuid: e.metadata.task_uuid,
+      stepName: e.metadata.step_name,
+      eventName: e.event_name,
+      outcome: e.metadata.outcome,
+      at: this.now(),
+    });
   }
 
   /**
@@ -124,22 +138,44 @@ export class ProgressObserver {
   private started(record: SQSRecord): void {
     const m = parseBody(record.body);
     if (m?.message_type !== 'step_dispatch' || typeof m.task_uuid !== 'string') return;
-    const event: ProgressEvent = { type: 'step_started', taskUuid: m.task_uuid, stepUuid: String(m.step_uuid), stepName: String(m.step_name), attempt: Number(m.attempt), maxAttempts: Number(m.max_attempts), at: this.now() };
+    const event: ProgressEvent = {
+      type: 'step_started',
+      taskUuid: m.task_uuid,
+      stepUuid: String(m.step_uuid),
+      stepName: String(m.step_name),
+      attempt: Number(m.attempt),
+      maxAttempts: Number(m.max_attempts),
+      at: this.now(),
+    };
     this.emitInOrder(m.task_uuid, event);
   }
 
   /** Emits now, or holds behind the task's running completion runs and earlier held events (which it never overtakes). */
   private emitInOrder(taskUuid: string, event: ProgressEvent): void {
     const earlier = this.held.get(taskUuid) ?? [];
-    const waitingFor = new Set([...(this.inCompletion.get(taskUuid) ?? []), ...earlier.flatMap((h) => [...h.waitingFor])]);
-    if (waitingFor.size === 0) return this.emit(event);
+    const waitingFor = new Set([
+      ...(this.inCompletion.get(taskUuid) ?? []),
+      ...earlier.flatMap((h) => [...h.waitingFor]),
+    ]);
+    if (waitingFor.size === 0) {
+      this.emit(event);
+      return;
+    }
     this.held.set(taskUuid, [...earlier, { event, waitingFor }]);
   }
 
   /** Reports the applied results from one read of each task; the task itself is finished on release. */
-  private async afterCompletion(records: readonly SQSRecord[], bodies: ReturnType<typeof parseBody>[], response: SQSBatchResponse | undefined, tasks: readonly string[], views: Map<string, TaskView | null>): Promise<void> {
+  private async afterCompletion(
+    records: readonly SQSRecord[],
+    bodies: ReturnType<typeof parseBody>[],
+    response: SQSBatchResponse | undefined,
+    tasks: readonly string[],
+    views: Map<string, TaskView | null>,
+  ): Promise<void> {
     const failed = new Set((response?.batchItemFailures ?? []).map((f) => f.itemIdentifier));
-    const results = bodies.filter((m, i): m is StepExecutionResult => !failed.has(records[i]!.messageId) && m?.message_type === 'step_result');
+    const results = bodies.filter(
+      (m, i): m is StepExecutionResult => !failed.has(records[i]!.messageId) && m?.message_type === 'step_result',
+    );
     try {
       for (const taskUuid of tasks) {
         const task = await this.deps.store.getTask(taskUuid);
@@ -156,7 +192,13 @@ export class ProgressObserver {
     const step = task?.steps.find((s) => s.stepUuid === result.step_uuid);
     if (!task || !step || this.reported.has(result.event_id)) return;
     this.reported.add(result.event_id);
-    const ref = { taskUuid: result.task_uuid, stepUuid: result.step_uuid, stepName: step.name, attempt: result.attempt ?? step.attempts, at: this.now() };
+    const ref = {
+      taskUuid: result.task_uuid,
+      stepUuid: result.step_uuid,
+      stepName: step.name,
+      attempt: result.attempt ?? step.attempts,
+      at: this.now(),
+    };
     const event = classify(result, step, task, ref, this.now());
     if (event) this.emit(event);
   }
@@ -193,8 +235,8 @@ export class ProgressObserver {
   /** Emits the held starts that no longer wait for any completion run. */
   private emitReleased(taskUuid: string, run: number): void {
     const held = this.held.get(taskUuid) ?? [];
-    held.forEach((h) => h.waitingFor.delete(run));
-    held.filter((h) => h.waitingFor.size === 0).forEach((h) => this.emit(h.event));
+    for (const h of held) h.waitingFor.delete(run);
+    for (const h of held.filter((h) => h.waitingFor.size === 0)) this.emit(h.event);
     const still = held.filter((h) => h.waitingFor.size > 0);
     if (still.length > 0) this.held.set(taskUuid, still);
     else this.held.delete(taskUuid);
@@ -214,10 +256,10 @@ export class ProgressObserver {
   }
 }
 
-function parseBody(body: string): Record<string, any> | null {
+function parseBody(body: string): Record<string, unknown> | null {
   try {
     const value: unknown = JSON.parse(body);
-    return typeof value === 'object' && value !== null ? (value as Record<string, any>) : null;
+    return typeof value === 'object' && value !== null ? (value as Record<string, unknown>) : null;
   } catch {
     return null;
   }

@@ -12,14 +12,28 @@ const STEP_GAVE_UP: ReadonlySet<string> = new Set(['error', 'cancelled']);
  * a failed attempt whose step has since moved on to a later attempt was retried). A retry its
  * task holds is not a retry: null here, reported by {@link heldRetryEvents}.
  */
-export function classify(result: StepExecutionResult, step: StepView, task: TaskView, ref: Ref, now: Date): ProgressEvent | null {
-  if (result.status === 'success') return step.state === 'complete' ? { type: 'step_completed', durationMs: result.timing.duration_ms, ...ref } : null;
+export function classify(
+  result: StepExecutionResult,
+  step: StepView,
+  task: TaskView,
+  ref: Ref,
+  now: Date,
+): ProgressEvent | null {
+  if (result.status === 'success')
+    return step.state === 'complete' ? { type: 'step_completed', durationMs: result.timing.duration_ms, ...ref } : null;
   const error = result.error;
   const laterAttempt = step.attempts > ref.attempt;
-  if (STEP_GAVE_UP.has(step.state) && !laterAttempt) return { type: 'step_failed', errorType: error.error_type, message: error.message, ...ref };
+  if (STEP_GAVE_UP.has(step.state) && !laterAttempt)
+    return { type: 'step_failed', errorType: error.error_type, message: error.message, ...ref };
   if (!laterAttempt && (step.state === 'complete' || step.state === 'resolved_manually')) return null;
   if (!laterAttempt && heldRetry(task.state, step, task.steps)) return null;
-  return { type: 'step_retrying', retryInMs: retryDelay(result, step, now), errorType: error.error_type, message: error.message, ...ref };
+  return {
+    type: 'step_retrying',
+    retryInMs: retryDelay(result, step, now),
+    errorType: error.error_type,
+    message: error.message,
+    ...ref,
+  };
 }
 
 /** The backoff orchestration chose: from the failure to the next attempt's earliest start. */
@@ -35,9 +49,18 @@ export function heldRetryEvents(task: TaskView, now: Date): Array<Extract<Progre
     const held = heldRetry(task.state, step, task.steps);
     if (!held) return [];
     const error = step.lastError ?? {};
-    return [{
-      type: 'step_retry_held' as const, held, errorType: String(error.error_type ?? 'unknown'), message: String(error.message ?? ''),
-      taskUuid: task.taskUuid, stepUuid: step.stepUuid, stepName: step.name, attempt: step.attempts, at: now,
-    }];
+    return [
+      {
+        type: 'step_retry_held' as const,
+        held,
+        errorType: String(error.error_type ?? 'unknown'),
+        message: String(error.message ?? ''),
+        taskUuid: task.taskUuid,
+        stepUuid: step.stepUuid,
+        stepName: step.name,
+        attempt: step.attempts,
+        at: now,
+      },
+    ];
   });
 }

@@ -19,14 +19,33 @@ export interface RunnerMetrics {
 }
 
 export function emptyMetrics(): RunnerMetrics {
-  return { invocations: 0, throttles: 0, timeouts: 0, errors: 0, peakConcurrency: 0, messagesReceived: 0, messagesDeleted: 0, messagesKept: 0, batchSizes: [] };
+  return {
+    invocations: 0,
+    throttles: 0,
+    timeouts: 0,
+    errors: 0,
+    peakConcurrency: 0,
+    messagesReceived: 0,
+    messagesDeleted: 0,
+    messagesKept: 0,
+    batchSizes: [],
+  };
 }
 
 /** Several runners of one function (one per event source), added up; the peak is the shared pool's. */
 export function sumMetrics(all: readonly RunnerMetrics[], peakConcurrency?: number): RunnerMetrics {
   const total = emptyMetrics();
   for (const m of all) {
-    for (const key of ['invocations', 'throttles', 'timeouts', 'errors', 'messagesReceived', 'messagesDeleted', 'messagesKept'] as const) total[key] += m[key];
+    for (const key of [
+      'invocations',
+      'throttles',
+      'timeouts',
+      'errors',
+      'messagesReceived',
+      'messagesDeleted',
+      'messagesKept',
+    ] as const)
+      total[key] += m[key];
     total.batchSizes.push(...m.batchSizes);
     total.peakConcurrency = Math.max(total.peakConcurrency, m.peakConcurrency);
   }

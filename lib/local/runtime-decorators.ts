@@ -26,6 +26,9 @@ export function decorateTransport(transport: Transport, decorators: RuntimeDecor
 }
 
 /** A function decorated by `decorate`, or unchanged. */
-export function decorateHandler(handler: SqsLambdaHandler, decorate: ((handler: SqsLambdaHandler) => SqsLambdaHandler) | undefined): SqsLambdaHandler {
+export function decorateHandler(
+  handler: SqsLambdaHandler,
+  decorate: ((handler: SqsLambdaHandler) => SqsLambdaHandler) | undefined,
+): SqsLambdaHandler {
   return decorate ? decorate(handler) : handler;
 }

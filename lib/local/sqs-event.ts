@@ -10,7 +10,9 @@ export function queueArnOf(queueUrl: string): string {
   const parts = queueUrl.replace(/\/+$/, '').split('/');
   const name = parts.at(-1) ?? 'queue';
   const account = parts.at(-2) ?? '';
-  const region = /sqs\.([a-z0-9-]+)\.amazonaws/.exec(queueUrl)?.[1] ?? (parts.at(-3)?.match(/^[a-z]{2}-[a-z]+-\d$/) ? parts.at(-3) : undefined);
+  const region =
+    /sqs\.([a-z0-9-]+)\.amazonaws/.exec(queueUrl)?.[1] ??
+    (parts.at(-3)?.match(/^[a-z]{2}-[a-z]+-\d$/) ? parts.at(-3) : undefined);
   return `arn:aws:sqs:${region ?? LOCAL_REGION}:${/^\d{12}$/.test(account) ? account : LOCAL_ACCOUNT}:${name}`;
 }
 

@@ -69,7 +69,10 @@ export class SqsLambdaRunner {
     this.pool = options.concurrency ?? new ConcurrencyPool(options.settings.reservedConcurrency);
     this.functionName = options.functionName ?? 'local-function';
     this.queueArn = queueArnOf(options.queueUrl);
-    this.logger = (options.logger ?? silentLogger).child({ function_name: this.functionName, queue_url: options.queueUrl });
+    this.logger = (options.logger ?? silentLogger).child({
+      function_name: this.functionName,
+      queue_url: options.queueUrl,
+    });
     this.now = options.now ?? Date.now;
     checkSettings(options.settings);
   }
@@ -77,7 +80,8 @@ export class SqsLambdaRunner {
   /** How many pollers run: see the class comment. */
   get pollerCount(): number {
     const { maxConcurrency, reservedConcurrency } = this.options.settings;
-    if (maxConcurrency !== undefined) return Math.max(1, Math.min(maxConcurrency, reservedConcurrency ?? maxConcurrency));
+    if (maxConcurrency !== undefined)
+      return Math.max(1, Math.min(maxConcurrency, reservedConcurrency ?? maxConcurrency));
     return this.options.pollers ?? Math.max(5, 2 * (reservedConcurrency ?? 5));
   }
 
@@ -129,14 +133,18 @@ export class SqsLambdaRunner {
       const waitSeconds = Math.floor((windowEnd - this.now()) / 1000);
       const more = await this.receive(batchSize - batch.length, waitSeconds);
       batch.push(...more);
-      if (more.length === 0 && waitSeconds === 0) await timerSleep(Math.min(WINDOW_POLL_MS, Math.max(1, windowEnd - this.now())));
+      if (more.length === 0 && waitSeconds === 0)
+        await timerSleep(Math.min(WINDOW_POLL_MS, Math.max(1, windowEnd - this.now())));
     }
     return batch;
   }
 
   private async receive(wanted: number, waitTimeSeconds: number): Promise<ReceivedMessage[]> {
     try {
-      const messages = await this.options.queue.receive(this.options.queueUrl, { maxMessages: Math.min(SQS_MAX_RECEIVE, wanted), waitTimeSeconds });
+      const messages = await this.options.queue.receive(this.options.queueUrl, {
+        maxMessages: Math.min(SQS_MAX_RECEIVE, wanted),
+        waitTimeSeconds,
+      });
       this.metricsValue.messagesReceived += messages.length;
       return messages;
     } catch (error) {
@@ -181,10 +189,15 @@ export class SqsLambdaRunner {
     const event: SQSEvent = { Records: batch.map((m) => toSqsRecord(m, this.queueArn, startedAt)) };
     const run: Promise<InvocationOutcome> = Promise.resolve()
       .then(() => this.options.handler(event, context))
-      .then((value) => ({ kind: 'returned' as const, value }), (error: unknown) => ({ kind: 'threw' as const, error }));
+      .then(
+        (value) => ({ kind: 'returned' as const, value }),
+        (error: unknown) => ({ kind: 'threw' as const, error }),
+      );
     this.track(run);
     let timer: NodeJS.Timeout | undefined;
-    const expiry = new Promise<InvocationOutcome>((resolve) => (timer = setTimeout(() => resolve({ kind: 'timed_out' }), timeoutMs)));
+    const expiry = new Promise<InvocationOutcome>(
+      (resolve) => (timer = setTimeout(() => resolve({ kind: 'timed_out' }), timeoutMs)),
+    );
     const outcome = await Promise.race([run, expiry]);
     clearTimeout(timer);
     return outcome;
@@ -198,7 +211,11 @@ export class SqsLambdaRunner {
   private async settle(batch: readonly ReceivedMessage[], outcome: InvocationOutcome): Promise<void> {
     if (outcome.kind === 'timed_out') this.metricsValue.timeouts += 1;
     if (outcome.kind === 'threw') this.metricsValue.errors += 1;
-    const kept = keptMessages(outcome, batch.map((m) => m.messageId), this.options.settings.reportBatchItemFailures);
+    const kept = keptMessages(
+      outcome,
+      batch.map((m) => m.messageId),
+      this.options.settings.reportBatchItemFailures,
+    );
     this.logOutcome(outcome, kept, batch.length);
     const toDelete = kept.all ? [] : batch.filter((m) => !kept.ids.has(m.messageId));
     this.metricsValue.messagesKept += batch.length - toDelete.length;
@@ -206,10 +223,26 @@ export class SqsLambdaRunner {
   }
 
   private logOutcome(outcome: InvocationOutcome, kept: KeptMessages, size: number): void {
-    if (outcome.kind === 'timed_out') this.logger.error('invocation timed out; its messages return after the visibility timeout', { timeout_ms: this.options.settings.timeoutMs, batch_size: size });
-    else if (outcome.kind === 'threw') this.logger.error('invocation failed; its messages return after the visibility timeout', { error: errorMessage(outcome.error), batch_size: size });
-    else if (kept.all) this.logger.error('invalid batch response; the whole batch returns after the visibility timeout', { reason: kept.reason, batch_size: size });
-    else if (kept.ids.size > 0) this.logger.warn('batch item failures; those messages return after the visibility timeout', { failed: kept.ids.size, batch_size: size });
+    if (outcome.kind === 'timed_out')
+      this.logger.error('invocation timed out; its messages return after the visibility timeout', {
+        timeout_ms: this.options.settings.timeoutMs,
+        batch_size: size,
+      });
+    else if (outcome.kind === 'threw')
+      this.logger.error('invocation failed; its messages return after the visibility timeout', {
+        error: errorMessage(outcome.error),
+        batch_size: size,
+      });
+    else if (kept.all)
+      this.logger.error('invalid batch response; the whole batch returns after the visibility timeout', {
+        reason: kept.reason,
+        batch_size: size,
+      });
+    else if (kept.ids.size > 0)
+      this.logger.warn('batch item failures; those messages return after the visibility timeout', {
+        failed: kept.ids.size,
+        batch_size: size,
+      });
   }
 
   private async delete(message: ReceivedMessage): Promise<void> {
@@ -217,21 +250,30 @@ export class SqsLambdaRunner {
       await this.options.queue.delete(this.options.queueUrl, message.receiptHandle);
       this.metricsValue.messagesDeleted += 1;
     } catch (error) {
-      this.logger.error('delete failed; the message will be delivered again', { message_id: message.messageId, error: errorMessage(error) });
+      this.logger.error('delete failed; the message will be delivered again', {
+        message_id: message.messageId,
+        error: errorMessage(error),
+      });
     }
   }
 
   /** A batch received while stopping goes back at once instead of waiting out its visibility timeout. */
   private async makeVisible(batch: readonly ReceivedMessage[]): Promise<void> {
-    await Promise.all(batch.map((m) => this.options.queue.changeVisibility(this.options.queueUrl, m.receiptHandle, 0).catch(() => undefined)));
+    await Promise.all(
+      batch.map((m) =>
+        this.options.queue.changeVisibility(this.options.queueUrl, m.receiptHandle, 0).catch(() => undefined),
+      ),
+    );
   }
 }
 
 function checkSettings(s: LambdaSettings): void {
   const problems: string[] = [];
   if (!(s.timeoutMs > 0)) problems.push(`timeoutMs must be positive (got ${s.timeoutMs})`);
-  if (!Number.isInteger(s.batchSize) || s.batchSize < 1) problems.push(`batchSize must be a whole number >= 1 (got ${s.batchSize})`);
+  if (!Number.isInteger(s.batchSize) || s.batchSize < 1)
+    problems.push(`batchSize must be a whole number >= 1 (got ${s.batchSize})`);
   if (!(s.maxBatchingWindowMs >= 0)) problems.push(`maxBatchingWindowMs must be >= 0 (got ${s.maxBatchingWindowMs})`);
-  if (s.maxConcurrency !== undefined && !(Number.isInteger(s.maxConcurrency) && s.maxConcurrency >= 1)) problems.push(`maxConcurrency must be a whole number >= 1 (got ${s.maxConcurrency})`);
+  if (s.maxConcurrency !== undefined && !(Number.isInteger(s.maxConcurrency) && s.maxConcurrency >= 1))
+    problems.push(`maxConcurrency must be a whole number >= 1 (got ${s.maxConcurrency})`);
   if (problems.length > 0) throw new LambdaSettingsError(`invalid Lambda settings: ${problems.join('; ')}`);
 }

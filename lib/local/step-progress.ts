@@ -13,10 +13,20 @@ interface StepRef {
 export type ProgressEvent =
   | ({ readonly type: 'step_started'; readonly maxAttempts: number } & StepRef)
   | ({ readonly type: 'step_completed'; readonly durationMs: number } & StepRef)
-  | ({ readonly type: 'step_retrying'; readonly retryInMs: number | null; readonly errorType: string; readonly message: string } & StepRef)
+  | ({
+      readonly type: 'step_retrying';
+      readonly retryInMs: number | null;
+      readonly errorType: string;
+      readonly message: string;
+    } & StepRef)
   | ({ readonly type: 'step_failed'; readonly errorType: string; readonly message: string } & StepRef)
   /** The step waits for a retry its task will not give it: the task is blocked (or failed) by `held.blockedBy`. `attempt` is the failed one. */
-  | ({ readonly type: 'step_retry_held'; readonly held: HeldRetry; readonly errorType: string; readonly message: string } & StepRef)
+  | ({
+      readonly type: 'step_retry_held';
+      readonly held: HeldRetry;
+      readonly errorType: string;
+      readonly message: string;
+    } & StepRef)
   | {
       readonly type: 'domain_event';
       readonly taskUuid: string;

@@ -51,5 +51,8 @@ export function waitForFinalState(deps: WaitDeps, taskUuid: string, timeoutMs: n
   };
   const deadline = setTimeout(() => finish(new TaskWaitTimeoutError(taskUuid, timeoutMs, lastState)), timeoutMs);
   void check().then(poll);
-  return { promise, cancel: () => finish(new RuntimeStoppedError(`the runtime stopped while waiting for task ${taskUuid}`)) };
+  return {
+    promise,
+    cancel: () => finish(new RuntimeStoppedError(`the runtime stopped while waiting for task ${taskUuid}`)),
+  };
 }

@@ -17,7 +17,10 @@ export type StartMarkersOutcome = { readonly problem: string | null };
  * const { problem } = await applyStartMarkers(deps, markers); // null: applied (or nothing to apply)
  * ```
  */
-export async function applyStartMarkers(deps: OrchestrationDeps, markers: readonly StepStartedMessage[]): Promise<StartMarkersOutcome> {
+export async function applyStartMarkers(
+  deps: OrchestrationDeps,
+  markers: readonly StepStartedMessage[],
+): Promise<StartMarkersOutcome> {
   if (markers.length === 0) return { problem: null };
   const starts = markers.map((m) => ({ eventId: m.event_id, startedAt: new Date(m.started_at) }));
   try {

@@ -25,23 +25,37 @@ export function notStarted(): BatchApplyOutcome {
  * const outcomes = await applyWithinBudget(deps, [{ result, random: 0.4 }], budget);
  * // outcomes[0].status: 'applied' | 'duplicate' | … | 'failed' (reported as a batch item failure)
  */
-export async function applyWithinBudget(deps: OrchestrationDeps, items: readonly ResultToApply[], budget: TimeBudget): Promise<BatchApplyOutcome[]> {
+export async function applyWithinBudget(
+  deps: OrchestrationDeps,
+  items: readonly ResultToApply[],
+  budget: TimeBudget,
+): Promise<BatchApplyOutcome[]> {
   if (items.length === 0) return [];
   if (!hasTimeFor(budget, CALLS_PER_WORK)) return items.map(notStarted);
   try {
     return await deps.store.applyStepResults(items);
   } catch (error) {
     if (items.length === 1) return [failed(error)];
-    deps.logger.warn('batch apply failed as a whole; applying its results one by one while time allows', { results: items.length, error: errorMessage(error) });
+    deps.logger.warn('batch apply failed as a whole; applying its results one by one while time allows', {
+      results: items.length,
+      error: errorMessage(error),
+    });
     return oneByOne(deps, items, budget);
   }
 }
 
-async function oneByOne(deps: OrchestrationDeps, items: readonly ResultToApply[], budget: TimeBudget): Promise<BatchApplyOutcome[]> {
+async function oneByOne(
+  deps: OrchestrationDeps,
+  items: readonly ResultToApply[],
+  budget: TimeBudget,
+): Promise<BatchApplyOutcome[]> {
   const outcomes: BatchApplyOutcome[] = [];
   for (const item of items) {
     if (!hasTimeFor(budget, CALLS_PER_WORK)) outcomes.push(notStarted());
-    else outcomes.push(await deps.store.applyStepResults([item]).then((one) => one[0] ?? failed('no outcome returned'), failed));
+    else
+      outcomes.push(
+        await deps.store.applyStepResults([item]).then((one) => one[0] ?? failed('no outcome returned'), failed),
+      );
   }
   return outcomes;
 }

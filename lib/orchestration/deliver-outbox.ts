@@ -41,7 +41,12 @@ export async function deliverOutbox(deps: OrchestrationDeps, entries: readonly O
 /** One delivery per queue the entries go to, and one to the bus for the lifecycle events. */
 function deliveries(deps: OrchestrationDeps, entries: readonly OutboxEntry[]): Promise<Delivered>[] {
   const events = entries.filter((e) => e.kind === 'task_lifecycle');
-  const queues = [...byQueue(deps, entries.filter((e) => e.kind !== 'task_lifecycle'))];
+  const queues = [
+    ...byQueue(
+      deps,
+      entries.filter((e) => e.kind !== 'task_lifecycle'),
+    ),
+  ];
   const out = queues.map(([url, group]) => sendToQueue(deps, url, group));
   if (events.length > 0) out.push(publishToBus(deps, events));
   return out;
@@ -51,33 +56,63 @@ function deliveries(deps: OrchestrationDeps, entries: readonly OutboxEntry[]): P
 function byQueue(deps: OrchestrationDeps, entries: readonly OutboxEntry[]): Map<string, OutboxEntry[]> {
   const queues = new Map<string, OutboxEntry[]>();
   for (const entry of entries) {
-    const url = entry.kind === 'step_dispatch' ? deps.routing.dispatchQueueFor(entry.namespace ?? '') : deps.routing.completionQueueUrl;
+    const url =
+      entry.kind === 'step_dispatch'
+        ? deps.routing.dispatchQueueFor(entry.namespace ?? '')
+        : deps.routing.completionQueueUrl;
     if (url) queues.set(url, [...(queues.get(url) ?? []), entry]);
-    else deps.logger.error('no dispatch queue for namespace; message stays in the outbox', { namespace: entry.namespace, outbox_id: entry.id });
+    else
+      deps.logger.error('no dispatch queue for namespace; message stays in the outbox', {
+        namespace: entry.namespace,
+        outbox_id: entry.id,
+      });
   }
   return queues;
 }
 
 async function sendToQueue(deps: OrchestrationDeps, url: string, group: readonly OutboxEntry[]): Promise<Delivered> {
-  const outcome = await deps.queues.send(url, group.map((e) => toMessage(deps, e))).catch((error: unknown) => unavailable(deps, url, group, error));
+  const outcome = await deps.queues
+    .send(
+      url,
+      group.map((e) => toMessage(deps, e)),
+    )
+    .catch((error: unknown) => unavailable(deps, url, group, error));
   const failures = new Map<string, SendFailure>(outcome.failed.map((f) => [f.id, f]));
   const refused = group.filter((e) => isRefused(e, failures.get(e.id)));
   for (const entry of group) {
     const failure = failures.get(entry.id);
-    if (failure && !refused.includes(entry)) deps.logger.warn('outbox send failed; will retry', { outbox_id: entry.id, kind: entry.kind, code: failure.code, error: failure.message, ...ids(entry) });
+    if (failure && !refused.includes(entry))
+      deps.logger.warn('outbox send failed; will retry', {
+        outbox_id: entry.id,
+        kind: entry.kind,
+        code: failure.code,
+        error: failure.message,
+        ...ids(entry),
+      });
   }
   return { sent: group.filter((e) => !failures.has(e.id)).map((e) => e.id), refused };
 }
 
 /** A dispatch the queue can never take; anything else that failed is retried by the sweeper. */
 function isRefused(entry: OutboxEntry, failure: SendFailure | undefined): boolean {
-  return failure !== undefined && failure.permanent && entry.kind === 'step_dispatch';
+  return failure?.permanent === true && entry.kind === 'step_dispatch';
 }
 
 /** A send that threw (queue unreachable): every message stays in the outbox for the sweeper. */
-function unavailable(deps: OrchestrationDeps, url: string, group: readonly OutboxEntry[], error: unknown): { failed: SendFailure[] } {
-  deps.logger.warn('queue unavailable; messages stay in the outbox', { queue: url, count: group.length, error: errorMessage(error) });
-  return { failed: group.map((e) => ({ id: e.id, code: 'QueueUnavailable', message: String(error), permanent: false })) };
+function unavailable(
+  deps: OrchestrationDeps,
+  url: string,
+  group: readonly OutboxEntry[],
+  error: unknown,
+): { failed: SendFailure[] } {
+  deps.logger.warn('queue unavailable; messages stay in the outbox', {
+    queue: url,
+    count: group.length,
+    error: errorMessage(error),
+  });
+  return {
+    failed: group.map((e) => ({ id: e.id, code: 'QueueUnavailable', message: String(error), permanent: false })),
+  };
 }
 
 function toMessage(deps: OrchestrationDeps, entry: OutboxEntry): OutgoingMessage {
@@ -88,8 +123,14 @@ function toMessage(deps: OrchestrationDeps, entry: OutboxEntry): OutgoingMessage
 }
 
 async function publishToBus(deps: OrchestrationDeps, events: readonly OutboxEntry[]): Promise<Delivered> {
-  const entries: EventBusEntry[] = events.map((e) => ({ Source: TASK_LIFECYCLE_SOURCE, DetailType: String(e.payload.event_name), Detail: JSON.stringify(e.payload) }));
-  const outcome = await deps.events.publish(entries).catch((error: unknown) => ({ failed: entries.map((entry) => ({ entry, code: 'BusUnavailable', message: String(error) })) }));
+  const entries: EventBusEntry[] = events.map((e) => ({
+    Source: TASK_LIFECYCLE_SOURCE,
+    DetailType: String(e.payload.event_name),
+    Detail: JSON.stringify(e.payload),
+  }));
+  const outcome = await deps.events.publish(entries).catch((error: unknown) => ({
+    failed: entries.map((entry) => ({ entry, code: 'BusUnavailable', message: String(error) })),
+  }));
   const failed = new Set(outcome.failed.map((f) => f.entry.Detail));
   if (failed.size > 0) deps.logger.warn('lifecycle event publish failed; will retry', { failed: failed.size });
   return { sent: events.filter((_, i) => !failed.has(entries[i]!.Detail)).map((e) => e.id), refused: [] };
@@ -97,10 +138,15 @@ async function publishToBus(deps: OrchestrationDeps, events: readonly OutboxEntr
 
 /** A dispatch message that can never be sent fails its step permanently instead of waiting forever. */
 async function failUndeliverable(deps: OrchestrationDeps, entry: OutboxEntry): Promise<void> {
-  const result = timeoutOrFailureResult(entry.payload, deps.clock.now(), {
-    error_type: 'payload_too_large',
-    message: `the dispatch message (${byteLength(entry.payload)} bytes: context plus dependency results) exceeds the SQS limit of 256 KB`,
-  }, 'orchestration');
+  const result = timeoutOrFailureResult(
+    entry.payload,
+    deps.clock.now(),
+    {
+      error_type: 'payload_too_large',
+      message: `the dispatch message (${byteLength(entry.payload)} bytes: context plus dependency results) exceeds the SQS limit of 256 KB`,
+    },
+    'orchestration',
+  );
   const outcome = await deps.store.applyStepResult(result, deps.random.next());
   deps.logger.error('dispatch message too large; step failed', { ...ids(entry), status: outcome.status });
   await deliverOutbox(deps, outcome.outbox);

@@ -21,10 +21,16 @@ export async function observeDispatchQueues(deps: OrchestrationDeps): Promise<Di
   const counter = deps.queueCounts;
   if (counter === undefined) return undefined;
   const routes = deps.routing.dispatchRoutes;
-  const urls = [...new Set([routes.defaultQueue, ...Object.values(routes.namespaceQueues)])].filter((url): url is string => url !== null);
+  const urls = [...new Set([routes.defaultQueue, ...Object.values(routes.namespaceQueues)])].filter(
+    (url): url is string => url !== null,
+  );
   const waiting = await Promise.all(urls.map((url) => waitingIn(counter, url, deps)));
   const backlogged = urls.filter((_, i) => waiting[i]! > 0);
-  if (backlogged.length > 0) deps.logger.info('dispatch queues hold a backlog; attempts there that nobody reported started are held', { queues: backlogged.length, waiting: waiting.reduce((a, b) => a + b, 0) });
+  if (backlogged.length > 0)
+    deps.logger.info('dispatch queues hold a backlog; attempts there that nobody reported started are held', {
+      queues: backlogged.length,
+      waiting: waiting.reduce((a, b) => a + b, 0),
+    });
   return { ...routes, backlogged };
 }
 
@@ -34,7 +40,10 @@ async function waitingIn(counter: QueueCounter, url: string, deps: Orchestration
     const counts = await counter.countMessages(url);
     return counts.visible + counts.delayed;
   } catch (error) {
-    deps.logger.error('could not count a dispatch queue; its attempts nobody reported started are held as if it held a backlog', { queue: url, error: errorMessage(error) });
+    deps.logger.error(
+      'could not count a dispatch queue; its attempts nobody reported started are held as if it held a backlog',
+      { queue: url, error: errorMessage(error) },
+    );
     return 1;
   }
 }

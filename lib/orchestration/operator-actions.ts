@@ -10,11 +10,21 @@ export async function cancelTask(deps: OrchestrationDeps, taskUuid: string, reas
 }
 
 /** reset_for_retry, resolve_manually or complete_manually (with the result dependents receive). */
-export async function stepAction(deps: OrchestrationDeps, stepUuid: string, action: OperatorAction, reason: string, result?: unknown): Promise<OperatorResult> {
+export async function stepAction(
+  deps: OrchestrationDeps,
+  stepUuid: string,
+  action: OperatorAction,
+  reason: string,
+  result?: unknown,
+): Promise<OperatorResult> {
   return finish(deps, await deps.store.stepAction(stepUuid, action, reason, result), { step_uuid: stepUuid, action });
 }
 
-async function finish(deps: OrchestrationDeps, outcome: OperatorOutcome, fields: Record<string, unknown>): Promise<OperatorResult> {
+async function finish(
+  deps: OrchestrationDeps,
+  outcome: OperatorOutcome,
+  fields: Record<string, unknown>,
+): Promise<OperatorResult> {
   if (!outcome.ok) {
     deps.logger.warn('operator action refused', { ...fields, reason: outcome.reason });
     return outcome;

@@ -31,14 +31,24 @@ type Parsed = { ok: true; message: CompletionQueueMessage } | { ok: false; code:
  * item failures, so the invocation returns before the function timeout instead of losing the
  * whole batch to it. Without a budget every call may start.
  */
-export async function processCompletionBatch(deps: OrchestrationDeps, records: readonly CompletionRecord[], budget: TimeBudget = NO_TIME_LIMIT): Promise<BatchResponse> {
+export async function processCompletionBatch(
+  deps: OrchestrationDeps,
+  records: readonly CompletionRecord[],
+  budget: TimeBudget = NO_TIME_LIMIT,
+): Promise<BatchResponse> {
   const results: StepResultRecord[] = [];
   const ticks: TickRecord[] = [];
   const markers: StartMarkerRecord[] = [];
   const rest: Array<Promise<BatchItemFailure | null>> = [];
   for (const record of records) {
     const parsed = parse(record.body);
-    if (!parsed.ok) rest.push(poisonCompletionRecord(deps, record, parsed.code, parsed.reason).then(() => null, (error: unknown) => failure(deps, record, error)));
+    if (!parsed.ok)
+      rest.push(
+        poisonCompletionRecord(deps, record, parsed.code, parsed.reason).then(
+          () => null,
+          (error: unknown) => failure(deps, record, error),
+        ),
+      );
     else if (parsed.message.message_type === 'retry_due') ticks.push({ record, message: parsed.message });
     else if (parsed.message.message_type === 'step_started') markers.push({ record, message: parsed.message });
     else results.push({ record, message: parsed.message });
@@ -58,10 +68,17 @@ interface StartMarkerRecord {
   readonly message: StepStartedMessage;
 }
 
-async function applyMarkers(deps: OrchestrationDeps, items: readonly StartMarkerRecord[], budget: TimeBudget): Promise<BatchItemFailure[]> {
+async function applyMarkers(
+  deps: OrchestrationDeps,
+  items: readonly StartMarkerRecord[],
+  budget: TimeBudget,
+): Promise<BatchItemFailure[]> {
   if (items.length === 0) return [];
   if (!hasTimeFor(budget, 1)) return items.map((i) => failure(deps, i.record, NOT_STARTED_REASON));
-  const { problem } = await applyStartMarkers(deps, items.map((i) => i.message));
+  const { problem } = await applyStartMarkers(
+    deps,
+    items.map((i) => i.message),
+  );
   return problem === null ? [] : items.map((i) => failure(deps, i.record, problem));
 }
 
@@ -78,36 +95,66 @@ interface TickRecord {
 }
 
 /** Applies the results in one call (within the budget), logs each outcome, and sends what they put in the outbox at once. */
-async function applyResults(deps: OrchestrationDeps, items: readonly StepResultRecord[], budget: TimeBudget): Promise<BatchItemFailure[]> {
+async function applyResults(
+  deps: OrchestrationDeps,
+  items: readonly StepResultRecord[],
+  budget: TimeBudget,
+): Promise<BatchItemFailure[]> {
   if (items.length === 0) return [];
   const outcomes = await applyStorableResults(deps, items, budget);
   const failures: BatchItemFailure[] = [];
   const applied: StepResultRecord[] = [];
   const outbox: OutboxEntry[] = [];
-  items.forEach(({ record, message }, i) => {
+  for (const [i, { record, message }] of items.entries()) {
     const outcome = outcomes[i]!;
-    if (outcome.status === 'failed') return void failures.push(failure(deps, record, outcome.reason));
-    const fields = { task_uuid: message.task_uuid, step_uuid: message.step_uuid, event_id: message.event_id, correlation_id: message.correlation_id };
-    if (outcome.status === 'applied') deps.logger.info('step result applied', { ...fields, step_state: outcome.stepState, task_state: outcome.taskState, status: message.status });
+    if (outcome.status === 'failed') {
+      failures.push(failure(deps, record, outcome.reason));
+      continue;
+    }
+    const fields = {
+      task_uuid: message.task_uuid,
+      step_uuid: message.step_uuid,
+      event_id: message.event_id,
+      correlation_id: message.correlation_id,
+    };
+    if (outcome.status === 'applied')
+      deps.logger.info('step result applied', {
+        ...fields,
+        step_state: outcome.stepState,
+        task_state: outcome.taskState,
+        status: message.status,
+      });
     else deps.logger.warn('step result refused', { ...fields, refusal: outcome.status, reason: outcome.reason });
     applied.push(items[i]!);
     outbox.push(...outcome.outbox);
-  });
+  }
   if (outbox.length > 0 && !hasTimeFor(budget, 1)) {
     // Applied and committed: acknowledged; the sweeper re-sends the outbox rows left behind.
-    deps.logger.warn('outbox left to the sweeper: too little of the function\'s time is left', { entries: outbox.length });
+    deps.logger.warn("outbox left to the sweeper: too little of the function's time is left", {
+      entries: outbox.length,
+    });
     return failures;
   }
-  const delivered = await deliverOutbox(deps, outbox).then(() => null, (error: unknown) => error);
+  const delivered = await deliverOutbox(deps, outbox).then(
+    () => null,
+    (error: unknown) => error,
+  );
   if (delivered !== null) failures.push(...applied.map((i) => failure(deps, i.record, delivered)));
   return failures;
 }
 
 /** The ticks one after another (their database work follows the results'), each reported failed when it fails or does not fit. */
-async function onRetryTicks(deps: OrchestrationDeps, ticks: readonly TickRecord[], budget: TimeBudget): Promise<BatchItemFailure[]> {
+async function onRetryTicks(
+  deps: OrchestrationDeps,
+  ticks: readonly TickRecord[],
+  budget: TimeBudget,
+): Promise<BatchItemFailure[]> {
   const failures: BatchItemFailure[] = [];
   for (const tick of ticks) {
-    const failed = await onRetryDue(deps, tick.message, budget).then((started) => (started ? null : NOT_STARTED_REASON), (error: unknown) => error);
+    const failed = await onRetryDue(deps, tick.message, budget).then(
+      (started) => (started ? null : NOT_STARTED_REASON),
+      (error: unknown) => error,
+    );
     if (failed !== null) failures.push(failure(deps, tick.record, failed));
   }
   return failures;
@@ -134,13 +181,18 @@ function parse(body: string): Parsed {
   }
   // Pick the schema by message_type so a refusal names the fields that are wrong.
   const type = (json as { message_type?: unknown } | null)?.message_type;
-  const parsed = (type === 'retry_due' ? retryDueMessage : type === 'step_started' ? stepStartedMessage : stepExecutionResult).safeParse(json);
+  const parsed = (
+    type === 'retry_due' ? retryDueMessage : type === 'step_started' ? stepStartedMessage : stepExecutionResult
+  ).safeParse(json);
   if (parsed.success) return { ok: true, message: parsed.data };
   const problems = formatIssues(parsed.error.issues).join('; ');
   return { ok: false, code: 'invalid_message', reason: `not a step result, retry tick or start marker: ${problems}` };
 }
 
 function failure(deps: OrchestrationDeps, record: CompletionRecord, error: unknown): { itemIdentifier: string } {
-  deps.logger.error('completion record failed; SQS will redeliver it', { message_id: record.messageId, error: errorMessage(error) });
+  deps.logger.error('completion record failed; SQS will redeliver it', {
+    message_id: record.messageId,
+    error: errorMessage(error),
+  });
   return { itemIdentifier: record.messageId };
 }

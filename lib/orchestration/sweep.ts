@@ -31,7 +31,10 @@ export async function sweep(deps: OrchestrationDeps, budget: TimeBudget = NO_TIM
   let resent = 0;
   let retriesDispatched = 0;
   let blockedTasksFailed = 0;
-  if (hasTimeFor(budget, CALLS_PER_WORK)) resent = (await deliverOutbox(deps, await deps.store.unsentOutbox(limits.outboxResendAfterMs, limits.sweepBatchSize))).sent;
+  if (hasTimeFor(budget, CALLS_PER_WORK))
+    resent = (
+      await deliverOutbox(deps, await deps.store.unsentOutbox(limits.outboxResendAfterMs, limits.sweepBatchSize))
+    ).sent;
   if (hasTimeFor(budget, CALLS_PER_WORK)) {
     const due = await deps.store.claimDueRetries(limits.sweepBatchSize);
     await deliverOutbox(deps, due);
@@ -42,7 +45,9 @@ export async function sweep(deps: OrchestrationDeps, budget: TimeBudget = NO_TIM
     await deliverOutbox(deps, failed);
     blockedTasksFailed = failed.filter((e) => e.payload.event_name === 'task.failed').length;
   } else {
-    deps.logger.warn('sweep stopped early: too little of the function\'s time is left; the next sweep continues', { remaining_ms: budget.remainingMs() });
+    deps.logger.warn("sweep stopped early: too little of the function's time is left; the next sweep continues", {
+      remaining_ms: budget.remainingMs(),
+    });
   }
   const report = { timedOut, resent, retriesDispatched };
   deps.logger.info('sweep finished', { ...report, blockedTasksFailed });
@@ -56,11 +61,17 @@ async function timeOutOverdue(deps: OrchestrationDeps, budget: TimeBudget): Prom
   let applied = 0;
   for (const [i, d] of overdue.entries()) {
     if (!hasTimeFor(budget, CALLS_PER_WORK)) {
-      deps.logger.warn('overdue attempts left for the next sweep: too little of the function\'s time is left', { left: overdue.length - i });
+      deps.logger.warn("overdue attempts left for the next sweep: too little of the function's time is left", {
+        left: overdue.length - i,
+      });
       break;
     }
     const status = await timeOut(deps, d).catch((error: unknown) => {
-      deps.logger.warn('overdue attempt not timed out; the next sweep tries again', { task_uuid: d.taskUuid, event_id: d.eventId, error: errorMessage(error) });
+      deps.logger.warn('overdue attempt not timed out; the next sweep tries again', {
+        task_uuid: d.taskUuid,
+        event_id: d.eventId,
+        error: errorMessage(error),
+      });
       return null;
     });
     if (status === 'applied') applied += 1;
@@ -71,9 +82,26 @@ async function timeOutOverdue(deps: OrchestrationDeps, budget: TimeBudget): Prom
 /** Fails one overdue attempt with a retryable handler_timeout; the outcome's status. */
 async function timeOut(deps: OrchestrationDeps, d: TimedOutDispatch): Promise<string> {
   const message = `no result arrived before the attempt's deadline ${d.deadline.toISOString()}`;
-  const result = timeoutOrFailureResult({ event_id: d.eventId, task_uuid: d.taskUuid, step_uuid: d.stepUuid, correlation_id: d.correlationId, step_name: d.stepName, attempt: d.attempt }, deps.clock.now(), { error_type: 'handler_timeout', message, retryable: true });
+  const result = timeoutOrFailureResult(
+    {
+      event_id: d.eventId,
+      task_uuid: d.taskUuid,
+      step_uuid: d.stepUuid,
+      correlation_id: d.correlationId,
+      step_name: d.stepName,
+      attempt: d.attempt,
+    },
+    deps.clock.now(),
+    { error_type: 'handler_timeout', message, retryable: true },
+  );
   const outcome = await deps.store.applyStepResult(result, deps.random.next());
-  deps.logger.warn('dispatched attempt timed out', { task_uuid: d.taskUuid, step_uuid: d.stepUuid, event_id: d.eventId, correlation_id: d.correlationId, status: outcome.status });
+  deps.logger.warn('dispatched attempt timed out', {
+    task_uuid: d.taskUuid,
+    step_uuid: d.stepUuid,
+    event_id: d.eventId,
+    correlation_id: d.correlationId,
+    status: outcome.status,
+  });
   await deliverOutbox(deps, outcome.outbox);
   return outcome.status;
 }

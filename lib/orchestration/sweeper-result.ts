@@ -26,7 +26,13 @@ export function timeoutOrFailureResult(
     attempt: (dispatch.attempt as number | undefined) ?? null,
     status: 'failure',
     result: null,
-    error: { error_type: error.error_type, message: error.message, retryable: error.retryable ?? false, retry_after_ms: null, code: error.code ?? null },
+    error: {
+      error_type: error.error_type,
+      message: error.message,
+      retryable: error.retryable ?? false,
+      retry_after_ms: null,
+      code: error.code ?? null,
+    },
     timing: { started_at: at, completed_at: at, duration_ms: 0 },
     worker: { worker_id: 'orchestration', kind },
   };

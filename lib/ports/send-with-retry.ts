@@ -17,7 +17,11 @@ export interface RetryOutcome<T> {
  * const { value: problem, attempts } = await retryOperation(() => tryDelete(handle), (p) => p !== null, retry);
  * ```
  */
-export async function retryOperation<T>(operation: () => Promise<T>, retryable: (value: T) => boolean, retry: RetrySettings): Promise<RetryOutcome<T>> {
+export async function retryOperation<T>(
+  operation: () => Promise<T>,
+  retryable: (value: T) => boolean,
+  retry: RetrySettings,
+): Promise<RetryOutcome<T>> {
   for (let attempts = 1; ; attempts += 1) {
     const value = await operation();
     const delay = retry.delaysMs[attempts - 1];
@@ -36,7 +40,12 @@ export interface SendReport {
  * Sends messages, resending those that failed transiently (or all, when the call threw) after each
  * delay in turn. Permanent failures are not resent. Never throws.
  */
-export async function sendWithRetry(queue: QueueSender, queueUrl: string, messages: readonly OutgoingMessage[], retry: RetrySettings): Promise<SendReport> {
+export async function sendWithRetry(
+  queue: QueueSender,
+  queueUrl: string,
+  messages: readonly OutgoingMessage[],
+  retry: RetrySettings,
+): Promise<SendReport> {
   const permanent: SendFailure[] = [];
   let pending = messages;
   const sendPending = async (): Promise<readonly SendFailure[]> => {
@@ -50,7 +59,11 @@ export async function sendWithRetry(queue: QueueSender, queueUrl: string, messag
   return { failed: [...permanent, ...transient], attempts };
 }
 
-async function trySend(queue: QueueSender, queueUrl: string, messages: readonly OutgoingMessage[]): Promise<readonly SendFailure[]> {
+async function trySend(
+  queue: QueueSender,
+  queueUrl: string,
+  messages: readonly OutgoingMessage[],
+): Promise<readonly SendFailure[]> {
   try {
     return (await queue.send(queueUrl, messages)).failed;
   } catch (error) {

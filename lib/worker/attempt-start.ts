@@ -68,13 +68,24 @@ export function deliveryOf(received: ReceivedMessage): Delivery {
  * The start marker to send for an attempt taken up `now`, or null: none when its start is not
  * reported, nor when it is already past its deadline (it is answered without running).
  */
-export function dueStartMarker(message: StepDispatchMessage, start: AttemptStart, delivery: Delivery, now: Date, workerId: string): StepStartedMessage | null {
+export function dueStartMarker(
+  message: StepDispatchMessage,
+  start: AttemptStart,
+  delivery: Delivery,
+  now: Date,
+  workerId: string,
+): StepStartedMessage | null {
   if (start.reportedStart === null || start.deadline.getTime() <= now.getTime()) return null;
   return startMarker(message, start.reportedStart, delivery.receiveCount ?? 1, workerId);
 }
 
 /** The start marker reporting `startedAt` for the message's attempt. */
-function startMarker(message: StepDispatchMessage, startedAt: Date, receiveCount: number, workerId: string): StepStartedMessage {
+function startMarker(
+  message: StepDispatchMessage,
+  startedAt: Date,
+  receiveCount: number,
+  workerId: string,
+): StepStartedMessage {
   return {
     schema_version: SCHEMA_VERSION,
     message_type: 'step_started',

@@ -33,7 +33,11 @@ export async function executeStep(input: ExecuteStepInput): Promise<HandlerOutco
   if (handler === null) return failure(notFound(input.message.handler.callable, input.registry));
   if (input.deadline.budgetMs <= 0) return timedOut(input.deadline, 'no time was left before the handler could start');
   const controller = new AbortController();
-  const outcome = await raceDeadline(invoke(handler, handlerInput(input, controller.signal)), input.deadline, controller);
+  const outcome = await raceDeadline(
+    invoke(handler, handlerInput(input, controller.signal)),
+    input.deadline,
+    controller,
+  );
   if (outcome.status === 'success' && input.clock.now() > input.deadline.at) {
     return timedOut(input.deadline, 'the handler returned after its deadline');
   }
@@ -49,7 +53,11 @@ async function invoke(handler: StepHandler, input: StepHandlerInput): Promise<Ha
   }
 }
 
-function raceDeadline(run: Promise<HandlerOutcome>, deadline: StepDeadline, controller: AbortController): Promise<HandlerOutcome> {
+function raceDeadline(
+  run: Promise<HandlerOutcome>,
+  deadline: StepDeadline,
+  controller: AbortController,
+): Promise<HandlerOutcome> {
   let timer: NodeJS.Timeout | undefined;
   const expiry = new Promise<HandlerOutcome>((resolve) => {
     timer = setTimeout(() => {
@@ -71,7 +79,14 @@ function handlerInput(input: ExecuteStepInput, signal: AbortSignal): StepHandler
     maxAttempts: m.max_attempts,
     signal,
     deadline: input.deadline.at,
-    step: { taskUuid: m.task_uuid, stepUuid: m.step_uuid, stepName: m.step_name, namespace: m.namespace, eventId: m.event_id, correlationId: m.correlation_id },
+    step: {
+      taskUuid: m.task_uuid,
+      stepUuid: m.step_uuid,
+      stepName: m.step_name,
+      namespace: m.namespace,
+      eventId: m.event_id,
+      correlationId: m.correlation_id,
+    },
     logger: input.logger,
   };
 }
@@ -79,12 +94,18 @@ function handlerInput(input: ExecuteStepInput, signal: AbortSignal): StepHandler
 function notFound(callable: string, registry: HandlerRegistry): StepError {
   const known = registry.callables();
   const list = known.length === 0 ? 'none' : known.slice(0, 20).join(', ') + (known.length > 20 ? ', ...' : '');
-  return stepError('handler_not_found', `no handler is registered for callable "${callable}" (registered: ${list})`, callable);
+  return stepError(
+    'handler_not_found',
+    `no handler is registered for callable "${callable}" (registered: ${list})`,
+    callable,
+  );
 }
 
 function timedOut(deadline: StepDeadline, detail: string): HandlerOutcome {
   const bound = deadline.bound.replaceAll('_', ' ');
-  return failure(stepError('handler_timeout', `handler timed out (deadline set by ${bound}): ${detail}`, deadline.bound));
+  return failure(
+    stepError('handler_timeout', `handler timed out (deadline set by ${bound}): ${detail}`, deadline.bound),
+  );
 }
 
 function failure(error: StepError): HandlerOutcome {

@@ -1,7 +1,13 @@
 import type { Logger } from '../ports/logger.js';
 
 // The errors a handler throws (and the reason its signal is aborted with) belong to its API.
-export { PermanentError, RetryableError, HandlerTimeoutError, type PermanentErrorOptions, type RetryableErrorOptions } from './errors.js';
+export {
+  PermanentError,
+  RetryableError,
+  HandlerTimeoutError,
+  type PermanentErrorOptions,
+  type RetryableErrorOptions,
+} from './errors.js';
 
 /** What a step handler is given for one attempt of one step. */
 export interface StepHandlerInput {
@@ -18,7 +24,14 @@ export interface StepHandlerInput {
   signal: AbortSignal;
   /** The instant after which the attempt counts as timed out. */
   deadline: Date;
-  step: { taskUuid: string; stepUuid: string; stepName: string; namespace: string; eventId: string; correlationId: string };
+  step: {
+    taskUuid: string;
+    stepUuid: string;
+    stepName: string;
+    namespace: string;
+    eventId: string;
+    correlationId: string;
+  };
   /** A logger already carrying the task, step, event and correlation ids. */
   logger: Logger;
 }

@@ -1,4 +1,9 @@
-import { dispatchIdentity, stepDispatchMessage, type DispatchIdentity, type StepDispatchMessage } from '../contracts/step-dispatch-message.js';
+import {
+  dispatchIdentity,
+  stepDispatchMessage,
+  type DispatchIdentity,
+  type StepDispatchMessage,
+} from '../contracts/step-dispatch-message.js';
 import { formatIssues } from '../contracts/format-issues.js';
 import { errorMessage } from '../domain/error-message.js';
 import type { ResultSubject } from './step-result.js';
@@ -24,14 +29,29 @@ export function parseDispatchBody(body: string): ParsedDispatch {
   const identity = dispatchIdentity.safeParse(raw);
   if (!identity.success) {
     const problems = formatIssues(identity.error.issues).join('; ');
-    return { kind: 'poison', code: 'invalid_message', reason: `not a step dispatch message, and its ids cannot be read to answer it: ${problems}` };
+    return {
+      kind: 'poison',
+      code: 'invalid_message',
+      reason: `not a step dispatch message, and its ids cannot be read to answer it: ${problems}`,
+    };
   }
-  return { kind: 'invalid', subject: subjectOfRaw(raw as Record<string, unknown>, identity.data), problems: formatIssues(full.error.issues) };
+  return {
+    kind: 'invalid',
+    subject: subjectOfRaw(raw as Record<string, unknown>, identity.data),
+    problems: formatIssues(full.error.issues),
+  };
 }
 
 /** What can be salvaged from an invalid message for its failure result. */
 function subjectOfRaw(raw: Record<string, unknown>, id: DispatchIdentity): ResultSubject {
   const stepName = typeof raw.step_name === 'string' && raw.step_name.length > 0 ? raw.step_name : null;
   const attempt = Number.isInteger(raw.attempt) && (raw.attempt as number) >= 1 ? (raw.attempt as number) : null;
-  return { event_id: id.event_id, task_uuid: id.task_uuid, step_uuid: id.step_uuid, correlation_id: id.correlation_id ?? null, step_name: stepName, attempt };
+  return {
+    event_id: id.event_id,
+    task_uuid: id.task_uuid,
+    step_uuid: id.step_uuid,
+    correlation_id: id.correlation_id ?? null,
+    step_name: stepName,
+    attempt,
+  };
 }

@@ -1,5 +1,10 @@
 import { compileValidator } from '../contracts/json-schema.js';
-import { domainEventSource, eventBusEntryBytes, type DomainEventEnvelope, type EventBusEntry } from '../contracts/domain-event.js';
+import {
+  domainEventSource,
+  eventBusEntryBytes,
+  type DomainEventEnvelope,
+  type EventBusEntry,
+} from '../contracts/domain-event.js';
 import type { DeclaredEventWire } from '../contracts/declared-event.js';
 import { EVENTBRIDGE_MAX_ENTRY_BYTES, SCHEMA_VERSION } from '../contracts/schema-version.js';
 import type { StepDispatchMessage } from '../contracts/step-dispatch-message.js';
@@ -44,7 +49,13 @@ export function stepOutcomeOf(message: StepDispatchMessage, result: StepExecutio
   return outcomeOf(result.status === 'success', retryable, message.attempt, message.max_attempts);
 }
 
-function prepareEvent(m: StepDispatchMessage, r: StepExecutionResult, declared: DeclaredEventWire, outcome: StepOutcome, firedAt: Date): PreparedEvent {
+function prepareEvent(
+  m: StepDispatchMessage,
+  r: StepExecutionResult,
+  declared: DeclaredEventWire,
+  outcome: StepOutcome,
+  firedAt: Date,
+): PreparedEvent {
   const eventId = nameBasedUuid(m.event_id, declared.name);
   const detail: DomainEventEnvelope = {
     schema_version: SCHEMA_VERSION,
@@ -75,18 +86,34 @@ function payloadOf(r: StepExecutionResult): unknown {
   return r.status === 'success' ? (r.result ?? null) : r.error;
 }
 
-function refusalOf(declared: DeclaredEventWire, event: PreparedEvent, payload: unknown): Pick<ParkedEvent, 'code' | 'reason'> | null {
+function refusalOf(
+  declared: DeclaredEventWire,
+  event: PreparedEvent,
+  payload: unknown,
+): Pick<ParkedEvent, 'code' | 'reason'> | null {
   const size = eventBusEntryBytes(event.entry);
   if (size + ENTRY_OVERHEAD_BYTES > EVENTBRIDGE_MAX_ENTRY_BYTES) {
-    return { code: 'event_too_large', reason: `event ${declared.name} is ${size} bytes, over EventBridge's entry limit of ${EVENTBRIDGE_MAX_ENTRY_BYTES} bytes` };
+    return {
+      code: 'event_too_large',
+      reason: `event ${declared.name} is ${size} bytes, over EventBridge's entry limit of ${EVENTBRIDGE_MAX_ENTRY_BYTES} bytes`,
+    };
   }
   return declared.schema === undefined ? null : schemaRefusal(declared.name, declared.schema, payload);
 }
 
-function schemaRefusal(name: string, schema: Record<string, unknown>, payload: unknown): Pick<ParkedEvent, 'code' | 'reason'> | null {
+function schemaRefusal(
+  name: string,
+  schema: Record<string, unknown>,
+  payload: unknown,
+): Pick<ParkedEvent, 'code' | 'reason'> | null {
   try {
     const verdict = compileValidator(schema)(payload);
-    return verdict.ok ? null : { code: 'schema_mismatch', reason: `payload of ${name} does not match its declared schema: ${verdict.problems.join('; ')}` };
+    return verdict.ok
+      ? null
+      : {
+          code: 'schema_mismatch',
+          reason: `payload of ${name} does not match its declared schema: ${verdict.problems.join('; ')}`,
+        };
   } catch (error) {
     return { code: 'schema_invalid', reason: `the declared schema of ${name} cannot be used: ${errorMessage(error)}` };
   }

@@ -23,15 +23,28 @@ export interface RecordReport {
  * redelivery. The batch passes the body it parsed already and the attempt's deadline (the dispatch
  * deadline moved by the wait before the first receive: attempt-start.ts); alone, the message's own.
  */
-export async function processDispatchRecord(record: DispatchRecord, deps: RecordDeps, parsed: ParsedDispatch = parseDispatchBody(record.body), attemptDeadline?: Date): Promise<RecordReport> {
-  if (parsed.kind === 'valid') return runDispatch(parsed.message, deps, attemptDeadline ?? new Date(parsed.message.deadline));
+export async function processDispatchRecord(
+  record: DispatchRecord,
+  deps: RecordDeps,
+  parsed: ParsedDispatch = parseDispatchBody(record.body),
+  attemptDeadline?: Date,
+): Promise<RecordReport> {
+  if (parsed.kind === 'valid')
+    return runDispatch(parsed.message, deps, attemptDeadline ?? new Date(parsed.message.deadline));
   if (parsed.kind === 'invalid') return answerInvalid(parsed.subject, parsed.problems, deps);
   const poison = await moveToPoison(record, parsed.code, parsed.reason, deps);
-  return { redeliver: !poison.moved, fields: { status: 'poison', error_type: parsed.code, reason: parsed.reason, problem: poison.problem } };
+  return {
+    redeliver: !poison.moved,
+    fields: { status: 'poison', error_type: parsed.code, reason: parsed.reason, problem: poison.problem },
+  };
 }
 
 /** The dual-channel sequence: run the handler, send the result FIRST, then publish domain events. */
-async function runDispatch(message: StepDispatchMessage, deps: RecordDeps, attemptDeadline: Date): Promise<RecordReport> {
+async function runDispatch(
+  message: StepDispatchMessage,
+  deps: RecordDeps,
+  attemptDeadline: Date,
+): Promise<RecordReport> {
   const startedAt = deps.clock.now();
   const deadline = computeStepDeadline({
     now: startedAt,
@@ -43,17 +56,33 @@ async function runDispatch(message: StepDispatchMessage, deps: RecordDeps, attem
   const subject = subjectOf(message);
   const logger = deps.logger.child({ ...idsOf(subject), step_name: message.step_name });
   const outcome = await executeStep({ message, registry: deps.handlers, deadline, clock: deps.clock, logger });
-  const result = limitResultSize(buildStepResult(subject, outcome, resultContext(startedAt, deps)), deps.config.maxResultBytes);
+  const result = limitResultSize(
+    buildStepResult(subject, outcome, resultContext(startedAt, deps)),
+    deps.config.maxResultBytes,
+  );
   const problem = await sendResult(result, deps);
   const fields = { ...resultFields(result), handler: message.handler.callable, deadline_bound: deadline.bound };
   if (problem !== null) return { redeliver: true, fields: { ...fields, problem, events_published: 0 } };
   const plan = planDomainEvents(message, result, deps.clock.now());
   const events = await publishDomainEvents(plan, { ...deps, logger, dlqUrl: deps.config.domainEventDlqUrl });
-  return { redeliver: false, fields: { ...fields, outcome: plan.outcome, events_published: events.published, events_parked: events.parked, events_logged: events.logged } };
+  return {
+    redeliver: false,
+    fields: {
+      ...fields,
+      outcome: plan.outcome,
+      events_published: events.published,
+      events_parked: events.parked,
+      events_logged: events.logged,
+    },
+  };
 }
 
 /** A message with readable ids but invalid content: answered with a permanent `invalid_dispatch` failure, no events. */
-export async function answerInvalid(subject: ResultSubject, problems: readonly string[], deps: AnswerDeps): Promise<RecordReport> {
+export async function answerInvalid(
+  subject: ResultSubject,
+  problems: readonly string[],
+  deps: AnswerDeps,
+): Promise<RecordReport> {
   const now = deps.clock.now();
   const error = stepError('invalid_dispatch', `the dispatch message is invalid: ${problems.join('; ')}`);
   const result = buildStepResult(subject, { status: 'failure', error }, resultContext(now, deps));

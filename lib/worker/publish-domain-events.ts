@@ -68,18 +68,36 @@ function reasonOf(event: PreparedEvent, failures: readonly PublishFailure[]): st
 /** Parks the events; returns how many could only be logged. */
 async function park(events: readonly ParkedEvent[], deps: PublishDeps): Promise<number> {
   if (events.length === 0) return 0;
-  for (const e of events) deps.logger.warn('domain event parked', { domain_event_id: e.eventId, event_name: e.eventName, park_code: e.code, reason: e.reason });
+  for (const e of events)
+    deps.logger.warn('domain event parked', {
+      domain_event_id: e.eventId,
+      event_name: e.eventName,
+      park_code: e.code,
+      reason: e.reason,
+    });
   if (deps.dlqUrl === undefined) return logLost(events, deps.logger, 'no domain-event dead-letter queue is configured');
   const parkedAt = deps.clock.now();
-  const messages = events.map((e, i) => ({ id: `parked-${i}`, body: JSON.stringify(buildParkedDomainEventMessage(e, parkedAt)) }));
+  const messages = events.map((e, i) => ({
+    id: `parked-${i}`,
+    body: JSON.stringify(buildParkedDomainEventMessage(e, parkedAt)),
+  }));
   const report = await sendWithRetry(deps.queue, deps.dlqUrl, messages, deps.retry);
   const lost = events.filter((_, i) => report.failed.some((f) => f.id === `parked-${i}`));
-  return lost.length === 0 ? 0 : logLost(lost, deps.logger, `parking on the dead-letter queue failed: ${describeSendFailures(report.failed)}`);
+  return lost.length === 0
+    ? 0
+    : logLost(lost, deps.logger, `parking on the dead-letter queue failed: ${describeSendFailures(report.failed)}`);
 }
 
 function logLost(events: readonly ParkedEvent[], logger: Logger, why: string): number {
   for (const e of events) {
-    logger.error('domain event could not be parked; logged whole for manual redrive', { domain_event_id: e.eventId, event_name: e.eventName, park_code: e.code, reason: e.reason, why, entry: e.entry });
+    logger.error('domain event could not be parked; logged whole for manual redrive', {
+      domain_event_id: e.eventId,
+      event_name: e.eventName,
+      park_code: e.code,
+      reason: e.reason,
+      why,
+      entry: e.entry,
+    });
   }
   return events.length;
 }

@@ -33,7 +33,11 @@ export async function redriveDomainEvents(deps: RedriveDeps, options: RedriveOpt
   const report: RedriveReport = { redriven: 0, failed: 0, skipped: 0 };
   const kept: ReceivedMessage[] = [];
   for (let seen = 0; seen < options.maxMessages; ) {
-    const batch = await deps.queue.receive(deps.dlqUrl, { maxMessages: Math.min(10, options.maxMessages - seen), waitTimeSeconds: 0, visibilityTimeoutSeconds: 60 });
+    const batch = await deps.queue.receive(deps.dlqUrl, {
+      maxMessages: Math.min(10, options.maxMessages - seen),
+      waitTimeSeconds: 0,
+      visibilityTimeoutSeconds: 60,
+    });
     if (batch.length === 0) break;
     seen += batch.length;
     for (const message of batch) if (!(await redriveOne(deps, message, options, report))) kept.push(message);
@@ -43,11 +47,20 @@ export async function redriveDomainEvents(deps: RedriveDeps, options: RedriveOpt
   return report;
 }
 
-async function redriveOne(deps: RedriveDeps, message: ReceivedMessage, options: RedriveOptions, report: RedriveReport): Promise<boolean> {
+async function redriveOne(
+  deps: RedriveDeps,
+  message: ReceivedMessage,
+  options: RedriveOptions,
+  report: RedriveReport,
+): Promise<boolean> {
   const parked = parse(message.body);
   if (!parked || (parked.error_code !== 'publish_failed' && !options.includeRefused)) {
     report.skipped += 1;
-    deps.logger.warn('parked domain event left on the dead-letter queue', { message_id: message.messageId, error_code: parked?.error_code ?? 'unreadable', event_id: parked?.event_id ?? null });
+    deps.logger.warn('parked domain event left on the dead-letter queue', {
+      message_id: message.messageId,
+      error_code: parked?.error_code ?? 'unreadable',
+      event_id: parked?.event_id ?? null,
+    });
     return false;
   }
   const outcome = await deps.bus.publish([parked.entry]);

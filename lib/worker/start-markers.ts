@@ -25,7 +25,10 @@ export async function announceStarts(taken: readonly TakenUp[], deps: AnswerDeps
   const now = deps.clock.now();
   const starts = taken.map((t) => attemptStart(t.message, t.delivery));
   const markers = taken.map((t, i) => dueStartMarker(t.message, starts[i]!, t.delivery, now, deps.config.workerId));
-  await sendStartMarkers(markers.filter((m): m is StepStartedMessage => m !== null), deps);
+  await sendStartMarkers(
+    markers.filter((m): m is StepStartedMessage => m !== null),
+    deps,
+  );
   return starts;
 }
 
@@ -33,9 +36,17 @@ export async function announceStarts(taken: readonly TakenUp[], deps: AnswerDeps
 export async function sendStartMarkers(markers: readonly StepStartedMessage[], deps: AnswerDeps): Promise<void> {
   if (markers.length === 0) return;
   const messages = markers.map((m, i) => ({ id: String(i), body: JSON.stringify(m) }));
-  const report = await sendWithRetry(deps.queue, deps.config.completionQueueUrl, messages, { delaysMs: [], sleep: deps.retry.sleep });
+  const report = await sendWithRetry(deps.queue, deps.config.completionQueueUrl, messages, {
+    delaysMs: [],
+    sleep: deps.retry.sleep,
+  });
   const unsent = report.failed.length;
   if (unsent === 0) return deps.logger.debug('start markers sent', { markers: markers.length });
   const events = report.failed.map((f) => markers[Number(f.id)]?.event_id ?? null);
-  deps.logger.warn('start markers not sent; their attempts stay protected by their queue backlog', { markers: markers.length, unsent, event_ids: events, problem: describeSendFailures(report.failed) });
+  deps.logger.warn('start markers not sent; their attempts stay protected by their queue backlog', {
+    markers: markers.length,
+    unsent,
+    event_ids: events,
+    problem: describeSendFailures(report.failed),
+  });
 }

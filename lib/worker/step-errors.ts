@@ -18,7 +18,11 @@ export function stepError(errorType: ErrorType, message: string, code: string | 
  * this, the failure itself could not be applied and its step would wait for the sweeper.
  */
 export function storableError(error: StepError): StepError {
-  return { ...error, message: storableText(error.message), code: error.code === null ? null : storableText(error.code) };
+  return {
+    ...error,
+    message: storableText(error.message),
+    code: error.code === null ? null : storableText(error.code),
+  };
 }
 
 /** What a handler threw, as a step error: see the StepHandler contract. */
@@ -28,7 +32,8 @@ export function stepErrorFromThrown(thrown: unknown): StepError {
   }
   const base = { error_type: 'handler_error' as const, message: clip(thrown.message), code: codeOf(thrown) };
   if (thrown instanceof PermanentError) return { ...base, retryable: false, retry_after_ms: null };
-  if (thrown instanceof RetryableError) return { ...base, retryable: true, retry_after_ms: delayOf(thrown.retryAfterMs) };
+  if (thrown instanceof RetryableError)
+    return { ...base, retryable: true, retry_after_ms: delayOf(thrown.retryAfterMs) };
   return { ...base, retryable: true, retry_after_ms: null };
 }
 

@@ -25,15 +25,31 @@ export interface ResultContext {
 
 /** When the attempt ran and which worker ran it; completed now. */
 export function resultContext(startedAt: Date, deps: Pick<AnswerDeps, 'clock' | 'config'>): ResultContext {
-  return { startedAt, completedAt: deps.clock.now(), workerId: deps.config.workerId, workerKind: deps.config.workerKind };
+  return {
+    startedAt,
+    completedAt: deps.clock.now(),
+    workerId: deps.config.workerId,
+    workerKind: deps.config.workerKind,
+  };
 }
 
 export function subjectOf(m: StepDispatchMessage): ResultSubject {
-  return { event_id: m.event_id, task_uuid: m.task_uuid, step_uuid: m.step_uuid, correlation_id: m.correlation_id, step_name: m.step_name, attempt: m.attempt };
+  return {
+    event_id: m.event_id,
+    task_uuid: m.task_uuid,
+    step_uuid: m.step_uuid,
+    correlation_id: m.correlation_id,
+    step_name: m.step_name,
+    attempt: m.attempt,
+  };
 }
 
 /** The StepExecutionResult for one outcome, in its wire format; a failure's texts made storable (see storableError). */
-export function buildStepResult(subject: ResultSubject, outcome: HandlerOutcome, ctx: ResultContext): StepExecutionResult {
+export function buildStepResult(
+  subject: ResultSubject,
+  outcome: HandlerOutcome,
+  ctx: ResultContext,
+): StepExecutionResult {
   const common = {
     schema_version: SCHEMA_VERSION,
     message_type: 'step_result' as const,

@@ -20,7 +20,8 @@ export interface WorkerConfig {
   readonly retryDelaysMs?: readonly number[];
 }
 
-export type ResolvedWorkerConfig = Required<Omit<WorkerConfig, 'domainEventDlqUrl'>> & Pick<WorkerConfig, 'domainEventDlqUrl'>;
+export type ResolvedWorkerConfig = Required<Omit<WorkerConfig, 'domainEventDlqUrl'>> &
+  Pick<WorkerConfig, 'domainEventDlqUrl'>;
 
 export function resolveWorkerConfig(config: WorkerConfig): ResolvedWorkerConfig {
   return {

@@ -34,7 +34,14 @@ export async function chainLatency(setup: Setup, sizes: Sizes): Promise<BenchRes
   await withDatabase(setup, (db) =>
     withEngine(db, setup, Object.values(templates), sizes.chainMaxMs * 2 + 60_000, async (engine) => {
       for (const shape of ['linear', 'diamond'] as const) {
-        const run = await measureShape(engine, templates[shape], shape, sizes.chainWarmup, iterations, sizes.chainMaxMs);
+        const run = await measureShape(
+          engine,
+          templates[shape],
+          shape,
+          sizes.chainWarmup,
+          iterations,
+          sizes.chainMaxMs,
+        );
         addShape(result, setup, shape, run, db.poolSize);
       }
     }),
@@ -42,14 +49,26 @@ export async function chainLatency(setup: Setup, sizes: Sizes): Promise<BenchRes
   return result;
 }
 
-async function measureShape(engine: BenchEngine, template: TaskTemplate, shape: Shape, warmup: number, iterations: number, maxMs: number): Promise<ShapeRun> {
+async function measureShape(
+  engine: BenchEngine,
+  template: TaskTemplate,
+  shape: Shape,
+  warmup: number,
+  iterations: number,
+  maxMs: number,
+): Promise<ShapeRun> {
   await runSequential(engine, template, PATTERN_CONTEXT, warmup, maxMs);
   engine.resetCounters();
   const workerBefore = engine.dispatchTally.busyMs;
   const samples = await runSequential(engine, template, PATTERN_CONTEXT, iterations, maxMs);
   const n = samples.length;
   const latency = summarize(samples);
-  const byOperation = Object.fromEntries([...engine.timing.byOperation].map(([op, t]) => [op, { callsPerTask: round(t.calls / n, 2), msPerTask: round(t.totalMs / n, 3) }]));
+  const byOperation = Object.fromEntries(
+    [...engine.timing.byOperation].map(([op, t]) => [
+      op,
+      { callsPerTask: round(t.calls / n, 2), msPerTask: round(t.totalMs / n, 3) },
+    ]),
+  );
   return {
     latency,
     perLevelP50: latency.p50 / DEPTH[shape],
@@ -63,14 +82,38 @@ async function measureShape(engine: BenchEngine, template: TaskTemplate, shape: 
 
 function addShape(result: BenchResult, setup: Setup, shape: Shape, run: ShapeRun, poolSize: number): void {
   const where = whereOf(setup);
-  const goal = shape === 'linear' && setup.database === 'embedded' && setup.transport === 'memory' ? { op: '<=' as const, value: LINEAR_P50_GOAL_MS } : undefined;
+  const goal =
+    shape === 'linear' && setup.database === 'embedded' && setup.transport === 'memory'
+      ? { op: '<=' as const, value: LINEAR_P50_GOAL_MS }
+      : undefined;
   const section = 'chain latency';
   const n = `n=${run.latency.n}`;
   const figures: Figure[] = [
-    { section, measure: `4-step ${shape} p50`, where, value: run.latency.p50, unit: 'ms', ...(goal ? { goal } : {}), note: `${n}, create → task.completed` },
+    {
+      section,
+      measure: `4-step ${shape} p50`,
+      where,
+      value: run.latency.p50,
+      unit: 'ms',
+      ...(goal ? { goal } : {}),
+      note: `${n}, create → task.completed`,
+    },
     { section, measure: `4-step ${shape} p95`, where, value: run.latency.p95, unit: 'ms', note: n },
-    { section, measure: `${shape}: per sequential step (p50 ÷ ${DEPTH[shape]})`, where, value: run.perLevelP50, unit: 'ms' },
-    { section, measure: `${shape}: apply_step_result, mean per call`, where, value: run.applyMsPerCall, unit: 'ms', note: `${round(run.roundTripsPerTask, 1)} round trips per task, pool ${poolSize}` },
+    {
+      section,
+      measure: `${shape}: per sequential step (p50 ÷ ${DEPTH[shape]})`,
+      where,
+      value: run.perLevelP50,
+      unit: 'ms',
+    },
+    {
+      section,
+      measure: `${shape}: apply_step_result, mean per call`,
+      where,
+      value: run.applyMsPerCall,
+      unit: 'ms',
+      note: `${round(run.roundTripsPerTask, 1)} round trips per task, pool ${poolSize}`,
+    },
   ];
   result.figures.push(...figures);
   result.metrics[`${where}.${shape}.p50`] = run.latency.p50;

@@ -73,11 +73,35 @@ export async function bundleDirectory(outDir: string): Promise<string> {
 async function bundleFunction(entry: string, dir: string, banner: string): Promise<Bundle> {
   const name = basename(entry, '.ts');
   const file = join(dir, `${name}.mjs`);
-  const common = { entryPoints: [entry], bundle: true, platform: 'node' as const, format: 'esm' as const, target: 'node22', minify: true, mainFields: ['module', 'main'], banner: { js: banner }, logLevel: 'silent' as const };
-  const built = await build({ ...common, outfile: file, sourcemap: true, sourcesContent: false, external: ['pg-native', '@aws-sdk/*'], metafile: true });
+  const common = {
+    entryPoints: [entry],
+    bundle: true,
+    platform: 'node' as const,
+    format: 'esm' as const,
+    target: 'node22',
+    minify: true,
+    mainFields: ['module', 'main'],
+    banner: { js: banner },
+    logLevel: 'silent' as const,
+  };
+  const built = await build({
+    ...common,
+    outfile: file,
+    sourcemap: true,
+    sourcesContent: false,
+    external: ['pg-native', '@aws-sdk/*'],
+    metafile: true,
+  });
   const withSdk = join(dir, `${name}.with-sdk.mjs`);
   await build({ ...common, outfile: withSdk, external: ['pg-native'] });
-  return { name, file, fileWithSdk: withSdk, bytes: (await stat(file)).size, bytesWithSdk: (await stat(withSdk)).size, topInputs: topPackages(built.metafile) };
+  return {
+    name,
+    file,
+    fileWithSdk: withSdk,
+    bytes: (await stat(file)).size,
+    bytesWithSdk: (await stat(withSdk)).size,
+    topInputs: topPackages(built.metafile),
+  };
 }
 
 /** Bytes in the output by package (`project` for this repository's own files), largest first, top 6. */
@@ -102,8 +126,17 @@ async function importTimes(url: string, runs: number): Promise<ImportTimes> {
   const imports: number[] = [];
   const ready: number[] = [];
   for (let i = 0; i < runs; i++) {
-    const env = { PATH: process.env.PATH ?? '/usr/bin:/bin', HOME: process.env.HOME ?? '/tmp', AWS_REGION: 'us-east-1', BENCH_BUNDLE: url };
-    const { stdout } = await exec(process.execPath, ['--enable-source-maps', '--input-type=module', '-e', CHILD], { env, cwd: ROOT, timeout: 30_000 });
+    const env = {
+      PATH: process.env.PATH ?? '/usr/bin:/bin',
+      HOME: process.env.HOME ?? '/tmp',
+      AWS_REGION: 'us-east-1',
+      BENCH_BUNDLE: url,
+    };
+    const { stdout } = await exec(process.execPath, ['--enable-source-maps', '--input-type=module', '-e', CHILD], {
+      env,
+      cwd: ROOT,
+      timeout: 30_000,
+    });
     const parsed = JSON.parse(stdout.trim()) as { importMs: number; readyMs: number };
     imports.push(parsed.importMs);
     ready.push(parsed.readyMs);
@@ -111,14 +144,41 @@ async function importTimes(url: string, runs: number): Promise<ImportTimes> {
   return { importMsMedian: round(quantile(imports, 0.5), 1), readyMsMedian: round(quantile(ready, 0.5), 1), runs };
 }
 
-function addFunction(result: BenchResult, bundle: Bundle, times: ImportTimes, withSdk: ImportTimes, baseline: ImportTimes): void {
+function addFunction(
+  result: BenchResult,
+  bundle: Bundle,
+  times: ImportTimes,
+  withSdk: ImportTimes,
+  baseline: ImportTimes,
+): void {
   const section = 'cold start';
   const where = `node ${process.versions.node}`;
   result.figures.push(
-    { section, measure: `${bundle.name}: bundle size`, where: '-', value: bundle.bytes / 1000, unit: 'kB', goal: { op: '<=', value: BUNDLE_GOAL_KB }, note: `AWS SDK external; ${round(bundle.bytesWithSdk / 1000, 0)} kB with it bundled` },
-    { section, measure: `${bundle.name}: module init (import)`, where, value: times.importMsMedian, unit: 'ms', note: `median of ${times.runs}; start → ready ${times.readyMsMedian} ms (bare node ${baseline.readyMsMedian}); SDK bundled: ${withSdk.importMsMedian} ms` },
+    {
+      section,
+      measure: `${bundle.name}: bundle size`,
+      where: '-',
+      value: bundle.bytes / 1000,
+      unit: 'kB',
+      goal: { op: '<=', value: BUNDLE_GOAL_KB },
+      note: `AWS SDK external; ${round(bundle.bytesWithSdk / 1000, 0)} kB with it bundled`,
+    },
+    {
+      section,
+      measure: `${bundle.name}: module init (import)`,
+      where,
+      value: times.importMsMedian,
+      unit: 'ms',
+      note: `median of ${times.runs}; start → ready ${times.readyMsMedian} ms (bare node ${baseline.readyMsMedian}); SDK bundled: ${withSdk.importMsMedian} ms`,
+    },
   );
   result.metrics[`coldstart.${bundle.name}.kb`] = bundle.bytes / 1000;
   result.metrics[`coldstart.${bundle.name}.import_ms`] = times.importMsMedian;
-  result.details[bundle.name] = { bytes: bundle.bytes, bytes_with_aws_sdk_bundled: bundle.bytesWithSdk, top_packages_bytes: bundle.topInputs, ...times, with_aws_sdk_bundled: withSdk };
+  result.details[bundle.name] = {
+    bytes: bundle.bytes,
+    bytes_with_aws_sdk_bundled: bundle.bytesWithSdk,
+    top_packages_bytes: bundle.topInputs,
+    ...times,
+    with_aws_sdk_bundled: withSdk,
+  };
 }

@@ -17,17 +17,75 @@ export function comparisons(measured: Metrics, concurrency: number): Figure[] {
   const figures: Figure[] = [];
   const metrics = withCeiling(measured, concurrency);
   const add = (figure: Figure | null) => figure && figures.push(figure);
-  add(ratioFigure(metrics, 'vs graphile-worker', 'chain p50: tasker linear ÷ graphile 4-job chain', 'peer.tasker.chain.p50', 'peer.chain.p50', { op: '<=', value: 1 }, 'same server, same rounds; ≤ 1 means no slower'));
-  add(ratioFigure(metrics, 'vs graphile-worker', 'chain p95: tasker linear ÷ graphile 4-job chain', 'peer.tasker.chain.p95', 'peer.chain.p95', undefined, 'same server, same rounds'));
-  add(ratioFigure(metrics, 'vs graphile-worker', 'throughput: tasker steps/s ÷ graphile jobs/s', 'peer.tasker.steps_per_s', 'peer.jobs_per_s', undefined, '> 1 means faster'));
-  add(ratioFigure(metrics, 'vs graphile-worker', 'commits: tasker per step ÷ graphile per job', 'peer.tasker.commits_per_step', 'peer.commits_per_job', undefined, 'pg_stat_database, whole runs'));
+  add(
+    ratioFigure(
+      metrics,
+      'vs graphile-worker',
+      'chain p50: tasker linear ÷ graphile 4-job chain',
+      'peer.tasker.chain.p50',
+      'peer.chain.p50',
+      { op: '<=', value: 1 },
+      'same server, same rounds; ≤ 1 means no slower',
+    ),
+  );
+  add(
+    ratioFigure(
+      metrics,
+      'vs graphile-worker',
+      'chain p95: tasker linear ÷ graphile 4-job chain',
+      'peer.tasker.chain.p95',
+      'peer.chain.p95',
+      undefined,
+      'same server, same rounds',
+    ),
+  );
+  add(
+    ratioFigure(
+      metrics,
+      'vs graphile-worker',
+      'throughput: tasker steps/s ÷ graphile jobs/s',
+      'peer.tasker.steps_per_s',
+      'peer.jobs_per_s',
+      undefined,
+      '> 1 means faster',
+    ),
+  );
+  add(
+    ratioFigure(
+      metrics,
+      'vs graphile-worker',
+      'commits: tasker per step ÷ graphile per job',
+      'peer.tasker.commits_per_step',
+      'peer.commits_per_job',
+      undefined,
+      'pg_stat_database, whole runs',
+    ),
+  );
   add(ceilingFigure(metrics, concurrency));
-  add(ratioFigure(metrics, 'ceiling', 'one-step steps/s as a share of that ceiling', 'server.one-step.steps_per_s', 'derived.ceiling_steps_per_s', undefined, '1.0 = commit-bound'));
+  add(
+    ratioFigure(
+      metrics,
+      'ceiling',
+      'one-step steps/s as a share of that ceiling',
+      'server.one-step.steps_per_s',
+      'derived.ceiling_steps_per_s',
+      undefined,
+      '1.0 = commit-bound',
+    ),
+  );
   add(referenceFigure(metrics));
   return figures;
 }
 
-function ratioFigure(metrics: Metrics, section: string, measure: string, numerator: string, denominator: string, goal: Figure['goal'], note: string): Figure | null {
+function ratioFigure(
+  metrics: Metrics,
+  section: string,
+  measure: string,
+  numerator: string,
+  denominator: string,
+  goal: Figure['goal'],
+  note: string,
+): Figure | null {
   const value = ratio(metrics, numerator, denominator);
   if (value === null) return null;
   return { section, measure, where: 'server', value, unit: '×', ...(goal ? { goal } : {}), note };
@@ -35,14 +93,25 @@ function ratioFigure(metrics: Metrics, section: string, measure: string, numerat
 
 /** Adds `derived.ceiling_steps_per_s`: the steps per second the server's commit rate allows at this engine's commits per step. */
 function withCeiling(metrics: Metrics, concurrency: number): Metrics {
-  const value = ratio(metrics, `server.pgbench.1-row insert commits, ${concurrency} clients`, 'server.one-step.commits_per_step');
+  const value = ratio(
+    metrics,
+    `server.pgbench.1-row insert commits, ${concurrency} clients`,
+    'server.one-step.commits_per_step',
+  );
   return value === null ? metrics : { ...metrics, 'derived.ceiling_steps_per_s': value };
 }
 
 function ceilingFigure(metrics: Metrics, concurrency: number): Figure | null {
   const value = metrics['derived.ceiling_steps_per_s'];
   if (value === undefined) return null;
-  return { section: 'ceiling', measure: 'steps/s the commit rate allows (insert tps ÷ commits per step)', where: 'server', value, unit: 'steps/s', note: `${concurrency} clients` };
+  return {
+    section: 'ceiling',
+    measure: 'steps/s the commit rate allows (insert tps ÷ commits per step)',
+    where: 'server',
+    value,
+    unit: 'steps/s',
+    note: `${concurrency} clients`,
+  };
 }
 
 function referenceFigure(metrics: Metrics): Figure | null {

@@ -41,7 +41,9 @@ export async function backendCpuMs(connectionString: string): Promise<number | n
   const client = new pg.Client({ connectionString });
   await client.connect();
   try {
-    const { rows } = await client.query<{ pid: number }>('select pid from pg_stat_activity where datname = current_database() and pid <> pg_backend_pid()');
+    const { rows } = await client.query<{ pid: number }>(
+      'select pid from pg_stat_activity where datname = current_database() and pid <> pg_backend_pid()',
+    );
     const times = await Promise.all(rows.map((r) => procCpuMs(r.pid)));
     return times.some((t) => t === null) || times.length === 0 ? null : (times as number[]).reduce((a, b) => a + b, 0);
   } finally {

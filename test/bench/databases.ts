@@ -29,7 +29,10 @@ export function isLoopbackUrl(url: string): boolean {
 /** The local server's admin URL, or why there is none: only loopback addresses, and it must answer. */
 export async function findServer(env: NodeJS.ProcessEnv = process.env): Promise<{ url: string } | { skipped: string }> {
   const url = env.BENCH_DATABASE_URL || env.DATABASE_URL || DEFAULT_SERVER_URL;
-  if (!isLoopbackUrl(url)) return { skipped: `the server URL is not on loopback (${new URL(url).hostname}); the benchmark only talks to this machine` };
+  if (!isLoopbackUrl(url))
+    return {
+      skipped: `the server URL is not on loopback (${new URL(url).hostname}); the benchmark only talks to this machine`,
+    };
   const client = new pg.Client({ connectionString: url, connectionTimeoutMillis: 2_000 });
   try {
     await client.connect();
@@ -49,7 +52,11 @@ export function redact(url: string): string {
 }
 
 /** A new database on the server (`<prefix>_<random>`); `migrate` false leaves it empty (pgbench, graphile-worker). */
-export async function scratchServerDatabase(adminUrl: string, prefix: string, options: { migrate?: boolean; poolSize?: number } = {}): Promise<BenchDatabase> {
+export async function scratchServerDatabase(
+  adminUrl: string,
+  prefix: string,
+  options: { migrate?: boolean; poolSize?: number } = {},
+): Promise<BenchDatabase> {
   const name = `${prefix}_${randomBytes(5).toString('hex')}`;
   await adminQuery(adminUrl, `create database ${name}`);
   const target = new URL(adminUrl);

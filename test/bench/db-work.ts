@@ -44,7 +44,16 @@ export interface StatementTally {
   pending: number;
 }
 
-export const newStatementTally = (): StatementTally => ({ total: 0, reads: 0, writes: 0, fkChecks: 0, other: 0, byOperation: {}, texts: new Map(), pending: 0 });
+export const newStatementTally = (): StatementTally => ({
+  total: 0,
+  reads: 0,
+  writes: 0,
+  fkChecks: 0,
+  other: 0,
+  byOperation: {},
+  texts: new Map(),
+  pending: 0,
+});
 
 interface PlanNode {
   'Node Type'?: string;
@@ -61,7 +70,11 @@ function someNode(node: PlanNode | undefined, test: (n: PlanNode) => boolean): b
  * reads (a scan of a table) and other; ignores notices that are not plans. A statement whose
  * text is one the client sent closes a top-level call: the nested plans logged before it are its own.
  */
-export function classifyPlanNotice(message: string, tally: StatementTally, sentByClient: (text: string) => boolean): void {
+export function classifyPlanNotice(
+  message: string,
+  tally: StatementTally,
+  sentByClient: (text: string) => boolean,
+): void {
   const json = /^duration: [\d.]+ ms\s+plan:\s*([\s\S]*)$/.exec(message)?.[1];
   if (json === undefined) return;
   const plan = JSON.parse(json) as { 'Query Text': string; Plan: PlanNode };
@@ -69,7 +82,8 @@ export function classifyPlanNotice(message: string, tally: StatementTally, sentB
   tally.pending += 1;
   const text = plan['Query Text'].replace(/\s+/g, ' ').trim().slice(0, 100);
   tally.texts.set(text, (tally.texts.get(text) ?? 0) + 1);
-  if (/^SELECT 1 FROM ONLY "[^"]+"\."[^"]+" x WHERE .* FOR KEY SHARE OF x$/s.test(plan['Query Text'])) tally.fkChecks += 1;
+  if (/^SELECT 1 FROM ONLY "[^"]+"\."[^"]+" x WHERE .* FOR KEY SHARE OF x$/s.test(plan['Query Text']))
+    tally.fkChecks += 1;
   else if (someNode(plan.Plan, (n) => n['Node Type'] === 'ModifyTable')) tally.writes += 1;
   else if (someNode(plan.Plan, (n) => n['Relation Name'] !== undefined)) tally.reads += 1;
   else tally.other += 1;
@@ -100,7 +114,10 @@ export async function databaseWork(setup: Setup, sizes: Sizes): Promise<BenchRes
     // The same procedure with no task: what connecting and reading the statistics add (a new
     // connection commits one transaction while it starts), subtracted from the runs below.
     const overhead = await countedRun(db, setup, ONE_STEP, 1, 0);
-    for (const [label, template, steps] of [['4-step linear', linear, 4], ['one-step', ONE_STEP, 1]] as const) {
+    for (const [label, template, steps] of [
+      ['4-step linear', linear, 4],
+      ['one-step', ONE_STEP, 1],
+    ] as const) {
       const run = await countedRun(db, setup, template, steps, sizes.dbWorkTasks);
       addRun(result, whereOf(setup), label, withoutOverhead(run, overhead));
     }
@@ -112,11 +129,20 @@ function withoutOverhead(run: WorkRun, overhead: WorkRun): WorkRun {
   return run.counters && overhead.counters ? { ...run, counters: difference(run.counters, overhead.counters) } : run;
 }
 
-async function countedRun(db: BenchDatabase, setup: Setup, template: TaskTemplate, stepsPerTask: number, tasks: number): Promise<WorkRun> {
+async function countedRun(
+  db: BenchDatabase,
+  setup: Setup,
+  template: TaskTemplate,
+  stepsPerTask: number,
+  tasks: number,
+): Promise<WorkRun> {
   await registerOn(db, template);
   const server = db.kind === 'server';
   const before = server ? await snapshot(db) : null;
-  const client = new pg.Client({ connectionString: db.connectionString, ...(server ? { options: COUNTING_OPTIONS } : {}) });
+  const client = new pg.Client({
+    connectionString: db.connectionString,
+    ...(server ? { options: COUNTING_OPTIONS } : {}),
+  });
   const statements = newStatementTally();
   const sent = new Set<string>();
   client.on('notice', (notice) => classifyPlanNotice(notice.message ?? '', statements, (text) => sent.has(text)));
@@ -126,9 +152,17 @@ async function countedRun(db: BenchDatabase, setup: Setup, template: TaskTemplat
   await client.end();
   const after = server ? await snapshot(db) : null;
   const steps = tasks * stepsPerTask;
-  if (!before || !after) return { steps, roundTrips, statements: null, functionCalls: null, topFunctions: null, counters: null };
+  if (!before || !after)
+    return { steps, roundTrips, statements: null, functionCalls: null, topFunctions: null, counters: null };
   const calls = functionDelta(after.functions, before.functions);
-  return { steps, roundTrips, statements, functionCalls: Object.values(calls).reduce((a, b) => a + b, 0), topFunctions: calls, counters: difference(after.counters, before.counters) };
+  return {
+    steps,
+    roundTrips,
+    statements,
+    functionCalls: Object.values(calls).reduce((a, b) => a + b, 0),
+    topFunctions: calls,
+    counters: difference(after.counters, before.counters),
+  };
 }
 
 /** Runs the tasks through the real engine with every query on the one counting connection. */
@@ -176,7 +210,9 @@ async function snapshot(db: BenchDatabase): Promise<Snapshot> {
   const client = new pg.Client({ connectionString: db.connectionString });
   await client.connect();
   try {
-    const { rows } = await client.query<{ funcname: string; calls: string }>("select funcname, calls from pg_stat_user_functions where schemaname = 'tasker'");
+    const { rows } = await client.query<{ funcname: string; calls: string }>(
+      "select funcname, calls from pg_stat_user_functions where schemaname = 'tasker'",
+    );
     return { counters, functions: Object.fromEntries(rows.map((r) => [r.funcname, Number(r.calls)])) };
   } finally {
     await client.end();
@@ -191,15 +227,47 @@ function functionDelta(after: Record<string, number>, before: Record<string, num
 function addRun(result: BenchResult, where: string, label: string, run: WorkRun): void {
   const section = 'database work';
   const per = (v: number) => v / run.steps;
-  const figures: Figure[] = [{ section, measure: `${label}: round trips per step`, where, value: per(run.roundTrips), unit: '', goal: { op: '<=', value: 6 }, note: 'one at a time, incl. creating the task' }];
+  const figures: Figure[] = [
+    {
+      section,
+      measure: `${label}: round trips per step`,
+      where,
+      value: per(run.roundTrips),
+      unit: '',
+      goal: { op: '<=', value: 6 },
+      note: 'one at a time, incl. creating the task',
+    },
+  ];
   if (run.statements) {
     const s = run.statements;
-    figures.push({ section, measure: `${label}: statements executed per step`, where, value: per(s.total), unit: '', note: `reads ${round(per(s.reads), 1)}, writes ${round(per(s.writes), 1)}, FK checks ${round(per(s.fkChecks), 1)}, calls/other ${round(per(s.other), 1)} (auto_explain)` });
+    figures.push({
+      section,
+      measure: `${label}: statements executed per step`,
+      where,
+      value: per(s.total),
+      unit: '',
+      note: `reads ${round(per(s.reads), 1)}, writes ${round(per(s.writes), 1)}, FK checks ${round(per(s.fkChecks), 1)}, calls/other ${round(per(s.other), 1)} (auto_explain)`,
+    });
   }
-  if (run.functionCalls !== null) figures.push({ section, measure: `${label}: SQL function calls per step`, where, value: per(run.functionCalls), unit: '', note: 'pg_stat_user_functions' });
+  if (run.functionCalls !== null)
+    figures.push({
+      section,
+      measure: `${label}: SQL function calls per step`,
+      where,
+      value: per(run.functionCalls),
+      unit: '',
+      note: 'pg_stat_user_functions',
+    });
   if (run.counters) {
     const c = perUnit(run.counters, run.steps);
-    figures.push({ section, measure: `${label}: rows written per step`, where, value: c.inserted + c.updated + c.deleted, unit: '', note: `ins ${c.inserted} / upd ${c.updated} / del ${c.deleted}; ${c.commits} commits per step` });
+    figures.push({
+      section,
+      measure: `${label}: rows written per step`,
+      where,
+      value: c.inserted + c.updated + c.deleted,
+      unit: '',
+      note: `ins ${c.inserted} / upd ${c.updated} / del ${c.deleted}; ${c.commits} commits per step`,
+    });
   }
   result.figures.push(...figures);
   const key = label.replace(/\W+/g, '_');
@@ -208,7 +276,13 @@ function addRun(result: BenchResult, where: string, label: string, run: WorkRun)
   result.details[`${where}.${key}`] = {
     steps: run.steps,
     round_trips: run.roundTrips,
-    statements: run.statements && { total: run.statements.total, reads: run.statements.reads, writes: run.statements.writes, fk_checks: run.statements.fkChecks, other: run.statements.other },
+    statements: run.statements && {
+      total: run.statements.total,
+      reads: run.statements.reads,
+      writes: run.statements.writes,
+      fk_checks: run.statements.fkChecks,
+      other: run.statements.other,
+    },
     statements_per_call_by_operation: run.statements && perCall(run.statements),
     most_run_statements_per_step: run.statements && mostRun(run.statements, run.steps),
     function_calls: run.functionCalls,
@@ -222,5 +296,10 @@ function perCall(tally: StatementTally): Record<string, number> {
 }
 
 function mostRun(tally: StatementTally, steps: number): Record<string, number> {
-  return Object.fromEntries([...tally.texts].sort((a, b) => b[1] - a[1]).slice(0, 30).map(([text, n]) => [text, round(n / steps, 2)]));
+  return Object.fromEntries(
+    [...tally.texts]
+      .sort((a, b) => b[1] - a[1])
+      .slice(0, 30)
+      .map(([text, n]) => [text, round(n / steps, 2)]),
+  );
 }

@@ -29,7 +29,12 @@ export interface ConsumerSettings {
   readonly waitTimeSeconds: number;
 }
 
-export const DEFAULT_CONSUMERS: ConsumerSettings = { dispatchPollers: 4, completionPollers: 4, batchSize: 10, waitTimeSeconds: 1 };
+export const DEFAULT_CONSUMERS: ConsumerSettings = {
+  dispatchPollers: 4,
+  completionPollers: 4,
+  batchSize: 10,
+  waitTimeSeconds: 1,
+};
 
 /** What one consumer did: batches, records, records left for redelivery, time spent in the use case. */
 export interface ConsumerTally {
@@ -44,7 +49,11 @@ const newTally = (): ConsumerTally => ({ batches: 0, records: 0, redelivered: 0,
 
 /** Logs as in production (pino JSON, info level) but into /dev/null, so serialising them is part of the cost. */
 export function benchLogger(level = process.env.BENCH_LOG_LEVEL ?? 'info'): Logger {
-  return createLogger({ level, base: { service: 'bench' }, destination: pino.destination({ dest: '/dev/null', sync: true }) });
+  return createLogger({
+    level,
+    base: { service: 'bench' },
+    destination: pino.destination({ dest: '/dev/null', sync: true }),
+  });
 }
 
 /**
@@ -85,13 +94,21 @@ export class BenchEngine {
   start(maxLifetimeMs: number): void {
     const until = performance.now() + maxLifetimeMs;
     const { dispatchUrl, completionUrl } = this.transport;
-    for (let i = 0; i < this.consumers.dispatchPollers; i++) this.loops.push(this.poll(dispatchUrl, until, this.dispatchTally, (m) => this.dispatch(m)));
-    for (let i = 0; i < this.consumers.completionPollers; i++) this.loops.push(this.poll(completionUrl, until, this.completionTally, (m) => this.complete(m)));
+    for (let i = 0; i < this.consumers.dispatchPollers; i++)
+      this.loops.push(this.poll(dispatchUrl, until, this.dispatchTally, (m) => this.dispatch(m)));
+    for (let i = 0; i < this.consumers.completionPollers; i++)
+      this.loops.push(this.poll(completionUrl, until, this.completionTally, (m) => this.complete(m)));
   }
 
   /** Creates a task the way the API does (`createTask`: validation, store, outbox delivery of its root steps). */
   async createTask(template: TaskTemplate, context: Record<string, unknown>): Promise<string> {
-    const result = await createTask(this.deps, { namespace: template.namespace, name: template.name, version: template.version, context, identity_strategy: 'always_unique' });
+    const result = await createTask(this.deps, {
+      namespace: template.namespace,
+      name: template.name,
+      version: template.version,
+      context,
+      identity_strategy: 'always_unique',
+    });
     if (!result.ok) throw new Error(`task not created: ${result.code} ${result.message} ${result.problems.join('; ')}`);
     return result.taskUuid;
   }
@@ -110,18 +127,34 @@ export class BenchEngine {
   }
 
   private dispatch(messages: ReceivedMessage[]) {
-    const records = messages.map((m) => ({ messageId: m.messageId, body: m.body, receiveCount: m.receiveCount, sourceQueue: this.transport.dispatchUrl }));
+    const records = messages.map((m) => ({
+      messageId: m.messageId,
+      body: m.body,
+      receiveCount: m.receiveCount,
+      sourceQueue: this.transport.dispatchUrl,
+    }));
     return processDispatchBatch(records, this.dispatchDeps);
   }
 
   private complete(messages: ReceivedMessage[]) {
-    return processCompletionBatch(this.deps, messages.map((m) => ({ messageId: m.messageId, body: m.body })));
+    return processCompletionBatch(
+      this.deps,
+      messages.map((m) => ({ messageId: m.messageId, body: m.body })),
+    );
   }
 
-  private async poll(url: string, until: number, tally: ConsumerTally, handle: (m: ReceivedMessage[]) => Promise<{ batchItemFailures: { itemIdentifier: string }[] }>): Promise<void> {
+  private async poll(
+    url: string,
+    until: number,
+    tally: ConsumerTally,
+    handle: (m: ReceivedMessage[]) => Promise<{ batchItemFailures: { itemIdentifier: string }[] }>,
+  ): Promise<void> {
     while (!this.stopping && performance.now() < until) {
       try {
-        const messages = await this.transport.queue.receive(url, { maxMessages: this.consumers.batchSize, waitTimeSeconds: this.consumers.waitTimeSeconds });
+        const messages = await this.transport.queue.receive(url, {
+          maxMessages: this.consumers.batchSize,
+          waitTimeSeconds: this.consumers.waitTimeSeconds,
+        });
         if (messages.length > 0) await this.handleBatch(url, messages, tally, handle);
       } catch (error) {
         if (this.stopping) return;
@@ -131,7 +164,12 @@ export class BenchEngine {
     }
   }
 
-  private async handleBatch(url: string, messages: ReceivedMessage[], tally: ConsumerTally, handle: (m: ReceivedMessage[]) => Promise<{ batchItemFailures: { itemIdentifier: string }[] }>): Promise<void> {
+  private async handleBatch(
+    url: string,
+    messages: ReceivedMessage[],
+    tally: ConsumerTally,
+    handle: (m: ReceivedMessage[]) => Promise<{ batchItemFailures: { itemIdentifier: string }[] }>,
+  ): Promise<void> {
     const started = performance.now();
     const response = await handle(messages);
     tally.busyMs += performance.now() - started;
@@ -139,16 +177,27 @@ export class BenchEngine {
     tally.records += messages.length;
     const failed = new Set(response.batchItemFailures.map((f) => f.itemIdentifier));
     tally.redelivered += failed.size;
-    await Promise.all(messages.filter((m) => !failed.has(m.messageId)).map((m) => this.transport.queue.delete(url, m.receiptHandle)));
+    await Promise.all(
+      messages.filter((m) => !failed.has(m.messageId)).map((m) => this.transport.queue.delete(url, m.receiptHandle)),
+    );
   }
 }
 
-function orchestrationDeps(store: PostgresOrchestrationStore, transport: Transport, events: LifecycleWatch, logger: Logger): OrchestrationDeps {
+function orchestrationDeps(
+  store: PostgresOrchestrationStore,
+  transport: Transport,
+  events: LifecycleWatch,
+  logger: Logger,
+): OrchestrationDeps {
   return {
     store,
     queues: transport.queue,
     events,
-    routing: staticRouting({ dispatchQueueUrl: transport.dispatchUrl, completionQueueUrl: transport.completionUrl, poisonQueueUrl: transport.poisonUrl }),
+    routing: staticRouting({
+      dispatchQueueUrl: transport.dispatchUrl,
+      completionQueueUrl: transport.completionUrl,
+      poisonQueueUrl: transport.poisonUrl,
+    }),
     clock: { now: () => new Date() },
     random: { next: Math.random },
     logger: logger.child({ component: 'orchestration' }),
@@ -162,7 +211,13 @@ function workerDeps(transport: Transport, logger: Logger): DispatchDeps {
     clock: { now: () => new Date() },
     logger: logger.child({ component: 'step-handler' }),
     handlers: createHandlerRegistry(BENCH_HANDLERS),
-    config: { completionQueueUrl: transport.completionUrl, poisonQueueUrl: transport.poisonUrl, safetyMarginMs: 1_000, workerId: 'bench-worker', workerKind: 'local' },
+    config: {
+      completionQueueUrl: transport.completionUrl,
+      poisonQueueUrl: transport.poisonUrl,
+      safetyMarginMs: 1_000,
+      workerId: 'bench-worker',
+      workerKind: 'local',
+    },
     // A Lambda's longest life: 15 minutes.
     remainingTimeMs: () => 900_000,
   };

@@ -27,10 +27,27 @@ export function fanOutScaling(where: string, runs: readonly FanOutRun[]): Figure
     const database = perStep(run.databaseCpuMs, run.steps);
     if (database === null) return [];
     const note = `${round(run.databaseCpuMs!, 0)} ms over ${run.steps} steps (server backends of the engine's pool, /proc)`;
-    return [{ section: 'cpu', measure: `fan-out 1→${width}→1: PostgreSQL CPU per step`, where, value: database, unit: 'ms', note }];
+    return [
+      {
+        section: 'cpu',
+        measure: `fan-out 1→${width}→1: PostgreSQL CPU per step`,
+        where,
+        value: database,
+        unit: 'ms',
+        note,
+      },
+    ];
   });
   const ratio = widthRatio(runs);
-  if (ratio) figures.push({ section: 'cpu', measure: `fan-out ${ratio.what} per step: N=${ratio.wide} ÷ N=${ratio.narrow}`, where, value: ratio.value, unit: '×', note: ratio.note });
+  if (ratio)
+    figures.push({
+      section: 'cpu',
+      measure: `fan-out ${ratio.what} per step: N=${ratio.wide} ÷ N=${ratio.narrow}`,
+      where,
+      value: ratio.value,
+      unit: '×',
+      note: ratio.note,
+    });
   return figures;
 }
 
@@ -47,9 +64,14 @@ function widthRatio(runs: readonly FanOutRun[]): WidthRatio | null {
   const narrow = sorted[0];
   const wide = sorted.at(-1);
   if (!narrow || !wide || narrow.width === wide.width) return null;
-  const database = [perStep(narrow.run.databaseCpuMs, narrow.run.steps), perStep(wide.run.databaseCpuMs, wide.run.steps)] as const;
+  const database = [
+    perStep(narrow.run.databaseCpuMs, narrow.run.steps),
+    perStep(wide.run.databaseCpuMs, wide.run.steps),
+  ] as const;
   const usesDatabase = database[0] !== null && database[1] !== null;
-  const [a, b] = usesDatabase ? database : [perStep(narrow.run.engineCpuMs, narrow.run.steps), perStep(wide.run.engineCpuMs, wide.run.steps)];
+  const [a, b] = usesDatabase
+    ? database
+    : [perStep(narrow.run.engineCpuMs, narrow.run.steps), perStep(wide.run.engineCpuMs, wide.run.steps)];
   if (a === null || b === null || a <= 0) return null;
   const what = usesDatabase ? 'PostgreSQL CPU' : 'process CPU';
   const linear = wide.width / narrow.width;

@@ -1,5 +1,14 @@
 import { performance } from 'node:perf_hooks';
-import { Logger, makeWorkerUtils, run, runMigrations, type Job, type Runner, type TaskList, type WorkerUtils } from 'graphile-worker';
+import {
+  Logger,
+  makeWorkerUtils,
+  run,
+  runMigrations,
+  type Job,
+  type Runner,
+  type TaskList,
+  type WorkerUtils,
+} from 'graphile-worker';
 import { emptyResult, withDatabase, type BenchResult, type Setup, type Sizes } from './context.js';
 import { scratchServerDatabase, type BenchDatabase } from './databases.js';
 import { backendCpuMs, processCpuMs } from './cpu.js';
@@ -36,7 +45,10 @@ class Completions {
 
   private until(key: string, timeoutMs: number): Promise<void> {
     return new Promise((resolve, reject) => {
-      const timer = setTimeout(() => reject(new Error(`graphile-worker job ${key} did not complete within ${timeoutMs} ms`)), timeoutMs);
+      const timer = setTimeout(
+        () => reject(new Error(`graphile-worker job ${key} did not complete within ${timeoutMs} ms`)),
+        timeoutMs,
+      );
       this.waiters.set(key, () => {
         clearTimeout(timer);
         resolve();
@@ -83,7 +95,12 @@ async function interleavedChains(setup: Setup, sizes: Sizes): Promise<{ ours: Su
   return { ours: summarize(samples.ours), theirs: summarize(samples.theirs) };
 }
 
-async function alternate(sizes: Sizes, ours: (n: number) => Promise<number[]>, theirs: (n: number, from: number) => Promise<number[]>, samples: { ours: number[]; theirs: number[] }): Promise<void> {
+async function alternate(
+  sizes: Sizes,
+  ours: (n: number) => Promise<number[]>,
+  theirs: (n: number, from: number) => Promise<number[]>,
+  samples: { ours: number[]; theirs: number[] },
+): Promise<void> {
   const until = performance.now() + sizes.chainMaxMs * 2;
   while (samples.theirs.length < sizes.peerChainIterations && performance.now() < until) {
     const n = Math.min(BLOCK, sizes.peerChainIterations - samples.theirs.length);
@@ -101,7 +118,12 @@ function chainTasks(): TaskList {
   };
 }
 
-async function graphileChains(utils: WorkerUtils, completions: Completions, from: number, count: number): Promise<number[]> {
+async function graphileChains(
+  utils: WorkerUtils,
+  completions: Completions,
+  from: number,
+  count: number,
+): Promise<number[]> {
   const samples: number[] = [];
   for (let r = from; r < from + count; r++) {
     const started = performance.now();
@@ -115,12 +137,31 @@ function addChains(result: BenchResult, chains: { ours: Summary; theirs: Summary
   const section = 'vs graphile-worker';
   const n = `n=${chains.theirs.n} each, interleaved in blocks of ${BLOCK}`;
   result.figures.push(
-    { section, measure: 'graphile-worker 4-job chain p50', where: 'server', value: chains.theirs.p50, unit: 'ms', note: `${n}; add first → 4th job:complete` },
+    {
+      section,
+      measure: 'graphile-worker 4-job chain p50',
+      where: 'server',
+      value: chains.theirs.p50,
+      unit: 'ms',
+      note: `${n}; add first → 4th job:complete`,
+    },
     { section, measure: 'graphile-worker 4-job chain p95', where: 'server', value: chains.theirs.p95, unit: 'ms' },
-    { section, measure: 'tasker 4-step linear p50, same rounds', where: 'server', value: chains.ours.p50, unit: 'ms', note: 'create → task.completed' },
+    {
+      section,
+      measure: 'tasker 4-step linear p50, same rounds',
+      where: 'server',
+      value: chains.ours.p50,
+      unit: 'ms',
+      note: 'create → task.completed',
+    },
     { section, measure: 'tasker 4-step linear p95, same rounds', where: 'server', value: chains.ours.p95, unit: 'ms' },
   );
-  Object.assign(result.metrics, { 'peer.chain.p50': chains.theirs.p50, 'peer.chain.p95': chains.theirs.p95, 'peer.tasker.chain.p50': chains.ours.p50, 'peer.tasker.chain.p95': chains.ours.p95 });
+  Object.assign(result.metrics, {
+    'peer.chain.p50': chains.theirs.p50,
+    'peer.chain.p95': chains.theirs.p95,
+    'peer.tasker.chain.p50': chains.ours.p50,
+    'peer.tasker.chain.p95': chains.ours.p95,
+  });
   result.details.chains_ms = { graphile_worker: roundSummary(chains.theirs, 2), tasker: roundSummary(chains.ours, 2) };
 }
 
@@ -141,8 +182,14 @@ async function alternatingThroughput(setup: Setup, sizes: Sizes): Promise<{ ours
   const ours: LoadRun[] = [];
   const theirs: JobsRun[] = [];
   for (let r = 0; r < ROUNDS; r++) {
-    ours.push(await withDatabase(setup, (db) => measured(db, setup, () => loadRun(db, setup, ONE_STEP, half, 1, sizes.throughputMaxMs))));
-    theirs.push(await onGraphileDatabase(setup, (db) => graphileJobs(db, setup.concurrency, half, sizes.throughputMaxMs)));
+    ours.push(
+      await withDatabase(setup, (db) =>
+        measured(db, setup, () => loadRun(db, setup, ONE_STEP, half, 1, sizes.throughputMaxMs)),
+      ),
+    );
+    theirs.push(
+      await onGraphileDatabase(setup, (db) => graphileJobs(db, setup.concurrency, half, sizes.throughputMaxMs)),
+    );
   }
   return { ours, theirs };
 }
@@ -155,22 +202,57 @@ function addThroughput(result: BenchResult, ours: LoadRun[], theirs: JobsRun[], 
   const jobs = sum(theirs, (r) => r.completed);
   const failures = sum(theirs, (r) => r.failures);
   const theirWork = perUnit(theirs.map((r) => r.work).reduce(addCounters), jobs);
-  const ourWork = ours.every((r) => r.databaseWork) ? perUnit(ours.map((r) => r.databaseWork!).reduce(addCounters), sum(ours, (r) => r.steps)) : null;
+  const ourWork = ours.every((r) => r.databaseWork)
+    ? perUnit(
+        ours.map((r) => r.databaseWork!).reduce(addCounters),
+        sum(ours, (r) => r.steps),
+      )
+    : null;
   const rounds = `${ROUNDS} alternating rounds, concurrency ${concurrency}`;
   result.figures.push(
-    { section, measure: `graphile-worker ${jobs} no-op jobs: jobs/s`, where: 'server', value: theirsPerSecond, unit: 'jobs/s', note: `${rounds}${failures ? `, ${failures} FAILED` : ''}` },
-    { section, measure: `tasker ${sum(ours, (r) => r.steps)} one-step tasks, same rounds: steps/s`, where: 'server', value: oursPerSecond, unit: 'steps/s', note: rounds },
-    { section, measure: 'graphile-worker: commits per job', where: 'server', value: theirWork.commits, unit: '', note: `pg_stat_database; rows ins/upd/del per job ${theirWork.inserted}/${theirWork.updated}/${theirWork.deleted}` },
+    {
+      section,
+      measure: `graphile-worker ${jobs} no-op jobs: jobs/s`,
+      where: 'server',
+      value: theirsPerSecond,
+      unit: 'jobs/s',
+      note: `${rounds}${failures ? `, ${failures} FAILED` : ''}`,
+    },
+    {
+      section,
+      measure: `tasker ${sum(ours, (r) => r.steps)} one-step tasks, same rounds: steps/s`,
+      where: 'server',
+      value: oursPerSecond,
+      unit: 'steps/s',
+      note: rounds,
+    },
+    {
+      section,
+      measure: 'graphile-worker: commits per job',
+      where: 'server',
+      value: theirWork.commits,
+      unit: '',
+      note: `pg_stat_database; rows ins/upd/del per job ${theirWork.inserted}/${theirWork.updated}/${theirWork.deleted}`,
+    },
   );
   addCpu(result, ours, theirs);
-  Object.assign(result.metrics, { 'peer.jobs_per_s': theirsPerSecond, 'peer.tasker.steps_per_s': oursPerSecond, 'peer.commits_per_job': theirWork.commits });
+  Object.assign(result.metrics, {
+    'peer.jobs_per_s': theirsPerSecond,
+    'peer.tasker.steps_per_s': oursPerSecond,
+    'peer.commits_per_job': theirWork.commits,
+  });
   if (ourWork) result.metrics['peer.tasker.commits_per_step'] = ourWork.commits;
-  result.details.throughput = { rounds: ROUNDS, graphile_worker: { jobs, failures, jobs_per_second: round(theirsPerSecond, 1), per_job: theirWork }, tasker: { steps_per_second: round(oursPerSecond, 1), per_step: ourWork } };
+  result.details.throughput = {
+    rounds: ROUNDS,
+    graphile_worker: { jobs, failures, jobs_per_second: round(theirsPerSecond, 1), per_job: theirWork },
+    tasker: { steps_per_second: round(oursPerSecond, 1), per_step: ourWork },
+  };
 }
 
 /** CPU per step and per job in the same rounds: this process plus the server backends, when /proc can be read. */
 function addCpu(result: BenchResult, ours: LoadRun[], theirs: JobsRun[]): void {
-  const sum = (values: Array<number | null>) => (values.some((v) => v === null) ? null : (values as number[]).reduce((a, b) => a + b, 0));
+  const sum = (values: Array<number | null>) =>
+    values.some((v) => v === null) ? null : (values as number[]).reduce((a, b) => a + b, 0);
   const ourDb = sum(ours.map((r) => r.databaseCpuMs));
   const theirDb = sum(theirs.map((r) => r.databaseCpuMs));
   if (ourDb === null || theirDb === null) return;
@@ -180,13 +262,33 @@ function addCpu(result: BenchResult, ours: LoadRun[], theirs: JobsRun[]): void {
   const theirNode = theirs.reduce((a, r) => a + r.processCpuMs, 0);
   const section = 'vs graphile-worker';
   result.figures.push(
-    { section, measure: 'graphile-worker: CPU per job', where: 'server', value: (theirNode + theirDb) / jobs, unit: 'ms', note: `node ${round(theirNode / jobs, 2)} + PostgreSQL ${round(theirDb / jobs, 2)}` },
-    { section, measure: 'tasker: CPU per step, same rounds', where: 'server', value: (ourNode + ourDb) / steps, unit: 'ms', note: `node ${round(ourNode / steps, 2)} + PostgreSQL ${round(ourDb / steps, 2)}` },
+    {
+      section,
+      measure: 'graphile-worker: CPU per job',
+      where: 'server',
+      value: (theirNode + theirDb) / jobs,
+      unit: 'ms',
+      note: `node ${round(theirNode / jobs, 2)} + PostgreSQL ${round(theirDb / jobs, 2)}`,
+    },
+    {
+      section,
+      measure: 'tasker: CPU per step, same rounds',
+      where: 'server',
+      value: (ourNode + ourDb) / steps,
+      unit: 'ms',
+      note: `node ${round(ourNode / steps, 2)} + PostgreSQL ${round(ourDb / steps, 2)}`,
+    },
   );
 }
 
 function addCounters(a: DatabaseCounters, b: DatabaseCounters): DatabaseCounters {
-  return { commits: a.commits + b.commits, rollbacks: a.rollbacks + b.rollbacks, inserted: a.inserted + b.inserted, updated: a.updated + b.updated, deleted: a.deleted + b.deleted };
+  return {
+    commits: a.commits + b.commits,
+    rollbacks: a.rollbacks + b.rollbacks,
+    inserted: a.inserted + b.inserted,
+    updated: a.updated + b.updated,
+    deleted: a.deleted + b.deleted,
+  };
 }
 
 async function graphileJobs(db: BenchDatabase, concurrency: number, jobs: number, maxMs: number): Promise<JobsRun> {
@@ -197,15 +299,31 @@ async function graphileJobs(db: BenchDatabase, concurrency: number, jobs: number
     const deadline = performance.now() + maxMs;
     const started = performance.now();
     await addConcurrently(utils, jobs, concurrency, deadline);
-    const ends = await Promise.allSettled(Array.from({ length: jobs }, (_, n) => completions.wait(`noop-${n}`, Math.max(1, deadline - performance.now()))));
+    const ends = await Promise.allSettled(
+      Array.from({ length: jobs }, (_, n) => completions.wait(`noop-${n}`, Math.max(1, deadline - performance.now()))),
+    );
     const done = ends.flatMap((e) => (e.status === 'fulfilled' ? [e.value] : []));
     const databaseCpuMs = await backendCpuMs(db.connectionString);
-    return { completed: done.length, elapsedMs: Math.max(started, ...done) - started, databaseCpuMs, processCpuMs: processCpuMs() - cpuBefore };
+    return {
+      completed: done.length,
+      elapsedMs: Math.max(started, ...done) - started,
+      databaseCpuMs,
+      processCpuMs: processCpuMs() - cpuBefore,
+    };
   });
-  return { ...timing, failures: completions.failures, work: difference(await settledCounters(db.connectionString), before) };
+  return {
+    ...timing,
+    failures: completions.failures,
+    work: difference(await settledCounters(db.connectionString), before),
+  };
 }
 
-async function addConcurrently(utils: WorkerUtils, count: number, concurrency: number, deadline: number): Promise<void> {
+async function addConcurrently(
+  utils: WorkerUtils,
+  count: number,
+  concurrency: number,
+  deadline: number,
+): Promise<void> {
   let next = 0;
   const caller = async () => {
     while (next < count && performance.now() < deadline) {
@@ -220,7 +338,10 @@ async function addConcurrently(utils: WorkerUtils, count: number, concurrency: n
 // ---- graphile-worker plumbing
 
 async function onGraphileDatabase<T>(setup: Setup, body: (db: BenchDatabase) => Promise<T>): Promise<T> {
-  const db = await scratchServerDatabase(setup.serverUrl!, 'tasker_peer', { migrate: false, poolSize: setup.concurrency });
+  const db = await scratchServerDatabase(setup.serverUrl!, 'tasker_peer', {
+    migrate: false,
+    poolSize: setup.concurrency,
+  });
   try {
     await runMigrations({ connectionString: db.connectionString, logger: silent });
     return await body(db);
@@ -229,9 +350,25 @@ async function onGraphileDatabase<T>(setup: Setup, body: (db: BenchDatabase) => 
   }
 }
 
-async function withRunner<T>(db: BenchDatabase, concurrency: number, taskList: TaskList, completions: Completions, body: (utils: WorkerUtils, completions: Completions) => Promise<T>): Promise<T> {
-  const runner: Runner = await run({ connectionString: db.connectionString, concurrency, maxPoolSize: concurrency + 2, noHandleSignals: true, pollInterval: 1_000, taskList, logger: silent });
-  runner.events.on('job:complete', ({ job, error }: { job: Job; error: unknown }) => completions.note(keyOf(job), error));
+async function withRunner<T>(
+  db: BenchDatabase,
+  concurrency: number,
+  taskList: TaskList,
+  completions: Completions,
+  body: (utils: WorkerUtils, completions: Completions) => Promise<T>,
+): Promise<T> {
+  const runner: Runner = await run({
+    connectionString: db.connectionString,
+    concurrency,
+    maxPoolSize: concurrency + 2,
+    noHandleSignals: true,
+    pollInterval: 1_000,
+    taskList,
+    logger: silent,
+  });
+  runner.events.on('job:complete', ({ job, error }: { job: Job; error: unknown }) =>
+    completions.note(keyOf(job), error),
+  );
   const utils = await makeWorkerUtils({ connectionString: db.connectionString, logger: silent });
   try {
     return await body(utils, completions);
@@ -246,4 +383,3 @@ function keyOf(job: Job): string | null {
   if (job.task_identifier === 'chain') return payload.index === CHAIN_LENGTH ? `chain-${payload.run}` : null;
   return job.task_identifier === 'noop' ? `noop-${payload.n}` : null;
 }
-

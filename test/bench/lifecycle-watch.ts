@@ -67,6 +67,7 @@ export class LifecycleWatch implements EventBus {
 }
 
 function settle(taskUuid: string, finish: Finish): number {
-  if (finish.event !== 'task.completed') throw new TaskDidNotCompleteError(`task ${taskUuid} ended with ${finish.event}`);
+  if (finish.event !== 'task.completed')
+    throw new TaskDidNotCompleteError(`task ${taskUuid} ended with ${finish.event}`);
   return finish.at;
 }

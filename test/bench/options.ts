@@ -88,22 +88,30 @@ function parseFlags(argv: readonly string[]) {
 function positive(name: string, raw: string | undefined): number | undefined {
   if (raw === undefined) return undefined;
   const n = Number(raw);
-  if (!Number.isInteger(n) || n < 1 || n > 100_000) throw new BenchUsageError(`--${name} must be a whole number from 1 to 100000, got '${raw}'`);
+  if (!Number.isInteger(n) || n < 1 || n > 100_000)
+    throw new BenchUsageError(`--${name} must be a whole number from 1 to 100000, got '${raw}'`);
   return n;
 }
 
 /** Whole numbers, smallest first, each once: `--fanout 5000,250` runs 250 then 5000. */
 function positiveList(name: string, raw: string | undefined): number[] | undefined {
   if (raw === undefined) return undefined;
-  const items = raw.split(',').map((s) => s.trim()).filter((s) => s !== '');
+  const items = raw
+    .split(',')
+    .map((s) => s.trim())
+    .filter((s) => s !== '');
   if (items.length === 0) throw new BenchUsageError(`--${name} takes whole numbers, comma-separated; got '${raw}'`);
   return [...new Set(items.map((item) => positive(name, item)!))].sort((a, b) => a - b);
 }
 
 function list<T extends string>(name: string, raw: string | undefined, allowed: readonly T[]): T[] | null {
   if (raw === undefined) return null;
-  const items = raw.split(',').map((s) => s.trim()).filter((s) => s !== '');
+  const items = raw
+    .split(',')
+    .map((s) => s.trim())
+    .filter((s) => s !== '');
   const unknown = items.filter((s) => !allowed.includes(s as T));
-  if (unknown.length > 0 || items.length === 0) throw new BenchUsageError(`--${name} takes ${allowed.join(', ')}; got '${raw}'`);
+  if (unknown.length > 0 || items.length === 0)
+    throw new BenchUsageError(`--${name} takes ${allowed.join(', ')}; got '${raw}'`);
   return items as T[];
 }

@@ -36,7 +36,13 @@ export async function settledCounters(connectionString: string, maxMs = 4_000): 
     await new Promise((resolve) => setTimeout(resolve, 250));
     const next = await readCounters(connectionString);
     // Each reading adds its own two commits (connection start-up and the query); settled means nothing else changed.
-    if (next.commits - previous.commits <= 2 && next.inserted === previous.inserted && next.updated === previous.updated && next.deleted === previous.deleted) return next;
+    if (
+      next.commits - previous.commits <= 2 &&
+      next.inserted === previous.inserted &&
+      next.updated === previous.updated &&
+      next.deleted === previous.deleted
+    )
+      return next;
     previous = next;
   }
   return previous;
@@ -55,5 +61,11 @@ export function difference(after: DatabaseCounters, before: DatabaseCounters): D
 /** Per unit of work (step or job), rounded. */
 export function perUnit(delta: DatabaseCounters, units: number): Record<keyof DatabaseCounters, number> {
   const per = (v: number) => Math.round((v / units) * 100) / 100;
-  return { commits: per(delta.commits), rollbacks: per(delta.rollbacks), inserted: per(delta.inserted), updated: per(delta.updated), deleted: per(delta.deleted) };
+  return {
+    commits: per(delta.commits),
+    rollbacks: per(delta.rollbacks),
+    inserted: per(delta.inserted),
+    updated: per(delta.updated),
+    deleted: per(delta.deleted),
+  };
 }

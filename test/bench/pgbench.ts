@@ -50,13 +50,25 @@ export async function pgbenchCeiling(serverUrl: string, concurrency: number, siz
     const runs: Array<[string, string[]]> = [
       ['pgbench -N -c 2 -j 2', ['-N', '-c', '2', '-j', '2', '-T', seconds]],
       ['1-row insert commits, 2 clients', ['-n', '-f', script, '-c', '2', '-j', '2', '-T', seconds]],
-      [`1-row insert commits, ${concurrency} clients`, ['-n', '-f', script, '-c', String(concurrency), '-j', '2', '-T', seconds]],
+      [
+        `1-row insert commits, ${concurrency} clients`,
+        ['-n', '-f', script, '-c', String(concurrency), '-j', '2', '-T', seconds],
+      ],
     ];
     const settings = await serverSettings(db.connectionString);
     for (const [label, args] of runs) {
-      const { stdout } = await run('pgbench', [...args, db.connectionString], { timeout: (sizes.pgbenchSeconds + 30) * 1000 });
+      const { stdout } = await run('pgbench', [...args, db.connectionString], {
+        timeout: (sizes.pgbenchSeconds + 30) * 1000,
+      });
       const tps = parseTps(stdout);
-      result.figures.push({ section: 'ceiling', measure: `${label}: tps`, where: 'server', value: tps, unit: 'tx/s', note: `${sizes.pgbenchSeconds} s; ${settings}` });
+      result.figures.push({
+        section: 'ceiling',
+        measure: `${label}: tps`,
+        where: 'server',
+        value: tps,
+        unit: 'tx/s',
+        note: `${sizes.pgbenchSeconds} s; ${settings}`,
+      });
       result.metrics[`server.pgbench.${label}`] = tps ?? Number.NaN;
     }
     result.details.pgbench = { version, settings, seconds: sizes.pgbenchSeconds };
@@ -71,7 +83,9 @@ async function prepareInsertProbe(url: string): Promise<void> {
   const client = new pg.Client({ connectionString: url });
   await client.connect();
   try {
-    await client.query('create table commit_probe (id bigint generated always as identity primary key, v int not null)');
+    await client.query(
+      'create table commit_probe (id bigint generated always as identity primary key, v int not null)',
+    );
   } finally {
     await client.end();
   }
@@ -81,7 +95,9 @@ async function serverSettings(url: string): Promise<string> {
   const client = new pg.Client({ connectionString: url });
   await client.connect();
   try {
-    const { rows } = await client.query<{ name: string; setting: string }>("select name, setting from pg_settings where name in ('fsync', 'synchronous_commit', 'wal_sync_method') order by name");
+    const { rows } = await client.query<{ name: string; setting: string }>(
+      "select name, setting from pg_settings where name in ('fsync', 'synchronous_commit', 'wal_sync_method') order by name",
+    );
     return rows.map((r) => `${r.name}=${r.setting}`).join(' ');
   } finally {
     await client.end();

@@ -25,7 +25,13 @@ export type Verdict = 'PASS' | 'MISS' | '';
 export function verdictOf(figure: Figure): Verdict {
   if (!figure.goal) return '';
   if (figure.value === null || !Number.isFinite(figure.value)) return 'MISS';
-  return figure.goal.op === '<=' ? (figure.value <= figure.goal.value ? 'PASS' : 'MISS') : figure.value >= figure.goal.value ? 'PASS' : 'MISS';
+  return figure.goal.op === '<='
+    ? figure.value <= figure.goal.value
+      ? 'PASS'
+      : 'MISS'
+    : figure.value >= figure.goal.value
+      ? 'PASS'
+      : 'MISS';
 }
 
 /** A number with a precision that suits its size, and its unit. */
@@ -43,14 +49,26 @@ export function formatGoal(goal: Goal | undefined, unit: string): string {
 const HEADERS = ['Section', 'Measure', 'Where', 'Value', 'Target', 'Verdict', 'Note'] as const;
 
 function rowOf(figure: Figure): string[] {
-  return [figure.section, figure.measure, figure.where, formatValue(figure.value, figure.unit), formatGoal(figure.goal, figure.unit), verdictOf(figure), figure.note ?? ''];
+  return [
+    figure.section,
+    figure.measure,
+    figure.where,
+    formatValue(figure.value, figure.unit),
+    formatGoal(figure.goal, figure.unit),
+    verdictOf(figure),
+    figure.note ?? '',
+  ];
 }
 
 /** A plain-text table, one row per figure, columns padded to their widest cell. */
 export function renderTable(figures: readonly Figure[]): string {
   const rows = [HEADERS.slice(), ...figures.map(rowOf)];
   const widths = HEADERS.map((_, column) => Math.max(...rows.map((row) => [...row[column]!].length)));
-  const line = (row: string[]) => row.map((cell, i) => (i === 3 ? cell.padStart(widths[i]!) : cell.padEnd(widths[i]!))).join(' | ').replace(/[\s|]+$/, '');
+  const line = (row: string[]) =>
+    row
+      .map((cell, i) => (i === 3 ? cell.padStart(widths[i]!) : cell.padEnd(widths[i]!)))
+      .join(' | ')
+      .replace(/[\s|]+$/, '');
   const rule = widths.map((w) => '-'.repeat(w)).join('-+-');
   return [line(rows[0]!), rule, ...rows.slice(1).map(line)].join('\n');
 }
@@ -66,7 +84,11 @@ export function tallyTargets(figures: readonly Figure[]): TargetTally {
 }
 
 /** The JSON document: the run's settings and machine, every figure with its verdict, and each benchmark's raw details. */
-export function resultsDocument(run: Record<string, unknown>, figures: readonly Figure[], details: Record<string, unknown>): Record<string, unknown> {
+export function resultsDocument(
+  run: Record<string, unknown>,
+  figures: readonly Figure[],
+  details: Record<string, unknown>,
+): Record<string, unknown> {
   return {
     run,
     figures: figures.map((f) => ({ ...f, verdict: verdictOf(f) || null })),

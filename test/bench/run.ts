@@ -45,8 +45,17 @@ type Job = { name: BenchmarkName; label: string; run: () => Promise<BenchResult>
 
 function jobsOf(options: BenchOptions, env: Environment): Job[] {
   const { sizes, concurrency } = options;
-  const perSetup = (name: BenchmarkName, label: string, body: (s: Setup) => Promise<BenchResult>, setups = env.setups): Job[] =>
-    setups.map((s) => ({ name, label: `${label} on ${s.database}${s.transport === 'memory' ? '' : `+${s.transport}`}`, run: () => body(s) }));
+  const perSetup = (
+    name: BenchmarkName,
+    label: string,
+    body: (s: Setup) => Promise<BenchResult>,
+    setups = env.setups,
+  ): Job[] =>
+    setups.map((s) => ({
+      name,
+      label: `${label} on ${s.database}${s.transport === 'memory' ? '' : `+${s.transport}`}`,
+      run: () => body(s),
+    }));
   const memorySetups = env.setups.filter((s) => s.transport === 'memory');
   const server = env.serverUrl;
   const serverSetup = memorySetups.find((s) => s.database === 'server');
@@ -55,8 +64,24 @@ function jobsOf(options: BenchOptions, env: Environment): Job[] {
     ...perSetup('runtime', 'chain latency through startEmbeddedRuntime', (s) => runtimeLatency(s, sizes), memorySetups),
     ...perSetup('dbwork', 'database work per step', (s) => databaseWork(s, sizes), memorySetups),
     ...perSetup('throughput', 'throughput', (s) => throughput(s, sizes)),
-    ...(server ? [{ name: 'pgbench' as const, label: 'pgbench commit rate', run: () => pgbenchCeiling(server, concurrency, sizes) }] : []),
-    ...(serverSetup ? [{ name: 'peer' as const, label: 'graphile-worker peer, interleaved with tasker', run: () => graphilePeer(serverSetup, sizes) }] : []),
+    ...(server
+      ? [
+          {
+            name: 'pgbench' as const,
+            label: 'pgbench commit rate',
+            run: () => pgbenchCeiling(server, concurrency, sizes),
+          },
+        ]
+      : []),
+    ...(serverSetup
+      ? [
+          {
+            name: 'peer' as const,
+            label: 'graphile-worker peer, interleaved with tasker',
+            run: () => graphilePeer(serverSetup, sizes),
+          },
+        ]
+      : []),
     { name: 'coldstart', label: 'cold start', run: () => coldStart(sizes, options.outDir) },
   ];
   return jobs.filter((j) => options.only.includes(j.name));
@@ -68,23 +93,42 @@ async function runJob(job: Job): Promise<BenchResult> {
   process.stderr.write(`▶ ${job.label} ...`);
   try {
     const result = await job.run();
-    process.stderr.write(` ${((performance.now() - started) / 1000).toFixed(1)} s${result.details.skipped ? ` (skipped: ${String(result.details.skipped)})` : ''}\n`);
+    process.stderr.write(
+      ` ${((performance.now() - started) / 1000).toFixed(1)} s${result.details.skipped ? ` (skipped: ${String(result.details.skipped)})` : ''}\n`,
+    );
     return result;
   } catch (error) {
     process.stderr.write(` FAILED: ${(error as Error).message}\n`);
-    const figure: Figure = { section: job.name, measure: job.label, where: '-', value: null, unit: '', note: `FAILED: ${(error as Error).message.slice(0, 120)}` };
+    const figure: Figure = {
+      section: job.name,
+      measure: job.label,
+      where: '-',
+      value: null,
+      unit: '',
+      note: `FAILED: ${(error as Error).message.slice(0, 120)}`,
+    };
     return { figures: [figure], details: { error: (error as Error).stack ?? String(error) }, metrics: {} };
   }
 }
 
 function machine(): Record<string, unknown> {
   const cpuList = cpus();
-  return { cpus: cpuList.length, cpu_model: cpuList[0]?.model ?? 'unknown', memory_gb: Math.round(totalmem() / 1e9), node: process.version, platform: `${process.platform} ${process.arch}`, load_average_at_start: loadavg().map((l) => Math.round(l * 100) / 100) };
+  return {
+    cpus: cpuList.length,
+    cpu_model: cpuList[0]?.model ?? 'unknown',
+    memory_gb: Math.round(totalmem() / 1e9),
+    node: process.version,
+    platform: `${process.platform} ${process.arch}`,
+    load_average_at_start: loadavg().map((l) => Math.round(l * 100) / 100),
+  };
 }
 
 function gitCommit(): string | null {
   try {
-    return execFileSync('git', ['rev-parse', '--short', 'HEAD'], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }).trim();
+    return execFileSync('git', ['rev-parse', '--short', 'HEAD'], {
+      encoding: 'utf8',
+      stdio: ['ignore', 'pipe', 'ignore'],
+    }).trim();
   } catch {
     return null;
   }
@@ -120,7 +164,9 @@ async function main(): Promise<number> {
   const file = await writeResults(options.outDir, startedAt, resultsDocument(run, figures, details));
   const tally = tallyTargets(figures);
   console.log(`\n${renderTable(figures)}\n`);
-  console.log(`targets: ${tally.passed} PASS, ${tally.missed} MISS · ${host.cpus} CPUs, load ${String(host.load_average_at_start)} at start · ${run.duration_s} s · ${file}`);
+  console.log(
+    `targets: ${tally.passed} PASS, ${tally.missed} MISS · ${host.cpus} CPUs, load ${String(host.load_average_at_start)} at start · ${run.duration_s} s · ${file}`,
+  );
   return 0;
 }
 

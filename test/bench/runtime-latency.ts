@@ -25,12 +25,27 @@ export async function runtimeLatency(setup: Setup, sizes: Sizes): Promise<BenchR
     return result;
   }
   const templates = { linear: await patternTemplate('linear'), diamond: await patternTemplate('diamond') };
-  const server: BenchDatabase | null = setup.database === 'server' ? await scratchServerDatabase(setup.serverUrl!, 'tasker_bench_rt', { migrate: false }) : null;
+  const server: BenchDatabase | null =
+    setup.database === 'server'
+      ? await scratchServerDatabase(setup.serverUrl!, 'tasker_bench_rt', { migrate: false })
+      : null;
   try {
-    const runtime = await start({ handlers: BENCH_HANDLERS, templates: [templates.linear, templates.diamond, ONE_STEP], databaseUrl: server?.connectionString ?? null, transport: 'memory', logger: benchLogger(), env: {} });
+    const runtime = await start({
+      handlers: BENCH_HANDLERS,
+      templates: [templates.linear, templates.diamond, ONE_STEP],
+      databaseUrl: server?.connectionString ?? null,
+      transport: 'memory',
+      logger: benchLogger(),
+      env: {},
+    });
     try {
-      for (const shape of ['linear', 'diamond'] as const) addChain(result, setup, shape, await chain(runtime, templates[shape], sizes));
-      addThroughput(result, setup, await oneStepLoad(runtime, sizes.oneStepTasks, setup.concurrency, sizes.throughputMaxMs));
+      for (const shape of ['linear', 'diamond'] as const)
+        addChain(result, setup, shape, await chain(runtime, templates[shape], sizes));
+      addThroughput(
+        result,
+        setup,
+        await oneStepLoad(runtime, sizes.oneStepTasks, setup.concurrency, sizes.throughputMaxMs),
+      );
       result.details.runtime_metrics = withoutLongLists(runtime.metrics());
     } finally {
       await runtime.stop();
@@ -43,7 +58,13 @@ export async function runtimeLatency(setup: Setup, sizes: Sizes): Promise<BenchR
 
 async function runOne(runtime: Runtime, template: TaskTemplate): Promise<number> {
   const started = performance.now();
-  const created = await runtime.createTask({ namespace: template.namespace, name: template.name, version: template.version, context: { ...PATTERN_CONTEXT }, identity_strategy: 'always_unique' });
+  const created = await runtime.createTask({
+    namespace: template.namespace,
+    name: template.name,
+    version: template.version,
+    context: { ...PATTERN_CONTEXT },
+    identity_strategy: 'always_unique',
+  });
   if (!created.ok) throw new Error(`task not created: ${created.message}`);
   const task = await runtime.waitForTask(created.taskUuid, { timeoutMs: 15_000 });
   if (task.state !== 'complete') throw new Error(`task ${created.taskUuid} ended ${task.state}`);
@@ -54,7 +75,8 @@ async function chain(runtime: Runtime, template: TaskTemplate, sizes: Sizes): Pr
   const until = performance.now() + sizes.chainMaxMs;
   for (let i = 0; i < sizes.chainWarmup; i++) await runOne(runtime, template);
   const samples: number[] = [];
-  for (let i = 0; i < sizes.chainIterations && performance.now() < until; i++) samples.push(await runOne(runtime, template));
+  for (let i = 0; i < sizes.chainIterations && performance.now() < until; i++)
+    samples.push(await runOne(runtime, template));
   return summarize(samples);
 }
 
@@ -62,7 +84,14 @@ function addChain(result: BenchResult, setup: Setup, shape: 'linear' | 'diamond'
   const where = whereOf(setup);
   const section = 'startEmbeddedRuntime';
   result.figures.push(
-    { section, measure: `4-step ${shape} p50`, where, value: latency.p50, unit: 'ms', note: `n=${latency.n}, create → waitForTask` },
+    {
+      section,
+      measure: `4-step ${shape} p50`,
+      where,
+      value: latency.p50,
+      unit: 'ms',
+      note: `n=${latency.n}, create → waitForTask`,
+    },
     { section, measure: `4-step ${shape} p95`, where, value: latency.p95, unit: 'ms', note: `n=${latency.n}` },
   );
   result.metrics[`runtime.${where}.${shape}.p50`] = latency.p50;
@@ -85,7 +114,8 @@ async function oneStepLoad(runtime: Runtime, tasks: number, concurrency: number,
     const started = performance.now();
     const deadline = started + maxMs;
     const uuids = await createConcurrently(runtime, tasks, concurrency, deadline);
-    while (uuids.some((u) => !finished.has(u)) && performance.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 20));
+    while (uuids.some((u) => !finished.has(u)) && performance.now() < deadline)
+      await new Promise((resolve) => setTimeout(resolve, 20));
     const ends = uuids.flatMap((u) => (finished.has(u) ? [finished.get(u)!] : []));
     return { tasks, completed: ends.length, elapsedMs: Math.max(started, ...ends) - started };
   } finally {
@@ -93,13 +123,24 @@ async function oneStepLoad(runtime: Runtime, tasks: number, concurrency: number,
   }
 }
 
-async function createConcurrently(runtime: Runtime, count: number, concurrency: number, deadline: number): Promise<string[]> {
+async function createConcurrently(
+  runtime: Runtime,
+  count: number,
+  concurrency: number,
+  deadline: number,
+): Promise<string[]> {
   const uuids: string[] = [];
   let next = 0;
   const caller = async () => {
     while (next < count && performance.now() < deadline) {
       next += 1;
-      const created = await runtime.createTask({ namespace: ONE_STEP.namespace, name: ONE_STEP.name, version: ONE_STEP.version, context: {}, identity_strategy: 'always_unique' });
+      const created = await runtime.createTask({
+        namespace: ONE_STEP.namespace,
+        name: ONE_STEP.name,
+        version: ONE_STEP.version,
+        context: {},
+        identity_strategy: 'always_unique',
+      });
       if (created.ok) uuids.push(created.taskUuid);
     }
   };
@@ -111,12 +152,25 @@ function addThroughput(result: BenchResult, setup: Setup, load: Load): void {
   const where = whereOf(setup);
   const perSecond = load.elapsedMs > 0 ? (load.completed / load.elapsedMs) * 1000 : Number.NaN;
   const incomplete = load.completed < load.tasks ? `ONLY ${load.completed}/${load.tasks} finished in time; ` : '';
-  result.figures.push({ section: 'startEmbeddedRuntime', measure: `${load.tasks} one-step tasks: steps/s`, where, value: perSecond, unit: 'steps/s', note: `${incomplete}${round(load.elapsedMs / 1000, 2)} s, deployed concurrency settings` });
+  result.figures.push({
+    section: 'startEmbeddedRuntime',
+    measure: `${load.tasks} one-step tasks: steps/s`,
+    where,
+    value: perSecond,
+    unit: 'steps/s',
+    note: `${incomplete}${round(load.elapsedMs / 1000, 2)} s, deployed concurrency settings`,
+  });
   result.metrics[`runtime.${where}.one-step.steps_per_s`] = perSecond;
   result.details[`${where}.one-step`] = { ...load, steps_per_second: round(perSecond, 1) };
 }
 
 /** The runners' metrics keep every batch size; the JSON file gets their count and mean instead. */
 function withoutLongLists(metrics: unknown): unknown {
-  return JSON.parse(JSON.stringify(metrics, (_key, value: unknown) => (Array.isArray(value) && value.length > 20 && value.every((v) => typeof v === 'number') ? { count: value.length, mean: round(value.reduce((a: number, b: number) => a + b, 0) / value.length, 2) } : value)));
+  return JSON.parse(
+    JSON.stringify(metrics, (_key, value: unknown) =>
+      Array.isArray(value) && value.length > 20 && value.every((v) => typeof v === 'number')
+        ? { count: value.length, mean: round(value.reduce((a: number, b: number) => a + b, 0) / value.length, 2) }
+        : value,
+    ),
+  );
 }

@@ -10,7 +10,10 @@ const PATTERNS_DIR = fileURLToPath(new URL('../../examples/patterns/templates/',
 /** The shipped example templates (examples/patterns): 4-step linear and 4-step diamond, with their input schema. */
 export async function patternTemplate(shape: 'linear' | 'diamond'): Promise<TaskTemplate> {
   const loaded = await loadTemplateFile(`${PATTERNS_DIR}${shape}.yaml`);
-  if (!loaded.ok) throw new Error(`examples/patterns/templates/${shape}.yaml does not load: ${loaded.problems.map((p) => p.message).join('; ')}`);
+  if (!loaded.ok)
+    throw new Error(
+      `examples/patterns/templates/${shape}.yaml does not load: ${loaded.problems.map((p) => p.message).join('; ')}`,
+    );
   return loaded.template;
 }
 
@@ -38,7 +41,14 @@ export function fanOutTemplate(width: number): TaskTemplate {
     namespace: 'bench',
     name: `fan_out_${width}`,
     version: '1.0.0',
-    steps: [step('start'), ...branches, step('join', branches.map((b) => b.name))],
+    steps: [
+      step('start'),
+      ...branches,
+      step(
+        'join',
+        branches.map((b) => b.name),
+      ),
+    ],
   };
 }
 

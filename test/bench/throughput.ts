@@ -41,14 +41,18 @@ const FAN_OUT_MS_PER_STEP = 60;
 export async function throughput(setup: Setup, sizes: Sizes): Promise<BenchResult> {
   const result = emptyResult();
   const tasks = setup.transport === 'localstack' ? sizes.localstackOneStepTasks : sizes.oneStepTasks;
-  const oneStep = await withDatabase(setup, (db) => measured(db, setup, () => loadRun(db, setup, ONE_STEP, tasks, 1, sizes.throughputMaxMs)));
+  const oneStep = await withDatabase(setup, (db) =>
+    measured(db, setup, () => loadRun(db, setup, ONE_STEP, tasks, 1, sizes.throughputMaxMs)),
+  );
   addRun(result, setup, 'one-step', `${tasks} one-step tasks`, oneStep);
   if (setup.transport === 'localstack') return result;
   const fanOuts: FanOutRun[] = [];
   for (const width of sizes.fanOutWidths) {
     const fanOut = fanOutTemplate(width);
     const maxMs = Math.max(sizes.throughputMaxMs, fanOut.steps.length * FAN_OUT_MS_PER_STEP);
-    const run = await withDatabase(setup, (db) => measured(db, setup, () => loadRun(db, setup, fanOut, 1, fanOut.steps.length, maxMs)));
+    const run = await withDatabase(setup, (db) =>
+      measured(db, setup, () => loadRun(db, setup, fanOut, 1, fanOut.steps.length, maxMs)),
+    );
     addRun(result, setup, `fan-out-${width}`, `fan-out 1→${width}→1 (one task)`, run);
     fanOuts.push({ width, run });
   }
@@ -64,15 +68,26 @@ export async function measured(db: BenchDatabase, setup: Setup, run: () => Promi
   return { ...outcome, databaseWork: difference(await settledCounters(db.connectionString), before) };
 }
 
-export async function loadRun(db: BenchDatabase, setup: Setup, template: TaskTemplate, tasks: number, stepsPerTask: number, maxMs: number): Promise<LoadRun> {
+export async function loadRun(
+  db: BenchDatabase,
+  setup: Setup,
+  template: TaskTemplate,
+  tasks: number,
+  stepsPerTask: number,
+  maxMs: number,
+): Promise<LoadRun> {
   return withEngine(db, setup, [template], maxMs + 30_000, async (engine) => {
     const deadline = performance.now() + maxMs;
     const cpuBefore = processCpuMs();
     const started = performance.now();
     const created = await createConcurrently(engine, template, tasks, setup.concurrency, deadline);
     const createPhaseMs = performance.now() - started;
-    const outcomes = await Promise.allSettled(created.map((c) => engine.watch.completion(c.taskUuid, Math.max(1, deadline - performance.now()))));
-    const done = created.flatMap((c, i) => (outcomes[i]!.status === 'fulfilled' ? [{ ...c, at: (outcomes[i] as PromiseFulfilledResult<number>).value }] : []));
+    const outcomes = await Promise.allSettled(
+      created.map((c) => engine.watch.completion(c.taskUuid, Math.max(1, deadline - performance.now()))),
+    );
+    const done = created.flatMap((c, i) =>
+      outcomes[i]!.status === 'fulfilled' ? [{ ...c, at: (outcomes[i] as PromiseFulfilledResult<number>).value }] : [],
+    );
     const elapsedMs = Math.max(...done.map((d) => d.at), started) - started;
     await quiesce(engine);
     const databaseCpuMs = db.kind === 'server' ? await backendCpuMs(db.connectionString) : null;
@@ -98,7 +113,13 @@ interface Created {
 }
 
 /** `concurrency` callers create tasks until `count` exist (or the deadline passes). */
-async function createConcurrently(engine: BenchEngine, template: TaskTemplate, count: number, concurrency: number, deadline: number): Promise<Created[]> {
+async function createConcurrently(
+  engine: BenchEngine,
+  template: TaskTemplate,
+  count: number,
+  concurrency: number,
+  deadline: number,
+): Promise<Created[]> {
   const created: Created[] = [];
   let next = 0;
   const caller = async () => {
@@ -115,11 +136,33 @@ async function createConcurrently(engine: BenchEngine, template: TaskTemplate, c
 function addRun(result: BenchResult, setup: Setup, key: string, label: string, run: LoadRun): void {
   const where = whereOf(setup);
   const stepsPerSecond = run.elapsedMs > 0 ? (run.steps / run.elapsedMs) * 1000 : Number.NaN;
-  const goal = key === 'one-step' && setup.database === 'server' && setup.transport === 'memory' ? { goal: { op: '>=' as const, value: STEPS_PER_SECOND_GOAL } } : {};
-  const incomplete = run.completedTasks < run.requestedTasks ? `ONLY ${run.completedTasks}/${run.requestedTasks} tasks finished in time; ` : '';
+  const goal =
+    key === 'one-step' && setup.database === 'server' && setup.transport === 'memory'
+      ? { goal: { op: '>=' as const, value: STEPS_PER_SECOND_GOAL } }
+      : {};
+  const incomplete =
+    run.completedTasks < run.requestedTasks
+      ? `ONLY ${run.completedTasks}/${run.requestedTasks} tasks finished in time; `
+      : '';
   const note = `${incomplete}${run.steps} steps in ${round(run.elapsedMs / 1000, 2)} s; task p50 ${round(run.taskLatency.p50, 1)} ms`;
-  result.figures.push({ section: 'throughput', measure: `${label}: steps/s`, where, value: stepsPerSecond, unit: 'steps/s', ...goal, note });
-  result.figures.push({ section: 'database work', measure: `${label}: round trips per step`, where, value: run.roundTrips / run.steps, unit: '', goal: { op: '<=', value: 6 }, note: 'includes creating the task' });
+  result.figures.push({
+    section: 'throughput',
+    measure: `${label}: steps/s`,
+    where,
+    value: stepsPerSecond,
+    unit: 'steps/s',
+    ...goal,
+    note,
+  });
+  result.figures.push({
+    section: 'database work',
+    measure: `${label}: round trips per step`,
+    where,
+    value: run.roundTrips / run.steps,
+    unit: '',
+    goal: { op: '<=', value: 6 },
+    note: 'includes creating the task',
+  });
   if (run.databaseWork) addDatabaseWork(result, where, key, label, run);
   addCpu(result, where, label, run);
   result.metrics[`${where}.${key}.steps_per_s`] = stepsPerSecond;
@@ -144,8 +187,18 @@ function addCpu(result: BenchResult, where: string, label: string, run: LoadRun)
   const engine = run.engineCpuMs / run.steps;
   const database = run.databaseCpuMs === null ? null : run.databaseCpuMs / run.steps;
   const total = engine + (database ?? 0);
-  const split = database === null ? 'engine process (PGlite inside it when embedded)' : `engine ${round(engine, 2)} + PostgreSQL ${round(database, 2)}`;
-  result.figures.push({ section: 'cpu', measure: `${label}: CPU per step`, where, value: total, unit: 'ms', note: `${split}; 2 cores → at most ${Math.round(2000 / total)} steps/s` });
+  const split =
+    database === null
+      ? 'engine process (PGlite inside it when embedded)'
+      : `engine ${round(engine, 2)} + PostgreSQL ${round(database, 2)}`;
+  result.figures.push({
+    section: 'cpu',
+    measure: `${label}: CPU per step`,
+    where,
+    value: total,
+    unit: 'ms',
+    note: `${split}; 2 cores → at most ${Math.round(2000 / total)} steps/s`,
+  });
 }
 
 function detailsOf(run: LoadRun, stepsPerSecond: number): Record<string, unknown> {

@@ -19,7 +19,10 @@ export class TimingQueryable implements Queryable {
 
   query<R extends QueryResultRow = QueryResultRow>(text: string, values?: unknown[]): Promise<{ rows: R[] }>;
   query<R extends QueryResultRow = QueryResultRow>(query: NamedQuery): Promise<{ rows: R[] }>;
-  async query<R extends QueryResultRow = QueryResultRow>(query: string | NamedQuery, values?: unknown[]): Promise<{ rows: R[] }> {
+  async query<R extends QueryResultRow = QueryResultRow>(
+    query: string | NamedQuery,
+    values?: unknown[],
+  ): Promise<{ rows: R[] }> {
     const started = performance.now();
     try {
       return await forward<R>(this.inner, query, values);

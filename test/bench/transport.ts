@@ -38,10 +38,13 @@ export function memoryTransport(): Transport {
 }
 
 /** Where LocalStack is, or why it is not used: AWS_ENDPOINT_URL must be set, on loopback, and healthy. */
-export async function findLocalstack(env: NodeJS.ProcessEnv = process.env): Promise<{ endpoint: string } | { skipped: string }> {
+export async function findLocalstack(
+  env: NodeJS.ProcessEnv = process.env,
+): Promise<{ endpoint: string } | { skipped: string }> {
   const endpoint = env.AWS_ENDPOINT_URL;
   if (!endpoint) return { skipped: 'AWS_ENDPOINT_URL is not set' };
-  if (!isLoopbackUrl(endpoint)) return { skipped: `AWS_ENDPOINT_URL is not on loopback (${endpoint}); the benchmark only talks to this machine` };
+  if (!isLoopbackUrl(endpoint))
+    return { skipped: `AWS_ENDPOINT_URL is not on loopback (${endpoint}); the benchmark only talks to this machine` };
   try {
     const response = await fetch(new URL('/_localstack/health', endpoint), { signal: AbortSignal.timeout(2_000) });
     const health = (await response.json()) as { services?: Record<string, string> };
@@ -56,8 +59,14 @@ export async function findLocalstack(env: NodeJS.ProcessEnv = process.env): Prom
 export async function localstackTransport(): Promise<Transport> {
   const sqs = createSqsClient();
   const run = `tasker-bench-${randomBytes(4).toString('hex')}`;
-  const create = async (name: string) => (await sqs.send(new CreateQueueCommand({ QueueName: `${run}-${name}`, Attributes: { VisibilityTimeout: '30' } }))).QueueUrl!;
-  const [dispatchUrl, completionUrl, poisonUrl] = await Promise.all([create('dispatch'), create('completion'), create('poison')]);
+  const create = async (name: string) =>
+    (await sqs.send(new CreateQueueCommand({ QueueName: `${run}-${name}`, Attributes: { VisibilityTimeout: '30' } })))
+      .QueueUrl!;
+  const [dispatchUrl, completionUrl, poisonUrl] = await Promise.all([
+    create('dispatch'),
+    create('completion'),
+    create('poison'),
+  ]);
   return {
     kind: 'localstack',
     queue: new SqsQueue(sqs),
@@ -66,7 +75,11 @@ export async function localstackTransport(): Promise<Transport> {
     completionUrl,
     poisonUrl,
     async close() {
-      await Promise.all([dispatchUrl, completionUrl, poisonUrl].map((url) => sqs.send(new DeleteQueueCommand({ QueueUrl: url })).catch(() => undefined)));
+      await Promise.all(
+        [dispatchUrl, completionUrl, poisonUrl].map((url) =>
+          sqs.send(new DeleteQueueCommand({ QueueUrl: url })).catch(() => undefined),
+        ),
+      );
       sqs.destroy();
     },
   };

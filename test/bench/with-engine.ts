@@ -11,7 +11,14 @@ import { newTransport } from './transport.js';
  * Runs `body` with a started engine on the database (its own pool) and the setup's transport;
  * stops the consumers, deletes the queues and ends the pool afterwards, whatever happens.
  */
-export async function withEngine<T>(db: BenchDatabase, setup: Setup, templates: TaskTemplate[], maxLifetimeMs: number, body: (engine: BenchEngine) => Promise<T>, queryable?: Queryable): Promise<T> {
+export async function withEngine<T>(
+  db: BenchDatabase,
+  setup: Setup,
+  templates: TaskTemplate[],
+  maxLifetimeMs: number,
+  body: (engine: BenchEngine) => Promise<T>,
+  queryable?: Queryable,
+): Promise<T> {
   const pool: pg.Pool | null = queryable ? null : db.newPool();
   const transport = await newTransport(setup.transport);
   const engine = new BenchEngine(queryable ?? pool!, transport, DEFAULT_CONSUMERS);
@@ -36,7 +43,13 @@ export async function quiesce(engine: BenchEngine, quietMs = 150, maxMs = 5_000)
 }
 
 /** Runs `count` tasks one after another, each to completion; returns create → task.completed milliseconds per task. */
-export async function runSequential(engine: BenchEngine, template: TaskTemplate, context: Record<string, unknown>, count: number, maxMs: number): Promise<number[]> {
+export async function runSequential(
+  engine: BenchEngine,
+  template: TaskTemplate,
+  context: Record<string, unknown>,
+  count: number,
+  maxMs: number,
+): Promise<number[]> {
   const samples: number[] = [];
   const until = performance.now() + maxMs;
   for (let i = 0; i < count && performance.now() < until; i++) {

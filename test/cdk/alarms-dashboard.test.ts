@@ -10,7 +10,10 @@ const alarms = Object.values(resourcesOf(template, 'AWS::CloudWatch::Alarm'));
 
 function alarmsOn(namespace: string, metric: string, dimension: string, id: string): CfnResource[] {
   return alarms.filter(
-    (a) => a.Properties.Namespace === namespace && a.Properties.MetricName === metric && a.Properties.Dimensions?.some((d: any) => d.Name === dimension && referencedId(d.Value) === id),
+    (a) =>
+      a.Properties.Namespace === namespace &&
+      a.Properties.MetricName === metric &&
+      a.Properties.Dimensions?.some((d: any) => d.Name === dimension && referencedId(d.Value) === id),
   );
 }
 
@@ -19,16 +22,33 @@ describe('alarms', () => {
     for (const { label, queue } of engine.queues.work) {
       const id = logicalIdOf(queue);
       expect(alarmsOn('AWS/SQS', 'ApproximateAgeOfOldestMessage', 'QueueName', id), label).toHaveLength(1);
-      expect(alarmsOn('AWS/SQS', 'ApproximateNumberOfMessagesVisible', 'QueueName', id)[0]?.Properties.Threshold, label).toBe(1000);
-      expect(alarmsOn('AWS/SQS', 'ApproximateAgeOfOldestMessage', 'QueueName', id)[0]?.Properties.Threshold, label).toBe(300);
+      expect(
+        alarmsOn('AWS/SQS', 'ApproximateNumberOfMessagesVisible', 'QueueName', id)[0]?.Properties.Threshold,
+        label,
+      ).toBe(1000);
+      expect(
+        alarmsOn('AWS/SQS', 'ApproximateAgeOfOldestMessage', 'QueueName', id)[0]?.Properties.Threshold,
+        label,
+      ).toBe(300);
     }
   });
 
   it('alarms on any message on a dead-letter or poison queue, and on dead letters about to expire', () => {
-    expect(engine.queues.terminal.map((t) => t.label).sort()).toEqual(['completion-dlq', 'dispatch-billing-dlq', 'dispatch-dlq', 'domain-event-dlq', 'event-target-dlq', 'poison']);
+    expect(engine.queues.terminal.map((t) => t.label).sort()).toEqual([
+      'completion-dlq',
+      'dispatch-billing-dlq',
+      'dispatch-dlq',
+      'domain-event-dlq',
+      'event-target-dlq',
+      'poison',
+    ]);
     for (const { label, queue } of engine.queues.terminal) {
       const [depth] = alarmsOn('AWS/SQS', 'ApproximateNumberOfMessagesVisible', 'QueueName', logicalIdOf(queue));
-      expect(depth?.Properties, label).toMatchObject({ Threshold: 0, ComparisonOperator: 'GreaterThanThreshold', EvaluationPeriods: 1 });
+      expect(depth?.Properties, label).toMatchObject({
+        Threshold: 0,
+        ComparisonOperator: 'GreaterThanThreshold',
+        EvaluationPeriods: 1,
+      });
       const [age] = alarmsOn('AWS/SQS', 'ApproximateAgeOfOldestMessage', 'QueueName', logicalIdOf(queue));
       expect(age?.Properties.Threshold, label).toBe(DEAD_LETTER_EXPIRY_WARNING.toSeconds());
     }
@@ -38,7 +58,10 @@ describe('alarms', () => {
     for (const fn of [engine.stepHandler!, engine.completionHandler, engine.sweeper]) {
       for (const metric of ['Errors', 'Throttles']) {
         const [alarm] = alarmsOn('AWS/Lambda', metric, 'FunctionName', logicalIdOf(fn));
-        expect(alarm?.Properties, `${metric} of ${logicalIdOf(fn)}`).toMatchObject({ Threshold: 0, ComparisonOperator: 'GreaterThanThreshold' });
+        expect(alarm?.Properties, `${metric} of ${logicalIdOf(fn)}`).toMatchObject({
+          Threshold: 0,
+          ComparisonOperator: 'GreaterThanThreshold',
+        });
       }
     }
   });
@@ -50,7 +73,9 @@ describe('alarms', () => {
   it('has no actions unless given a topic; then every alarm notifies it on alarm and on OK', () => {
     for (const alarm of alarms) expect(alarm.Properties.AlarmActions).toBeUndefined();
     const scope = new Stack(testApp(), 'TopicStack');
-    const withTopic = synthEngine({ alarmTopic: sns.Topic.fromTopicArn(scope, 'Ops', 'arn:aws:sns:eu-west-1:123456789012:ops') });
+    const withTopic = synthEngine({
+      alarmTopic: sns.Topic.fromTopicArn(scope, 'Ops', 'arn:aws:sns:eu-west-1:123456789012:ops'),
+    });
     for (const alarm of Object.values(resourcesOf(withTopic.template, 'AWS::CloudWatch::Alarm'))) {
       expect(alarm.Properties.AlarmActions).toEqual(['arn:aws:sns:eu-west-1:123456789012:ops']);
       expect(alarm.Properties.OKActions).toEqual(['arn:aws:sns:eu-west-1:123456789012:ops']);
@@ -68,7 +93,15 @@ describe('the dashboard', () => {
   });
 
   it('shows queue depth and age, dead letters, alarms and each function', () => {
-    for (const text of ['ApproximateNumberOfMessagesVisible', 'ApproximateAgeOfOldestMessage', 'Dead-letter and poison queues', 'step-handler function', 'completion function', 'sweeper function', 'Throttles']) {
+    for (const text of [
+      'ApproximateNumberOfMessagesVisible',
+      'ApproximateAgeOfOldestMessage',
+      'Dead-letter and poison queues',
+      'step-handler function',
+      'completion function',
+      'sweeper function',
+      'Throttles',
+    ]) {
       expect(body, text).toContain(text);
     }
     for (const alarm of engine.alarms) expect(body).toContain(logicalIdOf(alarm));

@@ -12,11 +12,17 @@ describe('the database budget of the orchestration functions', () => {
   const budgetEnv = (synth: ReturnType<typeof synthEngine>, fn: lambda.IFunction) => {
     const variables = resourceOf(synth.template, fn).Properties.Environment.Variables as Record<string, unknown>;
     // The plain values, as the function reads them (queue URLs and the like are tokens here).
-    const env = Object.fromEntries(Object.entries(variables).filter((e): e is [string, string] => typeof e[1] === 'string'));
-    return { timeoutMs: Number(resourceOf(synth.template, fn).Properties.Timeout) * 1000, budget: databaseBudgetOf(loadConfig(env)), env };
+    const env = Object.fromEntries(
+      Object.entries(variables).filter((e): e is [string, string] => typeof e[1] === 'string'),
+    );
+    return {
+      timeoutMs: Number(resourceOf(synth.template, fn).Properties.Timeout) * 1000,
+      budget: databaseBudgetOf(loadConfig(env)),
+      env,
+    };
   };
 
-  it('is derived from each function\'s own timeout: the completion function\'s and the sweeper\'s', () => {
+  it("is derived from each function's own timeout: the completion function's and the sweeper's", () => {
     const synth = synthEngine({ completion: { timeout: Duration.seconds(40) }, sweeperTimeout: Duration.seconds(80) });
     const completion = budgetEnv(synth, synth.engine.completionHandler);
     const sweeper = budgetEnv(synth, synth.engine.sweeper);
@@ -36,7 +42,10 @@ describe('the database budget of the orchestration functions', () => {
 
   it('is not given to the migration function, whose statements may run long', () => {
     const synth = synthEngine();
-    const env = resourceOf(synth.template, synth.engine.migrator).Properties.Environment.Variables as Record<string, string>;
+    const env = resourceOf(synth.template, synth.engine.migrator).Properties.Environment.Variables as Record<
+      string,
+      string
+    >;
     expect(env[ENV.databaseStatementTimeoutMs]).toBeUndefined();
   });
 });

@@ -15,16 +15,30 @@ describe('the RDS variant', () => {
 
   it("creates an encrypted, private PostgreSQL instance with two generated secrets: the owner's and the runtime login's", () => {
     const db = resourceOf(template, engine.database.instance!).Properties;
-    expect(db).toMatchObject({ Engine: 'postgres', StorageEncrypted: true, PubliclyAccessible: false, DBInstanceClass: 'db.t4g.micro', DBName: 'tasker' });
+    expect(db).toMatchObject({
+      Engine: 'postgres',
+      StorageEncrypted: true,
+      PubliclyAccessible: false,
+      DBInstanceClass: 'db.t4g.micro',
+      DBName: 'tasker',
+    });
     expect(db.EngineVersion).toMatch(/^17/);
-    const secrets = Object.values(resourcesOf(template, 'AWS::SecretsManager::Secret')).map((s) => JSON.parse(s.Properties.GenerateSecretString.SecretStringTemplate));
+    const secrets = Object.values(resourcesOf(template, 'AWS::SecretsManager::Secret')).map((s) =>
+      JSON.parse(s.Properties.GenerateSecretString.SecretStringTemplate),
+    );
     expect(secrets).toEqual([{ username: 'tasker' }, { username: RUNTIME_LOGIN, dbname: 'tasker' }]);
   });
 
   it('protects the instance from deletion and keeps a snapshot when the stack deletes or replaces it, unless told otherwise', () => {
     const db = resourceOf(template, engine.database.instance!);
-    expect([db.Properties.DeletionProtection, db.DeletionPolicy, db.UpdateReplacePolicy]).toEqual([true, 'Snapshot', 'Snapshot']);
-    const { template: t, engine: e } = synthEngine({ database: { kind: 'rds', deletionProtection: false, removalPolicy: RemovalPolicy.DESTROY } });
+    expect([db.Properties.DeletionProtection, db.DeletionPolicy, db.UpdateReplacePolicy]).toEqual([
+      true,
+      'Snapshot',
+      'Snapshot',
+    ]);
+    const { template: t, engine: e } = synthEngine({
+      database: { kind: 'rds', deletionProtection: false, removalPolicy: RemovalPolicy.DESTROY },
+    });
     const dev = resourceOf(t, e.database.instance!);
     expect([dev.Properties.DeletionProtection, dev.DeletionPolicy]).toEqual([false, 'Delete']);
   });
@@ -40,16 +54,26 @@ describe('the RDS variant', () => {
     const arnOf = (x: { secretArn: string }) => stack.resolve(x.secretArn);
     for (const fn of [engine.completionHandler, engine.sweeper]) {
       const env = resourceOf(template, fn).Properties.Environment.Variables;
-      expect([env[ENV.databaseSecretArn], env[ENV.databaseRuntimeSecretArn]]).toEqual([arnOf(engine.database.runtimeSecret), undefined]);
+      expect([env[ENV.databaseSecretArn], env[ENV.databaseRuntimeSecretArn]]).toEqual([
+        arnOf(engine.database.runtimeSecret),
+        undefined,
+      ]);
     }
     const migrator = resourceOf(template, engine.migrator).Properties.Environment.Variables;
-    expect([migrator[ENV.databaseSecretArn], migrator[ENV.databaseRuntimeSecretArn]]).toEqual([arnOf(engine.database.secret), arnOf(engine.database.runtimeSecret)]);
-    expect(resourceOf(template, engine.migrations.resource).Properties.RuntimeSecret).toEqual(arnOf(engine.database.runtimeSecret));
+    expect([migrator[ENV.databaseSecretArn], migrator[ENV.databaseRuntimeSecretArn]]).toEqual([
+      arnOf(engine.database.secret),
+      arnOf(engine.database.runtimeSecret),
+    ]);
+    expect(resourceOf(template, engine.migrations.resource).Properties.RuntimeSecret).toEqual(
+      arnOf(engine.database.runtimeSecret),
+    );
   });
 
   it('rotates both secrets every 30 days with hosted single-user rotation in the functions subnets, after the migrations created the login', () => {
     const schedules = Object.values(resourcesOf(template, 'AWS::SecretsManager::RotationSchedule'));
-    expect(schedules.map((s) => stack.resolve(s.Properties.SecretId))).toEqual([engine.database.secret, engine.database.runtimeSecret].map((x) => stack.resolve(x.secretArn)));
+    expect(schedules.map((s) => stack.resolve(s.Properties.SecretId))).toEqual(
+      [engine.database.secret, engine.database.runtimeSecret].map((x) => stack.resolve(x.secretArn)),
+    );
     const fnSubnets = resourceOf(template, engine.sweeper).Properties.VpcConfig.SubnetIds.map(referencedId);
     for (const schedule of schedules) {
       expect(schedule.Properties.RotationRules).toEqual({ ScheduleExpression: 'rate(30 days)' });
@@ -59,8 +83,16 @@ describe('the RDS variant', () => {
       expect(schedule.DependsOn).toContain(logicalIdOf(engine.migrations.resource));
     }
     const weekly = synthEngine({ database: { kind: 'rds', credentialRotation: Duration.days(7) } }).template;
-    for (const s of Object.values(resourcesOf(weekly, 'AWS::SecretsManager::RotationSchedule'))) expect(s.Properties.RotationRules).toEqual({ ScheduleExpression: 'rate(7 days)' });
-    expect(Object.keys(resourcesOf(synthEngine({ database: { kind: 'rds', credentialRotation: false } }).template, 'AWS::SecretsManager::RotationSchedule'))).toHaveLength(0);
+    for (const s of Object.values(resourcesOf(weekly, 'AWS::SecretsManager::RotationSchedule')))
+      expect(s.Properties.RotationRules).toEqual({ ScheduleExpression: 'rate(7 days)' });
+    expect(
+      Object.keys(
+        resourcesOf(
+          synthEngine({ database: { kind: 'rds', credentialRotation: false } }).template,
+          'AWS::SecretsManager::RotationSchedule',
+        ),
+      ),
+    ).toHaveLength(0);
   });
 
   it('points the database functions at the proxy when the runtime has a host variable', () => {
@@ -73,21 +105,36 @@ describe('the RDS variant', () => {
   it('lets the functions reach only the proxy port and HTTPS; only the functions reach the proxy, only the proxy and the rotation functions the instance', () => {
     const fnSg = engine.database.network.securityGroups[0]!;
     const sg = resourceOf(template, fnSg).Properties;
-    expect(sg.SecurityGroupEgress).toEqual([expect.objectContaining({ CidrIp: '0.0.0.0/0', FromPort: 443, ToPort: 443 })]);
-    const egress = Object.values(resourcesOf(template, 'AWS::EC2::SecurityGroupEgress')).filter((e) => referencedId(e.Properties.GroupId) === logicalIdOf(fnSg));
-    expect(egress.map((e) => [e.Properties.FromPort, referencedId(e.Properties.DestinationSecurityGroupId)])).toEqual([[5432, logicalIdOf(engine.database.proxy!.connections.securityGroups[0]!)]]);
+    expect(sg.SecurityGroupEgress).toEqual([
+      expect.objectContaining({ CidrIp: '0.0.0.0/0', FromPort: 443, ToPort: 443 }),
+    ]);
+    const egress = Object.values(resourcesOf(template, 'AWS::EC2::SecurityGroupEgress')).filter(
+      (e) => referencedId(e.Properties.GroupId) === logicalIdOf(fnSg),
+    );
+    expect(egress.map((e) => [e.Properties.FromPort, referencedId(e.Properties.DestinationSecurityGroupId)])).toEqual([
+      [5432, logicalIdOf(engine.database.proxy!.connections.securityGroups[0]!)],
+    ]);
     const instanceSgId = logicalIdOf(engine.database.instance!.connections.securityGroups[0]!);
-    const intoInstance = Object.values(resourcesOf(template, 'AWS::EC2::SecurityGroupIngress')).filter((i) => referencedId(i.Properties.GroupId) === instanceSgId);
-    const rotationSgId = logicalIdOf(engine.node.findAll().find((c) => c.node.path.endsWith('Credentials/RotationSecurityGroup'))!);
+    const intoInstance = Object.values(resourcesOf(template, 'AWS::EC2::SecurityGroupIngress')).filter(
+      (i) => referencedId(i.Properties.GroupId) === instanceSgId,
+    );
+    const rotationSgId = logicalIdOf(
+      engine.node.findAll().find((c) => c.node.path.endsWith('Credentials/RotationSecurityGroup'))!,
+    );
     const sources = intoInstance.map((rule) => referencedId(rule.Properties.SourceSecurityGroupId));
-    expect(sources.sort()).toEqual([logicalIdOf(engine.database.proxy!.connections.securityGroups[0]!), rotationSgId].sort());
+    expect(sources.sort()).toEqual(
+      [logicalIdOf(engine.database.proxy!.connections.securityGroups[0]!), rotationSgId].sort(),
+    );
   });
 
   it('creates a two-AZ VPC with one NAT gateway; functions in private subnets, the database in isolated ones', () => {
     expect(Object.keys(resourcesOf(template, 'AWS::EC2::NatGateway'))).toHaveLength(1);
     const subnets = resourcesOf(template, 'AWS::EC2::Subnet');
-    const fnSubnets = resourceOf(template, engine.sweeper).Properties.VpcConfig.SubnetIds.map((s: unknown) => referencedId(s)!);
-    for (const id of fnSubnets) expect(subnets[id]!.Properties.Tags).toContainEqual({ Key: 'aws-cdk:subnet-name', Value: 'functions' });
+    const fnSubnets = resourceOf(template, engine.sweeper).Properties.VpcConfig.SubnetIds.map(
+      (s: unknown) => referencedId(s)!,
+    );
+    for (const id of fnSubnets)
+      expect(subnets[id]!.Properties.Tags).toContainEqual({ Key: 'aws-cdk:subnet-name', Value: 'functions' });
   });
 
   it('can go without the proxy', () => {
@@ -99,7 +146,10 @@ describe('the RDS variant', () => {
 
 describe('the existing-database variant', () => {
   const { stack, vpc, secret, databaseSg } = existingDatabaseStack();
-  const engine = new TaskerEngine(stack, 'Engine', { database: { kind: 'existing', vpc, secret, databaseSecurityGroup: databaseSg, port: 6432 }, ...entryProps() });
+  const engine = new TaskerEngine(stack, 'Engine', {
+    database: { kind: 'existing', vpc, secret, databaseSecurityGroup: databaseSg, port: 6432 },
+    ...entryProps(),
+  });
   const template = Template.fromStack(stack);
 
   it('creates no database, proxy or VPC of its own', () => {
@@ -118,23 +168,46 @@ describe('the existing-database variant', () => {
 
   it('gives the runtime functions a runtime secret when one is given, and the migration function both', () => {
     const { stack: s, vpc: v, secret: owner } = existingDatabaseStack();
-    const runtime = secretsmanager.Secret.fromSecretCompleteArn(s, 'RuntimeSecret', 'arn:aws:secretsmanager:eu-west-1:123456789012:secret:tasker-app-GhIjKl');
-    const e = new TaskerEngine(s, 'Engine', { database: { kind: 'existing', vpc: v, secret: owner, runtimeSecret: runtime }, ...entryProps() });
+    const runtime = secretsmanager.Secret.fromSecretCompleteArn(
+      s,
+      'RuntimeSecret',
+      'arn:aws:secretsmanager:eu-west-1:123456789012:secret:tasker-app-GhIjKl',
+    );
+    const e = new TaskerEngine(s, 'Engine', {
+      database: { kind: 'existing', vpc: v, secret: owner, runtimeSecret: runtime },
+      ...entryProps(),
+    });
     const t = Template.fromStack(s);
     const env = (fn: Parameters<typeof resourceOf>[1]) => resourceOf(t, fn).Properties.Environment.Variables;
     for (const fn of [e.completionHandler, e.sweeper]) expect(env(fn)[ENV.databaseSecretArn]).toBe(runtime.secretArn);
-    expect([env(e.migrator)[ENV.databaseSecretArn], env(e.migrator)[ENV.databaseRuntimeSecretArn]]).toEqual([owner.secretArn, runtime.secretArn]);
+    expect([env(e.migrator)[ENV.databaseSecretArn], env(e.migrator)[ENV.databaseRuntimeSecretArn]]).toEqual([
+      owner.secretArn,
+      runtime.secretArn,
+    ]);
   });
 
   it('opens the database security group to the functions on the database port', () => {
-    const rules = Object.values(resourcesOf(template, 'AWS::EC2::SecurityGroupIngress')).filter((i) => referencedId(i.Properties.GroupId) === logicalIdOf(databaseSg));
-    expect(rules.map((r) => [r.Properties.FromPort, referencedId(r.Properties.SourceSecurityGroupId)])).toEqual([[6432, logicalIdOf(engine.database.network.securityGroups[0]!)]]);
+    const rules = Object.values(resourcesOf(template, 'AWS::EC2::SecurityGroupIngress')).filter(
+      (i) => referencedId(i.Properties.GroupId) === logicalIdOf(databaseSg),
+    );
+    expect(rules.map((r) => [r.Properties.FromPort, referencedId(r.Properties.SourceSecurityGroupId)])).toEqual([
+      [6432, logicalIdOf(engine.database.network.securityGroups[0]!)],
+    ]);
   });
 
   it('uses the given security groups and subnets instead of its own', () => {
     const { stack: s, vpc: v, secret: sec } = existingDatabaseStack();
     const sg = new ec2.SecurityGroup(s, 'Mine', { vpc: v });
-    const e = new TaskerEngine(s, 'Engine', { database: { kind: 'existing', vpc: v, secret: sec, securityGroups: [sg], vpcSubnets: { subnets: [v.privateSubnets[0]!] } }, ...entryProps() });
+    const e = new TaskerEngine(s, 'Engine', {
+      database: {
+        kind: 'existing',
+        vpc: v,
+        secret: sec,
+        securityGroups: [sg],
+        vpcSubnets: { subnets: [v.privateSubnets[0]!] },
+      },
+      ...entryProps(),
+    });
     const fn = resourceOf(Template.fromStack(s), e.completionHandler).Properties;
     expect(fn.VpcConfig.SecurityGroupIds.map((x: unknown) => referencedId(x))).toEqual([logicalIdOf(sg)]);
     expect(fn.VpcConfig.SubnetIds.map((x: unknown) => referencedId(x))).toEqual([logicalIdOf(v.privateSubnets[0]!)]);

@@ -61,8 +61,12 @@ describe('migrations at deploy time', () => {
   const [id, migration] = Object.entries(resourcesOf(template, MIGRATIONS_RESOURCE_TYPE))[0]!;
 
   it('is a custom resource served by a provider whose handler is the migration function', () => {
-    const providerFn = resourcesOf(template, 'AWS::Lambda::Function')[referencedId(migration.Properties.ServiceToken)!]!;
-    expect(referencedId(providerFn.Properties.Environment.Variables.USER_ON_EVENT_FUNCTION_ARN)).toBe(logicalIdOf(engine.migrator));
+    const providerFn = resourcesOf(template, 'AWS::Lambda::Function')[
+      referencedId(migration.Properties.ServiceToken)!
+    ]!;
+    expect(referencedId(providerFn.Properties.Environment.Variables.USER_ON_EVENT_FUNCTION_ARN)).toBe(
+      logicalIdOf(engine.migrator),
+    );
   });
 
   it('runs again whenever the migration bundle changes (its code key is a property)', () => {
@@ -78,7 +82,9 @@ describe('migrations at deploy time', () => {
   });
 
   it('runs after the database and its proxy exist', () => {
-    expect(migration.DependsOn).toEqual(expect.arrayContaining([logicalIdOf(engine.database.instance!), logicalIdOf(engine.database.proxy!)]));
+    expect(migration.DependsOn).toEqual(
+      expect.arrayContaining([logicalIdOf(engine.database.instance!), logicalIdOf(engine.database.proxy!)]),
+    );
   });
 
   it('runs before the completion function and the sweeper (and their event source) are created or updated', () => {
@@ -86,7 +92,8 @@ describe('migrations at deploy time', () => {
     expect(dependsOnMigration(engine.completionHandler)).toBe(true);
     expect(dependsOnMigration(engine.sweeper)).toBe(true);
     for (const esm of Object.values(resourcesOf(template, 'AWS::Lambda::EventSourceMapping'))) {
-      if (referencedId(esm.Properties.FunctionName) === logicalIdOf(engine.completionHandler)) expect(esm.DependsOn).toContain(id);
+      if (referencedId(esm.Properties.FunctionName) === logicalIdOf(engine.completionHandler))
+        expect(esm.DependsOn).toContain(id);
     }
   });
 });

@@ -9,16 +9,29 @@ import { TASKER_RUNTIME } from '../../cdk/tasker-function.js';
 import { REPO_ROOT, synthEngine } from './support/synth.js';
 import { logicalIdOf, referencedId, resourceOf, resourcesOf } from './support/template-queries.js';
 
-const { template, engine, stack } = synthEngine({ stepHandlerEnvironment: { PAYMENTS_API_URL: 'https://payments.example' } });
+const { template, engine, stack } = synthEngine({
+  stepHandlerEnvironment: { PAYMENTS_API_URL: 'https://payments.example' },
+});
 const q = engine.queues;
-const ours = { 'step-handler': engine.stepHandler!, completion: engine.completionHandler, sweeper: engine.sweeper, migrate: engine.migrator };
-const envOf = (fn: lambda.IFunction): Record<string, unknown> => resourceOf(template, fn).Properties.Environment.Variables;
+const ours = {
+  'step-handler': engine.stepHandler!,
+  completion: engine.completionHandler,
+  sweeper: engine.sweeper,
+  migrate: engine.migrator,
+};
+const envOf = (fn: lambda.IFunction): Record<string, unknown> =>
+  resourceOf(template, fn).Properties.Environment.Variables;
 const resolved = (value: string): unknown => stack.resolve(value);
 
 /** The newest nodejsNN.x runtime aws-cdk-lib names. */
 function newestNodeRuntime(): string {
-  const names = Object.values(lambda.Runtime).filter((r): r is lambda.Runtime => r instanceof lambda.Runtime).map((r) => r.name);
-  const versions = names.map((n) => /^nodejs(\d+)\.x$/.exec(n)?.[1]).filter((v): v is string => v !== undefined).map(Number);
+  const names = Object.values(lambda.Runtime)
+    .filter((r): r is lambda.Runtime => r instanceof lambda.Runtime)
+    .map((r) => r.name);
+  const versions = names
+    .map((n) => /^nodejs(\d+)\.x$/.exec(n)?.[1])
+    .filter((v): v is string => v !== undefined)
+    .map(Number);
   return `nodejs${Math.max(...versions)}.x`;
 }
 
@@ -37,7 +50,7 @@ describe.each(Object.entries(ours))('the %s function', (_label, fn) => {
     expect(resourcesOf(template, 'AWS::Logs::LogGroup')[logGroupId]!.Properties.RetentionInDays).toBe(30);
   });
 
-  it('sets only variables named in ENV (plus Node.js\'s own NODE_OPTIONS and NODE_EXTRA_CA_CERTS)', () => {
+  it("sets only variables named in ENV (plus Node.js's own NODE_OPTIONS and NODE_EXTRA_CA_CERTS)", () => {
     const allowed = new Set<string>([...Object.values(ENV), 'NODE_OPTIONS', 'NODE_EXTRA_CA_CERTS']);
     const names = Object.keys(envOf(fn)).filter((n) => fn !== engine.stepHandler! || n !== 'PAYMENTS_API_URL');
     for (const name of names) expect(allowed.has(name), name).toBe(true);
@@ -50,7 +63,19 @@ describe('function environments', () => {
   it('gives the step handler its queues, bus and timing, and no database', () => {
     const env = envOf(engine.stepHandler!);
     expect(Object.keys(env).sort()).toEqual(
-      [ENV.completionQueueUrl, ENV.poisonQueueUrl, ENV.domainEventDlqUrl, ENV.eventBusName, ENV.handlerTimeoutMs, ENV.safetyMarginMs, ENV.maxConcurrentHandlers, ENV.completionTimeoutMs, ENV.logLevel, 'NODE_OPTIONS', 'PAYMENTS_API_URL'].sort(),
+      [
+        ENV.completionQueueUrl,
+        ENV.poisonQueueUrl,
+        ENV.domainEventDlqUrl,
+        ENV.eventBusName,
+        ENV.handlerTimeoutMs,
+        ENV.safetyMarginMs,
+        ENV.maxConcurrentHandlers,
+        ENV.completionTimeoutMs,
+        ENV.logLevel,
+        'NODE_OPTIONS',
+        'PAYMENTS_API_URL',
+      ].sort(),
     );
     expect(env[ENV.completionQueueUrl]).toEqual(resolved(q.completion.queue.queueUrl));
     expect(env[ENV.poisonQueueUrl]).toEqual(resolved(q.poison.queue.queueUrl));
@@ -73,18 +98,28 @@ describe('function environments', () => {
 
   it("gives the migration function the database (the owner's secret, and the runtime login's to create) and nothing else", () => {
     expect(Object.keys(envOf(engine.migrator)).sort()).toEqual(
-      [ENV.databaseSecretArn, ENV.databaseRuntimeSecretArn, ENV.logLevel, 'NODE_OPTIONS', 'NODE_EXTRA_CA_CERTS', ...(optionalEnvKey('databaseHost') ? [ENV[optionalEnvKey('databaseHost')!]] : [])].sort(),
+      [
+        ENV.databaseSecretArn,
+        ENV.databaseRuntimeSecretArn,
+        ENV.logLevel,
+        'NODE_OPTIONS',
+        'NODE_EXTRA_CA_CERTS',
+        ...(optionalEnvKey('databaseHost') ? [ENV[optionalEnvKey('databaseHost')!]] : []),
+      ].sort(),
     );
   });
 
   it('makes the database functions trust the RDS certificate authorities (Node.js 20+ runtimes do not by default)', () => {
-    for (const fn of [engine.completionHandler, engine.sweeper, engine.migrator]) expect(envOf(fn).NODE_EXTRA_CA_CERTS).toBe('/var/runtime/ca-cert.pem');
+    for (const fn of [engine.completionHandler, engine.sweeper, engine.migrator])
+      expect(envOf(fn).NODE_EXTRA_CA_CERTS).toBe('/var/runtime/ca-cert.pem');
     expect(envOf(engine.stepHandler!).NODE_EXTRA_CA_CERTS).toBeUndefined();
   });
 
   it('passes the namespace queues as a JSON map to the functions that dispatch', () => {
     const ns = synthEngine({ maxConcurrentHandlers: 6, namespaceQueues: ['billing'] });
-    const value = resourceOf(ns.template, ns.engine.completionHandler).Properties.Environment.Variables[ENV.namespaceQueueUrls];
+    const value = resourceOf(ns.template, ns.engine.completionHandler).Properties.Environment.Variables[
+      ENV.namespaceQueueUrls
+    ];
     expect(JSON.stringify(value)).toContain(logicalIdOf(ns.engine.queues.namespaceDispatch.get('billing')!.queue));
     expect(JSON.stringify(value)).toContain('billing');
   });
@@ -93,7 +128,11 @@ describe('function environments', () => {
     const names = Object.values(ENV);
     for (const file of readdirSync(`${REPO_ROOT}cdk`).filter((f) => f.endsWith('.ts'))) {
       const source = readFileSync(`${REPO_ROOT}cdk/${file}`, 'utf8');
-      for (const name of names) expect(source.includes(`'${name}'`) || source.includes(`"${name}"`) || source.includes(`\`${name}\``), `${file} spells ${name}`).toBe(false);
+      for (const name of names)
+        expect(
+          source.includes(`'${name}'`) || source.includes(`"${name}"`) || source.includes(`\`${name}\``),
+          `${file} spells ${name}`,
+        ).toBe(false);
     }
   });
 });
@@ -101,7 +140,12 @@ describe('function environments', () => {
 describe('bundling', () => {
   it('bundles ESM with source maps, minified, with require defined, pg-native and the runtime SDK left out', () => {
     const options = bundlingOptions(false);
-    expect(options).toMatchObject({ format: nodejs.OutputFormat.ESM, mainFields: ['module', 'main'], sourceMap: true, minify: true });
+    expect(options).toMatchObject({
+      format: nodejs.OutputFormat.ESM,
+      mainFields: ['module', 'main'],
+      sourceMap: true,
+      minify: true,
+    });
     expect(options.externalModules).toEqual(['pg-native', '@aws-sdk/*']);
     expect(options.banner).toBe(ESM_REQUIRE_BANNER);
     expect(ESM_REQUIRE_BANNER).toContain('const require = __taskerCreateRequire(import.meta.url);');

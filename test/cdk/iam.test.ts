@@ -8,9 +8,21 @@ import { describe, expect, it } from 'vitest';
 import { VPC_ACCESS_ACTIONS } from '../../cdk/function-role.js';
 import { TaskerEngine } from '../../cdk/tasker-engine.js';
 import { entryProps, existingDatabaseStack, synthEngine } from './support/synth.js';
-import { asArray, identityStatements, logicalIdOf, permissionsOfRole, resourcesOf } from './support/template-queries.js';
+import {
+  asArray,
+  identityStatements,
+  logicalIdOf,
+  permissionsOfRole,
+  resourcesOf,
+} from './support/template-queries.js';
 
-const CONSUME = ['sqs:ChangeMessageVisibility', 'sqs:DeleteMessage', 'sqs:GetQueueAttributes', 'sqs:GetQueueUrl', 'sqs:ReceiveMessage'];
+const CONSUME = [
+  'sqs:ChangeMessageVisibility',
+  'sqs:DeleteMessage',
+  'sqs:GetQueueAttributes',
+  'sqs:GetQueueUrl',
+  'sqs:ReceiveMessage',
+];
 const LOGS = ['logs:CreateLogStream', 'logs:PutLogEvents'];
 
 /**
@@ -23,7 +35,10 @@ const CDK_PROVIDER_MANAGED_POLICY = 'service-role/AWSLambdaBasicExecutionRole';
 const rds = synthEngine({ namespaceQueues: ['billing'], maxConcurrentHandlers: 6 });
 const existing = (() => {
   const { stack, vpc, secret, databaseSg } = existingDatabaseStack();
-  const engine = new TaskerEngine(stack, 'Engine', { database: { kind: 'existing', vpc, secret, databaseSecurityGroup: databaseSg }, ...entryProps() });
+  const engine = new TaskerEngine(stack, 'Engine', {
+    database: { kind: 'existing', vpc, secret, databaseSecurityGroup: databaseSg },
+    ...entryProps(),
+  });
   return { stack, engine, template: Template.fromStack(stack) };
 })();
 
@@ -40,7 +55,8 @@ describe.each([
 
   it('has no statement allowing "*" or "service:*" actions', () => {
     for (const { statement } of statements) {
-      for (const action of asArray(statement.Action)) expect(action, JSON.stringify(statement)).not.toMatch(/(^\*$|:\*$)/);
+      for (const action of asArray(statement.Action))
+        expect(action, JSON.stringify(statement)).not.toMatch(/(^\*$|:\*$)/);
     }
   });
 
@@ -88,25 +104,43 @@ describe.each([
   it('lets the sweeper read the runtime secret, send to dispatch and completion, count the dispatch queues, and put events', () => {
     const q = engine.queues;
     expect(permissionsOf(template, engine.sweeper)).toEqual(
-      expected(stack, engine, engine.sweeper, { consume: [], send: [...q.allDispatch.map((d) => d.queue), q.completion.queue], count: q.allDispatch.map((d) => d.queue), putEvents: true, secrets: [engine.database.runtimeSecret], vpc: true }),
+      expected(stack, engine, engine.sweeper, {
+        consume: [],
+        send: [...q.allDispatch.map((d) => d.queue), q.completion.queue],
+        count: q.allDispatch.map((d) => d.queue),
+        putEvents: true,
+        secrets: [engine.database.runtimeSecret],
+        vpc: true,
+      }),
     );
   });
 
   it("lets the migration function read the owner's secret (and the runtime login's, whose login it creates) and nothing else", () => {
     const secrets = [...new Set([engine.database.secret, engine.database.runtimeSecret])];
-    expect(permissionsOf(template, engine.migrator)).toEqual(expected(stack, engine, engine.migrator, { consume: [], send: [], putEvents: false, secrets, vpc: true }));
+    expect(permissionsOf(template, engine.migrator)).toEqual(
+      expected(stack, engine, engine.migrator, { consume: [], send: [], putEvents: false, secrets, vpc: true }),
+    );
   });
 
-  it('grants GetSecretValue on exactly the database secrets: the owner\'s to the migration function alone, the runtime login\'s to the runtime', () => {
-    const arnOf = (secret: secretsmanager.ISecret) => JSON.stringify(stack.resolve(secret.secretFullArn ?? secret.secretArn));
+  it("grants GetSecretValue on exactly the database secrets: the owner's to the migration function alone, the runtime login's to the runtime", () => {
+    const arnOf = (secret: secretsmanager.ISecret) =>
+      JSON.stringify(stack.resolve(secret.secretFullArn ?? secret.secretArn));
     const allowed = new Set([arnOf(engine.database.secret), arnOf(engine.database.runtimeSecret)]);
     // RDS Proxy reads both secrets to authenticate the logins.
-    const proxyRole = engine.database.proxy ? [logicalIdOf(engine.database.proxy.node.findChild('IAMRole') as iam.Role)] : [];
-    for (const { roles, statement } of statements.filter((s) => asArray(s.statement.Action).includes('secretsmanager:GetSecretValue'))) {
+    const proxyRole = engine.database.proxy
+      ? [logicalIdOf(engine.database.proxy.node.findChild('IAMRole') as iam.Role)]
+      : [];
+    for (const { roles, statement } of statements.filter((s) =>
+      asArray(s.statement.Action).includes('secretsmanager:GetSecretValue'),
+    )) {
       for (const resource of asArray(statement.Resource as unknown).map((r) => JSON.stringify(r))) {
         expect(allowed.has(resource), resource).toBe(true);
-        const owner = resource === arnOf(engine.database.secret) && engine.database.secret !== engine.database.runtimeSecret;
-        if (owner) expect([roleIdOf(engine.migrator), ...proxyRole], JSON.stringify(roles)).toEqual(expect.arrayContaining(roles));
+        const owner =
+          resource === arnOf(engine.database.secret) && engine.database.secret !== engine.database.runtimeSecret;
+        if (owner)
+          expect([roleIdOf(engine.migrator), ...proxyRole], JSON.stringify(roles)).toEqual(
+            expect.arrayContaining(roles),
+          );
       }
     }
   });
@@ -147,11 +181,23 @@ function expected(stack: Stack, engine: TaskerEngine, fn: lambda.IFunction, e: E
     for (const a of actions) map[a] = [...new Set([...(map[a] ?? []), ...resources])].sort();
   };
   add(LOGS, [arn(logGroup)]);
-  add(CONSUME, e.consume.map((q) => arn(q.queueArn)));
-  add(['sqs:SendMessage'], e.send.map((q) => arn(q.queueArn)));
-  add(['sqs:GetQueueAttributes'], (e.count ?? []).map((q) => arn(q.queueArn)));
+  add(
+    CONSUME,
+    e.consume.map((q) => arn(q.queueArn)),
+  );
+  add(
+    ['sqs:SendMessage'],
+    e.send.map((q) => arn(q.queueArn)),
+  );
+  add(
+    ['sqs:GetQueueAttributes'],
+    (e.count ?? []).map((q) => arn(q.queueArn)),
+  );
   if (e.putEvents) add(['events:PutEvents'], [arn(engine.events.bus.eventBusArn)]);
-  add(['secretsmanager:GetSecretValue'], (e.secrets ?? []).map((secret) => arn(secret.secretFullArn ?? secret.secretArn)));
+  add(
+    ['secretsmanager:GetSecretValue'],
+    (e.secrets ?? []).map((secret) => arn(secret.secretFullArn ?? secret.secretArn)),
+  );
   if (e.vpc) add(VPC_ACCESS_ACTIONS, ['"*"']);
   for (const key of Object.keys(map)) if (map[key]!.length === 0) delete map[key];
   return Object.fromEntries(Object.entries(map).sort());

@@ -24,7 +24,13 @@ interface Finding {
 }
 
 interface ValidationReport {
-  readonly pluginReports: { readonly violations: { readonly ruleName: string; readonly severity: string; readonly violatingConstructs: { readonly constructPath: string }[] }[] }[];
+  readonly pluginReports: {
+    readonly violations: {
+      readonly ruleName: string;
+      readonly severity: string;
+      readonly violatingConstructs: { readonly constructPath: string }[];
+    }[];
+  }[];
 }
 
 /** Synthesizes `app` with the AwsSolutions checks; the findings they report (none when synthesis passes). */
@@ -35,13 +41,18 @@ function nagFindings(app: App): Finding[] {
     return [];
   } catch (error) {
     const report = JSON.parse(readFileSync(join(app.outdir, 'validation-report.json'), 'utf8')) as ValidationReport;
-    const findings = report.pluginReports.flatMap((p) => p.violations.flatMap((v) => v.violatingConstructs.map((c) => ({ rule: v.ruleName, path: c.constructPath, severity: v.severity }))));
+    const findings = report.pluginReports.flatMap((p) =>
+      p.violations.flatMap((v) =>
+        v.violatingConstructs.map((c) => ({ rule: v.ruleName, path: c.constructPath, severity: v.severity })),
+      ),
+    );
     if (findings.length === 0) throw error;
     return findings;
   }
 }
 
-const errors = (findings: Finding[]) => findings.filter((f) => f.severity === 'error').map((f) => `${f.rule} ${f.path}`);
+const errors = (findings: Finding[]) =>
+  findings.filter((f) => f.severity === 'error').map((f) => `${f.rule} ${f.path}`);
 
 function engineApp(props: Partial<TaskerEngineProps>): App {
   const app = testApp();
@@ -53,12 +64,17 @@ describe('cdk-nag AwsSolutionsChecks', { timeout: 120_000 }, () => {
   it('finds no unacknowledged error in the example app (the RDS variant, as `npx cdk synth` builds it)', () => {
     const app = testApp();
     const settings = readAppSettings(app.node);
-    new TaskerStack(app, 'TaskerServerless', { settings: { ...settings, engine: { ...settings.engine, ...entryProps() } } });
+    new TaskerStack(app, 'TaskerServerless', {
+      settings: { ...settings, engine: { ...settings.engine, ...entryProps() } },
+    });
     expect(errors(nagFindings(app))).toEqual([]);
   });
 
   it('finds none in the RDS variant with a default pool, a Lambda pool and a pull pool with its role', () => {
-    const app = engineApp({ defaultPool: { kind: 'lambda' }, workerPools: { billing: { kind: 'lambda' }, reports: { kind: 'pull', createRole: true } } });
+    const app = engineApp({
+      defaultPool: { kind: 'lambda' },
+      workerPools: { billing: { kind: 'lambda' }, reports: { kind: 'pull', createRole: true } },
+    });
     expect(errors(nagFindings(app))).toEqual([]);
   });
 
@@ -66,13 +82,24 @@ describe('cdk-nag AwsSolutionsChecks', { timeout: 120_000 }, () => {
     const app = testApp();
     const stack = new Stack(app, 'NagExisting');
     const vpc = new ec2.Vpc(stack, 'UserVpc', { maxAzs: 2, natGateways: 1, flowLogs: { all: {} } });
-    const secret = secretsmanager.Secret.fromSecretCompleteArn(stack, 'UserSecret', 'arn:aws:secretsmanager:eu-west-1:123456789012:secret:tasker-db-AbCdEf');
-    new TaskerEngine(stack, 'Engine', { database: { kind: 'existing', vpc, secret, databaseSecurityGroup: new ec2.SecurityGroup(stack, 'DbSg', { vpc }) }, ...entryProps() });
+    const secret = secretsmanager.Secret.fromSecretCompleteArn(
+      stack,
+      'UserSecret',
+      'arn:aws:secretsmanager:eu-west-1:123456789012:secret:tasker-db-AbCdEf',
+    );
+    new TaskerEngine(stack, 'Engine', {
+      database: { kind: 'existing', vpc, secret, databaseSecurityGroup: new ec2.SecurityGroup(stack, 'DbSg', { vpc }) },
+      ...entryProps(),
+    });
     expect(errors(nagFindings(app))).toEqual([]);
   });
 
   it('leaves what a user turns off visible: rotation off, deletion protection off', () => {
     const app = engineApp({ database: { kind: 'rds', credentialRotation: false, deletionProtection: false } });
-    expect(errors(nagFindings(app)).map((e) => e.split(' ')[0]).sort()).toEqual(['AwsSolutions-RDS10', 'AwsSolutions-SMG4', 'AwsSolutions-SMG4']);
+    expect(
+      errors(nagFindings(app))
+        .map((e) => e.split(' ')[0])
+        .sort(),
+    ).toEqual(['AwsSolutions-RDS10', 'AwsSolutions-SMG4', 'AwsSolutions-SMG4']);
   });
 });

@@ -5,7 +5,15 @@ import { synthEngine } from './support/synth.js';
 import { asArray, logicalIdOf, referencedId, resourceOf, resourcesOf } from './support/template-queries.js';
 
 const defaults = synthEngine();
-const custom = synthEngine({ handlerTimeout: Duration.seconds(120), maxBatchingWindow: Duration.seconds(20), dispatchBatchSize: 5, namespaceQueues: ['billing', 'shipping'], maxConcurrentHandlers: 12, maxReceiveCount: 8, completion: { timeout: Duration.seconds(45), maxBatchingWindow: Duration.seconds(5) } });
+const custom = synthEngine({
+  handlerTimeout: Duration.seconds(120),
+  maxBatchingWindow: Duration.seconds(20),
+  dispatchBatchSize: 5,
+  namespaceQueues: ['billing', 'shipping'],
+  maxConcurrentHandlers: 12,
+  maxReceiveCount: 8,
+  completion: { timeout: Duration.seconds(45), maxBatchingWindow: Duration.seconds(5) },
+});
 
 /** Queues some redrive policy, or some rule target, names as its dead-letter queue. */
 function deadLetterTargets(template: Template): Set<string> {
@@ -31,7 +39,8 @@ describe.each([
   const written = new Set([engine.queues.poison, engine.queues.domainEventDlq].map((t) => logicalIdOf(t.queue)));
 
   it('encrypts every queue at rest', () => {
-    for (const [id, q] of Object.entries(queues)) expect(q.Properties.SqsManagedSseEnabled === true || q.Properties.KmsMasterKeyId !== undefined, id).toBe(true);
+    for (const [id, q] of Object.entries(queues))
+      expect(q.Properties.SqsManagedSseEnabled === true || q.Properties.KmsMasterKeyId !== undefined, id).toBe(true);
   });
 
   it('gives every queue that is not itself a dead-letter or poison queue a redrive policy with maxReceiveCount >= 5', () => {
@@ -57,7 +66,7 @@ describe.each([
     }
   });
 
-  it('sets each consumed queue\'s visibility timeout to at least 6 x the function timeout + the batching window', () => {
+  it("sets each consumed queue's visibility timeout to at least 6 x the function timeout + the batching window", () => {
     const functions = resourcesOf(template, 'AWS::Lambda::Function');
     const mappings = Object.values(resourcesOf(template, 'AWS::Lambda::EventSourceMapping'));
     expect(mappings.length).toBe(engine.queues.work.length);
@@ -72,7 +81,13 @@ describe.each([
   it('accepts only TLS connections on every queue', () => {
     const policies = Object.values(resourcesOf(template, 'AWS::SQS::QueuePolicy'));
     for (const id of Object.keys(queues)) {
-      const tlsOnly = policies.some((p) => p.Properties.Queues.some((q: unknown) => referencedId(q) === id) && asArray<any>(p.Properties.PolicyDocument.Statement).some((s) => s.Effect === 'Deny' && s.Condition?.Bool?.['aws:SecureTransport'] === 'false'));
+      const tlsOnly = policies.some(
+        (p) =>
+          p.Properties.Queues.some((q: unknown) => referencedId(q) === id) &&
+          asArray<any>(p.Properties.PolicyDocument.Statement).some(
+            (s) => s.Effect === 'Deny' && s.Condition?.Bool?.['aws:SecureTransport'] === 'false',
+          ),
+      );
       expect(tlsOnly, id).toBe(true);
     }
   });
@@ -80,9 +95,15 @@ describe.each([
 
 describe('queue settings', () => {
   it('computes the dispatch visibility timeout as 6 x handler timeout + batching window', () => {
-    expect(resourceOf(defaults.template, defaults.engine.queues.dispatch!.queue).Properties.VisibilityTimeout).toBe(180);
-    expect(resourceOf(custom.template, custom.engine.queues.dispatch!.queue).Properties.VisibilityTimeout).toBe(6 * 120 + 20);
-    expect(resourceOf(custom.template, custom.engine.queues.completion.queue).Properties.VisibilityTimeout).toBe(6 * 45 + 5);
+    expect(resourceOf(defaults.template, defaults.engine.queues.dispatch!.queue).Properties.VisibilityTimeout).toBe(
+      180,
+    );
+    expect(resourceOf(custom.template, custom.engine.queues.dispatch!.queue).Properties.VisibilityTimeout).toBe(
+      6 * 120 + 20,
+    );
+    expect(resourceOf(custom.template, custom.engine.queues.completion.queue).Properties.VisibilityTimeout).toBe(
+      6 * 45 + 5,
+    );
   });
 
   it('creates one dispatch queue (and dead-letter queue) per extra namespace, with the configured maxReceiveCount', () => {
@@ -92,10 +113,12 @@ describe('queue settings', () => {
     }
   });
 
-  it('refuses the poison and event dead-letter queues as anyone\'s redrive target', () => {
+  it("refuses the poison and event dead-letter queues as anyone's redrive target", () => {
     const { poison, domainEventDlq, eventTargetDlq } = defaults.engine.queues;
     for (const t of [poison, domainEventDlq, eventTargetDlq]) {
-      expect(resourceOf(defaults.template, t.queue).Properties.RedriveAllowPolicy).toEqual({ redrivePermission: 'denyAll' });
+      expect(resourceOf(defaults.template, t.queue).Properties.RedriveAllowPolicy).toEqual({
+        redrivePermission: 'denyAll',
+      });
     }
   });
 });
@@ -104,7 +127,10 @@ describe('queues on stack deletion', () => {
   const policies = ({ template, engine }: typeof defaults) => {
     const queues = resourcesOf(template, 'AWS::SQS::Queue');
     const of = (ids: string[]) => ids.map((id) => [queues[id]!.DeletionPolicy, queues[id]!.UpdateReplacePolicy]);
-    return { terminal: of(engine.queues.terminal.map((t) => logicalIdOf(t.queue))), work: of(engine.queues.work.map((w) => logicalIdOf(w.queue))) };
+    return {
+      terminal: of(engine.queues.terminal.map((t) => logicalIdOf(t.queue))),
+      work: of(engine.queues.work.map((w) => logicalIdOf(w.queue))),
+    };
   };
 
   it('retains every dead-letter queue, the poison queue and the parked events by default; the work queues go', () => {

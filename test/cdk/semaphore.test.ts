@@ -30,10 +30,12 @@ describe.each(variants)('the semaphore (%s)', (_name, { template, engine }, maxC
   });
 
   it('reserves maxConcurrentHandlers executions for the step handler', () => {
-    expect(resourceOf(template, engine.stepHandler!).Properties.ReservedConcurrentExecutions).toBe(maxConcurrentHandlers);
+    expect(resourceOf(template, engine.stepHandler!).Properties.ReservedConcurrentExecutions).toBe(
+      maxConcurrentHandlers,
+    );
   });
 
-  it('bounds every event source, and never lets a function\'s sources together exceed its reserved concurrency', () => {
+  it("bounds every event source, and never lets a function's sources together exceed its reserved concurrency", () => {
     const functions = resourcesOf(template, 'AWS::Lambda::Function');
     for (const [fnId, mappings] of mappingsByFunction(template)) {
       for (const m of mappings) expect(m.ScalingConfig?.MaximumConcurrency).toBeGreaterThanOrEqual(2);
@@ -44,7 +46,7 @@ describe.each(variants)('the semaphore (%s)', (_name, { template, engine }, maxC
     }
   });
 
-  it('uses the handler timeout as the step handler\'s function timeout, and tells the code the same value and the margin', () => {
+  it("uses the handler timeout as the step handler's function timeout, and tells the code the same value and the margin", () => {
     const fn = resourceOf(template, engine.stepHandler!).Properties;
     const pool = defaultPoolOf(engine.settings);
     expect(fn.Timeout * 1000).toBe(pool.handlerTimeout.toMilliseconds());
@@ -74,7 +76,13 @@ describe('semaphore settings', () => {
   });
 
   it('reserves completion concurrency only when asked', () => {
-    expect(resourceOf(variants[0][1].template, variants[0][1].engine.completionHandler).Properties.ReservedConcurrentExecutions).toBeUndefined();
-    expect(resourceOf(variants[3][1].template, variants[3][1].engine.completionHandler).Properties.ReservedConcurrentExecutions).toBe(8);
+    expect(
+      resourceOf(variants[0][1].template, variants[0][1].engine.completionHandler).Properties
+        .ReservedConcurrentExecutions,
+    ).toBeUndefined();
+    expect(
+      resourceOf(variants[3][1].template, variants[3][1].engine.completionHandler).Properties
+        .ReservedConcurrentExecutions,
+    ).toBe(8);
   });
 });

@@ -18,7 +18,8 @@ const CUSTOM_ENTRY = fileURLToPath(new URL('./fixtures/custom-step-handler.ts', 
 const SYNTH_TIMEOUT_MS = 180_000;
 
 /** Outside CI a missing functions/ entry skips this file (someone is still writing it); in CI it is a failure. */
-if (missing.length > 0 && process.env.CI) throw new Error(`functions/ entries missing, cannot bundle: ${missing.join(', ')}`);
+if (missing.length > 0 && process.env.CI)
+  throw new Error(`functions/ entries missing, cannot bundle: ${missing.join(', ')}`);
 const describeBundling = missing.length === 0 ? describe : describe.skip;
 if (missing.length > 0) console.warn(`synth-bundling skipped: functions/ entries missing: ${missing.join(', ')}`);
 
@@ -52,7 +53,11 @@ async function exportedHandlerType(bundleDir: string): Promise<string> {
   symlinkSync(join(REPO_ROOT, 'node_modules'), join(sandbox, 'node_modules'));
   const file = join(sandbox, 'index.mjs');
   await run('cp', [join(bundleDir, 'index.mjs'), file]);
-  const { stdout } = await run(process.execPath, ['--input-type=module', '-e', `const m = await import(${JSON.stringify(file)}); console.log(typeof m.handler);`]);
+  const { stdout } = await run(process.execPath, [
+    '--input-type=module',
+    '-e',
+    `const m = await import(${JSON.stringify(file)}); console.log(typeof m.handler);`,
+  ]);
   return stdout.trim();
 }
 
@@ -61,10 +66,23 @@ describeBundling('npx cdk synth with real bundling (esbuild)', () => {
   let seconds = 0;
   let bundles: FunctionAsset[] = [];
 
-  it('synthesizes the app from cdk.json on a fresh clone: no context, no credentials', { timeout: SYNTH_TIMEOUT_MS }, async () => {
+  it('synthesizes the app from cdk.json on a fresh clone: no context, no credentials', {
+    timeout: SYNTH_TIMEOUT_MS,
+  }, async () => {
     const started = Date.now();
-    const env = { ...process.env, AWS_ACCESS_KEY_ID: '', AWS_SECRET_ACCESS_KEY: '', AWS_PROFILE: '', CDK_DEFAULT_ACCOUNT: '', CDK_DEFAULT_REGION: '' };
-    await run('npx', ['cdk', 'synth', '--quiet', '--output', outDir], { cwd: REPO_ROOT, env, timeout: SYNTH_TIMEOUT_MS });
+    const env = {
+      ...process.env,
+      AWS_ACCESS_KEY_ID: '',
+      AWS_SECRET_ACCESS_KEY: '',
+      AWS_PROFILE: '',
+      CDK_DEFAULT_ACCOUNT: '',
+      CDK_DEFAULT_REGION: '',
+    };
+    await run('npx', ['cdk', 'synth', '--quiet', '--output', outDir], {
+      cwd: REPO_ROOT,
+      env,
+      timeout: SYNTH_TIMEOUT_MS,
+    });
     seconds = (Date.now() - started) / 1000;
     bundles = bundledFunctions(outDir, 'TaskerServerless');
     expect(bundles).toHaveLength(4);
@@ -84,8 +102,12 @@ describeBundling('npx cdk synth with real bundling (esbuild)', () => {
   it('copies the SQL migrations and the example task templates into the migration bundle', () => {
     const withMigrations = bundles.filter((b) => existsSync(join(b.dir, 'migrations')));
     expect(withMigrations).toHaveLength(1);
-    expect(readdirSync(join(withMigrations[0]!.dir, 'migrations')).sort()).toEqual(readdirSync(defaultMigrationsDir()).sort());
-    expect(readdirSync(join(withMigrations[0]!.dir, 'templates')).sort()).toEqual(readdirSync(EXAMPLE_TEMPLATES_DIR).sort());
+    expect(readdirSync(join(withMigrations[0]!.dir, 'migrations')).sort()).toEqual(
+      readdirSync(defaultMigrationsDir()).sort(),
+    );
+    expect(readdirSync(join(withMigrations[0]!.dir, 'templates')).sort()).toEqual(
+      readdirSync(EXAMPLE_TEMPLATES_DIR).sort(),
+    );
   });
 
   it('produces bundles that load as ES modules and export a handler', { timeout: 60_000 }, async () => {
@@ -93,15 +115,21 @@ describeBundling('npx cdk synth with real bundling (esbuild)', () => {
   });
 });
 
-describe('a user\'s own step-handler entry', () => {
+describe("a user's own step-handler entry", () => {
   it('is what the step-handler function bundles', { timeout: SYNTH_TIMEOUT_MS }, async () => {
     const outdir = tempDir('tasker-custom-entry-');
     const app = new App({ outdir, context: { ...cdkJsonContext(), 'aws:cdk:enable-asset-metadata': true } });
     const stack = new Stack(app, 'CustomEntry');
     const stub = fileURLToPath(new URL('./fixtures/stub-handler.ts', import.meta.url));
-    const engine = new TaskerEngine(stack, 'Engine', { database: { kind: 'rds' }, stepHandlerEntry: CUSTOM_ENTRY, functionEntries: { completion: stub, sweeper: stub, migrate: stub } });
+    const engine = new TaskerEngine(stack, 'Engine', {
+      database: { kind: 'rds' },
+      stepHandlerEntry: CUSTOM_ENTRY,
+      functionEntries: { completion: stub, sweeper: stub, migrate: stub },
+    });
     app.synth();
-    const id = stack.resolve((engine.stepHandler!.node.defaultChild as unknown as { logicalId: string }).logicalId) as string;
+    const id = stack.resolve(
+      (engine.stepHandler!.node.defaultChild as unknown as { logicalId: string }).logicalId,
+    ) as string;
     const asset = bundledFunctions(outdir, 'CustomEntry').find((f) => f.logicalId === id)!;
     expect(readFileSync(join(asset.dir, 'index.mjs'), 'utf8')).toContain('tasker-custom-step-entry-marker');
     expect(await exportedHandlerType(asset.dir)).toBe('function');

@@ -28,7 +28,14 @@ const BUDGET_MS = STEP_TIMEOUT_SECONDS * 1000 + GRACE_MS;
 const BACKLOG = buildTemplate({
   namespace: 'faults',
   name: 'backlog',
-  steps: [{ name: 'only', callable: 'faults.only', timeoutSeconds: STEP_TIMEOUT_SECONDS, events: [{ name: 'faults.only_done', condition: 'success' }] }],
+  steps: [
+    {
+      name: 'only',
+      callable: 'faults.only',
+      timeoutSeconds: STEP_TIMEOUT_SECONDS,
+      events: [{ name: 'faults.only_done', condition: 'success' }],
+    },
+  ],
 });
 
 let faults: FaultRuntime | undefined;
@@ -69,15 +76,21 @@ it('a message lost in a backlog is still timed out, once the backlog that could 
     ...burst.facts(),
     ...attemptLine(attempts),
     lost_messages: lost.length,
-    timed_out_after_queue_emptied_ms: afterEmpty.length === 0 ? 'none' : `${Math.min(...afterEmpty)}..${Math.max(...afterEmpty)}`,
+    timed_out_after_queue_emptied_ms:
+      afterEmpty.length === 0 ? 'none' : `${Math.min(...afterEmpty)}..${Math.max(...afterEmpty)}`,
     drain_ms: drain.ms,
   });
   expect(drain.drained).toBe(true);
   expect(attempts.maxClaimToResultMs, 'the backlog outlasted the grace several times').toBeGreaterThan(3 * GRACE_MS);
   expect(timeouts.map((t) => t.taskUuid).sort(), 'exactly the lost attempts timed out').toEqual([...lost].sort());
   expect(timeouts.every((t) => t.attempt === 1)).toBe(true);
-  expect(Math.min(...afterEmpty), 'no lost attempt timed out while the backlog could still hold it').toBeGreaterThanOrEqual(0);
-  expect(Math.max(...afterEmpty), 'each was detected within a budget (plus sweeps) of the queue emptying').toBeLessThan(BUDGET_MS + 10_000);
+  expect(
+    Math.min(...afterEmpty),
+    'no lost attempt timed out while the backlog could still hold it',
+  ).toBeGreaterThanOrEqual(0);
+  expect(Math.max(...afterEmpty), 'each was detected within a budget (plus sweeps) of the queue emptying').toBeLessThan(
+    BUDGET_MS + 10_000,
+  );
   expect(attempts.total, 'the lost steps ran again in a second attempt').toBe(TASKS + LOST);
   expect(burst.f.workload.totalRuns, 'one handler run per attempt that reached a handler').toBe(TASKS);
   expect(burst.f.workload.rerunAttempts).toBe(0);
@@ -93,7 +106,10 @@ interface Burst {
 
 /** The runtime capped at CAP handlers of HANDLER_MS with the grace scaled down, watching its dispatch queue and the start markers sent. */
 async function startBurst(): Promise<Burst> {
-  faults = await FaultRuntime.start({ templates: [BACKLOG], settings: { stepHandler: { reservedConcurrency: CAP, maxConcurrency: CAP } } });
+  faults = await FaultRuntime.start({
+    templates: [BACKLOG],
+    settings: { stepHandler: { reservedConcurrency: CAP, maxConcurrency: CAP } },
+  });
   const f = faults;
   await f.db.query(`update tasker.settings set value = $1::jsonb where key = 'dispatch_grace_ms'`, [String(GRACE_MS)]);
   f.workload.delayMs = () => HANDLER_MS;
@@ -114,7 +130,15 @@ async function startBurst(): Promise<Burst> {
     get emptiedAt() {
       return emptiedAt;
     },
-    facts: () => ({ cap: CAP, handler_ms: HANDLER_MS, grace_ms: GRACE_MS, step_timeout_ms: STEP_TIMEOUT_SECONDS * 1000, max_backlog: backlog, start_markers_sent: markers, sweeper_timeouts: f.runtime.metrics().sweeps.timedOut }),
+    facts: () => ({
+      cap: CAP,
+      handler_ms: HANDLER_MS,
+      grace_ms: GRACE_MS,
+      step_timeout_ms: STEP_TIMEOUT_SECONDS * 1000,
+      max_backlog: backlog,
+      start_markers_sent: markers,
+      sweeper_timeouts: f.runtime.metrics().sweeps.timedOut,
+    }),
     stop: () => clearInterval(sampler),
   };
 }
@@ -139,7 +163,12 @@ interface AttemptFacts {
 }
 
 function attemptLine(a: AttemptFacts): Record<string, number> {
-  return { max_claim_to_result_ms: a.maxClaimToResultMs, wait_over_grace: Math.floor(a.maxClaimToResultMs / GRACE_MS), attempts: a.total, handler_timeouts: a.handlerTimeouts };
+  return {
+    max_claim_to_result_ms: a.maxClaimToResultMs,
+    wait_over_grace: Math.floor(a.maxClaimToResultMs / GRACE_MS),
+    attempts: a.total,
+    handler_timeouts: a.handlerTimeouts,
+  };
 }
 
 /** The scenario's attempts: how many, how many ended in handler_timeout, the longest claim-to-result time. */

@@ -33,7 +33,14 @@ const ORPHANS = 10;
 const ORPHAN = buildTemplate({
   namespace: 'faults',
   name: 'orphan',
-  steps: [{ name: 'lost', callable: 'faults.nobody_registered_this', retry: { maxAttempts: 3 }, events: [{ name: 'faults.lost_failed', condition: 'failure' }] }],
+  steps: [
+    {
+      name: 'lost',
+      callable: 'faults.nobody_registered_this',
+      retry: { maxAttempts: 3 },
+      events: [{ name: 'faults.lost_failed', condition: 'failure' }],
+    },
+  ],
 });
 
 let faults: FaultRuntime | undefined;
@@ -45,53 +52,109 @@ afterAll(async () => {
 it('bad input gets a typed answer and lands where it should; good tasks are not disturbed', async () => {
   faults = await FaultRuntime.start({ templates: [CHAIN, ORPHAN] });
   const f = faults;
-  const { dispatch, completion, poison, domainEventDlq } = { ...f.urls, dispatch: f.urls.dispatch as string, domainEventDlq: f.urls.domainEventDlq as string };
+  const { dispatch, completion, poison, domainEventDlq } = {
+    ...f.urls,
+    dispatch: f.urls.dispatch as string,
+    domainEventDlq: f.urls.domainEventDlq as string,
+  };
   const samples: { dispatch?: string; result?: string } = {};
   f.queue.mangle = (url, body) => {
     if (url === dispatch && !body.includes('"mangle"')) samples.dispatch ??= body;
     if (url === completion && body.includes('"step_result"')) samples.result ??= body;
-    return url === dispatch && body.includes('"mangle":"wrong_types"') ? JSON.stringify({ ...JSON.parse(body), timeout_ms: 'soon', attempt: 'first' }) : body;
+    return url === dispatch && body.includes('"mangle":"wrong_types"')
+      ? JSON.stringify({ ...JSON.parse(body), timeout_ms: 'soon', attempt: 'first' })
+      : body;
   };
 
   const refusals = await refusedRequests(f);
   const good = f.startTasks(chainContexts(GOOD, { flakyEvery: 7 }), CHAIN, 10);
-  const mangled = f.startTasks(Array.from({ length: MANGLED }, (_, n) => ({ n, mangle: 'wrong_types', designed_to_fail: true })), CHAIN);
-  const orphans = f.startTasks(Array.from({ length: ORPHANS }, (_, n) => ({ n, designed_to_fail: true })), ORPHAN);
+  const mangled = f.startTasks(
+    Array.from({ length: MANGLED }, (_, n) => ({ n, mangle: 'wrong_types', designed_to_fail: true })),
+    CHAIN,
+  );
+  const orphans = f.startTasks(
+    Array.from({ length: ORPHANS }, (_, n) => ({ n, designed_to_fail: true })),
+    ORPHAN,
+  );
   await Promise.all([good, mangled, orphans]);
   while (!samples.dispatch || !samples.result) await new Promise((resolve) => setTimeout(resolve, 50));
 
   const atLimit = (prefix: string) => prefix + 'x'.repeat(SQS_MAX_MESSAGE_BYTES - prefix.length - 16);
-  const fakeIds = { event_id: randomUUID(), task_uuid: randomUUID(), step_uuid: randomUUID(), correlation_id: randomUUID() };
+  const fakeIds = {
+    event_id: randomUUID(),
+    task_uuid: randomUUID(),
+    step_uuid: randomUUID(),
+    correlation_id: randomUUID(),
+  };
   const dispatchJunk: Record<string, [string, string]> = {
     truncated: [samples.dispatch.slice(0, Math.floor(samples.dispatch.length / 2)), 'unparseable_json'],
     not_json: ['hello, dispatcher', 'unparseable_json'],
     array: ['[1, 2, 3]', 'invalid_message'],
     null: ['null', 'invalid_message'],
-    ids_wrongly_typed: [JSON.stringify({ ...JSON.parse(samples.dispatch), event_id: 42, task_uuid: 'not-a-uuid' }), 'invalid_message'],
+    ids_wrongly_typed: [
+      JSON.stringify({ ...JSON.parse(samples.dispatch), event_id: 42, task_uuid: 'not-a-uuid' }),
+      'invalid_message',
+    ],
     at_size_limit: [atLimit('{"oversized": "'), 'unparseable_json'],
   };
   const completionJunk: Record<string, [string, string]> = {
     truncated: [samples.result.slice(0, Math.floor(samples.result.length / 2)), 'unparseable_json'],
     not_json: ['hello, orchestrator', 'unparseable_json'],
-    wrongly_typed: [JSON.stringify({ ...JSON.parse(samples.result), status: 'maybe', event_id: 'not-a-uuid', attempt: 'two' }), 'invalid_message'],
+    wrongly_typed: [
+      JSON.stringify({ ...JSON.parse(samples.result), status: 'maybe', event_id: 'not-a-uuid', attempt: 'two' }),
+      'invalid_message',
+    ],
     unknown_type: [JSON.stringify({ schema_version: 1, message_type: 'hello' }), 'invalid_message'],
     at_size_limit: [atLimit('{"message_type": "step_result", "x": "'), 'unparseable_json'],
   };
-  const send = (url: string, bodies: string[]) => f.runtime.transport.queue.send(url, bodies.map((body, i) => ({ id: `junk-${i}`, body })));
-  expect((await send(dispatch, Object.values(dispatchJunk).map(([b]) => b))).failed).toEqual([]);
-  expect((await send(completion, Object.values(completionJunk).map(([b]) => b))).failed).toEqual([]);
+  const send = (url: string, bodies: string[]) =>
+    f.runtime.transport.queue.send(
+      url,
+      bodies.map((body, i) => ({ id: `junk-${i}`, body })),
+    );
+  expect(
+    (
+      await send(
+        dispatch,
+        Object.values(dispatchJunk).map(([b]) => b),
+      )
+    ).failed,
+  ).toEqual([]);
+  expect(
+    (
+      await send(
+        completion,
+        Object.values(completionJunk).map(([b]) => b),
+      )
+    ).failed,
+  ).toEqual([]);
   const tooLong = await send(dispatch, ['x'.repeat(SQS_MAX_MESSAGE_BYTES + 1)]);
   expect(tooLong.failed).toMatchObject([{ code: 'MessageTooLong', permanent: true }]);
   const wrongFields = { ...JSON.parse(samples.dispatch), ...fakeIds, timeout_ms: 'soon', handler: 'faults.a' };
   const unknownResult = { ...JSON.parse(samples.result), ...fakeIds, event_id: randomUUID() };
-  const unknownTick = { schema_version: 1, message_type: 'retry_due', task_uuid: randomUUID(), due_at: new Date().toISOString() };
+  const unknownTick = {
+    schema_version: 1,
+    message_type: 'retry_due',
+    task_uuid: randomUUID(),
+    due_at: new Date().toISOString(),
+  };
   expect((await send(dispatch, [JSON.stringify(wrongFields)])).failed).toEqual([]);
   expect((await send(completion, [JSON.stringify(unknownResult), JSON.stringify(unknownTick)])).failed).toEqual([]);
-  expect((await send(domainEventDlq, ['{"parked": ', JSON.stringify({ schema_version: 1, message_type: 'parked_domain_event', error_code: 'nope', event_id: 7 })])).failed).toEqual([]);
+  expect(
+    (
+      await send(domainEventDlq, [
+        '{"parked": ',
+        JSON.stringify({ schema_version: 1, message_type: 'parked_domain_event', error_code: 'nope', event_id: 7 }),
+      ])
+    ).failed,
+  ).toEqual([]);
 
   const drain = await f.drain(120_000);
   expect(drain.drained).toBe(true);
-  const redrive = await redriveDomainEvents({ queue: f.runtime.transport.queue, bus: f.runtime.orchestration.events, dlqUrl: domainEventDlq, logger: f.logger }, { maxMessages: 100 });
+  const redrive = await redriveDomainEvents(
+    { queue: f.runtime.transport.queue, bus: f.runtime.orchestration.events, dlqUrl: domainEventDlq, logger: f.logger },
+    { maxMessages: 100 },
+  );
 
   const poisoned = f.memory.peekAll(poison).map((m) => poisonMessage.parse(JSON.parse(m.body)));
   const expectedPoison = Object.keys(dispatchJunk).length + Object.keys(completionJunk).length;
@@ -101,23 +164,54 @@ it('bad input gets a typed answer and lands where it should; good tasks are not 
     poisoned: poisoned.length,
     invalid_dispatch_steps: stepErrors.invalid_dispatch ?? 0,
     handler_not_found_steps: stepErrors.handler_not_found ?? 0,
-    results_refused_unknown_event: f.logger.entries('step result refused').filter((e) => e.fields.refusal === 'unknown_event').length,
+    results_refused_unknown_event: f.logger
+      .entries('step result refused')
+      .filter((e) => e.fields.refusal === 'unknown_event').length,
     dlq_entries_skipped: redrive.skipped,
   });
 
-  expect(refusals.map(([code]) => code)).toEqual(['unknown_template', 'unknown_template', 'invalid_context', 'context_too_large', 'invalid_request']);
-  expect(refusals[2]![1], 'every context problem named').toEqual([expect.stringMatching(/^\/n .*integer/), expect.stringMatching(/^\/fail /)]);
-  for (const field of ['namespace', 'name', 'context', 'priority']) expect(refusals[4]![1].some((p) => p.startsWith(`${field}:`)), `the request problem of ${field} named`).toBe(true);
+  expect(refusals.map(([code]) => code)).toEqual([
+    'unknown_template',
+    'unknown_template',
+    'invalid_context',
+    'context_too_large',
+    'invalid_request',
+  ]);
+  expect(refusals[2]![1], 'every context problem named').toEqual([
+    expect.stringMatching(/^\/n .*integer/),
+    expect.stringMatching(/^\/fail /),
+  ]);
+  for (const field of ['namespace', 'name', 'context', 'priority'])
+    expect(
+      refusals[4]![1].some((p) => p.startsWith(`${field}:`)),
+      `the request problem of ${field} named`,
+    ).toBe(true);
   expect(poisoned).toHaveLength(expectedPoison);
-  for (const [name, [body, code]] of Object.entries(dispatchJunk)) expectPoisoned(poisoned, `dispatch ${name}`, body, code, /dispatch$/);
-  for (const [name, [body, code]] of Object.entries(completionJunk)) expectPoisoned(poisoned, `completion ${name}`, body, code, /completion$/);
+  for (const [name, [body, code]] of Object.entries(dispatchJunk))
+    expectPoisoned(poisoned, `dispatch ${name}`, body, code, /dispatch$/);
+  for (const [name, [body, code]] of Object.entries(completionJunk))
+    expectPoisoned(poisoned, `completion ${name}`, body, code, /completion$/);
   expect(stepErrors).toEqual({ invalid_dispatch: MANGLED, handler_not_found: ORPHANS });
-  const invalid = await f.db.query<{ message: string }>(`select last_error->>'message' as message from tasker.workflow_steps where last_error->>'error_type' = 'invalid_dispatch'`);
-  for (const { message } of invalid.rows) expect(message, 'the invalid_dispatch failure names the wrong fields').toMatch(/timeout_ms[\s\S]*attempt|attempt[\s\S]*timeout_ms/);
-  expect(f.logger.entries('step result refused').filter((e) => e.fields.refusal === 'unknown_event').map((e) => e.fields.event_id).sort()).toEqual([fakeIds.event_id, unknownResult.event_id].sort());
+  const invalid = await f.db.query<{ message: string }>(
+    `select last_error->>'message' as message from tasker.workflow_steps where last_error->>'error_type' = 'invalid_dispatch'`,
+  );
+  for (const { message } of invalid.rows)
+    expect(message, 'the invalid_dispatch failure names the wrong fields').toMatch(
+      /timeout_ms[\s\S]*attempt|attempt[\s\S]*timeout_ms/,
+    );
+  expect(
+    f.logger
+      .entries('step result refused')
+      .filter((e) => e.fields.refusal === 'unknown_event')
+      .map((e) => e.fields.event_id)
+      .sort(),
+  ).toEqual([fakeIds.event_id, unknownResult.event_id].sort());
   expect(redrive).toEqual({ redriven: 0, failed: 0, skipped: 2 });
   expect(f.memory.depth(domainEventDlq), 'unreadable parked events stay for an operator').toBe(2);
-  expect(f.memory.depth(f.urls.dispatchDlq as string) + f.memory.depth(f.urls.completionDlq as string), 'no redrive to the dead-letter queues').toBe(0);
+  expect(
+    f.memory.depth(f.urls.dispatchDlq as string) + f.memory.depth(f.urls.completionDlq as string),
+    'no redrive to the dead-letter queues',
+  ).toBe(0);
 });
 
 /** Requests createTask must refuse, with their code and the problems they name. */
@@ -141,7 +235,12 @@ async function refusedRequests(f: FaultRuntime): Promise<Array<[string, readonly
 }
 
 function expectPoisoned(poisoned: PoisonMessage[], what: string, body: string, code: string, source: RegExp): void {
-  const found = poisoned.find((p) => body.startsWith(p.original_body) && p.original_body.length >= Math.min(body.length, 1000) && source.test(p.source_queue));
+  const found = poisoned.find(
+    (p) =>
+      body.startsWith(p.original_body) &&
+      p.original_body.length >= Math.min(body.length, 1000) &&
+      source.test(p.source_queue),
+  );
   expect(found, `${what} is on the poison queue`).toBeDefined();
   expect(found!.error_code, `${what}: error_code`).toBe(code);
   expect(found!.reason.length, `${what}: a reason`).toBeGreaterThan(10);

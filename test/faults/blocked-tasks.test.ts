@@ -23,8 +23,18 @@ const FORK = buildTemplate({
   namespace: 'faults',
   name: 'fork',
   steps: [
-    { name: 'flaky', callable: 'faults.flaky', retry: { maxAttempts: 3, backoffBaseMs: 1_500, maxBackoffMs: 1_500 }, events: [{ name: 'faults.flaky_retrying', condition: 'retryable_failure' }] },
-    { name: 'bad', callable: 'faults.bad', retry: { maxAttempts: 1 }, events: [{ name: 'faults.bad_failed', condition: 'permanent_failure' }] },
+    {
+      name: 'flaky',
+      callable: 'faults.flaky',
+      retry: { maxAttempts: 3, backoffBaseMs: 1_500, maxBackoffMs: 1_500 },
+      events: [{ name: 'faults.flaky_retrying', condition: 'retryable_failure' }],
+    },
+    {
+      name: 'bad',
+      callable: 'faults.bad',
+      retry: { maxAttempts: 1 },
+      events: [{ name: 'faults.bad_failed', condition: 'permanent_failure' }],
+    },
     { name: 'sibling', callable: 'faults.sibling', events: [{ name: 'faults.sibling_done', condition: 'success' }] },
     { name: 'join', callable: 'faults.join', deps: ['flaky', 'bad', 'sibling'] },
   ],
@@ -32,7 +42,8 @@ const FORK = buildTemplate({
 
 /** `${task}:${step}#${attempt}` of every handler run. */
 const runs: string[] = [];
-const wait = (min: number, max: number) => new Promise((resolve) => setTimeout(resolve, min + Math.floor(random() * (max - min))));
+const wait = (min: number, max: number) =>
+  new Promise((resolve) => setTimeout(resolve, min + Math.floor(random() * (max - min))));
 const ran = (input: StepHandlerInput) => runs.push(`${input.step.taskUuid}:${input.step.stepName}#${input.attempt}`);
 
 const handlers: HandlerMap = {
@@ -70,11 +81,20 @@ it('every blocked task fails once after its in-flight sibling, its held retry ne
   const drain = await faults.drain(120_000);
   const designed = [...faults.started.designedToFail];
   const { rows } = await faults.db.query<{ state: string; n: number }>(
-    'select state, count(*)::int as n from tasker.tasks where task_uuid = any($1::uuid[]) group by state', [designed]);
+    'select state, count(*)::int as n from tasker.tasks where task_uuid = any($1::uuid[]) group by state',
+    [designed],
+  );
   const states = Object.fromEntries(rows.map((r) => [r.state, r.n]));
   const lifecycle = faults.runtime.lifecycleEvents();
-  const failedEvents = (task: string) => lifecycle.filter((e) => e.task_uuid === task && e.event_name === 'task.failed').length;
-  const blockedFirst = designed.filter((t) => lifecycle.filter((e) => e.task_uuid === t).map((e) => e.event_name).join() === 'task.blocked_by_failures,task.failed');
+  const failedEvents = (task: string) =>
+    lifecycle.filter((e) => e.task_uuid === task && e.event_name === 'task.failed').length;
+  const blockedFirst = designed.filter(
+    (t) =>
+      lifecycle
+        .filter((e) => e.task_uuid === t)
+        .map((e) => e.event_name)
+        .join() === 'task.blocked_by_failures,task.failed',
+  );
   const heldRun = designed.filter((t) => runs.includes(`${t}:flaky#2`));
   await faults.report(SCENARIO, {
     drain_ms: drain.ms,
@@ -90,8 +110,14 @@ it('every blocked task fails once after its in-flight sibling, its held retry ne
   expect(drain.drained).toBe(true);
   expect(states, 'every designed task failed (error), none left blocked').toEqual({ error: designed.length });
   expect(designed.map(failedEvents), 'one task.failed per designed task').toEqual(designed.map(() => 1));
-  expect(lifecycle.filter((e) => e.event_name === 'task.failed').length, 'no task.failed for a task that completed').toBe(designed.length);
-  expect(blockedFirst.length, 'the sibling was in flight when bad failed: the task rested blocked, then failed').toBeGreaterThan(designed.length / 2);
+  expect(
+    lifecycle.filter((e) => e.event_name === 'task.failed').length,
+    'no task.failed for a task that completed',
+  ).toBe(designed.length);
+  expect(
+    blockedFirst.length,
+    'the sibling was in flight when bad failed: the task rested blocked, then failed',
+  ).toBeGreaterThan(designed.length / 2);
   expect(heldRun, 'no held retry ran').toEqual([]);
   expect(faults.logger.count('step result refused'), 'the copies of results were refused').toBeGreaterThan(100);
 });

@@ -23,18 +23,28 @@ afterAll(async () => {
 });
 
 it(`${TASKS} tasks at once against a cap of ${CAP}: never more than ${CAP} at once, nothing dead-lettered, the backlog drains`, async () => {
-  faults = await FaultRuntime.start({ templates: [SINGLE], settings: { stepHandler: { reservedConcurrency: CAP, maxConcurrency: CAP } } });
+  faults = await FaultRuntime.start({
+    templates: [SINGLE],
+    settings: { stepHandler: { reservedConcurrency: CAP, maxConcurrency: CAP } },
+  });
   faults.workload.delayMs = () => 50 + Math.floor(random() * 50);
   let backlog = 0;
-  const sampler = setInterval(() => (backlog = Math.max(backlog, faults!.memory.depth(faults!.urls.dispatch as string))), 100);
+  const sampler = setInterval(
+    () => (backlog = Math.max(backlog, faults!.memory.depth(faults!.urls.dispatch as string))),
+    100,
+  );
   const began = Date.now();
-  await faults.startTasks(Array.from({ length: TASKS }, (_, n) => ({ n })), SINGLE);
+  await faults.startTasks(
+    Array.from({ length: TASKS }, (_, n) => ({ n })),
+    SINGLE,
+  );
   const submitMs = Date.now() - began;
   const drain = await faults.drain(240_000);
   const drainMs = Date.now() - began;
   clearInterval(sampler);
   const m = faults.runtime.metrics().stepHandler;
-  const dlq = faults.memory.depth(faults.urls.dispatchDlq as string) + faults.memory.inFlight(faults.urls.dispatchDlq as string);
+  const dlq =
+    faults.memory.depth(faults.urls.dispatchDlq as string) + faults.memory.inFlight(faults.urls.dispatchDlq as string);
   await faults.report(SCENARIO, {
     cap: CAP,
     peak_handlers: faults.workload.peak,

@@ -23,7 +23,10 @@ afterAll(async () => {
 
 it('results committed but not deleted are redelivered and refused as duplicates', async () => {
   const crashes = emptyCrashStats();
-  const killer = crashing((event) => (maxReceiveCount(event) < 3 && random() < 0.3 ? { kind: 'after_return' } : null), crashes);
+  const killer = crashing(
+    (event) => (maxReceiveCount(event) < 3 && random() < 0.3 ? { kind: 'after_return' } : null),
+    crashes,
+  );
   faults = await FaultRuntime.start({ completion: killer });
   faults.workload.delayMs = () => Math.floor(random() * 5);
   await faults.startTasks(chainContexts(400, { failEvery: 10, flakyEvery: 9 }), undefined, 20);
@@ -40,7 +43,9 @@ it('results committed but not deleted are redelivered and refused as duplicates'
   });
   expect(drain.drained).toBe(true);
   expect(crashes.killed, 'invocations were killed').toBeGreaterThan(5);
-  expect(faults.queue.stats.redelivered.get(completionUrl) ?? 0, 'abandoned records came back').toBeGreaterThanOrEqual(crashes.recordsAbandoned);
+  expect(faults.queue.stats.redelivered.get(completionUrl) ?? 0, 'abandoned records came back').toBeGreaterThanOrEqual(
+    crashes.recordsAbandoned,
+  );
   expect(refused, 'redelivered results were refused').toBeGreaterThan(0);
   expect(faults.memory.depth(faults.urls.completionDlq as string), 'nothing dead-lettered').toBe(0);
 });

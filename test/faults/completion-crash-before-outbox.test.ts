@@ -24,7 +24,10 @@ afterAll(async () => {
 
 it('outbox rows committed by a killed completion invocation are re-sent by the sweeper', async () => {
   const crashes = emptyCrashStats();
-  const killer = crashing((event) => (maxReceiveCount(event) < 3 && random() < 0.3 ? { kind: 'at_first_send' } : null), crashes);
+  const killer = crashing(
+    (event) => (maxReceiveCount(event) < 3 && random() < 0.3 ? { kind: 'at_first_send' } : null),
+    crashes,
+  );
   faults = await FaultRuntime.start({ completion: killer, limits: { outboxResendAfterMs: 3_000 } });
   faults.workload.delayMs = () => Math.floor(random() * 5);
   await faults.startTasks(chainContexts(300, { failEvery: 10, flakyEvery: 9 }), undefined, 20);

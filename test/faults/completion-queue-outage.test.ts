@@ -28,7 +28,10 @@ it('nothing is lost, and no domain event is published, while results cannot be s
   const before = { results: faults.ledger.resultsSent, events: faults.ledger.events.length, seq: faults.ledger.seq() };
   await faults.startTasks(contexts.slice(100), undefined, 20);
   await new Promise((resolve) => setTimeout(resolve, OUTAGE_MS - (Date.now() - began)));
-  const during = { results: faults.ledger.resultsSent - before.results, events: faults.ledger.events.length - before.events };
+  const during = {
+    results: faults.ledger.resultsSent - before.results,
+    events: faults.ledger.events.length - before.events,
+  };
   const refused = faults.queue.stats.refusedUnavailable;
   faults.queue.setUnavailable(faults.urls.completion, false);
   const drain = await faults.drain(120_000);
@@ -45,6 +48,9 @@ it('nothing is lost, and no domain event is published, while results cannot be s
   expect(during.results, 'no result reached the queue while it was down').toBe(0);
   const eventsDuringOutage = faults.ledger.events.slice(before.events, before.events + during.events);
   const sentBefore = (id: string) => (faults!.ledger.resultSentSeq(id) ?? Infinity) < before.seq;
-  expect(eventsDuringOutage.filter((e) => !sentBefore(e.envelope.metadata.source_event_id)), 'events during the outage are only of results sent before it').toEqual([]);
+  expect(
+    eventsDuringOutage.filter((e) => !sentBefore(e.envelope.metadata.source_event_id)),
+    'events during the outage are only of results sent before it',
+  ).toEqual([]);
   expect(faults.memory.depth(faults.urls.dispatchDlq as string), 'nothing dead-lettered').toBe(0);
 });

@@ -32,26 +32,36 @@ function setup() {
   const bus = new MemoryEventBus('self-check');
   const faultBus = new FaultBus(bus, ledger);
   const handler = async (event: SQSEvent) => {
-    await Promise.all(event.Records.map(async (record, i) => {
-      await new Promise((resolve) => setTimeout(resolve, 5 * i));
-      const result = { message_type: 'step_result', event_id: record.messageId };
-      await queue.send(urls.completion, [{ id: 'result', body: JSON.stringify(result) }]);
-      await faultBus.publish([{ Source: 'self-check', DetailType: 'done', Detail: JSON.stringify({ id: record.messageId }) }]);
-    }));
+    await Promise.all(
+      event.Records.map(async (record, i) => {
+        await new Promise((resolve) => setTimeout(resolve, 5 * i));
+        const result = { message_type: 'step_result', event_id: record.messageId };
+        await queue.send(urls.completion, [{ id: 'result', body: JSON.stringify(result) }]);
+        await faultBus.publish([
+          { Source: 'self-check', DetailType: 'done', Detail: JSON.stringify({ id: record.messageId }) },
+        ]);
+      }),
+    );
     return { batchItemFailures: [] };
   };
   return { ledger, queue, bus, handler };
 }
 
 const event = (n: number, tag: string): SQSEvent => ({
-  Records: Array.from({ length: n }, (_, i) => ({ messageId: `${tag}-${i}`, body: '{}', attributes: { ApproximateReceiveCount: '1' } }) as never),
+  Records: Array.from(
+    { length: n },
+    (_, i) => ({ messageId: `${tag}-${i}`, body: '{}', attributes: { ApproximateReceiveCount: '1' } }) as never,
+  ),
 });
 
 async function invoke(point: KillPoint | null, tag: string) {
   const s = setup();
   const stats = emptyCrashStats();
   const before = inner.depth(urls.completion);
-  const outcome = await crashing(() => point, stats)(s.handler)(event(3, tag), {} as Context).then(
+  const outcome = await crashing(
+    () => point,
+    stats,
+  )(s.handler)(event(3, tag), {} as Context).then(
     (value) => ({ value }),
     (error: unknown) => ({ error }),
   );

@@ -28,8 +28,11 @@ it('every domain event follows its result into the completion queue; none is mis
   await faults.startTasks(chainContexts(300, { failEvery: 5, flakyEvery: 4 }), undefined, 20);
   const drain = await faults.drain(120_000);
   const outcomes = new Map<string, number>();
-  for (const e of faults.ledger.events) outcomes.set(e.envelope.metadata.outcome, (outcomes.get(e.envelope.metadata.outcome) ?? 0) + 1);
-  const gaps = faults.ledger.events.map((e) => e.seq - (faults!.ledger.resultSentSeq(e.envelope.metadata.source_event_id) ?? Infinity));
+  for (const e of faults.ledger.events)
+    outcomes.set(e.envelope.metadata.outcome, (outcomes.get(e.envelope.metadata.outcome) ?? 0) + 1);
+  const gaps = faults.ledger.events.map(
+    (e) => e.seq - (faults!.ledger.resultSentSeq(e.envelope.metadata.source_event_id) ?? Infinity),
+  );
   await faults.report(SCENARIO, {
     drain_ms: drain.ms,
     events: faults.ledger.events.length,
@@ -39,6 +42,10 @@ it('every domain event follows its result into the completion queue; none is mis
     results_sent: faults.ledger.resultsSent,
   });
   expect(drain.drained).toBe(true);
-  for (const outcome of ['success', 'retryable_failure', 'permanent_failure']) expect(outcomes.get(outcome) ?? 0, `events of ${outcome}`).toBeGreaterThan(10);
-  expect(gaps.every((gap) => gap > 0), 'each event captured after its result was sent').toBe(true);
+  for (const outcome of ['success', 'retryable_failure', 'permanent_failure'])
+    expect(outcomes.get(outcome) ?? 0, `events of ${outcome}`).toBeGreaterThan(10);
+  expect(
+    gaps.every((gap) => gap > 0),
+    'each event captured after its result was sent',
+  ).toBe(true);
 });

@@ -25,14 +25,19 @@ it('events fail to publish for 30 s: parked, redriven, each published exactly on
   const contexts = chainContexts(200, { failEvery: 10, flakyEvery: 9 });
   await faults.startTasks(contexts.slice(0, 100), undefined, 20);
   const began = Date.now();
-  faults.eventBridge.injectCallError(Object.assign(new Error('EventBridge is unavailable'), { name: 'ServiceUnavailable' }));
+  faults.eventBridge.injectCallError(
+    Object.assign(new Error('EventBridge is unavailable'), { name: 'ServiceUnavailable' }),
+  );
   await faults.startTasks(contexts.slice(100), undefined, 20);
   await new Promise((resolve) => setTimeout(resolve, OUTAGE_MS - (Date.now() - began)));
   faults.eventBridge.injectCallError(undefined);
   const drain = await faults.drain(120_000);
   const dlqUrl = faults.urls.domainEventDlq as string;
   const parked = faults.memory.depth(dlqUrl);
-  const redrive = await redriveDomainEvents({ queue: faults.runtime.transport.queue, bus: faults.runtime.orchestration.events, dlqUrl, logger: faults.logger }, { maxMessages: 100_000 });
+  const redrive = await redriveDomainEvents(
+    { queue: faults.runtime.transport.queue, bus: faults.runtime.orchestration.events, dlqUrl, logger: faults.logger },
+    { maxMessages: 100_000 },
+  );
   const publishedTwice = [...faults.ledger.eventCounts().values()].filter((n) => n !== 1).length;
   const lifecycle = new Set(faults.runtime.lifecycleEvents().map((e) => e.task_uuid));
   await faults.report(SCENARIO, {
@@ -49,5 +54,8 @@ it('events fail to publish for 30 s: parked, redriven, each published exactly on
   expect(redrive).toEqual({ redriven: parked, failed: 0, skipped: 0 });
   expect(faults.memory.depth(dlqUrl) + faults.memory.inFlight(dlqUrl), 'the dead-letter queue is empty').toBe(0);
   expect(publishedTwice, 'each domain event published exactly once').toBe(0);
-  expect(faults.started.taskUuids.filter((t) => !lifecycle.has(t)), 'every task lifecycle event published').toEqual([]);
+  expect(
+    faults.started.taskUuids.filter((t) => !lifecycle.has(t)),
+    'every task lifecycle event published',
+  ).toEqual([]);
 });

@@ -1,6 +1,11 @@
 import { afterAll, expect, it } from 'vitest';
 import { chainContexts, FaultRuntime } from './support/fault-runtime.js';
-import { ensureClusterUp, restartCapability, restartCluster, type RestartCapability } from './support/postgres-server.js';
+import {
+  ensureClusterUp,
+  restartCapability,
+  restartCluster,
+  type RestartCapability,
+} from './support/postgres-server.js';
 import { seededRandom } from './support/seeded-random.js';
 
 /**
@@ -26,31 +31,34 @@ afterAll(async () => {
 
 if (!capability.ok && !process.env.CI) console.log(`faults/${SCENARIO}: skipped: ${capability.why}`);
 
-it.skipIf(!capability.ok && !process.env.CI)(`PostgreSQL restarted with ${TASKS} tasks in flight: everything completes after it`, async () => {
-  if (!capability.ok) throw new Error(`CI is set but PostgreSQL cannot be restarted here: ${capability.why}`);
-  faults = await FaultRuntime.start({ limits: { outboxResendAfterMs: 5_000 } });
-  faults.workload.delayMs = () => Math.floor(random() * 20);
-  await faults.startTasks(chainContexts(TASKS, { failEvery: 10, flakyEvery: 9 }), undefined, 25);
-  const inFlight = await faults.unfinishedTasks();
-  const began = Date.now();
-  await restartCluster(capability.cluster);
-  await ensureClusterUp(capability.cluster);
-  const restartMs = Date.now() - began;
-  const drain = await faults.drain(150_000);
-  const completionUrl = faults.urls.completion;
-  const failedRecords = faults.logger.count('completion record failed; SQS will redeliver it');
-  await faults.report(SCENARIO, {
-    in_flight_at_restart: inFlight,
-    restart_ms: restartMs,
-    completion_records_failed: failedRecords,
-    completion_redeliveries: faults.queue.stats.redelivered.get(completionUrl) ?? 0,
-    sweeps_failed: faults.runtime.metrics().sweeps.failures,
-    outbox_rows_resent: faults.runtime.metrics().sweeps.resent,
-    drain_after_restart_ms: drain.ms,
-    completion_dlq: faults.memory.depth(faults.urls.completionDlq as string),
-  });
-  expect(drain.drained).toBe(true);
-  expect(inFlight, 'tasks were in flight at the restart').toBeGreaterThan(TASKS / 2);
-  expect(failedRecords, 'database errors became batch item failures').toBeGreaterThan(0);
-  expect(faults.memory.depth(faults.urls.completionDlq as string), 'nothing dead-lettered').toBe(0);
-});
+it.skipIf(!capability.ok && !process.env.CI)(
+  `PostgreSQL restarted with ${TASKS} tasks in flight: everything completes after it`,
+  async () => {
+    if (!capability.ok) throw new Error(`CI is set but PostgreSQL cannot be restarted here: ${capability.why}`);
+    faults = await FaultRuntime.start({ limits: { outboxResendAfterMs: 5_000 } });
+    faults.workload.delayMs = () => Math.floor(random() * 20);
+    await faults.startTasks(chainContexts(TASKS, { failEvery: 10, flakyEvery: 9 }), undefined, 25);
+    const inFlight = await faults.unfinishedTasks();
+    const began = Date.now();
+    await restartCluster(capability.cluster);
+    await ensureClusterUp(capability.cluster);
+    const restartMs = Date.now() - began;
+    const drain = await faults.drain(150_000);
+    const completionUrl = faults.urls.completion;
+    const failedRecords = faults.logger.count('completion record failed; SQS will redeliver it');
+    await faults.report(SCENARIO, {
+      in_flight_at_restart: inFlight,
+      restart_ms: restartMs,
+      completion_records_failed: failedRecords,
+      completion_redeliveries: faults.queue.stats.redelivered.get(completionUrl) ?? 0,
+      sweeps_failed: faults.runtime.metrics().sweeps.failures,
+      outbox_rows_resent: faults.runtime.metrics().sweeps.resent,
+      drain_after_restart_ms: drain.ms,
+      completion_dlq: faults.memory.depth(faults.urls.completionDlq as string),
+    });
+    expect(drain.drained).toBe(true);
+    expect(inFlight, 'tasks were in flight at the restart').toBeGreaterThan(TASKS / 2);
+    expect(failedRecords, 'database errors became batch item failures').toBeGreaterThan(0);
+    expect(faults.memory.depth(faults.urls.completionDlq as string), 'nothing dead-lettered').toBe(0);
+  },
+);

@@ -35,51 +35,68 @@ afterAll(async () => {
   await faults?.stop();
 });
 
-if (!hasServer && !process.env.CI) console.log(`faults/${SCENARIO}: skipped: DATABASE_URL is not set (a held lock needs a second session on a real server)`);
+if (!hasServer && !process.env.CI)
+  console.log(
+    `faults/${SCENARIO}: skipped: DATABASE_URL is not set (a held lock needs a second session on a real server)`,
+  );
 
-it.skipIf(!hasServer && !process.env.CI)('tasks locked for three function timeouts: no invocation times out, the others go on, nothing is dead-lettered', async () => {
-  if (!hasServer) throw new Error('CI is set but DATABASE_URL is not: the slow-database scenario needs a PostgreSQL server');
-  faults = await FaultRuntime.start({ settings: { completion: { timeoutMs: COMPLETION_TIMEOUT_MS, maxBatchingWindowMs: 1_000 }, completionQueue: { visibilityTimeoutSeconds: 12 } } });
-  faults.workload.delayMs = () => 1_500;
-  const uuids = await faults.startTasks(chainContexts(TASKS), undefined, 20);
-  const locked = uuids.slice(-LOCKED);
-  holder = await holdLocks(faults.runtime.database.connectionString, locked);
-  const began = Date.now();
-  await new Promise((resolve) => setTimeout(resolve, LOCK_MS));
-  const others = uuids.filter((u) => !locked.includes(u));
-  const othersOpenUnderLock = await openTasks(faults, others);
-  const lockedOpenUnderLock = await openTasks(faults, locked);
-  const handedBack = faults.logger.count(FAILED_RECORD);
-  await holder.query('rollback');
-  const lockMs = Date.now() - began;
-  const drain = await faults.drain(120_000);
-  const m = faults.runtime.metrics().completion;
-  const completionDlq = faults.memory.depth(faults.urls.completionDlq as string) + faults.memory.inFlight(faults.urls.completionDlq as string);
-  const budget = databaseBudgetFor(COMPLETION_TIMEOUT_MS);
-  await faults.report(SCENARIO, {
-    locked_tasks: LOCKED,
-    lock_ms: lockMs,
-    statement_timeout_ms: budget.statementTimeoutMs,
-    lock_timeout_ms: budget.lockTimeoutMs,
-    completion_invocations: m.invocations,
-    completion_timeouts: m.timeouts,
-    completion_aborted: m.errors,
-    records_handed_back_under_lock: handedBack,
-    others_open_at_release: othersOpenUnderLock,
-    locked_open_at_release: lockedOpenUnderLock,
-    completion_redeliveries: faults.queue.stats.redelivered.get(faults.urls.completion) ?? 0,
-    completion_dlq: completionDlq,
-    poison: faults.memory.depth(faults.urls.poison),
-    drain_after_release_ms: drain.ms,
-  });
-  expect(drain.drained).toBe(true);
-  expect(lockedOpenUnderLock, 'the locked tasks were held back by the lock').toBe(LOCKED);
-  expect(handedBack, 'results of locked tasks came back as batch item failures').toBeGreaterThan(0);
-  expect(m.timeouts + m.errors, 'no completion invocation ran into its timeout (or was aborted by middy just before it)').toBe(0);
-  expect(othersOpenUnderLock, 'every task nobody locked finished while the lock was held').toBe(0);
-  expect(completionDlq, 'nothing dead-lettered').toBe(0);
-  expect(faults.memory.depth(faults.urls.poison), 'nothing poisoned').toBe(0);
-});
+it.skipIf(!hasServer && !process.env.CI)(
+  'tasks locked for three function timeouts: no invocation times out, the others go on, nothing is dead-lettered',
+  async () => {
+    if (!hasServer)
+      throw new Error('CI is set but DATABASE_URL is not: the slow-database scenario needs a PostgreSQL server');
+    faults = await FaultRuntime.start({
+      settings: {
+        completion: { timeoutMs: COMPLETION_TIMEOUT_MS, maxBatchingWindowMs: 1_000 },
+        completionQueue: { visibilityTimeoutSeconds: 12 },
+      },
+    });
+    faults.workload.delayMs = () => 1_500;
+    const uuids = await faults.startTasks(chainContexts(TASKS), undefined, 20);
+    const locked = uuids.slice(-LOCKED);
+    holder = await holdLocks(faults.runtime.database.connectionString, locked);
+    const began = Date.now();
+    await new Promise((resolve) => setTimeout(resolve, LOCK_MS));
+    const others = uuids.filter((u) => !locked.includes(u));
+    const othersOpenUnderLock = await openTasks(faults, others);
+    const lockedOpenUnderLock = await openTasks(faults, locked);
+    const handedBack = faults.logger.count(FAILED_RECORD);
+    await holder.query('rollback');
+    const lockMs = Date.now() - began;
+    const drain = await faults.drain(120_000);
+    const m = faults.runtime.metrics().completion;
+    const completionDlq =
+      faults.memory.depth(faults.urls.completionDlq as string) +
+      faults.memory.inFlight(faults.urls.completionDlq as string);
+    const budget = databaseBudgetFor(COMPLETION_TIMEOUT_MS);
+    await faults.report(SCENARIO, {
+      locked_tasks: LOCKED,
+      lock_ms: lockMs,
+      statement_timeout_ms: budget.statementTimeoutMs,
+      lock_timeout_ms: budget.lockTimeoutMs,
+      completion_invocations: m.invocations,
+      completion_timeouts: m.timeouts,
+      completion_aborted: m.errors,
+      records_handed_back_under_lock: handedBack,
+      others_open_at_release: othersOpenUnderLock,
+      locked_open_at_release: lockedOpenUnderLock,
+      completion_redeliveries: faults.queue.stats.redelivered.get(faults.urls.completion) ?? 0,
+      completion_dlq: completionDlq,
+      poison: faults.memory.depth(faults.urls.poison),
+      drain_after_release_ms: drain.ms,
+    });
+    expect(drain.drained).toBe(true);
+    expect(lockedOpenUnderLock, 'the locked tasks were held back by the lock').toBe(LOCKED);
+    expect(handedBack, 'results of locked tasks came back as batch item failures').toBeGreaterThan(0);
+    expect(
+      m.timeouts + m.errors,
+      'no completion invocation ran into its timeout (or was aborted by middy just before it)',
+    ).toBe(0);
+    expect(othersOpenUnderLock, 'every task nobody locked finished while the lock was held').toBe(0);
+    expect(completionDlq, 'nothing dead-lettered').toBe(0);
+    expect(faults.memory.depth(faults.urls.poison), 'nothing poisoned').toBe(0);
+  },
+);
 
 /** A session of its own that locks the tasks' rows in a transaction it leaves open. */
 async function holdLocks(connectionString: string, taskUuids: readonly string[]): Promise<pg.Client> {
@@ -87,7 +104,9 @@ async function holdLocks(connectionString: string, taskUuids: readonly string[])
   client.on('error', () => undefined);
   await client.connect();
   await client.query('begin');
-  const { rowCount } = await client.query('select 1 from tasker.tasks where task_uuid = any($1::uuid[]) for update', [taskUuids]);
+  const { rowCount } = await client.query('select 1 from tasker.tasks where task_uuid = any($1::uuid[]) for update', [
+    taskUuids,
+  ]);
   if (rowCount !== taskUuids.length) throw new Error(`locked ${rowCount} of ${taskUuids.length} tasks`);
   return client;
 }

@@ -51,6 +51,8 @@ it('killed step-handler invocations lose nothing and apply nothing twice', async
   expect(drain.drained).toBe(true);
   expect(crashes.killed, 'invocations were killed').toBeGreaterThan(20);
   expect(crashes.midBatch, 'some were killed with part of their batch answered').toBeGreaterThan(0);
-  expect(faults.queue.stats.redelivered.get(dispatchUrl) ?? 0, 'abandoned records came back').toBeGreaterThanOrEqual(crashes.recordsAbandoned);
+  expect(faults.queue.stats.redelivered.get(dispatchUrl) ?? 0, 'abandoned records came back').toBeGreaterThanOrEqual(
+    crashes.recordsAbandoned,
+  );
   expect(faults.memory.depth(faults.urls.dispatchDlq as string), 'nothing dead-lettered').toBe(0);
 });

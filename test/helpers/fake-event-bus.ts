@@ -33,7 +33,8 @@ export class FakeEventBus implements EventBus {
     this.calls.push(entries);
     const active = this.rules.find((r) => r.left > 0);
     if (active) active.left -= 1;
-    if (active?.rule.mode === 'throw') throw new Error(`${active.rule.code ?? 'EventBusUnavailable'}: PutEvents failed`);
+    if (active?.rule.mode === 'throw')
+      throw new Error(`${active.rule.code ?? 'EventBusUnavailable'}: PutEvents failed`);
     const failing = active ? entries.filter((e) => active.rule.match?.(e) ?? true) : [];
     for (const entry of entries.filter((e) => !failing.includes(e))) {
       this.published.push(entry);

@@ -38,9 +38,12 @@ export class FakeQueueSender implements QueueSender {
 
   async send(queueUrl: string, messages: readonly OutgoingMessage[]): Promise<SendOutcome> {
     this.calls.push({ queueUrl, messages });
-    const active = this.rules.find((r) => r.left > 0 && (r.rule.queueUrl === undefined || r.rule.queueUrl === queueUrl));
+    const active = this.rules.find(
+      (r) => r.left > 0 && (r.rule.queueUrl === undefined || r.rule.queueUrl === queueUrl),
+    );
     if (active) active.left -= 1;
-    if (active?.rule.mode === 'throw') throw new Error(`${active.rule.code ?? 'QueueUnavailable'}: send to ${queueUrl} failed`);
+    if (active?.rule.mode === 'throw')
+      throw new Error(`${active.rule.code ?? 'QueueUnavailable'}: send to ${queueUrl} failed`);
     const failing = active ? messages.filter((m) => active.rule.match?.(m) ?? true) : [];
     for (const message of messages.filter((m) => !failing.includes(m))) {
       this.sent.push({ queueUrl, message });
@@ -51,10 +54,17 @@ export class FakeQueueSender implements QueueSender {
 
   /** Bodies sent to one queue, parsed. */
   bodiesTo(queueUrl: string): Record<string, unknown>[] {
-    return this.sent.filter((s) => s.queueUrl === queueUrl).map((s) => JSON.parse(s.message.body) as Record<string, unknown>);
+    return this.sent
+      .filter((s) => s.queueUrl === queueUrl)
+      .map((s) => JSON.parse(s.message.body) as Record<string, unknown>);
   }
 }
 
 function failureOf(message: OutgoingMessage, rule: QueueFailureRule | undefined): SendFailure {
-  return { id: message.id, code: rule?.code ?? 'ServiceUnavailable', message: 'fake send failure', permanent: rule?.permanent ?? false };
+  return {
+    id: message.id,
+    code: rule?.code ?? 'ServiceUnavailable',
+    message: 'fake send failure',
+    permanent: rule?.permanent ?? false,
+  };
 }

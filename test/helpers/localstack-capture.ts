@@ -1,6 +1,10 @@
 import { SqsQueue } from '../../lib/adapters/sqs/sqs-queue.js';
 import { domainEventEnvelope, type DomainEventEnvelope } from '../../lib/contracts/domain-event.js';
-import { TASK_LIFECYCLE_SOURCE, taskLifecycleEvent, type TaskLifecycleEvent } from '../../lib/contracts/task-lifecycle-event.js';
+import {
+  TASK_LIFECYCLE_SOURCE,
+  taskLifecycleEvent,
+  type TaskLifecycleEvent,
+} from '../../lib/contracts/task-lifecycle-event.js';
 import { createSqsClient } from '../../lib/lambda/aws-clients.js';
 
 /** An event EventBridge delivered to the capture queue. */
@@ -38,7 +42,9 @@ export class EventCapture {
       if (e.source === TASK_LIFECYCLE_SOURCE) return [];
       const parsed = domainEventEnvelope.safeParse(e.detail);
       if (!parsed.success) return [];
-      return taskUuid === undefined || parsed.data.metadata.task_uuid === taskUuid ? [{ ...e, envelope: parsed.data }] : [];
+      return taskUuid === undefined || parsed.data.metadata.task_uuid === taskUuid
+        ? [{ ...e, envelope: parsed.data }]
+        : [];
     });
   }
 
@@ -50,10 +56,17 @@ export class EventCapture {
   }
 
   /** Resolves once `predicate` holds for the captured events; rejects after `timeoutMs`. */
-  async waitFor(predicate: (capture: EventCapture) => boolean, timeoutMs: number, what = 'the expected events'): Promise<void> {
+  async waitFor(
+    predicate: (capture: EventCapture) => boolean,
+    timeoutMs: number,
+    what = 'the expected events',
+  ): Promise<void> {
     const deadline = Date.now() + timeoutMs;
     while (!predicate(this)) {
-      if (Date.now() > deadline) throw new Error(`${what} did not arrive on the capture queue within ${timeoutMs} ms (captured ${this.events.length})`);
+      if (Date.now() > deadline)
+        throw new Error(
+          `${what} did not arrive on the capture queue within ${timeoutMs} ms (captured ${this.events.length})`,
+        );
       await new Promise((resolve) => setTimeout(resolve, 50));
     }
   }
@@ -70,7 +83,12 @@ export class EventCapture {
         const batch = await this.queue.receive(this.queueUrl, { maxMessages: 10, waitTimeSeconds: 1 });
         for (const message of batch) {
           const event = JSON.parse(message.body) as { source: string; 'detail-type': string; detail: unknown };
-          this.events.push({ source: event.source, detailType: event['detail-type'], detail: event.detail, arrivedAt: message.sentAt });
+          this.events.push({
+            source: event.source,
+            detailType: event['detail-type'],
+            detail: event.detail,
+            arrivedAt: message.sentAt,
+          });
           await this.queue.delete(this.queueUrl, message.receiptHandle);
         }
       } catch (error) {

@@ -1,7 +1,7 @@
 import type { IConstruct } from 'constructs';
 import type pg from 'pg';
 import { EventBridgeBus } from '../../lib/adapters/eventbridge/eventbridge-bus.js';
-import { PostgresOrchestrationStore } from '../../lib/adapters/postgres/postgres-orchestration-store.js';
+import type { PostgresOrchestrationStore } from '../../lib/adapters/postgres/postgres-orchestration-store.js';
 import { SqsQueue } from '../../lib/adapters/sqs/sqs-queue.js';
 import type { CreateTaskRequestInput } from '../../lib/contracts/create-task-request.js';
 import { ENV, type RuntimeConfig } from '../../lib/contracts/runtime-config.js';
@@ -84,21 +84,34 @@ export interface LocalstackEngine {
 /** Long-poll wait of the runners: short, so a stopped engine lets go of the queues quickly. */
 const POLL_WAIT_SECONDS = 1;
 
-export const FINAL_TASK_STATES: readonly TaskState[] = ['complete', 'blocked_by_failures', 'error', 'cancelled', 'resolved_manually'];
+export const FINAL_TASK_STATES: readonly TaskState[] = [
+  'complete',
+  'blocked_by_failures',
+  'error',
+  'cancelled',
+  'resolved_manually',
+];
 
 export async function startLocalstackEngine(options: LocalstackEngineOptions): Promise<LocalstackEngine> {
   const { stack } = options;
   const logger = options.logger ?? silentLogger;
   const sqsClient = createSqsClient();
   const eventsClient = createEventBridgeClient();
-  const orchestrationConfig = configOf(stack.functionEnv(stack.synth.engine.completionHandler), { databaseUrl: options.database.connectionString });
+  const orchestrationConfig = configOf(stack.functionEnv(stack.synth.engine.completionHandler), {
+    databaseUrl: options.database.connectionString,
+  });
   const queue = new RecordingQueue(new SqsQueue(sqsClient), orchestrationConfig.completionQueueUrl as string);
   const bus = new RecordingBus(new EventBridgeBus(eventsClient, stack.busName));
   const overrides = { pool: options.database.pool, queues: queue, events: bus, logger };
   const orchestration = await buildOrchestrationDeps(orchestrationConfig, 'e2e-orchestration', overrides);
   await registerTemplates(orchestration.store, options.templates);
   const probe = options.probe ?? new HandlerProbe();
-  const stepHandlers = new Map(stepHandlerFunctions(stack).map(([key, fn]) => [key, startStepHandler(key, fn, { ...options, probe, queue, bus, logger })]));
+  const stepHandlers = new Map(
+    stepHandlerFunctions(stack).map(([key, fn]) => [
+      key,
+      startStepHandler(key, fn, { ...options, probe, queue, bus, logger }),
+    ]),
+  );
   const completion = new SqsLambdaRunner({
     queue,
     queueUrl: soleQueue(stack, stack.synth.engine.completionHandler),
@@ -122,7 +135,8 @@ export async function startLocalstackEngine(options: LocalstackEngineOptions): P
     bus,
     async createTask(request) {
       const created = await createTask(orchestration, { identity_strategy: 'always_unique', ...request });
-      if (!created.ok) throw new Error(`task refused (${created.code}): ${created.message} ${created.problems.join('; ')}`);
+      if (!created.ok)
+        throw new Error(`task refused (${created.code}): ${created.message} ${created.problems.join('; ')}`);
       return created.taskUuid;
     },
     waitForTask: (taskUuid, timeoutMs = 20_000) => waitForFinalTask(store, taskUuid, timeoutMs),
@@ -144,7 +158,9 @@ export async function startLocalstackEngine(options: LocalstackEngineOptions): P
 /** The template's step-handler functions: the default pool's (`default`) and every Lambda pool's (its namespace). */
 function stepHandlerFunctions(stack: LocalstackStack): [string, IConstruct][] {
   const engine = stack.synth.engine;
-  const pools = [...engine.workerPools.values()].flatMap((p): [string, IConstruct][] => (p.kind === 'lambda' ? [[p.namespace, p.function]] : []));
+  const pools = [...engine.workerPools.values()].flatMap((p): [string, IConstruct][] =>
+    p.kind === 'lambda' ? [[p.namespace, p.function]] : [],
+  );
   return [...(engine.stepHandler ? [['default', engine.stepHandler] as [string, IConstruct]] : []), ...pools];
 }
 
@@ -160,13 +176,40 @@ function startStepHandler(key: string, fn: IConstruct, parts: StepHandlerParts):
   const logicalId = stack.logicalId(fn);
   const settings = settingsFromTemplate(stack.template, logicalId);
   const config = configOf(stack.functionEnv(fn), parts.stepHandlerConfig ?? {});
-  const lambda = createStepHandlerLambda(parts.probe.wrap(parts.handlers, key), { queue: parts.queue, bus: parts.bus, config, logger: parts.logger, ...(parts.worker ? { worker: parts.worker } : {}) });
+  const lambda = createStepHandlerLambda(parts.probe.wrap(parts.handlers, key), {
+    queue: parts.queue,
+    bus: parts.bus,
+    config,
+    logger: parts.logger,
+    ...(parts.worker ? { worker: parts.worker } : {}),
+  });
   const concurrency = new ConcurrencyPool(settings.reservedConcurrency);
   const queueUrls = stack.eventSourceQueues(fn).map((q) => q.url);
   const runners = queueUrls.map((queueUrl) =>
-    new SqsLambdaRunner({ queue: parts.queue, queueUrl, handler: lambda, settings, concurrency, functionName: `step-handler-${key}`, waitTimeSeconds: POLL_WAIT_SECONDS, logger: parts.logger }).start(),
+    new SqsLambdaRunner({
+      queue: parts.queue,
+      queueUrl,
+      handler: lambda,
+      settings,
+      concurrency,
+      functionName: `step-handler-${key}`,
+      waitTimeSeconds: POLL_WAIT_SECONDS,
+      logger: parts.logger,
+    }).start(),
   );
-  return { key, logicalId, settings, queueUrls, runners, concurrency, metrics: () => sumMetrics(runners.map((r) => r.metrics()), concurrency.peakInUse) };
+  return {
+    key,
+    logicalId,
+    settings,
+    queueUrls,
+    runners,
+    concurrency,
+    metrics: () =>
+      sumMetrics(
+        runners.map((r) => r.metrics()),
+        concurrency.peakInUse,
+      ),
+  };
 }
 
 function soleQueue(stack: LocalstackStack, fn: IConstruct): string {
@@ -180,12 +223,19 @@ function configOf(env: Record<string, string>, overrides: Partial<RuntimeConfig>
   return { ...loadConfig({ ...env, [ENV.logLevel]: 'silent' }), ...overrides };
 }
 
-export async function waitForFinalTask(store: Pick<PostgresOrchestrationStore, 'getTask'>, taskUuid: string, timeoutMs: number): Promise<TaskView> {
+export async function waitForFinalTask(
+  store: Pick<PostgresOrchestrationStore, 'getTask'>,
+  taskUuid: string,
+  timeoutMs: number,
+): Promise<TaskView> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     const task = await store.getTask(taskUuid);
     if (task && FINAL_TASK_STATES.includes(task.state)) return task;
-    if (Date.now() > deadline) throw new Error(`task ${taskUuid} did not reach a final state within ${timeoutMs} ms (state: ${task?.state ?? 'unknown'}; steps: ${task?.steps.map((s) => `${s.name}=${s.state}/${s.attempts}`).join(', ')})`);
+    if (Date.now() > deadline)
+      throw new Error(
+        `task ${taskUuid} did not reach a final state within ${timeoutMs} ms (state: ${task?.state ?? 'unknown'}; steps: ${task?.steps.map((s) => `${s.name}=${s.state}/${s.attempts}`).join(', ')})`,
+      );
     await new Promise((resolve) => setTimeout(resolve, 100));
   }
 }

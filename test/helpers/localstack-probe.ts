@@ -1,6 +1,12 @@
 import type { EventBusEntry } from '../../lib/contracts/domain-event.js';
 import type { EventBus, PublishOutcome } from '../../lib/ports/event-bus.js';
-import type { MessageQueue, OutgoingMessage, ReceiveOptions, ReceivedMessage, SendOutcome } from '../../lib/ports/message-queue.js';
+import type {
+  MessageQueue,
+  OutgoingMessage,
+  ReceiveOptions,
+  ReceivedMessage,
+  SendOutcome,
+} from '../../lib/ports/message-queue.js';
 import type { HandlerMap, StepHandlerInput } from '../../lib/worker/handler-api.js';
 
 /** One run of a handler, as the handler itself saw it. */
@@ -27,7 +33,12 @@ export class HandlerProbe {
 
   /** The handlers, observed; `runner` labels the runs (the function they are given to). */
   wrap(handlers: HandlerMap, runner?: string): HandlerMap {
-    return Object.fromEntries(Object.entries(handlers).map(([name, handler]) => [name, (input: StepHandlerInput) => this.observe(input, runner, () => handler(input))]));
+    return Object.fromEntries(
+      Object.entries(handlers).map(([name, handler]) => [
+        name,
+        (input: StepHandlerInput) => this.observe(input, runner, () => handler(input)),
+      ]),
+    );
   }
 
   /** The most handlers of `namespace` running at once so far. */
@@ -37,7 +48,13 @@ export class HandlerProbe {
 
   /** The most of the given runs that overlapped in time (a run that ended at the instant another began does not count as overlapping). */
   static overlap(runs: readonly HandlerRun[]): number {
-    const edges = runs.flatMap((r) => [[r.startedAt, 1], [r.endedAt ?? Number.POSITIVE_INFINITY, -1]] as const);
+    const edges = runs.flatMap(
+      (r) =>
+        [
+          [r.startedAt, 1],
+          [r.endedAt ?? Number.POSITIVE_INFINITY, -1],
+        ] as const,
+    );
     edges.sort((a, b) => a[0] - b[0] || a[1] - b[1]);
     let now = 0;
     let peak = 0;
@@ -55,7 +72,16 @@ export class HandlerProbe {
 
   private async observe(input: StepHandlerInput, runner: string | undefined, run: () => unknown): Promise<unknown> {
     const { namespace } = input.step;
-    const record: HandlerRun = { eventId: input.step.eventId, taskUuid: input.step.taskUuid, stepName: input.step.stepName, namespace, attempt: input.attempt, runner, startedAt: Date.now(), endedAt: undefined };
+    const record: HandlerRun = {
+      eventId: input.step.eventId,
+      taskUuid: input.step.taskUuid,
+      stepName: input.step.stepName,
+      namespace,
+      attempt: input.attempt,
+      runner,
+      startedAt: Date.now(),
+      endedAt: undefined,
+    };
     this.runs.push(record);
     const now = (this.running.get(namespace) ?? 0) + 1;
     this.running.set(namespace, now);
@@ -93,7 +119,12 @@ export class RecordingQueue implements MessageQueue {
     const failed = new Set(outcome.failed.map((f) => f.id));
     for (const message of messages.filter((m) => !failed.has(m.id))) {
       const body = JSON.parse(message.body) as { event_id?: string; message_type?: string };
-      this.completionSends.push({ eventId: body.event_id ?? '', messageType: body.message_type ?? '', body: message.body, sentAt });
+      this.completionSends.push({
+        eventId: body.event_id ?? '',
+        messageType: body.message_type ?? '',
+        body: message.body,
+        sentAt,
+      });
     }
     return outcome;
   }
@@ -128,7 +159,12 @@ export class RecordingBus implements EventBus {
     const startedAt = Date.now();
     for (const entry of entries) {
       const detail = JSON.parse(entry.Detail) as { event_name?: string; metadata?: { source_event_id?: string } };
-      if (detail.metadata?.source_event_id) this.publishes.push({ sourceEventId: detail.metadata.source_event_id, eventName: detail.event_name ?? '', startedAt });
+      if (detail.metadata?.source_event_id)
+        this.publishes.push({
+          sourceEventId: detail.metadata.source_event_id,
+          eventName: detail.event_name ?? '',
+          startedAt,
+        });
     }
     return this.inner.publish(entries);
   }

@@ -52,8 +52,16 @@ export function synthesizeEngine(props: EngineStackProps = {}): SynthesizedEngin
     privateSubnetIds: ['subnet-0123456789abcdef0'],
     privateSubnetRouteTableIds: ['rtb-0123456789abcdef0'],
   });
-  const secret = secretsmanager.Secret.fromSecretCompleteArn(stack, 'DatabaseSecret', 'arn:aws:secretsmanager:us-east-1:000000000000:secret:tasker-e2e-AbCdEf');
-  const engine = new TaskerEngine(stack, 'Engine', { database: { kind: 'existing', vpc, secret }, ...entryProps(), ...props });
+  const secret = secretsmanager.Secret.fromSecretCompleteArn(
+    stack,
+    'DatabaseSecret',
+    'arn:aws:secretsmanager:us-east-1:000000000000:secret:tasker-e2e-AbCdEf',
+  );
+  const engine = new TaskerEngine(stack, 'Engine', {
+    database: { kind: 'existing', vpc, secret },
+    ...entryProps(),
+    ...props,
+  });
   return { stack, engine, template: Template.fromStack(stack).toJSON() as CfnTemplate };
 }
 
@@ -104,7 +112,11 @@ export class UnresolvedReferenceError extends Error {
   override readonly name = 'UnresolvedReferenceError';
 }
 
-const RUNTIME_ENV_NAMES = new Set<string>(Object.values(ENV).filter((name) => name !== ENV.databaseSecretArn && name !== ENV.databaseRuntimeSecretArn && name !== ENV.databaseHost));
+const RUNTIME_ENV_NAMES = new Set<string>(
+  Object.values(ENV).filter(
+    (name) => name !== ENV.databaseSecretArn && name !== ENV.databaseRuntimeSecretArn && name !== ENV.databaseHost,
+  ),
+);
 const QUEUE_ATTRIBUTES: Record<string, (value: unknown, ref: Resolver) => string> = {
   VisibilityTimeout: String,
   MessageRetentionPeriod: String,
@@ -121,7 +133,10 @@ const NAMING_PROPERTIES = new Set(['QueueName']);
 type Resolver = (id: string, attribute: string | undefined) => string;
 
 /** Creates the stack's queues, bus and rules on LocalStack; tears down what it created if any step fails. */
-export async function createLocalstackStack(synth: SynthesizedEngine, options: { prefix: string }): Promise<LocalstackStack> {
+export async function createLocalstackStack(
+  synth: SynthesizedEngine,
+  options: { prefix: string },
+): Promise<LocalstackStack> {
   const prefix = `${options.prefix}-${randomUUID().slice(0, 6)}`;
   const resources = new Resources(prefix, synth);
   try {
@@ -166,7 +181,10 @@ class Resources {
   private async createQueues(): Promise<void> {
     const ids = Object.keys(this.resources).filter((id) => this.resources[id]!.Type === 'AWS::SQS::Queue');
     const unknown = ids.filter((id) => !this.roles.has(id));
-    if (unknown.length > 0) throw new Error(`the template declares queues the stack helper cannot map to a role of TaskerEngine.queues: ${unknown.join(', ')}`);
+    if (unknown.length > 0)
+      throw new Error(
+        `the template declares queues the stack helper cannot map to a role of TaskerEngine.queues: ${unknown.join(', ')}`,
+      );
     const redriven = (id: string) => this.resources[id]!.Properties?.RedrivePolicy !== undefined;
     for (const id of [...ids.filter((i) => !redriven(i)), ...ids.filter(redriven)]) await this.createQueue(id);
   }
@@ -177,17 +195,27 @@ class Resources {
     for (const [key, value] of Object.entries(this.resources[logicalId]!.Properties ?? {})) {
       if (NAMING_PROPERTIES.has(key)) continue;
       const translate = QUEUE_ATTRIBUTES[key];
-      if (translate === undefined) throw new Error(`queue ${logicalId} declares ${key}, which the stack helper does not translate to an SQS attribute`);
+      if (translate === undefined)
+        throw new Error(
+          `queue ${logicalId} declares ${key}, which the stack helper does not translate to an SQS attribute`,
+        );
       attributes[key] = translate(value, this.resolver);
     }
     const handle = await this.newQueue(label, logicalId, attributes);
     this.byLogicalId.set(logicalId, handle);
   }
 
-  private async newQueue(label: string, logicalId: string | undefined, attributes: Record<string, string>): Promise<QueueHandle> {
+  private async newQueue(
+    label: string,
+    logicalId: string | undefined,
+    attributes: Record<string, string>,
+  ): Promise<QueueHandle> {
     const name = `${this.prefix}-${label}`.slice(0, 80);
-    const url = (await this.sqs.send(new CreateQueueCommand({ QueueName: name, Attributes: attributes }))).QueueUrl as string;
-    const queueAttributes = await this.sqs.send(new GetQueueAttributesCommand({ QueueUrl: url, AttributeNames: ['QueueArn'] }));
+    const url = (await this.sqs.send(new CreateQueueCommand({ QueueName: name, Attributes: attributes })))
+      .QueueUrl as string;
+    const queueAttributes = await this.sqs.send(
+      new GetQueueAttributesCommand({ QueueUrl: url, AttributeNames: ['QueueArn'] }),
+    );
     const handle: QueueHandle = { label, logicalId, name, url, arn: queueAttributes.Attributes?.QueueArn as string };
     this.queues.set(label, handle);
     return handle;
@@ -209,8 +237,15 @@ class Resources {
       const props = resource.Properties;
       if (props.EventBusName === undefined || evaluate(props.EventBusName, this.resolver) !== this.busName) continue;
       const name = `${this.prefix}-${id}`.slice(0, 64);
-      await this.putRule(name, resolveDeep(props.EventPattern, this.resolver), props.State === 'DISABLED' ? 'DISABLED' : 'ENABLED');
-      await this.putTargets(name, ((props.Targets as Record<string, unknown>[] | undefined) ?? []).flatMap((t) => this.ownTarget(t)));
+      await this.putRule(
+        name,
+        resolveDeep(props.EventPattern, this.resolver),
+        props.State === 'DISABLED' ? 'DISABLED' : 'ENABLED',
+      );
+      await this.putTargets(
+        name,
+        ((props.Targets as Record<string, unknown>[] | undefined) ?? []).flatMap((t) => this.ownTarget(t)),
+      );
     }
   }
 
@@ -218,7 +253,14 @@ class Resources {
     const arn = this.ownQueueArn(target.Arn);
     if (arn === undefined) return [];
     const dlq = this.ownQueueArn((target.DeadLetterConfig as { Arn?: unknown } | undefined)?.Arn);
-    return [{ Id: String(target.Id), Arn: arn, ...(dlq ? { DeadLetterConfig: { Arn: dlq } } : {}), ...(target.RetryPolicy ? { RetryPolicy: target.RetryPolicy as Target['RetryPolicy'] } : {}) }];
+    return [
+      {
+        Id: String(target.Id),
+        Arn: arn,
+        ...(dlq ? { DeadLetterConfig: { Arn: dlq } } : {}),
+        ...(target.RetryPolicy ? { RetryPolicy: target.RetryPolicy as Target['RetryPolicy'] } : {}),
+      },
+    ];
   }
 
   private ownQueueArn(value: unknown): string | undefined {
@@ -240,15 +282,28 @@ class Resources {
   }
 
   private async putRule(name: string, pattern: unknown, state: 'ENABLED' | 'DISABLED'): Promise<void> {
-    await this.events.send(new PutRuleCommand({ Name: name, EventBusName: this.busName, EventPattern: JSON.stringify(pattern), State: state }));
+    await this.events.send(
+      new PutRuleCommand({
+        Name: name,
+        EventBusName: this.busName,
+        EventPattern: JSON.stringify(pattern),
+        State: state,
+      }),
+    );
     this.rules.push(name);
   }
 
   private async putTargets(rule: string, targets: Target[]): Promise<void> {
     if (targets.length === 0) return;
-    const out = await this.events.send(new PutTargetsCommand({ Rule: rule, EventBusName: this.busName, Targets: targets }));
-    if ((out.FailedEntryCount ?? 0) > 0) throw new Error(`PutTargets on ${rule} failed: ${JSON.stringify(out.FailedEntries)}`);
-    this.ruleTargets.set(rule, targets.map((t) => t.Id as string));
+    const out = await this.events.send(
+      new PutTargetsCommand({ Rule: rule, EventBusName: this.busName, Targets: targets }),
+    );
+    if ((out.FailedEntryCount ?? 0) > 0)
+      throw new Error(`PutTargets on ${rule} failed: ${JSON.stringify(out.FailedEntries)}`);
+    this.ruleTargets.set(
+      rule,
+      targets.map((t) => t.Id as string),
+    );
   }
 
   /** Ref / Fn::GetAtt of what was created: queues (URL, Arn, QueueName), the bus (name, Arn), the pseudo parameters. */
@@ -257,36 +312,52 @@ class Resources {
     if (queue) return attribute === 'Arn' ? queue.arn : attribute === 'QueueName' ? queue.name : queue.url;
     if (id === this.busLogicalId && this.busName) return attribute === 'Arn' ? (this.busArn as string) : this.busName;
     const anyArn = [...this.queues.values()][0]?.arn.split(':');
-    const pseudo: Record<string, string | undefined> = { 'AWS::Region': awsRegion(), 'AWS::AccountId': anyArn?.[4], 'AWS::Partition': 'aws', 'AWS::URLSuffix': 'amazonaws.com' };
+    const pseudo: Record<string, string | undefined> = {
+      'AWS::Region': awsRegion(),
+      'AWS::AccountId': anyArn?.[4],
+      'AWS::Partition': 'aws',
+      'AWS::URLSuffix': 'amazonaws.com',
+    };
     const value = pseudo[id];
     if (value !== undefined) return value;
-    throw new UnresolvedReferenceError(`${id}${attribute ? `.${attribute}` : ''} is not a resource the stack helper created`);
+    throw new UnresolvedReferenceError(
+      `${id}${attribute ? `.${attribute}` : ''} is not a resource the stack helper created`,
+    );
   };
 
   functionEnv(fn: IConstruct): Record<string, string> {
     const id = this.logicalIdOfFunction(fn);
-    const variables = ((this.resources[id]?.Properties?.Environment as { Variables?: Record<string, unknown> } | undefined)?.Variables ?? {}) as Record<string, unknown>;
+    const variables = ((
+      this.resources[id]?.Properties?.Environment as { Variables?: Record<string, unknown> } | undefined
+    )?.Variables ?? {}) as Record<string, unknown>;
     return this.resolveEnv(variables);
   }
 
   private resolveEnv(variables: Record<string, unknown>): Record<string, string> {
     const env: Record<string, string> = {};
-    for (const [name, value] of Object.entries(variables)) if (RUNTIME_ENV_NAMES.has(name)) env[name] = evaluate(value, this.resolver);
+    for (const [name, value] of Object.entries(variables))
+      if (RUNTIME_ENV_NAMES.has(name)) env[name] = evaluate(value, this.resolver);
     return env;
   }
 
   private logicalIdOfFunction(fn: IConstruct): string {
     const id = logicalIdOf(fn);
-    if (this.resources[id]?.Type !== 'AWS::Lambda::Function') throw new Error(`${fn.node.path} is not a function of the template`);
+    if (this.resources[id]?.Type !== 'AWS::Lambda::Function')
+      throw new Error(`${fn.node.path} is not a function of the template`);
     return id;
   }
 
   eventSourceQueues(fn: IConstruct): QueueHandle[] {
     const id = this.logicalIdOfFunction(fn);
     return Object.values(this.resources)
-      .filter((r) => r.Type === 'AWS::Lambda::EventSourceMapping' && (r.Properties?.FunctionName as { Ref?: string } | undefined)?.Ref === id)
+      .filter(
+        (r) =>
+          r.Type === 'AWS::Lambda::EventSourceMapping' &&
+          (r.Properties?.FunctionName as { Ref?: string } | undefined)?.Ref === id,
+      )
       .map((r) => {
-        const queueId = ((r.Properties?.EventSourceArn as { 'Fn::GetAtt'?: [string, string] })['Fn::GetAtt'] ?? [])[0] as string;
+        const arn = r.Properties?.EventSourceArn as { 'Fn::GetAtt'?: [string, string] } | undefined;
+        const queueId = (arn?.['Fn::GetAtt'] ?? [])[0] as string;
         const queue = this.byLogicalId.get(queueId);
         if (!queue) throw new Error(`the event source of ${id} reads ${queueId}, which was not created`);
         return queue;
@@ -302,15 +373,24 @@ class Resources {
   /** The completion function's variables (orchestration: every dispatch queue, completion, bus, timing) and the step handler's queues. */
   engineEnv(): Record<string, string> {
     const engine = this.synth.engine;
-    const stepHandler = engine.stepHandler ?? [...engine.workerPools.values()].find((p) => p.kind === 'lambda')?.function;
+    const stepHandler =
+      engine.stepHandler ?? [...engine.workerPools.values()].find((p) => p.kind === 'lambda')?.function;
     const handlerEnv = stepHandler ? this.functionEnv(stepHandler) : {};
     const pick = (name: string) => (handlerEnv[name] === undefined ? {} : { [name]: handlerEnv[name] as string });
-    return { ...this.functionEnv(engine.completionHandler), ...pick(ENV.poisonQueueUrl), ...pick(ENV.domainEventDlqUrl) };
+    return {
+      ...this.functionEnv(engine.completionHandler),
+      ...pick(ENV.poisonQueueUrl),
+      ...pick(ENV.domainEventDlqUrl),
+    };
   }
 
   async depth(label: string): Promise<QueueDepth> {
     const url = this.queueHandle(label).url;
-    const names = ['ApproximateNumberOfMessages', 'ApproximateNumberOfMessagesNotVisible', 'ApproximateNumberOfMessagesDelayed'] as const;
+    const names = [
+      'ApproximateNumberOfMessages',
+      'ApproximateNumberOfMessagesNotVisible',
+      'ApproximateNumberOfMessagesDelayed',
+    ] as const;
     const out = await this.sqs.send(new GetQueueAttributesCommand({ QueueUrl: url, AttributeNames: [...names] }));
     const n = (name: (typeof names)[number]) => Number(out.Attributes?.[name] ?? 0);
     return { visible: n(names[0]), inFlight: n(names[1]), delayed: n(names[2]) };
@@ -318,10 +398,12 @@ class Resources {
 
   async deadLetterDepths(): Promise<Record<string, number>> {
     const labels = [...this.queues.keys()].filter((label) => label.endsWith('-dlq'));
-    const depths = await Promise.all(labels.map(async (label) => {
-      const d = await this.depth(label);
-      return [label, d.visible + d.inFlight + d.delayed] as const;
-    }));
+    const depths = await Promise.all(
+      labels.map(async (label) => {
+        const d = await this.depth(label);
+        return [label, d.visible + d.inFlight + d.delayed] as const;
+      }),
+    );
     return Object.fromEntries(depths);
   }
 
@@ -338,14 +420,27 @@ class Resources {
 
   private async deleteAll(): Promise<void> {
     const problems: string[] = [];
-    const attempt = (what: string, run: () => Promise<unknown>) => run().catch((error: unknown) => problems.push(`${what}: ${error instanceof Error ? error.message : String(error)}`));
+    const attempt = (what: string, run: () => Promise<unknown>) =>
+      run().catch((error: unknown) =>
+        problems.push(`${what}: ${error instanceof Error ? error.message : String(error)}`),
+      );
     for (const rule of this.rules) {
       const ids = this.ruleTargets.get(rule);
-      if (ids) await attempt(`targets of ${rule}`, () => this.events.send(new RemoveTargetsCommand({ Rule: rule, EventBusName: this.busName, Ids: ids })));
-      await attempt(`rule ${rule}`, () => this.events.send(new DeleteRuleCommand({ Name: rule, EventBusName: this.busName })));
+      if (ids)
+        await attempt(`targets of ${rule}`, () =>
+          this.events.send(new RemoveTargetsCommand({ Rule: rule, EventBusName: this.busName, Ids: ids })),
+        );
+      await attempt(`rule ${rule}`, () =>
+        this.events.send(new DeleteRuleCommand({ Name: rule, EventBusName: this.busName })),
+      );
     }
-    if (this.busName) await attempt(`bus ${this.busName}`, () => this.events.send(new DeleteEventBusCommand({ Name: this.busName })));
-    await Promise.all([...this.queues.values()].map((q) => attempt(`queue ${q.name}`, () => this.sqs.send(new DeleteQueueCommand({ QueueUrl: q.url })))));
+    if (this.busName)
+      await attempt(`bus ${this.busName}`, () => this.events.send(new DeleteEventBusCommand({ Name: this.busName })));
+    await Promise.all(
+      [...this.queues.values()].map((q) =>
+        attempt(`queue ${q.name}`, () => this.sqs.send(new DeleteQueueCommand({ QueueUrl: q.url }))),
+      ),
+    );
     this.sqs.destroy();
     this.events.destroy();
     if (problems.length > 0) throw new Error(`teardown left resources behind:\n  ${problems.join('\n  ')}`);
@@ -382,7 +477,8 @@ function queueRoles(engine: TaskerEngine): Map<string, string> {
     roles.set(logicalIdOf(work.queue), work.label);
     roles.set(logicalIdOf(work.deadLetterQueue), `${work.label}-dlq`);
   }
-  for (const terminal of [q.poison, q.domainEventDlq, q.eventTargetDlq]) roles.set(logicalIdOf(terminal.queue), terminal.label);
+  for (const terminal of [q.poison, q.domainEventDlq, q.eventTargetDlq])
+    roles.set(logicalIdOf(terminal.queue), terminal.label);
   return roles;
 }
 

@@ -27,7 +27,11 @@ export class WorkerProcesses {
 
   /** `node lib/cli/tasker.mjs worker <args>` from the project root, with exactly `env`. */
   spawnWorker(args: readonly string[], env: NodeJS.ProcessEnv): WorkerChild {
-    const child = spawn(process.execPath, [BIN, 'worker', ...args], { cwd: ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, [BIN, 'worker', ...args], {
+      cwd: ROOT,
+      env,
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
     let stdout = '';
     let stderr = '';
     child.stdout?.on('data', (d: Buffer) => (stdout += d.toString()));
@@ -47,7 +51,14 @@ export class WorkerProcesses {
       stdout: () => stdout,
       stderr: () => stderr,
       running: () => !done,
-      waitForStdout: (pattern, timeoutMs) => waitFor(() => pattern.test(stdout), () => done, timeoutMs, `tasker worker output ${pattern}`, () => `stdout: ${stdout}\nstderr: ${stderr.slice(-2_000)}`),
+      waitForStdout: (pattern, timeoutMs) =>
+        waitFor(
+          () => pattern.test(stdout),
+          () => done,
+          timeoutMs,
+          `tasker worker output ${pattern}`,
+          () => `stdout: ${stdout}\nstderr: ${stderr.slice(-2_000)}`,
+        ),
     };
     this.children.push(handle);
     return handle;
@@ -60,13 +71,21 @@ export class WorkerProcesses {
   async stopAll(graceMs = 5_000): Promise<void> {
     const alive = this.children.splice(0).filter((c) => c.running());
     for (const c of alive) c.child.kill('SIGTERM');
-    const timer = setTimeout(() => alive.filter((c) => c.running()).forEach((c) => c.child.kill('SIGKILL')), graceMs);
+    const timer = setTimeout(() => {
+      for (const c of alive.filter((c) => c.running())) c.child.kill('SIGKILL');
+    }, graceMs);
     await Promise.all(alive.map((c) => c.exited));
     clearTimeout(timer);
   }
 }
 
-async function waitFor(ok: () => boolean, gaveUp: () => boolean, timeoutMs: number, what: string, details: () => string): Promise<void> {
+async function waitFor(
+  ok: () => boolean,
+  gaveUp: () => boolean,
+  timeoutMs: number,
+  what: string,
+  details: () => string,
+): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   while (!ok()) {
     if (gaveUp()) throw new Error(`${what}: the process exited first\n${details()}`);

@@ -40,7 +40,11 @@ export class OrchestrationHarness {
       store: this.store,
       queues: this.queues,
       events: this.bus,
-      routing: staticRouting({ dispatchQueueUrl: DISPATCH_QUEUE, completionQueueUrl: COMPLETION_QUEUE, poisonQueueUrl: POISON_QUEUE }),
+      routing: staticRouting({
+        dispatchQueueUrl: DISPATCH_QUEUE,
+        completionQueueUrl: COMPLETION_QUEUE,
+        poisonQueueUrl: POISON_QUEUE,
+      }),
       clock: { now: () => new Date() },
       random: { next: () => this.randomValue },
       logger: this.logger,
@@ -51,8 +55,19 @@ export class OrchestrationHarness {
     return registerTemplates(this.store, templates);
   }
 
-  async start(template: TaskTemplate, context: Record<string, unknown> = {}, extra: Partial<CreateTaskRequestInput> = {}): Promise<string> {
-    const result = await this.create({ namespace: template.namespace, name: template.name, version: template.version, context, identity_strategy: 'always_unique', ...extra });
+  async start(
+    template: TaskTemplate,
+    context: Record<string, unknown> = {},
+    extra: Partial<CreateTaskRequestInput> = {},
+  ): Promise<string> {
+    const result = await this.create({
+      namespace: template.namespace,
+      name: template.name,
+      version: template.version,
+      context,
+      identity_strategy: 'always_unique',
+      ...extra,
+    });
     if (!result.ok) throw new Error(`task not created: ${result.message} ${result.problems.join(', ')}`);
     return result.taskUuid;
   }
@@ -79,7 +94,10 @@ export class OrchestrationHarness {
   }
 
   deliver(...results: StepExecutionResult[]): Promise<BatchResponse> {
-    return processCompletionBatch(this.deps, results.map((r) => ({ messageId: randomUUID(), body: JSON.stringify(r) })));
+    return processCompletionBatch(
+      this.deps,
+      results.map((r) => ({ messageId: randomUUID(), body: JSON.stringify(r) })),
+    );
   }
 
   succeed(message: StepDispatchMessage, result: unknown = { step: message.step_name }): Promise<BatchResponse> {
@@ -91,7 +109,10 @@ export class OrchestrationHarness {
   }
 
   /** Runs every dispatched step with `run` until nothing more is dispatched. */
-  async drive(run: (m: StepDispatchMessage) => { ok: true; result?: unknown } | ({ ok: false } & Partial<FailureSpec>), maxRounds = 100): Promise<void> {
+  async drive(
+    run: (m: StepDispatchMessage) => { ok: true; result?: unknown } | ({ ok: false } & Partial<FailureSpec>),
+    maxRounds = 100,
+  ): Promise<void> {
     for (let round = 0; round < maxRounds; round++) {
       const batch = this.dispatched();
       if (batch.length === 0) return;
@@ -106,7 +127,17 @@ export class OrchestrationHarness {
 
   /** Evaluates a task as a retry tick would. */
   async tick(taskUuid: string): Promise<void> {
-    await processCompletionBatch(this.deps, [{ messageId: randomUUID(), body: JSON.stringify({ schema_version: 1, message_type: 'retry_due', task_uuid: taskUuid, due_at: new Date().toISOString() }) }]);
+    await processCompletionBatch(this.deps, [
+      {
+        messageId: randomUUID(),
+        body: JSON.stringify({
+          schema_version: 1,
+          message_type: 'retry_due',
+          task_uuid: taskUuid,
+          due_at: new Date().toISOString(),
+        }),
+      },
+    ]);
   }
 
   async stepStates(taskUuid: string): Promise<Record<string, string>> {
@@ -127,7 +158,13 @@ export function successResult(m: StepDispatchMessage, result: unknown): StepExec
 }
 
 export function failureResult(m: StepDispatchMessage, e: Partial<FailureSpec> = {}): StepExecutionResult {
-  const error = { error_type: e.error_type ?? 'handler_error', message: e.message ?? 'boom', retryable: e.retryable ?? true, retry_after_ms: e.retry_after_ms ?? null, code: null };
+  const error = {
+    error_type: e.error_type ?? 'handler_error',
+    message: e.message ?? 'boom',
+    retryable: e.retryable ?? true,
+    retry_after_ms: e.retry_after_ms ?? null,
+    code: null,
+  };
   return { ...resultBase(m), status: 'failure', result: null, error };
 }
 

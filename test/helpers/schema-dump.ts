@@ -20,12 +20,17 @@ export async function dumpSchema(pool: pg.Pool, schemas: readonly string[]): Pro
   try {
     await client.query('begin');
     await client.query("set local search_path = ''");
-    const texts = async (sql: string, params: unknown[] = [schemas]) => (await client.query<{ text: string }>(sql, params)).rows.map((r) => r.text);
+    const texts = async (sql: string, params: unknown[] = [schemas]) =>
+      (await client.query<{ text: string }>(sql, params)).rows.map((r) => r.text);
     const sections: Array<[string, string[]]> = [];
     for (const [title, sql] of SECTIONS) sections.push([title, await texts(sql)]);
-    for (const table of await texts(TABLES_WITH_DATA)) sections.push([`rows of ${table}`, await texts(rowsOf(table), [])]);
+    for (const table of await texts(TABLES_WITH_DATA))
+      sections.push([`rows of ${table}`, await texts(rowsOf(table), [])]);
     await client.query('commit');
-    return `${sections.filter(([, lines]) => lines.length > 0).map(([title, lines]) => `-- ${title}\n\n${lines.join('\n\n')}`).join('\n\n')}\n`;
+    return `${sections
+      .filter(([, lines]) => lines.length > 0)
+      .map(([title, lines]) => `-- ${title}\n\n${lines.join('\n\n')}`)
+      .join('\n\n')}\n`;
   } catch (error) {
     await client.query('rollback');
     throw error;
@@ -45,7 +50,10 @@ const COLUMN = `'    ' || quote_ident(a.attname) || ' ' || format_type(a.atttypi
 
 /** One query per kind of object; each returns one `text` per object, in a stable order. */
 const SECTIONS: ReadonlyArray<readonly [string, string]> = [
-  ['schemas', `select 'CREATE SCHEMA ' || quote_ident(n.nspname) || ';' as text from pg_namespace n where ${IN_SCHEMAS} order by n.nspname`],
+  [
+    'schemas',
+    `select 'CREATE SCHEMA ' || quote_ident(n.nspname) || ';' as text from pg_namespace n where ${IN_SCHEMAS} order by n.nspname`,
+  ],
   [
     'types',
     `select case t.typtype
@@ -113,4 +121,5 @@ const TABLES_WITH_DATA = `select ${QUALIFIED} as text from pg_class c join pg_na
   where ${IN_SCHEMAS} and c.relkind in ('r', 'p') and not (n.nspname = 'tasker' and c.relname = 'migrations') order by n.nspname, c.relname`;
 
 /** A table's rows, one per line, in byte order (not the database's collation: PGlite and the server differ). */
-const rowsOf = (table: string) => `select string_agg(t::text, E'\\n' order by t::text collate "C") as text from ${table} t having count(*) > 0`;
+const rowsOf = (table: string) =>
+  `select string_agg(t::text, E'\\n' order by t::text collate "C") as text from ${table} t having count(*) > 0`;

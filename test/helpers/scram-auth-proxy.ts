@@ -24,7 +24,10 @@ export interface ScramAuthProxy {
 
 const SSL_REQUEST = 80877103;
 
-export async function startScramAuthProxy(upstream: { host: string; port: number }, verifier: string): Promise<ScramAuthProxy> {
+export async function startScramAuthProxy(
+  upstream: { host: string; port: number },
+  verifier: string,
+): Promise<ScramAuthProxy> {
   const sockets = new Set<Socket>();
   const state = { verifier, counts: { accepted: 0, refused: 0 } };
   const server: Server = createServer((client) => {
@@ -50,7 +53,12 @@ export async function startScramAuthProxy(upstream: { host: string; port: number
   };
 }
 
-async function authenticate(client: Socket, state: { verifier: string; counts: { accepted: number; refused: number } }, upstream: { host: string; port: number }, sockets: Set<Socket>): Promise<void> {
+async function authenticate(
+  client: Socket,
+  state: { verifier: string; counts: { accepted: number; refused: number } },
+  upstream: { host: string; port: number },
+  sockets: Set<Socket>,
+): Promise<void> {
   const read = reader(client);
   let startup = await read.message(false);
   if (startup.readInt32BE(4) === SSL_REQUEST) {
@@ -73,12 +81,16 @@ async function authenticate(client: Socket, state: { verifier: string; counts: {
   const clientKey = xor(proof, hmac(keys.storedKey, authMessage));
   if (!timingSafeEqual(createHash('sha256').update(clientKey).digest(), keys.storedKey)) {
     state.counts.refused += 1;
-    const fields = ['SFATAL', 'VFATAL', 'C28P01', `Mpassword authentication failed for user "${user}"`].map((f) => `${f}\0`).join('');
+    const fields = ['SFATAL', 'VFATAL', 'C28P01', `Mpassword authentication failed for user "${user}"`]
+      .map((f) => `${f}\0`)
+      .join('');
     client.end(message('E', Buffer.from(`${fields}\0`)));
     return;
   }
   state.counts.accepted += 1;
-  client.write(message('R', Buffer.concat([int32(12), Buffer.from(`v=${hmac(keys.serverKey, authMessage).toString('base64')}`)])));
+  client.write(
+    message('R', Buffer.concat([int32(12), Buffer.from(`v=${hmac(keys.serverKey, authMessage).toString('base64')}`)])),
+  );
   const server = connect(upstream.port, upstream.host);
   sockets.add(server);
   server.on('close', () => sockets.delete(server));
@@ -102,7 +114,8 @@ function reader(socket: Socket) {
   });
   const take = async (typed: boolean): Promise<Buffer> => {
     const offset = typed ? 1 : 0;
-    while (buffered.length < offset + 4 || buffered.length < offset + buffered.readInt32BE(offset)) await new Promise<void>((resolve) => (waiting = resolve));
+    while (buffered.length < offset + 4 || buffered.length < offset + buffered.readInt32BE(offset))
+      await new Promise<void>((resolve) => (waiting = resolve));
     const length = offset + buffered.readInt32BE(offset);
     const whole = buffered.subarray(0, length);
     buffered = buffered.subarray(length);
@@ -120,7 +133,12 @@ function reader(socket: Socket) {
 function parseVerifier(verifier: string) {
   const match = /^SCRAM-SHA-256\$(\d+):([^$]+)\$([^:]+):(.+)$/.exec(verifier);
   if (!match) throw new Error(`not a SCRAM-SHA-256 verifier: ${verifier}`);
-  return { iterations: Number(match[1]), salt: match[2]!, storedKey: Buffer.from(match[3]!, 'base64'), serverKey: Buffer.from(match[4]!, 'base64') };
+  return {
+    iterations: Number(match[1]),
+    salt: match[2]!,
+    storedKey: Buffer.from(match[3]!, 'base64'),
+    serverKey: Buffer.from(match[4]!, 'base64'),
+  };
 }
 
 function startupParameter(startup: Buffer, name: string): string {

@@ -14,7 +14,13 @@ export interface StepSpec {
 }
 
 /** A domain TaskTemplate from a compact description, for tests. */
-export function buildTemplate(spec: { namespace?: string; name: string; version?: string; inputSchema?: Record<string, unknown>; steps: StepSpec[] }): TaskTemplate {
+export function buildTemplate(spec: {
+  namespace?: string;
+  name: string;
+  version?: string;
+  inputSchema?: Record<string, unknown>;
+  steps: StepSpec[];
+}): TaskTemplate {
   return {
     namespace: spec.namespace ?? 'tests',
     name: spec.name,

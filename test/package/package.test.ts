@@ -13,9 +13,13 @@ import { footprint, functionBundles, mustRun, run } from './support.js';
  */
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
-const OWN = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as { peerDependencies: Record<string, string> };
+const OWN = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as {
+  peerDependencies: Record<string, string>;
+};
 const INSTALL = ['install', '--prefer-offline', '--no-audit', '--no-fund', '--loglevel=error'];
-const CLI_PEERS = ['@electric-sql/pglite', '@electric-sql/pglite-socket', 'tsx'].map((name) => `${name}@${OWN.peerDependencies[name]}`);
+const CLI_PEERS = ['@electric-sql/pglite', '@electric-sql/pglite-socket', 'tsx'].map(
+  (name) => `${name}@${OWN.peerDependencies[name]}`,
+);
 const MINUTES = 60_000;
 
 const reachable = (await run('npm', ['ping'], tmpdir(), 30_000)).code === 0;
@@ -31,7 +35,10 @@ for (const [name, exports] of Object.entries(${JSON.stringify(modules)})) {
 }
 console.log(JSON.stringify(out));`;
 
-const typesOf = (modules: Record<string, readonly string[]>) => Object.fromEntries(Object.entries(modules).map(([name, exports]) => [name, Object.fromEntries(exports.map((e) => [e, 'function']))]));
+const typesOf = (modules: Record<string, readonly string[]>) =>
+  Object.fromEntries(
+    Object.entries(modules).map(([name, exports]) => [name, Object.fromEntries(exports.map((e) => [e, 'function']))]),
+  );
 
 const ECHO_TEMPLATE = `namespace_name: demo
 name: echo
@@ -96,56 +103,133 @@ describe.skipIf(!reachable)('the package, packed and installed from its tarball'
     rmSync(work, { recursive: true, force: true });
   });
 
-  it('holds the compiled JavaScript, its declarations and what runs: no sources, tests or CI scripts', { timeout: 5 * MINUTES }, async () => {
+  it('holds the compiled JavaScript, its declarations and what runs: no sources, tests or CI scripts', {
+    timeout: 5 * MINUTES,
+  }, async () => {
     const packed = await mustRun('npm', ['pack', '--json', '--pack-destination', work], ROOT, 5 * MINUTES);
-    const [info] = JSON.parse(packed.stdout.slice(packed.stdout.search(/^\[/m))) as { filename: string; size: number; unpackedSize: number; entryCount: number; files: { path: string }[] }[];
+    const [info] = JSON.parse(packed.stdout.slice(packed.stdout.search(/^\[/m))) as {
+      filename: string;
+      size: number;
+      unpackedSize: number;
+      entryCount: number;
+      files: { path: string }[];
+    }[];
     tarball = join(work, info!.filename);
     const files = info!.files.map((f) => f.path);
-    expect(files).toEqual(expect.arrayContaining([
-      'LICENSE', 'README.md', 'package.json', 'lib/cli/tasker.mjs', 'dist/lib/index.js', 'dist/lib/index.d.ts', 'dist/lib/index.js.map', 'dist/lib/handler.js', 'dist/lib/handler.d.ts',
-      'dist/lib/local.js', 'dist/cdk/index.js', 'dist/cdk/index.d.ts', 'dist/functions/completion.js', 'dist/functions/sweeper.js', 'dist/functions/migrate.js',
-      'dist/lib/adapters/postgres/migrations/000001_schema.sql', 'dist/lib/cli/main.js', 'dist/examples/starter/templates/hello.yaml', 'dist/examples/starter/gitignore',
-    ]));
-    expect(files.filter((f) => !f.startsWith('dist/') && !['LICENSE', 'README.md', 'package.json', 'lib/cli/tasker.mjs'].includes(f))).toEqual([]);
-    expect(files.filter((f) => /\.ts$/.test(f) && !f.endsWith('.d.ts') && !f.startsWith('dist/examples/starter/'))).toEqual([]);
-    expect(files.filter((f) => f.startsWith('dist/functions/step-handler') || f.includes('examples/') || f.startsWith('dist/test/'))).toEqual([]);
-    console.info(`tarball: ${(info!.size / 1000).toFixed(0)} kB, ${info!.entryCount} files, ${(info!.unpackedSize / 1e6).toFixed(1)} MB unpacked`);
+    expect(files).toEqual(
+      expect.arrayContaining([
+        'LICENSE',
+        'README.md',
+        'package.json',
+        'lib/cli/tasker.mjs',
+        'dist/lib/index.js',
+        'dist/lib/index.d.ts',
+        'dist/lib/index.js.map',
+        'dist/lib/handler.js',
+        'dist/lib/handler.d.ts',
+        'dist/lib/local.js',
+        'dist/cdk/index.js',
+        'dist/cdk/index.d.ts',
+        'dist/functions/completion.js',
+        'dist/functions/sweeper.js',
+        'dist/functions/migrate.js',
+        'dist/lib/adapters/postgres/migrations/000001_schema.sql',
+        'dist/lib/cli/main.js',
+        'dist/examples/starter/templates/hello.yaml',
+        'dist/examples/starter/gitignore',
+      ]),
+    );
+    expect(
+      files.filter(
+        (f) => !f.startsWith('dist/') && !['LICENSE', 'README.md', 'package.json', 'lib/cli/tasker.mjs'].includes(f),
+      ),
+    ).toEqual([]);
+    expect(
+      files.filter((f) => /\.ts$/.test(f) && !f.endsWith('.d.ts') && !f.startsWith('dist/examples/starter/')),
+    ).toEqual([]);
+    expect(
+      files.filter(
+        (f) => f.startsWith('dist/functions/step-handler') || f.includes('examples/') || f.startsWith('dist/test/'),
+      ),
+    ).toEqual([]);
+    console.info(
+      `tarball: ${(info!.size / 1000).toFixed(0)} kB, ${info!.entryCount} files, ${(info!.unpackedSize / 1e6).toFixed(1)} MB unpacked`,
+    );
   });
 
-  it('installs for workers alone without PGlite, tsx, esbuild or the CDK: plain node imports . and ./handler, the bin asks for tsx for TypeScript handlers', { timeout: 5 * MINUTES }, async () => {
+  it('installs for workers alone without PGlite, tsx, esbuild or the CDK: plain node imports . and ./handler, the bin asks for tsx for TypeScript handlers', {
+    timeout: 5 * MINUTES,
+  }, async () => {
     mkdirSync(worker);
     writeFileSync(join(worker, 'package.json'), JSON.stringify({ name: 'worker', private: true, type: 'module' }));
     await mustRun('npm', [...INSTALL, tarball], worker, 5 * MINUTES);
-    const installed = (name: string) => run('node', ['--input-type=module', '-e', `import.meta.resolve(${JSON.stringify(name)})`], worker).then((r) => r.code === 0);
-    for (const absent of ['@electric-sql/pglite', 'tsx', 'esbuild', 'aws-cdk-lib', 'constructs']) expect(await installed(absent), absent).toBe(false);
-    const modules = { 'tasker-serverless': ['createStepHandlerLambda', 'createCompletionLambda', 'createTask', 'PermanentError'], 'tasker-serverless/handler': ['createStepHandlerLambda', 'RetryableError', 'HandlerTimeoutError'] };
+    const installed = (name: string) =>
+      run('node', ['--input-type=module', '-e', `import.meta.resolve(${JSON.stringify(name)})`], worker).then(
+        (r) => r.code === 0,
+      );
+    for (const absent of ['@electric-sql/pglite', 'tsx', 'esbuild', 'aws-cdk-lib', 'constructs'])
+      expect(await installed(absent), absent).toBe(false);
+    const modules = {
+      'tasker-serverless': ['createStepHandlerLambda', 'createCompletionLambda', 'createTask', 'PermanentError'],
+      'tasker-serverless/handler': ['createStepHandlerLambda', 'RetryableError', 'HandlerTimeoutError'],
+    };
     const imported = await mustRun('node', ['--input-type=module', '-e', importsScript(modules)], worker);
     expect(JSON.parse(imported.stdout)).toEqual(typesOf(modules));
     writeFileSync(join(worker, 'handlers.ts'), TS_HANDLERS);
     const withoutTsx = await run(tasker, ['run', 'demo/echo', '--templates', '.', '--handlers', 'handlers.ts'], worker);
-    expect([withoutTsx.code, withoutTsx.stderr]).toEqual([2, 'tasker: handlers.ts is TypeScript: install tsx to load it (npm install --save-dev tsx), or pass the compiled JavaScript\n']);
+    expect([withoutTsx.code, withoutTsx.stderr]).toEqual([
+      2,
+      'tasker: handlers.ts is TypeScript: install tsx to load it (npm install --save-dev tsx), or pass the compiled JavaScript\n',
+    ]);
     const { packages, megabytes } = footprint(worker);
     console.info(`install, workers alone: ${packages} packages, ${megabytes} MB`);
   });
 
-  it('runs `tasker run` with JavaScript and TypeScript handlers once the CLI\'s peers are installed', { timeout: 5 * MINUTES }, async () => {
+  it("runs `tasker run` with JavaScript and TypeScript handlers once the CLI's peers are installed", {
+    timeout: 5 * MINUTES,
+  }, async () => {
     await mustRun('npm', [...INSTALL, ...CLI_PEERS], worker, 5 * MINUTES);
     mkdirSync(join(worker, 'templates'));
     writeFileSync(join(worker, 'templates', 'echo.yaml'), ECHO_TEMPLATE);
     writeFileSync(join(worker, 'handlers.mjs'), JS_HANDLERS);
-    for (const [handlers, echoed] of [['handlers.mjs', 'hi'], ['handlers.ts', 'HI']] as const) {
-      const ran = await mustRun(tasker, ['run', 'demo/echo', '--templates', 'templates', '--handlers', handlers, '--context', '{"word":"hi"}', '--json'], worker);
+    for (const [handlers, echoed] of [
+      ['handlers.mjs', 'hi'],
+      ['handlers.ts', 'HI'],
+    ] as const) {
+      const ran = await mustRun(
+        tasker,
+        [
+          'run',
+          'demo/echo',
+          '--templates',
+          'templates',
+          '--handlers',
+          handlers,
+          '--context',
+          '{"word":"hi"}',
+          '--json',
+        ],
+        worker,
+      );
       const report = JSON.parse(ran.stdout) as { task: { state: string }; steps: { result: unknown }[] };
       expect(report.task.state, handlers).toBe('complete');
       expect(report.steps[0]!.result).toEqual({ echoed });
     }
-    const help = [await mustRun(tasker, ['--help'], worker), await mustRun(tasker, ['--help'], worker), await mustRun(tasker, ['--help'], worker)];
+    const help = [
+      await mustRun(tasker, ['--help'], worker),
+      await mustRun(tasker, ['--help'], worker),
+      await mustRun(tasker, ['--help'], worker),
+    ];
     expect(help[0]!.stdout).toContain('Usage: tasker');
     const { packages, megabytes } = footprint(worker);
-    console.info(`install, CLI and local runtime: ${packages} packages, ${megabytes} MB; tasker --help in ${Math.min(...help.map((h) => h.ms)).toFixed(0)} ms (best of 3)`);
+    console.info(
+      `install, CLI and local runtime: ${packages} packages, ${megabytes} MB; tasker --help in ${Math.min(...help.map((h) => h.ms)).toFixed(0)} ms (best of 3)`,
+    );
   });
 
-  it('writes a starter with `tasker init` that passes its tests, type-checks strictly and synthesizes', { timeout: 8 * MINUTES }, async () => {
+  it('writes a starter with `tasker init` that passes its tests, type-checks strictly and synthesizes', {
+    timeout: 8 * MINUTES,
+  }, async () => {
     await mustRun(tasker, ['init', starter], worker);
     const pkg = JSON.parse(readFileSync(join(starter, 'package.json'), 'utf8'));
     pkg.dependencies['tasker-serverless'] = `file:${tarball}`;
@@ -153,29 +237,50 @@ describe.skipIf(!reachable)('the package, packed and installed from its tarball'
     await mustRun('npm', INSTALL, starter, 5 * MINUTES);
     await mustRun('npm', ['test'], starter);
     writeFileSync(join(starter, 'src', 'consumer.ts'), CONSUMER);
-    await mustRun('npx', ['tsc', '--noEmit', '-p', 'tsconfig.json', '--strict', '--exactOptionalPropertyTypes', '--skipLibCheck'], starter);
+    await mustRun(
+      'npx',
+      ['tsc', '--noEmit', '-p', 'tsconfig.json', '--strict', '--exactOptionalPropertyTypes', '--skipLibCheck'],
+      starter,
+    );
     const modules = { 'tasker-serverless/cdk': ['TaskerEngine'], 'tasker-serverless/local': ['startEmbeddedRuntime'] };
-    expect(JSON.parse((await mustRun('node', ['--input-type=module', '-e', importsScript(modules)], starter)).stdout)).toEqual(typesOf(modules));
+    expect(
+      JSON.parse((await mustRun('node', ['--input-type=module', '-e', importsScript(modules)], starter)).stdout),
+    ).toEqual(typesOf(modules));
     const synth = await mustRun('npx', ['cdk', 'synth', '--quiet', '--no-notices'], starter, 5 * MINUTES);
     expect(`${synth.stdout}${synth.stderr}`).not.toContain('cannot check the callables');
     const { packages, megabytes } = footprint(starter);
-    console.info(`install, the starter (CLI, local runtime, CDK, vitest, TypeScript): ${packages} packages, ${megabytes} MB`);
+    console.info(
+      `install, the starter (CLI, local runtime, CDK, vitest, TypeScript): ${packages} packages, ${megabytes} MB`,
+    );
   });
 
-  it('deploys the user\'s step handlers, from the light entry: their callables, no example ones, no pg, yaml or PGlite', () => {
-    const stepHandler = functionBundles(join(starter, 'cdk.out'), 'HelloTasker').find((b) => b.description.startsWith('tasker step handler'))!;
+  it("deploys the user's step handlers, from the light entry: their callables, no example ones, no pg, yaml or PGlite", () => {
+    const stepHandler = functionBundles(join(starter, 'cdk.out'), 'HelloTasker').find((b) =>
+      b.description.startsWith('tasker step handler'),
+    )!;
     expect(stepHandler.code).toContain('greetings.compose');
     expect(stepHandler.code).toContain('greetings.shout');
     expect(stepHandler.code).not.toContain('ecommerce.');
     expect(stepHandler.packages).toContain('tasker-serverless');
-    expect(stepHandler.packages.filter((p) => ['pg', 'pg-pool', 'yaml', '@electric-sql/pglite'].includes(p))).toEqual([]);
-    console.info(`step-handler bundle: ${(stepHandler.code.length / 1000).toFixed(0)} kB (minified, AWS SDK left to the runtime)`);
+    expect(stepHandler.packages.filter((p) => ['pg', 'pg-pool', 'yaml', '@electric-sql/pglite'].includes(p))).toEqual(
+      [],
+    );
+    console.info(
+      `step-handler bundle: ${(stepHandler.code.length / 1000).toFixed(0)} kB (minified, AWS SDK left to the runtime)`,
+    );
   });
 
-  it('refuses at synth a template naming a callable the step handler does not define', { timeout: 5 * MINUTES }, async () => {
-    writeFileSync(join(starter, 'templates', 'wave.yaml'), ECHO_TEMPLATE.replace('demo', 'greetings').replace('demo.echo', 'greetings.wave'));
+  it('refuses at synth a template naming a callable the step handler does not define', {
+    timeout: 5 * MINUTES,
+  }, async () => {
+    writeFileSync(
+      join(starter, 'templates', 'wave.yaml'),
+      ECHO_TEMPLATE.replace('demo', 'greetings').replace('demo.echo', 'greetings.wave'),
+    );
     const synth = await run('npx', ['cdk', 'synth', '--quiet', '--no-notices'], starter, 5 * MINUTES);
     expect(synth.code).not.toBe(0);
-    expect(synth.stderr).toContain("does not define callable 'greetings.wave', which step greetings/echo@1.0.0 echo names; it defines: greetings.compose, greetings.shout");
+    expect(synth.stderr).toContain(
+      "does not define callable 'greetings.wave', which step greetings/echo@1.0.0 echo names; it defines: greetings.compose, greetings.shout",
+    );
   });
 });

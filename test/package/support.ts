@@ -18,27 +18,48 @@ export interface Ran {
  * sees neither the repository's packages nor the shared PostgreSQL server.
  */
 export function userEnv(): NodeJS.ProcessEnv {
-  const path = (process.env.PATH ?? '').split(delimiter).filter((dir) => !dir.includes('node_modules')).join(delimiter);
-  const kept = ['HOME', 'USER', 'TMPDIR', 'LANG', 'CI'].flatMap((k) => (process.env[k] === undefined ? [] : [[k, process.env[k]]]));
-  return { ...Object.fromEntries(kept), PATH: path, AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true', CDK_DISABLE_VERSION_CHECK: '1' };
+  const path = (process.env.PATH ?? '')
+    .split(delimiter)
+    .filter((dir) => !dir.includes('node_modules'))
+    .join(delimiter);
+  const kept = ['HOME', 'USER', 'TMPDIR', 'LANG', 'CI'].flatMap((k) =>
+    process.env[k] === undefined ? [] : [[k, process.env[k]]],
+  );
+  return {
+    ...Object.fromEntries(kept),
+    PATH: path,
+    AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true',
+    CDK_DISABLE_VERSION_CHECK: '1',
+  };
 }
 
 /** Runs a command to its end (never throws for its exit code). */
 export async function run(command: string, args: readonly string[], cwd: string, timeoutMs = 180_000): Promise<Ran> {
   const started = performance.now();
   try {
-    const { stdout, stderr } = await exec(command, [...args], { cwd, env: userEnv(), timeout: timeoutMs, maxBuffer: 64 * 1024 * 1024 });
+    const { stdout, stderr } = await exec(command, [...args], {
+      cwd,
+      env: userEnv(),
+      timeout: timeoutMs,
+      maxBuffer: 64 * 1024 * 1024,
+    });
     return { code: 0, stdout, stderr, ms: performance.now() - started };
   } catch (error) {
     const e = error as { code?: number | string; stdout?: string; stderr?: string; message: string };
-    return { code: typeof e.code === 'number' ? e.code : 1, stdout: e.stdout ?? '', stderr: e.stderr ?? e.message, ms: performance.now() - started };
+    return {
+      code: typeof e.code === 'number' ? e.code : 1,
+      stdout: e.stdout ?? '',
+      stderr: e.stderr ?? e.message,
+      ms: performance.now() - started,
+    };
   }
 }
 
 /** Runs a command that must succeed; its output in the failure otherwise. */
 export async function mustRun(command: string, args: readonly string[], cwd: string, timeoutMs?: number): Promise<Ran> {
   const ran = await run(command, args, cwd, timeoutMs);
-  if (ran.code !== 0) throw new Error(`${command} ${args.join(' ')} (in ${cwd}) exited ${ran.code}\n${ran.stdout}\n${ran.stderr}`);
+  if (ran.code !== 0)
+    throw new Error(`${command} ${args.join(' ')} (in ${cwd}) exited ${ran.code}\n${ran.stdout}\n${ran.stderr}`);
   return ran;
 }
 
@@ -77,13 +98,24 @@ export interface FunctionBundle {
 
 /** Every bundled Lambda function of a synthesized stack, with its description. */
 export function functionBundles(outDir: string, stackName: string): FunctionBundle[] {
-  const template = JSON.parse(readFileSync(join(outDir, `${stackName}.template.json`), 'utf8')) as { Resources: Record<string, { Type: string; Metadata?: Record<string, string>; Properties: { Description?: string } }> };
+  const template = JSON.parse(readFileSync(join(outDir, `${stackName}.template.json`), 'utf8')) as {
+    Resources: Record<
+      string,
+      { Type: string; Metadata?: Record<string, string>; Properties: { Description?: string } }
+    >;
+  };
   return Object.values(template.Resources).flatMap((r) => {
     const asset = r.Type === 'AWS::Lambda::Function' ? r.Metadata?.['aws:asset:path'] : undefined;
     const dir = asset === undefined ? undefined : join(outDir, asset);
     if (dir === undefined || !existsSync(join(dir, 'index.mjs'))) return [];
     const map = JSON.parse(readFileSync(join(dir, 'index.mjs.map'), 'utf8')) as { sources: string[] };
     const packages = new Set(map.sources.flatMap((s) => /node_modules\/((?:@[^/]+\/)?[^/]+)/.exec(s)?.[1] ?? []));
-    return [{ description: r.Properties.Description ?? '', code: readFileSync(join(dir, 'index.mjs'), 'utf8'), packages: [...packages].sort() }];
+    return [
+      {
+        description: r.Properties.Description ?? '',
+        code: readFileSync(join(dir, 'index.mjs'), 'utf8'),
+        packages: [...packages].sort(),
+      },
+    ];
   });
 }

@@ -26,7 +26,7 @@ describe('greetings/hello on the embedded runtime (PGlite, in-process queues, th
     expect(task.steps.find((s) => s.name === 'shout')?.results).toEqual({ message: 'HELLO, ADA!' });
   });
 
-  it('refuses a context the template\'s input schema does not accept', async () => {
+  it("refuses a context the template's input schema does not accept", async () => {
     const created = await runtime.createTask({ namespace: 'greetings', name: 'hello', context: {} });
     expect(created.ok).toBe(false);
   });

@@ -51,8 +51,10 @@ function failedEntries(batch: readonly EventBusEntry[], results: readonly PutEve
   const failed: PublishFailure[] = [];
   batch.forEach((entry, index) => {
     const result = results[index];
-    if (result === undefined) failed.push({ entry, code: 'MissingResultEntry', message: 'PutEvents returned no result for this entry' });
-    else if (result.ErrorCode) failed.push({ entry, code: result.ErrorCode, message: result.ErrorMessage ?? result.ErrorCode });
+    if (result === undefined)
+      failed.push({ entry, code: 'MissingResultEntry', message: 'PutEvents returned no result for this entry' });
+    else if (result.ErrorCode)
+      failed.push({ entry, code: result.ErrorCode, message: result.ErrorMessage ?? result.ErrorCode });
   });
   return failed;
 }

@@ -14,12 +14,18 @@ export interface EntryRefusal {
 export function tooLargeRefusal(entry: EventBusEntry): EntryRefusal | undefined {
   const size = eventBusEntryBytes(entry);
   if (size <= EVENTBRIDGE_MAX_ENTRY_BYTES) return undefined;
-  return { code: 'EntryTooLarge', message: `entry is ${size} bytes; PutEvents accepts at most ${EVENTBRIDGE_MAX_ENTRY_BYTES}` };
+  return {
+    code: 'EntryTooLarge',
+    message: `entry is ${size} bytes; PutEvents accepts at most ${EVENTBRIDGE_MAX_ENTRY_BYTES}`,
+  };
 }
 
 /** The refusal EventBridge would give this entry on its own (too large, Detail not a JSON object), if any. */
 export function entryRefusal(entry: EventBusEntry): EntryRefusal | undefined {
-  return tooLargeRefusal(entry) ?? (isJsonObject(entry.Detail) ? undefined : { code: 'MalformedDetail', message: 'Detail is malformed.' });
+  return (
+    tooLargeRefusal(entry) ??
+    (isJsonObject(entry.Detail) ? undefined : { code: 'MalformedDetail', message: 'Detail is malformed.' })
+  );
 }
 
 function isJsonObject(text: string): boolean {

@@ -104,7 +104,8 @@ export class MemoryQueue implements MessageQueue, QueueCounter {
 
   async send(queueUrl: string, messages: readonly OutgoingMessage[]): Promise<SendOutcome> {
     const queue = this.queues.get(queueUrl);
-    if (queue === undefined || this.closed) return { failed: messages.map((message) => this.unavailable(queueUrl, message)) };
+    if (queue === undefined || this.closed)
+      return { failed: messages.map((message) => this.unavailable(queueUrl, message)) };
     const failed: SendFailure[] = [];
     for (const message of messages) {
       const refusal = validateOutgoing(message);
@@ -134,9 +135,11 @@ export class MemoryQueue implements MessageQueue, QueueCounter {
     const queue = this.queue(queueUrl);
     checkRange('VisibilityTimeout', visibilityTimeoutSeconds, SQS_MAX_VISIBILITY_TIMEOUT_SECONDS);
     const message = queue.messages.find((candidate) => candidate.receiptHandle === receiptHandle);
-    if (message === undefined) throw new MemoryQueueError('ReceiptHandleIsInvalid', `no message holds receipt handle ${receiptHandle}`);
+    if (message === undefined)
+      throw new MemoryQueueError('ReceiptHandleIsInvalid', `no message holds receipt handle ${receiptHandle}`);
     const now = this.scheduler.now();
-    if (message.visibleAt <= now) throw new MemoryQueueError('MessageNotInflight', `message ${message.messageId} is not in flight`);
+    if (message.visibleAt <= now)
+      throw new MemoryQueueError('MessageNotInflight', `message ${message.messageId} is not in flight`);
     message.visibleAt = now + visibilityTimeoutSeconds * 1000;
     this.drain(queue);
   }

@@ -19,7 +19,8 @@ export interface EngineSettings {
  * ```
  */
 export async function writeEngineSettings(db: Queryable, settings: EngineSettings): Promise<void> {
-  if (settings.blockedTaskGraceMs !== undefined) await db.query('select tasker.set_blocked_task_grace($1)', [settings.blockedTaskGraceMs]);
+  if (settings.blockedTaskGraceMs !== undefined)
+    await db.query('select tasker.set_blocked_task_grace($1)', [settings.blockedTaskGraceMs]);
 }
 
 /** The settings in force. */

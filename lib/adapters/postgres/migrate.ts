@@ -39,7 +39,12 @@ export async function readMigrations(dir = migrationsDirectory()): Promise<Migra
 function parseMigration(file: string, bytes: Buffer): Migration {
   const match = /^(\d{6})_([a-z0-9_]+)\.sql$/.exec(file);
   if (!match) throw new Error(`migration file name must look like 000001_name.sql: ${file}`);
-  return { id: Number(match[1]), name: file, sql: bytes.toString('utf8'), checksum: createHash('sha256').update(bytes).digest('hex') };
+  return {
+    id: Number(match[1]),
+    name: file,
+    sql: bytes.toString('utf8'),
+    checksum: createHash('sha256').update(bytes).digest('hex'),
+  };
 }
 
 /**
@@ -57,12 +62,16 @@ function parseMigration(file: string, bytes: Buffer): Migration {
  * ```
  */
 export async function migrate(pool: pg.Pool, migrations?: readonly Migration[] | string): Promise<MigrationReport> {
-  const files = typeof migrations === 'string' || migrations === undefined ? await readMigrations(migrationsDirectory(migrations)) : migrations;
+  const files =
+    typeof migrations === 'string' || migrations === undefined
+      ? await readMigrations(migrationsDirectory(migrations))
+      : migrations;
   const client = await pool.connect();
   try {
     await locked(client, () => client.query(BOOKKEEPING_SQL));
     const applied: string[] = [];
-    for (let next = await applyNext(client, files); next; next = await applyNext(client, files)) applied.push(next.name);
+    for (let next = await applyNext(client, files); next; next = await applyNext(client, files))
+      applied.push(next.name);
     return { applied, alreadyApplied: files.length - applied.length };
   } finally {
     client.release();
@@ -72,10 +81,13 @@ export async function migrate(pool: pg.Pool, migrations?: readonly Migration[] |
 /** One transaction: check the history, record missing checksums, apply the first pending file (if any) and return it. */
 async function applyNext(client: pg.PoolClient, files: readonly Migration[]): Promise<Migration | undefined> {
   return locked(client, async () => {
-    const { rows } = await client.query<AppliedMigration>('select id, name, checksum from tasker.migrations order by id');
+    const { rows } = await client.query<AppliedMigration>(
+      'select id, name, checksum from tasker.migrations order by id',
+    );
     const plan = planMigrations(files, rows);
     if (!plan.ok) throw new MigrationRefusedError(plan.problem);
-    for (const file of plan.unrecorded) await client.query('update tasker.migrations set checksum = $2 where id = $1', [file.id, file.checksum]);
+    for (const file of plan.unrecorded)
+      await client.query('update tasker.migrations set checksum = $2 where id = $1', [file.id, file.checksum]);
     const migration = plan.pending[0];
     if (migration) await applyFile(client, migration);
     return migration;
@@ -88,7 +100,11 @@ async function applyFile(client: pg.PoolClient, migration: Migration): Promise<v
   } catch (error) {
     throw new MigrationError(migration.name, error);
   }
-  await client.query('insert into tasker.migrations (id, name, checksum) values ($1, $2, $3)', [migration.id, migration.name, migration.checksum]);
+  await client.query('insert into tasker.migrations (id, name, checksum) values ($1, $2, $3)', [
+    migration.id,
+    migration.name,
+    migration.checksum,
+  ]);
 }
 
 /** Runs `body` in a transaction holding the migration lock; rolls back on any error. */

@@ -27,7 +27,9 @@ export async function migratedSeed(cacheDir = join(tmpdir(), 'tasker-pglite-seed
 
 async function seedKey(): Promise<string> {
   // The bookkeeping table's shape is in the dump too: a seed from before a change to it is rebuilt.
-  const hash = createHash('sha256').update(await pgliteVersion()).update(BOOKKEEPING_SQL);
+  const hash = createHash('sha256')
+    .update(await pgliteVersion())
+    .update(BOOKKEEPING_SQL);
   for (const m of await readMigrations()) hash.update(m.name).update(m.checksum);
   return hash.digest('hex').slice(0, 24);
 }

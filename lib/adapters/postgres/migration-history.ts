@@ -67,7 +67,8 @@ function appliedProblem(files: readonly Migration[], applied: readonly AppliedMi
   for (const row of [...applied].sort((a, b) => a.id - b.id)) {
     const file = onDisk.get(row.id);
     if (file?.name !== row.name) return { kind: 'missing-on-disk', file: row.name };
-    if (row.checksum !== null && row.checksum !== file.checksum) return { kind: 'edited', file: row.name, expected: row.checksum, found: file.checksum };
+    if (row.checksum !== null && row.checksum !== file.checksum)
+      return { kind: 'edited', file: row.name, expected: row.checksum, found: file.checksum };
   }
   const appliedIds = new Set(applied.map((row) => row.id));
   const lastApplied = files.findLast((file) => appliedIds.has(file.id));

@@ -22,7 +22,6 @@ import type {
 } from '../../ports/orchestration-store.js';
 import { prepared, StatementRunner, type Prepared } from './prepared.js';
 import type { Queryable } from './queryable.js';
-import { errorMessage } from '../../domain/error-message.js';
 import { isTransientDatabaseError } from './transient-errors.js';
 import { applyFailureOutcome } from './database-errors.js';
 import {
@@ -49,29 +48,52 @@ export class PostgresOrchestrationStore implements OrchestrationStore {
   private readonly statements: StatementRunner;
 
   /** @param options.preparedStatements false: plain statements only (see StatementRunner). */
-  constructor(private readonly db: Queryable, options: { readonly preparedStatements?: boolean } = {}) {
+  constructor(
+    private readonly db: Queryable,
+    options: { readonly preparedStatements?: boolean } = {},
+  ) {
     this.statements = new StatementRunner(db, options.preparedStatements ?? true);
   }
 
   async registerTemplate(t: TaskTemplate): Promise<RegisteredTemplate> {
     const json = await this.json('select tasker.register_template($1, $2, $3, $4, $5) as j', [
-      t.namespace, t.name, t.version, t.description ?? null, JSON.stringify(t),
+      t.namespace,
+      t.name,
+      t.version,
+      t.description ?? null,
+      JSON.stringify(t),
     ]);
     return { namedTaskId: json.named_task_id as string, created: json.created as boolean };
   }
 
   async findTemplate(namespace: string, name: string, version?: string): Promise<TaskTemplate | null> {
-    const { rows } = await this.statements.run<{ template: TaskTemplate }>(prepared('tasker_template_lookup', TEMPLATE_LOOKUP), [namespace, name, version ?? null]);
+    const { rows } = await this.statements.run<{ template: TaskTemplate }>(
+      prepared('tasker_template_lookup', TEMPLATE_LOOKUP),
+      [namespace, name, version ?? null],
+    );
     return rows[0]?.template ?? null;
   }
 
   async createTask(request: CreateTaskRequest, template: TaskTemplate): Promise<CreateTaskOutcome> {
     const json = await this.json(
-      prepared('tasker_create_task', `select tasker.create_task(nt.named_task_id, $4, $5, $6, $7, $8, $9, $10) as j
+      prepared(
+        'tasker_create_task',
+        `select tasker.create_task(nt.named_task_id, $4, $5, $6, $7, $8, $9, $10) as j
          from tasker.named_tasks nt join tasker.namespaces ns using (namespace_id)
-        where ns.name = $1 and nt.name = $2 and nt.version = $3`),
-      [template.namespace, template.name, template.version, JSON.stringify(request.context), request.correlation_id ?? null,
-        request.priority, request.identity_strategy, request.idempotency_key ?? null, request.initiator ?? null, request.reason ?? null],
+        where ns.name = $1 and nt.name = $2 and nt.version = $3`,
+      ),
+      [
+        template.namespace,
+        template.name,
+        template.version,
+        JSON.stringify(request.context),
+        request.correlation_id ?? null,
+        request.priority,
+        request.identity_strategy,
+        request.idempotency_key ?? null,
+        request.initiator ?? null,
+        request.reason ?? null,
+      ],
     );
     return toCreateOutcome(json);
   }
@@ -79,13 +101,25 @@ export class PostgresOrchestrationStore implements OrchestrationStore {
   async createTasks(tasks: readonly TaskToCreate[]): Promise<CreateTaskOutcome[]> {
     if (tasks.length === 0) return [];
     const requests = tasks.map(({ request: r, template: t }) => ({
-      namespace: t.namespace, name: t.name, version: t.version, context: r.context, correlation_id: r.correlation_id ?? null,
-      priority: r.priority, identity_strategy: r.identity_strategy, idempotency_key: r.idempotency_key ?? null,
-      initiator: r.initiator ?? null, reason: r.reason ?? null,
+      namespace: t.namespace,
+      name: t.name,
+      version: t.version,
+      context: r.context,
+      correlation_id: r.correlation_id ?? null,
+      priority: r.priority,
+      identity_strategy: r.identity_strategy,
+      idempotency_key: r.idempotency_key ?? null,
+      initiator: r.initiator ?? null,
+      reason: r.reason ?? null,
     }));
-    const rows = (await this.scalar('select tasker.create_tasks($1::jsonb) as j', [JSON.stringify(requests)])) as Array<Record<string, unknown> | null>;
+    const rows = (await this.scalar('select tasker.create_tasks($1::jsonb) as j', [
+      JSON.stringify(requests),
+    ])) as Array<Record<string, unknown> | null>;
     return rows.map((json, i) => {
-      if (!json) throw new StoreError(`template ${tasks[i]!.template.namespace}/${tasks[i]!.template.name}@${tasks[i]!.template.version} is not registered`);
+      if (!json)
+        throw new StoreError(
+          `template ${tasks[i]!.template.namespace}/${tasks[i]!.template.name}@${tasks[i]!.template.version} is not registered`,
+        );
       return toCreateOutcome(json);
     });
   }
@@ -95,7 +129,12 @@ export class PostgresOrchestrationStore implements OrchestrationStore {
   }
 
   async applyStepResult(result: StepExecutionResult, random: number): Promise<ApplyResultOutcome> {
-    return toApplyOutcome(await this.json(prepared('tasker_apply_step_result', 'select tasker.apply_step_result($1, $2) as j'), [JSON.stringify(result), random]));
+    return toApplyOutcome(
+      await this.json(prepared('tasker_apply_step_result', 'select tasker.apply_step_result($1, $2) as j'), [
+        JSON.stringify(result),
+        random,
+      ]),
+    );
   }
 
   /**
@@ -109,9 +148,10 @@ export class PostgresOrchestrationStore implements OrchestrationStore {
   async applyStepResults(results: readonly ResultToApply[]): Promise<BatchApplyOutcome[]> {
     if (results.length === 0) return [];
     try {
-      const rows = await this.scalar(prepared('tasker_apply_step_results', 'select tasker.apply_step_results($1::jsonb, $2::float8[]) as j'), [
-        JSON.stringify(results.map((r) => r.result)), results.map((r) => r.random),
-      ]);
+      const rows = await this.scalar(
+        prepared('tasker_apply_step_results', 'select tasker.apply_step_results($1::jsonb, $2::float8[]) as j'),
+        [JSON.stringify(results.map((r) => r.result)), results.map((r) => r.random)],
+      );
       return (rows as Array<Record<string, unknown>>).map(toApplyOutcome);
     } catch (error) {
       if (results.length === 1) return [applyFailureOutcome(error)];
@@ -121,11 +161,16 @@ export class PostgresOrchestrationStore implements OrchestrationStore {
   }
 
   async evaluateTask(taskUuid: string): Promise<OutboxEntry[]> {
-    return toOutbox(await this.scalar(prepared('tasker_evaluate_task_now', 'select tasker.evaluate_task_now($1) as j'), [taskUuid]));
+    return toOutbox(
+      await this.scalar(prepared('tasker_evaluate_task_now', 'select tasker.evaluate_task_now($1) as j'), [taskUuid]),
+    );
   }
 
   async markOutboxSent(ids: readonly string[]): Promise<void> {
-    if (ids.length > 0) await this.statements.run(prepared('tasker_mark_outbox_sent', 'select tasker.mark_outbox_sent($1::bigint[])'), [ids]);
+    if (ids.length > 0)
+      await this.statements.run(prepared('tasker_mark_outbox_sent', 'select tasker.mark_outbox_sent($1::bigint[])'), [
+        ids,
+      ]);
   }
 
   async unsentOutbox(olderThanMs: number, limit: number): Promise<OutboxEntry[]> {
@@ -133,8 +178,17 @@ export class PostgresOrchestrationStore implements OrchestrationStore {
   }
 
   async findTimedOutDispatches(limit: number, queues?: DispatchQueueObservation): Promise<TimedOutDispatch[]> {
-    const seen = queues ? JSON.stringify({ default: queues.defaultQueue, namespaces: queues.namespaceQueues, backlogged: queues.backlogged }) : null;
-    const { rows } = await this.db.query<TimedOutDispatchRow>('select * from tasker.find_timed_out_dispatches($1, $2::jsonb)', [limit, seen]);
+    const seen = queues
+      ? JSON.stringify({
+          default: queues.defaultQueue,
+          namespaces: queues.namespaceQueues,
+          backlogged: queues.backlogged,
+        })
+      : null;
+    const { rows } = await this.db.query<TimedOutDispatchRow>(
+      'select * from tasker.find_timed_out_dispatches($1, $2::jsonb)',
+      [limit, seen],
+    );
     return rows.map(toTimedOutDispatch);
   }
 
@@ -158,7 +212,9 @@ export class PostgresOrchestrationStore implements OrchestrationStore {
   }
 
   async executionContext(taskUuid: string): Promise<ExecutionContext | null> {
-    const { rows } = await this.db.query<ExecutionContextRow>('select * from tasker.get_task_execution_context($1)', [taskUuid]);
+    const { rows } = await this.db.query<ExecutionContextRow>('select * from tasker.get_task_execution_context($1)', [
+      taskUuid,
+    ]);
     return rows[0] ? toExecutionContext(rows[0]) : null;
   }
 
@@ -178,9 +234,16 @@ export class PostgresOrchestrationStore implements OrchestrationStore {
     return toOperatorOutcome(await this.json('select tasker.cancel_task($1, $2) as j', [taskUuid, reason]));
   }
 
-  async stepAction(stepUuid: string, action: OperatorAction, reason: string, result?: unknown): Promise<OperatorOutcome> {
+  async stepAction(
+    stepUuid: string,
+    action: OperatorAction,
+    reason: string,
+    result?: unknown,
+  ): Promise<OperatorOutcome> {
     const resultJson = result === undefined ? null : JSON.stringify(result);
-    return toOperatorOutcome(await this.json('select tasker.step_action($1, $2, $3, $4) as j', [stepUuid, action, reason, resultJson]));
+    return toOperatorOutcome(
+      await this.json('select tasker.step_action($1, $2, $3, $4) as j', [stepUuid, action, reason, resultJson]),
+    );
   }
 
   private async json(text: string | Prepared, values: unknown[]): Promise<Record<string, unknown>> {

@@ -34,9 +34,15 @@ export class StatementRunner {
    * @param named false to send every statement plain from the start (behind a proxy that pins a
    *   server connection to a client for as long as it holds prepared statements, RDS Proxy's case).
    */
-  constructor(private readonly db: Queryable, private named = true) {}
+  constructor(
+    private readonly db: Queryable,
+    private named = true,
+  ) {}
 
-  async run<R extends QueryResultRow = QueryResultRow>(statement: string | Prepared, values: unknown[]): Promise<{ rows: R[] }> {
+  async run<R extends QueryResultRow = QueryResultRow>(
+    statement: string | Prepared,
+    values: unknown[],
+  ): Promise<{ rows: R[] }> {
     if (typeof statement === 'string') return this.db.query<R>(statement, values);
     if (!this.named) return this.db.query<R>(statement.text, values);
     try {

@@ -22,7 +22,11 @@ export function textOf(query: string | NamedQuery): string {
 }
 
 /** Forwards a plain or named statement to a Queryable (for wrappers that look at each one). */
-export function forward<R extends QueryResultRow>(inner: Queryable, query: string | NamedQuery, values?: unknown[]): Promise<{ rows: R[] }> {
+export function forward<R extends QueryResultRow>(
+  inner: Queryable,
+  query: string | NamedQuery,
+  values?: unknown[],
+): Promise<{ rows: R[] }> {
   return typeof query === 'string' ? inner.query<R>(query, values) : inner.query<R>(query);
 }
 
@@ -33,7 +37,10 @@ export class CountingQueryable implements Queryable {
 
   query<R extends QueryResultRow = QueryResultRow>(text: string, values?: unknown[]): Promise<{ rows: R[] }>;
   query<R extends QueryResultRow = QueryResultRow>(query: NamedQuery): Promise<{ rows: R[] }>;
-  query<R extends QueryResultRow = QueryResultRow>(query: string | NamedQuery, values?: unknown[]): Promise<{ rows: R[] }> {
+  query<R extends QueryResultRow = QueryResultRow>(
+    query: string | NamedQuery,
+    values?: unknown[],
+  ): Promise<{ rows: R[] }> {
     this.roundTrips += 1;
     return forward<R>(this.inner, query, values);
   }

@@ -23,7 +23,13 @@ export interface OutboxJson {
 }
 
 export function toOutboxEntry(row: OutboxJson): OutboxEntry {
-  return { id: row.id, kind: row.kind, namespace: row.namespace, payload: row.payload, availableAt: new Date(row.available_at) };
+  return {
+    id: row.id,
+    kind: row.kind,
+    namespace: row.namespace,
+    payload: row.payload,
+    availableAt: new Date(row.available_at),
+  };
 }
 
 export function toOutbox(rows: unknown): OutboxEntry[] {

@@ -26,7 +26,10 @@ export type RuntimeLoginOutcome = 'created' | 'updated';
  * ```
  */
 export async function ensureRuntimeLogin(pool: pg.Pool, login: RuntimeLogin): Promise<RuntimeLoginOutcome> {
-  if (!LOGIN_NAME.test(login.username) || login.username === RUNTIME_ROLE) throw new RuntimeLoginError(`the runtime login name '${login.username}' must be a plain lower-case identifier other than ${RUNTIME_ROLE}`);
+  if (!LOGIN_NAME.test(login.username) || login.username === RUNTIME_ROLE)
+    throw new RuntimeLoginError(
+      `the runtime login name '${login.username}' must be a plain lower-case identifier other than ${RUNTIME_ROLE}`,
+    );
   const client = await pool.connect();
   try {
     const { rows } = await client.query<{ owner: string; exists: boolean; group: boolean }>(
@@ -34,11 +37,21 @@ export async function ensureRuntimeLogin(pool: pg.Pool, login: RuntimeLogin): Pr
       [login.username, RUNTIME_ROLE],
     );
     const { owner, exists, group } = rows[0]!;
-    if (login.username === owner) throw new RuntimeLoginError(`the runtime login '${login.username}' is the schema owner: give the runtime a login of its own`);
-    if (!group) throw new RuntimeLoginError(`role ${RUNTIME_ROLE} does not exist: the runtime role migration could not create it (the migrating role may not create roles)`);
+    if (login.username === owner)
+      throw new RuntimeLoginError(
+        `the runtime login '${login.username}' is the schema owner: give the runtime a login of its own`,
+      );
+    if (!group)
+      throw new RuntimeLoginError(
+        `role ${RUNTIME_ROLE} does not exist: the runtime role migration could not create it (the migrating role may not create roles)`,
+      );
     const name = client.escapeIdentifier(login.username);
     const password = client.escapeLiteral(scramSha256Verifier(login.password));
-    await client.query(exists ? `alter role ${name} with login password ${password}` : `create role ${name} with login password ${password}`);
+    await client.query(
+      exists
+        ? `alter role ${name} with login password ${password}`
+        : `create role ${name} with login password ${password}`,
+    );
     await client.query(`grant ${RUNTIME_ROLE} to ${name}`);
     return exists ? 'updated' : 'created';
   } finally {

@@ -26,8 +26,11 @@ export function scramSha256Verifier(password: string, salt: Buffer = randomBytes
  * hashing: non-ASCII spaces become spaces, "mapped to nothing" characters go, then NFKC.
  */
 function saslPrep(password: string): string {
-  return password
-    .replace(/[\u00A0\u1680\u2000-\u200B\u202F\u205F\u3000]/g, ' ')
-    .replace(/[\u00AD\u034F\u1806\u180B-\u180D\u200C\u200D\u2060\uFE00-\uFE0F\uFEFF]/g, '')
-    .normalize('NFKC');
+  return (
+    password
+      .replace(/[\u00A0\u1680\u2000-\u200B\u202F\u205F\u3000]/g, ' ')
+      // biome-ignore lint/suspicious/noMisleadingCharacterClass: SASLprep's mapped-to-nothing set: each code point (joiners included) is removed on its own
+      .replace(/[\u00AD\u034F\u1806\u180B-\u180D\u200C\u200D\u2060\uFE00-\uFE0F\uFEFF]/g, '')
+      .normalize('NFKC')
+  );
 }

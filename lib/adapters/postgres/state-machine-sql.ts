@@ -8,7 +8,8 @@ import { TASK_TRANSITIONS, taskWalk } from '../../domain/task-transitions.js';
 import { allowedPairs, type TransitionTable } from '../../domain/transition-table.js';
 
 /** The first line of every migration this module generated: the newest such file holds the state machines now in force. */
-export const GENERATED_HEADER = '-- Generated from lib/domain by lib/adapters/postgres/state-machine-sql.ts: do not edit by hand.';
+export const GENERATED_HEADER =
+  '-- Generated from lib/domain by lib/adapters/postgres/state-machine-sql.ts: do not edit by hand.';
 
 /**
  * How a generated migration brings the rules in. Migrations are append-only, so the baseline
@@ -23,14 +24,15 @@ const textArray = (items: readonly string[]): string => `'{${items.join(',')}}':
 
 function rulesTable(name: string, table: TransitionTable<string, string>, mode: StateMachineSqlMode): string {
   const rows = allowedPairs(table).map(([from, to, event]) => `  (${quote(from)}, ${quote(event)}, ${quote(to)})`);
-  const head = mode === 'create'
-    ? `create table tasker.${name} (
+  const head =
+    mode === 'create'
+      ? `create table tasker.${name} (
   from_state text not null,
   event text not null,
   to_state text not null,
   primary key (from_state, event)
 );`
-    : `delete from tasker.${name};`;
+      : `delete from tasker.${name};`;
   return `${head}
 
 insert into tasker.${name} (from_state, event, to_state) values
@@ -64,12 +66,18 @@ function taskPathFunction(): string {
 }
 
 function bucketFunction(): string {
-  return caseFunction('step_bucket(p_state text)', 'text', 'p_state', STEP_STATES.map((s) => [s, quote(stepBucket(s))]));
+  return caseFunction(
+    'step_bucket(p_state text)',
+    'text',
+    'p_state',
+    STEP_STATES.map((s) => [s, quote(stepBucket(s))]),
+  );
 }
 
 const PURPOSE: Record<StateMachineSqlMode, string> = {
   create: '-- The state machines: rule tables for readers, and immutable functions the engine walks with.',
-  replace: '-- The state machines as the domain holds them now: the rule tables\' rows replaced, the functions re-created.',
+  replace:
+    "-- The state machines as the domain holds them now: the rule tables' rows replaced, the functions re-created.",
 };
 
 /**
@@ -109,14 +117,20 @@ $$;
 }
 
 /** The newest migration this module generated (by name, among `NNNNNN_name.sql` files): the state machines in force. */
-export function newestGeneratedMigration<M extends { readonly name: string; readonly sql: string }>(migrations: readonly M[]): M | undefined {
-  return [...migrations].sort((a, b) => a.name.localeCompare(b.name)).findLast((m) => m.sql.startsWith(GENERATED_HEADER));
+export function newestGeneratedMigration<M extends { readonly name: string; readonly sql: string }>(
+  migrations: readonly M[],
+): M | undefined {
+  return [...migrations]
+    .sort((a, b) => a.name.localeCompare(b.name))
+    .findLast((m) => m.sql.startsWith(GENERATED_HEADER));
 }
 
 if (import.meta.url === `file://${process.argv[1]}`) {
   const file = process.argv[2];
   if (!file || !/^\d{6}_[a-z0-9_]+\.sql$/.test(file)) {
-    process.stderr.write('usage: npx tsx lib/adapters/postgres/state-machine-sql.ts NNNNNN_<what>.sql  (a new migration: the next free number)\n');
+    process.stderr.write(
+      'usage: npx tsx lib/adapters/postgres/state-machine-sql.ts NNNNNN_<what>.sql  (a new migration: the next free number)\n',
+    );
     process.exit(2);
   }
   writeFileSync(join(import.meta.dirname, 'migrations', file), stateMachineSql('replace'));

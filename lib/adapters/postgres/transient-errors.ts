@@ -7,7 +7,8 @@
 const TRANSIENT_CODES = new Set(['55P03', '57014', '57P01', '57P02', '57P03', '40001', '40P01']);
 
 /** What pg and pg-pool say (no SQLSTATE) when a call got no answer in time or lost its connection. */
-const CLIENT_SIDE = /^(Query read timeout|Connection terminated|timeout exceeded when trying to connect|Client has encountered a connection error|Client was closed)/;
+const CLIENT_SIDE =
+  /^(Query read timeout|Connection terminated|timeout exceeded when trying to connect|Client has encountered a connection error|Client was closed)/;
 
 /**
  * Whether a database call failed for a reason of the moment: every statement of a batch that

@@ -12,5 +12,10 @@ export const SQS_MAX_VISIBILITY_TIMEOUT_SECONDS = 43_200;
 export function tooLongRefusal(message: OutgoingMessage): SendFailure | undefined {
   const size = byteLength(message.body);
   if (size <= SQS_MAX_MESSAGE_BYTES) return undefined;
-  return { id: message.id, code: 'MessageTooLong', message: `message body is ${size} bytes; SQS accepts at most ${SQS_MAX_MESSAGE_BYTES}`, permanent: true };
+  return {
+    id: message.id,
+    code: 'MessageTooLong',
+    message: `message body is ${size} bytes; SQS accepts at most ${SQS_MAX_MESSAGE_BYTES}`,
+    permanent: true,
+  };
 }

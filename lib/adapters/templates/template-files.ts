@@ -25,7 +25,11 @@ export type TemplateFileResult =
 /** Every valid template, and (when not ok) every problem of every file. */
 export type TemplateLoadResult =
   | { readonly ok: true; readonly templates: readonly TaskTemplate[] }
-  | { readonly ok: false; readonly problems: readonly TemplateFileProblem[]; readonly templates: readonly TaskTemplate[] };
+  | {
+      readonly ok: false;
+      readonly problems: readonly TemplateFileProblem[];
+      readonly templates: readonly TaskTemplate[];
+    };
 
 /** Template files are refused; the message lists every problem, one per line. */
 export class TemplateValidationError extends Error {
@@ -70,7 +74,10 @@ export async function loadTemplateDirectoryOrThrow(dir: string): Promise<readonl
 async function templateFilesUnder(dir: string): Promise<string[] | TemplateFileProblem> {
   try {
     const entries = await readdir(dir, { recursive: true });
-    return entries.filter((e) => /\.ya?ml$/i.test(e)).sort().map((e) => join(dir, e));
+    return entries
+      .filter((e) => /\.ya?ml$/i.test(e))
+      .sort()
+      .map((e) => join(dir, e));
   } catch (error) {
     return { file: dir, path: '', message: `cannot read template directory: ${errorMessage(error)}` };
   }
@@ -111,7 +118,9 @@ export function parseTemplateSource(source: string, file: string): TemplateFileR
     ...templateProblems(template ?? salvageTemplateGraph(raw)).map((p) =>
       withLine({ file, ...p }, lineOf(doc, lines, pathSegments(p.path))),
     ),
-    ...embeddedSchemas(raw).flatMap(({ path, schema }) => schemaProblems(schema).map((m) => at(path, `invalid JSON Schema: ${m}`))),
+    ...embeddedSchemas(raw).flatMap(({ path, schema }) =>
+      schemaProblems(schema).map((m) => at(path, `invalid JSON Schema: ${m}`)),
+    ),
   ];
   if (template && problems.length === 0) return { ok: true, file, template };
   return { ok: false, file, problems };
@@ -122,9 +131,12 @@ type ParsedYaml = { doc: Document; raw: unknown } | { problems: TemplateFileProb
 function parseYaml(source: string, file: string, lines: LineCounter): ParsedYaml {
   const docs = parseAllDocuments(source, { lineCounter: lines, prettyErrors: false });
   const [doc, second] = docs;
-  if (doc === undefined) return { problems: [{ file, path: '', message: 'file is empty: expected one task template' }] };
+  if (doc === undefined)
+    return { problems: [{ file, path: '', message: 'file is empty: expected one task template' }] };
   const problems: TemplateFileProblem[] = docs.flatMap((d) =>
-    d.errors.map((e) => withLine({ file, path: '', message: `YAML syntax error: ${e.message}` }, lines.linePos(e.pos[0]).line)),
+    d.errors.map((e) =>
+      withLine({ file, path: '', message: `YAML syntax error: ${e.message}` }, lines.linePos(e.pos[0]).line),
+    ),
   );
   if (second !== undefined) {
     const message = `one template per file: found ${docs.length} YAML documents`;

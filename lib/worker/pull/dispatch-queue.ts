@@ -9,13 +9,18 @@ import { answerInvalid } from '../process-dispatch-record.js';
 import type { ResolvedPullWorkerConfig } from './pull-worker-config.js';
 
 /** What one receive brought: a batch (perhaps empty), or why the receive failed. */
-export type ReceiveOutcome = { readonly ok: true; readonly messages: readonly ReceivedMessage[] } | { readonly ok: false; readonly problem: string };
+export type ReceiveOutcome =
+  | { readonly ok: true; readonly messages: readonly ReceivedMessage[] }
+  | { readonly ok: false; readonly problem: string };
 
 /** A received body no handler can run: answerable with an `invalid_dispatch` failure, or poison. */
 export type Unrunnable = Exclude<ParsedDispatch, { readonly kind: 'valid' }>;
 
 /** The settings the dispatch queue calls read. */
-export type DispatchQueueSettings = Pick<ResolvedPullWorkerConfig, 'dispatchQueueUrl' | 'receiveBatchSize' | 'pollWaitSeconds' | 'visibilityTimeoutSeconds'>;
+export type DispatchQueueSettings = Pick<
+  ResolvedPullWorkerConfig,
+  'dispatchQueueUrl' | 'receiveBatchSize' | 'pollWaitSeconds' | 'visibilityTimeoutSeconds'
+>;
 
 /**
  * The namespace's dispatch queue as the pull worker calls it: a receive with the worker's batch
@@ -44,7 +49,11 @@ export class DispatchQueue {
   async receive(): Promise<ReceiveOutcome> {
     const { receiveBatchSize, pollWaitSeconds, visibilityTimeoutSeconds } = this.settings;
     try {
-      const messages = await this.receiver.receive(this.url, { maxMessages: receiveBatchSize, waitTimeSeconds: pollWaitSeconds, visibilityTimeoutSeconds });
+      const messages = await this.receiver.receive(this.url, {
+        maxMessages: receiveBatchSize,
+        waitTimeSeconds: pollWaitSeconds,
+        visibilityTimeoutSeconds,
+      });
       return { ok: true, messages };
     } catch (error) {
       return { ok: false, problem: describe(error) };
@@ -61,9 +70,19 @@ export class DispatchQueue {
       const report = await answerInvalid(parsed.subject, parsed.problems, this.deps);
       return this.settle(received, report.redeliver, { ...report.fields, status: 'invalid_dispatch' });
     }
-    const record = { messageId: received.messageId, body: received.body, receiveCount: received.receiveCount, sourceQueue: this.url };
+    const record = {
+      messageId: received.messageId,
+      body: received.body,
+      receiveCount: received.receiveCount,
+      sourceQueue: this.url,
+    };
     const poison = await moveToPoison(record, parsed.code, parsed.reason, this.deps);
-    return this.settle(received, !poison.moved, { status: 'poison', error_type: parsed.code, reason: parsed.reason, problem: poison.problem });
+    return this.settle(received, !poison.moved, {
+      status: 'poison',
+      error_type: parsed.code,
+      reason: parsed.reason,
+      problem: poison.problem,
+    });
   }
 
   /**
@@ -95,10 +114,18 @@ export class DispatchQueue {
   }
 
   private async settle(received: ReceivedMessage, redeliver: boolean, fields: LogFields): Promise<void> {
-    const logFields = { ...fields, message_id: received.messageId, receive_count: received.receiveCount, redelivered: redeliver };
+    const logFields = {
+      ...fields,
+      message_id: received.messageId,
+      receive_count: received.receiveCount,
+      redelivered: redeliver,
+    };
     if (redeliver) return this.deps.logger.error('dispatch message not answered; left for redelivery', logFields);
     const problem = await this.delete(received.receiptHandle);
-    this.deps.logger.warn('dispatch message answered without running a handler', { ...logFields, delete_problem: problem });
+    this.deps.logger.warn('dispatch message answered without running a handler', {
+      ...logFields,
+      delete_problem: problem,
+    });
   }
 }
 

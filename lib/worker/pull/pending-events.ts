@@ -50,7 +50,10 @@ export type CompletionRefusal =
  * a pending event came again, and its newest receipt handle is kept; `duplicate`: another copy of
  * an event pending or answered (it is answered once, by its first copy).
  */
-export type Admission = { readonly kind: 'added' } | { readonly kind: 'redelivered'; readonly event: PendingEvent } | { readonly kind: 'duplicate' };
+export type Admission =
+  | { readonly kind: 'added' }
+  | { readonly kind: 'redelivered'; readonly event: PendingEvent }
+  | { readonly kind: 'duplicate' };
 
 /** Answered events remembered for refusals and duplicate deliveries; the oldest are forgotten beyond this. */
 const MAX_FINISHED = 10_000;
@@ -87,7 +90,13 @@ export class PendingEvents {
    * attempt's deadline (by default the dispatch message's `deadline`; see attempt-start.ts) and
    * receipt plus the step timeout, capped by `completionTimeoutMs`.
    */
-  admit(message: StepDispatchMessage, receipt: ReceiptInfo, now: Date, completionTimeoutMs: number, attemptDeadline = new Date(message.deadline)): Admission {
+  admit(
+    message: StepDispatchMessage,
+    receipt: ReceiptInfo,
+    now: Date,
+    completionTimeoutMs: number,
+    attemptDeadline = new Date(message.deadline),
+  ): Admission {
     const known = this.byId.get(message.event_id);
     if (known !== undefined && known.messageId === receipt.messageId) {
       known.receiptHandle = receipt.receiptHandle;
@@ -136,7 +145,8 @@ export class PendingEvents {
     this.byId.delete(eventId);
     this.finishedById.delete(eventId);
     this.finishedById.set(eventId, as);
-    if (this.finishedById.size > MAX_FINISHED) this.finishedById.delete(this.finishedById.keys().next().value as string);
+    if (this.finishedById.size > MAX_FINISHED)
+      this.finishedById.delete(this.finishedById.keys().next().value as string);
   }
 
   /** How an answered event ended; undefined when it is pending, unknown or forgotten. */
@@ -166,7 +176,9 @@ export class PendingEvents {
 
   /** Events older than the threshold not warned about yet; each is returned once. */
   newlyStarving(now: Date, thresholdMs: number): PendingEvent[] {
-    const starving = [...this.byId.values()].filter((e) => !e.starvationWarned && now.getTime() - e.receivedAt.getTime() > thresholdMs);
+    const starving = [...this.byId.values()].filter(
+      (e) => !e.starvationWarned && now.getTime() - e.receivedAt.getTime() > thresholdMs,
+    );
     for (const event of starving) event.starvationWarned = true;
     return starving;
   }
@@ -180,10 +192,23 @@ export function isPastDeadline(event: PendingEvent, now: Date): boolean {
 /** The ids every log line about the event carries. */
 export function eventLogFields(event: PendingEvent): LogFields {
   const m = event.message;
-  return { task_uuid: m.task_uuid, step_uuid: m.step_uuid, event_id: m.event_id, correlation_id: m.correlation_id, step_name: m.step_name, message_id: event.messageId };
+  return {
+    task_uuid: m.task_uuid,
+    step_uuid: m.step_uuid,
+    event_id: m.event_id,
+    correlation_id: m.correlation_id,
+    step_name: m.step_name,
+    message_id: event.messageId,
+  };
 }
 
-function newEntry(message: StepDispatchMessage, receipt: ReceiptInfo, receivedAt: Date, completionTimeoutMs: number, attemptDeadline: Date): Entry {
+function newEntry(
+  message: StepDispatchMessage,
+  receipt: ReceiptInfo,
+  receivedAt: Date,
+  completionTimeoutMs: number,
+  attemptDeadline: Date,
+): Entry {
   const deadline = computeStepDeadline({
     now: receivedAt,
     stepTimeoutMs: Math.min(message.timeout_ms, completionTimeoutMs),

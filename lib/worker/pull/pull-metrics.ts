@@ -56,7 +56,12 @@ export function emptyCounters(): PullCounters {
 }
 
 /** The snapshot `metrics()` returns: the totals, and the pending events' counts and ages at `now`. */
-export function pullWorkerMetrics(events: readonly PendingEvent[], counters: PullCounters, now: Date, starvationThresholdMs: number): PullWorkerMetrics {
+export function pullWorkerMetrics(
+  events: readonly PendingEvent[],
+  counters: PullCounters,
+  now: Date,
+  starvationThresholdMs: number,
+): PullWorkerMetrics {
   const ages = events.map((e) => now.getTime() - e.receivedAt.getTime());
   const starving = ages.filter((age) => age > starvationThresholdMs).length;
   return {

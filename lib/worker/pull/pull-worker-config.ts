@@ -43,7 +43,8 @@ export interface PullWorkerConfig {
 }
 
 /** The settings with every default filled in. */
-export type ResolvedPullWorkerConfig = Required<Omit<PullWorkerConfig, 'domainEventDlqUrl'>> & Pick<PullWorkerConfig, 'domainEventDlqUrl'>;
+export type ResolvedPullWorkerConfig = Required<Omit<PullWorkerConfig, 'domainEventDlqUrl'>> &
+  Pick<PullWorkerConfig, 'domainEventDlqUrl'>;
 
 /** A setting no pull worker can run with: a programming or configuration error. */
 export class PullWorkerConfigError extends Error {
@@ -101,14 +102,20 @@ function checkConfig(c: ResolvedPullWorkerConfig): void {
     integerIn('visibilityTimeoutSeconds', c.visibilityTimeoutSeconds, 1, 43_200),
     integerIn('pollWaitSeconds', c.pollWaitSeconds, 0, MAX_POLL_WAIT_SECONDS),
     integerIn('receiveBatchSize', c.receiveBatchSize, 1, 10),
-    c.heartbeatFraction > 0 && c.heartbeatFraction < 1 ? null : `heartbeatFraction must be in (0, 1), got ${c.heartbeatFraction}`,
-    ...(['completionTimeoutMs', 'starvationWarningThresholdMs', 'callbackTimeoutMs', 'timeoutCheckIntervalMs'] as const).map((k) => integerIn(k, c[k], 1, Number.MAX_SAFE_INTEGER)),
+    c.heartbeatFraction > 0 && c.heartbeatFraction < 1
+      ? null
+      : `heartbeatFraction must be in (0, 1), got ${c.heartbeatFraction}`,
+    ...(
+      ['completionTimeoutMs', 'starvationWarningThresholdMs', 'callbackTimeoutMs', 'timeoutCheckIntervalMs'] as const
+    ).map((k) => integerIn(k, c[k], 1, Number.MAX_SAFE_INTEGER)),
   ].filter((p): p is string => p !== null);
   if (problems.length > 0) throw new PullWorkerConfigError(`invalid pull worker configuration: ${problems.join('; ')}`);
 }
 
 function integerIn(name: string, value: number, min: number, max: number): string | null {
-  return Number.isInteger(value) && value >= min && value <= max ? null : `${name} must be an integer in ${min}..${max}, got ${value}`;
+  return Number.isInteger(value) && value >= min && value <= max
+    ? null
+    : `${name} must be an integer in ${min}..${max}, got ${value}`;
 }
 
 function withoutUndefined<T extends object>(value: T): Partial<T> {

@@ -102,14 +102,27 @@ export class PullWorkerLoop {
 
   private async runHandler(event: PolledStepEvent): Promise<void> {
     const { clock } = this.options;
-    const logger = this.options.logger.child({ task_uuid: event.task_uuid, step_uuid: event.step_uuid, event_id: event.event_id, correlation_id: event.correlation_id, step_name: event.step_name });
+    const logger = this.options.logger.child({
+      task_uuid: event.task_uuid,
+      step_uuid: event.step_uuid,
+      event_id: event.event_id,
+      correlation_id: event.correlation_id,
+      step_name: event.step_name,
+    });
     try {
-      const deadline = { at: event.deadline, budgetMs: event.deadline.getTime() - clock.now().getTime(), bound: event.deadline_bound };
+      const deadline = {
+        at: event.deadline,
+        budgetMs: event.deadline.getTime() - clock.now().getTime(),
+        bound: event.deadline_bound,
+      };
       const outcome = await executeStep({ message: event.dispatch, registry: this.registry, deadline, clock, logger });
       const accepted = await this.options.worker.complete(event.event_id, outcome);
       logger.debug('step handler finished', { status: outcome.status, completion_accepted: accepted });
     } catch (error) {
-      logger.error('running the step handler failed unexpectedly; the worker answers it at its deadline', { problem: errorMessage(error), stack: (error as Error | null)?.stack });
+      logger.error('running the step handler failed unexpectedly; the worker answers it at its deadline', {
+        problem: errorMessage(error),
+        stack: (error as Error | null)?.stack,
+      });
     }
   }
 

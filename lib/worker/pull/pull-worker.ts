@@ -16,10 +16,30 @@ import { sendResult } from '../send-result.js';
 import { settlesWithin } from '../settles-within.js';
 import { sendStartMarkers } from '../start-markers.js';
 import { DispatchQueue } from './dispatch-queue.js';
-import { eventLogFields, isPastDeadline, PendingEvents, type CompletionRefusal, type FinishedAs, type PendingEvent, type PendingState } from './pending-events.js';
+import {
+  eventLogFields,
+  isPastDeadline,
+  PendingEvents,
+  type CompletionRefusal,
+  type FinishedAs,
+  type PendingEvent,
+  type PendingState,
+} from './pending-events.js';
 import { emptyCounters, pullWorkerMetrics, type HeartbeatReport, type PullWorkerMetrics } from './pull-metrics.js';
-import { answerConfig, heartbeatIntervalMs, resolvePullWorkerConfig, type PullWorkerConfig, type ResolvedPullWorkerConfig } from './pull-worker-config.js';
-import { completionResult, polledStepEvent, timeoutResult, type PolledStepEvent, type StepCompletion } from './step-event.js';
+import {
+  answerConfig,
+  heartbeatIntervalMs,
+  resolvePullWorkerConfig,
+  type PullWorkerConfig,
+  type ResolvedPullWorkerConfig,
+} from './pull-worker-config.js';
+import {
+  completionResult,
+  polledStepEvent,
+  timeoutResult,
+  type PolledStepEvent,
+  type StepCompletion,
+} from './step-event.js';
 
 export type { PolledStepEvent, StepCompletion } from './step-event.js';
 export type { HeartbeatReport, PullWorkerMetrics } from './pull-metrics.js';
@@ -77,7 +97,14 @@ export class PullWorker {
   constructor(deps: PullWorkerDeps) {
     this.settings = resolvePullWorkerConfig(deps.config);
     const config = answerConfig(this.settings);
-    this.deps = { queue: deps.queue, bus: deps.bus, clock: deps.clock, logger: deps.logger, config, retry: retrySettings(config, deps.sleep) };
+    this.deps = {
+      queue: deps.queue,
+      bus: deps.bus,
+      clock: deps.clock,
+      logger: deps.logger,
+      config,
+      retry: retrySettings(config, deps.sleep),
+    };
     this.dispatch = new DispatchQueue(deps.dispatch, this.settings, this.deps);
   }
 
@@ -117,7 +144,11 @@ export class PullWorker {
       return await this.answerCompletion(event, completion);
     } catch (error) {
       this.pending.undoAnswer(event, 'handed_out');
-      this.deps.logger.error('complete failed unexpectedly', { ...eventLogFields(event), problem: errorMessage(error), stack: (error as Error | null)?.stack });
+      this.deps.logger.error('complete failed unexpectedly', {
+        ...eventLogFields(event),
+        problem: errorMessage(error),
+        stack: (error as Error | null)?.stack,
+      });
       return false;
     }
   }
@@ -146,7 +177,12 @@ export class PullWorker {
     const threshold = this.settings.starvationWarningThresholdMs;
     const starving = this.pending.newlyStarving(now, threshold);
     for (const event of starving) {
-      const fields = { ...eventLogFields(event), age_ms: now.getTime() - event.receivedAt.getTime(), state: event.state, starvation_warning_threshold_ms: threshold };
+      const fields = {
+        ...eventLogFields(event),
+        age_ms: now.getTime() - event.receivedAt.getTime(),
+        state: event.state,
+        starvation_warning_threshold_ms: threshold,
+      };
       this.deps.logger.warn('step event starving: received and not answered beyond the starvation threshold', fields);
     }
     return starving.length;
@@ -165,7 +201,12 @@ export class PullWorker {
 
   /** A snapshot: the totals since the start, and what is pending, how old, whether it starves. */
   metrics(): PullWorkerMetrics {
-    return pullWorkerMetrics(this.pending.all(), this.counters, this.deps.clock.now(), this.settings.starvationWarningThresholdMs);
+    return pullWorkerMetrics(
+      this.pending.all(),
+      this.counters,
+      this.deps.clock.now(),
+      this.settings.starvationWarningThresholdMs,
+    );
   }
 
   /**
@@ -185,7 +226,10 @@ export class PullWorker {
     const events = this.pending.releaseAll();
     await Promise.all(events.filter((e) => e.state === 'buffered').map((e) => this.makeVisible(e)));
     for (const event of events.filter((e) => e.state !== 'buffered')) {
-      this.deps.logger.warn('unfinished step event left for redelivery after its visibility timeout', { ...eventLogFields(event), state: event.state });
+      this.deps.logger.warn('unfinished step event left for redelivery after its visibility timeout', {
+        ...eventLogFields(event),
+        state: event.state,
+      });
     }
     await settlesWithin(Promise.all([...this.background]), this.settings.callbackTimeoutMs);
   }
@@ -200,10 +244,16 @@ export class PullWorker {
     const received = await this.dispatch.receive();
     if (!received.ok) {
       this.counters.receiveErrors += 1;
-      return this.deps.logger.error('receiving from the dispatch queue failed', { queue_url: this.dispatch.url, problem: received.problem });
+      return this.deps.logger.error('receiving from the dispatch queue failed', {
+        queue_url: this.dispatch.url,
+        problem: received.problem,
+      });
     }
     const markers = await Promise.all(received.messages.map((message) => this.file(message)));
-    await sendStartMarkers(markers.filter((m): m is StepStartedMessage => m !== null), this.deps);
+    await sendStartMarkers(
+      markers.filter((m): m is StepStartedMessage => m !== null),
+      this.deps,
+    );
   }
 
   /**
@@ -231,13 +281,26 @@ export class PullWorker {
     if (admission.kind === 'added') return dueStartMarker(message, start, delivery, now, this.settings.workerId);
     this.counters.duplicates += 1;
     if (admission.kind === 'redelivered') {
-      this.deps.logger.warn('pending dispatch message delivered again; keeping its newest receipt handle', { ...eventLogFields(admission.event), receive_count: received.receiveCount });
+      this.deps.logger.warn('pending dispatch message delivered again; keeping its newest receipt handle', {
+        ...eventLogFields(admission.event),
+        receive_count: received.receiveCount,
+      });
       return null;
     }
     const problem = await this.dispatch.delete(received.receiptHandle);
-    const ids = { task_uuid: message.task_uuid, step_uuid: message.step_uuid, event_id: message.event_id, correlation_id: message.correlation_id };
+    const ids = {
+      task_uuid: message.task_uuid,
+      step_uuid: message.step_uuid,
+      event_id: message.event_id,
+      correlation_id: message.correlation_id,
+    };
     const finishedAs = this.pending.finished(message.event_id) ?? 'pending';
-    this.deps.logger.warn('duplicate dispatch of an event already pending or answered; deleted', { ...ids, message_id: received.messageId, finished_as: finishedAs, delete_problem: problem });
+    this.deps.logger.warn('duplicate dispatch of an event already pending or answered; deleted', {
+      ...ids,
+      message_id: received.messageId,
+      finished_as: finishedAs,
+      delete_problem: problem,
+    });
     return null;
   }
 
@@ -247,11 +310,21 @@ export class PullWorker {
    * deadline still applies, after which the worker answers with a timeout.
    */
   private async answerCompletion(event: PendingEvent, completion: StepCompletion): Promise<boolean> {
-    const { result, problem } = await this.answer(event, 'completed', () => completionResult(event, completion, this.deps));
-    const fields = { ...eventLogFields(event), status: result.status, error_type: result.error?.error_type ?? null, handler_duration_ms: result.timing.duration_ms };
+    const { result, problem } = await this.answer(event, 'completed', () =>
+      completionResult(event, completion, this.deps),
+    );
+    const fields = {
+      ...eventLogFields(event),
+      status: result.status,
+      error_type: result.error?.error_type ?? null,
+      handler_duration_ms: result.timing.duration_ms,
+    };
     if (problem !== null) {
       this.counters.completionSendFailures += 1;
-      this.deps.logger.error('completion not sent; the event stays pending and complete may be called again', { ...fields, problem });
+      this.deps.logger.error('completion not sent; the event stays pending and complete may be called again', {
+        ...fields,
+        problem,
+      });
       return false;
     }
     this.counters.completed += 1;
@@ -265,13 +338,21 @@ export class PullWorker {
    */
   private async expire(event: PendingEvent): Promise<boolean> {
     const { was, problem } = await this.answer(event, 'timed_out', (state) => timeoutResult(event, state, this.deps));
-    const fields = { ...eventLogFields(event), deadline: event.deadline.toISOString(), deadline_bound: event.deadlineBound, was };
+    const fields = {
+      ...eventLogFields(event),
+      deadline: event.deadline.toISOString(),
+      deadline_bound: event.deadlineBound,
+      was,
+    };
     if (problem !== null) {
       this.deps.logger.error('timeout failure could not be sent; the next check tries again', { ...fields, problem });
       return false;
     }
     this.counters.timedOut += 1;
-    this.deps.logger.warn('step event timed out; a handler_timeout failure was sent on its behalf', { ...fields, error_type: 'handler_timeout' });
+    this.deps.logger.warn('step event timed out; a handler_timeout failure was sent on its behalf', {
+      ...fields,
+      error_type: 'handler_timeout',
+    });
     return true;
   }
 
@@ -282,7 +363,11 @@ export class PullWorker {
    * the callback timeout). When the send fails nothing else happens: the event goes back to its
    * state, its message undeleted, no event published; `problem` says why.
    */
-  private async answer(event: PendingEvent, as: FinishedAs, resultOf: (was: PendingState) => StepExecutionResult): Promise<Answer> {
+  private async answer(
+    event: PendingEvent,
+    as: FinishedAs,
+    resultOf: (was: PendingState) => StepExecutionResult,
+  ): Promise<Answer> {
     const was = this.pending.beginAnswer(event);
     const result = resultOf(was);
     const problem = await sendResult(result, this.deps);
@@ -293,22 +378,43 @@ export class PullWorker {
     this.pending.finish(event.eventId, as);
     const logger = this.deps.logger.child(eventLogFields(event));
     const undeleted = await this.dispatch.delete(event.receiptHandle);
-    if (undeleted !== null) logger.warn('dispatch message not deleted after its result was sent; SQS will redeliver it', { problem: undeleted });
+    if (undeleted !== null)
+      logger.warn('dispatch message not deleted after its result was sent; SQS will redeliver it', {
+        problem: undeleted,
+      });
     await this.publishWithinCallbackTimeout(event, result, logger);
     return { result, was, problem: null };
   }
 
-  private async publishWithinCallbackTimeout(event: PendingEvent, result: StepExecutionResult, logger: Logger): Promise<void> {
+  private async publishWithinCallbackTimeout(
+    event: PendingEvent,
+    result: StepExecutionResult,
+    logger: Logger,
+  ): Promise<void> {
     const plan = planDomainEvents(event.message, result, this.deps.clock.now());
     if (plan.publish.length === 0 && plan.refused.length === 0) return;
     const publishing = publishDomainEvents(plan, { ...this.deps, logger, dlqUrl: this.deps.config.domainEventDlqUrl })
-      .then((report) => logger.debug('domain events answered', { outcome: plan.outcome, events_published: report.published, events_parked: report.parked, events_logged: report.logged }))
-      .catch((error: unknown) => logger.error('domain event publishing failed unexpectedly', { problem: errorMessage(error), stack: (error as Error | null)?.stack }))
+      .then((report) =>
+        logger.debug('domain events answered', {
+          outcome: plan.outcome,
+          events_published: report.published,
+          events_parked: report.parked,
+          events_logged: report.logged,
+        }),
+      )
+      .catch((error: unknown) =>
+        logger.error('domain event publishing failed unexpectedly', {
+          problem: errorMessage(error),
+          stack: (error as Error | null)?.stack,
+        }),
+      )
       .finally(() => this.background.delete(publishing));
     this.background.add(publishing);
     if (await settlesWithin(publishing, this.settings.callbackTimeoutMs)) return;
     this.counters.callbackTimeouts += 1;
-    logger.warn('domain event publishing outlasted the callback timeout; it goes on in the background', { callback_timeout_ms: this.settings.callbackTimeoutMs });
+    logger.warn('domain event publishing outlasted the callback timeout; it goes on in the background', {
+      callback_timeout_ms: this.settings.callbackTimeoutMs,
+    });
   }
 
   /** One heartbeat of one event: false when its visibility could not be extended (an event answered meanwhile does not count). */
@@ -316,14 +422,21 @@ export class PullWorker {
     const problem = await this.dispatch.changeVisibility(event.receiptHandle, this.settings.visibilityTimeoutSeconds);
     if (problem === null || !this.pending.holds(event)) return true;
     this.counters.heartbeatFailures += 1;
-    this.deps.logger.warn('heartbeat could not extend the message visibility; SQS may redeliver it', { ...eventLogFields(event), problem });
+    this.deps.logger.warn('heartbeat could not extend the message visibility; SQS may redeliver it', {
+      ...eventLogFields(event),
+      problem,
+    });
     return false;
   }
 
   private async makeVisible(event: PendingEvent): Promise<void> {
     const problem = await this.dispatch.changeVisibility(event.receiptHandle, 0);
     if (problem === null) this.deps.logger.info('step event released for redelivery', eventLogFields(event));
-    else this.deps.logger.warn('could not release the message; it becomes visible after its visibility timeout', { ...eventLogFields(event), problem });
+    else
+      this.deps.logger.warn('could not release the message; it becomes visible after its visibility timeout', {
+        ...eventLogFields(event),
+        problem,
+      });
   }
 
   private startTimers(): void {
@@ -347,7 +460,9 @@ export class PullWorker {
     try {
       await run();
     } catch (error) {
-      this.deps.logger.error(`pull worker ${job === 'beat' ? 'heartbeat' : 'timeout check'} failed`, { problem: errorMessage(error) });
+      this.deps.logger.error(`pull worker ${job === 'beat' ? 'heartbeat' : 'timeout check'} failed`, {
+        problem: errorMessage(error),
+      });
     } finally {
       this.busy[job] = false;
     }
@@ -360,4 +475,3 @@ export class PullWorker {
     return false;
   }
 }
-

@@ -75,23 +75,41 @@ export function completionOutcome(completion: StepCompletion): HandlerOutcome {
     const json = toJsonValue(completion.result);
     return json.ok ? { status: 'success', result: json.value } : { status: 'failure', error: conversionError(json) };
   }
-  if (completion.status !== 'failure') return panic(`the completion's status must be "success" or "failure", got ${JSON.stringify((completion as { status?: unknown }).status)}`);
+  if (completion.status !== 'failure')
+    return panic(
+      `the completion's status must be "success" or "failure", got ${JSON.stringify((completion as { status?: unknown }).status)}`,
+    );
   const error = stepErrorSchema.safeParse(completion.error);
   if (error.success) return { status: 'failure', error: error.data };
   return panic(`the completion's error is not a valid step error: ${formatIssues(error.error.issues).join('; ')}`);
 }
 
 /** The result a caller's completion sends, over-size results replaced by a `result_too_large` failure. */
-export function completionResult(event: PendingEvent, completion: StepCompletion, deps: ResultDeps): StepExecutionResult {
-  const result = buildStepResult(subjectOf(event.message), completionOutcome(completion), eventResultContext(event, deps));
+export function completionResult(
+  event: PendingEvent,
+  completion: StepCompletion,
+  deps: ResultDeps,
+): StepExecutionResult {
+  const result = buildStepResult(
+    subjectOf(event.message),
+    completionOutcome(completion),
+    eventResultContext(event, deps),
+  );
   return limitResultSize(result, deps.config.maxResultBytes);
 }
 
 /** The `handler_timeout` failure the worker sends on the handler's behalf; `was` is the event's state at its deadline. */
 export function timeoutResult(event: PendingEvent, was: PendingState, deps: ResultDeps): StepExecutionResult {
   const bound = event.deadlineBound.replaceAll('_', ' ');
-  const detail = was === 'buffered' ? 'the event was not handed to a handler before its deadline' : 'no completion arrived before its deadline';
-  const error = stepError('handler_timeout', `handler timed out (deadline set by ${bound}, ${event.deadline.toISOString()}): ${detail}`, event.deadlineBound);
+  const detail =
+    was === 'buffered'
+      ? 'the event was not handed to a handler before its deadline'
+      : 'no completion arrived before its deadline';
+  const error = stepError(
+    'handler_timeout',
+    `handler timed out (deadline set by ${bound}, ${event.deadline.toISOString()}): ${detail}`,
+    event.deadlineBound,
+  );
   return buildStepResult(subjectOf(event.message), { status: 'failure', error }, eventResultContext(event, deps));
 }
 

@@ -7,7 +7,9 @@ import { entryProps } from './synth.js';
 /** The problems the props (on an RDS database, with the test entries) are refused with; fails the test when they are accepted. */
 export function problemsOf(props: Partial<TaskerEngineProps> | undefined): readonly string[] {
   try {
-    resolveTaskerProps(props === undefined ? undefined : ({ database: { kind: 'rds' }, ...entryProps(), ...props } as TaskerEngineProps));
+    resolveTaskerProps(
+      props === undefined ? undefined : ({ database: { kind: 'rds' }, ...entryProps(), ...props } as TaskerEngineProps),
+    );
   } catch (error) {
     expect(error).toBeInstanceOf(TaskerEnginePropsError);
     return (error as TaskerEnginePropsError).problems;

@@ -43,7 +43,12 @@ export function entryOrStub(name: 'step-handler' | 'completion' | 'sweeper' | 'm
 
 export function entryProps(): Pick<TaskerEngineProps, 'functionEntries'> {
   return {
-    functionEntries: { stepHandler: entryOrStub('step-handler'), completion: entryOrStub('completion'), sweeper: entryOrStub('sweeper'), migrate: entryOrStub('migrate') },
+    functionEntries: {
+      stepHandler: entryOrStub('step-handler'),
+      completion: entryOrStub('completion'),
+      sweeper: entryOrStub('sweeper'),
+      migrate: entryOrStub('migrate'),
+    },
   };
 }
 
@@ -67,10 +72,19 @@ export function synthEngine(props: Partial<TaskerEngineProps> = {}): Synthesized
 }
 
 /** A stack with a VPC and a secret standing in for the user's existing database. */
-export function existingDatabaseStack(): { stack: Stack; vpc: ec2.Vpc; secret: secretsmanager.ISecret; databaseSg: ec2.SecurityGroup } {
+export function existingDatabaseStack(): {
+  stack: Stack;
+  vpc: ec2.Vpc;
+  secret: secretsmanager.ISecret;
+  databaseSg: ec2.SecurityGroup;
+} {
   const stack = new Stack(testApp(), 'ExistingDbStack');
   const vpc = new ec2.Vpc(stack, 'UserVpc', { maxAzs: 2, natGateways: 1 });
-  const secret = secretsmanager.Secret.fromSecretCompleteArn(stack, 'UserSecret', 'arn:aws:secretsmanager:eu-west-1:123456789012:secret:tasker-db-AbCdEf');
+  const secret = secretsmanager.Secret.fromSecretCompleteArn(
+    stack,
+    'UserSecret',
+    'arn:aws:secretsmanager:eu-west-1:123456789012:secret:tasker-db-AbCdEf',
+  );
   const databaseSg = new ec2.SecurityGroup(stack, 'UserDbSg', { vpc });
   return { stack, vpc, secret, databaseSg };
 }

@@ -57,7 +57,8 @@ export function identityStatements(template: Template): { roles: string[]; state
   }
   for (const policy of Object.values(resourcesOf(template, 'AWS::IAM::Policy'))) {
     const roles = asArray(policy.Properties.Roles).map((r) => referencedId(r) ?? String(r));
-    for (const statement of asArray<Statement>(policy.Properties.PolicyDocument.Statement)) out.push({ roles, statement });
+    for (const statement of asArray<Statement>(policy.Properties.PolicyDocument.Statement))
+      out.push({ roles, statement });
   }
   return out;
 }
@@ -79,7 +80,8 @@ export function permissionsOfRole(template: Template, roleId: string): Map<strin
 /** Every statement of the template's customer-managed policies (AWS::IAM::ManagedPolicy), by the policy's logical id. */
 export function managedPolicyStatements(template: Template): Map<string, Statement[]> {
   const out = new Map<string, Statement[]>();
-  for (const [id, policy] of Object.entries(resourcesOf(template, 'AWS::IAM::ManagedPolicy'))) out.set(id, asArray<Statement>(policy.Properties.PolicyDocument.Statement));
+  for (const [id, policy] of Object.entries(resourcesOf(template, 'AWS::IAM::ManagedPolicy')))
+    out.set(id, asArray<Statement>(policy.Properties.PolicyDocument.Statement));
   return out;
 }
 

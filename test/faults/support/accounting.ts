@@ -48,7 +48,10 @@ export async function countScenario(db: Queryable, ledger: Ledger, expected: Exp
   const tasks = await taskOutcomes(db, expected, note);
   const appliedTwice = await countAppliedTwice(db, note);
   const eventsBad = await countBadEvents(db, ledger, note);
-  return { counts: { started: expected.taskUuids.length, ...tasks, appliedTwice, eventsMissingOrEarly: eventsBad }, examples };
+  return {
+    counts: { started: expected.taskUuids.length, ...tasks, appliedTwice, eventsMissingOrEarly: eventsBad },
+    examples,
+  };
 }
 
 type Note = (kind: string, text: string) => unknown;
@@ -60,7 +63,10 @@ async function taskOutcomes(db: Queryable, expected: Expectations, note: Note) {
        from tasker.tasks t`,
   );
   const byUuid = new Map(rows.map((r) => [r.task_uuid, r]));
-  let completed = 0, failedAsDesigned = 0, unexpected = 0, lost = 0;
+  let completed = 0,
+    failedAsDesigned = 0,
+    unexpected = 0,
+    lost = 0;
   for (const uuid of expected.taskUuids) {
     const row = byUuid.get(uuid);
     const designed = expected.designedToFail.has(uuid);
@@ -76,7 +82,8 @@ async function taskOutcomes(db: Queryable, expected: Expectations, note: Note) {
   }
   const started = new Set(expected.taskUuids);
   const strangers = rows.filter((r) => !started.has(r.task_uuid));
-  strangers.slice(0, 5).forEach((r) => note('unexpected', `${r.task_uuid}: in the database but never started by the scenario`));
+  for (const r of strangers.slice(0, 5))
+    note('unexpected', `${r.task_uuid}: in the database but never started by the scenario`);
   return { completed, failedAsDesigned, unexpected: unexpected + strangers.length, lost };
 }
 
@@ -115,7 +122,12 @@ async function countBadEvents(db: Queryable, ledger: Ledger, note: Note): Promis
   for (const e of ledger.events) {
     const source = e.envelope.metadata.source_event_id;
     captured.add(`${source}/${e.envelope.event_name}`);
-    const problem = eventProblem(e.envelope.metadata.outcome, e.seq, attempts.get(source), ledger.resultSentSeq(source));
+    const problem = eventProblem(
+      e.envelope.metadata.outcome,
+      e.seq,
+      attempts.get(source),
+      ledger.resultSentSeq(source),
+    );
     if (problem === null) continue;
     bad += 1;
     note('events_early', `${e.envelope.event_name} ${e.envelope.event_id} (attempt ${source}): ${problem}`);
@@ -130,11 +142,18 @@ async function countBadEvents(db: Queryable, ledger: Ledger, note: Note): Promis
   return bad + ledger.unreadable.length;
 }
 
-function eventProblem(outcome: string, seq: number, attempt: AppliedAttempt | undefined, sentSeq: number | undefined): string | null {
-  if (!attempt || (attempt.status !== 'completed' && attempt.status !== 'timed_out')) return `no result applied (dispatch ${attempt?.status ?? 'unknown'})`;
+function eventProblem(
+  outcome: string,
+  seq: number,
+  attempt: AppliedAttempt | undefined,
+  sentSeq: number | undefined,
+): string | null {
+  if (!attempt || (attempt.status !== 'completed' && attempt.status !== 'timed_out'))
+    return `no result applied (dispatch ${attempt?.status ?? 'unknown'})`;
   if (sentSeq === undefined) return 'its result never reached the completion queue';
   if (sentSeq > seq) return 'published before its result reached the completion queue';
-  if (attempt.status === 'completed' && isWorkerResult(attempt) && outcomeOfAttempt(attempt) !== outcome) return `says ${outcome}, the applied result was ${outcomeOfAttempt(attempt)}`;
+  if (attempt.status === 'completed' && isWorkerResult(attempt) && outcomeOfAttempt(attempt) !== outcome)
+    return `says ${outcome}, the applied result was ${outcomeOfAttempt(attempt)}`;
   return null;
 }
 
@@ -142,7 +161,9 @@ function eventProblem(outcome: string, seq: number, attempt: AppliedAttempt | un
 function expectedEvents(a: AppliedAttempt): string[] {
   if (a.status !== 'completed' || !isWorkerResult(a) || a.error_type === 'invalid_dispatch') return [];
   const outcome = outcomeOfAttempt(a);
-  return outcome === null ? [] : a.publishes_events.filter((d) => conditionMatches(d.condition, outcome)).map((d) => d.name);
+  return outcome === null
+    ? []
+    : a.publishes_events.filter((d) => conditionMatches(d.condition, outcome)).map((d) => d.name);
 }
 
 function isWorkerResult(a: AppliedAttempt): boolean {
@@ -157,23 +178,40 @@ function outcomeOfAttempt(a: AppliedAttempt): StepOutcome | null {
 }
 
 async function appliedAttempts(db: Queryable): Promise<Map<string, AppliedAttempt>> {
-  const dispatches = await db.query<{ event_id: string; status: string; result_status: string | null; publishes_events: DeclaredEventWire[] }>(
+  const dispatches = await db.query<{
+    event_id: string;
+    status: string;
+    result_status: string | null;
+    publishes_events: DeclaredEventWire[];
+  }>(
     `select d.event_id::text, d.status, d.result_status, s.publishes_events
        from tasker.step_dispatches d join tasker.workflow_steps s using (step_uuid)`,
   );
-  const transitions = await db.query<{ event_id: string; to_state: string; reason: string | null; worker_kind: string | null }>(
+  const transitions = await db.query<{
+    event_id: string;
+    to_state: string;
+    reason: string | null;
+    worker_kind: string | null;
+  }>(
     `select metadata->>'event_id' as event_id, to_state, reason, metadata->'worker'->>'kind' as worker_kind
        from tasker.workflow_step_transitions
       where metadata ? 'event_id'
         and to_state in ('enqueued_for_orchestration', 'enqueued_as_error_for_orchestration', 'waiting_for_retry', 'error')`,
   );
   const attempts = new Map<string, AppliedAttempt>();
-  for (const d of dispatches.rows) attempts.set(d.event_id, { ...d, failure_state: null, error_type: null, worker_kind: null });
+  for (const d of dispatches.rows)
+    attempts.set(d.event_id, { ...d, failure_state: null, error_type: null, worker_kind: null });
   for (const t of transitions.rows) {
     const a = attempts.get(t.event_id);
     if (!a) continue;
-    if (t.to_state === 'waiting_for_retry' || t.to_state === 'error') attempts.set(t.event_id, { ...a, failure_state: t.to_state });
-    else attempts.set(t.event_id, { ...a, worker_kind: t.worker_kind, error_type: t.to_state === 'enqueued_as_error_for_orchestration' ? t.reason : null });
+    if (t.to_state === 'waiting_for_retry' || t.to_state === 'error')
+      attempts.set(t.event_id, { ...a, failure_state: t.to_state });
+    else
+      attempts.set(t.event_id, {
+        ...a,
+        worker_kind: t.worker_kind,
+        error_type: t.to_state === 'enqueued_as_error_for_orchestration' ? t.reason : null,
+      });
   }
   return attempts;
 }
@@ -181,12 +219,18 @@ async function appliedAttempts(db: Queryable): Promise<Map<string, AppliedAttemp
 /** The scenario's count line, with scenario-specific facts after a bar. */
 export function countLine(scenario: string, c: Counts, facts: Record<string, string | number> = {}): string {
   const base = `faults/${scenario}: tasks started=${c.started} completed=${c.completed} failed_as_designed=${c.failedAsDesigned} lost=${c.lost} applied_twice=${c.appliedTwice} events_missing_or_early=${c.eventsMissingOrEarly} unexpected=${c.unexpected}`;
-  const extra = Object.entries(facts).map(([k, v]) => `${k}=${v}`).join(' ');
+  const extra = Object.entries(facts)
+    .map(([k, v]) => `${k}=${v}`)
+    .join(' ');
   return extra === '' ? base : `${base} | ${extra}`;
 }
 
 /** Prints the line and asserts what must be zero, with examples when it is not. */
-export function reportAndAssert(scenario: string, findings: Findings, facts: Record<string, string | number> = {}): void {
+export function reportAndAssert(
+  scenario: string,
+  findings: Findings,
+  facts: Record<string, string | number> = {},
+): void {
   const c = findings.counts;
   console.log(countLine(scenario, c, facts));
   const why = JSON.stringify(findings.examples, null, 2);

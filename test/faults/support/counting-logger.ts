@@ -14,7 +14,11 @@ export interface KeptEntry {
  */
 export class CountingLogger implements Logger {
   constructor(
-    private readonly shared: { counts: Map<string, number>; kept: KeptEntry[]; keep: (message: string) => boolean } = { counts: new Map(), kept: [], keep: () => false },
+    private readonly shared: { counts: Map<string, number>; kept: KeptEntry[]; keep: (message: string) => boolean } = {
+      counts: new Map(),
+      kept: [],
+      keep: () => false,
+    },
     private readonly bound: LogFields = {},
   ) {}
 
@@ -50,6 +54,7 @@ export class CountingLogger implements Logger {
   private record(level: Level, message: string, fields?: LogFields): void {
     this.shared.counts.set(message, (this.shared.counts.get(message) ?? 0) + 1);
     const serious = (level === 'warn' || level === 'error') && this.shared.kept.length < 300;
-    if (serious || this.shared.keep(message)) this.shared.kept.push({ level, message, fields: { ...this.bound, ...fields } });
+    if (serious || this.shared.keep(message))
+      this.shared.kept.push({ level, message, fields: { ...this.bound, ...fields } });
   }
 }

@@ -38,8 +38,12 @@ export function crashing(planner: CrashPlanner, stats: CrashStats): (handler: Sq
     const invocation = new Invocation(point, event.Records.length);
     const run = runAsInvocation(invocation, () => handler(event, context));
     run.catch(() => undefined);
-    const ended = await Promise.race([run.then((value) => ({ value })), invocation.death.then((reason) => ({ reason }))]);
-    if (point.kind === 'after_return' && 'value' in ended) invocation.kill('killed after returning, before the batch was deleted');
+    const ended = await Promise.race([
+      run.then((value) => ({ value })),
+      invocation.death.then((reason) => ({ reason })),
+    ]);
+    if (point.kind === 'after_return' && 'value' in ended)
+      invocation.kill('killed after returning, before the batch was deleted');
     if (!invocation.killed) {
       stats.spared += 1;
       return (ended as { value: unknown }).value;
@@ -48,7 +52,9 @@ export function crashing(planner: CrashPlanner, stats: CrashStats): (handler: Sq
     stats.recordsAbandoned += event.Records.length;
     if (invocation.resultsSent > 0 && invocation.resultsSent < event.Records.length) stats.midBatch += 1;
     if (invocation.resultsSent >= event.Records.length) stats.afterAllResults += 1;
-    throw new ProcessKilledError(`RequestId: local Error: Runtime exited with error: signal: killed (${'reason' in ended ? ended.reason : 'after return'})`);
+    throw new ProcessKilledError(
+      `RequestId: local Error: Runtime exited with error: signal: killed (${'reason' in ended ? ended.reason : 'after return'})`,
+    );
   };
 }
 

@@ -1,5 +1,11 @@
 import type { QueueUrls } from '../../../lib/local/embedded-transport.js';
-import type { MessageQueue, OutgoingMessage, ReceiveOptions, ReceivedMessage, SendOutcome } from '../../../lib/ports/message-queue.js';
+import type {
+  MessageQueue,
+  OutgoingMessage,
+  ReceiveOptions,
+  ReceivedMessage,
+  SendOutcome,
+} from '../../../lib/ports/message-queue.js';
 import { currentInvocation, never } from './invocation-context.js';
 import type { Ledger } from './ledger.js';
 
@@ -30,7 +36,14 @@ export interface QueueStats {
  * and swallow everything a killed invocation tries to send.
  */
 export class FaultQueue implements MessageQueue {
-  readonly stats: QueueStats = { sent: new Map(), received: new Map(), redelivered: new Map(), refusedUnavailable: 0, callsFailed: 0, duplicated: 0 };
+  readonly stats: QueueStats = {
+    sent: new Map(),
+    received: new Map(),
+    redelivered: new Map(),
+    refusedUnavailable: 0,
+    callsFailed: 0,
+    duplicated: 0,
+  };
   private readonly unavailable = new Set<string>();
   private readonly duplicated = new Set<string>();
   mangle: ((queueUrl: string, body: string) => string) | undefined;
@@ -96,7 +109,14 @@ export class FaultQueue implements MessageQueue {
 
   private refuse(queueUrl: string, messages: readonly OutgoingMessage[]): SendOutcome {
     this.stats.refusedUnavailable += messages.length;
-    return { failed: messages.map((m) => ({ id: m.id, code: 'ServiceUnavailable', message: `${queueUrl} is unavailable`, permanent: false })) };
+    return {
+      failed: messages.map((m) => ({
+        id: m.id,
+        code: 'ServiceUnavailable',
+        message: `${queueUrl} is unavailable`,
+        permanent: false,
+      })),
+    };
   }
 
   private failIfDown(queueUrl: string): void {

@@ -139,21 +139,29 @@ export class FaultRuntime {
   }
 
   /** Creates tasks (at most `parallel` requests at once; all at once when undefined); each must be accepted. */
-  async startTasks(contexts: readonly Record<string, unknown>[], template: TaskTemplate = CHAIN, parallel?: number): Promise<string[]> {
+  async startTasks(
+    contexts: readonly Record<string, unknown>[],
+    template: TaskTemplate = CHAIN,
+    parallel?: number,
+  ): Promise<string[]> {
     const uuids: string[] = new Array(contexts.length);
     const one = async (i: number) => {
       const context = contexts[i] as Record<string, unknown>;
       const created = await this.runtime.createTask(request(template, context));
-      if (!created.ok) throw new Error(`task refused: ${created.code} ${created.message} ${created.problems.join('; ')}`);
+      if (!created.ok)
+        throw new Error(`task refused: ${created.code} ${created.message} ${created.problems.join('; ')}`);
       uuids[i] = created.taskUuid;
       this.started.taskUuids.push(created.taskUuid);
-      if (context.fail !== undefined || context.designed_to_fail === true) this.started.designedToFail.add(created.taskUuid);
+      if (context.fail !== undefined || context.designed_to_fail === true)
+        this.started.designedToFail.add(created.taskUuid);
     };
     const lanes = Math.min(parallel ?? contexts.length, contexts.length);
     let next = 0;
-    await Promise.all(Array.from({ length: lanes }, async () => {
-      while (next < contexts.length) await one(next++);
-    }));
+    await Promise.all(
+      Array.from({ length: lanes }, async () => {
+        while (next < contexts.length) await one(next++);
+      }),
+    );
     return uuids;
   }
 
@@ -225,11 +233,20 @@ export class FaultRuntime {
 }
 
 function request(template: TaskTemplate, context: Record<string, unknown>): CreateTaskRequestInput {
-  return { namespace: template.namespace, name: template.name, version: template.version, context, identity_strategy: 'always_unique' };
+  return {
+    namespace: template.namespace,
+    name: template.name,
+    version: template.version,
+    context,
+    identity_strategy: 'always_unique',
+  };
 }
 
 /** n chain contexts: every `failEvery`-th fails at b (by design), every `flakyEvery`-th retries a once. */
-export function chainContexts(n: number, options: { failEvery?: number; flakyEvery?: number } = {}): Record<string, unknown>[] {
+export function chainContexts(
+  n: number,
+  options: { failEvery?: number; flakyEvery?: number } = {},
+): Record<string, unknown>[] {
   return Array.from({ length: n }, (_, i) => ({
     n: i,
     ...(options.failEvery && i % options.failEvery === options.failEvery - 1 ? { fail: i % 2 === 0 ? 'b' : 'c' } : {}),

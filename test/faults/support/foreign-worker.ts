@@ -24,12 +24,25 @@ export type SendRaw = (body: string) => Promise<boolean>;
  * TypeScript worker would never send (a `1e400` literal, an escaped lone surrogate or U+0000). It
  * publishes no domain event. The other records of a batch go to the real step handler.
  */
-export function foreignWorker(callable: string, answer: (message: StepDispatchMessage) => string, send: SendRaw): (handler: SqsLambdaHandler) => SqsLambdaHandler {
+export function foreignWorker(
+  callable: string,
+  answer: (message: StepDispatchMessage) => string,
+  send: SendRaw,
+): (handler: SqsLambdaHandler) => SqsLambdaHandler {
   return (handler) => async (event, context) => {
     const theirs = event.Records.filter((r) => callableOf(r) === callable);
     const ours = event.Records.filter((r) => !theirs.includes(r));
-    const unsent = await Promise.all(theirs.map(async (r) => ((await send(answer(JSON.parse(r.body) as StepDispatchMessage))) ? [] : [{ itemIdentifier: r.messageId }])));
-    const rest = ours.length === 0 ? { batchItemFailures: [] } : ((await handler({ ...event, Records: ours } satisfies SQSEvent, context)) as { batchItemFailures?: unknown[] } | undefined);
+    const unsent = await Promise.all(
+      theirs.map(async (r) =>
+        (await send(answer(JSON.parse(r.body) as StepDispatchMessage))) ? [] : [{ itemIdentifier: r.messageId }],
+      ),
+    );
+    const rest =
+      ours.length === 0
+        ? { batchItemFailures: [] }
+        : ((await handler({ ...event, Records: ours } satisfies SQSEvent, context)) as
+            | { batchItemFailures?: unknown[] }
+            | undefined);
     return { batchItemFailures: [...unsent.flat(), ...(rest?.batchItemFailures ?? [])] };
   };
 }
@@ -63,7 +76,15 @@ export function rawResultBody(m: StepDispatchMessage, raw: RawParts): string {
     attempt: m.attempt,
     status: failure ? 'failure' : 'success',
     result: failure ? null : raw.result === undefined ? { ok: true } : slot('result'),
-    error: failure ? { error_type: 'handler_error', message: raw.errorMessage === undefined ? 'failed' : slot('errorMessage'), retryable: false, retry_after_ms: null, code: null } : null,
+    error: failure
+      ? {
+          error_type: 'handler_error',
+          message: raw.errorMessage === undefined ? 'failed' : slot('errorMessage'),
+          retryable: false,
+          retry_after_ms: null,
+          code: null,
+        }
+      : null,
     timing: { started_at: at, completed_at: at, duration_ms: 0 },
     worker: { worker_id: raw.workerId === undefined ? 'foreign-1' : slot('workerId'), kind: 'foreign' },
   };

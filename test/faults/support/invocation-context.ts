@@ -37,8 +37,10 @@ export class Invocation {
   /** Before a send or publish: kills the invocation when this is its kill point; true when it is dead. */
   beforeSend(isResult: boolean): boolean {
     if (this.killed) return true;
-    if (this.point.kind === 'at_first_send') this.kill('killed at its first send (after its commits, before its outbox was sent)');
-    else if (this.point.kind === 'at_result' && isResult && this.resultsSent >= this.point.results) this.kill(`killed before sending result ${this.resultsSent + 1} of ${this.batchSize}`);
+    if (this.point.kind === 'at_first_send')
+      this.kill('killed at its first send (after its commits, before its outbox was sent)');
+    else if (this.point.kind === 'at_result' && isResult && this.resultsSent >= this.point.results)
+      this.kill(`killed before sending result ${this.resultsSent + 1} of ${this.batchSize}`);
     return this.killed;
   }
 
@@ -46,7 +48,9 @@ export class Invocation {
   afterResults(count: number): boolean {
     this.resultsSent += count;
     if (this.point.kind === 'at_result' && this.point.results >= this.batchSize && this.resultsSent >= this.batchSize) {
-      this.kill(`killed after sending all ${this.batchSize} results, before publishing their events and before the batch was deleted`);
+      this.kill(
+        `killed after sending all ${this.batchSize} results, before publishing their events and before the batch was deleted`,
+      );
     }
     return this.killed;
   }

@@ -1,4 +1,8 @@
-import { domainEventEnvelope, type DomainEventEnvelope, type EventBusEntry } from '../../../lib/contracts/domain-event.js';
+import {
+  domainEventEnvelope,
+  type DomainEventEnvelope,
+  type EventBusEntry,
+} from '../../../lib/contracts/domain-event.js';
 import { TASK_LIFECYCLE_SOURCE } from '../../../lib/contracts/task-lifecycle-event.js';
 
 /** A domain event as it reached the bus, with its place in the scenario's timeline. */

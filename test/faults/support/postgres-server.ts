@@ -11,7 +11,9 @@ export interface Cluster {
   readonly port: number;
 }
 
-export type RestartCapability = { readonly ok: true; readonly cluster: Cluster } | { readonly ok: false; readonly why: string };
+export type RestartCapability =
+  | { readonly ok: true; readonly cluster: Cluster }
+  | { readonly ok: false; readonly why: string };
 
 /**
  * Whether this machine can restart the DATABASE_URL server: the URL is set, we are root, and
@@ -24,9 +26,13 @@ export function restartCapability(): RestartCapability {
   const port = Number(new URL(url).port || 5432);
   const listed = command('pg_lsclusters', ['--no-header']);
   if (listed === null) return { ok: false, why: 'pg_lsclusters is not available' };
-  const cluster = listed.split('\n').map((line) => line.trim().split(/\s+/)).find((cols) => Number(cols[2]) === port);
+  const cluster = listed
+    .split('\n')
+    .map((line) => line.trim().split(/\s+/))
+    .find((cols) => Number(cols[2]) === port);
   if (!cluster) return { ok: false, why: `no cluster listed by pg_lsclusters serves port ${port}` };
-  if (command('sh', ['-c', 'command -v pg_ctlcluster']) === null) return { ok: false, why: 'pg_ctlcluster is not on the PATH' };
+  if (command('sh', ['-c', 'command -v pg_ctlcluster']) === null)
+    return { ok: false, why: 'pg_ctlcluster is not on the PATH' };
   return { ok: true, cluster: { version: cluster[0] as string, name: cluster[1] as string, port } };
 }
 
@@ -45,10 +51,16 @@ export async function restartCluster(cluster: Cluster): Promise<void> {
 
 /** Starts the cluster if it does not answer, and waits until it accepts connections (at most `timeoutMs`). */
 export async function ensureClusterUp(cluster: Cluster, timeoutMs = 30_000): Promise<void> {
-  if (!(await accepting())) await run('pg_ctlcluster', ['--skip-systemctl-redirect', cluster.version, cluster.name, 'start']).catch(() => undefined);
+  if (!(await accepting()))
+    await run('pg_ctlcluster', ['--skip-systemctl-redirect', cluster.version, cluster.name, 'start']).catch(
+      () => undefined,
+    );
   const until = Date.now() + timeoutMs;
   while (!(await accepting())) {
-    if (Date.now() > until) throw new Error(`PostgreSQL ${cluster.version}/${cluster.name} is not accepting connections after ${timeoutMs} ms`);
+    if (Date.now() > until)
+      throw new Error(
+        `PostgreSQL ${cluster.version}/${cluster.name} is not accepting connections after ${timeoutMs} ms`,
+      );
     await new Promise((resolve) => setTimeout(resolve, 250));
   }
 }

@@ -17,11 +17,38 @@ export interface ChainContext extends Record<string, unknown> {
 export const CHAIN: TaskTemplate = buildTemplate({
   namespace: 'faults',
   name: 'chain',
-  inputSchema: { type: 'object', required: ['n'], properties: { n: { type: 'integer' }, fail: { enum: ['b', 'c'] }, flaky: { type: 'boolean' } } },
+  inputSchema: {
+    type: 'object',
+    required: ['n'],
+    properties: { n: { type: 'integer' }, fail: { enum: ['b', 'c'] }, flaky: { type: 'boolean' } },
+  },
   steps: [
-    { name: 'a', callable: 'faults.a', retry: { maxAttempts: 3 }, events: [{ name: 'faults.a_succeeded', condition: 'success' }, { name: 'faults.a_retrying', condition: 'retryable_failure' }] },
-    { name: 'b', callable: 'faults.b', deps: ['a'], retry: { maxAttempts: 2 }, events: [{ name: 'faults.b_finished', condition: 'always' }] },
-    { name: 'c', callable: 'faults.c', deps: ['b'], retry: { maxAttempts: 2 }, events: [{ name: 'faults.c_succeeded', condition: 'success' }, { name: 'faults.c_failed', condition: 'permanent_failure' }] },
+    {
+      name: 'a',
+      callable: 'faults.a',
+      retry: { maxAttempts: 3 },
+      events: [
+        { name: 'faults.a_succeeded', condition: 'success' },
+        { name: 'faults.a_retrying', condition: 'retryable_failure' },
+      ],
+    },
+    {
+      name: 'b',
+      callable: 'faults.b',
+      deps: ['a'],
+      retry: { maxAttempts: 2 },
+      events: [{ name: 'faults.b_finished', condition: 'always' }],
+    },
+    {
+      name: 'c',
+      callable: 'faults.c',
+      deps: ['b'],
+      retry: { maxAttempts: 2 },
+      events: [
+        { name: 'faults.c_succeeded', condition: 'success' },
+        { name: 'faults.c_failed', condition: 'permanent_failure' },
+      ],
+    },
   ],
 });
 
@@ -46,18 +73,22 @@ export class Workload {
 
   handlers(): HandlerMap {
     return {
-      'faults.a': (input) => this.run(input, () => {
-        if (input.context.flaky === true && input.attempt === 1) throw new RetryableError('flaky on its first attempt');
-        return { n: input.context.n };
-      }),
-      'faults.b': (input) => this.run(input, () => {
-        if (input.context.fail === 'b') throw new PermanentError('b fails by design', { code: 'designed' });
-        return { n: Number((input.dependencyResults.a as { n: number }).n) + 1 };
-      }),
-      'faults.c': (input) => this.run(input, () => {
-        if (input.context.fail === 'c') throw new PermanentError('c fails by design', { code: 'designed' });
-        return { n: Number((input.dependencyResults.b as { n: number }).n) * 2 };
-      }),
+      'faults.a': (input) =>
+        this.run(input, () => {
+          if (input.context.flaky === true && input.attempt === 1)
+            throw new RetryableError('flaky on its first attempt');
+          return { n: input.context.n };
+        }),
+      'faults.b': (input) =>
+        this.run(input, () => {
+          if (input.context.fail === 'b') throw new PermanentError('b fails by design', { code: 'designed' });
+          return { n: Number((input.dependencyResults.a as { n: number }).n) + 1 };
+        }),
+      'faults.c': (input) =>
+        this.run(input, () => {
+          if (input.context.fail === 'c') throw new PermanentError('c fails by design', { code: 'designed' });
+          return { n: Number((input.dependencyResults.b as { n: number }).n) * 2 };
+        }),
       'faults.only': (input) => this.run(input, () => ({ n: input.context.n ?? 0 })),
     };
   }

@@ -12,8 +12,19 @@ import { afterAll, describe, expect, it } from 'vitest';
 
 const ROOT = resolve(import.meta.dirname, '../../..');
 const BIN = join(ROOT, 'lib/cli/tasker.mjs');
-const ORDER_CONTEXT = JSON.stringify({ order: { order_id: 'ord-1', customer: { email: 'ada@example.com' }, items: [{ sku: 'BOOK-1', quantity: 2, price: 12.5 }] } });
-const ORDER_ARGS = ['--templates', 'examples/order-workflow/templates', '--handlers', 'examples/order-workflow/handlers.ts'];
+const ORDER_CONTEXT = JSON.stringify({
+  order: {
+    order_id: 'ord-1',
+    customer: { email: 'ada@example.com' },
+    items: [{ sku: 'BOOK-1', quantity: 2, price: 12.5 }],
+  },
+});
+const ORDER_ARGS = [
+  '--templates',
+  'examples/order-workflow/templates',
+  '--handlers',
+  'examples/order-workflow/handlers.ts',
+];
 const tmp = mkdtempSync(join(tmpdir(), 'tasker-cli-'));
 
 afterAll(() => rmSync(tmp, { recursive: true, force: true }));
@@ -27,7 +38,8 @@ interface Result {
 
 function cleanEnv(): NodeJS.ProcessEnv {
   const env: NodeJS.ProcessEnv = { ...process.env, NO_COLOR: '1' };
-  for (const key of Object.keys(env)) if (key === 'DATABASE_URL' || key.startsWith('AWS_') || key.startsWith('TASKER_')) delete env[key];
+  for (const key of Object.keys(env))
+    if (key === 'DATABASE_URL' || key.startsWith('AWS_') || key.startsWith('TASKER_')) delete env[key];
   return env;
 }
 
@@ -40,10 +52,18 @@ const SPAWN_BOUND_MS = 120_000;
 const SPAWNED = { timeout: SPAWN_BOUND_MS + 30_000 };
 
 /** Runs the CLI to its end (killed after `timeoutMs`); `nodeArgs` go before the bin. */
-function tasker(args: string[], timeoutMs = SPAWN_BOUND_MS, options: { nodeArgs?: string[]; env?: NodeJS.ProcessEnv } = {}): Promise<Result> {
+function tasker(
+  args: string[],
+  timeoutMs = SPAWN_BOUND_MS,
+  options: { nodeArgs?: string[]; env?: NodeJS.ProcessEnv } = {},
+): Promise<Result> {
   const started = Date.now();
   return new Promise((resolvePromise, reject) => {
-    const child = spawn(process.execPath, [...(options.nodeArgs ?? []), BIN, ...args], { cwd: ROOT, env: { ...cleanEnv(), ...options.env }, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, [...(options.nodeArgs ?? []), BIN, ...args], {
+      cwd: ROOT,
+      env: { ...cleanEnv(), ...options.env },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
     let stdout = '';
     let stderr = '';
     child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
@@ -64,9 +84,16 @@ describe.concurrent('tasker run', SPAWNED, () => {
     expect(r.stderr).not.toContain('still holds the event loop');
     expect(r.code).toBe(0);
     const report = JSON.parse(r.stdout);
-    expect(report.task).toMatchObject({ namespace: 'ecommerce', name: 'order_fulfillment', version: '1.0.0', state: 'complete' });
+    expect(report.task).toMatchObject({
+      namespace: 'ecommerce',
+      name: 'order_fulfillment',
+      version: '1.0.0',
+      state: 'complete',
+    });
     expect(report.task.uuid).toMatch(/^[0-9a-f-]{36}$/);
-    expect(report.steps.map((s: { name: string; state: string; attempts: number }) => [s.name, s.state, s.attempts])).toEqual([
+    expect(
+      report.steps.map((s: { name: string; state: string; attempts: number }) => [s.name, s.state, s.attempts]),
+    ).toEqual([
       ['validate_order', 'complete', 1],
       ['reserve_inventory', 'complete', 1],
       ['charge_payment', 'complete', 2],
@@ -77,9 +104,21 @@ describe.concurrent('tasker run', SPAWNED, () => {
     expect(charge.result).toMatchObject({ payment_id: 'pay-ord-1', attempts: 2 });
     expect(charge.error).toBeNull();
     expect(charge.retries).toHaveLength(1);
-    expect(charge.retries[0]).toMatchObject({ attempt: 1, error_type: 'handler_error', message: 'payment gateway unavailable (attempt 1)' });
+    expect(charge.retries[0]).toMatchObject({
+      attempt: 1,
+      error_type: 'handler_error',
+      message: 'payment gateway unavailable (attempt 1)',
+    });
     expect(charge.retries[0].retry_in_ms === null || charge.retries[0].retry_in_ms >= 0).toBe(true);
-    expect(report.domain_events).toEqual([{ name: 'ecommerce.order_shipped', step: 'ship_order', outcome: 'success', event_id: expect.any(String), payload: expect.objectContaining({ tracking_number: 'TRK-POSTNL-ord-1' }) }]);
+    expect(report.domain_events).toEqual([
+      {
+        name: 'ecommerce.order_shipped',
+        step: 'ship_order',
+        outcome: 'success',
+        event_id: expect.any(String),
+        payload: expect.objectContaining({ tracking_number: 'TRK-POSTNL-ord-1' }),
+      },
+    ]);
   });
 
   it('a failing task exits 1 and its step error carries error_type (declined card)', async () => {
@@ -88,19 +127,44 @@ describe.concurrent('tasker run', SPAWNED, () => {
     expect(r.code).toBe(1);
     const report = JSON.parse(r.stdout);
     expect(report.task.state).toBe('error');
-    expect(report.steps[2]).toMatchObject({ name: 'charge_payment', state: 'error', error: { error_type: 'handler_error', code: 'card_declined' } });
-    expect(report.domain_events.map((e: { name: string; outcome: string }) => [e.name, e.outcome])).toEqual([['ecommerce.payment_failed', 'permanent_failure']]);
+    expect(report.steps[2]).toMatchObject({
+      name: 'charge_payment',
+      state: 'error',
+      error: { error_type: 'handler_error', code: 'card_declined' },
+    });
+    expect(report.domain_events.map((e: { name: string; outcome: string }) => [e.name, e.outcome])).toEqual([
+      ['ecommerce.payment_failed', 'permanent_failure'],
+    ]);
   });
 
   it('not on a TTY: plain progress lines, then the summary; --data-dir keeps the task for `task show`', async () => {
     const dataDir = join(tmp, 'data');
-    const r = await tasker(['run', 'ecommerce/order_fulfillment', ...ORDER_ARGS, '--context', ORDER_CONTEXT, '--data-dir', dataDir]);
+    const r = await tasker([
+      'run',
+      'ecommerce/order_fulfillment',
+      ...ORDER_ARGS,
+      '--context',
+      ORDER_CONTEXT,
+      '--data-dir',
+      dataDir,
+    ]);
     expect(r.code).toBe(0);
     const lines = r.stdout.split('\n');
-    for (const line of ['step validate_order started attempt 1', 'step charge_payment started attempt 1', 'step charge_payment started attempt 2', 'event ecommerce.order_shipped from ship_order (success)']) {
+    for (const line of [
+      'step validate_order started attempt 1',
+      'step charge_payment started attempt 1',
+      'step charge_payment started attempt 2',
+      'event ecommerce.order_shipped from ship_order (success)',
+    ]) {
       expect(lines).toContain(line);
     }
-    expect(lines.some((l) => /^step charge_payment retrying( after \d+ ms)? \(handler_error: payment gateway unavailable \(attempt 1\)\)$/.test(l))).toBe(true);
+    expect(
+      lines.some((l) =>
+        /^step charge_payment retrying( after \d+ ms)? \(handler_error: payment gateway unavailable \(attempt 1\)\)$/.test(
+          l,
+        ),
+      ),
+    ).toBe(true);
     expect(lines.some((l) => /^step send_confirmation complete \(attempt 1, \d+ ms\)$/.test(l))).toBe(true);
     expect(r.stdout).not.toMatch(/\u001b\[/);
     const uuid = /^task ([0-9a-f-]{36}) complete$/m.exec(r.stdout)?.[1];
@@ -121,7 +185,13 @@ describe.concurrent('tasker run', SPAWNED, () => {
   });
 
   it('a bad context: exit 2 before anything starts, every input_schema problem printed', async () => {
-    const r = await tasker(['run', 'ecommerce/order_fulfillment', ...ORDER_ARGS, '--context', '{"order":{"order_id":"","customer":{"email":"nope"},"items":[]}}']);
+    const r = await tasker([
+      'run',
+      'ecommerce/order_fulfillment',
+      ...ORDER_ARGS,
+      '--context',
+      '{"order":{"order_id":"","customer":{"email":"nope"},"items":[]}}',
+    ]);
     expect(r.code).toBe(2);
     expect(r.stderr).toContain('the context does not match the input_schema of ecommerce/order_fulfillment@1.0.0');
     expect(r.stderr).toContain('/order/order_id must NOT have fewer than 1 characters');
@@ -133,7 +203,16 @@ describe.concurrent('tasker run', SPAWNED, () => {
     const [json, unknown, handlers, option] = await Promise.all([
       tasker(['run', 'ecommerce/order_fulfillment', ...ORDER_ARGS, '--context', '{oops']),
       tasker(['run', 'ecommerce/nope', ...ORDER_ARGS]),
-      tasker(['run', 'ecommerce/order_fulfillment', '--templates', 'examples/order-workflow/templates', '--handlers', 'no/such/module.ts', '--context', ORDER_CONTEXT]),
+      tasker([
+        'run',
+        'ecommerce/order_fulfillment',
+        '--templates',
+        'examples/order-workflow/templates',
+        '--handlers',
+        'no/such/module.ts',
+        '--context',
+        ORDER_CONTEXT,
+      ]),
       tasker(['run', 'ecommerce/order_fulfillment', '--handlers', 'examples/order-workflow/handlers.ts']),
     ]);
     expect([json.code, unknown.code, handlers.code, option.code]).toEqual([2, 2, 2, 2]);
@@ -148,13 +227,20 @@ describe.concurrent('tasker run', SPAWNED, () => {
 describe('tasker --help and --version', SPAWNED, () => {
   it('--help loads commander and the option definitions only: no PGlite, log-update, embedded runtime, AWS SDK, pg or pino', async () => {
     const log = join(tmp, 'help-imports.log');
-    const r = await tasker(['--help'], SPAWN_BOUND_MS, { nodeArgs: ['--import', join(ROOT, 'test/integration/cli/record-imports.mjs')], env: { TASKER_IMPORT_LOG: log } });
+    const r = await tasker(['--help'], SPAWN_BOUND_MS, {
+      nodeArgs: ['--import', join(ROOT, 'test/integration/cli/record-imports.mjs')],
+      env: { TASKER_IMPORT_LOG: log },
+    });
     console.info(`tasker --help (spawned, tsx included): ${r.ms} ms`);
     expect(r.code).toBe(0);
     expect(r.stdout).toContain('Usage: tasker [options] [command]');
     const loaded = readFileSync(log, 'utf8').split('\n').filter(Boolean);
     expect(loaded.some((url) => url.endsWith('lib/cli/main.ts'))).toBe(true);
-    const heavy = loaded.filter((url) => /@electric-sql\/pglite|log-update|@aws-sdk|\/node_modules\/pg\/|\/node_modules\/pino\/|lib\/local\/embedded-runtime|lib\/lambda\/|lib\/adapters\//.test(url));
+    const heavy = loaded.filter((url) =>
+      /@electric-sql\/pglite|log-update|@aws-sdk|\/node_modules\/pg\/|\/node_modules\/pino\/|lib\/local\/embedded-runtime|lib\/lambda\/|lib\/adapters\//.test(
+        url,
+      ),
+    );
     expect(heavy).toEqual([]);
   });
 
@@ -169,16 +255,31 @@ describe.concurrent('tasker templates validate', SPAWNED, () => {
     const r = await tasker(['templates', 'validate', 'test/fixtures/templates/invalid']);
     expect(r.code).toBe(1);
     expect(r.stderr).toMatch(/^\d+ problems in test\/fixtures\/templates\/invalid:/);
-    expect(r.stderr).toContain('test/fixtures/templates/invalid/cycle.yaml: steps[0].dependencies[0]: dependency cycle');
+    expect(r.stderr).toContain(
+      'test/fixtures/templates/invalid/cycle.yaml: steps[0].dependencies[0]: dependency cycle',
+    );
     expect(r.stderr).toContain('test/fixtures/templates/invalid/bad-version.yaml: version:');
     expect(r.stderr).toContain('test/fixtures/templates/invalid/unknown-dependency.yaml: steps[');
-    for (const file of ['empty.yaml', 'yaml-syntax.yaml', 'self-dependency.yaml', 'duplicate-key/second.yaml', 'many-problems.yaml']) expect(r.stderr).toContain(`invalid/${file}`);
+    for (const file of [
+      'empty.yaml',
+      'yaml-syntax.yaml',
+      'self-dependency.yaml',
+      'duplicate-key/second.yaml',
+      'many-problems.yaml',
+    ])
+      expect(r.stderr).toContain(`invalid/${file}`);
   });
 
   it('exit 0 on the examples, listing every template', async () => {
     const r = await tasker(['templates', 'validate', 'examples']);
     expect(r.code).toBe(0);
-    for (const key of ['ecommerce/order_fulfillment@1.0.0', 'patterns/linear_workflow@1.0.0', 'patterns/diamond_workflow@1.0.0', 'patterns/tree_workflow@1.0.0', 'patterns/mixed_dag_workflow@1.0.0']) {
+    for (const key of [
+      'ecommerce/order_fulfillment@1.0.0',
+      'patterns/linear_workflow@1.0.0',
+      'patterns/diamond_workflow@1.0.0',
+      'patterns/tree_workflow@1.0.0',
+      'patterns/mixed_dag_workflow@1.0.0',
+    ]) {
       expect(r.stdout).toContain(key);
     }
   });
@@ -186,9 +287,14 @@ describe.concurrent('tasker templates validate', SPAWNED, () => {
 
 describe.concurrent('tasker task show and migrate', SPAWNED, () => {
   it('task show without a database says how to name one (exit 2); a bad uuid is refused', async () => {
-    const [none, bad] = await Promise.all([tasker(['task', 'show', '00000000-0000-4000-8000-000000000000']), tasker(['task', 'show', 'nope', '--data-dir', tmp])]);
+    const [none, bad] = await Promise.all([
+      tasker(['task', 'show', '00000000-0000-4000-8000-000000000000']),
+      tasker(['task', 'show', 'nope', '--data-dir', tmp]),
+    ]);
     expect(none.code).toBe(2);
-    expect(none.stderr).toContain('tasker task show needs a database: --database-url <url>, DATABASE_URL, or --data-dir <dir>');
+    expect(none.stderr).toContain(
+      'tasker task show needs a database: --database-url <url>, DATABASE_URL, or --data-dir <dir>',
+    );
     expect(bad.code).toBe(2);
     expect(bad.stderr).toContain("'nope' is not a task uuid");
   });
@@ -203,8 +309,19 @@ describe.concurrent('tasker task show and migrate', SPAWNED, () => {
 describe('one --data-dir, two processes', SPAWNED, () => {
   it('tasker run is refused while tasker dev holds the data directory, naming the holder; after dev stops it runs', async () => {
     const dataDir = join(tmp, 'shared');
-    const args = ['--templates', 'test/fixtures/cli-run/templates', '--handlers', 'test/fixtures/cli-run/handlers.ts', '--data-dir', dataDir];
-    const dev = spawn(process.execPath, [BIN, 'dev', '--port', '0', ...args], { cwd: ROOT, env: cleanEnv(), stdio: ['ignore', 'pipe', 'pipe'] });
+    const args = [
+      '--templates',
+      'test/fixtures/cli-run/templates',
+      '--handlers',
+      'test/fixtures/cli-run/handlers.ts',
+      '--data-dir',
+      dataDir,
+    ];
+    const dev = spawn(process.execPath, [BIN, 'dev', '--port', '0', ...args], {
+      cwd: ROOT,
+      env: cleanEnv(),
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
     let stdout = '';
     dev.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
     const exited = new Promise<number | null>((r) => dev.on('close', r));
@@ -228,13 +345,31 @@ describe('one --data-dir, two processes', SPAWNED, () => {
 
 /** `tasker dev` until it prints its address and token; `stop()` sends SIGTERM and resolves with the exit code. */
 async function startDev(extra: string[]) {
-  const child = spawn(process.execPath, [BIN, 'dev', '--port', '0', '--templates', 'examples', '--handlers', 'examples/order-workflow/handlers.ts', '--handlers', 'examples/patterns/handlers.ts', ...extra], { cwd: ROOT, env: cleanEnv(), stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(
+    process.execPath,
+    [
+      BIN,
+      'dev',
+      '--port',
+      '0',
+      '--templates',
+      'examples',
+      '--handlers',
+      'examples/order-workflow/handlers.ts',
+      '--handlers',
+      'examples/patterns/handlers.ts',
+      ...extra,
+    ],
+    { cwd: ROOT, env: cleanEnv(), stdio: ['ignore', 'pipe', 'pipe'] },
+  );
   const output = { stdout: '', stderr: '' };
   child.stdout.on('data', (d: Buffer) => (output.stdout += d.toString()));
   child.stderr.on('data', (d: Buffer) => (output.stderr += d.toString()));
   const exited = new Promise<number | null>((r) => child.on('close', r));
   const kill = setTimeout(() => child.kill('SIGKILL'), SPAWN_BOUND_MS);
-  await expect.poll(() => /^token: (\S+)/m.exec(output.stdout)?.[1], { timeout: SPAWN_BOUND_MS, interval: 100 }).toBeDefined();
+  await expect
+    .poll(() => /^token: (\S+)/m.exec(output.stdout)?.[1], { timeout: SPAWN_BOUND_MS, interval: 100 })
+    .toBeDefined();
   const url = /listening on (http:\/\/[\d.]+:\d+)/.exec(output.stdout)![1]!;
   const token = /^token: (\S+)/m.exec(output.stdout)![1]!;
   const stop = async () => {
@@ -243,7 +378,14 @@ async function startDev(extra: string[]) {
     clearTimeout(kill);
     return code;
   };
-  return { child, output, url: url.replace('0.0.0.0', '127.0.0.1'), token, stop, dispose: () => (clearTimeout(kill), child.kill('SIGKILL')) };
+  return {
+    child,
+    output,
+    url: url.replace('0.0.0.0', '127.0.0.1'),
+    token,
+    stop,
+    dispose: () => (clearTimeout(kill), child.kill('SIGKILL')),
+  };
 }
 
 describe('tasker dev', SPAWNED, () => {
@@ -251,24 +393,50 @@ describe('tasker dev', SPAWNED, () => {
     const dev = await startDev([]);
     const { output } = dev;
     const auth = { authorization: `Bearer ${dev.token}` };
-    const post = (body: string) => fetch(`${dev.url}/tasks`, { method: 'POST', headers: { ...auth, 'content-type': 'application/json' }, body });
+    const post = (body: string) =>
+      fetch(`${dev.url}/tasks`, { method: 'POST', headers: { ...auth, 'content-type': 'application/json' }, body });
     const get = (path: string) => fetch(`${dev.url}${path}`, { headers: auth });
     try {
       expect(dev.url).toMatch(/^http:\/\/127\.0\.0\.1:\d+$/);
       expect(output.stderr).not.toContain('WARNING');
-      const created = await post(JSON.stringify({ namespace: 'patterns', name: 'diamond_workflow', context: { even_number: 4 } }));
+      const created = await post(
+        JSON.stringify({ namespace: 'patterns', name: 'diamond_workflow', context: { even_number: 4 } }),
+      );
       expect(created.status).toBe(201);
       const { task_uuid } = (await created.json()) as { task_uuid: string };
-      await expect.poll(async () => ((await (await get(`/tasks/${task_uuid}`)).json()) as { task: { state: string } }).task.state, { timeout: SPAWN_BOUND_MS, interval: 100 }).toBe('complete');
-      const shown = (await (await get(`/tasks/${task_uuid}`)).json()) as { steps: Array<{ name: string; result: unknown }>; transitions: unknown[] };
-      expect(shown.steps.find((s) => s.name === 'diamond_end')?.result).toEqual({ value: 65_536, from: ['diamond_branch_b', 'diamond_branch_c'] });
+      await expect
+        .poll(
+          async () => ((await (await get(`/tasks/${task_uuid}`)).json()) as { task: { state: string } }).task.state,
+          { timeout: SPAWN_BOUND_MS, interval: 100 },
+        )
+        .toBe('complete');
+      const shown = (await (await get(`/tasks/${task_uuid}`)).json()) as {
+        steps: Array<{ name: string; result: unknown }>;
+        transitions: unknown[];
+      };
+      expect(shown.steps.find((s) => s.name === 'diamond_end')?.result).toEqual({
+        value: 65_536,
+        from: ['diamond_branch_b', 'diamond_branch_c'],
+      });
       expect(shown.transitions.length).toBeGreaterThan(10);
-      const refused = await post(JSON.stringify({ namespace: 'patterns', name: 'diamond_workflow', context: { even_number: 3 } }));
+      const refused = await post(
+        JSON.stringify({ namespace: 'patterns', name: 'diamond_workflow', context: { even_number: 3 } }),
+      );
       expect(refused.status).toBe(400);
-      expect(await refused.json()).toMatchObject({ error: 'invalid_context', problems: ['/even_number must be multiple of 2'] });
+      expect(await refused.json()).toMatchObject({
+        error: 'invalid_context',
+        problems: ['/even_number must be multiple of 2'],
+      });
       expect((await get('/tasks/00000000-0000-4000-8000-000000000000')).status).toBe(404);
       expect((await post('{nope')).status).toBe(400);
-      expect((await fetch(`${dev.url}/tasks`, { method: 'POST', body: JSON.stringify({ namespace: 'patterns', name: 'diamond_workflow', context: { even_number: 4 } }) })).status).toBe(401);
+      expect(
+        (
+          await fetch(`${dev.url}/tasks`, {
+            method: 'POST',
+            body: JSON.stringify({ namespace: 'patterns', name: 'diamond_workflow', context: { even_number: 4 } }),
+          })
+        ).status,
+      ).toBe(401);
       expect(output.stdout).toContain(`[${task_uuid.slice(0, 8)}] task ${task_uuid} complete`);
       expect(await dev.stop()).toBe(0);
       expect(output.stdout).toContain('stopped');

@@ -62,7 +62,15 @@ const progress: ProgressEvent[] = [];
 
 beforeAll(async () => {
   database = process.env.DATABASE_URL ? await createTestDatabase() : undefined;
-  runtime = await startEmbeddedRuntime({ templates: [template], handlers, databaseUrl: database?.connectionString ?? null, transport: 'memory', settings: { sweepIntervalMs: 300 }, logger: new RecordingLogger(), env: {} });
+  runtime = await startEmbeddedRuntime({
+    templates: [template],
+    handlers,
+    databaseUrl: database?.connectionString ?? null,
+    transport: 'memory',
+    settings: { sweepIntervalMs: 300 },
+    logger: new RecordingLogger(),
+    env: {},
+  });
   runtime.onProgress((event) => progress.push(event));
 }, 60_000);
 
@@ -74,29 +82,60 @@ afterAll(async () => {
 it('ends in error after the in-flight sibling, with the waiting retry held by the failed step everywhere it is shown', async () => {
   const tracker = new RunTracker(template);
   runtime.onProgress((event) => tracker.apply(event));
-  const created = await runtime.createTask({ namespace: 'tests', name: 'held_retry', context: {}, identity_strategy: 'always_unique' });
+  const created = await runtime.createTask({
+    namespace: 'tests',
+    name: 'held_retry',
+    context: {},
+    identity_strategy: 'always_unique',
+  });
   if (!created.ok) throw new Error(created.message);
   tracker.setTask(created.taskUuid);
   const task = await runtime.waitForTask(created.taskUuid, { timeoutMs: 20_000 });
 
   expect(task.state).toBe('error');
-  expect(Object.fromEntries(task.steps.map((s) => [s.name, s.state]))).toEqual({ flaky: 'waiting_for_retry', bad: 'error', sibling: 'complete', ship: 'pending' });
-  const events = runtime.lifecycleEvents().filter((e) => e.task_uuid === created.taskUuid).map((e) => e.event_name);
+  expect(Object.fromEntries(task.steps.map((s) => [s.name, s.state]))).toEqual({
+    flaky: 'waiting_for_retry',
+    bad: 'error',
+    sibling: 'complete',
+    ship: 'pending',
+  });
+  const events = runtime
+    .lifecycleEvents()
+    .filter((e) => e.task_uuid === created.taskUuid)
+    .map((e) => e.event_name);
   expect(events.filter((e) => e === 'task.failed')).toHaveLength(1);
   expect(events.at(-1)).toBe('task.failed');
 
   const mine = progress.filter((e) => e.taskUuid === created.taskUuid);
   const held = mine.filter((e) => e.type === 'step_retry_held');
-  expect(held).toEqual([expect.objectContaining({ stepName: 'flaky', attempt: 1, errorType: 'handler_error', message: 'gateway down', held: expect.objectContaining({ blockedBy: ['bad'] }) })]);
+  expect(held).toEqual([
+    expect.objectContaining({
+      stepName: 'flaky',
+      attempt: 1,
+      errorType: 'handler_error',
+      message: 'gateway down',
+      held: expect.objectContaining({ blockedBy: ['bad'] }),
+    }),
+  ]);
   expect(mine.some((e) => e.type === 'step_started' && e.stepName === 'flaky' && e.attempt === 2)).toBe(false);
   expect(mine.at(-1)).toMatchObject({ type: 'task_finished', state: 'error' });
   const siblingDone = mine.findIndex((e) => e.type === 'step_completed' && e.stepName === 'sibling');
   expect(siblingDone).toBeGreaterThanOrEqual(0);
   expect(siblingDone).toBeLessThan(mine.length - 1);
-  expect(progressLine(held[0]!)).toMatch(/^step flaky retry held after attempt 1: task (failed, )?blocked by bad \(handler_error: gateway down\)$/);
+  expect(progressLine(held[0]!)).toMatch(
+    /^step flaky retry held after attempt 1: task (failed, )?blocked by bad \(handler_error: gateway down\)$/,
+  );
 
-  expect(renderDagText(tracker.nodes()).find((l) => l.includes('flaky'))).toMatch(/⏸ flaky\s+held\s+1\/3\s+retry held: task (failed, )?blocked by bad$/);
-  const report = buildRunReport(task, await runtime.transitions(task.taskUuid), { retriesOf: (step) => tracker.retries(step) });
-  expect(report.steps.find((s) => s.name === 'flaky')).toMatchObject({ state: 'waiting_for_retry', retries: [], retry_held: { blocked_by: ['bad'] } });
+  expect(renderDagText(tracker.nodes()).find((l) => l.includes('flaky'))).toMatch(
+    /⏸ flaky\s+held\s+1\/3\s+retry held: task (failed, )?blocked by bad$/,
+  );
+  const report = buildRunReport(task, await runtime.transitions(task.taskUuid), {
+    retriesOf: (step) => tracker.retries(step),
+  });
+  expect(report.steps.find((s) => s.name === 'flaky')).toMatchObject({
+    state: 'waiting_for_retry',
+    retries: [],
+    retry_held: { blocked_by: ['bad'] },
+  });
   expect(report.steps.find((s) => s.name === 'sibling')).toMatchObject({ retry_held: null });
 }, 30_000);

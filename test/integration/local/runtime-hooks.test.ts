@@ -23,7 +23,14 @@ afterAll(async () => {
 
 it('decorators and limits are applied to the queues, the bus, both functions and orchestration', async () => {
   database = process.env.DATABASE_URL ? await createTestDatabase({ poolSize: 2 }) : undefined;
-  const seen = { sends: new Set<string>(), receives: new Set<string>(), deletes: 0, publishes: 0, stepHandler: 0, completion: 0 };
+  const seen = {
+    sends: new Set<string>(),
+    receives: new Set<string>(),
+    deletes: 0,
+    publishes: 0,
+    stepHandler: 0,
+    completion: 0,
+  };
   const queue = (q: MessageQueue): MessageQueue => ({
     send: (url, messages) => (seen.sends.add(url), q.send(url, messages)),
     receive: async (url, options) => {
@@ -34,8 +41,13 @@ it('decorators and limits are applied to the queues, the bus, both functions and
     delete: (url, handle) => ((seen.deletes += 1), q.delete(url, handle)),
     changeVisibility: (url, handle, seconds) => q.changeVisibility(url, handle, seconds),
   });
-  const bus = (b: EventBus): EventBus => ({ publish: (entries) => ((seen.publishes += entries.length), b.publish(entries)) });
-  const count = (key: 'stepHandler' | 'completion') => (h: SqsLambdaHandler): SqsLambdaHandler => (event, context) => ((seen[key] += 1), h(event, context));
+  const bus = (b: EventBus): EventBus => ({
+    publish: (entries) => ((seen.publishes += entries.length), b.publish(entries)),
+  });
+  const count =
+    (key: 'stepHandler' | 'completion') =>
+    (h: SqsLambdaHandler): SqsLambdaHandler =>
+    (event, context) => ((seen[key] += 1), h(event, context));
   runtime = await startEmbeddedRuntime({
     templates: [SINGLE],
     handlers: new Workload().handlers(),
@@ -46,7 +58,12 @@ it('decorators and limits are applied to the queues, the bus, both functions and
     decorate: { queue, bus, stepHandler: count('stepHandler'), completion: count('completion') },
   });
   expect(runtime.orchestration.limits).toEqual({ outboxResendAfterMs: 1_234 });
-  const created = await runtime.createTask({ namespace: 'faults', name: 'single', context: { n: 1 }, identity_strategy: 'always_unique' });
+  const created = await runtime.createTask({
+    namespace: 'faults',
+    name: 'single',
+    context: { n: 1 },
+    identity_strategy: 'always_unique',
+  });
   if (!created.ok) throw new Error(created.message);
   expect((await runtime.waitForTask(created.taskUuid, { timeoutMs: 15_000 })).state).toBe('complete');
   const urls = runtime.transport.urls;

@@ -65,11 +65,16 @@ const MIXED_POOLS = buildTemplate({
 const LAMBDA_STEPS = ['analyze', 'finalize', 'init', 'validate'];
 const PULL_STEPS = ['left', 'right', 'transform'];
 
-const only = <T>(names: readonly string[], value: T): Record<string, T> => Object.fromEntries(names.map((name) => [name, value]));
-const byStep = (task: TaskView, pick: (step: TaskView['steps'][number]) => unknown) => Object.fromEntries(task.steps.map((s) => [s.name, pick(s)]));
+const only = <T>(names: readonly string[], value: T): Record<string, T> =>
+  Object.fromEntries(names.map((name) => [name, value]));
+const byStep = (task: TaskView, pick: (step: TaskView['steps'][number]) => unknown) =>
+  Object.fromEntries(task.steps.map((s) => [s.name, pick(s)]));
 
 /** Every message `queue.receive` hands out from now on (to the engine's Lambda runners), with the queue it came from. */
-function recordReceives(queue: MessageQueue): { messages: { queueUrl: string; body: Record<string, unknown> }[]; restore(): void } {
+function recordReceives(queue: MessageQueue): {
+  messages: { queueUrl: string; body: Record<string, unknown> }[];
+  restore(): void;
+} {
   const messages: { queueUrl: string; body: Record<string, unknown> }[] = [];
   const receive = queue.receive.bind(queue);
   const spy = vi.spyOn(queue, 'receive').mockImplementation(async (queueUrl, options) => {
@@ -98,7 +103,12 @@ await describeLocalstack('end to end on LocalStack: Lambda and pull worker pools
       workerPools: {
         patterns: { kind: 'lambda', maxConcurrentHandlers: PATTERNS_CAP },
         burst: { kind: 'lambda', maxConcurrentHandlers: BURST_CAP },
-        pullwork: { kind: 'pull', visibilityTimeout: Duration.seconds(6), handlerTimeout: Duration.seconds(20), maxConcurrentHandlers: 4 },
+        pullwork: {
+          kind: 'pull',
+          visibilityTimeout: Duration.seconds(6),
+          handlerTimeout: Duration.seconds(20),
+          maxConcurrentHandlers: 4,
+        },
       },
     });
     stack = await createLocalstackStack(synth, { prefix: 'e2e-pools' });
@@ -108,11 +118,33 @@ await describeLocalstack('end to end on LocalStack: Lambda and pull worker pools
     const templates = [
       ...patterns,
       MIXED_POOLS,
-      buildTemplate({ namespace: 'pullwork', name: 'held', steps: [{ name: 'held', callable: 'pullwork.hold', timeoutSeconds: 10, retry: { maxAttempts: 3 } }] }),
-      buildTemplate({ namespace: 'pullwork', name: 'direct', steps: [{ name: 'direct', callable: 'pullwork.direct', events: [{ name: 'pullwork.direct_done', condition: 'success' }] }] }),
+      buildTemplate({
+        namespace: 'pullwork',
+        name: 'held',
+        steps: [{ name: 'held', callable: 'pullwork.hold', timeoutSeconds: 10, retry: { maxAttempts: 3 } }],
+      }),
+      buildTemplate({
+        namespace: 'pullwork',
+        name: 'direct',
+        steps: [
+          {
+            name: 'direct',
+            callable: 'pullwork.direct',
+            events: [{ name: 'pullwork.direct_done', condition: 'success' }],
+          },
+        ],
+      }),
       buildTemplate({ namespace: 'burst', name: 'flood', steps: [{ name: 'nap', callable: 'burst.nap' }] }),
     ];
-    engine = await startLocalstackEngine({ stack, database, templates, handlers: lambdaHandlers, logger, probe, sweepIntervalMs: 500 });
+    engine = await startLocalstackEngine({
+      stack,
+      database,
+      templates,
+      handlers: lambdaHandlers,
+      logger,
+      probe,
+      sweepIntervalMs: 500,
+    });
     markers = mkdtempSync(join(tmpdir(), 'tasker-e2e-pools-'));
   }, 90_000);
 
@@ -132,13 +164,22 @@ await describeLocalstack('end to end on LocalStack: Lambda and pull worker pools
 
   /** The pull pool's environment as the template gives it, the AWS endpoint and credentials, and no database. */
   function workerEnv(): NodeJS.ProcessEnv {
-    const env: NodeJS.ProcessEnv = { ...process.env, ...stack.pullEnv('pullwork'), TASKER_E2E_MARKER_DIR: markers, LOG_LEVEL: 'warn', NO_COLOR: '1' };
+    const env: NodeJS.ProcessEnv = {
+      ...process.env,
+      ...stack.pullEnv('pullwork'),
+      TASKER_E2E_MARKER_DIR: markers,
+      LOG_LEVEL: 'warn',
+      NO_COLOR: '1',
+    };
     delete env.DATABASE_URL;
     return env;
   }
 
   function startWorker(extra: string[] = []): WorkerChild {
-    return workers.spawnWorker(['--namespace', 'pullwork', '--handlers', 'test/fixtures/workers/pull-handlers.ts', ...extra], workerEnv());
+    return workers.spawnWorker(
+      ['--namespace', 'pullwork', '--handlers', 'test/fixtures/workers/pull-handlers.ts', ...extra],
+      workerEnv(),
+    );
   }
 
   /** `started-<pid>-<step_uuid>` markers written by the hold handler. */
@@ -155,16 +196,29 @@ await describeLocalstack('end to end on LocalStack: Lambda and pull worker pools
 
   /** The worker (`kind`, `worker_id`) whose result completed each step, by step name. */
   async function completedBy(task: TaskView): Promise<Record<string, unknown>> {
-    const completions = (await engine.store.transitions(task.taskUuid)).filter((t) => t.entity === 'step' && t.toState === 'complete');
-    return Object.fromEntries(completions.map((t) => [task.steps.find((s) => s.stepUuid === t.uuid)!.name, t.metadata.worker]));
+    const completions = (await engine.store.transitions(task.taskUuid)).filter(
+      (t) => t.entity === 'step' && t.toState === 'complete',
+    );
+    return Object.fromEntries(
+      completions.map((t) => [task.steps.find((s) => s.stepUuid === t.uuid)!.name, t.metadata.worker]),
+    );
   }
 
   it("the pool environment names the pool's own queue, the engine's queues and the pool's timings", () => {
     const env = stack.pullEnv('pullwork');
     expect(JSON.parse(env[ENV.namespaceQueueUrls]!)).toEqual({ pullwork: stack.queue('dispatch-pullwork').url });
-    expect(env).toMatchObject({ [ENV.completionQueueUrl]: stack.queue('completion').url, [ENV.poisonQueueUrl]: stack.queue('poison').url, [ENV.eventBusName]: stack.busName, [ENV.completionTimeoutMs]: '20000' });
+    expect(env).toMatchObject({
+      [ENV.completionQueueUrl]: stack.queue('completion').url,
+      [ENV.poisonQueueUrl]: stack.queue('poison').url,
+      [ENV.eventBusName]: stack.busName,
+      [ENV.completionTimeoutMs]: '20000',
+    });
     expect([...engine.stepHandlers.keys()].sort()).toEqual(['burst', 'patterns']);
-    expect(engine.stepHandlers.get('patterns')!.settings).toMatchObject({ reservedConcurrency: PATTERNS_CAP, maxConcurrency: PATTERNS_CAP, timeoutMs: 2_000 });
+    expect(engine.stepHandlers.get('patterns')!.settings).toMatchObject({
+      reservedConcurrency: PATTERNS_CAP,
+      maxConcurrency: PATTERNS_CAP,
+      timeoutMs: 2_000,
+    });
     expect(engine.stepHandlers.get('patterns')!.queueUrls).toEqual([stack.queue('dispatch-patterns').url]);
   });
 
@@ -178,7 +232,10 @@ await describeLocalstack('end to end on LocalStack: Lambda and pull worker pools
       const task = await engine.waitForTask(uuid, 30_000);
       expect(task.state).toBe('complete');
       expect(task.steps.filter((s) => s.state !== 'complete' || s.attempts !== 1)).toEqual([]);
-      expect(byStep(task, (s) => s.namespace)).toEqual({ ...only(LAMBDA_STEPS, 'patterns'), ...only(PULL_STEPS, 'pullwork') });
+      expect(byStep(task, (s) => s.namespace)).toEqual({
+        ...only(LAMBDA_STEPS, 'patterns'),
+        ...only(PULL_STEPS, 'pullwork'),
+      });
       // Each pull step was run by the worker process, from a message naming the pull pool; results flow both ways across.
       const signed = { ran_by: { pid: worker.pid, namespace: 'pullwork' } };
       expect(byStep(task, (s) => s.results)).toEqual({
@@ -195,10 +252,20 @@ await describeLocalstack('end to end on LocalStack: Lambda and pull worker pools
       const pull = { kind: 'pull', worker_id: expect.stringMatching(new RegExp(`:${worker.pid}$`)) };
       expect(await completedBy(task)).toEqual({ ...only(LAMBDA_STEPS, lambda), ...only(PULL_STEPS, pull) });
       // The Lambda pool's queue received exactly the Lambda steps (each message naming its pool); the Lambda handlers ran only those.
-      const dispatched = receives.messages.filter((m) => m.body.task_uuid === uuid && m.queueUrl !== stack.queue('completion').url);
-      expect(dispatched.map((m) => [m.queueUrl, m.body.step_name, m.body.namespace]).sort()).toEqual(LAMBDA_STEPS.map((name) => [stack.queue('dispatch-patterns').url, name, 'patterns']));
-      expect(probe.runsOfTask(uuid).map((r) => [r.stepName, r.runner, r.namespace]).sort()).toEqual(LAMBDA_STEPS.map((name) => [name, 'patterns', 'patterns']));
-      for (const label of ['dispatch-patterns', 'dispatch-pullwork']) expect(await stack.depth(label)).toEqual({ visible: 0, inFlight: 0, delayed: 0 });
+      const dispatched = receives.messages.filter(
+        (m) => m.body.task_uuid === uuid && m.queueUrl !== stack.queue('completion').url,
+      );
+      expect(dispatched.map((m) => [m.queueUrl, m.body.step_name, m.body.namespace]).sort()).toEqual(
+        LAMBDA_STEPS.map((name) => [stack.queue('dispatch-patterns').url, name, 'patterns']),
+      );
+      expect(
+        probe
+          .runsOfTask(uuid)
+          .map((r) => [r.stepName, r.runner, r.namespace])
+          .sort(),
+      ).toEqual(LAMBDA_STEPS.map((name) => [name, 'patterns', 'patterns']));
+      for (const label of ['dispatch-patterns', 'dispatch-pullwork'])
+        expect(await stack.depth(label)).toEqual({ visible: 0, inFlight: 0, delayed: 0 });
     } finally {
       receives.restore();
     }
@@ -215,21 +282,36 @@ await describeLocalstack('end to end on LocalStack: Lambda and pull worker pools
       bus: new EventBridgeBus(eventsClient, stack.busName),
       clock: { now: () => new Date() },
       logger: workerLogger,
-      config: { dispatchQueueUrl: stack.queue('dispatch-pullwork').url, completionQueueUrl: stack.queue('completion').url, poisonQueueUrl: stack.queue('poison').url, domainEventDlqUrl: stack.queue('domain-event-dlq').url, workerId: 'e2e-direct', visibilityTimeoutSeconds: 6 },
+      config: {
+        dispatchQueueUrl: stack.queue('dispatch-pullwork').url,
+        completionQueueUrl: stack.queue('completion').url,
+        poisonQueueUrl: stack.queue('poison').url,
+        domainEventDlqUrl: stack.queue('domain-event-dlq').url,
+        workerId: 'e2e-direct',
+        visibilityTimeoutSeconds: 6,
+      },
     });
     try {
       const uuid = await engine.createTask({ namespace: 'pullwork', name: 'direct', context: {} });
       let event: PolledStepEvent | null = null;
       for (const deadline = Date.now() + 10_000; event === null && Date.now() < deadline; ) event = await worker.poll();
       expect(event).toMatchObject({ task_uuid: uuid, step_name: 'direct', receive_count: 1 });
-      expect(await worker.complete(event!.event_id, { status: 'success', result: { answered_by: 'e2e-direct' } })).toBe(true);
-      expect(await worker.complete(event!.event_id, { status: 'success', result: { answered_by: 'a second call' } })).toBe(false);
+      expect(await worker.complete(event!.event_id, { status: 'success', result: { answered_by: 'e2e-direct' } })).toBe(
+        true,
+      );
+      expect(
+        await worker.complete(event!.event_id, { status: 'success', result: { answered_by: 'a second call' } }),
+      ).toBe(false);
       expect(workerLogger.find('complete refused').map((e) => e.fields.reason)).toEqual(['already_completed']);
       const task = await engine.waitForTask(uuid, 15_000);
-      expect(task.steps.map((s) => [s.state, s.attempts, s.results])).toEqual([['complete', 1, { answered_by: 'e2e-direct' }]]);
+      expect(task.steps.map((s) => [s.state, s.attempts, s.results])).toEqual([
+        ['complete', 1, { answered_by: 'e2e-direct' }],
+      ]);
       expect(queue.completionSends.filter((s) => s.eventId === event!.event_id)).toHaveLength(1);
       await capture.waitFor((c) => c.domainEvents(uuid).length >= 1, 10_000);
-      expect(capture.domainEvents(uuid).map((e) => [e.detailType, e.envelope.payload])).toEqual([['pullwork.direct_done', { answered_by: 'e2e-direct' }]]);
+      expect(capture.domainEvents(uuid).map((e) => [e.detailType, e.envelope.payload])).toEqual([
+        ['pullwork.direct_done', { answered_by: 'e2e-direct' }],
+      ]);
       expect(worker.metrics()).toMatchObject({ completed: 1, refusedCompletions: 1, pendingCount: 0 });
     } finally {
       await worker.close();
@@ -258,7 +340,9 @@ await describeLocalstack('end to end on LocalStack: Lambda and pull worker pools
     // Redelivered after the 6 s visibility timeout: attempt 1 finished by the survivor. Timed out by the sweeper: attempt 2.
     if (step.attempts === 1) expect(history).not.toContain('waiting_for_retry');
     else expect([step.attempts, history.includes('waiting_for_retry')]).toEqual([2, true]);
-    console.info(`SIGKILL mid-handler: the step completed on attempt ${step.attempts} (${step.attempts === 1 ? 'redelivered' : 'timed out and retried'})`);
+    console.info(
+      `SIGKILL mid-handler: the step completed on attempt ${step.attempts} (${step.attempts === 1 ? 'redelivered' : 'timed out and retried'})`,
+    );
   }, 60_000);
 
   it('SIGTERM drains: the running handler finishes and is completed, nothing new is taken, and the worker exits 0', async () => {
@@ -278,23 +362,35 @@ await describeLocalstack('end to end on LocalStack: Lambda and pull worker pools
     expect(draining.stdout()).toMatch(/drained=true finished=1 unfinished=0/);
     expect(draining.stderr()).not.toMatch(/still holds the event loop/);
     const firstTask = await engine.waitForTask(first, 10_000);
-    expect(firstTask.steps.map((s) => [s.state, s.attempts, (s.results as { pid: number }).pid])).toEqual([['complete', 1, draining.pid]]);
+    expect(firstTask.steps.map((s) => [s.state, s.attempts, (s.results as { pid: number }).pid])).toEqual([
+      ['complete', 1, draining.pid],
+    ]);
     expect(starters(secondStep)).toEqual([]);
     expect((await engine.store.getTask(second))!.steps[0]!.state).toBe('enqueued');
     const next = startWorker();
     const secondTask = await engine.waitForTask(second, 20_000);
-    expect(secondTask.steps.map((s) => [s.state, s.attempts, (s.results as { pid: number }).pid])).toEqual([['complete', 1, next.pid]]);
+    expect(secondTask.steps.map((s) => [s.state, s.attempts, (s.results as { pid: number }).pid])).toEqual([
+      ['complete', 1, next.pid],
+    ]);
     next.child.kill('SIGTERM');
     expect(await next.exited).toEqual({ code: 0, signal: null });
   }, 60_000);
 
   it("a burst on one namespace does not raise another namespace's concurrency or hold up its tasks", async () => {
     const started = Date.now();
-    const flood = await Promise.all(Array.from({ length: 60 }, (_, i) => engine.createTask({ namespace: 'burst', name: 'flood', context: { i } })));
-    const quiet = await Promise.all(Array.from({ length: 3 }, () => engine.createTask({ namespace: 'patterns', name: 'linear_workflow', context: { even_number: 2 } })));
+    const flood = await Promise.all(
+      Array.from({ length: 60 }, (_, i) => engine.createTask({ namespace: 'burst', name: 'flood', context: { i } })),
+    );
+    const quiet = await Promise.all(
+      Array.from({ length: 3 }, () =>
+        engine.createTask({ namespace: 'patterns', name: 'linear_workflow', context: { even_number: 2 } }),
+      ),
+    );
     const quietTasks = await Promise.all(quiet.map((uuid) => engine.waitForTask(uuid, 20_000)));
     const quietDoneMs = Date.now() - started;
-    const floodPendingWhenQuietDone = (await Promise.all(flood.map((uuid) => engine.store.getTask(uuid)))).filter((t) => t!.state !== 'complete').length;
+    const floodPendingWhenQuietDone = (await Promise.all(flood.map((uuid) => engine.store.getTask(uuid)))).filter(
+      (t) => t!.state !== 'complete',
+    ).length;
     const floodTasks = await Promise.all(flood.map((uuid) => engine.waitForTask(uuid, 60_000)));
     const floodDoneMs = Date.now() - started;
     expect(quietTasks.map((t) => t.state)).toEqual(['complete', 'complete', 'complete']);
@@ -312,7 +408,9 @@ await describeLocalstack('end to end on LocalStack: Lambda and pull worker pools
     expect(patterns.peakConcurrency).toBeLessThanOrEqual(PATTERNS_CAP);
     expect(burst.peakConcurrency).toBe(BURST_CAP);
     expect([patterns.throttles, burst.throttles]).toEqual([0, 0]);
-    console.info(`burst isolation: 3 quiet linear tasks done after ${quietDoneMs} ms with ${floodPendingWhenQuietDone}/60 burst tasks still pending; burst done after ${floodDoneMs} ms`);
+    console.info(
+      `burst isolation: 3 quiet linear tasks done after ${quietDoneMs} ms with ${floodPendingWhenQuietDone}/60 burst tasks still pending; burst done after ${floodDoneMs} ms`,
+    );
     expect(Object.values(await stack.deadLetterDepths()).reduce((a, b) => a + b, 0)).toBe(0);
   }, 90_000);
 
@@ -321,9 +419,21 @@ await describeLocalstack('end to end on LocalStack: Lambda and pull worker pools
     delete noQueue[ENV.namespaceQueueUrls];
     const handlers = ['--handlers', 'test/fixtures/workers/pull-handlers.ts'];
     const cases: [WorkerChild, RegExp][] = [
-      [workers.spawnWorker(['--namespace', 'pullwork', ...handlers], noQueue), /no dispatch queue for namespace "pullwork"/],
-      [workers.spawnWorker(['--namespace', 'pullwork', '--handlers', 'test/fixtures/workers/no-such-module.ts'], workerEnv()), /handlers module not found/],
-      [workers.spawnWorker(['--namespace', 'pullwork', ...handlers, '--concurrency', '0'], workerEnv()), /--concurrency must be a whole number >= 1/],
+      [
+        workers.spawnWorker(['--namespace', 'pullwork', ...handlers], noQueue),
+        /no dispatch queue for namespace "pullwork"/,
+      ],
+      [
+        workers.spawnWorker(
+          ['--namespace', 'pullwork', '--handlers', 'test/fixtures/workers/no-such-module.ts'],
+          workerEnv(),
+        ),
+        /handlers module not found/,
+      ],
+      [
+        workers.spawnWorker(['--namespace', 'pullwork', ...handlers, '--concurrency', '0'], workerEnv()),
+        /--concurrency must be a whole number >= 1/,
+      ],
     ];
     for (const [child, problem] of cases) {
       expect(await child.exited).toEqual({ code: 2, signal: null });

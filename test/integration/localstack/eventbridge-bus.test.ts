@@ -8,12 +8,7 @@ import {
   RemoveTargetsCommand,
   type EventBridgeClient,
 } from '@aws-sdk/client-eventbridge';
-import {
-  CreateQueueCommand,
-  DeleteQueueCommand,
-  GetQueueAttributesCommand,
-  type SQSClient,
-} from '@aws-sdk/client-sqs';
+import { CreateQueueCommand, DeleteQueueCommand, GetQueueAttributesCommand, type SQSClient } from '@aws-sdk/client-sqs';
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, expect, it, vi } from 'vitest';
 import { EventBridgeBus } from '../../../lib/adapters/eventbridge/eventbridge-bus.js';
@@ -53,11 +48,19 @@ await describeLocalstack('EventBridgeBus against LocalStack EventBridge, capture
     bus = new EventBridgeBus(events, RUN);
     captured = new SqsQueue(sqs);
     queueUrl = (await sqs.send(new CreateQueueCommand({ QueueName: RUN }))).QueueUrl as string;
-    const attributes = await sqs.send(new GetQueueAttributesCommand({ QueueUrl: queueUrl, AttributeNames: ['QueueArn'] }));
+    const attributes = await sqs.send(
+      new GetQueueAttributesCommand({ QueueUrl: queueUrl, AttributeNames: ['QueueArn'] }),
+    );
     await events.send(new CreateEventBusCommand({ Name: RUN }));
-    await events.send(new PutRuleCommand({ Name: RULE, EventBusName: RUN, EventPattern: JSON.stringify({ source: [SOURCE] }) }));
     await events.send(
-      new PutTargetsCommand({ Rule: RULE, EventBusName: RUN, Targets: [{ Id: 'capture', Arn: attributes.Attributes?.QueueArn }] }),
+      new PutRuleCommand({ Name: RULE, EventBusName: RUN, EventPattern: JSON.stringify({ source: [SOURCE] }) }),
+    );
+    await events.send(
+      new PutTargetsCommand({
+        Rule: RULE,
+        EventBusName: RUN,
+        Targets: [{ Id: 'capture', Arn: attributes.Attributes?.QueueArn }],
+      }),
     );
   });
 

@@ -38,7 +38,10 @@ await describeLocalstack('SqsQueue against LocalStack SQS', () => {
         AttributeNames: ['ApproximateNumberOfMessages', 'ApproximateNumberOfMessagesNotVisible'],
       }),
     );
-    return [Number(output.Attributes?.ApproximateNumberOfMessages), Number(output.Attributes?.ApproximateNumberOfMessagesNotVisible)];
+    return [
+      Number(output.Attributes?.ApproximateNumberOfMessages),
+      Number(output.Attributes?.ApproximateNumberOfMessagesNotVisible),
+    ];
   }
 
   beforeAll(() => {
@@ -56,7 +59,10 @@ await describeLocalstack('SqsQueue against LocalStack SQS', () => {
     const spy = vi.spyOn(client, 'send');
     const before = Date.now();
     const bodies = Array.from({ length: 23 }, (_, index) => JSON.stringify({ n: index }));
-    const outcome = await queue.send(queueUrl, bodies.map((body, index) => ({ id: `step-${index}`, body })));
+    const outcome = await queue.send(
+      queueUrl,
+      bodies.map((body, index) => ({ id: `step-${index}`, body })),
+    );
     expect(outcome.failed).toEqual([]);
     expect(batchCalls(spy)).toBe(3);
     spy.mockRestore();
@@ -71,7 +77,10 @@ await describeLocalstack('SqsQueue against LocalStack SQS', () => {
     const queueUrl = await newQueue();
     const spy = vi.spyOn(client, 'send');
     const bodies = ['a', 'b', 'c'].map((letter) => letter.repeat(100_000));
-    const outcome = await queue.send(queueUrl, bodies.map((body, index) => ({ id: `big-${index}`, body })));
+    const outcome = await queue.send(
+      queueUrl,
+      bodies.map((body, index) => ({ id: `big-${index}`, body })),
+    );
     expect(outcome.failed).toEqual([]);
     expect(batchCalls(spy)).toBe(2);
     spy.mockRestore();
@@ -86,7 +95,9 @@ await describeLocalstack('SqsQueue against LocalStack SQS', () => {
       { id: 'too-big', body: 'x'.repeat(262_145) },
       { id: 'fine', body: 'fine' },
     ]);
-    expect(outcome.failed).toEqual([expect.objectContaining({ id: 'too-big', code: 'MessageTooLong', permanent: true })]);
+    expect(outcome.failed).toEqual([
+      expect.objectContaining({ id: 'too-big', code: 'MessageTooLong', permanent: true }),
+    ]);
     const sentBodies = spy.mock.calls
       .map(([command]) => command)
       .filter((command) => command instanceof SendMessageBatchCommand)
@@ -102,7 +113,9 @@ await describeLocalstack('SqsQueue against LocalStack SQS', () => {
       { id: 'good', body: 'good' },
       { id: 'nul-byte', body: 'bad\u0000body' },
     ]);
-    expect(outcome.failed).toEqual([expect.objectContaining({ id: 'nul-byte', code: 'InvalidMessageContents', permanent: true })]);
+    expect(outcome.failed).toEqual([
+      expect.objectContaining({ id: 'nul-byte', code: 'InvalidMessageContents', permanent: true }),
+    ]);
     expect((await collectMessages(queue, queueUrl, 1)).map((message) => message.body)).toEqual(['good']);
   });
 
@@ -139,7 +152,10 @@ await describeLocalstack('SqsQueue against LocalStack SQS', () => {
 
   it('reports a queue that does not exist as transient failures of every message, without throwing', async () => {
     const missing = created[0]!.replace(/[^/]+$/, `${RUN}-missing`);
-    const outcome = await queue.send(missing, [{ id: 'a', body: 'x' }, { id: 'b', body: 'y' }]);
+    const outcome = await queue.send(missing, [
+      { id: 'a', body: 'x' },
+      { id: 'b', body: 'y' },
+    ]);
     expect(outcome.failed.map((failure) => [failure.id, failure.code, failure.permanent])).toEqual([
       ['a', 'QueueDoesNotExist', false],
       ['b', 'QueueDoesNotExist', false],

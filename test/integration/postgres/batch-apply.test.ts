@@ -7,8 +7,17 @@ import { createTestDatabase, realPostgresAvailable, type TestDatabase } from '..
 
 const oneStep = buildTemplate({ name: 'batch_one', steps: [{ name: 'only' }] });
 const chain = buildTemplate({ name: 'batch_chain', steps: SHAPES.linear });
-const fan = buildTemplate({ name: 'batch_fan', steps: [...['b0', 'b1', 'b2', 'b3', 'b4'].map((name) => ({ name })), { name: 'join', deps: ['b0', 'b1', 'b2', 'b3', 'b4'] }] });
-const diamond = buildTemplate({ name: 'batch_diamond', steps: SHAPES.diamond.map((s) => ({ ...s, retry: { maxAttempts: 2, backoffBaseMs: 0, maxBackoffMs: 0 } })) });
+const fan = buildTemplate({
+  name: 'batch_fan',
+  steps: [
+    ...['b0', 'b1', 'b2', 'b3', 'b4'].map((name) => ({ name })),
+    { name: 'join', deps: ['b0', 'b1', 'b2', 'b3', 'b4'] },
+  ],
+});
+const diamond = buildTemplate({
+  name: 'batch_diamond',
+  steps: SHAPES.diamond.map((s) => ({ ...s, retry: { maxAttempts: 2, backoffBaseMs: 0, maxBackoffMs: 0 } })),
+});
 
 let db: TestDatabase;
 let h: OrchestrationHarness;
@@ -77,10 +86,16 @@ describe('a batch of results in one call', () => {
     expect(join.map((m) => m.step_name)).toEqual(['join']);
     expect(Object.keys(join[0]!.dependency_results).sort()).toEqual(['b0', 'b1', 'b2', 'b3', 'b4']);
     // Nothing but the dispatch rows records the walks: each result's outcome is on its own.
-    const audit = await db.pool.query(`select (select count(*)::int from tasker.transitions where task_uuid = $1) as rows,
-      (select count(*)::int from tasker.step_dispatches where task_uuid = $1 and step_states is not null) as outcomes`, [task]);
+    const audit = await db.pool.query(
+      `select (select count(*)::int from tasker.transitions where task_uuid = $1) as rows,
+      (select count(*)::int from tasker.step_dispatches where task_uuid = $1 and step_states is not null) as outcomes`,
+      [task],
+    );
     expect(audit.rows[0]).toEqual({ rows: 0, outcomes: 5 });
-    const trail = await db.pool.query(`select count(*)::int as n from tasker.workflow_step_transitions s join tasker.workflow_steps w using (step_uuid) where w.task_uuid = $1`, [task]);
+    const trail = await db.pool.query(
+      `select count(*)::int as n from tasker.workflow_step_transitions s join tasker.workflow_steps w using (step_uuid) where w.task_uuid = $1`,
+      [task],
+    );
     // Each of the 6 steps was created and claimed; the 5 branches walked 3 events each to complete.
     expect(trail.rows[0].n).toBe(6 * 2 + 5 * 3);
     expect(await countersOff()).toEqual([]);
@@ -119,26 +134,48 @@ describe('a result the database refuses', () => {
     ]);
     expect(outcomes).toMatchObject([
       { status: 'applied', taskState: 'complete' },
-      { status: 'unstorable', code: '22P02', reason: expect.stringMatching(/^PostgreSQL refused the step result \(SQLSTATE 22P02: /) },
-      { status: 'unstorable', code: '22P05', reason: expect.stringMatching(/^PostgreSQL refused the step result \(SQLSTATE 22P05: /) },
+      {
+        status: 'unstorable',
+        code: '22P02',
+        reason: expect.stringMatching(/^PostgreSQL refused the step result \(SQLSTATE 22P02: /),
+      },
+      {
+        status: 'unstorable',
+        code: '22P05',
+        reason: expect.stringMatching(/^PostgreSQL refused the step result \(SQLSTATE 22P05: /),
+      },
     ]);
-    const [alone] = await h.store.applyStepResults([{ result: successResult(byTask.get(nul)!, { ['bad\u0000key']: 1 }), random: 0.5 }]);
+    const [alone] = await h.store.applyStepResults([
+      { result: successResult(byTask.get(nul)!, { 'bad\u0000key': 1 }), random: 0.5 },
+    ]);
     expect(alone, 'a batch of one is classified too').toMatchObject({ status: 'unstorable', code: '22P05' });
     const replacement = failureResult(byTask.get(surrogate)!, { error_type: 'result_not_storable', retryable: false });
-    expect(await h.store.applyStepResults([{ result: replacement, random: 0.5 }])).toMatchObject([{ status: 'applied', stepState: 'error', taskState: 'blocked_by_failures' }]);
+    expect(await h.store.applyStepResults([{ result: replacement, random: 0.5 }])).toMatchObject([
+      { status: 'applied', stepState: 'error', taskState: 'blocked_by_failures' },
+    ]);
     expect(await countersOff()).toEqual([]);
   });
 });
 
 describe('creating several tasks in one call', () => {
   it('creates each (or returns the existing one) and hands back its dispatches, in order', async () => {
-    const request = (context: Record<string, unknown>) => ({ namespace: 'tests', name: 'batch_one', context, priority: 0, identity_strategy: 'strict' as const });
+    const request = (context: Record<string, unknown>) => ({
+      namespace: 'tests',
+      name: 'batch_one',
+      context,
+      priority: 0,
+      identity_strategy: 'strict' as const,
+    });
     const outcomes = await h.store.createTasks([
       { request: request({ n: 1 }), template: oneStep },
       { request: { ...request({}), name: 'batch_fan' }, template: fan },
       { request: request({ n: 1 }), template: oneStep },
     ]);
-    expect(outcomes.map((o) => [o.created, o.state, o.outbox.length])).toEqual([[true, 'steps_in_process', 1], [true, 'steps_in_process', 5], [false, 'steps_in_process', 0]]);
+    expect(outcomes.map((o) => [o.created, o.state, o.outbox.length])).toEqual([
+      [true, 'steps_in_process', 1],
+      [true, 'steps_in_process', 5],
+      [false, 'steps_in_process', 0],
+    ]);
     expect(outcomes[2]!.taskUuid).toBe(outcomes[0]!.taskUuid);
     expect(await countersOff()).toEqual([]);
   });
@@ -147,14 +184,20 @@ describe('creating several tasks in one call', () => {
 describe('deleting a task', () => {
   it('removes the task with its steps, edges, audit, dispatches and outbox rows', async () => {
     const task = await h.start(chain);
-    await db.pool.query(`insert into tasker.outbox (kind, payload) values ('retry_due', jsonb_build_object('task_uuid', $1::text))`, [task]);
+    await db.pool.query(
+      `insert into tasker.outbox (kind, payload) values ('retry_due', jsonb_build_object('task_uuid', $1::text))`,
+      [task],
+    );
     const { rows } = await db.pool.query('select tasker.delete_task($1) as gone', [task]);
     expect(rows[0].gone).toBe(true);
-    const left = await db.pool.query(`
+    const left = await db.pool.query(
+      `
       select (select count(*) from tasker.tasks where task_uuid = $1) + (select count(*) from tasker.workflow_steps where task_uuid = $1)
            + (select count(*) from tasker.transitions where task_uuid = $1) + (select count(*) from tasker.step_dispatches where task_uuid = $1)
            + (select count(*) from tasker.outbox where payload->>'task_uuid' = $1::text) as n,
-             (select count(*) from tasker.workflow_step_edges e where not exists (select 1 from tasker.workflow_steps s where s.step_uuid = e.to_step_uuid)) as orphans`, [task]);
+             (select count(*) from tasker.workflow_step_edges e where not exists (select 1 from tasker.workflow_steps s where s.step_uuid = e.to_step_uuid)) as orphans`,
+      [task],
+    );
     expect(left.rows[0]).toEqual({ n: '0', orphans: '0' });
     expect((await db.pool.query('select tasker.delete_task($1) as gone', [task])).rows[0].gone).toBe(false);
   });
@@ -167,7 +210,11 @@ describe.runIf(realPostgresAvailable())('concurrent batches', () => {
     const roots = h.dispatched();
     expect(roots).toHaveLength(6);
     const results = roots.map((m) => ({ result: successResult(m, {}), random: 0.5 }));
-    const outcomes = await Promise.all([h.store.applyStepResults(results), h.store.applyStepResults([...results].reverse()), h.store.applyStepResults(results)]);
+    const outcomes = await Promise.all([
+      h.store.applyStepResults(results),
+      h.store.applyStepResults([...results].reverse()),
+      h.store.applyStepResults(results),
+    ]);
     const applied = outcomes.flat().filter((o) => o.status === 'applied');
     expect(applied).toHaveLength(6);
     expect(outcomes.flat().filter((o) => o.status === 'duplicate')).toHaveLength(12);

@@ -15,9 +15,16 @@ const fork = buildTemplate({ name: 'fork', steps: [{ name: 'bad', retry: { maxAt
 
 function updateEvent(properties: Record<string, unknown>): CloudFormationCustomResourceEvent {
   return {
-    RequestType: 'Update', ServiceToken: 'arn:aws:lambda:eu-west-1:1:function:p', ResponseURL: 'https://example.com', StackId: 's', RequestId: 'r',
-    LogicalResourceId: 'Migrations', PhysicalResourceId: 'tasker-schema', ResourceType: 'Custom::TaskerMigrations',
-    ResourceProperties: { ServiceToken: 'arn:aws:lambda:eu-west-1:1:function:p', ...properties }, OldResourceProperties: {},
+    RequestType: 'Update',
+    ServiceToken: 'arn:aws:lambda:eu-west-1:1:function:p',
+    ResponseURL: 'https://example.com',
+    StackId: 's',
+    RequestId: 'r',
+    LogicalResourceId: 'Migrations',
+    PhysicalResourceId: 'tasker-schema',
+    ResourceType: 'Custom::TaskerMigrations',
+    ResourceProperties: { ServiceToken: 'arn:aws:lambda:eu-west-1:1:function:p', ...properties },
+    OldResourceProperties: {},
   } as CloudFormationCustomResourceEvent;
 }
 
@@ -61,10 +68,16 @@ describe('a task blocked before the migration that ends blocked tasks', () => {
     await h.fail(roots.find((m) => m.step_name === 'bad')!, { retryable: false });
     expect((await h.store.getTask(taskUuid))?.state).toBe('blocked_by_failures');
     await migrate(db.pool, all);
-    const { rows } = await db.pool.query('select blocked_at > now() - interval \'1 minute\' as recent from tasker.tasks where task_uuid = $1', [taskUuid]);
+    const { rows } = await db.pool.query(
+      "select blocked_at > now() - interval '1 minute' as recent from tasker.tasks where task_uuid = $1",
+      [taskUuid],
+    );
     expect(rows[0].recent).toBe(true);
     await sweep(h.deps);
     expect((await h.store.getTask(taskUuid))?.state).toBe('error');
-    expect(h.bus.published.map((e) => JSON.parse(e.Detail).event_name)).toEqual(['task.blocked_by_failures', 'task.failed']);
+    expect(h.bus.published.map((e) => JSON.parse(e.Detail).event_name)).toEqual([
+      'task.blocked_by_failures',
+      'task.failed',
+    ]);
   });
 });

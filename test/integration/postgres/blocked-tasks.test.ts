@@ -27,7 +27,14 @@ const fork = buildTemplate({
   ],
 });
 const single = buildTemplate({ name: 'single', steps: [{ name: 'only', retry: { maxAttempts: 1 } }] });
-const pair = buildTemplate({ name: 'pair', steps: [{ name: 'left', retry: { maxAttempts: 1 } }, { name: 'right', retry: { maxAttempts: 1 } }, { name: 'end', deps: ['left', 'right'] }] });
+const pair = buildTemplate({
+  name: 'pair',
+  steps: [
+    { name: 'left', retry: { maxAttempts: 1 } },
+    { name: 'right', retry: { maxAttempts: 1 } },
+    { name: 'end', deps: ['left', 'right'] },
+  ],
+});
 
 const HOUR = 3_600_000;
 
@@ -43,16 +50,25 @@ const fastSweep = () => sweep({ ...h.deps, limits: { outboxResendAfterMs: 60_000
 const by = (messages: StepDispatchMessage[]) => Object.fromEntries(messages.map((m) => [m.step_name, m]));
 
 function lifecycle(taskUuid: string): string[] {
-  return h.bus.published.map((e) => JSON.parse(e.Detail)).filter((e) => e.task_uuid === taskUuid && typeof e.event_name === 'string' && e.event_name.startsWith('task.')).map((e) => e.event_name);
+  return h.bus.published
+    .map((e) => JSON.parse(e.Detail))
+    .filter((e) => e.task_uuid === taskUuid && typeof e.event_name === 'string' && e.event_name.startsWith('task.'))
+    .map((e) => e.event_name);
 }
 
 async function taskRow(taskUuid: string) {
-  const { rows } = await db.pool.query('select state, blocked_at, completed_at, in_flight_steps from tasker.tasks where task_uuid = $1', [taskUuid]);
+  const { rows } = await db.pool.query(
+    'select state, blocked_at, completed_at, in_flight_steps from tasker.tasks where task_uuid = $1',
+    [taskUuid],
+  );
   return rows[0];
 }
 
 async function stepRow(taskUuid: string, name: string) {
-  const { rows } = await db.pool.query('select state, attempts, next_attempt_at from tasker.workflow_steps where task_uuid = $1 and name = $2', [taskUuid, name]);
+  const { rows } = await db.pool.query(
+    'select state, attempts, next_attempt_at from tasker.workflow_steps where task_uuid = $1 and name = $2',
+    [taskUuid, name],
+  );
   return rows[0];
 }
 
@@ -68,16 +84,29 @@ async function blockedFork(): Promise<{ taskUuid: string; roots: Record<string, 
 describe('a blocked task fails once nothing of it is in flight (the default: no grace)', () => {
   it('stays blocked while a sibling is in flight, then fails to error when its result is applied', async () => {
     const { taskUuid, roots } = await blockedFork();
-    expect(await taskRow(taskUuid)).toMatchObject({ state: 'blocked_by_failures', in_flight_steps: 1, completed_at: null });
+    expect(await taskRow(taskUuid)).toMatchObject({
+      state: 'blocked_by_failures',
+      in_flight_steps: 1,
+      completed_at: null,
+    });
     expect((await taskRow(taskUuid)).blocked_at).toBeInstanceOf(Date);
     expect(lifecycle(taskUuid)).toEqual(['task.blocked_by_failures']);
     await h.succeed(roots.sibling!);
     expect(await taskRow(taskUuid)).toMatchObject({ state: 'error', in_flight_steps: 0, blocked_at: null });
     expect((await taskRow(taskUuid)).completed_at).toBeInstanceOf(Date);
-    expect(await h.stepStates(taskUuid)).toEqual({ bad: 'error', sibling: 'complete', flaky: 'waiting_for_retry', join: 'pending' });
+    expect(await h.stepStates(taskUuid)).toEqual({
+      bad: 'error',
+      sibling: 'complete',
+      flaky: 'waiting_for_retry',
+      join: 'pending',
+    });
     expect(lifecycle(taskUuid)).toEqual(['task.blocked_by_failures', 'task.failed']);
     const walk = (await h.store.transitions(taskUuid)).filter((t) => t.entity === 'task').slice(-1)[0];
-    expect(walk).toMatchObject({ fromState: 'blocked_by_failures', toState: 'error', reason: 'a step failed permanently and nothing is in flight' });
+    expect(walk).toMatchObject({
+      fromState: 'blocked_by_failures',
+      toState: 'error',
+      reason: 'a step failed permanently and nothing is in flight',
+    });
     expect(h.dispatched()).toEqual([]);
   });
 
@@ -96,7 +125,10 @@ describe('a blocked task fails once nothing of it is in flight (the default: no 
     await h.succeed(roots.sibling!);
     await h.succeed(roots.sibling!);
     await h.tick(taskUuid);
-    await db.pool.query(`update tasker.workflow_steps set next_attempt_at = now() - interval '1 second' where task_uuid = $1 and name = 'flaky'`, [taskUuid]);
+    await db.pool.query(
+      `update tasker.workflow_steps set next_attempt_at = now() - interval '1 second' where task_uuid = $1 and name = 'flaky'`,
+      [taskUuid],
+    );
     await h.tick(taskUuid);
     await fastSweep();
     expect(h.dispatched()).toEqual([]);
@@ -129,23 +161,32 @@ describe('a grace keeps a blocked task for an operator', () => {
     await fastSweep();
     expect((await taskRow(taskUuid)).state).toBe('blocked_by_failures');
     // The recorded instant is moved back instead of waiting a minute: 59 s blocked is not enough, 61 s is.
-    await db.pool.query(`update tasker.tasks set blocked_at = now() - interval '59 seconds' where task_uuid = $1`, [taskUuid]);
+    await db.pool.query(`update tasker.tasks set blocked_at = now() - interval '59 seconds' where task_uuid = $1`, [
+      taskUuid,
+    ]);
     await fastSweep();
     expect((await taskRow(taskUuid)).state).toBe('blocked_by_failures');
-    await db.pool.query(`update tasker.tasks set blocked_at = now() - interval '61 seconds' where task_uuid = $1`, [taskUuid]);
+    await db.pool.query(`update tasker.tasks set blocked_at = now() - interval '61 seconds' where task_uuid = $1`, [
+      taskUuid,
+    ]);
     await fastSweep();
     expect((await taskRow(taskUuid)).state).toBe('error');
     expect(h.logger.find('sweep finished').at(-1)?.fields).toMatchObject({ blockedTasksFailed: 1 });
     await fastSweep();
     expect(lifecycle(taskUuid)).toEqual(['task.blocked_by_failures', 'task.failed']);
     const walk = (await h.store.transitions(taskUuid)).filter((t) => t.entity === 'task').at(-1);
-    expect(walk).toMatchObject({ toState: 'error', reason: 'blocked with nothing in flight for its grace of 60000 ms' });
+    expect(walk).toMatchObject({
+      toState: 'error',
+      reason: 'blocked with nothing in flight for its grace of 60000 ms',
+    });
   });
 
   it('waits for the in-flight sibling even when the grace has passed, then fails with its result', async () => {
     await writeEngineSettings(db.pool, { blockedTaskGraceMs: 1_000 });
     const { taskUuid, roots } = await blockedFork();
-    await db.pool.query(`update tasker.tasks set blocked_at = now() - interval '1 hour' where task_uuid = $1`, [taskUuid]);
+    await db.pool.query(`update tasker.tasks set blocked_at = now() - interval '1 hour' where task_uuid = $1`, [
+      taskUuid,
+    ]);
     await fastSweep();
     expect((await taskRow(taskUuid)).state).toBe('blocked_by_failures');
     await h.succeed(roots.sibling!);
@@ -194,13 +235,21 @@ describe('an operator action on a task that already failed', () => {
   it('with another step still failed, the reopened task fails again; resetting that one too resumes it', async () => {
     const taskUuid = await h.start(pair);
     const roots = by(h.dispatched());
-    await h.deliver(failureResult(roots.left!, { retryable: false }), failureResult(roots.right!, { retryable: false }));
+    await h.deliver(
+      failureResult(roots.left!, { retryable: false }),
+      failureResult(roots.right!, { retryable: false }),
+    );
     expect((await taskRow(taskUuid)).state).toBe('error');
     expect((await stepAction(h.deps, roots.left!.step_uuid, 'reset_for_retry', 'one fixed')).ok).toBe(true);
     expect(await taskRow(taskUuid)).toMatchObject({ state: 'error', blocked_at: null });
     expect(h.dispatched()).toEqual([]);
     expect((await stepAction(h.deps, roots.right!.step_uuid, 'reset_for_retry', 'both fixed')).ok).toBe(true);
-    expect(h.dispatched().map((m) => m.step_name).sort()).toEqual(['left', 'right']);
+    expect(
+      h
+        .dispatched()
+        .map((m) => m.step_name)
+        .sort(),
+    ).toEqual(['left', 'right']);
     expect(lifecycle(taskUuid)).toEqual(['task.failed', 'task.failed']);
   });
 
@@ -208,25 +257,41 @@ describe('an operator action on a task that already failed', () => {
     await h.start(single);
     const [m] = h.dispatched();
     await h.succeed(m!);
-    expect(await stepAction(h.deps, m!.step_uuid, 'reset_for_retry', 'again?')).toEqual({ ok: false, reason: 'the task is complete and takes no more step actions' });
+    expect(await stepAction(h.deps, m!.step_uuid, 'reset_for_retry', 'again?')).toEqual({
+      ok: false,
+      reason: 'the task is complete and takes no more step actions',
+    });
     const failed = await h.start(single);
     await h.fail(h.dispatched()[0]!, { retryable: false });
-    expect(await cancelTask(h.deps, failed, 'too late')).toEqual({ ok: false, reason: 'a task in state error cannot be cancelled' });
+    expect(await cancelTask(h.deps, failed, 'too late')).toEqual({
+      ok: false,
+      reason: 'a task in state error cannot be cancelled',
+    });
   });
 
   it('keeps the task counters equal to a recount through blocked, failed, reopened and complete', async () => {
     const { taskUuid, roots } = await blockedFork();
     await h.succeed(roots.sibling!);
-    expect((await stepAction(h.deps, roots.bad!.step_uuid, 'complete_manually', 'charged by hand', { charged: true })).ok).toBe(true);
-    const { rows } = await db.pool.query(`
+    expect(
+      (await stepAction(h.deps, roots.bad!.step_uuid, 'complete_manually', 'charged by hand', { charged: true })).ok,
+    ).toBe(true);
+    const { rows } = await db.pool.query(
+      `
       select t.in_flight_steps, t.waiting_steps, t.completed_steps, t.failed_steps,
              count(*) filter (where tasker.step_bucket(s.state) = 'in_flight')::int as in_flight,
              count(*) filter (where tasker.step_bucket(s.state) = 'waiting')::int as waiting,
              count(*) filter (where tasker.step_bucket(s.state) = 'completed')::int as completed,
              count(*) filter (where tasker.step_bucket(s.state) = 'failed')::int as failed
-        from tasker.tasks t join tasker.workflow_steps s using (task_uuid) where t.task_uuid = $1 group by t.task_uuid`, [taskUuid]);
+        from tasker.tasks t join tasker.workflow_steps s using (task_uuid) where t.task_uuid = $1 group by t.task_uuid`,
+      [taskUuid],
+    );
     const r = rows[0];
-    expect([r.in_flight_steps, r.waiting_steps, r.completed_steps, r.failed_steps]).toEqual([r.in_flight, r.waiting, r.completed, r.failed]);
+    expect([r.in_flight_steps, r.waiting_steps, r.completed_steps, r.failed_steps]).toEqual([
+      r.in_flight,
+      r.waiting,
+      r.completed,
+      r.failed,
+    ]);
     expect([r.in_flight, r.completed]).toEqual([1, 2]);
     expect(h.dispatched().map((m) => m.step_name)).toEqual(['flaky']);
   });

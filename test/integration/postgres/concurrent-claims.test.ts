@@ -9,7 +9,13 @@ import { createTestDatabase, realPostgresAvailable, type TestDatabase } from '..
 const run = realPostgresAvailable();
 
 const wide = buildTemplate({ name: 'wide', steps: Array.from({ length: 1000 }, (_, i) => ({ name: `s${i}` })) });
-const fanIn = buildTemplate({ name: 'fan_in', steps: [...Array.from({ length: 20 }, (_, i) => ({ name: `b${i}` })), { name: 'join', deps: Array.from({ length: 20 }, (_, i) => `b${i}`) }] });
+const fanIn = buildTemplate({
+  name: 'fan_in',
+  steps: [
+    ...Array.from({ length: 20 }, (_, i) => ({ name: `b${i}` })),
+    { name: 'join', deps: Array.from({ length: 20 }, (_, i) => `b${i}`) },
+  ],
+});
 
 describe.runIf(run)('races on a real PostgreSQL server', () => {
   let db: TestDatabase;
@@ -23,25 +29,42 @@ describe.runIf(run)('races on a real PostgreSQL server', () => {
   afterAll(() => db?.close());
 
   it('two claimers over 1,000 ready steps claim each step exactly once', async () => {
-    const outcome = await h.store.createTask({ namespace: 'tests', name: 'wide', context: {}, priority: 0, identity_strategy: 'always_unique' }, wide);
+    const outcome = await h.store.createTask(
+      { namespace: 'tests', name: 'wide', context: {}, priority: 0, identity_strategy: 'always_unique' },
+      wide,
+    );
     await db.pool.query('delete from tasker.outbox');
-    await db.pool.query(`update tasker.workflow_steps set state = 'pending', attempts = 0 where task_uuid = $1`, [outcome.taskUuid]);
+    await db.pool.query(`update tasker.workflow_steps set state = 'pending', attempts = 0 where task_uuid = $1`, [
+      outcome.taskUuid,
+    ]);
     await db.pool.query(`delete from tasker.step_dispatches where task_uuid = $1`, [outcome.taskUuid]);
-    const claimers = [new pg.Pool({ connectionString: db.connectionString, max: 1 }), new pg.Pool({ connectionString: db.connectionString, max: 1 })];
+    const claimers = [
+      new pg.Pool({ connectionString: db.connectionString, max: 1 }),
+      new pg.Pool({ connectionString: db.connectionString, max: 1 }),
+    ];
     const stores = claimers.map((p) => new PostgresOrchestrationStore(p));
-    const claimed = await Promise.all(stores.map(async (store) => {
-      const mine: string[] = [];
-      for (let batch = await store.claimReadySteps(outcome.taskUuid, 25); batch.length > 0; batch = await store.claimReadySteps(outcome.taskUuid, 25)) {
-        mine.push(...batch.map((e) => String(e.payload.step_uuid)));
-      }
-      return mine;
-    }));
+    const claimed = await Promise.all(
+      stores.map(async (store) => {
+        const mine: string[] = [];
+        for (
+          let batch = await store.claimReadySteps(outcome.taskUuid, 25);
+          batch.length > 0;
+          batch = await store.claimReadySteps(outcome.taskUuid, 25)
+        ) {
+          mine.push(...batch.map((e) => String(e.payload.step_uuid)));
+        }
+        return mine;
+      }),
+    );
     await Promise.all(claimers.map((p) => p.end()));
     const all = claimed.flat();
     expect(all).toHaveLength(1000);
     expect(new Set(all).size).toBe(1000);
     expect(claimed.every((c) => c.length > 0)).toBe(true);
-    const { rows } = await db.pool.query(`select count(*)::int as n, count(distinct step_uuid)::int as d from tasker.step_dispatches where task_uuid = $1`, [outcome.taskUuid]);
+    const { rows } = await db.pool.query(
+      `select count(*)::int as n, count(distinct step_uuid)::int as d from tasker.step_dispatches where task_uuid = $1`,
+      [outcome.taskUuid],
+    );
     expect(rows[0]).toEqual({ n: 1000, d: 1000 });
   });
 
@@ -59,16 +82,23 @@ describe.runIf(run)('races on a real PostgreSQL server', () => {
   it('the same result delivered ten times at once is applied once', async () => {
     const taskUuid = await h.start(fanIn);
     const [m] = h.dispatched();
-    const outcomes = await Promise.all(Array.from({ length: 10 }, () => h.store.applyStepResult(successResult(m!, { once: true }), 0.5)));
+    const outcomes = await Promise.all(
+      Array.from({ length: 10 }, () => h.store.applyStepResult(successResult(m!, { once: true }), 0.5)),
+    );
     expect(outcomes.filter((o) => o.status === 'applied')).toHaveLength(1);
     expect(outcomes.filter((o) => o.status === 'duplicate')).toHaveLength(9);
-    const { rows } = await db.pool.query(`select count(*)::int as n from tasker.workflow_step_transitions where step_uuid = $1 and to_state = 'complete'`, [m!.step_uuid]);
+    const { rows } = await db.pool.query(
+      `select count(*)::int as n from tasker.workflow_step_transitions where step_uuid = $1 and to_state = 'complete'`,
+      [m!.step_uuid],
+    );
     expect(rows[0].n).toBe(1);
     expect(taskUuid).toBeTruthy();
   });
 
   it('identical strict creations racing return one task', async () => {
-    const results = await Promise.all(Array.from({ length: 8 }, () => h.create({ namespace: 'tests', name: 'fan_in', context: { race: 1 } })));
+    const results = await Promise.all(
+      Array.from({ length: 8 }, () => h.create({ namespace: 'tests', name: 'fan_in', context: { race: 1 } })),
+    );
     const ids = new Set(results.map((r) => (r.ok ? r.taskUuid : 'refused')));
     expect(ids.size).toBe(1);
     expect(results.filter((r) => r.ok && r.created)).toHaveLength(1);

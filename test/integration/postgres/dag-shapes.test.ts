@@ -65,7 +65,10 @@ describe('readiness follows the DAG', () => {
     await h.succeed(middle[0]!, { n: 1 });
     await h.succeed(middle[1]!, { n: 2 });
     const [d] = h.dispatched();
-    expect(d!.dependency_results).toEqual({ b: { n: middle[0]!.step_name === 'b' ? 1 : 2 }, c: { n: middle[0]!.step_name === 'c' ? 1 : 2 } });
+    expect(d!.dependency_results).toEqual({
+      b: { n: middle[0]!.step_name === 'b' ? 1 : 2 },
+      c: { n: middle[0]!.step_name === 'c' ? 1 : 2 },
+    });
     expect(d!.task_uuid).toBe(taskUuid);
   });
 
@@ -73,10 +76,22 @@ describe('readiness follows the DAG', () => {
     const { taskUuid } = await rounds('linear');
     const transitions = await h.store.transitions(taskUuid);
     const task = transitions.filter((t) => t.entity === 'task').map((t) => t.toState);
-    expect(task).toEqual(['pending', 'initializing', 'enqueuing_steps', 'steps_in_process', 'evaluating_results', 'complete']);
-    const step = transitions.filter((t) => t.entity === 'step' && t.uuid === transitions.find((x) => x.entity === 'step')!.uuid).map((t) => t.toState);
+    expect(task).toEqual([
+      'pending',
+      'initializing',
+      'enqueuing_steps',
+      'steps_in_process',
+      'evaluating_results',
+      'complete',
+    ]);
+    const step = transitions
+      .filter((t) => t.entity === 'step' && t.uuid === transitions.find((x) => x.entity === 'step')!.uuid)
+      .map((t) => t.toState);
     expect(step).toEqual(['pending', 'enqueued', 'in_progress', 'enqueued_for_orchestration', 'complete']);
-    const { rows } = await db.pool.query('select count(*)::int as n from tasker.task_transitions where task_uuid = $1 and most_recent', [taskUuid]);
+    const { rows } = await db.pool.query(
+      'select count(*)::int as n from tasker.task_transitions where task_uuid = $1 and most_recent',
+      [taskUuid],
+    );
     expect(rows[0].n).toBe(1);
   });
 
@@ -84,6 +99,8 @@ describe('readiness follows the DAG', () => {
     const before = h.bus.published.length;
     const { taskUuid } = await rounds('linear');
     const events = h.bus.published.slice(before).map((e) => JSON.parse(e.Detail));
-    expect(events).toEqual([expect.objectContaining({ event_name: 'task.completed', task_uuid: taskUuid, state: 'complete' })]);
+    expect(events).toEqual([
+      expect.objectContaining({ event_name: 'task.completed', task_uuid: taskUuid, state: 'complete' }),
+    ]);
   });
 });

@@ -4,11 +4,18 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pg from 'pg';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { migrate, MigrationRefusedError, migrationsDirectory, readMigrations } from '../../../lib/adapters/postgres/migrate.js';
+import {
+  migrate,
+  MigrationRefusedError,
+  migrationsDirectory,
+  readMigrations,
+} from '../../../lib/adapters/postgres/migrate.js';
 import { createTestDatabase, realPostgresAvailable, type TestDatabase } from '../../helpers/test-database.js';
 
 const SHIPPED = migrationsDirectory();
-const shipped = readdirSync(SHIPPED).filter((f) => f.endsWith('.sql')).sort();
+const shipped = readdirSync(SHIPPED)
+  .filter((f) => f.endsWith('.sql'))
+  .sort();
 const sha256 = (path: string) => createHash('sha256').update(readFileSync(path)).digest('hex');
 const tmp = mkdtempSync(join(tmpdir(), 'migrate-test-'));
 afterAll(() => rmSync(tmp, { recursive: true, force: true }));
@@ -27,7 +34,9 @@ const nextName = (suffix: string) => `${String(shipped.length + 1).padStart(6, '
 /** What `migrate` did before checksums: a bookkeeping table without them, every file applied and recorded by id and name. */
 async function migrateWithoutChecksums(pool: pg.Pool): Promise<void> {
   await pool.query('create schema if not exists tasker');
-  await pool.query('create table if not exists tasker.migrations (id int primary key, name text not null, applied_at timestamptz not null default now())');
+  await pool.query(
+    'create table if not exists tasker.migrations (id int primary key, name text not null, applied_at timestamptz not null default now())',
+  );
   for (const m of await readMigrations()) {
     await pool.query(m.sql);
     await pool.query('insert into tasker.migrations (id, name) values ($1, $2)', [m.id, m.name]);
@@ -65,7 +74,12 @@ describe('migrate: append-only, checksummed migrations', () => {
     appendFileSync(join(dir, last), '\n-- an edit after the file was applied\n');
     const refused = await migrate(db.pool, dir).catch((error: unknown) => error);
     expect(refused).toBeInstanceOf(MigrationRefusedError);
-    expect((refused as MigrationRefusedError).problem).toEqual({ kind: 'edited', file: last, expected: original, found: sha256(join(dir, last)) });
+    expect((refused as MigrationRefusedError).problem).toEqual({
+      kind: 'edited',
+      file: last,
+      expected: original,
+      found: sha256(join(dir, last)),
+    });
     expect((refused as Error).message).toContain(last);
     expect((await db.pool.query("select to_regclass('tasker.later') as t")).rows[0].t).toBeNull();
     expect(await recorded(db.pool)).toHaveLength(shipped.length);
@@ -75,24 +89,33 @@ describe('migrate: append-only, checksummed migrations', () => {
     const dir = migrationsCopy('missing');
     await migrate(db.pool, dir);
     rmSync(join(dir, shipped.at(-1)!));
-    await expect(migrate(db.pool, dir)).rejects.toMatchObject({ name: 'MigrationRefusedError', problem: { kind: 'missing-on-disk', file: shipped.at(-1) } });
+    await expect(migrate(db.pool, dir)).rejects.toMatchObject({
+      name: 'MigrationRefusedError',
+      problem: { kind: 'missing-on-disk', file: shipped.at(-1) },
+    });
   });
 
   it('refuses a gap in the numbering before applying anything', async () => {
     const skipped = `${String(shipped.length + 2).padStart(6, '0')}_skipped_one.sql`;
     const dir = migrationsCopy('gap', { [skipped]: 'create table tasker.skipped (id int);' });
-    await expect(migrate(db.pool, dir)).rejects.toMatchObject({ problem: { kind: 'gap-on-disk', file: skipped, missingId: shipped.length + 1 } });
+    await expect(migrate(db.pool, dir)).rejects.toMatchObject({
+      problem: { kind: 'gap-on-disk', file: skipped, missingId: shipped.length + 1 },
+    });
     expect(await recorded(db.pool)).toEqual([]);
   });
 
   it('upgrades a database migrated before checksums in place: records them on its first run, then applies what is new', async () => {
     await migrateWithoutChecksums(db.pool);
-    const columns = await db.pool.query("select column_name from information_schema.columns where table_schema = 'tasker' and table_name = 'migrations' order by ordinal_position");
+    const columns = await db.pool.query(
+      "select column_name from information_schema.columns where table_schema = 'tasker' and table_name = 'migrations' order by ordinal_position",
+    );
     expect(columns.rows.map((r) => r.column_name)).toEqual(['id', 'name', 'applied_at']);
     const dir = migrationsCopy('upgrade', { [nextName('later')]: 'create table tasker.later (id int);' });
     expect(await migrate(db.pool, dir)).toEqual({ applied: [nextName('later')], alreadyApplied: shipped.length });
     const rows = await recorded(db.pool);
-    expect(rows.map((r) => [r.name, r.checksum])).toEqual([...shipped, nextName('later')].map((f) => [f, sha256(join(dir, f))]));
+    expect(rows.map((r) => [r.name, r.checksum])).toEqual(
+      [...shipped, nextName('later')].map((f) => [f, sha256(join(dir, f))]),
+    );
     expect(await migrate(db.pool, dir)).toEqual({ applied: [], alreadyApplied: shipped.length + 1 });
   });
 });

@@ -7,7 +7,13 @@ import { createTestDatabase, type TestDatabase } from '../../helpers/test-databa
 let db: TestDatabase;
 let h: OrchestrationHarness;
 
-const chain = buildTemplate({ name: 'chain', steps: [{ name: 'a', retry: { maxAttempts: 1 } }, { name: 'b', deps: ['a'] }] });
+const chain = buildTemplate({
+  name: 'chain',
+  steps: [
+    { name: 'a', retry: { maxAttempts: 1 } },
+    { name: 'b', deps: ['a'] },
+  ],
+});
 
 beforeAll(async () => {
   db = await createTestDatabase();
@@ -62,7 +68,15 @@ describe('operator actions', () => {
     expect(await cancelTask(h.deps, taskUuid, 'customer withdrew')).toEqual({ ok: true });
     expect(await h.stepStates(taskUuid)).toEqual({ a: 'cancelled', b: 'cancelled' });
     expect(await h.store.applyStepResult(successResult(a!, {}), 0.5)).toMatchObject({ status: 'late' });
-    expect(h.bus.published.map((e) => JSON.parse(e.Detail)).filter((e) => e.task_uuid === taskUuid).map((e) => e.event_name)).toEqual(['task.cancelled']);
-    expect(await cancelTask(h.deps, taskUuid, 'again')).toMatchObject({ ok: false, reason: expect.stringContaining('cancelled') });
+    expect(
+      h.bus.published
+        .map((e) => JSON.parse(e.Detail))
+        .filter((e) => e.task_uuid === taskUuid)
+        .map((e) => e.event_name),
+    ).toEqual(['task.cancelled']);
+    expect(await cancelTask(h.deps, taskUuid, 'again')).toMatchObject({
+      ok: false,
+      reason: expect.stringContaining('cancelled'),
+    });
   });
 });

@@ -8,9 +8,15 @@ import { createTestDatabase, type TestDatabase } from '../../helpers/test-databa
 let db: TestDatabase;
 let h: OrchestrationHarness;
 
-const single = buildTemplate({ name: 'single', steps: [{ name: 'only', timeoutSeconds: 1, retry: { maxAttempts: 2, backoffBaseMs: 0, maxBackoffMs: 0 } }] });
+const single = buildTemplate({
+  name: 'single',
+  steps: [{ name: 'only', timeoutSeconds: 1, retry: { maxAttempts: 2, backoffBaseMs: 0, maxBackoffMs: 0 } }],
+});
 const chain = buildTemplate({ name: 'chain', steps: [{ name: 'a' }, { name: 'b', deps: ['a'] }] });
-const backoff = buildTemplate({ name: 'backoff', steps: [{ name: 'only', retry: { maxAttempts: 2, backoffBaseMs: 100, maxBackoffMs: 100 } }] });
+const backoff = buildTemplate({
+  name: 'backoff',
+  steps: [{ name: 'only', retry: { maxAttempts: 2, backoffBaseMs: 100, maxBackoffMs: 100 } }],
+});
 
 beforeAll(async () => {
   db = await createTestDatabase();
@@ -30,10 +36,16 @@ describe('the timeout sweeper', () => {
     const taskUuid = await h.start(single);
     const [first] = h.dispatched();
     expect(new Date(first!.deadline).getTime() - new Date(first!.dispatched_at).getTime()).toBe(1000);
-    await db.pool.query(`update tasker.step_dispatches set deadline_at = now() - interval '1 second' where event_id = $1`, [first!.event_id]);
+    await db.pool.query(
+      `update tasker.step_dispatches set deadline_at = now() - interval '1 second' where event_id = $1`,
+      [first!.event_id],
+    );
     const report = await fastSweep();
     expect(report.timedOut).toBe(1);
-    const { rows } = await db.pool.query('select last_error, attempts from tasker.workflow_steps where task_uuid = $1', [taskUuid]);
+    const { rows } = await db.pool.query(
+      'select last_error, attempts from tasker.workflow_steps where task_uuid = $1',
+      [taskUuid],
+    );
     expect(rows[0].last_error).toMatchObject({ error_type: 'handler_timeout', attempt: 1 });
     const [second] = h.dispatched();
     expect(second!.attempt).toBe(2);
@@ -47,7 +59,10 @@ describe('the timeout sweeper', () => {
     const taskUuid = await h.start(single);
     for (let i = 0; i < 2; i++) {
       const [m] = h.dispatched();
-      await db.pool.query(`update tasker.step_dispatches set deadline_at = now() - interval '1 second' where event_id = $1`, [m!.event_id]);
+      await db.pool.query(
+        `update tasker.step_dispatches set deadline_at = now() - interval '1 second' where event_id = $1`,
+        [m!.event_id],
+      );
       await fastSweep();
     }
     expect(await h.stepStates(taskUuid)).toEqual({ only: 'error' });
@@ -68,12 +83,17 @@ describe('the outbox', () => {
     h.queues.failNext(1, { permanent: false });
     const taskUuid = await h.start(chain);
     expect(h.dispatched()).toEqual([]);
-    const { rows } = await db.pool.query(`select count(*)::int as n from tasker.outbox where payload->>'task_uuid' = $1`, [taskUuid]);
+    const { rows } = await db.pool.query(
+      `select count(*)::int as n from tasker.outbox where payload->>'task_uuid' = $1`,
+      [taskUuid],
+    );
     expect(rows[0].n).toBe(1);
     expect((await fastSweep()).resent).toBe(1);
     const [a] = h.dispatched();
     expect(a).toMatchObject({ task_uuid: taskUuid, step_name: 'a' });
-    const after = await db.pool.query(`select count(*)::int as n from tasker.outbox where payload->>'task_uuid' = $1`, [taskUuid]);
+    const after = await db.pool.query(`select count(*)::int as n from tasker.outbox where payload->>'task_uuid' = $1`, [
+      taskUuid,
+    ]);
     expect(after.rows[0].n).toBe(0);
   });
 
@@ -81,13 +101,19 @@ describe('the outbox', () => {
     h.queues.failNext(1, { permanent: true });
     const taskUuid = await h.start(chain);
     expect(await h.stepStates(taskUuid)).toEqual({ a: 'error', b: 'pending' });
-    const { rows } = await db.pool.query(`select last_error from tasker.workflow_steps where task_uuid = $1 and name = 'a'`, [taskUuid]);
+    const { rows } = await db.pool.query(
+      `select last_error from tasker.workflow_steps where task_uuid = $1 and name = 'a'`,
+      [taskUuid],
+    );
     expect(rows[0].last_error).toMatchObject({ error_type: 'payload_too_large', retryable: false });
     expect((await h.store.getTask(taskUuid))?.state).toBe('blocked_by_failures');
   });
 
   it('recovers a crash between commit and send: rows committed but never sent are delivered once by the sweeper', async () => {
-    const outcome = await h.store.createTask({ namespace: 'tests', name: 'chain', context: { crash: 1 }, priority: 0, identity_strategy: 'always_unique' }, chain);
+    const outcome = await h.store.createTask(
+      { namespace: 'tests', name: 'chain', context: { crash: 1 }, priority: 0, identity_strategy: 'always_unique' },
+      chain,
+    );
     expect(outcome.outbox).toHaveLength(1);
     expect(h.dispatched()).toEqual([]);
     await fastSweep();

@@ -8,11 +8,26 @@ let db: TestDatabase;
 let h: OrchestrationHarness;
 
 const once = buildTemplate({ name: 'once', steps: [{ name: 'only', retry: { maxAttempts: 1 } }] });
-const thrice = buildTemplate({ name: 'thrice', steps: [{ name: 'only', retry: { maxAttempts: 3, backoffBaseMs: 0, maxBackoffMs: 0 } }] });
-const slow = buildTemplate({ name: 'slow', steps: [{ name: 'only', retry: { maxAttempts: 3, backoffBaseMs: 60_000, maxBackoffMs: 120_000 } }] });
-const backoff = buildTemplate({ name: 'backoff', steps: [{ name: 'only', retry: { maxAttempts: 3, backoffBaseMs: 200, maxBackoffMs: 200 } }] });
-const notRetryable = buildTemplate({ name: 'not_retryable', steps: [{ name: 'only', retry: { retryable: false, maxAttempts: 5 } }] });
-const twoRoots = buildTemplate({ name: 'two_roots', steps: [{ name: 'bad', retry: { maxAttempts: 1 } }, { name: 'good' }, { name: 'after_good', deps: ['good'] }] });
+const thrice = buildTemplate({
+  name: 'thrice',
+  steps: [{ name: 'only', retry: { maxAttempts: 3, backoffBaseMs: 0, maxBackoffMs: 0 } }],
+});
+const slow = buildTemplate({
+  name: 'slow',
+  steps: [{ name: 'only', retry: { maxAttempts: 3, backoffBaseMs: 60_000, maxBackoffMs: 120_000 } }],
+});
+const backoff = buildTemplate({
+  name: 'backoff',
+  steps: [{ name: 'only', retry: { maxAttempts: 3, backoffBaseMs: 200, maxBackoffMs: 200 } }],
+});
+const notRetryable = buildTemplate({
+  name: 'not_retryable',
+  steps: [{ name: 'only', retry: { retryable: false, maxAttempts: 5 } }],
+});
+const twoRoots = buildTemplate({
+  name: 'two_roots',
+  steps: [{ name: 'bad', retry: { maxAttempts: 1 } }, { name: 'good' }, { name: 'after_good', deps: ['good'] }],
+});
 const diamond = buildTemplate({ name: 'diamond', steps: SHAPES.diamond });
 
 beforeAll(async () => {
@@ -26,7 +41,10 @@ beforeAll(async () => {
 afterAll(() => db.close());
 
 async function stepRow(taskUuid: string, name: string) {
-  const { rows } = await db.pool.query('select * from tasker.workflow_steps where task_uuid = $1 and name = $2', [taskUuid, name]);
+  const { rows } = await db.pool.query('select * from tasker.workflow_steps where task_uuid = $1 and name = $2', [
+    taskUuid,
+    name,
+  ]);
   return rows[0];
 }
 
@@ -102,7 +120,9 @@ describe('retry boundaries', () => {
     await h.tick(taskUuid);
     expect(h.dispatched()).toEqual([]);
     const ticks = h.completionMessages().map((m) => ({ delay: m.delaySeconds, body: JSON.parse(m.body) }));
-    expect(ticks).toEqual([expect.objectContaining({ body: expect.objectContaining({ message_type: 'retry_due', task_uuid: taskUuid }) })]);
+    expect(ticks).toEqual([
+      expect.objectContaining({ body: expect.objectContaining({ message_type: 'retry_due', task_uuid: taskUuid }) }),
+    ]);
     expect(ticks[0]!.delay).toBeGreaterThanOrEqual(29);
     expect(await h.store.readySteps(taskUuid)).toEqual([]);
   });
@@ -155,11 +175,19 @@ describe('results are applied once', () => {
     const [a] = h.dispatched();
     await h.succeed(a!, { v: 1 });
     const before = await h.store.transitions(taskUuid);
-    const outcome = await h.store.applyStepResult({ ...(await import('../../helpers/orchestration-harness.js')).successResult(a!, { v: 2 }) }, 0.5);
+    const outcome = await h.store.applyStepResult(
+      { ...(await import('../../helpers/orchestration-harness.js')).successResult(a!, { v: 2 }) },
+      0.5,
+    );
     expect(outcome).toMatchObject({ status: 'duplicate', stepState: 'complete' });
     expect(await h.store.transitions(taskUuid)).toEqual(before);
     expect((await stepRow(taskUuid, 'a')).results).toEqual({ v: 1 });
-    expect(h.dispatched().map((m) => m.step_name).sort()).toEqual(['b', 'c']);
+    expect(
+      h
+        .dispatched()
+        .map((m) => m.step_name)
+        .sort(),
+    ).toEqual(['b', 'c']);
   });
 
   it('refuses an unknown event_id and a result whose ids do not match its event', async () => {
@@ -169,7 +197,10 @@ describe('results are applied once', () => {
     const unknown = await h.store.applyStepResult(successResult({ ...m!, event_id: crypto.randomUUID() }, {}), 0.5);
     expect(unknown.status).toBe('unknown_event');
     const mismatched = await h.store.applyStepResult(successResult({ ...m!, step_uuid: crypto.randomUUID() }, {}), 0.5);
-    expect(mismatched).toMatchObject({ status: 'unknown_event', reason: expect.stringContaining('another task or step') });
+    expect(mismatched).toMatchObject({
+      status: 'unknown_event',
+      reason: expect.stringContaining('another task or step'),
+    });
     expect(await h.stepStates(taskUuid)).toEqual({ only: 'enqueued' });
   });
 
@@ -178,6 +209,11 @@ describe('results are applied once', () => {
     const [m] = h.dispatched();
     expect((await h.succeed(m!)).batchItemFailures).toEqual([]);
     expect((await h.succeed(m!)).batchItemFailures).toEqual([]);
-    expect(h.logger.find('step result refused').at(-1)?.fields).toMatchObject({ refusal: 'duplicate', event_id: m!.event_id, task_uuid: m!.task_uuid, step_uuid: m!.step_uuid });
+    expect(h.logger.find('step result refused').at(-1)?.fields).toMatchObject({
+      refusal: 'duplicate',
+      event_id: m!.event_id,
+      task_uuid: m!.task_uuid,
+      step_uuid: m!.step_uuid,
+    });
   });
 });

@@ -20,7 +20,17 @@ import { createTestDatabase, type TestDatabase } from '../../helpers/test-databa
  * a session that logged in as it); on a server, a real login too.
  */
 
-const RUNTIME_OPERATIONS = ['apply_step_result', 'apply_step_results', 'claim_due_retries', 'evaluate_task_now', 'fail_blocked_tasks', 'find_timed_out_dispatches', 'mark_attempts_started', 'mark_outbox_sent', 'unsent_outbox'];
+const RUNTIME_OPERATIONS = [
+  'apply_step_result',
+  'apply_step_results',
+  'claim_due_retries',
+  'evaluate_task_now',
+  'fail_blocked_tasks',
+  'find_timed_out_dispatches',
+  'mark_attempts_started',
+  'mark_outbox_sent',
+  'unsent_outbox',
+];
 const LOGIN = `tasker_app_${randomBytes(4).toString('hex')}`;
 const PASSWORD = 'runtime-Password-0123456789';
 const INSUFFICIENT_PRIVILEGE = '42501';
@@ -51,7 +61,11 @@ function asRole(pool: pg.Pool, role: string): Queryable {
   } as unknown as Queryable;
 }
 
-const refusal = (promise: Promise<unknown>) => promise.then(() => 'allowed', (error: { code?: string }) => error.code);
+const refusal = (promise: Promise<unknown>) =>
+  promise.then(
+    () => 'allowed',
+    (error: { code?: string }) => error.code,
+  );
 
 beforeAll(async () => {
   db = await createTestDatabase();
@@ -73,7 +87,8 @@ describe('the runtime role in the catalog', () => {
       [RUNTIME_ROLE],
     );
     expect(rows.map((r) => r.proname)).toEqual(RUNTIME_OPERATIONS);
-    for (const r of rows) expect([r.proname, r.prosecdef, r.proconfig]).toEqual([r.proname, true, ['search_path=pg_catalog, pg_temp']]);
+    for (const r of rows)
+      expect([r.proname, r.prosecdef, r.proconfig]).toEqual([r.proname, true, ['search_path=pg_catalog, pg_temp']]);
   });
 
   it('holds no privilege on any table or sequence of the schema, and cannot create in it', async () => {
@@ -85,7 +100,10 @@ describe('the runtime role in the catalog', () => {
       [RUNTIME_ROLE],
     );
     expect(rows).toEqual([]);
-    const schema = await db.pool.query(`select has_schema_privilege($1, 'tasker', 'usage') as usage, has_schema_privilege($1, 'tasker', 'create') as create`, [RUNTIME_ROLE]);
+    const schema = await db.pool.query(
+      `select has_schema_privilege($1, 'tasker', 'usage') as usage, has_schema_privilege($1, 'tasker', 'create') as create`,
+      [RUNTIME_ROLE],
+    );
     expect(schema.rows[0]).toEqual({ usage: true, create: false });
   });
 
@@ -103,11 +121,16 @@ describe('the runtime login', () => {
     const deps = { ...owner.deps, store: new PostgresOrchestrationStore(runtime) };
     const taskUuid = await owner.start(chain);
     const [a] = owner.dispatched();
-    expect(await processCompletionBatch(deps, [{ messageId: 'm1', body: JSON.stringify(successResult(a!, { a: 1 })) }])).toEqual({ batchItemFailures: [] });
+    expect(
+      await processCompletionBatch(deps, [{ messageId: 'm1', body: JSON.stringify(successResult(a!, { a: 1 })) }]),
+    ).toEqual({ batchItemFailures: [] });
     const [b] = owner.dispatched();
     expect(b!.step_name).toBe('b');
     await db.pool.query('update tasker.settings set value = $1 where key = $2', ['0', 'dispatch_grace_ms']);
-    await db.pool.query(`update tasker.step_dispatches set deadline_at = now() - interval '1 second' where event_id = $1`, [b!.event_id]);
+    await db.pool.query(
+      `update tasker.step_dispatches set deadline_at = now() - interval '1 second' where event_id = $1`,
+      [b!.event_id],
+    );
     expect(await sweep({ ...deps, limits: { outboxResendAfterMs: 0 } })).toMatchObject({ timedOut: 1 });
     const [retry] = owner.dispatched();
     expect(retry).toMatchObject({ step_name: 'b', attempt: 2 });
@@ -130,16 +153,23 @@ describe('the runtime login', () => {
       'replace an operation': `create or replace function tasker.unsent_outbox(p_older_than_ms bigint, p_limit int) returns jsonb language sql as 'select null::jsonb'`,
       'alter a table': 'alter table tasker.tasks add column mine int',
     };
-    const outcomes = Object.fromEntries(await Promise.all(Object.entries(attempts).map(async ([what, sql]) => [what, await refusal(runtime.query(sql))])));
+    const outcomes = Object.fromEntries(
+      await Promise.all(Object.entries(attempts).map(async ([what, sql]) => [what, await refusal(runtime.query(sql))])),
+    );
     expect(outcomes).toEqual(Object.fromEntries(Object.keys(attempts).map((what) => [what, INSUFFICIENT_PRIVILEGE])));
   });
 
   it('is made once and then only has its password set; never the owner, the group role or an odd name', async () => {
     expect(await ensureRuntimeLogin(db.pool, { username: LOGIN, password: `${PASSWORD}x` })).toBe('updated');
-    const { rows } = await db.pool.query('select current_user as owner, pg_has_role($1, $2, $3) as member, (select rolcanlogin from pg_roles where rolname = $1) as login', [LOGIN, RUNTIME_ROLE, 'member']);
+    const { rows } = await db.pool.query(
+      'select current_user as owner, pg_has_role($1, $2, $3) as member, (select rolcanlogin from pg_roles where rolname = $1) as login',
+      [LOGIN, RUNTIME_ROLE, 'member'],
+    );
     expect([rows[0].member, rows[0].login]).toEqual([true, true]);
     for (const username of [rows[0].owner, RUNTIME_ROLE, 'Robert"); drop table students; --']) {
-      await expect(ensureRuntimeLogin(db.pool, { username, password: PASSWORD })).rejects.toBeInstanceOf(RuntimeLoginError);
+      await expect(ensureRuntimeLogin(db.pool, { username, password: PASSWORD })).rejects.toBeInstanceOf(
+        RuntimeLoginError,
+      );
     }
   });
 
@@ -165,15 +195,20 @@ describe('the migrate function', () => {
 
   it('creates the login of the runtime secret, then sets its password on later deploys; without one, none', async () => {
     const name = `tasker_app_${randomBytes(4).toString('hex')}`;
-    const readSecret = async () => JSON.stringify({ host: 'db', port: 5432, username: name, password: PASSWORD, dbname: 'tasker' });
-    const config = loadConfig({ TASKER_DATABASE_RUNTIME_SECRET_ARN: 'arn:aws:secretsmanager:eu-west-1:123456789012:secret:runtime-AbCdEf' });
+    const readSecret = async () =>
+      JSON.stringify({ host: 'db', port: 5432, username: name, password: PASSWORD, dbname: 'tasker' });
+    const config = loadConfig({
+      TASKER_DATABASE_RUNTIME_SECRET_ARN: 'arn:aws:secretsmanager:eu-west-1:123456789012:secret:runtime-AbCdEf',
+    });
     try {
       const handler = createMigrateLambda({ config, pool: db.pool, readSecret });
       expect((await handler(event, context)).Data.runtimeLogin).toBe('created');
       expect((await handler(event, context)).Data.runtimeLogin).toBe('updated');
       const member = await db.pool.query('select pg_has_role($1, $2, $3) as m', [name, RUNTIME_ROLE, 'member']);
       expect(member.rows[0].m).toBe(true);
-      expect((await createMigrateLambda({ config: loadConfig({}), pool: db.pool })(event, context)).Data.runtimeLogin).toBe('none');
+      expect(
+        (await createMigrateLambda({ config: loadConfig({}), pool: db.pool })(event, context)).Data.runtimeLogin,
+      ).toBe('none');
     } finally {
       await db.pool.query(`drop role if exists ${name}`);
     }

@@ -20,7 +20,10 @@ const secret = { password: 'first-Password-0123456789', reads: 0 };
 beforeAll(async () => {
   db = await createTestDatabase({ migrate: false });
   target = new URL(db.connectionString);
-  proxy = await startScramAuthProxy({ host: target.hostname, port: Number(target.port) }, scramSha256Verifier(secret.password));
+  proxy = await startScramAuthProxy(
+    { host: target.hostname, port: Number(target.port) },
+    scramSha256Verifier(secret.password),
+  );
 });
 afterAll(async () => {
   await proxy?.close();
@@ -33,11 +36,30 @@ function rotate(password: string, { database = true, secretValue = true } = {}):
 }
 
 function poolBehindProxy(idleTimeoutMillis: number, max = 1): SecretPool {
-  const credentials = new SecretCredentials('arn:aws:secretsmanager:eu-west-1:123456789012:secret:runtime-AbCdEf', async () => {
-    secret.reads += 1;
-    return JSON.stringify({ host: '127.0.0.1', port: proxy.port, username: decodeURIComponent(target.username), password: secret.password, dbname: target.pathname.slice(1) });
-  });
-  return new SecretPool({ host: '127.0.0.1', port: proxy.port, user: decodeURIComponent(target.username), database: target.pathname.slice(1), max, idleTimeoutMillis }, credentials);
+  const credentials = new SecretCredentials(
+    'arn:aws:secretsmanager:eu-west-1:123456789012:secret:runtime-AbCdEf',
+    async () => {
+      secret.reads += 1;
+      return JSON.stringify({
+        host: '127.0.0.1',
+        port: proxy.port,
+        username: decodeURIComponent(target.username),
+        password: secret.password,
+        dbname: target.pathname.slice(1),
+      });
+    },
+  );
+  return new SecretPool(
+    {
+      host: '127.0.0.1',
+      port: proxy.port,
+      user: decodeURIComponent(target.username),
+      database: target.pathname.slice(1),
+      max,
+      idleTimeoutMillis,
+    },
+    credentials,
+  );
 }
 
 const idle = () => new Promise((resolve) => setTimeout(resolve, 50));

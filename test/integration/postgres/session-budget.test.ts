@@ -29,7 +29,7 @@ beforeAll(async () => {
 afterAll(() => db?.close());
 
 describe.skipIf(!server)('a session held to its budget', () => {
-  it('reports a locked task\'s result failed after lock_timeout and applies the other result of the batch', async () => {
+  it("reports a locked task's result failed after lock_timeout and applies the other result of the batch", async () => {
     const [free, locked] = [await h.start(template), await h.start(template)];
     const messages = new Map(h.dispatched().map((m) => [m.task_uuid, m] as const));
     const holder = new pg.Client({ connectionString: db.connectionString });
@@ -40,13 +40,19 @@ describe.skipIf(!server)('a session held to its budget', () => {
     try {
       await holder.query('begin');
       await holder.query('select 1 from tasker.tasks where task_uuid = $1 for update', [locked]);
-      const settings = await pool.query<{ s: string; l: string }>("select current_setting('statement_timeout') s, current_setting('lock_timeout') l");
+      const settings = await pool.query<{ s: string; l: string }>(
+        "select current_setting('statement_timeout') s, current_setting('lock_timeout') l",
+      );
       expect(settings.rows[0]).toEqual({ s: '4s', l: '300ms' });
       const deps = { ...h.deps, store: new PostgresOrchestrationStore(pool) };
-      const response = await processCompletionBatch(deps, [
-        { messageId: 'free', body: JSON.stringify(successResult(messages.get(free)!, { ok: 1 })) },
-        { messageId: 'locked', body: JSON.stringify(successResult(messages.get(locked)!, { ok: 2 })) },
-      ], { remainingMs: () => 60_000, callMs: BUDGET.statementTimeoutMs });
+      const response = await processCompletionBatch(
+        deps,
+        [
+          { messageId: 'free', body: JSON.stringify(successResult(messages.get(free)!, { ok: 1 })) },
+          { messageId: 'locked', body: JSON.stringify(successResult(messages.get(locked)!, { ok: 2 })) },
+        ],
+        { remainingMs: () => 60_000, callMs: BUDGET.statementTimeoutMs },
+      );
       expect(response.batchItemFailures).toEqual([{ itemIdentifier: 'locked' }]);
       expect(h.logger.find(/SQS will redeliver/).at(-1)?.fields.error).toMatch(/lock timeout/);
       expect((await h.store.getTask(free))?.state).toBe('complete');
@@ -59,4 +65,3 @@ describe.skipIf(!server)('a session held to its budget', () => {
     }
   });
 });
-

@@ -13,7 +13,11 @@ const orders = buildTemplate({
   inputSchema: {
     type: 'object',
     required: ['order_id', 'email'],
-    properties: { order_id: { type: 'string' }, email: { type: 'string', format: 'email' }, qty: { type: 'integer', minimum: 1 } },
+    properties: {
+      order_id: { type: 'string' },
+      email: { type: 'string', format: 'email' },
+      qty: { type: 'integer', minimum: 1 },
+    },
   },
   steps: [{ name: 'a' }],
 });
@@ -28,7 +32,12 @@ beforeAll(async () => {
 });
 afterAll(() => db.close());
 
-const request = (extra: Record<string, unknown> = {}) => ({ namespace: 'tests', name: 'orders', context: valid, ...extra });
+const request = (extra: Record<string, unknown> = {}) => ({
+  namespace: 'tests',
+  name: 'orders',
+  context: valid,
+  ...extra,
+});
 
 describe('identity strategies', () => {
   it('strict: the same template and context (any key order) return the existing task, flagged', async () => {
@@ -43,7 +52,13 @@ describe('identity strategies', () => {
 
   it('caller_provided: the idempotency key decides, whatever the context', async () => {
     const first = await h.create(request({ identity_strategy: 'caller_provided', idempotency_key: 'key-1' }));
-    const second = await h.create(request({ identity_strategy: 'caller_provided', idempotency_key: 'key-1', context: { order_id: 'x', email: 'b@example.com' } }));
+    const second = await h.create(
+      request({
+        identity_strategy: 'caller_provided',
+        idempotency_key: 'key-1',
+        context: { order_id: 'x', email: 'b@example.com' },
+      }),
+    );
     expect(second).toMatchObject({ ok: true, created: false, taskUuid: first.ok ? first.taskUuid : '' });
   });
 
@@ -72,7 +87,11 @@ describe('bad requests are refused with every problem named, and nothing is writ
   it('refuses an unknown template', async () => {
     const before = await taskCount();
     const result = await h.create({ namespace: 'tests', name: 'nope', context: {} });
-    expect(result).toMatchObject({ ok: false, code: 'unknown_template', message: expect.stringContaining('tests/nope') });
+    expect(result).toMatchObject({
+      ok: false,
+      code: 'unknown_template',
+      message: expect.stringContaining('tests/nope'),
+    });
     expect(await taskCount()).toBe(before);
   });
 
@@ -95,36 +114,66 @@ describe('bad requests are refused with every problem named, and nothing is writ
   });
 
   it('refuses a context larger than the limit', async () => {
-    const result = await h.create(request({ identity_strategy: 'always_unique', context: { ...valid, blob: 'x'.repeat(70 * 1024) } }));
+    const result = await h.create(
+      request({ identity_strategy: 'always_unique', context: { ...valid, blob: 'x'.repeat(70 * 1024) } }),
+    );
     expect(result).toMatchObject({ ok: false, code: 'context_too_large' });
   });
 });
 
 describe('template versions', () => {
   it('uses the newest semver version when none is asked for, and the exact one when asked', async () => {
-    const newest = await h.create({ namespace: 'tests', name: 'versioned', context: {}, identity_strategy: 'always_unique' });
-    const pinned = await h.create({ namespace: 'tests', name: 'versioned', version: '1.2.0', context: {}, identity_strategy: 'always_unique' });
+    const newest = await h.create({
+      namespace: 'tests',
+      name: 'versioned',
+      context: {},
+      identity_strategy: 'always_unique',
+    });
+    const pinned = await h.create({
+      namespace: 'tests',
+      name: 'versioned',
+      version: '1.2.0',
+      context: {},
+      identity_strategy: 'always_unique',
+    });
     const names = h.dispatched().map((m) => [m.task_uuid, m.step_name, m.task_version]);
     expect(names).toContainEqual([newest.ok && newest.taskUuid, 'new', '1.10.0']);
     expect(names).toContainEqual([pinned.ok && pinned.taskUuid, 'old', '1.2.0']);
   });
 });
 
-describe('steps run by another namespace\'s pool (a mixed DAG)', () => {
-  const mixed = buildTemplate({ namespace: 'orders', name: 'mixed', steps: [{ name: 'a' }, { name: 'report', deps: ['a'] }] });
+describe("steps run by another namespace's pool (a mixed DAG)", () => {
+  const mixed = buildTemplate({
+    namespace: 'orders',
+    name: 'mixed',
+    steps: [{ name: 'a' }, { name: 'report', deps: ['a'] }],
+  });
   const withPool = { ...mixed, steps: [mixed.steps[0]!, { ...mixed.steps[1]!, namespace: 'reports' }] };
 
   it('dispatches each step to its own namespace and refuses a task whose step namespace has no pool', async () => {
     await h.register(withPool);
     const routed = new OrchestrationHarness(db);
-    const onlyOrders = { ...routed.deps, routing: staticRouting({ namespaceQueueUrls: { orders: 'test://orders' }, completionQueueUrl: 'test://completion' }) };
-    expect(await createTask(onlyOrders, { namespace: 'orders', name: 'mixed', context: {} })).toMatchObject({ ok: false, code: 'no_worker_pool', problems: ["no dispatch queue for namespace 'reports'"] });
+    const onlyOrders = {
+      ...routed.deps,
+      routing: staticRouting({
+        namespaceQueueUrls: { orders: 'test://orders' },
+        completionQueueUrl: 'test://completion',
+      }),
+    };
+    expect(await createTask(onlyOrders, { namespace: 'orders', name: 'mixed', context: {} })).toMatchObject({
+      ok: false,
+      code: 'no_worker_pool',
+      problems: ["no dispatch queue for namespace 'reports'"],
+    });
     const taskUuid = await h.start(withPool);
     const [a] = h.dispatched();
     expect(a).toMatchObject({ step_name: 'a', namespace: 'orders' });
     await h.succeed(a!);
     const [report] = h.dispatched();
     expect(report).toMatchObject({ step_name: 'report', namespace: 'reports', task_uuid: taskUuid });
-    expect((await h.store.getTask(taskUuid))?.steps.map((s) => [s.name, s.namespace])).toEqual([['a', 'orders'], ['report', 'reports']]);
+    expect((await h.store.getTask(taskUuid))?.steps.map((s) => [s.name, s.namespace])).toEqual([
+      ['a', 'orders'],
+      ['report', 'reports'],
+    ]);
   });
 });

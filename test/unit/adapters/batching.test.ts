@@ -6,12 +6,20 @@ describe('chunkWithinLimits', () => {
 
   it('cuts at the entry limit', () => {
     const items = Array.from({ length: 7 }, (_, index) => `${index}`);
-    expect(chunkWithinLimits(items, byLength, { maxEntries: 3, maxBytes: 100 })).toEqual([['0', '1', '2'], ['3', '4', '5'], ['6']]);
+    expect(chunkWithinLimits(items, byLength, { maxEntries: 3, maxBytes: 100 })).toEqual([
+      ['0', '1', '2'],
+      ['3', '4', '5'],
+      ['6'],
+    ]);
   });
 
   it('cuts before the byte limit would be passed, and allows reaching it exactly', () => {
     const items = ['aaaa', 'bbbbbb', 'cc', 'dddddddddd'];
-    expect(chunkWithinLimits(items, byLength, { maxEntries: 10, maxBytes: 10 })).toEqual([['aaaa', 'bbbbbb'], ['cc'], ['dddddddddd']]);
+    expect(chunkWithinLimits(items, byLength, { maxEntries: 10, maxBytes: 10 })).toEqual([
+      ['aaaa', 'bbbbbb'],
+      ['cc'],
+      ['dddddddddd'],
+    ]);
   });
 
   it('returns no batch for no items', () => {
@@ -43,7 +51,11 @@ describe('sendInBatches', () => {
 
   it('returns the refusals first, without sending them, then every batch failure', async () => {
     const s = sender();
-    expect(await sendInBatches(['xa', 'much too long', 'b', 'xc'], s)).toEqual(['too long: much too long', 'failed: xa', 'failed: xc']);
+    expect(await sendInBatches(['xa', 'much too long', 'b', 'xc'], s)).toEqual([
+      'too long: much too long',
+      'failed: xa',
+      'failed: xc',
+    ]);
     expect(s.batches).toEqual([['xa', 'b'], ['xc']]);
   });
 });

@@ -5,7 +5,18 @@ import { describe, expect, it } from 'vitest';
 
 const ROOT = resolve(import.meta.dirname, '../../..');
 const LIB = join(ROOT, 'lib');
-const LAYERS = ['domain', 'contracts', 'ports', 'orchestration', 'worker', 'adapters', 'lambda', 'container', 'local', 'cli'] as const;
+const LAYERS = [
+  'domain',
+  'contracts',
+  'ports',
+  'orchestration',
+  'worker',
+  'adapters',
+  'lambda',
+  'container',
+  'local',
+  'cli',
+] as const;
 type Layer = (typeof LAYERS)[number];
 
 const USE_CASES_AND_ADAPTERS: Layer[] = ['domain', 'contracts', 'ports', 'orchestration', 'worker', 'adapters'];
@@ -37,7 +48,11 @@ function files(dir: string): string[] {
 
 function imports(file: string): string[] {
   const source = readFileSync(file, 'utf8');
-  return [...source.matchAll(/(?:^|\n)\s*(?:import|export)\s[^'"]*?from\s+['"]([^'"]+)['"]|import\(\s*['"]([^'"]+)['"]\s*\)/g)].map((m) => (m[1] ?? m[2])!);
+  return [
+    ...source.matchAll(
+      /(?:^|\n)\s*(?:import|export)\s[^'"]*?from\s+['"]([^'"]+)['"]|import\(\s*['"]([^'"]+)['"]\s*\)/g,
+    ),
+  ].map((m) => (m[1] ?? m[2])!);
 }
 
 function layerOf(file: string, root: string): Layer | null {
@@ -53,7 +68,9 @@ export function violations(root = LIB): string[] {
     if (!layer) continue;
     for (const spec of imports(file)) {
       const target = spec.startsWith('.') ? layerOf(resolve(dirname(file), spec), root) : null;
-      const ok = spec.startsWith('.') ? target === null || RULES[layer].layers.includes(target) : RULES[layer].packages.test(spec);
+      const ok = spec.startsWith('.')
+        ? target === null || RULES[layer].layers.includes(target)
+        : RULES[layer].packages.test(spec);
       if (!ok) out.push(`${relative(root, file)} -> ${spec}`);
     }
   }
@@ -126,7 +143,11 @@ describe('lib/ layering', () => {
       'domain/bad.ts': "import { SQSClient } from '@aws-sdk/client-sqs';\nimport { x } from '../adapters/store.js';\n",
       'orchestration/bad.ts': "import pg from 'pg';\nimport type { y } from '../domain/bad.js';\n",
     };
-    expect(withScratchTree(tree, (root) => violations(root).sort())).toEqual(['domain/bad.ts -> ../adapters/store.js', 'domain/bad.ts -> @aws-sdk/client-sqs', 'orchestration/bad.ts -> pg']);
+    expect(withScratchTree(tree, (root) => violations(root).sort())).toEqual([
+      'domain/bad.ts -> ../adapters/store.js',
+      'domain/bad.ts -> @aws-sdk/client-sqs',
+      'orchestration/bad.ts -> pg',
+    ]);
   });
 
   it('catches lambda importing local, local importing cli and container importing local; allows cli -> local -> lambda -> adapters', () => {
@@ -136,8 +157,10 @@ describe('lib/ layering', () => {
       'lambda/handler.ts': "import { config } from './config.js';\nimport { runner } from '../local/runner.js';\n",
       'local/runner.ts': "import { config } from '../lambda/config.js';\nexport const runner = config;\n",
       'local/bad.ts': "import { main } from '../cli/main.js';\n",
-      'container/process.ts': "import { config } from '../lambda/config.js';\nimport { runner } from '../local/runner.js';\n",
-      'cli/main.ts': "import { runner } from '../local/runner.js';\nimport { config } from '../lambda/config.js';\nimport { queue } from '../adapters/queue.js';\nexport const main = 1;\n",
+      'container/process.ts':
+        "import { config } from '../lambda/config.js';\nimport { runner } from '../local/runner.js';\n",
+      'cli/main.ts':
+        "import { runner } from '../local/runner.js';\nimport { config } from '../lambda/config.js';\nimport { queue } from '../adapters/queue.js';\nexport const main = 1;\n",
     };
     expect(withScratchTree(tree, (root) => violations(root).sort())).toEqual([
       'container/process.ts -> ../local/runner.js',
@@ -149,7 +172,12 @@ describe('lib/ layering', () => {
 
 describe('import cycles', () => {
   it('has none in lib/, cdk/ or functions/', () => {
-    expect(importCycles(['lib', 'cdk', 'functions'].map((dir) => join(ROOT, dir)), ROOT)).toEqual([]);
+    expect(
+      importCycles(
+        ['lib', 'cdk', 'functions'].map((dir) => join(ROOT, dir)),
+        ROOT,
+      ),
+    ).toEqual([]);
   });
 
   it('reports a two-file and a three-file cycle (type-only imports count) as chains, and not a diamond', () => {

@@ -14,7 +14,10 @@ describe('bundleDirectory', () => {
     const dir = await bundleDirectory(outside);
     expect(dir).toBe(join(outside, 'bundles'));
     const probe = join(dir, 'probe.mjs');
-    writeFileSync(probe, "import { EventBridgeClient } from '@aws-sdk/client-eventbridge';\nconsole.log(typeof EventBridgeClient);\n");
+    writeFileSync(
+      probe,
+      "import { EventBridgeClient } from '@aws-sdk/client-eventbridge';\nconsole.log(typeof EventBridgeClient);\n",
+    );
     expect(execFileSync(process.execPath, [probe], { encoding: 'utf8' }).trim()).toBe('function');
   });
 });

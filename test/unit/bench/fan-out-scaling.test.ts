@@ -1,7 +1,10 @@
 import { describe, expect, it } from 'vitest';
 import { fanOutScaling, type FanOutRun } from '../../bench/fan-out-scaling.js';
 
-const run = (width: number, engineCpuMs: number, databaseCpuMs: number | null): FanOutRun => ({ width, run: { steps: width + 2, engineCpuMs, databaseCpuMs } });
+const run = (width: number, engineCpuMs: number, databaseCpuMs: number | null): FanOutRun => ({
+  width,
+  run: { steps: width + 2, engineCpuMs, databaseCpuMs },
+});
 
 describe('fanOutScaling', () => {
   it('reports PostgreSQL CPU per step of each width and the widest ÷ the narrowest', () => {
@@ -22,8 +25,12 @@ describe('fanOutScaling', () => {
   });
 
   it('gives no ratio for one width, and nothing per step for a run that completed no step', () => {
-    expect(fanOutScaling('server', [run(500, 502, 1004)]).map((f) => f.measure)).toEqual(['fan-out 1→500→1: PostgreSQL CPU per step']);
+    expect(fanOutScaling('server', [run(500, 502, 1004)]).map((f) => f.measure)).toEqual([
+      'fan-out 1→500→1: PostgreSQL CPU per step',
+    ]);
     const none = { width: 5000, run: { steps: 0, engineCpuMs: 10, databaseCpuMs: 10 } };
-    expect(fanOutScaling('server', [run(250, 252, 504), none]).map((f) => f.measure)).toEqual(['fan-out 1→250→1: PostgreSQL CPU per step']);
+    expect(fanOutScaling('server', [run(250, 252, 504), none]).map((f) => f.measure)).toEqual([
+      'fan-out 1→250→1: PostgreSQL CPU per step',
+    ]);
   });
 });

@@ -14,7 +14,19 @@ describe('parseOptions', () => {
   });
 
   it('shrinks every size with --quick, and lets sizes and lists be chosen', () => {
-    const o = parseOptions(['--quick', '--only', 'chain,peer', '--db', 'server', '--transport', 'memory', '--tasks', '50', '--concurrency', '4']);
+    const o = parseOptions([
+      '--quick',
+      '--only',
+      'chain,peer',
+      '--db',
+      'server',
+      '--transport',
+      'memory',
+      '--tasks',
+      '50',
+      '--concurrency',
+      '4',
+    ]);
     expect(o.sizes).toEqual({ ...QUICK_SIZES, oneStepTasks: 50 });
     expect(o.only).toEqual(['chain', 'peer']);
     expect(o.databases).toEqual(['server']);

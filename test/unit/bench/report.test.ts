@@ -1,7 +1,23 @@
 import { describe, expect, it } from 'vitest';
-import { formatGoal, formatValue, renderTable, resultsDocument, resultsFileName, tallyTargets, verdictOf, type Figure } from '../../bench/report.js';
+import {
+  formatGoal,
+  formatValue,
+  renderTable,
+  resultsDocument,
+  resultsFileName,
+  tallyTargets,
+  verdictOf,
+  type Figure,
+} from '../../bench/report.js';
 
-const figure = (value: number | null, goal?: Figure['goal']): Figure => ({ section: 's', measure: 'm', where: 'server', value, unit: 'ms', ...(goal ? { goal } : {}) });
+const figure = (value: number | null, goal?: Figure['goal']): Figure => ({
+  section: 's',
+  measure: 'm',
+  where: 'server',
+  value,
+  unit: 'ms',
+  ...(goal ? { goal } : {}),
+});
 
 describe('verdictOf', () => {
   it('passes an at-most goal at or under the bound and misses above it', () => {
@@ -43,7 +59,10 @@ describe('formatValue and formatGoal', () => {
 
 describe('renderTable', () => {
   it('pads every column to its widest cell and right-aligns values', () => {
-    const table = renderTable([figure(5, { op: '<=', value: 25 }), { ...figure(1234), measure: 'a longer measure', note: 'n=3' }]);
+    const table = renderTable([
+      figure(5, { op: '<=', value: 25 }),
+      { ...figure(1234), measure: 'a longer measure', note: 'n=3' },
+    ]);
     const lines = table.split('\n');
     expect(lines).toHaveLength(4);
     expect(lines[0]).toMatch(/^Section \| Measure +\| Where +\| +Value \| Target +\| Verdict \| Note$/);

@@ -20,6 +20,9 @@ export class Capture extends Writable {
 }
 
 /** The CLI's io with captured streams, no environment, run from the project root. */
-export function capturedIo(tty = false, env: Record<string, string | undefined> = {}): CliIo & { stdout: Capture; stderr: Capture } {
+export function capturedIo(
+  tty = false,
+  env: Record<string, string | undefined> = {},
+): CliIo & { stdout: Capture; stderr: Capture } {
   return { stdout: new Capture(tty), stderr: new Capture(false), env, cwd: ROOT };
 }

@@ -41,13 +41,21 @@ interface Answer {
 }
 
 /** A raw HTTP request (fetch will not let a test choose the Host header). */
-function send(headers: Record<string, string>, body?: string, method = body === undefined ? 'GET' : 'POST', path = '/tasks'): Promise<Answer> {
+function send(
+  headers: Record<string, string>,
+  body?: string,
+  method = body === undefined ? 'GET' : 'POST',
+  path = '/tasks',
+): Promise<Answer> {
   return new Promise((resolve, reject) => {
-    const req = request({ host: '127.0.0.1', port, method, path, headers: { host: `127.0.0.1:${port}`, ...headers } }, (res) => {
-      let text = '';
-      res.on('data', (chunk: Buffer) => (text += chunk.toString()));
-      res.on('end', () => resolve({ status: res.statusCode ?? 0, body: JSON.parse(text), headers: res.headers }));
-    });
+    const req = request(
+      { host: '127.0.0.1', port, method, path, headers: { host: `127.0.0.1:${port}`, ...headers } },
+      (res) => {
+        let text = '';
+        res.on('data', (chunk: Buffer) => (text += chunk.toString()));
+        res.on('end', () => resolve({ status: res.statusCode ?? 0, body: JSON.parse(text), headers: res.headers }));
+      },
+    );
     req.on('error', reject);
     req.end(body);
   });
@@ -83,23 +91,37 @@ describe('tasker dev refuses', () => {
       expect(answer.status, host).toBe(403);
       expect(answer.body.error).toBe('forbidden_host');
     }
-    expect((await send({ ...AUTH, host: `evil.example:${port}` }, undefined, 'GET', `/tasks/${TASK_UUID}`)).status).toBe(403);
+    expect(
+      (await send({ ...AUTH, host: `evil.example:${port}` }, undefined, 'GET', `/tasks/${TASK_UUID}`)).status,
+    ).toBe(403);
   });
 
   it('a request without the token or with a wrong one, on every route', async () => {
-    for (const authorization of [undefined, `Bearer ${TOKEN}x`, `Bearer ${TOKEN.slice(0, -1)}`, TOKEN, `Basic ${TOKEN}`]) {
+    for (const authorization of [
+      undefined,
+      `Bearer ${TOKEN}x`,
+      `Bearer ${TOKEN.slice(0, -1)}`,
+      TOKEN,
+      `Basic ${TOKEN}`,
+    ]) {
       const answer = await send({ ...JSON_TYPE, ...(authorization ? { authorization } : {}) }, TASK);
       expect(answer.status, String(authorization)).toBe(401);
       expect(answer.body.error).toBe('unauthorized');
       expect(answer.headers['www-authenticate']).toBe('Bearer');
     }
-    for (const path of ['/health', '/templates', `/tasks/${TASK_UUID}`]) expect((await send({}, undefined, 'GET', path)).status, path).toBe(401);
+    for (const path of ['/health', '/templates', `/tasks/${TASK_UUID}`])
+      expect((await send({}, undefined, 'GET', path)).status, path).toBe(401);
   });
 });
 
 describe('tasker dev accepts', () => {
   it('a JSON POST with the token addressed to its own address, by IP or as localhost, from its own origin or none', async () => {
-    for (const headers of <Record<string, string>[]>[{}, { host: `localhost:${port}` }, { origin: `http://127.0.0.1:${port}` }, { 'content-type': 'application/json; charset=utf-8' }]) {
+    for (const headers of <Record<string, string>[]>[
+      {},
+      { host: `localhost:${port}` },
+      { origin: `http://127.0.0.1:${port}` },
+      { 'content-type': 'application/json; charset=utf-8' },
+    ]) {
       const answer = await send({ ...AUTH, ...JSON_TYPE, ...headers }, TASK);
       expect(answer.status, JSON.stringify(headers)).toBe(201);
       expect(answer.body.task_uuid).toBe(TASK_UUID);

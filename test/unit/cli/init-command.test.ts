@@ -30,22 +30,43 @@ function workspace(): CliIo & { stdout: Capture; stderr: Capture } {
 }
 
 const filesUnder = (dir: string, prefix = ''): string[] =>
-  readdirSync(join(dir, prefix), { withFileTypes: true }).flatMap((e) => (e.isDirectory() ? filesUnder(dir, join(prefix, e.name)) : [join(prefix, e.name)])).sort();
+  readdirSync(join(dir, prefix), { withFileTypes: true })
+    .flatMap((e) => (e.isDirectory() ? filesUnder(dir, join(prefix, e.name)) : [join(prefix, e.name)]))
+    .sort();
 
 describe('tasker init', () => {
   it('writes the starter: a template, TypeScript handlers and their Lambda entry, a test, a CDK app', async () => {
     const io = workspace();
     expect(await runCli(['node', 'tasker', 'init', 'Hello Tasker'], io)).toBe(0);
     const project = join(io.cwd, 'Hello Tasker');
-    expect(filesUnder(project)).toEqual(['.gitignore', 'README.md', 'cdk.json', 'infra/app.ts', 'package.json', 'src/handlers.ts', 'src/step-handler.ts', 'templates/hello.yaml', 'test/hello.test.ts', 'tsconfig.json', 'vitest.config.ts']);
-    expect(io.stdout.text).toBe(`tasker init: wrote a tasker-serverless ${own.version} project to Hello Tasker\nnext: cd Hello Tasker && npm install && npm test && npx cdk synth\n`);
+    expect(filesUnder(project)).toEqual([
+      '.gitignore',
+      'README.md',
+      'cdk.json',
+      'infra/app.ts',
+      'package.json',
+      'src/handlers.ts',
+      'src/step-handler.ts',
+      'templates/hello.yaml',
+      'test/hello.test.ts',
+      'tsconfig.json',
+      'vitest.config.ts',
+    ]);
+    expect(io.stdout.text).toBe(
+      `tasker init: wrote a tasker-serverless ${own.version} project to Hello Tasker\nnext: cd Hello Tasker && npm install && npm test && npx cdk synth\n`,
+    );
   });
 
   it('writes a package.json depending on this version, with the tools at the versions this package is built with', async () => {
     const io = workspace();
     await runCli(['node', 'tasker', 'init', 'app'], io);
     const pkg = JSON.parse(readFileSync(join(io.cwd, 'app', 'package.json'), 'utf8'));
-    expect(pkg).toMatchObject({ name: 'app', private: true, type: 'module', dependencies: { 'tasker-serverless': `^${own.version}` } });
+    expect(pkg).toMatchObject({
+      name: 'app',
+      private: true,
+      type: 'module',
+      dependencies: { 'tasker-serverless': `^${own.version}` },
+    });
     expect(pkg.scripts).toMatchObject({ test: 'vitest run', typecheck: 'tsc --noEmit' });
     expect(pkg.devDependencies).toEqual({
       '@electric-sql/pglite': own.peerDependencies['@electric-sql/pglite'],
@@ -68,7 +89,9 @@ describe('tasker init', () => {
     mkdirSync(join(io.cwd, 'taken'));
     writeFileSync(join(io.cwd, 'taken', 'notes.txt'), 'mine');
     expect(await runCli(['node', 'tasker', 'init', 'taken'], io)).toBe(2);
-    expect(io.stderr.text).toContain('taken is not empty: tasker init writes a new project into a new or empty directory');
+    expect(io.stderr.text).toContain(
+      'taken is not empty: tasker init writes a new project into a new or empty directory',
+    );
     expect(readdirSync(join(io.cwd, 'taken'))).toEqual(['notes.txt']);
     expect(existsSync(join(io.cwd, 'taken', 'package.json'))).toBe(false);
   });

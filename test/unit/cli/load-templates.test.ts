@@ -39,17 +39,24 @@ describe('templates with a broken file beside them', () => {
     const error = thrown(() => findTemplate(loaded, { namespace: 'diag', name: 'broken', version: undefined }));
     expect(error.code).toBe('invalid_template');
     expect(error.message).toBe('the template diag/broken has problems:');
-    expect(error.problems).toEqual([`${BROKEN_DIR}/broken.yaml: steps[0].dependencies[0]: step "first" depends on unknown step "nowhere" (line 8)`]);
+    expect(error.problems).toEqual([
+      `${BROKEN_DIR}/broken.yaml: steps[0].dependencies[0]: step "first" depends on unknown step "nowhere" (line 8)`,
+    ]);
   });
 
   it('an unknown template names the files that cannot even be read as templates', async () => {
-    writeFileSync(join(tmp, 'fine.yaml'), 'namespace_name: a\nname: fine\nversion: "1.0.0"\nsteps:\n  - name: s\n    handler: { callable: a.s }\n');
+    writeFileSync(
+      join(tmp, 'fine.yaml'),
+      'namespace_name: a\nname: fine\nversion: "1.0.0"\nsteps:\n  - name: s\n    handler: { callable: a.s }\n',
+    );
     writeFileSync(join(tmp, 'garbled.yaml'), 'namespace_name: [a\n');
     const loaded = await loadTemplates(tmp, ROOT);
     const error = thrown(() => findTemplate(loaded, { namespace: 'a', name: 'other', version: undefined }));
     expect(error.code).toBe('unknown_template');
     expect(error.problems).toEqual(['a/fine@1.0.0']);
-    expect(error.hint).toBe(`it may be in a file that cannot be read as a template: ${relative(ROOT, join(tmp, 'garbled.yaml'))}`);
+    expect(error.hint).toBe(
+      `it may be in a file that cannot be read as a template: ${relative(ROOT, join(tmp, 'garbled.yaml'))}`,
+    );
   });
 
   it('a folder with no template file at all is refused', async () => {

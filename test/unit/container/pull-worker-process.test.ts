@@ -3,7 +3,11 @@ import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { MemoryQueue } from '../../../lib/adapters/memory/memory-queue.js';
 import { runtimeConfig, type RuntimeConfig } from '../../../lib/contracts/runtime-config.js';
 import { ConfigurationError } from '../../../lib/lambda/config.js';
-import { dispatchQueueUrlFor, runPullWorkerProcess, type PullWorkerProcessOptions } from '../../../lib/container/pull-worker-process.js';
+import {
+  dispatchQueueUrlFor,
+  runPullWorkerProcess,
+  type PullWorkerProcessOptions,
+} from '../../../lib/container/pull-worker-process.js';
 import { QUEUES, SHIPMENT } from '../../helpers/dispatch-fixtures.js';
 import { FakeEventBus } from '../../helpers/fake-event-bus.js';
 import { FakeQueueSender } from '../../helpers/fake-queue-sender.js';
@@ -14,7 +18,12 @@ const SHIP = 'ecommerce.ship_order';
 const DEFAULT_QUEUE = 'https://sqs.eu-west-1.amazonaws.com/123456789012/tasker-dispatch';
 
 function configWith(changes: Record<string, unknown> = {}): RuntimeConfig {
-  return runtimeConfig.parse({ dispatchQueueUrl: DEFAULT_QUEUE, completionQueueUrl: QUEUES.completion, poisonQueueUrl: QUEUES.poison, ...changes });
+  return runtimeConfig.parse({
+    dispatchQueueUrl: DEFAULT_QUEUE,
+    completionQueueUrl: QUEUES.completion,
+    poisonQueueUrl: QUEUES.poison,
+    ...changes,
+  });
 }
 
 beforeEach(useFakeTime);
@@ -22,14 +31,20 @@ afterEach(() => vi.useRealTimers());
 
 describe('dispatchQueueUrlFor', () => {
   it('uses the namespace’s own queue, else the default queue, and an explicit URL over both', () => {
-    const config = configWith({ namespaceQueueUrls: { payments: 'https://sqs.eu-west-1.amazonaws.com/1/tasker-dispatch-payments' } });
-    expect(dispatchQueueUrlFor('payments', config)).toBe('https://sqs.eu-west-1.amazonaws.com/1/tasker-dispatch-payments');
+    const config = configWith({
+      namespaceQueueUrls: { payments: 'https://sqs.eu-west-1.amazonaws.com/1/tasker-dispatch-payments' },
+    });
+    expect(dispatchQueueUrlFor('payments', config)).toBe(
+      'https://sqs.eu-west-1.amazonaws.com/1/tasker-dispatch-payments',
+    );
     expect(dispatchQueueUrlFor('ecommerce', config)).toBe(DEFAULT_QUEUE);
     expect(dispatchQueueUrlFor('payments', config, 'https://example.com/q')).toBe('https://example.com/q');
   });
 
   it('throws a ConfigurationError naming the settings when the namespace has no queue', () => {
-    expect(() => dispatchQueueUrlFor('ecommerce', configWith({ dispatchQueueUrl: undefined }))).toThrow(/TASKER_NAMESPACE_QUEUE_URLS or TASKER_DISPATCH_QUEUE_URL/);
+    expect(() => dispatchQueueUrlFor('ecommerce', configWith({ dispatchQueueUrl: undefined }))).toThrow(
+      /TASKER_NAMESPACE_QUEUE_URLS or TASKER_DISPATCH_QUEUE_URL/,
+    );
   });
 });
 
@@ -49,7 +64,17 @@ describe('runPullWorkerProcess', () => {
       drainTimeoutMs: 2_000,
       worker: { pollWaitSeconds: 0 },
       ...extra,
-      overrides: { config: configWith(), dispatch: memory, queue: sender, bus: new FakeEventBus(), clock: timerClock, logger, signals, exit, sleep: async () => undefined },
+      overrides: {
+        config: configWith(),
+        dispatch: memory,
+        queue: sender,
+        bus: new FakeEventBus(),
+        clock: timerClock,
+        logger,
+        signals,
+        exit,
+        sleep: async () => undefined,
+      },
     });
     return { memory, queueUrl, sender, signals, exit, logger, process };
   }
@@ -60,15 +85,33 @@ describe('runPullWorkerProcess', () => {
     await plain.process.stop();
     const memory = new MemoryQueue();
     const pool = runPullWorkerProcess({
-      namespace: 'ecommerce', handlers: {}, queueUrl: memory.createQueue('d'), worker: { pollWaitSeconds: 0 }, drainTimeoutMs: 2_000,
-      overrides: { config: configWith({ visibilityTimeoutSeconds: '120' }), dispatch: memory, queue: new FakeQueueSender(), bus: new FakeEventBus(), clock: timerClock, logger: new RecordingLogger(), signals: null, exit: vi.fn(), sleep: async () => undefined },
+      namespace: 'ecommerce',
+      handlers: {},
+      queueUrl: memory.createQueue('d'),
+      worker: { pollWaitSeconds: 0 },
+      drainTimeoutMs: 2_000,
+      overrides: {
+        config: configWith({ visibilityTimeoutSeconds: '120' }),
+        dispatch: memory,
+        queue: new FakeQueueSender(),
+        bus: new FakeEventBus(),
+        clock: timerClock,
+        logger: new RecordingLogger(),
+        signals: null,
+        exit: vi.fn(),
+        sleep: async () => undefined,
+      },
     });
     expect(pool.worker.config.visibilityTimeoutSeconds).toBe(120);
     await pool.stop();
   });
 
   it('refuses to start without a completion queue, naming the variable', () => {
-    const options = { namespace: 'ecommerce', handlers: {}, overrides: { config: configWith({ completionQueueUrl: undefined }), signals: null } };
+    const options = {
+      namespace: 'ecommerce',
+      handlers: {},
+      overrides: { config: configWith({ completionQueueUrl: undefined }), signals: null },
+    };
     expect(() => runPullWorkerProcess(options)).toThrow(ConfigurationError);
     expect(() => runPullWorkerProcess(options)).toThrow(/TASKER_COMPLETION_QUEUE_URL is required/);
   });
@@ -83,7 +126,9 @@ describe('runPullWorkerProcess', () => {
     setTimeout(() => gate.resolve(SHIPMENT), 500);
     await vi.advanceTimersByTimeAsync(1_000);
     expect(exit).toHaveBeenCalledWith(0);
-    expect(sender.bodiesTo(QUEUES.completion)).toMatchObject([{ event_id: stepMessage(1).event_id, status: 'success', worker: { kind: 'pull' } }]);
+    expect(sender.bodiesTo(QUEUES.completion)).toMatchObject([
+      { event_id: stepMessage(1).event_id, status: 'success', worker: { kind: 'pull' } },
+    ]);
     expect(memory.peekAll(queueUrl)).toEqual([]);
     expect(signals.listenerCount('SIGTERM') + signals.listenerCount('SIGINT')).toBe(0);
   });

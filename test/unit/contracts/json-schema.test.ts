@@ -21,7 +21,9 @@ describe('schemaProblems', () => {
   });
 
   it('accepts a schema declaring draft-07, and boolean schemas', () => {
-    expect(schemaProblems({ $schema: 'http://json-schema.org/draft-07/schema#', definitions: { x: { type: 'string' } } })).toEqual([]);
+    expect(
+      schemaProblems({ $schema: 'http://json-schema.org/draft-07/schema#', definitions: { x: { type: 'string' } } }),
+    ).toEqual([]);
     expect(schemaProblems(true)).toEqual([]);
   });
 
@@ -72,17 +74,28 @@ describe('compileValidator', () => {
     const result = compileValidator(customerSchema)({ customer: { email: 'not-an-email', nickname: 'x' } });
     expect(result).toEqual({
       ok: false,
-      problems: ['/customer must NOT have additional properties ("nickname")', '/customer/email must match format "email"'],
+      problems: [
+        '/customer must NOT have additional properties ("nickname")',
+        '/customer/email must match format "email"',
+      ],
     });
   });
 
   it('calls the whole value (root)', () => {
-    expect(compileValidator(customerSchema)({})).toEqual({ ok: false, problems: ["(root) must have required property 'customer'"] });
+    expect(compileValidator(customerSchema)({})).toEqual({
+      ok: false,
+      problems: ["(root) must have required property 'customer'"],
+    });
     expect(compileValidator(customerSchema)('text')).toEqual({ ok: false, problems: ['(root) must be object'] });
   });
 
   it('follows draft-07 semantics when the schema asks for them', () => {
-    const tuple = { $schema: 'http://json-schema.org/draft-07/schema#', type: 'array', items: [{ type: 'string' }], additionalItems: false };
+    const tuple = {
+      $schema: 'http://json-schema.org/draft-07/schema#',
+      type: 'array',
+      items: [{ type: 'string' }],
+      additionalItems: false,
+    };
     const validate = compileValidator(tuple);
     expect(validate(['a'])).toEqual({ ok: true });
     expect(validate(['a', 'b'])).toMatchObject({ ok: false });

@@ -1,7 +1,15 @@
 import { readFileSync, readdirSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { compileValidator } from '../../../lib/contracts/json-schema.js';
-import { CONTRACT_NAMES, CONTRACT_SCHEMAS, JSON_SCHEMA_DIR, contractJsonSchema, jsonSchemaFileName, renderJsonSchema, type ContractName } from '../../../lib/contracts/json-schemas.js';
+import {
+  CONTRACT_NAMES,
+  CONTRACT_SCHEMAS,
+  JSON_SCHEMA_DIR,
+  contractJsonSchema,
+  jsonSchemaFileName,
+  renderJsonSchema,
+  type ContractName,
+} from '../../../lib/contracts/json-schemas.js';
 import { loadFixture } from '../../helpers/contract-fixtures.js';
 
 const ROOT = new URL('../../../', import.meta.url);
@@ -11,20 +19,28 @@ const FIXTURE_DIR = new URL('test/fixtures/contracts/', ROOT);
 /** Which schemas each golden fixture must satisfy: its own (the name before the first dot), and the union it belongs to. */
 function schemasFor(fixture: string): ContractName[] {
   const own = fixture.split('.')[0] as ContractName;
-  const inCompletionQueue = own === 'step-execution-result' || own === 'retry-due-message' || own === 'step-started-message';
+  const inCompletionQueue =
+    own === 'step-execution-result' || own === 'retry-due-message' || own === 'step-started-message';
   return inCompletionQueue ? [own, 'completion-queue-message'] : [own];
 }
 
-const fixtures = readdirSync(FIXTURE_DIR).filter((f) => f.endsWith('.json')).sort();
+const fixtures = readdirSync(FIXTURE_DIR)
+  .filter((f) => f.endsWith('.json'))
+  .sort();
 
 describe('published JSON Schemas', () => {
-  it.each(CONTRACT_NAMES)('%s: the committed file is the one generated from the zod schema (run `npm run schemas`)', (name) => {
-    const committed = readFileSync(new URL(jsonSchemaFileName(name), SCHEMA_DIR), 'utf8');
-    expect(committed).toBe(renderJsonSchema(name));
-  });
+  it.each(CONTRACT_NAMES)(
+    '%s: the committed file is the one generated from the zod schema (run `npm run schemas`)',
+    (name) => {
+      const committed = readFileSync(new URL(jsonSchemaFileName(name), SCHEMA_DIR), 'utf8');
+      expect(committed).toBe(renderJsonSchema(name));
+    },
+  );
 
   it('the directory holds exactly the generated files', () => {
-    const files = readdirSync(SCHEMA_DIR).filter((f) => f.endsWith('.json')).sort();
+    const files = readdirSync(SCHEMA_DIR)
+      .filter((f) => f.endsWith('.json'))
+      .sort();
     expect(files).toEqual(CONTRACT_NAMES.map(jsonSchemaFileName).sort());
   });
 
@@ -52,11 +68,18 @@ describe('published JSON Schemas', () => {
     expect(validateResult(withoutId).ok).toBe(false);
     expect(validateResult({ ...result, error: { ...result.error, error_type: 'oops' } }).ok).toBe(false);
     const dispatch = loadFixture('step-dispatch-message.json');
-    expect(compileValidator(contractJsonSchema('step-dispatch-message'))({ ...dispatch, deadline: 'tomorrow' }).ok).toBe(false);
+    expect(
+      compileValidator(contractJsonSchema('step-dispatch-message'))({ ...dispatch, deadline: 'tomorrow' }).ok,
+    ).toBe(false);
   });
 
   it('accepts what zod accepts with defaults: a result with the defaulted fields left out', () => {
-    const { correlation_id: _c, step_name: _s, attempt: _a, ...minimal } = loadFixture('step-execution-result.success.json');
+    const {
+      correlation_id: _c,
+      step_name: _s,
+      attempt: _a,
+      ...minimal
+    } = loadFixture('step-execution-result.success.json');
     expect(CONTRACT_SCHEMAS['step-execution-result'].schema.safeParse(minimal).success).toBe(true);
     expect(compileValidator(contractJsonSchema('step-execution-result'))(minimal)).toEqual({ ok: true });
   });

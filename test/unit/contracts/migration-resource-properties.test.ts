@@ -3,7 +3,13 @@ import { parseMigrationResourceProperties } from '../../../lib/contracts/migrati
 
 describe('the migration resource properties', () => {
   it('reads the grace CloudFormation passes as a string, and keeps nothing else', () => {
-    expect(parseMigrationResourceProperties({ ServiceToken: 'arn:x', MigrationBundle: 'k.zip', BlockedTaskGraceMs: '60000' })).toEqual({ ok: true, value: { BlockedTaskGraceMs: 60_000 } });
+    expect(
+      parseMigrationResourceProperties({
+        ServiceToken: 'arn:x',
+        MigrationBundle: 'k.zip',
+        BlockedTaskGraceMs: '60000',
+      }),
+    ).toEqual({ ok: true, value: { BlockedTaskGraceMs: 60_000 } });
     expect(parseMigrationResourceProperties(undefined)).toEqual({ ok: true, value: {} });
   });
 

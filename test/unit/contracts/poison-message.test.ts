@@ -22,7 +22,9 @@ describe('poison message contract', () => {
   });
 
   it('accepts a message whose source message id is unknown', () => {
-    expect(poisonMessage.safeParse({ ...loadFixture('poison-message.json'), source_message_id: null }).success).toBe(true);
+    expect(poisonMessage.safeParse({ ...loadFixture('poison-message.json'), source_message_id: null }).success).toBe(
+      true,
+    );
   });
 
   it.each([

@@ -9,7 +9,10 @@ describe('retry due message contract', () => {
   });
 
   it('accepts a due time with an offset', () => {
-    expect(retryDueMessage.safeParse({ ...loadFixture('retry-due-message.json'), due_at: '2025-12-07T11:15:30.162+01:00' }).success).toBe(true);
+    expect(
+      retryDueMessage.safeParse({ ...loadFixture('retry-due-message.json'), due_at: '2025-12-07T11:15:30.162+01:00' })
+        .success,
+    ).toBe(true);
   });
 
   it.each([

@@ -14,6 +14,8 @@ describe('byteLength', () => {
 
 describe('eventBusEntryBytes', () => {
   it('counts Source, DetailType and Detail, as EventBridge does, and not the bus name', () => {
-    expect(eventBusEntryBytes({ Source: 'tasker.é', DetailType: 'x', Detail: '{}', EventBusName: 'a-long-bus-name' })).toBe(9 + 1 + 2);
+    expect(
+      eventBusEntryBytes({ Source: 'tasker.é', DetailType: 'x', Detail: '{}', EventBusName: 'a-long-bus-name' }),
+    ).toBe(9 + 1 + 2);
   });
 });

@@ -20,16 +20,76 @@ describe('step dispatch message contract', () => {
   });
 
   it.each([
-    ['a missing handler callable', (m: Json) => { delete m.handler.callable; }, ['handler', 'callable']],
-    ['attempt 0', (m: Json) => { m.attempt = 0; }, ['attempt']],
-    ['an unknown schema version', (m: Json) => { m.schema_version = 2; }, ['schema_version']],
-    ['another message type', (m: Json) => { m.message_type = 'step_result'; }, ['message_type']],
-    ['an event_id that is not a uuid', (m: Json) => { m.event_id = 'evt-1'; }, ['event_id']],
-    ['a deadline without a time zone', (m: Json) => { m.deadline = '2025-12-07 10:15:40'; }, ['deadline']],
-    ['a zero timeout', (m: Json) => { m.timeout_ms = 0; }, ['timeout_ms']],
-    ['a task context that is an array', (m: Json) => { m.task_context = []; }, ['task_context']],
-    ['an event name without a namespace', (m: Json) => { m.publishes_events[0].name = 'shipped'; }, ['publishes_events', 0, 'name']],
-    ['an unknown event condition', (m: Json) => { m.publishes_events[0].condition = 'sometimes'; }, ['publishes_events', 0, 'condition']],
+    [
+      'a missing handler callable',
+      (m: Json) => {
+        delete m.handler.callable;
+      },
+      ['handler', 'callable'],
+    ],
+    [
+      'attempt 0',
+      (m: Json) => {
+        m.attempt = 0;
+      },
+      ['attempt'],
+    ],
+    [
+      'an unknown schema version',
+      (m: Json) => {
+        m.schema_version = 2;
+      },
+      ['schema_version'],
+    ],
+    [
+      'another message type',
+      (m: Json) => {
+        m.message_type = 'step_result';
+      },
+      ['message_type'],
+    ],
+    [
+      'an event_id that is not a uuid',
+      (m: Json) => {
+        m.event_id = 'evt-1';
+      },
+      ['event_id'],
+    ],
+    [
+      'a deadline without a time zone',
+      (m: Json) => {
+        m.deadline = '2025-12-07 10:15:40';
+      },
+      ['deadline'],
+    ],
+    [
+      'a zero timeout',
+      (m: Json) => {
+        m.timeout_ms = 0;
+      },
+      ['timeout_ms'],
+    ],
+    [
+      'a task context that is an array',
+      (m: Json) => {
+        m.task_context = [];
+      },
+      ['task_context'],
+    ],
+    [
+      'an event name without a namespace',
+      (m: Json) => {
+        m.publishes_events[0].name = 'shipped';
+      },
+      ['publishes_events', 0, 'name'],
+    ],
+    [
+      'an unknown event condition',
+      (m: Json) => {
+        m.publishes_events[0].condition = 'sometimes';
+      },
+      ['publishes_events', 0, 'condition'],
+    ],
   ] as Case[])('refuses %s', (_label, mutate, path) => {
     const message = loadFixture('step-dispatch-message.json');
     mutate(message);

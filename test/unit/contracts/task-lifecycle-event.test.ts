@@ -9,7 +9,9 @@ describe('task lifecycle event contract', () => {
   });
 
   it.each(['task.blocked_by_failures', 'task.failed', 'task.cancelled'])('accepts the event name %s', (eventName) => {
-    expect(taskLifecycleEvent.safeParse({ ...loadFixture('task-lifecycle-event.json'), event_name: eventName }).success).toBe(true);
+    expect(
+      taskLifecycleEvent.safeParse({ ...loadFixture('task-lifecycle-event.json'), event_name: eventName }).success,
+    ).toBe(true);
   });
 
   it.each([

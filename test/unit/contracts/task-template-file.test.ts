@@ -1,9 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import {
-  salvageTemplateGraph,
-  taskTemplateFile,
-  toTaskTemplate,
-} from '../../../lib/contracts/task-template-file.js';
+import { salvageTemplateGraph, taskTemplateFile, toTaskTemplate } from '../../../lib/contracts/task-template-file.js';
 import type { TaskTemplateFileInput } from '../../../lib/contracts/task-template-file.js';
 import { DEFAULT_RETRY_POLICY } from '../../../lib/domain/backoff.js';
 import { DEFAULT_STEP_TIMEOUT_SECONDS } from '../../../lib/domain/task-template.js';
@@ -45,14 +41,21 @@ describe('taskTemplateFile', () => {
   });
 
   it("refuses the engine's own namespace, as the template's and as a step's: its domain events would carry the lifecycle events' source", () => {
-    expect(issues(file({ namespace_name: 'orchestration' }))).toEqual(["namespace_name: namespace_name 'orchestration' is reserved: the engine's task lifecycle events use its event source"]);
-    expect(issues(file({}, { namespace: 'orchestration' }))).toEqual(["steps[0].namespace: namespace 'orchestration' is reserved: the engine's task lifecycle events use its event source"]);
+    expect(issues(file({ namespace_name: 'orchestration' }))).toEqual([
+      "namespace_name: namespace_name 'orchestration' is reserved: the engine's task lifecycle events use its event source",
+    ]);
+    expect(issues(file({}, { namespace: 'orchestration' }))).toEqual([
+      "steps[0].namespace: namespace 'orchestration' is reserved: the engine's task lifecycle events use its event source",
+    ]);
     expect(issues(file({ namespace_name: 'orchestration_jobs' }))).toEqual([]);
   });
 
   it('fills the retry fields left out of a partial retry block', () => {
     const parsed = taskTemplateFile.parse(file({}, { retry: { max_attempts: 7 } }));
-    expect(parsed.steps[0]?.retry).toMatchObject({ max_attempts: 7, backoff_base_ms: DEFAULT_RETRY_POLICY.backoffBaseMs });
+    expect(parsed.steps[0]?.retry).toMatchObject({
+      max_attempts: 7,
+      backoff_base_ms: DEFAULT_RETRY_POLICY.backoffBaseMs,
+    });
   });
 
   it('does not share default objects between parses', () => {
@@ -72,9 +75,17 @@ describe('taskTemplateFile', () => {
     ['max_attempts 101', { retry: { max_attempts: 101 } }, 'steps[0].retry.max_attempts'],
     ['max_attempts 1.5', { retry: { max_attempts: 1.5 } }, 'steps[0].retry.max_attempts'],
     ['backoff_base_ms -1', { retry: { backoff_base_ms: -1 } }, 'steps[0].retry.backoff_base_ms'],
-    ['backoff_base_ms over an hour', { retry: { backoff_base_ms: 3_600_001, max_backoff_ms: 86_400_000 } }, 'steps[0].retry.backoff_base_ms'],
+    [
+      'backoff_base_ms over an hour',
+      { retry: { backoff_base_ms: 3_600_001, max_backoff_ms: 86_400_000 } },
+      'steps[0].retry.backoff_base_ms',
+    ],
     ['max_backoff_ms over a day', { retry: { max_backoff_ms: 86_400_001 } }, 'steps[0].retry.max_backoff_ms'],
-    ['max_backoff_ms below base', { retry: { backoff_base_ms: 500, max_backoff_ms: 100 } }, 'steps[0].retry.max_backoff_ms'],
+    [
+      'max_backoff_ms below base',
+      { retry: { backoff_base_ms: 500, max_backoff_ms: 100 } },
+      'steps[0].retry.max_backoff_ms',
+    ],
     ['defaulted max_backoff_ms below base', { retry: { backoff_base_ms: 60_000 } }, 'steps[0].retry.max_backoff_ms'],
     ['retryable not a boolean', { retry: { retryable: 'yes' } }, 'steps[0].retry.retryable'],
     ['timeout 0', { timeout_seconds: 0 }, 'steps[0].timeout_seconds'],
@@ -83,10 +94,22 @@ describe('taskTemplateFile', () => {
     ['bad dependency name', { dependencies: ['Not Valid'] }, 'steps[0].dependencies[0]'],
     ['bad callable', { handler: { callable: 'has spaces' } }, 'steps[0].handler.callable'],
     ['missing callable', { handler: {} }, 'steps[0].handler.callable'],
-    ['initialization not a map', { handler: { callable: 'a.b', initialization: [1] } }, 'steps[0].handler.initialization'],
+    [
+      'initialization not a map',
+      { handler: { callable: 'a.b', initialization: [1] } },
+      'steps[0].handler.initialization',
+    ],
     ['bad event name', { publishes_events: [{ name: 'shop' }] }, 'steps[0].publishes_events[0].name'],
-    ['bad event condition', { publishes_events: [{ name: 'shop.paid', condition: 'maybe' }] }, 'steps[0].publishes_events[0].condition'],
-    ['event schema not a map', { publishes_events: [{ name: 'shop.paid', schema: 'x' }] }, 'steps[0].publishes_events[0].schema'],
+    [
+      'bad event condition',
+      { publishes_events: [{ name: 'shop.paid', condition: 'maybe' }] },
+      'steps[0].publishes_events[0].condition',
+    ],
+    [
+      'event schema not a map',
+      { publishes_events: [{ name: 'shop.paid', schema: 'x' }] },
+      'steps[0].publishes_events[0].schema',
+    ],
   ])('refuses a step with %s', (_label, step, path) => {
     expect(issues(file({}, step)).map((i) => i.split(': ')[0])).toEqual([path]);
   });
@@ -113,7 +136,9 @@ describe('taskTemplateFile', () => {
   });
 
   it('carries a step namespace (the pool that runs it in a mixed DAG) and checks its form', () => {
-    expect(toTaskTemplate(taskTemplateFile.parse(file({}, { namespace: 'reports' }))).steps[0]?.namespace).toBe('reports');
+    expect(toTaskTemplate(taskTemplateFile.parse(file({}, { namespace: 'reports' }))).steps[0]?.namespace).toBe(
+      'reports',
+    );
     expect(toTaskTemplate(taskTemplateFile.parse(file())).steps[0]).not.toHaveProperty('namespace');
     expect(issues(file({}, { namespace: 'Reports!' }))).toEqual([expect.stringMatching(/^steps\[0\]\.namespace: /)]);
   });
@@ -143,7 +168,10 @@ describe('toTaskTemplate', () => {
           handler: { callable: 'shop.pay', initialization: { gateway: 'test' } },
           retry: { retryable: false, max_attempts: 2, backoff_base_ms: 10, max_backoff_ms: 20 },
           timeout_seconds: 5,
-          publishes_events: [{ name: 'shop.paid', condition: 'success', schema: { type: 'object' } }, { name: 'shop.failed', condition: 'failure' }],
+          publishes_events: [
+            { name: 'shop.paid', condition: 'success', schema: { type: 'object' } },
+            { name: 'shop.failed', condition: 'failure' },
+          ],
         },
       ),
     );

@@ -4,7 +4,7 @@ import { TASK_TRANSITIONS, taskWalk } from '../../../lib/domain/task-transitions
 import { shortestPath } from '../../../lib/domain/transition-table.js';
 
 const blockedAt = new Date('2026-03-01T10:00:00.000Z');
-const after = (ms: number) => new Date(blockedAt.getTime() + ms);
+const blockedFor = (ms: number) => new Date(blockedAt.getTime() + ms);
 
 describe('blockedTaskFails', () => {
   it('fails a blocked task with nothing in flight at once by default (tasker-core: TaskFailed)', () => {
@@ -13,12 +13,12 @@ describe('blockedTaskFails', () => {
   });
 
   it('never while a step of the task is in flight, however long it has been blocked', () => {
-    expect(blockedTaskFails({ inFlight: 1, blockedAt }, 0, after(86_400_000))).toBe(false);
+    expect(blockedTaskFails({ inFlight: 1, blockedAt }, 0, blockedFor(86_400_000))).toBe(false);
   });
 
   it('with a grace: not before it has passed since the task became blocked', () => {
-    expect(blockedTaskFails({ inFlight: 0, blockedAt }, 60_000, after(59_999))).toBe(false);
-    expect(blockedTaskFails({ inFlight: 0, blockedAt }, 60_000, after(60_000))).toBe(true);
+    expect(blockedTaskFails({ inFlight: 0, blockedAt }, 60_000, blockedFor(59_999))).toBe(false);
+    expect(blockedTaskFails({ inFlight: 0, blockedAt }, 60_000, blockedFor(60_000))).toBe(true);
   });
 });
 
@@ -28,7 +28,15 @@ describe('taskWalk', () => {
   });
 
   it('never walks through a terminal state on the way, though a path through error would be shorter', () => {
-    expect(shortestPath(TASK_TRANSITIONS, 'initializing', 'blocked_by_failures')).toEqual(['initialize_failed', 'reopen']);
-    expect(taskWalk('initializing', 'blocked_by_failures')).toEqual(['enqueue_steps', 'steps_enqueued', 'evaluate_results', 'block_by_failures']);
+    expect(shortestPath(TASK_TRANSITIONS, 'initializing', 'blocked_by_failures')).toEqual([
+      'initialize_failed',
+      'reopen',
+    ]);
+    expect(taskWalk('initializing', 'blocked_by_failures')).toEqual([
+      'enqueue_steps',
+      'steps_enqueued',
+      'evaluate_results',
+      'block_by_failures',
+    ]);
   });
 });

@@ -7,10 +7,12 @@ const node = (name: string, ...dependencies: string[]): DagNode => ({ name, depe
 const diamond = [node('end', 'left', 'right'), node('left', 'start'), node('right', 'start'), node('start')];
 
 /** `s0 ← s1 ← … ← s(n-1)`: each step depends on the one before it, listed root-first. */
-const chain = (n: number): DagNode[] => Array.from({ length: n }, (_, i) => (i === 0 ? node('s0') : node(`s${i}`, `s${i - 1}`)));
+const chain = (n: number): DagNode[] =>
+  Array.from({ length: n }, (_, i) => (i === 0 ? node('s0') : node(`s${i}`, `s${i - 1}`)));
 
 /** `n` steps, each depending on every earlier one: n(n-1)/2 edges and no cycle. */
-const dense = (n: number): DagNode[] => Array.from({ length: n }, (_, i) => node(`s${i}`, ...Array.from({ length: i }, (_, j) => `s${j}`)));
+const dense = (n: number): DagNode[] =>
+  Array.from({ length: n }, (_, i) => node(`s${i}`, ...Array.from({ length: i }, (_, j) => `s${j}`)));
 
 /** `nodes` with `extra` dependencies added to the node named `name`. */
 const withEdge = (nodes: DagNode[], name: string, ...extra: string[]): DagNode[] =>
@@ -45,7 +47,9 @@ describe('dagProblems', () => {
   });
 
   it('reports every kind of problem together', () => {
-    const kinds = dagProblems([node('a', 'b'), node('b', 'a'), node('d'), node('d'), node('c', 'c', 'x')]).map((p) => p.kind);
+    const kinds = dagProblems([node('a', 'b'), node('b', 'a'), node('d'), node('d'), node('c', 'c', 'x')]).map(
+      (p) => p.kind,
+    );
     expect(kinds.sort()).toEqual(['cycle', 'duplicate_name', 'self_dependency', 'unknown_dependency']);
   });
 });
@@ -124,7 +128,10 @@ describe('locatedDagProblems', () => {
     const nodes = [node('a'), node('b', 'a'), node('a', 'b')];
     expect([...locatedDagProblems(nodes)].map(({ problem, at }) => [problem, at])).toEqual([
       [{ kind: 'duplicate_name', name: 'a' }, { node: 2 }],
-      [{ kind: 'cycle', path: ['a', 'b', 'a'] }, { node: 2, dependency: 0 }],
+      [
+        { kind: 'cycle', path: ['a', 'b', 'a'] },
+        { node: 2, dependency: 0 },
+      ],
     ]);
   });
 });
@@ -148,7 +155,8 @@ describe('topologicalOrder', () => {
   it('puts every node after its dependencies', () => {
     const order = topologicalOrder(diamond);
     expect(order).toHaveLength(4);
-    for (const n of diamond) for (const dep of n.dependencies) expect(order.indexOf(dep)).toBeLessThan(order.indexOf(n.name));
+    for (const n of diamond)
+      for (const dep of n.dependencies) expect(order.indexOf(dep)).toBeLessThan(order.indexOf(n.name));
   });
 
   it('keeps declaration order among independent nodes', () => {

@@ -25,10 +25,17 @@ function template(...steps: StepTemplate[]): TaskTemplate {
 const event = (name: string, condition: EventCondition = 'success') => ({ name, condition });
 
 /** `s0 ← s1 ← … ← s(n-1)`, listed root-first. */
-const chain = (n: number): StepTemplate[] => Array.from({ length: n }, (_, i) => step(`s${i}`, i === 0 ? [] : [`s${i - 1}`]));
+const chain = (n: number): StepTemplate[] =>
+  Array.from({ length: n }, (_, i) => step(`s${i}`, i === 0 ? [] : [`s${i - 1}`]));
 
 /** `n` steps, each depending on every earlier one. */
-const dense = (n: number): StepTemplate[] => Array.from({ length: n }, (_, i) => step(`s${i}`, Array.from({ length: i }, (_, j) => `s${j}`)));
+const dense = (n: number): StepTemplate[] =>
+  Array.from({ length: n }, (_, i) =>
+    step(
+      `s${i}`,
+      Array.from({ length: i }, (_, j) => `s${j}`),
+    ),
+  );
 
 describe('templateProblems', () => {
   it('accepts a valid fan-out / fan-in template', () => {
@@ -96,7 +103,12 @@ describe('templateProblems', () => {
   });
 
   it('skips empty names, which stand for values the file schema refused', () => {
-    const t = template(step(''), step(''), step('a', ['']), step('b', ['a'], { publishesEvents: [event(''), event('')] }));
+    const t = template(
+      step(''),
+      step(''),
+      step('a', ['']),
+      step('b', ['a'], { publishesEvents: [event(''), event('')] }),
+    );
     expect(templateProblems(t)).toEqual([]);
   });
 
@@ -124,7 +136,17 @@ describe('templateProblems at scale', () => {
   it('accepts a 150-step dense DAG and a step with 1,000 dependencies', () => {
     expect(templateProblems(template(...dense(150)))).toEqual([]);
     const fanIn = Array.from({ length: MAX_DEPENDENCIES_PER_STEP }, (_, i) => step(`s${i}`));
-    expect(templateProblems(template(...fanIn, step('join', fanIn.map((s) => s.name))))).toEqual([]);
+    expect(
+      templateProblems(
+        template(
+          ...fanIn,
+          step(
+            'join',
+            fanIn.map((s) => s.name),
+          ),
+        ),
+      ),
+    ).toEqual([]);
   });
 
   it('reports the cycle a back edge makes in a 150-step dense DAG, naming the steps it ties together', () => {
@@ -133,7 +155,8 @@ describe('templateProblems at scale', () => {
     expect(templateProblems(template(...steps))).toEqual([
       {
         path: 'steps[0].dependencies[0]',
-        message: 'dependency cycle: s0 → s149 → s0 (one of the cycles among steps s0, s1, s2, s3, s4, s5, s6, s7, s8, s9 and 140 more)',
+        message:
+          'dependency cycle: s0 → s149 → s0 (one of the cycles among steps s0, s1, s2, s3, s4, s5, s6, s7, s8, s9 and 140 more)',
       },
     ]);
   });
@@ -141,7 +164,10 @@ describe('templateProblems at scale', () => {
   it('names every step of a small tangle of cycles', () => {
     const t = template(step('a', ['b', 'c']), step('b', ['a']), step('c', ['a']));
     expect(templateProblems(t)).toEqual([
-      { path: 'steps[0].dependencies[0]', message: 'dependency cycle: a → b → a (one of the cycles among steps a, b and c)' },
+      {
+        path: 'steps[0].dependencies[0]',
+        message: 'dependency cycle: a → b → a (one of the cycles among steps a, b and c)',
+      },
     ]);
   });
 
@@ -165,7 +191,10 @@ describe('templateProblems at scale', () => {
     const steps = Array.from({ length: 130 }, (_, i) => step(`s${i}`, ['ghost', 'ghost']));
     const problems = templateProblems(template(...steps));
     expect(problems).toHaveLength(MAX_REPORTED_PROBLEMS + 1);
-    expect(problems[0]).toEqual({ path: 'steps[0].dependencies[0]', message: 'step "s0" depends on unknown step "ghost"' });
+    expect(problems[0]).toEqual({
+      path: 'steps[0].dependencies[0]',
+      message: 'step "s0" depends on unknown step "ghost"',
+    });
     expect(problems.at(-1)).toEqual({ path: '', message: '... and 290 more problems' });
   });
 });
@@ -176,7 +205,9 @@ describe('formatProblemPath', () => {
   });
 
   it('quotes keys that are not identifiers', () => {
-    expect(formatProblemPath(['input_schema', 'properties', 'a.b', 'type'])).toBe('input_schema.properties["a.b"].type');
+    expect(formatProblemPath(['input_schema', 'properties', 'a.b', 'type'])).toBe(
+      'input_schema.properties["a.b"].type',
+    );
   });
 
   it('is empty for the whole file', () => {

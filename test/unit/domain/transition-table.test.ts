@@ -8,9 +8,16 @@ import { shortestPath, transition, type TransitionOutcome } from '../../../lib/d
 
 describe('shortestPath', () => {
   it('finds the events the engine walks a task with', () => {
-    expect(shortestPath(TASK_TRANSITIONS, 'pending', 'steps_in_process')).toEqual(['start', 'enqueue_steps', 'steps_enqueued']);
+    expect(shortestPath(TASK_TRANSITIONS, 'pending', 'steps_in_process')).toEqual([
+      'start',
+      'enqueue_steps',
+      'steps_enqueued',
+    ]);
     expect(shortestPath(TASK_TRANSITIONS, 'steps_in_process', 'complete')).toEqual(['evaluate_results', 'complete']);
-    expect(shortestPath(TASK_TRANSITIONS, 'waiting_for_retry', 'steps_in_process')).toEqual(['enqueue_steps', 'steps_enqueued']);
+    expect(shortestPath(TASK_TRANSITIONS, 'waiting_for_retry', 'steps_in_process')).toEqual([
+      'enqueue_steps',
+      'steps_enqueued',
+    ]);
     expect(shortestPath(STEP_TRANSITIONS, 'enqueued', 'complete')).toEqual(['complete_manually']);
   });
 
@@ -34,7 +41,10 @@ describe('shortestPath', () => {
 describe('what an evaluation can reach', () => {
   it('every execution status names a state every active task state can walk to', () => {
     const unreachable = TASK_STATES.filter((s) => !isTerminalTaskState(s)).flatMap((from) =>
-      EXECUTION_STATUSES.filter((status) => shortestPath(TASK_TRANSITIONS, from, TASK_STATE_FOR_STATUS[status]) === null).map((status) => `${from} -> ${status}`));
+      EXECUTION_STATUSES.filter(
+        (status) => shortestPath(TASK_TRANSITIONS, from, TASK_STATE_FOR_STATUS[status]) === null,
+      ).map((status) => `${from} -> ${status}`),
+    );
     expect(unreachable).toEqual([]);
   });
 });
@@ -42,9 +52,16 @@ describe('what an evaluation can reach', () => {
 describe('stepBucket', () => {
   it('puts each step state in the counter the task keeps for it', () => {
     expect(Object.fromEntries(STEP_STATES.map((s) => [s, stepBucket(s)]))).toEqual({
-      pending: 'idle', enqueued: 'in_flight', in_progress: 'in_flight', enqueued_for_orchestration: 'in_flight',
-      enqueued_as_error_for_orchestration: 'in_flight', waiting_for_retry: 'waiting', complete: 'completed',
-      error: 'failed', cancelled: 'idle', resolved_manually: 'completed',
+      pending: 'idle',
+      enqueued: 'in_flight',
+      in_progress: 'in_flight',
+      enqueued_for_orchestration: 'in_flight',
+      enqueued_as_error_for_orchestration: 'in_flight',
+      waiting_for_retry: 'waiting',
+      complete: 'completed',
+      error: 'failed',
+      cancelled: 'idle',
+      resolved_manually: 'completed',
     });
   });
 });

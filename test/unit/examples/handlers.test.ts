@@ -18,7 +18,12 @@ const order = {
   ],
 };
 
-function inputFor(step: StepTemplate, context: Record<string, unknown>, results: Map<string, unknown>, attempt: number): StepHandlerInput {
+function inputFor(
+  step: StepTemplate,
+  context: Record<string, unknown>,
+  results: Map<string, unknown>,
+  attempt: number,
+): StepHandlerInput {
   return {
     context,
     config: step.handler.initialization,
@@ -27,7 +32,14 @@ function inputFor(step: StepTemplate, context: Record<string, unknown>, results:
     maxAttempts: step.retry.maxAttempts,
     signal: new AbortController().signal,
     deadline: new Date(Date.now() + step.timeoutSeconds * 1000),
-    step: { taskUuid: 't', stepUuid: `s-${step.name}`, stepName: step.name, namespace: 'ns', eventId: 'e', correlationId: 'c' },
+    step: {
+      taskUuid: 't',
+      stepUuid: `s-${step.name}`,
+      stepName: step.name,
+      namespace: 'ns',
+      eventId: 'e',
+      correlationId: 'c',
+    },
     logger: new RecordingLogger(),
   };
 }
@@ -60,7 +72,9 @@ describe('example handler maps', () => {
   it('have a handler for every callable their templates name, and nothing else', () => {
     const byNamespace: Record<string, HandlerMap> = { ecommerce: orderHandlers, patterns: patternHandlers };
     for (const [namespace, handlers] of Object.entries(byNamespace)) {
-      const callables = new Set(templates.filter((t) => t.namespace === namespace).flatMap((t) => t.steps.map((s) => s.handler.callable)));
+      const callables = new Set(
+        templates.filter((t) => t.namespace === namespace).flatMap((t) => t.steps.map((s) => s.handler.callable)),
+      );
       expect(Object.keys(handlers).sort()).toEqual([...callables].sort());
     }
   });
@@ -94,8 +108,17 @@ describe('ecommerce/order_fulfillment', () => {
     const { results, attempts } = await runTemplate(template, orderHandlers, { order });
     expect(attempts.get('charge_payment')).toBe(2);
     expect(results.get('validate_order')).toMatchObject({ total: 28.3, item_count: 2 });
-    expect(results.get('charge_payment')).toEqual({ payment_id: 'pay-ord-1', amount: 28.3, currency: 'EUR', attempts: 2 });
-    expect(results.get('reserve_inventory')).toEqual({ reservation_id: 'res-ord-1', warehouse: 'eu-west-1a', reserved: { BOOK: 2, PEN: 3 } });
+    expect(results.get('charge_payment')).toEqual({
+      payment_id: 'pay-ord-1',
+      amount: 28.3,
+      currency: 'EUR',
+      attempts: 2,
+    });
+    expect(results.get('reserve_inventory')).toEqual({
+      reservation_id: 'res-ord-1',
+      warehouse: 'eu-west-1a',
+      reserved: { BOOK: 2, PEN: 3 },
+    });
     expect(results.get('ship_order')).toEqual({
       order_id: 'ord-1',
       tracking_number: 'TRK-POSTNL-ord-1',
@@ -103,21 +126,30 @@ describe('ecommerce/order_fulfillment', () => {
       reservation_id: 'res-ord-1',
       payment_id: 'pay-ord-1',
     });
-    expect(results.get('send_confirmation')).toEqual({ sent_to: 'ada@example.com', tracking_number: 'TRK-POSTNL-ord-1', message_id: 'msg-ord-1' });
+    expect(results.get('send_confirmation')).toEqual({
+      sent_to: 'ada@example.com',
+      tracking_number: 'TRK-POSTNL-ord-1',
+      message_id: 'msg-ord-1',
+    });
   });
 
   it("ship_order's result matches the schema of ecommerce.order_shipped", async () => {
     const { results } = await runTemplate(template, orderHandlers, { order });
-    const shipped = template.steps.find((s) => s.name === 'ship_order')?.publishesEvents.find((e) => e.name === 'ecommerce.order_shipped');
+    const shipped = template.steps
+      .find((s) => s.name === 'ship_order')
+      ?.publishesEvents.find((e) => e.name === 'ecommerce.order_shipped');
     expect(shipped?.condition).toBe('success');
     expect(compileValidator(shipped?.schema ?? {})(results.get('ship_order'))).toEqual({ ok: true });
   });
 
   it('charge_payment fails retryably on attempt 1, deterministically', async () => {
     const step = template.steps.find((s) => s.name === 'charge_payment') as StepTemplate;
-    const validated = await orderHandlers['ecommerce.validate_order']?.(inputFor(template.steps[0] as StepTemplate, { order }, new Map(), 1));
+    const validated = await orderHandlers['ecommerce.validate_order']?.(
+      inputFor(template.steps[0] as StepTemplate, { order }, new Map(), 1),
+    );
     const input = (attempt: number) => inputFor(step, { order }, new Map([['validate_order', validated]]), attempt);
-    for (let i = 0; i < 3; i += 1) expect(() => orderHandlers['ecommerce.charge_payment']?.(input(1))).toThrow(RetryableError);
+    for (let i = 0; i < 3; i += 1)
+      expect(() => orderHandlers['ecommerce.charge_payment']?.(input(1))).toThrow(RetryableError);
     expect(orderHandlers['ecommerce.charge_payment']?.(input(2))).toMatchObject({ attempts: 2 });
   });
 
@@ -130,8 +162,13 @@ describe('ecommerce/order_fulfillment', () => {
   });
 
   it('validate_order refuses more items than configured, permanently', () => {
-    const step = { ...(template.steps[0] as StepTemplate), handler: { callable: 'ecommerce.validate_order', initialization: { max_items: 1 } } };
-    expect(() => orderHandlers['ecommerce.validate_order']?.(inputFor(step, { order }, new Map(), 1))).toThrow(/at most 1 allowed/);
+    const step = {
+      ...(template.steps[0] as StepTemplate),
+      handler: { callable: 'ecommerce.validate_order', initialization: { max_items: 1 } },
+    };
+    expect(() => orderHandlers['ecommerce.validate_order']?.(inputFor(step, { order }, new Map(), 1))).toThrow(
+      /at most 1 allowed/,
+    );
   });
 
   it('retry settings keep a local run short', () => {
@@ -160,7 +197,15 @@ describe('patterns', () => {
   it('refuses a dependency result without a number, permanently', () => {
     const template = find('diamond_workflow');
     const end = template.steps.find((s) => s.name === 'diamond_end') as StepTemplate;
-    const input = inputFor(end, {}, new Map([['diamond_branch_b', { value: 'x' }], ['diamond_branch_c', { value: 1 }]]), 1);
+    const input = inputFor(
+      end,
+      {},
+      new Map([
+        ['diamond_branch_b', { value: 'x' }],
+        ['diamond_branch_c', { value: 1 }],
+      ]),
+      1,
+    );
     expect(() => patternHandlers['patterns.multiply']?.(input)).toThrow(PermanentError);
   });
 });

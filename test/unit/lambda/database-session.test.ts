@@ -19,7 +19,9 @@ describe('usesRdsProxy', () => {
 
   it('is false for a direct connection, an RDS instance endpoint, or no URL', () => {
     expect(usesRdsProxy(config({ databaseUrl: 'postgres://postgres@127.0.0.1:5432/tasker' }))).toBe(false);
-    expect(usesRdsProxy(config({ databaseUrl: 'postgres://app@db.abc123xyz.eu-west-1.rds.amazonaws.com/tasker' }))).toBe(false);
+    expect(
+      usesRdsProxy(config({ databaseUrl: 'postgres://app@db.abc123xyz.eu-west-1.rds.amazonaws.com/tasker' })),
+    ).toBe(false);
     expect(usesRdsProxy(config({ databaseUrl: 'not a url' }))).toBe(false);
     expect(usesRdsProxy(config())).toBe(false);
   });
@@ -28,12 +30,22 @@ describe('usesRdsProxy', () => {
 describe('databaseBudgetOf', () => {
   it('derives each bound from the completion timeout unless the environment sets it', () => {
     expect(databaseBudgetOf(config({ completionTimeoutMs: 20_000 }))).toEqual(databaseBudgetFor(20_000));
-    const env = { TASKER_COMPLETION_QUEUE_URL: 'https://sqs.example/q', TASKER_DATABASE_STATEMENT_TIMEOUT_MS: '9000', TASKER_DATABASE_LOCK_TIMEOUT_MS: '2000' };
-    expect(databaseBudgetOf(loadConfig(env))).toEqual({ statementTimeoutMs: 9_000, lockTimeoutMs: 2_000, idleInTransactionTimeoutMs: 15_000 });
+    const env = {
+      TASKER_COMPLETION_QUEUE_URL: 'https://sqs.example/q',
+      TASKER_DATABASE_STATEMENT_TIMEOUT_MS: '9000',
+      TASKER_DATABASE_LOCK_TIMEOUT_MS: '2000',
+    };
+    expect(databaseBudgetOf(loadConfig(env))).toEqual({
+      statementTimeoutMs: 9_000,
+      lockTimeoutMs: 2_000,
+      idleInTransactionTimeoutMs: 15_000,
+    });
   });
 
   it('refuses a bound that is not a positive whole number, naming the variable', () => {
-    expect(() => loadConfig({ TASKER_DATABASE_IDLE_IN_TRANSACTION_TIMEOUT_MS: '-5' })).toThrow(/TASKER_DATABASE_IDLE_IN_TRANSACTION_TIMEOUT_MS/);
+    expect(() => loadConfig({ TASKER_DATABASE_IDLE_IN_TRANSACTION_TIMEOUT_MS: '-5' })).toThrow(
+      /TASKER_DATABASE_IDLE_IN_TRANSACTION_TIMEOUT_MS/,
+    );
   });
 });
 
@@ -41,7 +53,11 @@ describe('sessionOptions', () => {
   const budget = { statementTimeoutMs: 7_500, lockTimeoutMs: 3_750, idleInTransactionTimeoutMs: 15_000 };
 
   it('sends the three timeouts as startup parameters on a direct connection', () => {
-    expect(sessionOptions(budget, false)).toEqual({ statement_timeout: 7_500, lock_timeout: 3_750, idle_in_transaction_session_timeout: 15_000 });
+    expect(sessionOptions(budget, false)).toEqual({
+      statement_timeout: 7_500,
+      lock_timeout: 3_750,
+      idle_in_transaction_session_timeout: 15_000,
+    });
   });
 
   it('through RDS Proxy sends no startup parameter and gives up a call client-side at the statement timeout', () => {
@@ -58,7 +74,12 @@ describe('createPool with a session budget', () => {
   };
 
   it('holds a direct pool to the budget, and waits for a connection no longer than a call may take', async () => {
-    expect(await options('postgres://postgres@127.0.0.1:5432/tasker')).toMatchObject({ statement_timeout: 7_500, lock_timeout: 3_750, idle_in_transaction_session_timeout: 15_000, connectionTimeoutMillis: 7_500 });
+    expect(await options('postgres://postgres@127.0.0.1:5432/tasker')).toMatchObject({
+      statement_timeout: 7_500,
+      lock_timeout: 3_750,
+      idle_in_transaction_session_timeout: 15_000,
+      connectionTimeoutMillis: 7_500,
+    });
   });
 
   it('behind RDS Proxy sets no server parameter', async () => {

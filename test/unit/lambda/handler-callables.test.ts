@@ -8,9 +8,15 @@ describe('the callables a step-handler Lambda carries', () => {
   it('are the keys of the map createStepHandlerLambda was given, under a registered symbol, not enumerable', () => {
     const handler = createStepHandlerLambda({ 'billing.charge': noop, 'billing.refund': noop });
     expect(callablesOf(handler)).toEqual(['billing.charge', 'billing.refund']);
-    expect((handler as unknown as Record<symbol, unknown>)[Symbol.for('tasker-serverless.handler-callables')]).toEqual(['billing.charge', 'billing.refund']);
+    expect((handler as unknown as Record<symbol, unknown>)[Symbol.for('tasker-serverless.handler-callables')]).toEqual([
+      'billing.charge',
+      'billing.refund',
+    ]);
     expect(Object.keys(handler)).not.toContain(HANDLER_CALLABLES.toString());
-    expect(Object.getOwnPropertyDescriptor(handler, HANDLER_CALLABLES)).toMatchObject({ enumerable: false, writable: false });
+    expect(Object.getOwnPropertyDescriptor(handler, HANDLER_CALLABLES)).toMatchObject({
+      enumerable: false,
+      writable: false,
+    });
   });
 
   it('are a copy taken when the Lambda is made: adding to the map later does not change them', () => {

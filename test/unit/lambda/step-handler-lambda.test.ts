@@ -19,7 +19,12 @@ function sqsRecord(messageId: string, body: string, receiveCount = '1'): SQSReco
     messageId,
     receiptHandle: `rh-${messageId}`,
     body,
-    attributes: { ApproximateReceiveCount: receiveCount, SentTimestamp: '1765102530120', SenderId: 'AIDA', ApproximateFirstReceiveTimestamp: '1765102530125' },
+    attributes: {
+      ApproximateReceiveCount: receiveCount,
+      SentTimestamp: '1765102530120',
+      SenderId: 'AIDA',
+      ApproximateFirstReceiveTimestamp: '1765102530125',
+    },
     messageAttributes: {},
     md5OfBody: 'unused',
     eventSource: 'aws:sqs',
@@ -46,11 +51,24 @@ function lambdaContext(remainingMs = 60_000): Context {
 }
 
 function config(changes: Record<string, unknown> = {}): RuntimeConfig {
-  return runtimeConfig.parse({ completionQueueUrl: QUEUES.completion, poisonQueueUrl: QUEUES.poison, domainEventDlqUrl: QUEUES.domainEventDlq, ...changes });
+  return runtimeConfig.parse({
+    completionQueueUrl: QUEUES.completion,
+    poisonQueueUrl: QUEUES.poison,
+    domainEventDlqUrl: QUEUES.domainEventDlq,
+    ...changes,
+  });
 }
 
 function ports(changes: Pick<StepHandlerLambdaOverrides, 'config' | 'worker'> = {}) {
-  return { queue: new FakeQueueSender(), bus: new FakeEventBus(), clock: new FixedClock(), logger: new RecordingLogger(), config: config(), worker: { retryDelaysMs: [1] }, ...changes };
+  return {
+    queue: new FakeQueueSender(),
+    bus: new FakeEventBus(),
+    clock: new FixedClock(),
+    logger: new RecordingLogger(),
+    config: config(),
+    worker: { retryDelaysMs: [1] },
+    ...changes,
+  };
 }
 
 const event = (...records: SQSRecord[]): SQSEvent => ({ Records: records });
@@ -66,29 +84,46 @@ describe('step-handler Lambda', () => {
     const failing = dispatchMessage({ event_id: '1b4e28ba-2fa1-41d2-883f-0016d3cca427' });
     p.queue.failAlways({ queueUrl: QUEUES.completion, match: (m) => m.body.includes(failing.event_id) });
     const handler = createStepHandlerLambda(ship, p);
-    const response = await handler(event(sqsRecord('m-ok', JSON.stringify(dispatchMessage())), sqsRecord('m-fail', JSON.stringify(failing))), lambdaContext());
+    const response = await handler(
+      event(sqsRecord('m-ok', JSON.stringify(dispatchMessage())), sqsRecord('m-fail', JSON.stringify(failing))),
+      lambdaContext(),
+    );
     expect(response).toEqual({ batchItemFailures: [{ itemIdentifier: 'm-fail' }] });
     const [result] = p.queue.bodiesTo(QUEUES.completion).map((b) => stepExecutionResult.parse(b));
-    expect(result).toMatchObject({ status: 'success', result: SHIPMENT, worker: { worker_id: 'tasker-step-handler/2025/12/07/[$LATEST]8f3c2a1b9d4e', kind: 'lambda' } });
+    expect(result).toMatchObject({
+      status: 'success',
+      result: SHIPMENT,
+      worker: { worker_id: 'tasker-step-handler/2025/12/07/[$LATEST]8f3c2a1b9d4e', kind: 'lambda' },
+    });
     expect(p.bus.published.map((e) => e.DetailType)).toEqual(['ecommerce.order_shipped']);
   });
 
   it("passes the record's receive count and source queue through", async () => {
     const p = ports();
     const handler = createStepHandlerLambda(ship, p);
-    await handler(event(sqsRecord('m-1', JSON.stringify(dispatchMessage()), '3'), sqsRecord('m-2', 'not json')), lambdaContext());
+    await handler(
+      event(sqsRecord('m-1', JSON.stringify(dispatchMessage()), '3'), sqsRecord('m-2', 'not json')),
+      lambdaContext(),
+    );
     expect(p.logger.find(/^dispatch record /).find((l) => l.fields.message_id === 'm-1')?.fields.receive_count).toBe(3);
-    expect(p.queue.bodiesTo(QUEUES.poison)).toMatchObject([{ source_queue: DISPATCH_ARN, source_message_id: 'm-2', original_body: 'not json' }]);
+    expect(p.queue.bodiesTo(QUEUES.poison)).toMatchObject([
+      { source_queue: DISPATCH_ARN, source_message_id: 'm-2', original_body: 'not json' },
+    ]);
   });
 
-  it("takes the remaining time from the Lambda context: an overrunning handler times out before the Lambda would", async () => {
+  it('takes the remaining time from the Lambda context: an overrunning handler times out before the Lambda would', async () => {
     const p = ports({ config: config({ safetyMarginMs: 200 }) });
-    const hang: HandlerMap = { [SHIP]: ({ signal }: StepHandlerInput) => new Promise((_r, reject) => signal.addEventListener('abort', () => reject(signal.reason))) };
+    const hang: HandlerMap = {
+      [SHIP]: ({ signal }: StepHandlerInput) =>
+        new Promise((_r, reject) => signal.addEventListener('abort', () => reject(signal.reason))),
+    };
     const handler = createStepHandlerLambda(hang, p);
     const started = performance.now();
     await handler(event(sqsRecord('m-1', JSON.stringify(dispatchMessage()))), lambdaContext(260));
     expect(performance.now() - started).toBeLessThan(260);
-    expect(p.queue.bodiesTo(QUEUES.completion)).toMatchObject([{ status: 'failure', error: { error_type: 'handler_timeout', code: 'lambda_remaining_time' } }]);
+    expect(p.queue.bodiesTo(QUEUES.completion)).toMatchObject([
+      { status: 'failure', error: { error_type: 'handler_timeout', code: 'lambda_remaining_time' } },
+    ]);
   });
 
   it('applies worker settings that have no environment variable', async () => {
@@ -121,11 +156,15 @@ describe('step-handler Lambda', () => {
     await expect(invocation).rejects.toBeInstanceOf(ConfigurationError);
     await expect(handler(event(), lambdaContext())).rejects.toThrow('TASKER_COMPLETION_QUEUE_URL is required');
     vi.stubEnv('TASKER_COMPLETION_QUEUE_URL', QUEUES.completion);
-    await expect(handler(event(sqsRecord('m-1', JSON.stringify(dispatchMessage()))), lambdaContext())).resolves.toEqual({ batchItemFailures: [] });
+    await expect(handler(event(sqsRecord('m-1', JSON.stringify(dispatchMessage()))), lambdaContext())).resolves.toEqual(
+      { batchItemFailures: [] },
+    );
   });
 
   it('refuses a handler map entry that is not a function when it is created', () => {
-    expect(() => createStepHandlerLambda({ [SHIP]: 42 } as unknown as HandlerMap, ports())).toThrow('handler "ecommerce.ship_order" is not a function');
+    expect(() => createStepHandlerLambda({ [SHIP]: 42 } as unknown as HandlerMap, ports())).toThrow(
+      'handler "ecommerce.ship_order" is not a function',
+    );
   });
 
   it('the example entry point exports a Lambda handler without touching AWS at import', async () => {

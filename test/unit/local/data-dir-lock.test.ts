@@ -29,7 +29,11 @@ describe('lockDataDir', () => {
   it('creates the directory and a lock file naming the holder; a second taker is refused with the holder', () => {
     const dir = dataDir();
     const lock = lockDataDir(dir, { command: 'tasker dev', now: () => new Date('2030-01-01T00:00:00Z') });
-    expect(readHolder(join(dir, LOCK_FILE_NAME))).toEqual({ pid: process.pid, command: 'tasker dev', since: '2030-01-01T00:00:00.000Z' });
+    expect(readHolder(join(dir, LOCK_FILE_NAME))).toEqual({
+      pid: process.pid,
+      command: 'tasker dev',
+      since: '2030-01-01T00:00:00.000Z',
+    });
     const refused = (() => {
       try {
         lockDataDir(dir, { command: 'tasker run' });
@@ -39,7 +43,9 @@ describe('lockDataDir', () => {
     })();
     expect(refused).toBeInstanceOf(DataDirLockedError);
     expect((refused as DataDirLockedError).holder).toMatchObject({ pid: process.pid, command: 'tasker dev' });
-    expect((refused as Error).message).toBe(`the data directory ${dir} is in use by process ${process.pid} (tasker dev, since 2030-01-01T00:00:00.000Z)`);
+    expect((refused as Error).message).toBe(
+      `the data directory ${dir} is in use by process ${process.pid} (tasker dev, since 2030-01-01T00:00:00.000Z)`,
+    );
     lock.release();
     expect(existsSync(lock.file)).toBe(false);
     lockDataDir(dir).release();

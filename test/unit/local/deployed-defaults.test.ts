@@ -1,5 +1,10 @@
 import { describe, expect, it } from 'vitest';
-import { COMPLETION_DEFAULTS, COMPLETION_QUEUE_DEFAULTS, DISPATCH_QUEUE_DEFAULTS, STEP_HANDLER_DEFAULTS } from '../../../lib/local/deployed-defaults.js';
+import {
+  COMPLETION_DEFAULTS,
+  COMPLETION_QUEUE_DEFAULTS,
+  DISPATCH_QUEUE_DEFAULTS,
+  STEP_HANDLER_DEFAULTS,
+} from '../../../lib/local/deployed-defaults.js';
 import { resolveEmbeddedSettings } from '../../../lib/local/embedded-settings.js';
 import { queueSettingsFromTemplate, settingsFromTemplate } from '../../../lib/local/lambda-settings.js';
 import { synthEngine } from '../../cdk/support/synth.js';

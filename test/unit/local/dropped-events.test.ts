@@ -30,7 +30,16 @@ function parked(eventId: string, taskUuid = TASK): string {
     },
   };
   const entry = { Source: domainEventSource('orders'), DetailType: 'orders.shipped', Detail: JSON.stringify(detail) };
-  const message = buildParkedDomainEventMessage({ eventId, eventName: 'orders.shipped', entry, code: 'schema_mismatch', reason: 'payload of orders.shipped does not match its declared schema: /count must be integer' }, new Date('2030-01-01T00:00:01Z'));
+  const message = buildParkedDomainEventMessage(
+    {
+      eventId,
+      eventName: 'orders.shipped',
+      entry,
+      code: 'schema_mismatch',
+      reason: 'payload of orders.shipped does not match its declared schema: /count must be integer',
+    },
+    new Date('2030-01-01T00:00:01Z'),
+  );
   return JSON.stringify(message);
 }
 
@@ -42,9 +51,21 @@ describe('DroppedEventLog', () => {
     const log = new DroppedEventLog();
     const wrapped = log.wrap(queue, dlq);
     const eventId = '55555555-5555-4555-8555-555555555555';
-    await wrapped.send(dlq, [{ id: 'p', body: parked(eventId) }, { id: 'q', body: 'not a parked event' }]);
+    await wrapped.send(dlq, [
+      { id: 'p', body: parked(eventId) },
+      { id: 'q', body: 'not a parked event' },
+    ]);
     await wrapped.send(other, [{ id: 'r', body: parked('66666666-6666-4666-8666-666666666666') }]);
-    expect(log.of(TASK)).toEqual([{ taskUuid: TASK, stepName: 'ship', eventName: 'orders.shipped', eventId, code: 'schema_mismatch', reason: 'payload of orders.shipped does not match its declared schema: /count must be integer' }]);
+    expect(log.of(TASK)).toEqual([
+      {
+        taskUuid: TASK,
+        stepName: 'ship',
+        eventName: 'orders.shipped',
+        eventId,
+        code: 'schema_mismatch',
+        reason: 'payload of orders.shipped does not match its declared schema: /count must be integer',
+      },
+    ]);
     expect(log.of('77777777-7777-4777-8777-777777777777')).toEqual([]);
     expect(queue.peekAll(dlq)).toHaveLength(2);
     expect(queue.peekAll(other)).toHaveLength(1);

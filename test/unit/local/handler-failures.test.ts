@@ -14,7 +14,14 @@ function input(logger: RecordingLogger, attempt = 1): StepHandlerInput {
     maxAttempts: 3,
     signal: new AbortController().signal,
     deadline: new Date(Date.now() + 10_000),
-    step: { taskUuid: 't-1', stepUuid: 's-1', stepName: 'charge', namespace: 'ns', eventId: `e-${attempt}`, correlationId: 'c-1' },
+    step: {
+      taskUuid: 't-1',
+      stepUuid: 's-1',
+      stepName: 'charge',
+      namespace: 'ns',
+      eventId: `e-${attempt}`,
+      correlationId: 'c-1',
+    },
     logger,
   };
 }
@@ -31,11 +38,19 @@ describe('HandlerFailureLog', () => {
     await expect(handlers['ns.charge']!(input(logger, 2))).rejects.toThrow('card declined');
     expect(await handlers['ns.ok']!(input(logger))).toEqual({ fine: true });
     const [failure] = log.of('t-1');
-    expect(failure).toMatchObject({ taskUuid: 't-1', stepName: 'charge', attempt: 2, eventId: 'e-2', message: 'card declined' });
+    expect(failure).toMatchObject({
+      taskUuid: 't-1',
+      stepName: 'charge',
+      attempt: 2,
+      eventId: 'e-2',
+      message: 'card declined',
+    });
     expect(failure!.stack.split('\n')[0]).toBe('Error: card declined');
     expect(failure!.stack.split('\n')[1]).toMatch(/^\s+at declineCard \(.*handler-failures\.test\.ts:\d+:\d+\)$/);
     expect(failure!.stack).not.toContain('lib/local/handler-failures.ts');
-    expect(logger.find('step handler threw')).toEqual([expect.objectContaining({ level: 'debug', fields: expect.objectContaining({ stack: failure!.stack }) })]);
+    expect(logger.find('step handler threw')).toEqual([
+      expect.objectContaining({ level: 'debug', fields: expect.objectContaining({ stack: failure!.stack }) }),
+    ]);
     expect(log.of('t-other')).toEqual([]);
   });
 

@@ -1,14 +1,31 @@
 import { describe, expect, it } from 'vitest';
 import { resolveEmbeddedSettings } from '../../../lib/local/embedded-settings.js';
 import { TemplateSettingsError } from '../../../lib/local/errors.js';
-import { queueSettingsFromTemplate, safetyMarginFromTemplate, settingsFromTemplate } from '../../../lib/local/lambda-settings.js';
+import {
+  queueSettingsFromTemplate,
+  safetyMarginFromTemplate,
+  settingsFromTemplate,
+} from '../../../lib/local/lambda-settings.js';
 
 /** A template shaped like `cdk synth` output: two functions, their event source mappings and queues. */
 const TEMPLATE = {
   Resources: {
-    EngineQueuesDispatchQueueA1B2C3D4: { Type: 'AWS::SQS::Queue', Properties: { VisibilityTimeout: 180, RedrivePolicy: { deadLetterTargetArn: { 'Fn::GetAtt': ['Dlq', 'Arn'] }, maxReceiveCount: 5 } } },
+    EngineQueuesDispatchQueueA1B2C3D4: {
+      Type: 'AWS::SQS::Queue',
+      Properties: {
+        VisibilityTimeout: 180,
+        RedrivePolicy: { deadLetterTargetArn: { 'Fn::GetAtt': ['Dlq', 'Arn'] }, maxReceiveCount: 5 },
+      },
+    },
     EngineQueuesCompletionQueueE5F6A7B8: { Type: 'AWS::SQS::Queue', Properties: {} },
-    EngineStepHandlerFunctionDEE21024: { Type: 'AWS::Lambda::Function', Properties: { Timeout: 30, ReservedConcurrentExecutions: 10, Environment: { Variables: { TASKER_DEADLINE_SAFETY_MARGIN_MS: '1500' } } } },
+    EngineStepHandlerFunctionDEE21024: {
+      Type: 'AWS::Lambda::Function',
+      Properties: {
+        Timeout: 30,
+        ReservedConcurrentExecutions: 10,
+        Environment: { Variables: { TASKER_DEADLINE_SAFETY_MARGIN_MS: '1500' } },
+      },
+    },
     EngineStepHandlerFunctionSqsEventSourceX: {
       Type: 'AWS::Lambda::EventSourceMapping',
       Properties: {
@@ -22,7 +39,11 @@ const TEMPLATE = {
     EngineCompletionFunction63ADCC19: { Type: 'AWS::Lambda::Function', Properties: {} },
     EngineCompletionFunctionSqsEventSourceY: {
       Type: 'AWS::Lambda::EventSourceMapping',
-      Properties: { FunctionName: { Ref: 'EngineCompletionFunction63ADCC19' }, EventSourceArn: { 'Fn::GetAtt': ['EngineQueuesCompletionQueueE5F6A7B8', 'Arn'] }, MaximumBatchingWindowInSeconds: 2 },
+      Properties: {
+        FunctionName: { Ref: 'EngineCompletionFunction63ADCC19' },
+        EventSourceArn: { 'Fn::GetAtt': ['EngineQueuesCompletionQueueE5F6A7B8', 'Arn'] },
+        MaximumBatchingWindowInSeconds: 2,
+      },
     },
     Other: { Type: 'AWS::SNS::Topic' },
   },
@@ -52,8 +73,14 @@ describe('settingsFromTemplate', () => {
   });
 
   it('reads the visibility timeout and redrive limit of the queue the mapping reads', () => {
-    expect(queueSettingsFromTemplate(TEMPLATE, 'step-handler')).toEqual({ visibilityTimeoutSeconds: 180, maxReceiveCount: 5 });
-    expect(queueSettingsFromTemplate(TEMPLATE, 'completion')).toEqual({ visibilityTimeoutSeconds: 30, maxReceiveCount: undefined });
+    expect(queueSettingsFromTemplate(TEMPLATE, 'step-handler')).toEqual({
+      visibilityTimeoutSeconds: 180,
+      maxReceiveCount: 5,
+    });
+    expect(queueSettingsFromTemplate(TEMPLATE, 'completion')).toEqual({
+      visibilityTimeoutSeconds: 30,
+      maxReceiveCount: undefined,
+    });
   });
 
   it("reads the step handler's deadline safety margin from its environment, and the embedded settings take it", () => {
@@ -65,7 +92,9 @@ describe('settingsFromTemplate', () => {
 
   it('names what is missing: not a template, no such function, no event source', () => {
     expect(() => settingsFromTemplate({}, 'step-handler')).toThrow(TemplateSettingsError);
-    expect(() => settingsFromTemplate(TEMPLATE, 'sweeper')).toThrow(/no function matches 'sweeper'.*EngineStepHandlerFunctionDEE21024/);
+    expect(() => settingsFromTemplate(TEMPLATE, 'sweeper')).toThrow(
+      /no function matches 'sweeper'.*EngineStepHandlerFunctionDEE21024/,
+    );
     const noMapping = { Resources: { Fn: { Type: 'AWS::Lambda::Function', Properties: {} } } };
     expect(() => settingsFromTemplate(noMapping, 'Fn')).toThrow(/has no event source mapping/);
   });

@@ -25,17 +25,31 @@ describe('keptMessages (what Lambda leaves on the queue after an invocation)', (
   });
 
   it('keeps exactly the listed items', () => {
-    expect(keptMessages(returned({ batchItemFailures: [{ itemIdentifier: 'm2' }] }), ids, true)).toEqual({ all: false, ids: new Set(['m2']) });
+    expect(keptMessages(returned({ batchItemFailures: [{ itemIdentifier: 'm2' }] }), ids, true)).toEqual({
+      all: false,
+      ids: new Set(['m2']),
+    });
   });
 
   it('fails the whole batch for a malformed response, an empty identifier or one not in the batch', () => {
-    for (const value of ['ok', 42, [], { batchItemFailures: 'm1' }, { batchItemFailures: [{ itemIdentifier: '' }] }, { batchItemFailures: [{ id: 'm1' }] }, { batchItemFailures: [{ itemIdentifier: 'zz' }] }]) {
+    for (const value of [
+      'ok',
+      42,
+      [],
+      { batchItemFailures: 'm1' },
+      { batchItemFailures: [{ itemIdentifier: '' }] },
+      { batchItemFailures: [{ id: 'm1' }] },
+      { batchItemFailures: [{ itemIdentifier: 'zz' }] },
+    ]) {
       expect(keptMessages(returned(value), ids, true)).toMatchObject({ all: true });
     }
   });
 
   it('ignores the response without ReportBatchItemFailures', () => {
-    expect(keptMessages(returned({ batchItemFailures: [{ itemIdentifier: 'm1' }] }), ids, false)).toEqual({ all: false, ids: new Set() });
+    expect(keptMessages(returned({ batchItemFailures: [{ itemIdentifier: 'm1' }] }), ids, false)).toEqual({
+      all: false,
+      ids: new Set(),
+    });
   });
 });
 
@@ -61,8 +75,12 @@ describe('ConcurrencyPool', () => {
 
 describe('records and context', () => {
   it('derives queue ARNs from SQS, LocalStack and memory URLs', () => {
-    expect(queueArnOf('https://sqs.eu-west-1.amazonaws.com/123456789012/tasker-dispatch')).toBe('arn:aws:sqs:eu-west-1:123456789012:tasker-dispatch');
-    expect(queueArnOf('http://127.0.0.1:4566/queue/us-west-2/000000000000/work')).toBe('arn:aws:sqs:us-west-2:000000000000:work');
+    expect(queueArnOf('https://sqs.eu-west-1.amazonaws.com/123456789012/tasker-dispatch')).toBe(
+      'arn:aws:sqs:eu-west-1:123456789012:tasker-dispatch',
+    );
+    expect(queueArnOf('http://127.0.0.1:4566/queue/us-west-2/000000000000/work')).toBe(
+      'arn:aws:sqs:us-west-2:000000000000:work',
+    );
     expect(queueArnOf('memory://queue/dispatch')).toBe('arn:aws:sqs:us-east-1:000000000000:dispatch');
   });
 
@@ -88,7 +106,13 @@ describe('embedded runtime configuration', () => {
     expect(chooseTransport('auto', { AWS_ENDPOINT_URL: 'http://127.0.0.1:4566', ...queues })).toBe('aws');
     expect(chooseTransport('auto', { AWS_ACCESS_KEY_ID: 'AKIA', ...queues })).toBe('aws');
     expect(chooseTransport('memory', { AWS_ENDPOINT_URL: 'x', ...queues })).toBe('memory');
-    expect(chooseTransport('auto', { AWS_ENDPOINT_URL: 'x', TASKER_COMPLETION_QUEUE_URL: 'http://q/c', TASKER_NAMESPACE_QUEUE_URLS: '{"a":"http://q/a"}' })).toBe('aws');
+    expect(
+      chooseTransport('auto', {
+        AWS_ENDPOINT_URL: 'x',
+        TASKER_COMPLETION_QUEUE_URL: 'http://q/c',
+        TASKER_NAMESPACE_QUEUE_URLS: '{"a":"http://q/a"}',
+      }),
+    ).toBe('aws');
   });
 
   it('on AWS takes the queue URLs and bus from the environment, and names what is missing', () => {
@@ -97,20 +121,29 @@ describe('embedded runtime configuration', () => {
       TASKER_DISPATCH_QUEUE_URL: 'http://127.0.0.1:4566/queue/us-east-1/000000000000/dispatch',
       TASKER_COMPLETION_QUEUE_URL: 'http://127.0.0.1:4566/queue/us-east-1/000000000000/completion',
       TASKER_POISON_QUEUE_URL: 'http://127.0.0.1:4566/queue/us-east-1/000000000000/poison',
-      TASKER_NAMESPACE_QUEUE_URLS: '{"payments":"http://127.0.0.1:4566/queue/us-east-1/000000000000/dispatch-payments"}',
+      TASKER_NAMESPACE_QUEUE_URLS:
+        '{"payments":"http://127.0.0.1:4566/queue/us-east-1/000000000000/dispatch-payments"}',
       TASKER_EVENT_BUS_NAME: 'tasker-bus',
     });
     expect(transport.kind).toBe('aws');
-    expect(transport.urls.namespaceDispatch).toEqual({ payments: 'http://127.0.0.1:4566/queue/us-east-1/000000000000/dispatch-payments' });
+    expect(transport.urls.namespaceDispatch).toEqual({
+      payments: 'http://127.0.0.1:4566/queue/us-east-1/000000000000/dispatch-payments',
+    });
     expect(transport.eventBusName).toBe('tasker-bus');
     expect(transport.memory).toBeUndefined();
     transport.close();
     expect(() => awsTransport({ TASKER_DISPATCH_QUEUE_URL: 'http://q/d' })).toThrow(ConfigurationError);
-    expect(() => awsTransport({ TASKER_COMPLETION_QUEUE_URL: 'http://q/c', TASKER_POISON_QUEUE_URL: 'http://q/p' })).toThrow(/TASKER_DISPATCH_QUEUE_URL or TASKER_NAMESPACE_QUEUE_URLS is required/);
+    expect(() =>
+      awsTransport({ TASKER_COMPLETION_QUEUE_URL: 'http://q/c', TASKER_POISON_QUEUE_URL: 'http://q/p' }),
+    ).toThrow(/TASKER_DISPATCH_QUEUE_URL or TASKER_NAMESPACE_QUEUE_URLS is required/);
   });
 
   it('overrides single settings and keeps the deployed rest', () => {
-    const s = resolveEmbeddedSettings({ stepHandler: { timeoutMs: 5_000 }, dispatchQueue: { visibilityTimeoutSeconds: 10 }, sweepIntervalMs: 100 });
+    const s = resolveEmbeddedSettings({
+      stepHandler: { timeoutMs: 5_000 },
+      dispatchQueue: { visibilityTimeoutSeconds: 10 },
+      sweepIntervalMs: 100,
+    });
     expect(s.stepHandler).toMatchObject({ timeoutMs: 5_000, reservedConcurrency: 10, maxConcurrency: 10 });
     expect(s.dispatchQueue).toEqual({ visibilityTimeoutSeconds: 10, maxReceiveCount: 5 });
     expect(s.sweepIntervalMs).toBe(100);
@@ -118,6 +151,8 @@ describe('embedded runtime configuration', () => {
 
   it('lists the steps whose callable the handlers lack', () => {
     const template = buildTemplate({ name: 't', steps: [{ name: 'a' }, { name: 'b', callable: 'x.y' }] });
-    expect(missingCallables([template], { 'tests.a': () => 1 })).toEqual([{ template: 'tests/t@1.0.0', step: 'b', callable: 'x.y' }]);
+    expect(missingCallables([template], { 'tests.a': () => 1 })).toEqual([
+      { template: 'tests/t@1.0.0', step: 'b', callable: 'x.y' },
+    ]);
   });
 });

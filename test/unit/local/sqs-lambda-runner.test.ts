@@ -7,7 +7,14 @@ import { LambdaSettingsError } from '../../../lib/local/errors.js';
 import { SqsLambdaRunner, type SqsLambdaHandler } from '../../../lib/local/sqs-lambda-runner.js';
 import { RecordingLogger } from '../../helpers/recording-logger.js';
 
-const BASE: LambdaSettings = { timeoutMs: 5_000, reservedConcurrency: 5, batchSize: 1, maxBatchingWindowMs: 0, maxConcurrency: 5, reportBatchItemFailures: true };
+const BASE: LambdaSettings = {
+  timeoutMs: 5_000,
+  reservedConcurrency: 5,
+  batchSize: 1,
+  maxBatchingWindowMs: 0,
+  maxConcurrency: 5,
+  reportBatchItemFailures: true,
+};
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
@@ -38,14 +45,31 @@ function setup(options: { visibilityTimeoutSeconds?: number; maxReceiveCount?: n
   return { url, dlq };
 }
 
-function run(url: string, handler: SqsLambdaHandler, settings: Partial<LambdaSettings> = {}, extra: { pollers?: number; logger?: RecordingLogger; now?: () => number } = {}) {
-  const runner = new SqsLambdaRunner({ queue, queueUrl: url, handler, settings: { ...BASE, ...settings }, waitTimeSeconds: 1, stopTimeoutMs: 2_000, functionName: 'test-fn', ...extra });
+function run(
+  url: string,
+  handler: SqsLambdaHandler,
+  settings: Partial<LambdaSettings> = {},
+  extra: { pollers?: number; logger?: RecordingLogger; now?: () => number } = {},
+) {
+  const runner = new SqsLambdaRunner({
+    queue,
+    queueUrl: url,
+    handler,
+    settings: { ...BASE, ...settings },
+    waitTimeSeconds: 1,
+    stopTimeoutMs: 2_000,
+    functionName: 'test-fn',
+    ...extra,
+  });
   runners.push(runner.start());
   return runner;
 }
 
 async function send(url: string, bodies: string[]): Promise<void> {
-  const outcome = await queue.send(url, bodies.map((body, i) => ({ id: `m${i}`, body })));
+  const outcome = await queue.send(
+    url,
+    bodies.map((body, i) => ({ id: `m${i}`, body })),
+  );
   expect(outcome.failed).toEqual([]);
 }
 
@@ -73,13 +97,18 @@ describe('SqsLambdaRunner: events and context', () => {
     const { url } = setup();
     const seen: number[] = [];
     let clock = 1_000_000;
-    const runner = run(url, async (_event, context: Context) => {
-      seen.push(context.getRemainingTimeInMillis());
-      clock += 150;
-      seen.push(context.getRemainingTimeInMillis());
-      clock += 5_000;
-      seen.push(context.getRemainingTimeInMillis());
-    }, { timeoutMs: 2_000 }, { now: () => clock });
+    const runner = run(
+      url,
+      async (_event, context: Context) => {
+        seen.push(context.getRemainingTimeInMillis());
+        clock += 150;
+        seen.push(context.getRemainingTimeInMillis());
+        clock += 5_000;
+        seen.push(context.getRemainingTimeInMillis());
+      },
+      { timeoutMs: 2_000 },
+      { now: () => clock },
+    );
     await send(url, ['x']);
     await until(() => runner.metrics().invocations === 1);
     expect(seen).toEqual([2_000, 1_850, 0]);
@@ -90,7 +119,11 @@ describe('SqsLambdaRunner: batches', () => {
   it('waits up to the batching window to fill a batch', async () => {
     const { url } = setup();
     const sizes: number[] = [];
-    const runner = run(url, async (event) => void sizes.push(event.Records.length), { batchSize: 5, maxBatchingWindowMs: 400, maxConcurrency: 1 });
+    const runner = run(url, async (event) => void sizes.push(event.Records.length), {
+      batchSize: 5,
+      maxBatchingWindowMs: 400,
+      maxConcurrency: 1,
+    });
     await send(url, bodies(3));
     await sleep(100);
     await send(url, bodies(2, 'late'));
@@ -101,7 +134,12 @@ describe('SqsLambdaRunner: batches', () => {
   it('invokes as soon as the batch is full, before the window ends', async () => {
     const { url } = setup();
     // The runner's clock stands still: its window never ends, so only a full batch can be invoked.
-    const runner = run(url, async () => undefined, { batchSize: 4, maxBatchingWindowMs: 3_000, maxConcurrency: 1 }, { now: () => 0 });
+    const runner = run(
+      url,
+      async () => undefined,
+      { batchSize: 4, maxBatchingWindowMs: 3_000, maxConcurrency: 1 },
+      { now: () => 0 },
+    );
     await send(url, bodies(4));
     await until(() => runner.metrics().messagesDeleted === 4);
     expect(runner.metrics().batchSizes).toEqual([4]);
@@ -110,7 +148,12 @@ describe('SqsLambdaRunner: batches', () => {
   it('with the window passed and the batch not full, invokes with what it has', async () => {
     const { url } = setup();
     let clock = 0;
-    const runner = run(url, async () => undefined, { batchSize: 10, maxBatchingWindowMs: 200, maxConcurrency: 1 }, { now: () => clock });
+    const runner = run(
+      url,
+      async () => undefined,
+      { batchSize: 10, maxBatchingWindowMs: 200, maxConcurrency: 1 },
+      { now: () => clock },
+    );
     await send(url, bodies(2));
     await until(() => queue.inFlight(url) === 2);
     await sleep(100);
@@ -132,9 +175,15 @@ describe('SqsLambdaRunner: batches', () => {
 describe('SqsLambdaRunner: what is deleted and what is kept', () => {
   it('partial batch failure: deletes only the messages not listed', async () => {
     const { url } = setup();
-    const runner = run(url, async (event): Promise<SQSBatchResponse> => ({
-      batchItemFailures: event.Records.filter((r) => r.body.startsWith('bad')).map((r) => ({ itemIdentifier: r.messageId })),
-    }), { batchSize: 4, maxBatchingWindowMs: 300, maxConcurrency: 1 });
+    const runner = run(
+      url,
+      async (event): Promise<SQSBatchResponse> => ({
+        batchItemFailures: event.Records.filter((r) => r.body.startsWith('bad')).map((r) => ({
+          itemIdentifier: r.messageId,
+        })),
+      }),
+      { batchSize: 4, maxBatchingWindowMs: 300, maxConcurrency: 1 },
+    );
     await send(url, ['good1', 'bad1', 'good2', 'bad2']);
     await until(() => runner.metrics().invocations === 1 && runner.metrics().messagesDeleted === 2);
     const left = queue.peekAll(url);
@@ -146,10 +195,14 @@ describe('SqsLambdaRunner: what is deleted and what is kept', () => {
   it('a thrown error keeps the whole batch; it returns after the visibility timeout with a higher receive count', async () => {
     const { url } = setup({ visibilityTimeoutSeconds: 1 });
     const receiveCounts: string[] = [];
-    const runner = run(url, async (event) => {
-      receiveCounts.push(...event.Records.map((r) => `${r.body}:${r.attributes.ApproximateReceiveCount}`));
-      if (receiveCounts.length <= 2) throw new Error('database down');
-    }, { batchSize: 2, maxBatchingWindowMs: 200, maxConcurrency: 1 });
+    const runner = run(
+      url,
+      async (event) => {
+        receiveCounts.push(...event.Records.map((r) => `${r.body}:${r.attributes.ApproximateReceiveCount}`));
+        if (receiveCounts.length <= 2) throw new Error('database down');
+      },
+      { batchSize: 2, maxBatchingWindowMs: 200, maxConcurrency: 1 },
+    );
     await send(url, ['a', 'b']);
     await until(() => runner.metrics().errors === 1);
     expect(queue.peekAll(url)).toHaveLength(2);
@@ -171,7 +224,11 @@ describe('SqsLambdaRunner: what is deleted and what is kept', () => {
 
   it('without ReportBatchItemFailures the response is ignored: the batch is deleted', async () => {
     const { url } = setup();
-    const runner = run(url, async (event) => ({ batchItemFailures: [{ itemIdentifier: event.Records[0]!.messageId }] }), { reportBatchItemFailures: false });
+    const runner = run(
+      url,
+      async (event) => ({ batchItemFailures: [{ itemIdentifier: event.Records[0]!.messageId }] }),
+      { reportBatchItemFailures: false },
+    );
     await send(url, ['x']);
     await until(() => runner.metrics().messagesDeleted === 1);
     expect(queue.peekAll(url)).toEqual([]);
@@ -180,10 +237,14 @@ describe('SqsLambdaRunner: what is deleted and what is kept', () => {
   it('an invocation still running at the function timeout fails: nothing is deleted, the timeout is counted', async () => {
     const { url } = setup();
     let finished = false;
-    const runner = run(url, async () => {
-      await sleep(400);
-      finished = true;
-    }, { timeoutMs: 100 });
+    const runner = run(
+      url,
+      async () => {
+        await sleep(400);
+        finished = true;
+      },
+      { timeoutMs: 100 },
+    );
     await send(url, ['slow']);
     await until(() => runner.metrics().timeouts === 1);
     expect(finished).toBe(false);
@@ -199,12 +260,16 @@ describe('SqsLambdaRunner: concurrency', () => {
     const { url } = setup();
     let running = 0;
     let peak = 0;
-    const runner = run(url, async () => {
-      running += 1;
-      peak = Math.max(peak, running);
-      await sleep(5);
-      running -= 1;
-    }, { reservedConcurrency: 5, maxConcurrency: 5 });
+    const runner = run(
+      url,
+      async () => {
+        running += 1;
+        peak = Math.max(peak, running);
+        await sleep(5);
+        running -= 1;
+      },
+      { reservedConcurrency: 5, maxConcurrency: 5 },
+    );
     expect(runner.pollerCount).toBe(5);
     await send(url, bodies(200));
     await until(() => runner.metrics().messagesDeleted === 200, 10_000);
@@ -217,7 +282,8 @@ describe('SqsLambdaRunner: concurrency', () => {
 
   it('uses min(maxConcurrency, reserved concurrency) pollers', () => {
     const { url } = setup();
-    const make = (s: Partial<LambdaSettings>) => new SqsLambdaRunner({ queue, queueUrl: url, handler: async () => undefined, settings: { ...BASE, ...s } });
+    const make = (s: Partial<LambdaSettings>) =>
+      new SqsLambdaRunner({ queue, queueUrl: url, handler: async () => undefined, settings: { ...BASE, ...s } });
     expect(make({ maxConcurrency: 10, reservedConcurrency: 3 }).pollerCount).toBe(3);
     expect(make({ maxConcurrency: 2, reservedConcurrency: 10 }).pollerCount).toBe(2);
     expect(make({ maxConcurrency: 4, reservedConcurrency: undefined }).pollerCount).toBe(4);
@@ -237,7 +303,16 @@ describe('SqsLambdaRunner: concurrency', () => {
       running -= 1;
     };
     for (const queueUrl of [url, other]) {
-      runners.push(new SqsLambdaRunner({ queue, queueUrl, handler, settings: { ...BASE, reservedConcurrency: 2, maxConcurrency: 1 }, concurrency: pool, waitTimeSeconds: 1 }).start());
+      runners.push(
+        new SqsLambdaRunner({
+          queue,
+          queueUrl,
+          handler,
+          settings: { ...BASE, reservedConcurrency: 2, maxConcurrency: 1 },
+          concurrency: pool,
+          waitTimeSeconds: 1,
+        }).start(),
+      );
     }
     await send(url, bodies(10));
     await send(other, bodies(10));
@@ -254,9 +329,14 @@ describe('SqsLambdaRunner: concurrency', () => {
    */
   it('throttle mode (no maxConcurrency): throttles, rising receive counts and dead-lettered messages', async () => {
     const { url, dlq } = setup({ visibilityTimeoutSeconds: 1, maxReceiveCount: 2 });
-    const runner = run(url, async () => {
-      await sleep(900);
-    }, { reservedConcurrency: 2, maxConcurrency: undefined }, { pollers: 6 });
+    const runner = run(
+      url,
+      async () => {
+        await sleep(900);
+      },
+      { reservedConcurrency: 2, maxConcurrency: undefined },
+      { pollers: 6 },
+    );
     await send(url, bodies(6));
     await until(() => queue.depth(dlq) >= 1, 6_000);
     const m = runner.metrics();
@@ -267,9 +347,13 @@ describe('SqsLambdaRunner: concurrency', () => {
 
   it('max-concurrency mode with the same reserved concurrency and load: no throttle, nothing dead-lettered', async () => {
     const { url, dlq } = setup({ visibilityTimeoutSeconds: 1, maxReceiveCount: 2 });
-    const runner = run(url, async () => {
-      await sleep(900);
-    }, { reservedConcurrency: 2, maxConcurrency: 2 });
+    const runner = run(
+      url,
+      async () => {
+        await sleep(900);
+      },
+      { reservedConcurrency: 2, maxConcurrency: 2 },
+    );
     await send(url, bodies(6));
     await until(() => runner.metrics().messagesDeleted === 6, 6_000);
     expect(runner.metrics().throttles).toBe(0);
@@ -311,7 +395,14 @@ describe('SqsLambdaRunner: stop and settings', () => {
     const { url } = setup();
     let ended = false;
     const never = () => new Promise<never>(() => undefined).finally(() => (ended = true));
-    const runner = new SqsLambdaRunner({ queue, queueUrl: url, handler: never, settings: BASE, waitTimeSeconds: 1, stopTimeoutMs: 150 }).start();
+    const runner = new SqsLambdaRunner({
+      queue,
+      queueUrl: url,
+      handler: never,
+      settings: BASE,
+      waitTimeSeconds: 1,
+      stopTimeoutMs: 150,
+    }).start();
     await send(url, ['stuck']);
     await until(() => runner.metrics().invocations === 1);
     await runner.stop();
@@ -320,6 +411,14 @@ describe('SqsLambdaRunner: stop and settings', () => {
 
   it('refuses settings Lambda would refuse', () => {
     const { url } = setup();
-    expect(() => new SqsLambdaRunner({ queue, queueUrl: url, handler: async () => undefined, settings: { ...BASE, batchSize: 0, timeoutMs: 0 } })).toThrow(LambdaSettingsError);
+    expect(
+      () =>
+        new SqsLambdaRunner({
+          queue,
+          queueUrl: url,
+          handler: async () => undefined,
+          settings: { ...BASE, batchSize: 0, timeoutMs: 0 },
+        }),
+    ).toThrow(LambdaSettingsError);
   });
 });

@@ -4,7 +4,12 @@ import { NOT_STARTED_REASON } from '../../../lib/orchestration/apply-within-budg
 import type { OrchestrationDeps } from '../../../lib/orchestration/orchestration-deps.js';
 import { processCompletionBatch } from '../../../lib/orchestration/process-completion-batch.js';
 import { staticRouting } from '../../../lib/orchestration/queue-routing.js';
-import type { ApplyResultOutcome, BatchApplyOutcome, OutboxEntry, ResultToApply } from '../../../lib/ports/orchestration-store.js';
+import type {
+  ApplyResultOutcome,
+  BatchApplyOutcome,
+  OutboxEntry,
+  ResultToApply,
+} from '../../../lib/ports/orchestration-store.js';
 import type { TimeBudget } from '../../../lib/ports/time-budget.js';
 import { loadFixture } from '../../helpers/contract-fixtures.js';
 import { FakeEventBus } from '../../helpers/fake-event-bus.js';
@@ -18,11 +23,39 @@ import { RecordingLogger } from '../../helpers/recording-logger.js';
  */
 const CALL_MS = 2_000;
 const LOCKED = Object.assign(new Error('canceling statement due to lock timeout'), { code: '55P03' });
-const entry = (id: string): OutboxEntry => ({ id, kind: 'task_lifecycle', namespace: null, payload: { event_name: 'task.completed' }, availableAt: new Date('2026-11-23T10:00:00Z') });
-const applied = (eventId: string): ApplyResultOutcome => ({ status: 'applied', taskUuid: null, stepUuid: null, stepState: 'complete', taskState: 'complete', reason: eventId, outbox: [entry(`o-${eventId}`)] });
+const entry = (id: string): OutboxEntry => ({
+  id,
+  kind: 'task_lifecycle',
+  namespace: null,
+  payload: { event_name: 'task.completed' },
+  availableAt: new Date('2026-11-23T10:00:00Z'),
+});
+const applied = (eventId: string): ApplyResultOutcome => ({
+  status: 'applied',
+  taskUuid: null,
+  stepUuid: null,
+  stepState: 'complete',
+  taskState: 'complete',
+  reason: eventId,
+  outbox: [entry(`o-${eventId}`)],
+});
 const eventId = (n: number) => `00000000-0000-4000-8000-${String(n).padStart(12, '0')}`;
-const record = (n: number) => ({ messageId: `m${n}`, body: JSON.stringify({ ...(loadFixture('step-execution-result.success.json') as StepExecutionResult), event_id: eventId(n) }) });
-const tick = (n: number) => ({ messageId: `t${n}`, body: JSON.stringify({ schema_version: 1, message_type: 'retry_due', task_uuid: '11111111-1111-4111-8111-111111111111', due_at: '2026-11-23T09:00:00.000Z' }) });
+const record = (n: number) => ({
+  messageId: `m${n}`,
+  body: JSON.stringify({
+    ...(loadFixture('step-execution-result.success.json') as StepExecutionResult),
+    event_id: eventId(n),
+  }),
+});
+const tick = (n: number) => ({
+  messageId: `t${n}`,
+  body: JSON.stringify({
+    schema_version: 1,
+    message_type: 'retry_due',
+    task_uuid: '11111111-1111-4111-8111-111111111111',
+    due_at: '2026-11-23T09:00:00.000Z',
+  }),
+});
 
 function harness(options: { remaining: number; cost: number; locked?: Set<string> }) {
   const clock = { remaining: options.remaining };
@@ -49,14 +82,23 @@ function harness(options: { remaining: number; cost: number; locked?: Set<string
   });
   const logger = new RecordingLogger();
   const deps: OrchestrationDeps = {
-    store, queues: new FakeQueueSender(), events: new FakeEventBus(), logger,
-    routing: staticRouting({ dispatchQueueUrl: 'q://dispatch', completionQueueUrl: 'q://completion', poisonQueueUrl: 'q://poison' }),
-    clock: { now: () => new Date('2026-11-23T10:00:00Z') }, random: { next: () => 0.5 },
+    store,
+    queues: new FakeQueueSender(),
+    events: new FakeEventBus(),
+    logger,
+    routing: staticRouting({
+      dispatchQueueUrl: 'q://dispatch',
+      completionQueueUrl: 'q://completion',
+      poisonQueueUrl: 'q://poison',
+    }),
+    clock: { now: () => new Date('2026-11-23T10:00:00Z') },
+    random: { next: () => 0.5 },
   };
   return { deps, budget, calls, logger, clock, store };
 }
 
-const failed = (response: { batchItemFailures: { itemIdentifier: string }[] }) => response.batchItemFailures.map((f) => f.itemIdentifier).sort();
+const failed = (response: { batchItemFailures: { itemIdentifier: string }[] }) =>
+  response.batchItemFailures.map((f) => f.itemIdentifier).sort();
 
 describe('the completion time budget', () => {
   it('starts nothing when a call and its delivery no longer fit, and hands every record back', async () => {
@@ -64,7 +106,11 @@ describe('the completion time budget', () => {
     const response = await processCompletionBatch(h.deps, [record(1), record(2), tick(3)], h.budget);
     expect(failed(response)).toEqual(['m1', 'm2', 't3']);
     expect(h.calls).toEqual([]);
-    expect(h.logger.find(/SQS will redeliver/).map((e) => e.fields.error)).toEqual([NOT_STARTED_REASON, NOT_STARTED_REASON, NOT_STARTED_REASON]);
+    expect(h.logger.find(/SQS will redeliver/).map((e) => e.fields.error)).toEqual([
+      NOT_STARTED_REASON,
+      NOT_STARTED_REASON,
+      NOT_STARTED_REASON,
+    ]);
   });
 
   it('applies a batch whose call fails as a whole one result at a time, while a call and the delivery still fit', async () => {
@@ -73,8 +119,14 @@ describe('the completion time budget', () => {
     const response = await processCompletionBatch(h.deps, [1, 2, 3, 4, 5].map(record), h.budget);
     expect(h.calls).toEqual(['apply 1,2,3,4,5', 'apply 1', 'apply 2', 'apply 3', 'mark 2 sent']);
     expect(failed(response)).toEqual(['m2', 'm4', 'm5']);
-    const reasons = Object.fromEntries(h.logger.find(/SQS will redeliver/).map((e) => [e.fields.message_id, e.fields.error]));
-    expect(reasons).toEqual({ m2: 'canceling statement due to lock timeout', m4: NOT_STARTED_REASON, m5: NOT_STARTED_REASON });
+    const reasons = Object.fromEntries(
+      h.logger.find(/SQS will redeliver/).map((e) => [e.fields.message_id, e.fields.error]),
+    );
+    expect(reasons).toEqual({
+      m2: 'canceling statement due to lock timeout',
+      m4: NOT_STARTED_REASON,
+      m5: NOT_STARTED_REASON,
+    });
     expect(h.logger.find(/applying its results one by one/)).toHaveLength(1);
   });
 

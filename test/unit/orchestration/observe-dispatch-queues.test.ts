@@ -25,9 +25,17 @@ function counter(counts: Record<string, MessageCounts>): QueueCounter & { asked:
 
 function deps(queueCounts: QueueCounter | undefined, store = fakeStore()): OrchestrationDeps {
   return {
-    store, queues: new FakeQueueSender(), events: new FakeEventBus(), logger: new RecordingLogger(),
-    routing: staticRouting({ dispatchQueueUrl: 'q://default', namespaceQueueUrls: { payments: 'q://payments', billing: 'q://payments', search: 'q://search' }, completionQueueUrl: 'q://completion' }),
-    clock: { now: () => new Date('2026-11-23T10:00:00Z') }, random: { next: () => 0.5 },
+    store,
+    queues: new FakeQueueSender(),
+    events: new FakeEventBus(),
+    logger: new RecordingLogger(),
+    routing: staticRouting({
+      dispatchQueueUrl: 'q://default',
+      namespaceQueueUrls: { payments: 'q://payments', billing: 'q://payments', search: 'q://search' },
+      completionQueueUrl: 'q://completion',
+    }),
+    clock: { now: () => new Date('2026-11-23T10:00:00Z') },
+    random: { next: () => 0.5 },
     ...(queueCounts ? { queueCounts } : {}),
   };
 }
@@ -36,7 +44,11 @@ const counts = (visible: number, inFlight: number, delayed: number): MessageCoun
 
 describe('observeDispatchQueues', () => {
   it('counts each dispatch queue once and names those holding messages waiting for a receive (visible or delayed)', async () => {
-    const c = counter({ 'q://default': counts(0, 10, 0), 'q://payments': counts(312, 10, 0), 'q://search': counts(0, 0, 3) });
+    const c = counter({
+      'q://default': counts(0, 10, 0),
+      'q://payments': counts(312, 10, 0),
+      'q://search': counts(0, 0, 3),
+    });
     expect(await observeDispatchQueues(deps(c))).toEqual({
       defaultQueue: 'q://default',
       namespaceQueues: { payments: 'q://payments', billing: 'q://payments', search: 'q://search' },
@@ -48,7 +60,10 @@ describe('observeDispatchQueues', () => {
   it('counts a queue it cannot read as holding a backlog, and says so as an error', async () => {
     const d = deps(counter({ 'q://default': counts(0, 0, 0), 'q://search': counts(0, 0, 0) }));
     expect((await observeDispatchQueues(d))?.backlogged).toEqual(['q://payments']);
-    expect((d.logger as RecordingLogger).find(/^could not count a dispatch queue/)[0]).toMatchObject({ level: 'error', fields: { queue: 'q://payments', error: expect.stringContaining('AccessDenied') } });
+    expect((d.logger as RecordingLogger).find(/^could not count a dispatch queue/)[0]).toMatchObject({
+      level: 'error',
+      fields: { queue: 'q://payments', error: expect.stringContaining('AccessDenied') },
+    });
   });
 
   it('is undefined without a counter: only the deadlines count', async () => {
@@ -56,8 +71,20 @@ describe('observeDispatchQueues', () => {
   });
 
   it('is what the sweep hands the store when it looks for overdue attempts', async () => {
-    const store = fakeStore({ findTimedOutDispatches: async () => [], unsentOutbox: async () => [], claimDueRetries: async () => [] });
-    await sweep(deps(counter({ 'q://default': counts(5, 0, 0), 'q://payments': counts(0, 0, 0), 'q://search': counts(0, 0, 0) }), store));
-    expect(store.findTimedOutDispatches).toHaveBeenCalledWith(500, expect.objectContaining({ defaultQueue: 'q://default', backlogged: ['q://default'] }));
+    const store = fakeStore({
+      findTimedOutDispatches: async () => [],
+      unsentOutbox: async () => [],
+      claimDueRetries: async () => [],
+    });
+    await sweep(
+      deps(
+        counter({ 'q://default': counts(5, 0, 0), 'q://payments': counts(0, 0, 0), 'q://search': counts(0, 0, 0) }),
+        store,
+      ),
+    );
+    expect(store.findTimedOutDispatches).toHaveBeenCalledWith(
+      500,
+      expect.objectContaining({ defaultQueue: 'q://default', backlogged: ['q://default'] }),
+    );
   });
 });

@@ -13,14 +13,32 @@ function target(queue: FakeQueueSender): PoisonQueue & { waits: number[] } {
 }
 
 function input(originalBody: string): PoisonInput {
-  return { reason: 'the body is not valid JSON', errorCode: 'unparseable_json', sourceQueue: 'dispatch', sourceMessageId: 'm-1', originalBody, movedAt: new Date('2026-11-23T10:00:00Z') };
+  return {
+    reason: 'the body is not valid JSON',
+    errorCode: 'unparseable_json',
+    sourceQueue: 'dispatch',
+    sourceMessageId: 'm-1',
+    originalBody,
+    movedAt: new Date('2026-11-23T10:00:00Z'),
+  };
 }
 
 describe('sendToPoisonQueue', () => {
   it('puts the poison message, with the reason and the whole body, on the poison queue', async () => {
     const queue = new FakeQueueSender();
     expect(await sendToPoisonQueue(target(queue), input('not json {'))).toEqual({ moved: true, problem: null });
-    expect(queue.bodiesTo(URL)).toEqual([{ schema_version: 1, message_type: 'poison', reason: 'the body is not valid JSON', error_code: 'unparseable_json', source_queue: 'dispatch', source_message_id: 'm-1', original_body: 'not json {', moved_at: '2026-11-23T10:00:00.000Z' }]);
+    expect(queue.bodiesTo(URL)).toEqual([
+      {
+        schema_version: 1,
+        message_type: 'poison',
+        reason: 'the body is not valid JSON',
+        error_code: 'unparseable_json',
+        source_queue: 'dispatch',
+        source_message_id: 'm-1',
+        original_body: 'not json {',
+        moved_at: '2026-11-23T10:00:00.000Z',
+      },
+    ]);
   });
 
   it('fits a body too large for one SQS message by bytes', async () => {
@@ -40,7 +58,10 @@ describe('sendToPoisonQueue', () => {
   it('reports the failure when the queue refuses it for good, without retrying a permanent refusal', async () => {
     const queue = new FakeQueueSender().failAlways({ permanent: true, code: 'InvalidMessageContents' });
     const t = target(queue);
-    expect(await sendToPoisonQueue(t, input('x'))).toEqual({ moved: false, problem: 'InvalidMessageContents: fake send failure' });
+    expect(await sendToPoisonQueue(t, input('x'))).toEqual({
+      moved: false,
+      problem: 'InvalidMessageContents: fake send failure',
+    });
     expect(t.waits).toEqual([]);
   });
 });
@@ -48,6 +69,11 @@ describe('sendToPoisonQueue', () => {
 describe('describeSendFailures', () => {
   it('names each failure as code: message, and nothing when there is none', () => {
     expect(describeSendFailures([])).toBeNull();
-    expect(describeSendFailures([{ id: 'a', code: 'A', message: 'one', permanent: false }, { id: 'b', code: 'B', message: 'two', permanent: true }])).toBe('A: one; B: two');
+    expect(
+      describeSendFailures([
+        { id: 'a', code: 'A', message: 'one', permanent: false },
+        { id: 'b', code: 'B', message: 'two', permanent: true },
+      ]),
+    ).toBe('A: one; B: two');
   });
 });

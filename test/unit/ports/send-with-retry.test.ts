@@ -39,9 +39,15 @@ describe('sendWithRetry', () => {
   });
 
   it('does not resend a permanent failure', async () => {
-    const queue = new FakeQueueSender().failNext(1, { permanent: true, code: 'InvalidMessageContents', match: (m) => m.id === 'a' });
+    const queue = new FakeQueueSender().failNext(1, {
+      permanent: true,
+      code: 'InvalidMessageContents',
+      match: (m) => m.id === 'a',
+    });
     const report = await sendWithRetry(queue, URL, messages, retry());
-    expect(report.failed).toEqual([{ id: 'a', code: 'InvalidMessageContents', message: 'fake send failure', permanent: true }]);
+    expect(report.failed).toEqual([
+      { id: 'a', code: 'InvalidMessageContents', message: 'fake send failure', permanent: true },
+    ]);
     expect(queue.calls).toHaveLength(1);
   });
 
@@ -60,21 +66,39 @@ describe('retryOperation', () => {
   it('runs once when the first value needs no retry', async () => {
     const settings = retry();
     let calls = 0;
-    expect(await retryOperation(async () => (calls += 1), () => false, settings)).toEqual({ value: 1, attempts: 1 });
+    expect(
+      await retryOperation(
+        async () => (calls += 1),
+        () => false,
+        settings,
+      ),
+    ).toEqual({ value: 1, attempts: 1 });
     expect(settings.waits).toEqual([]);
   });
 
   it('runs again after each delay in turn while the value calls for it, and returns the first that does not', async () => {
     const settings = retry();
     const values = ['busy', 'busy', 'done', 'never reached'];
-    expect(await retryOperation(async () => values.shift(), (v) => v === 'busy', settings)).toEqual({ value: 'done', attempts: 3 });
+    expect(
+      await retryOperation(
+        async () => values.shift(),
+        (v) => v === 'busy',
+        settings,
+      ),
+    ).toEqual({ value: 'done', attempts: 3 });
     expect(settings.waits).toEqual([10, 20]);
   });
 
   it('gives up after the last delay with the last value', async () => {
     const settings = retry();
     let calls = 0;
-    expect(await retryOperation(async () => `failure ${(calls += 1)}`, () => true, settings)).toEqual({ value: 'failure 4', attempts: 4 });
+    expect(
+      await retryOperation(
+        async () => `failure ${(calls += 1)}`,
+        () => true,
+        settings,
+      ),
+    ).toEqual({ value: 'failure 4', attempts: 4 });
     expect(settings.waits).toEqual([10, 20, 40]);
   });
 });

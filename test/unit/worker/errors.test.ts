@@ -37,7 +37,11 @@ describe('handler API errors', () => {
 
 describe('the worker errors as the package exports them', () => {
   it('are the classes of lib/worker/errors.ts, from the package entry and the handler API alike', async () => {
-    const [entry, handlerApi, errors] = await Promise.all([import('../../../lib/index.js'), import('../../../lib/worker/handler-api.js'), import('../../../lib/worker/errors.js')]);
+    const [entry, handlerApi, errors] = await Promise.all([
+      import('../../../lib/index.js'),
+      import('../../../lib/worker/handler-api.js'),
+      import('../../../lib/worker/errors.js'),
+    ]);
     for (const name of ['PermanentError', 'RetryableError', 'HandlerTimeoutError'] as const) {
       expect(entry[name]).toBe(errors[name]);
       expect(handlerApi[name]).toBe(errors[name]);

@@ -1,6 +1,12 @@
 import { describe, expect, it } from 'vitest';
 import { executeStep, type HandlerOutcome } from '../../../lib/worker/execute-step.js';
-import { HandlerTimeoutError, PermanentError, RetryableError, type HandlerMap, type StepHandlerInput } from '../../../lib/worker/handler-api.js';
+import {
+  HandlerTimeoutError,
+  PermanentError,
+  RetryableError,
+  type HandlerMap,
+  type StepHandlerInput,
+} from '../../../lib/worker/handler-api.js';
 import { createHandlerRegistry } from '../../../lib/worker/handler-registry.js';
 import type { StepDeadline } from '../../../lib/worker/step-deadline.js';
 import { dispatchMessage } from '../../helpers/dispatch-fixtures.js';
@@ -15,7 +21,13 @@ function deadlineIn(budgetMs: number, clock: FixedClock, bound: StepDeadline['bo
 
 async function run(handlers: HandlerMap, budgetMs = 1_000, clock = new FixedClock()): Promise<HandlerOutcome> {
   const logger = new RecordingLogger();
-  return executeStep({ message: dispatchMessage(), registry: createHandlerRegistry(handlers), deadline: deadlineIn(budgetMs, clock), clock, logger });
+  return executeStep({
+    message: dispatchMessage(),
+    registry: createHandlerRegistry(handlers),
+    deadline: deadlineIn(budgetMs, clock),
+    clock,
+    logger,
+  });
 }
 
 async function failureOf(handlers: HandlerMap, budgetMs?: number) {
@@ -30,7 +42,13 @@ describe('executeStep', () => {
     const clock = new FixedClock();
     const logger = new RecordingLogger();
     const deadline = deadlineIn(500, clock);
-    await executeStep({ message: dispatchMessage({ attempt: 2 }), registry: createHandlerRegistry({ [CALLABLE]: (input) => void (seen = input) }), deadline, clock, logger });
+    await executeStep({
+      message: dispatchMessage({ attempt: 2 }),
+      registry: createHandlerRegistry({ [CALLABLE]: (input) => void (seen = input) }),
+      deadline,
+      clock,
+      logger,
+    });
     expect(seen).toMatchObject({
       context: { order: { order_id: 'ORD-10042' } },
       config: { carrier: 'postnl' },
@@ -74,11 +92,21 @@ describe('executeStep', () => {
       },
     ],
   ])('returning %s is a handler_panic', async (_label, handler) => {
-    expect(await failureOf({ [CALLABLE]: handler })).toMatchObject({ error_type: 'handler_panic', retryable: true, message: expect.stringContaining('not JSON-serialisable') });
+    expect(await failureOf({ [CALLABLE]: handler })).toMatchObject({
+      error_type: 'handler_panic',
+      retryable: true,
+      message: expect.stringContaining('not JSON-serialisable'),
+    });
   });
 
   it('a PermanentError is a non-retryable failure', async () => {
-    expect(await failureOf({ [CALLABLE]: async () => { throw new PermanentError('address invalid', { code: 'bad_address' }); } })).toMatchObject({
+    expect(
+      await failureOf({
+        [CALLABLE]: async () => {
+          throw new PermanentError('address invalid', { code: 'bad_address' });
+        },
+      }),
+    ).toMatchObject({
       error_type: 'handler_error',
       retryable: false,
       code: 'bad_address',
@@ -86,7 +114,13 @@ describe('executeStep', () => {
   });
 
   it('a RetryableError carries its retry-after', async () => {
-    expect(await failureOf({ [CALLABLE]: async () => { throw new RetryableError('carrier busy', { retryAfterMs: 2000 }); } })).toMatchObject({
+    expect(
+      await failureOf({
+        [CALLABLE]: async () => {
+          throw new RetryableError('carrier busy', { retryAfterMs: 2000 });
+        },
+      }),
+    ).toMatchObject({
       error_type: 'handler_error',
       retryable: true,
       retry_after_ms: 2000,
@@ -94,11 +128,23 @@ describe('executeStep', () => {
   });
 
   it('a synchronous throw is caught like a rejection', async () => {
-    expect(await failureOf({ [CALLABLE]: () => { throw new Error('sync boom'); } })).toMatchObject({ error_type: 'handler_error', message: 'sync boom', retryable: true });
+    expect(
+      await failureOf({
+        [CALLABLE]: () => {
+          throw new Error('sync boom');
+        },
+      }),
+    ).toMatchObject({ error_type: 'handler_error', message: 'sync boom', retryable: true });
   });
 
   it('throwing a non-Error value is a handler_panic', async () => {
-    expect(await failureOf({ [CALLABLE]: async () => { throw 'just a string'; } })).toMatchObject({ error_type: 'handler_panic', message: 'handler threw a non-Error value: "just a string"' });
+    expect(
+      await failureOf({
+        [CALLABLE]: async () => {
+          throw 'just a string';
+        },
+      }),
+    ).toMatchObject({ error_type: 'handler_panic', message: 'handler threw a non-Error value: "just a string"' });
   });
 
   it('an unknown callable is a permanent handler_not_found failure naming what is registered', async () => {
@@ -115,7 +161,12 @@ describe('executeStep', () => {
     const started = performance.now();
     const error = await failureOf({ [CALLABLE]: () => new Promise(() => {}) }, 40);
     const elapsed = performance.now() - started;
-    expect(error).toMatchObject({ error_type: 'handler_timeout', retryable: true, code: 'step_timeout', message: expect.stringContaining('40 ms') });
+    expect(error).toMatchObject({
+      error_type: 'handler_timeout',
+      retryable: true,
+      code: 'step_timeout',
+      message: expect.stringContaining('40 ms'),
+    });
     expect(elapsed).toBeGreaterThanOrEqual(35);
     expect(elapsed).toBeLessThan(1_000);
   });
@@ -148,7 +199,10 @@ describe('executeStep', () => {
     let called = false;
     const error = await failureOf({ [CALLABLE]: () => void (called = true) }, 0);
     expect(called).toBe(false);
-    expect(error).toMatchObject({ error_type: 'handler_timeout', message: expect.stringContaining('no time was left') });
+    expect(error).toMatchObject({
+      error_type: 'handler_timeout',
+      message: expect.stringContaining('no time was left'),
+    });
   });
 
   it('a handler that blocks past its deadline and then returns is a handler_timeout', async () => {
@@ -158,7 +212,10 @@ describe('executeStep', () => {
       return { done: true };
     };
     const outcome = await run({ [CALLABLE]: blocking }, 100, clock);
-    expect(outcome).toMatchObject({ status: 'failure', error: { error_type: 'handler_timeout', message: expect.stringContaining('returned after its deadline') } });
+    expect(outcome).toMatchObject({
+      status: 'failure',
+      error: { error_type: 'handler_timeout', message: expect.stringContaining('returned after its deadline') },
+    });
   });
 
   it('a handler that finishes in time is not aborted', async () => {

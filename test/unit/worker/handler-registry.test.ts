@@ -15,9 +15,12 @@ describe('handler registry', () => {
     expect(registry.resolve('ecommerce.refund')).toBeNull();
   });
 
-  it.each(['toString', 'constructor', '__proto__', 'hasOwnProperty'])('never resolves the inherited name %s', (name) => {
-    expect(registry.resolve(name)).toBeNull();
-  });
+  it.each(['toString', 'constructor', '__proto__', 'hasOwnProperty'])(
+    'never resolves the inherited name %s',
+    (name) => {
+      expect(registry.resolve(name)).toBeNull();
+    },
+  );
 
   it('lists the callables, sorted', () => {
     expect(registry.callables()).toEqual(['a.first', 'ecommerce.ship_order']);

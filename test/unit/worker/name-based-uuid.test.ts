@@ -4,7 +4,9 @@ import { nameBasedUuid } from '../../../lib/worker/name-based-uuid.js';
 
 describe('name-based uuid', () => {
   it('matches the RFC 9562 version 5 test vector', () => {
-    expect(nameBasedUuid('6ba7b810-9dad-11d1-80b4-00c04fd430c8', 'www.example.com')).toBe('2ed6657d-e927-568b-95e1-2665a8aea6a2');
+    expect(nameBasedUuid('6ba7b810-9dad-11d1-80b4-00c04fd430c8', 'www.example.com')).toBe(
+      '2ed6657d-e927-568b-95e1-2665a8aea6a2',
+    );
   });
 
   it('is the same for the same inputs and differs by name and namespace', () => {
@@ -15,6 +17,8 @@ describe('name-based uuid', () => {
   });
 
   it('is a valid uuid for the contracts', () => {
-    expect(z.uuid().safeParse(nameBasedUuid('7c9e6679-7425-40de-944b-e07fc1f90ae7', 'ecommerce.order_shipped')).success).toBe(true);
+    expect(
+      z.uuid().safeParse(nameBasedUuid('7c9e6679-7425-40de-944b-e07fc1f90ae7', 'ecommerce.order_shipped')).success,
+    ).toBe(true);
   });
 });

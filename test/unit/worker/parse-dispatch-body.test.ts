@@ -9,7 +9,11 @@ describe('parseDispatchBody', () => {
   });
 
   it('calls a body that is not JSON poison', () => {
-    expect(parseDispatchBody('not json {')).toMatchObject({ kind: 'poison', code: 'unparseable_json', reason: expect.stringContaining('not valid JSON') });
+    expect(parseDispatchBody('not json {')).toMatchObject({
+      kind: 'poison',
+      code: 'unparseable_json',
+      reason: expect.stringContaining('not valid JSON'),
+    });
   });
 
   it.each([
@@ -49,6 +53,9 @@ describe('parseDispatchBody', () => {
   it('salvages only what is readable from an invalid message', () => {
     const { event_id, task_uuid, step_uuid } = loadFixture('step-dispatch-message.json');
     const parsed = parseDispatchBody(JSON.stringify({ event_id, task_uuid, step_uuid, step_name: 42, attempt: 0 }));
-    expect(parsed).toMatchObject({ kind: 'invalid', subject: { event_id, correlation_id: null, step_name: null, attempt: null } });
+    expect(parsed).toMatchObject({
+      kind: 'invalid',
+      subject: { event_id, correlation_id: null, step_name: null, attempt: null },
+    });
   });
 });

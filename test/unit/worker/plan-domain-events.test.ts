@@ -12,7 +12,9 @@ import { SHIPMENT, dispatchMessage } from '../../helpers/dispatch-fixtures.js';
 const FIRED_AT = new Date('2025-12-07T10:15:30.271Z');
 const ctx = { startedAt: FIRED_AT, completedAt: FIRED_AT, workerId: 'w', workerKind: 'lambda' };
 
-const EVERY_CONDITION: DeclaredEventWire[] = (['success', 'failure', 'retryable_failure', 'permanent_failure', 'always'] as EventCondition[]).map((condition) => ({
+const EVERY_CONDITION: DeclaredEventWire[] = (
+  ['success', 'failure', 'retryable_failure', 'permanent_failure', 'always'] as EventCondition[]
+).map((condition) => ({
   name: `ecommerce.on_${condition}`,
   condition,
 }));
@@ -48,9 +50,24 @@ describe('planning domain events', () => {
 
   it.each([
     ['success', () => success(), 3, ['ecommerce.on_success', 'ecommerce.on_always']],
-    ['a retryable failure with attempts left', () => failure(true), 1, ['ecommerce.on_failure', 'ecommerce.on_retryable_failure', 'ecommerce.on_always']],
-    ['a retryable failure on the last attempt', () => failure(true), 3, ['ecommerce.on_failure', 'ecommerce.on_permanent_failure', 'ecommerce.on_always']],
-    ['a permanent failure', () => failure(false), 1, ['ecommerce.on_failure', 'ecommerce.on_permanent_failure', 'ecommerce.on_always']],
+    [
+      'a retryable failure with attempts left',
+      () => failure(true),
+      1,
+      ['ecommerce.on_failure', 'ecommerce.on_retryable_failure', 'ecommerce.on_always'],
+    ],
+    [
+      'a retryable failure on the last attempt',
+      () => failure(true),
+      3,
+      ['ecommerce.on_failure', 'ecommerce.on_permanent_failure', 'ecommerce.on_always'],
+    ],
+    [
+      'a permanent failure',
+      () => failure(false),
+      1,
+      ['ecommerce.on_failure', 'ecommerce.on_permanent_failure', 'ecommerce.on_always'],
+    ],
   ])('on %s fires exactly the matching events', (_label, result, attempt, expected) => {
     const message = dispatchMessage({ attempt, max_attempts: 3, publishes_events: EVERY_CONDITION });
     expect(firedNames(planDomainEvents(message, result(), FIRED_AT))).toEqual(expected);
@@ -65,10 +82,22 @@ describe('planning domain events', () => {
 
   it('a failure event carries the error as its payload and the outcome in its metadata', () => {
     const message = dispatchMessage({ publishes_events: [{ name: 'ecommerce.ship_failed', condition: 'failure' }] });
-    const detail = domainEventEnvelope.parse(JSON.parse(planDomainEvents(message, failure(true), FIRED_AT).publish[0]!.entry.Detail));
-    expect(detail.payload).toEqual({ error_type: 'handler_error', message: 'carrier down', retryable: true, retry_after_ms: null, code: 'carrier_down' });
+    const detail = domainEventEnvelope.parse(
+      JSON.parse(planDomainEvents(message, failure(true), FIRED_AT).publish[0]!.entry.Detail),
+    );
+    expect(detail.payload).toEqual({
+      error_type: 'handler_error',
+      message: 'carrier down',
+      retryable: true,
+      retry_after_ms: null,
+      code: 'carrier_down',
+    });
     expect(detail.error).toEqual(detail.payload);
-    expect(detail.metadata).toMatchObject({ outcome: 'retryable_failure', attempt: 1, source_event_id: message.event_id });
+    expect(detail.metadata).toMatchObject({
+      outcome: 'retryable_failure',
+      attempt: 1,
+      source_event_id: message.event_id,
+    });
   });
 
   it('gives each event an id derived from the dispatch, the same on redelivery', () => {
@@ -89,7 +118,9 @@ describe('planning domain events', () => {
   });
 
   it('refuses an event whose declared schema is not a usable JSON Schema', () => {
-    const message = dispatchMessage({ publishes_events: [{ name: 'ecommerce.order_shipped', condition: 'success', schema: { type: 'objekt' } }] });
+    const message = dispatchMessage({
+      publishes_events: [{ name: 'ecommerce.order_shipped', condition: 'success', schema: { type: 'objekt' } }],
+    });
     expect(planDomainEvents(message, success(), FIRED_AT).refused[0]).toMatchObject({ code: 'schema_invalid' });
   });
 
@@ -101,6 +132,9 @@ describe('planning domain events', () => {
   });
 
   it('plans nothing for a step that declares no events', () => {
-    expect(planDomainEvents(dispatchMessage({ publishes_events: [] }), success(), FIRED_AT)).toMatchObject({ publish: [], refused: [] });
+    expect(planDomainEvents(dispatchMessage({ publishes_events: [] }), success(), FIRED_AT)).toMatchObject({
+      publish: [],
+      refused: [],
+    });
   });
 });

@@ -10,7 +10,15 @@ import { RecordingLogger } from '../../helpers/recording-logger.js';
 
 function event(name: string): PreparedEvent {
   const eventId = `id-${name}`;
-  return { eventId, eventName: name, entry: { Source: 'tasker.ecommerce', DetailType: name, Detail: JSON.stringify({ event_id: eventId, event_name: name }) } };
+  return {
+    eventId,
+    eventName: name,
+    entry: {
+      Source: 'tasker.ecommerce',
+      DetailType: name,
+      Detail: JSON.stringify({ event_id: eventId, event_name: name }),
+    },
+  };
 }
 
 function plan(names: string[], refused: ParkedEvent[] = []): EventPlan {
@@ -68,15 +76,26 @@ describe('publishDomainEvents', () => {
         parked_at: '2025-12-07T10:15:31.000Z',
       },
     ]);
-    expect(d.logger.find('domain event parked')[0]?.fields).toMatchObject({ event_name: 'a.two', park_code: 'publish_failed' });
+    expect(d.logger.find('domain event parked')[0]?.fields).toMatchObject({
+      event_name: 'a.two',
+      park_code: 'publish_failed',
+    });
   });
 
   it('parks the events the plan refused without publishing them', async () => {
     const d = deps();
-    const refused: ParkedEvent = { ...event('a.bad'), code: 'schema_mismatch', reason: 'payload of a.bad does not match' };
+    const refused: ParkedEvent = {
+      ...event('a.bad'),
+      code: 'schema_mismatch',
+      reason: 'payload of a.bad does not match',
+    };
     expect(await publishDomainEvents(plan(['a.one'], [refused]), d)).toEqual({ published: 1, parked: 1, logged: 0 });
     expect(d.bus.published.map((e) => e.DetailType)).toEqual(['a.one']);
-    expect(d.queue.bodiesTo(QUEUES.domainEventDlq)[0]).toMatchObject({ error_code: 'schema_mismatch', reason: 'payload of a.bad does not match', entry: refused.entry });
+    expect(d.queue.bodiesTo(QUEUES.domainEventDlq)[0]).toMatchObject({
+      error_code: 'schema_mismatch',
+      reason: 'payload of a.bad does not match',
+      entry: refused.entry,
+    });
   });
 
   it('writes an event whole to the error log when parking fails too', async () => {
@@ -86,7 +105,10 @@ describe('publishDomainEvents', () => {
     expect(await publishDomainEvents(plan(['a.one']), d)).toEqual({ published: 0, parked: 0, logged: 1 });
     const lost = d.logger.find(/could not be parked/);
     expect(lost).toHaveLength(1);
-    expect(lost[0]).toMatchObject({ level: 'error', fields: { entry: event('a.one').entry, why: expect.stringContaining('parking on the dead-letter queue failed') } });
+    expect(lost[0]).toMatchObject({
+      level: 'error',
+      fields: { entry: event('a.one').entry, why: expect.stringContaining('parking on the dead-letter queue failed') },
+    });
   });
 
   it('writes events to the error log when no dead-letter queue is configured', async () => {

@@ -11,10 +11,19 @@ const NOW = new Date('2025-12-07T10:15:30.200Z');
 
 function waited(eventId: string, claimedAt: string): ReturnType<typeof dispatchMessage> {
   const claimed = new Date(claimedAt).getTime();
-  return dispatchMessage({ event_id: eventId, dispatched_at: new Date(claimed).toISOString(), deadline: new Date(claimed + 10_000).toISOString() });
+  return dispatchMessage({
+    event_id: eventId,
+    dispatched_at: new Date(claimed).toISOString(),
+    deadline: new Date(claimed + 10_000).toISOString(),
+  });
 }
 
-function record(message: ReturnType<typeof dispatchMessage>, messageId: string, firstReceivedAt: Date, receiveCount = 1): DispatchRecord {
+function record(
+  message: ReturnType<typeof dispatchMessage>,
+  messageId: string,
+  firstReceivedAt: Date,
+  receiveCount = 1,
+): DispatchRecord {
   return { messageId, body: JSON.stringify(message), receiveCount, firstReceivedAt };
 }
 
@@ -31,7 +40,10 @@ describe('start markers of a dispatch batch', () => {
   it('runs an attempt that waited past its claim deadline, after one marker send for the batch, before its result', async () => {
     const { runs, handlers } = counting();
     const worker = testWorker(handlers);
-    const batch = [record(waited(A, '2025-12-07T10:13:30.120Z'), 'm-a', NOW), record(waited(B, '2025-12-07T10:14:00.000Z'), 'm-b', NOW)];
+    const batch = [
+      record(waited(A, '2025-12-07T10:13:30.120Z'), 'm-a', NOW),
+      record(waited(B, '2025-12-07T10:14:00.000Z'), 'm-b', NOW),
+    ];
     expect(await processDispatchBatch(batch, worker)).toEqual({ batchItemFailures: [] });
     expect(runs.sort()).toEqual([A, B].sort());
     const [markers, ...results] = worker.queue.calls;
@@ -39,7 +51,10 @@ describe('start markers of a dispatch batch', () => {
       { event_id: A, started_at: NOW.toISOString(), receive_count: 1, worker_id: 'test-worker' },
       { event_id: B, started_at: NOW.toISOString() },
     ]);
-    expect(results.map((c) => JSON.parse(c.messages[0]!.body))).toMatchObject([{ status: 'success' }, { status: 'success' }]);
+    expect(results.map((c) => JSON.parse(c.messages[0]!.body))).toMatchObject([
+      { status: 'success' },
+      { status: 'success' },
+    ]);
   });
 
   it('gives the handler the budget counted from the first receive', async () => {
@@ -53,10 +68,16 @@ describe('start markers of a dispatch batch', () => {
     const { runs, handlers } = counting();
     const worker = testWorker(handlers);
     worker.queue.failNext(1, { queueUrl: QUEUES.completion });
-    expect(await processDispatchBatch([record(waited(A, '2025-12-07T10:13:30.120Z'), 'm-a', NOW)], worker)).toEqual({ batchItemFailures: [] });
+    expect(await processDispatchBatch([record(waited(A, '2025-12-07T10:13:30.120Z'), 'm-a', NOW)], worker)).toEqual({
+      batchItemFailures: [],
+    });
     expect(runs).toEqual([A]);
-    expect(worker.logger.find('start markers not sent; their attempts stay protected by their queue backlog')[0]?.fields).toMatchObject({ markers: 1, unsent: 1, event_ids: [A] });
-    expect(worker.queue.bodiesTo(QUEUES.completion)).toMatchObject([{ message_type: 'step_result', status: 'success' }]);
+    expect(
+      worker.logger.find('start markers not sent; their attempts stay protected by their queue backlog')[0]?.fields,
+    ).toMatchObject({ markers: 1, unsent: 1, event_ids: [A] });
+    expect(worker.queue.bodiesTo(QUEUES.completion)).toMatchObject([
+      { message_type: 'step_result', status: 'success' },
+    ]);
   });
 
   it('answers a message past its attempt deadline without running the handler, and sends it no marker', async () => {
@@ -66,7 +87,14 @@ describe('start markers of a dispatch batch', () => {
     await processDispatchBatch([record(waited(A, '2025-12-07T09:59:00.000Z'), 'm-a', firstReceived, 2)], worker);
     expect(runs).toEqual([]);
     expect(worker.queue.bodiesTo(QUEUES.completion)).toMatchObject([
-      { message_type: 'step_result', status: 'failure', error: { error_type: 'handler_timeout', message: expect.stringContaining('no time was left before the handler could start') } },
+      {
+        message_type: 'step_result',
+        status: 'failure',
+        error: {
+          error_type: 'handler_timeout',
+          message: expect.stringContaining('no time was left before the handler could start'),
+        },
+      },
     ]);
   });
 

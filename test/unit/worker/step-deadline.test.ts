@@ -2,15 +2,29 @@ import { describe, expect, it } from 'vitest';
 import { computeStepDeadline } from '../../../lib/worker/step-deadline.js';
 
 const now = new Date('2025-12-07T10:15:30.000Z');
-const base = { now, stepTimeoutMs: 10_000, remainingTimeMs: 60_000, safetyMarginMs: 2_000, dispatchDeadline: new Date('2025-12-07T10:16:00.000Z') };
+const base = {
+  now,
+  stepTimeoutMs: 10_000,
+  remainingTimeMs: 60_000,
+  safetyMarginMs: 2_000,
+  dispatchDeadline: new Date('2025-12-07T10:16:00.000Z'),
+};
 
 describe('step deadline', () => {
   it('is the step timeout when that comes first', () => {
-    expect(computeStepDeadline(base)).toEqual({ at: new Date('2025-12-07T10:15:40.000Z'), budgetMs: 10_000, bound: 'step_timeout' });
+    expect(computeStepDeadline(base)).toEqual({
+      at: new Date('2025-12-07T10:15:40.000Z'),
+      budgetMs: 10_000,
+      bound: 'step_timeout',
+    });
   });
 
   it('is the remaining runtime less the safety margin when that comes first', () => {
-    expect(computeStepDeadline({ ...base, remainingTimeMs: 5_000 })).toEqual({ at: new Date('2025-12-07T10:15:33.000Z'), budgetMs: 3_000, bound: 'lambda_remaining_time' });
+    expect(computeStepDeadline({ ...base, remainingTimeMs: 5_000 })).toEqual({
+      at: new Date('2025-12-07T10:15:33.000Z'),
+      budgetMs: 3_000,
+      bound: 'lambda_remaining_time',
+    });
   });
 
   it("is the message's absolute deadline when that comes first", () => {
@@ -19,11 +33,16 @@ describe('step deadline', () => {
   });
 
   it('has no budget left when the dispatch deadline has passed', () => {
-    expect(computeStepDeadline({ ...base, dispatchDeadline: new Date('2025-12-07T10:15:29.000Z') }).budgetMs).toBe(-1_000);
+    expect(computeStepDeadline({ ...base, dispatchDeadline: new Date('2025-12-07T10:15:29.000Z') }).budgetMs).toBe(
+      -1_000,
+    );
   });
 
   it('has no budget left when the runtime has less than the safety margin', () => {
-    expect(computeStepDeadline({ ...base, remainingTimeMs: 1_500 })).toMatchObject({ budgetMs: -500, bound: 'lambda_remaining_time' });
+    expect(computeStepDeadline({ ...base, remainingTimeMs: 1_500 })).toMatchObject({
+      budgetMs: -500,
+      bound: 'lambda_remaining_time',
+    });
   });
 
   it('treats unbounded remaining time as no limit', () => {

@@ -1,7 +1,12 @@
 import { describe, expect, it } from 'vitest';
 import { findUnstorableValue } from '../../../lib/domain/storable-json.js';
 import { PermanentError, RetryableError } from '../../../lib/worker/handler-api.js';
-import { MAX_ERROR_MESSAGE_CHARS, stepError, stepErrorFromThrown, storableError } from '../../../lib/worker/step-errors.js';
+import {
+  MAX_ERROR_MESSAGE_CHARS,
+  stepError,
+  stepErrorFromThrown,
+  storableError,
+} from '../../../lib/worker/step-errors.js';
 
 describe('step errors from what a handler threw', () => {
   it('a PermanentError is a non-retryable handler_error with its code', () => {
@@ -30,8 +35,16 @@ describe('step errors from what a handler threw', () => {
 
   it('any other Error is a retryable handler_error named by its code or class', () => {
     const withCode = Object.assign(new Error('connect ECONNREFUSED'), { code: 'ECONNREFUSED' });
-    expect(stepErrorFromThrown(withCode)).toMatchObject({ error_type: 'handler_error', retryable: true, code: 'ECONNREFUSED' });
-    expect(stepErrorFromThrown(new TypeError('x is undefined'))).toMatchObject({ error_type: 'handler_error', retryable: true, code: 'TypeError' });
+    expect(stepErrorFromThrown(withCode)).toMatchObject({
+      error_type: 'handler_error',
+      retryable: true,
+      code: 'ECONNREFUSED',
+    });
+    expect(stepErrorFromThrown(new TypeError('x is undefined'))).toMatchObject({
+      error_type: 'handler_error',
+      retryable: true,
+      code: 'TypeError',
+    });
   });
 
   it.each([
@@ -40,7 +53,13 @@ describe('step errors from what a handler threw', () => {
     ['undefined', undefined, 'handler threw a non-Error value: undefined'],
     ['a symbol', Symbol('s'), 'handler threw a non-Error value: Symbol(s)'],
   ])('a thrown %s is a handler_panic', (_label, thrown, message) => {
-    expect(stepErrorFromThrown(thrown)).toEqual({ error_type: 'handler_panic', message, retryable: true, retry_after_ms: null, code: null });
+    expect(stepErrorFromThrown(thrown)).toEqual({
+      error_type: 'handler_panic',
+      message,
+      retryable: true,
+      retry_after_ms: null,
+      code: null,
+    });
   });
 
   it('cuts very long messages', () => {
@@ -61,7 +80,9 @@ describe('step errors from what a handler threw', () => {
 
 describe('storableError', () => {
   it('puts U+FFFD where a message or code holds U+0000 or a lone surrogate, keeping the rest of the error', () => {
-    const error = { ...stepErrorFromThrown(new PermanentError('declined \u0000 by the bank', { code: `E${'😀'.slice(0, 1)}` })) };
+    const error = {
+      ...stepErrorFromThrown(new PermanentError('declined \u0000 by the bank', { code: `E${'😀'.slice(0, 1)}` })),
+    };
     expect(storableError(error)).toEqual({ ...error, message: 'declined \uFFFD by the bank', code: 'E\uFFFD' });
   });
 

@@ -27,13 +27,21 @@ describe('step result builder', () => {
   });
 
   it('never reports a negative duration', () => {
-    const result = buildStepResult(subjectOf(dispatchMessage()), { status: 'success', result: 1 }, { ...ctx, completedAt: new Date('2025-12-07T10:15:30.000Z') });
+    const result = buildStepResult(
+      subjectOf(dispatchMessage()),
+      { status: 'success', result: 1 },
+      { ...ctx, completedAt: new Date('2025-12-07T10:15:30.000Z') },
+    );
     expect(result.timing.duration_ms).toBe(0);
   });
 });
 
 describe('result size limit', () => {
-  const big = buildStepResult(subjectOf(dispatchMessage()), { status: 'success', result: { blob: 'x'.repeat(5_000) } }, ctx);
+  const big = buildStepResult(
+    subjectOf(dispatchMessage()),
+    { status: 'success', result: { blob: 'x'.repeat(5_000) } },
+    ctx,
+  );
   const size = byteLength(big);
 
   it('lets a result at the limit through unchanged', () => {
@@ -42,7 +50,12 @@ describe('result size limit', () => {
 
   it('turns a result over the limit into a permanent result_too_large failure naming the size and the limit', () => {
     const limited = limitResultSize(big, size - 1);
-    expect(limited).toMatchObject({ status: 'failure', result: null, event_id: big.event_id, error: { error_type: 'result_too_large', retryable: false } });
+    expect(limited).toMatchObject({
+      status: 'failure',
+      result: null,
+      event_id: big.event_id,
+      error: { error_type: 'result_too_large', retryable: false },
+    });
     expect(limited.error?.message).toContain(`${size} bytes`);
     expect(limited.error?.message).toContain(`limit of ${size - 1} bytes`);
     expect(JSON.stringify(limited)).not.toContain('xxxxxxxxxx');

@@ -46,7 +46,9 @@ describe('EventBridgeBus.publish batching', () => {
       ...Array(11).fill('tasker-bus'),
       'other-bus',
     ]);
-    expect(fake.inputs.flatMap((input) => input.Entries?.map((entry) => entry.Detail))).toEqual(all.map((e) => e.Detail));
+    expect(fake.inputs.flatMap((input) => input.Entries?.map((entry) => entry.Detail))).toEqual(
+      all.map((e) => e.Detail),
+    );
   });
 
   it('starts a new batch before the entries would pass 256 KiB', async () => {
@@ -98,7 +100,9 @@ describe('EventBridgeBus.publish failure mapping', () => {
     const fake = fakeClient((input, call) => (call === 0 ? throttled : allAccepted(input, call)));
     const all = entries(11);
     const outcome = await new EventBridgeBus(fake.client, 'bus').publish(all);
-    expect(outcome.failed).toEqual(all.slice(0, 10).map((entry) => ({ entry, code: 'ThrottlingException', message: 'Rate exceeded' })));
+    expect(outcome.failed).toEqual(
+      all.slice(0, 10).map((entry) => ({ entry, code: 'ThrottlingException', message: 'Rate exceeded' })),
+    );
   });
 
   it('names a network failure by its system code', async () => {

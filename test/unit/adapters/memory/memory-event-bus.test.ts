@@ -29,7 +29,11 @@ describe('MemoryEventBus', () => {
     const byBoth = vi.fn();
     bus.addRule({ source: 'tasker.a', target: { callback: bySource } });
     bus.addRule({ source: ['tasker.a', 'tasker.b'], detailType: 'step.done', target: { callback: byBoth } });
-    await bus.publish([entry('tasker.a', 'step.done'), entry('tasker.b', 'step.failed'), entry('tasker.b', 'step.done')]);
+    await bus.publish([
+      entry('tasker.a', 'step.done'),
+      entry('tasker.b', 'step.failed'),
+      entry('tasker.b', 'step.done'),
+    ]);
     expect(bySource.mock.calls.map(([delivered]) => delivered.Source)).toEqual(['tasker.a']);
     expect(byBoth.mock.calls.map(([delivered]) => `${delivered.Source}/${delivered.DetailType}`)).toEqual([
       'tasker.a/step.done',
@@ -90,7 +94,11 @@ describe('MemoryEventBus', () => {
     const array: EventBusEntry = { Source: 's', DetailType: 'd', Detail: '[1]' };
     const huge = entry('s', 'd', { blob: 'x'.repeat(262_144) });
     const outcome = await bus.publish([notJson, array, huge]);
-    expect(outcome.failed.map((failure) => failure.code)).toEqual(['MalformedDetail', 'MalformedDetail', 'EntryTooLarge']);
+    expect(outcome.failed.map((failure) => failure.code)).toEqual([
+      'MalformedDetail',
+      'MalformedDetail',
+      'EntryTooLarge',
+    ]);
     expect(bus.published).toEqual([]);
   });
 
@@ -110,6 +118,6 @@ describe('MemoryEventBus', () => {
     const bus = new MemoryEventBus();
     bus.addRule({ target: { queue: queues, queueUrl: 'memory://queue/absent' } });
     expect(await bus.publish([entry('tasker.a', 'x')])).toEqual({ failed: [] });
-    expect(String((bus.deliveryErrors[0]?.error as Error).message)).toMatch(/QueueDoesNotExist/);
+    expect(String((bus.deliveryErrors[0]?.error as Error | undefined)?.message)).toMatch(/QueueDoesNotExist/);
   });
 });

@@ -21,7 +21,10 @@ afterEach(() => {
 });
 
 async function sendBodies(...bodies: string[]) {
-  return queues.send(url, bodies.map((body, index) => ({ id: `id-${index}`, body })));
+  return queues.send(
+    url,
+    bodies.map((body, index) => ({ id: `id-${index}`, body })),
+  );
 }
 
 /** Resolves the promise's state without waiting: true once it has settled. */
@@ -39,7 +42,11 @@ describe('MemoryQueue send and receive', () => {
     expect(message?.body).toBe('hello');
     expect(message?.receiveCount).toBe(1);
     expect(message?.sentAt).toEqual(START);
-    expect(message?.attributes).toEqual({ ApproximateReceiveCount: '1', SentTimestamp: String(START.getTime()), ApproximateFirstReceiveTimestamp: String(START.getTime()) });
+    expect(message?.attributes).toEqual({
+      ApproximateReceiveCount: '1',
+      SentTimestamp: String(START.getTime()),
+      ApproximateFirstReceiveTimestamp: String(START.getTime()),
+    });
   });
 
   it('createQueue with an existing name returns the same queue', async () => {
@@ -52,9 +59,13 @@ describe('MemoryQueue send and receive', () => {
     await sendBodies(...Array.from({ length: 15 }, (_, index) => `m${index}`));
     expect(await queues.receive(url, receiveNow)).toHaveLength(10);
     expect(await queues.receive(url, receiveNow)).toHaveLength(5);
-    await expect(queues.receive(url, { maxMessages: 11, waitTimeSeconds: 0 })).rejects.toMatchObject({ code: 'InvalidParameterValue' });
+    await expect(queues.receive(url, { maxMessages: 11, waitTimeSeconds: 0 })).rejects.toMatchObject({
+      code: 'InvalidParameterValue',
+    });
     await expect(queues.receive(url, { maxMessages: 0, waitTimeSeconds: 0 })).rejects.toBeInstanceOf(MemoryQueueError);
-    await expect(queues.receive(url, { maxMessages: 1, waitTimeSeconds: 21 })).rejects.toMatchObject({ code: 'InvalidParameterValue' });
+    await expect(queues.receive(url, { maxMessages: 1, waitTimeSeconds: 21 })).rejects.toMatchObject({
+      code: 'InvalidParameterValue',
+    });
   });
 
   it('refuses a body over 256 KiB (counted in UTF-8 bytes) as a permanent failure and keeps the others', async () => {
@@ -90,7 +101,9 @@ describe('MemoryQueue send and receive', () => {
   it('reports every message as a transient failure for an unknown queue, and rejects receive there', async () => {
     const outcome = await queues.send('memory://queue/missing', [{ id: 'a', body: 'x' }]);
     expect(outcome.failed).toEqual([expect.objectContaining({ id: 'a', code: 'QueueDoesNotExist', permanent: false })]);
-    await expect(queues.receive('memory://queue/missing', receiveNow)).rejects.toMatchObject({ code: 'QueueDoesNotExist' });
+    await expect(queues.receive('memory://queue/missing', receiveNow)).rejects.toMatchObject({
+      code: 'QueueDoesNotExist',
+    });
   });
 });
 
@@ -152,7 +165,9 @@ describe('MemoryQueue visibility', () => {
     const [message] = await queues.receive(url, receiveNow);
     await expect(queues.changeVisibility(url, 'nope', 0)).rejects.toMatchObject({ code: 'ReceiptHandleIsInvalid' });
     await vi.advanceTimersByTimeAsync(30_000);
-    await expect(queues.changeVisibility(url, message!.receiptHandle, 10)).rejects.toMatchObject({ code: 'MessageNotInflight' });
+    await expect(queues.changeVisibility(url, message!.receiptHandle, 10)).rejects.toMatchObject({
+      code: 'MessageNotInflight',
+    });
   });
 });
 
@@ -180,7 +195,11 @@ describe('MemoryQueue delete', () => {
 describe('MemoryQueue dead-letter queue', () => {
   it('moves a message received more than maxReceiveCount times to the DLQ, keeping id, body and count', async () => {
     const dlq = queues.createQueue('work-dlq');
-    const source = queues.createQueue('redriven', { visibilityTimeoutSeconds: 5, deadLetterQueue: dlq, maxReceiveCount: 2 });
+    const source = queues.createQueue('redriven', {
+      visibilityTimeoutSeconds: 5,
+      deadLetterQueue: dlq,
+      maxReceiveCount: 2,
+    });
     await queues.send(source, [{ id: 'a', body: 'poison' }]);
     const [first] = await queues.receive(source, receiveNow);
     await vi.advanceTimersByTimeAsync(5_000);
@@ -194,7 +213,11 @@ describe('MemoryQueue dead-letter queue', () => {
 
   it('wakes a long poll waiting on the DLQ when a message is moved there', async () => {
     const dlq = queues.createQueue('dlq-wait');
-    const source = queues.createQueue('redrive-wait', { visibilityTimeoutSeconds: 1, deadLetterQueue: dlq, maxReceiveCount: 1 });
+    const source = queues.createQueue('redrive-wait', {
+      visibilityTimeoutSeconds: 1,
+      deadLetterQueue: dlq,
+      maxReceiveCount: 1,
+    });
     await queues.send(source, [{ id: 'a', body: 'poison' }]);
     await queues.receive(source, receiveNow);
     const waiting = track(queues.receive(dlq, { maxMessages: 1, waitTimeSeconds: 20 }));
@@ -209,7 +232,9 @@ describe('MemoryQueue dead-letter queue', () => {
     const dlq = queues.createQueue('some-dlq');
     expect(() => queues.createQueue('a', { deadLetterQueue: dlq })).toThrow(MemoryQueueError);
     expect(() => queues.createQueue('b', { maxReceiveCount: 3 })).toThrow(/go together/);
-    expect(() => queues.createQueue('c', { deadLetterQueue: 'memory://queue/none', maxReceiveCount: 3 })).toThrow(/no queue/);
+    expect(() => queues.createQueue('c', { deadLetterQueue: 'memory://queue/none', maxReceiveCount: 3 })).toThrow(
+      /no queue/,
+    );
   });
 });
 
@@ -225,7 +250,10 @@ describe('MemoryQueue delays', () => {
 
   it('applies the queue default delay when the message gives none, and a message delay of 0 overrides it', async () => {
     const slow = queues.createQueue('slow', { delaySeconds: 10 });
-    await queues.send(slow, [{ id: 'a', body: 'default' }, { id: 'b', body: 'now', delaySeconds: 0 }]);
+    await queues.send(slow, [
+      { id: 'a', body: 'default' },
+      { id: 'b', body: 'now', delaySeconds: 0 },
+    ]);
     expect(queues.peekAll(slow).map((message) => [message.body, message.state])).toEqual([
       ['default', 'delayed'],
       ['now', 'visible'],
@@ -307,7 +335,10 @@ describe('MemoryQueue close', () => {
 
 describe('MemoryQueue inspection', () => {
   it('peekAll shows each message with its state and receive count', async () => {
-    await queues.send(url, [{ id: 'a', body: 'ready' }, { id: 'b', body: 'later', delaySeconds: 9 }]);
+    await queues.send(url, [
+      { id: 'a', body: 'ready' },
+      { id: 'b', body: 'later', delaySeconds: 9 },
+    ]);
     await queues.receive(url, { maxMessages: 1, waitTimeSeconds: 0 });
     await queues.send(url, [{ id: 'c', body: 'fresh' }]);
     expect(queues.peekAll(url).map(({ body, state, receiveCount }) => [body, state, receiveCount])).toEqual([

@@ -5,7 +5,16 @@ import { textOf, type NamedQuery, type Queryable } from '../../../../lib/adapter
 import type { StepExecutionResult } from '../../../../lib/contracts/step-execution-result.js';
 import { loadFixture } from '../../../helpers/contract-fixtures.js';
 
-const applied = (eventId: string) => ({ status: 'applied', reason: null, task_uuid: null, step_uuid: null, step_state: 'complete', task_state: 'complete', outbox: [], event_id: eventId });
+const applied = (eventId: string) => ({
+  status: 'applied',
+  reason: null,
+  task_uuid: null,
+  step_uuid: null,
+  step_state: 'complete',
+  task_state: 'complete',
+  outbox: [],
+  event_id: eventId,
+});
 
 /** A database whose batch call fails, and whose single calls fail for the event ids in `bad` (with `refused`'s SQLSTATE, when given). */
 function database(bad: Set<string>, calls: string[], refused: Map<string, string> = new Map()): Queryable {
@@ -19,14 +28,22 @@ function database(bad: Set<string>, calls: string[], refused: Map<string, string
       const eventId = (JSON.parse(values![0] as string) as StepExecutionResult).event_id;
       calls.push(eventId);
       if (bad.has(eventId)) throw new Error(`cannot apply ${eventId}`);
-      if (refused.has(eventId)) throw Object.assign(new Error('unsupported Unicode escape sequence'), { code: refused.get(eventId) });
+      if (refused.has(eventId))
+        throw Object.assign(new Error('unsupported Unicode escape sequence'), { code: refused.get(eventId) });
       return { rows: [{ j: applied(eventId) }] as unknown as R[] };
     },
   } as Queryable;
 }
 
-const result = (eventId: string): StepExecutionResult => ({ ...(loadFixture('step-execution-result.success.json') as StepExecutionResult), event_id: eventId });
-const ids = ['11111111-1111-4111-8111-111111111111', '22222222-2222-4222-8222-222222222222', '33333333-3333-4333-8333-333333333333'];
+const result = (eventId: string): StepExecutionResult => ({
+  ...(loadFixture('step-execution-result.success.json') as StepExecutionResult),
+  event_id: eventId,
+});
+const ids = [
+  '11111111-1111-4111-8111-111111111111',
+  '22222222-2222-4222-8222-222222222222',
+  '33333333-3333-4333-8333-333333333333',
+];
 
 describe('applyStepResults when the batch call fails', () => {
   it('tries each result on its own and reports only those that fail again', async () => {
@@ -43,7 +60,11 @@ describe('applyStepResults when the batch call fails', () => {
     const store = new PostgresOrchestrationStore(database(new Set([ids[2]!]), calls, new Map([[ids[0]!, '22P05']])));
     const outcomes = await store.applyStepResults(ids.map((id) => ({ result: result(id), random: 0.5 })));
     expect(outcomes).toEqual([
-      { status: 'unstorable', code: '22P05', reason: 'PostgreSQL refused the step result (SQLSTATE 22P05: unsupported Unicode escape sequence)' },
+      {
+        status: 'unstorable',
+        code: '22P05',
+        reason: 'PostgreSQL refused the step result (SQLSTATE 22P05: unsupported Unicode escape sequence)',
+      },
       expect.objectContaining({ status: 'applied' }),
       { status: 'failed', reason: `cannot apply ${ids[2]}` },
     ]);
@@ -52,7 +73,9 @@ describe('applyStepResults when the batch call fails', () => {
   it('reports a batch of one as failed without calling again', async () => {
     const calls: string[] = [];
     const store = new PostgresOrchestrationStore(database(new Set(), calls));
-    expect(await store.applyStepResults([{ result: result(ids[0]!), random: 0.5 }])).toEqual([{ status: 'failed', reason: 'step x cannot walk' }]);
+    expect(await store.applyStepResults([{ result: result(ids[0]!), random: 0.5 }])).toEqual([
+      { status: 'failed', reason: 'step x cannot walk' },
+    ]);
     expect(calls).toEqual(['batch']);
   });
 

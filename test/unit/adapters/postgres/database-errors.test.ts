@@ -56,7 +56,13 @@ describe('applyFailureOutcome', () => {
   });
 
   it('is failed (redelivered) for anything else', () => {
-    expect(applyFailureOutcome(databaseError('40001', 'could not serialize access'))).toEqual({ status: 'failed', reason: 'could not serialize access' });
-    expect(applyFailureOutcome(new Error('Connection terminated unexpectedly'))).toEqual({ status: 'failed', reason: 'Connection terminated unexpectedly' });
+    expect(applyFailureOutcome(databaseError('40001', 'could not serialize access'))).toEqual({
+      status: 'failed',
+      reason: 'could not serialize access',
+    });
+    expect(applyFailureOutcome(new Error('Connection terminated unexpectedly'))).toEqual({
+      status: 'failed',
+      reason: 'Connection terminated unexpectedly',
+    });
   });
 });

@@ -10,12 +10,19 @@ const coded = (code: string) => Object.assign(new Error(`sqlstate ${code}`), { c
 
 describe('isTransientDatabaseError', () => {
   it('is true for a lock or statement past its timeout, a restarting server, a serialization failure, a lost connection', () => {
-    for (const code of ['55P03', '57014', '57P01', '57P03', '40001', '40P01', '08006', '08001']) expect(isTransientDatabaseError(coded(code)), code).toBe(true);
-    for (const message of ['Query read timeout', 'Connection terminated unexpectedly', 'timeout exceeded when trying to connect']) expect(isTransientDatabaseError(new Error(message)), message).toBe(true);
+    for (const code of ['55P03', '57014', '57P01', '57P03', '40001', '40P01', '08006', '08001'])
+      expect(isTransientDatabaseError(coded(code)), code).toBe(true);
+    for (const message of [
+      'Query read timeout',
+      'Connection terminated unexpectedly',
+      'timeout exceeded when trying to connect',
+    ])
+      expect(isTransientDatabaseError(new Error(message)), message).toBe(true);
   });
 
   it('is false for an error of the input or the SQL, and for anything else', () => {
-    for (const code of ['22P02', '23505', 'P0001', '42883']) expect(isTransientDatabaseError(coded(code)), code).toBe(false);
+    for (const code of ['22P02', '23505', 'P0001', '42883'])
+      expect(isTransientDatabaseError(coded(code)), code).toBe(false);
     expect(isTransientDatabaseError(new Error('step x cannot walk'))).toBe(false);
     expect(isTransientDatabaseError('55P03')).toBe(false);
     expect(isTransientDatabaseError(null)).toBe(false);
@@ -23,7 +30,7 @@ describe('isTransientDatabaseError', () => {
 });
 
 describe('applyStepResults when the batch call fails for a reason of the moment', () => {
-  it('throws it to the caller instead of trying each result (which could outlast the caller\'s time)', async () => {
+  it("throws it to the caller instead of trying each result (which could outlast the caller's time)", async () => {
     const calls: string[] = [];
     const db = {
       async query<R extends QueryResultRow>(query: string | NamedQuery): Promise<{ rows: R[] }> {
@@ -33,7 +40,12 @@ describe('applyStepResults when the batch call fails for a reason of the moment'
     } as Queryable;
     const result = loadFixture('step-execution-result.success.json') as StepExecutionResult;
     const store = new PostgresOrchestrationStore(db);
-    await expect(store.applyStepResults([{ result, random: 0.1 }, { result: { ...result, event_id: '22222222-2222-4222-8222-222222222222' }, random: 0.2 }])).rejects.toMatchObject({ code: '55P03' });
+    await expect(
+      store.applyStepResults([
+        { result, random: 0.1 },
+        { result: { ...result, event_id: '22222222-2222-4222-8222-222222222222' }, random: 0.2 },
+      ]),
+    ).rejects.toMatchObject({ code: '55P03' });
     expect(calls).toHaveLength(1);
   });
 });

@@ -27,12 +27,17 @@ function fakeClient(answer: Answer = () => ({})) {
     return result;
   });
   const batches = () =>
-    commands.filter((command) => command instanceof SendMessageBatchCommand).map((command) => (command as SendMessageBatchCommand).input);
+    commands
+      .filter((command) => command instanceof SendMessageBatchCommand)
+      .map((command) => (command as SendMessageBatchCommand).input);
   return { client: { send } as unknown as SQSClient, send, commands, batches };
 }
 
 function messages(count: number, bodyBytes = 10): OutgoingMessage[] {
-  return Array.from({ length: count }, (_, index) => ({ id: `step-${index}`, body: `${index}`.padEnd(bodyBytes, 'x') }));
+  return Array.from({ length: count }, (_, index) => ({
+    id: `step-${index}`,
+    body: `${index}`.padEnd(bodyBytes, 'x'),
+  }));
 }
 
 function awsError(name: string, message: string): Error {
@@ -47,15 +52,21 @@ describe('SqsQueue.send batching', () => {
     const batches = fake.batches();
     expect(batches.map((batch) => batch.Entries?.length)).toEqual([10, 10, 5]);
     expect(batches.every((batch) => batch.QueueUrl === QUEUE_URL)).toBe(true);
-    expect(batches[1]?.Entries?.map((entry) => entry.Id)).toEqual(Array.from({ length: 10 }, (_, index) => `m${index}`));
-    expect(batches.flatMap((batch) => batch.Entries?.map((entry) => entry.MessageBody))).toEqual(messages(25).map((m) => m.body));
+    expect(batches[1]?.Entries?.map((entry) => entry.Id)).toEqual(
+      Array.from({ length: 10 }, (_, index) => `m${index}`),
+    );
+    expect(batches.flatMap((batch) => batch.Entries?.map((entry) => entry.MessageBody))).toEqual(
+      messages(25).map((m) => m.body),
+    );
   });
 
   it('starts a new batch before the bodies would pass 256 KiB', async () => {
     const fake = fakeClient();
     const outcome = await new SqsQueue(fake.client).send(QUEUE_URL, messages(5, 100_000));
     expect(outcome.failed).toEqual([]);
-    const sizes = fake.batches().map((batch) => batch.Entries?.reduce((sum, entry) => sum + (entry.MessageBody?.length ?? 0), 0));
+    const sizes = fake
+      .batches()
+      .map((batch) => batch.Entries?.reduce((sum, entry) => sum + (entry.MessageBody?.length ?? 0), 0));
     expect(sizes).toEqual([200_000, 200_000, 100_000]);
   });
 
@@ -76,7 +87,9 @@ describe('SqsQueue.send batching', () => {
     const fake = fakeClient();
     const tooBig = { id: 'too-big', body: 'x'.repeat(262_145) };
     const outcome = await new SqsQueue(fake.client).send(QUEUE_URL, [tooBig, { id: 'fine', body: 'ok' }]);
-    expect(outcome.failed).toEqual([expect.objectContaining({ id: 'too-big', code: 'MessageTooLong', permanent: true })]);
+    expect(outcome.failed).toEqual([
+      expect.objectContaining({ id: 'too-big', code: 'MessageTooLong', permanent: true }),
+    ]);
     expect(fake.batches().flatMap((batch) => batch.Entries?.map((entry) => entry.MessageBody))).toEqual(['ok']);
     const alone = fakeClient();
     await new SqsQueue(alone.client).send(QUEUE_URL, [tooBig]);
@@ -146,7 +159,11 @@ describe('SqsQueue receive, delete, changeVisibility', () => {
       ],
     }));
     const queue = new SqsQueue({ send } as unknown as SQSClient);
-    const received = await queue.receive(QUEUE_URL, { maxMessages: 10, waitTimeSeconds: 20, visibilityTimeoutSeconds: 45 });
+    const received = await queue.receive(QUEUE_URL, {
+      maxMessages: 10,
+      waitTimeSeconds: 20,
+      visibilityTimeoutSeconds: 45,
+    });
     const command = send.mock.calls[0]?.[0] as ReceiveMessageCommand;
     expect(command).toBeInstanceOf(ReceiveMessageCommand);
     expect(command.input).toEqual({
@@ -171,7 +188,9 @@ describe('SqsQueue receive, delete, changeVisibility', () => {
   it('returns [] when the long poll ends empty, and lets a failed receive throw', async () => {
     const empty = new SqsQueue({ send: async () => ({}) } as unknown as SQSClient);
     expect(await empty.receive(QUEUE_URL, { maxMessages: 1, waitTimeSeconds: 1 })).toEqual([]);
-    const failing = new SqsQueue({ send: async () => Promise.reject(awsError('QueueDoesNotExist', 'gone')) } as unknown as SQSClient);
+    const failing = new SqsQueue({
+      send: async () => Promise.reject(awsError('QueueDoesNotExist', 'gone')),
+    } as unknown as SQSClient);
     await expect(failing.receive(QUEUE_URL, { maxMessages: 1, waitTimeSeconds: 0 })).rejects.toThrow('gone');
   });
 
@@ -191,7 +210,11 @@ describe('SqsQueue receive, delete, changeVisibility', () => {
 describe('SqsQueue.countMessages', () => {
   it('asks GetQueueAttributes for the three approximate counts, in one call', async () => {
     const send = vi.fn(async (_command: unknown) => ({
-      Attributes: { ApproximateNumberOfMessages: '312', ApproximateNumberOfMessagesNotVisible: '10', ApproximateNumberOfMessagesDelayed: '2' },
+      Attributes: {
+        ApproximateNumberOfMessages: '312',
+        ApproximateNumberOfMessagesNotVisible: '10',
+        ApproximateNumberOfMessagesDelayed: '2',
+      },
     }));
     const queue = new SqsQueue({ send } as unknown as SQSClient);
     expect(await queue.countMessages(QUEUE_URL)).toEqual({ visible: 312, inFlight: 10, delayed: 2 });
@@ -200,12 +223,18 @@ describe('SqsQueue.countMessages', () => {
     expect(command).toBeInstanceOf(GetQueueAttributesCommand);
     expect(command.input).toEqual({
       QueueUrl: QUEUE_URL,
-      AttributeNames: ['ApproximateNumberOfMessages', 'ApproximateNumberOfMessagesNotVisible', 'ApproximateNumberOfMessagesDelayed'],
+      AttributeNames: [
+        'ApproximateNumberOfMessages',
+        'ApproximateNumberOfMessagesNotVisible',
+        'ApproximateNumberOfMessagesDelayed',
+      ],
     });
   });
 
   it('lets a failed call throw (the sweeper counts an unreadable queue as holding a backlog)', async () => {
-    const failing = new SqsQueue({ send: async () => Promise.reject(awsError('AccessDenied', 'not allowed')) } as unknown as SQSClient);
+    const failing = new SqsQueue({
+      send: async () => Promise.reject(awsError('AccessDenied', 'not allowed')),
+    } as unknown as SQSClient);
     await expect(failing.countMessages(QUEUE_URL)).rejects.toThrow('not allowed');
   });
 });

@@ -30,17 +30,31 @@ describe('loadTemplateDirectory on valid templates', () => {
   it('loads every .yaml and .yml file, recursively', async () => {
     const result = await loadTemplateDirectory(VALID);
     expect(result.ok).toBe(true);
-    expect(result.templates.map(templateKey).sort()).toEqual(['fixtures/full@2.3.4-rc.1+build.5', 'fixtures/minimal@0.1.0']);
+    expect(result.templates.map(templateKey).sort()).toEqual([
+      'fixtures/full@2.3.4-rc.1+build.5',
+      'fixtures/minimal@0.1.0',
+    ]);
   });
 
   it('applies defaults and keeps every declared field', async () => {
     const { templates } = await loadTemplateDirectory(VALID);
     const minimal = templates.find((t) => t.name === 'minimal');
-    expect(minimal?.steps[0]).toMatchObject({ retry: DEFAULT_RETRY_POLICY, timeoutSeconds: DEFAULT_STEP_TIMEOUT_SECONDS, dependencies: [] });
+    expect(minimal?.steps[0]).toMatchObject({
+      retry: DEFAULT_RETRY_POLICY,
+      timeoutSeconds: DEFAULT_STEP_TIMEOUT_SECONDS,
+      dependencies: [],
+    });
     const full = templates.find((t) => t.name === 'full');
     expect(full?.inputSchema).toMatchObject({ required: ['user_id'] });
-    expect(full?.steps[0]?.handler).toEqual({ callable: 'Fixtures::FetchHandler', initialization: { url: 'https://example.test', retries: 2 } });
-    expect(full?.steps[1]).toMatchObject({ dependencies: ['fetch'], timeoutSeconds: 1, retry: { retryable: false, maxAttempts: 1 } });
+    expect(full?.steps[0]?.handler).toEqual({
+      callable: 'Fixtures::FetchHandler',
+      initialization: { url: 'https://example.test', retries: 2 },
+    });
+    expect(full?.steps[1]).toMatchObject({
+      dependencies: ['fetch'],
+      timeoutSeconds: 1,
+      retry: { retryable: false, maxAttempts: 1 },
+    });
     expect(full?.steps[1]?.publishesEvents.map((e) => `${e.name}:${e.condition}`)).toEqual([
       'fixtures.user_stored:success',
       'fixtures.store_failed:failure',
@@ -68,9 +82,24 @@ describe('loadTemplateFile, one problem kind per file', () => {
     ['unknown-dependency.yaml', 'steps[1].dependencies[1]', /unknown step "ghost"/, 9],
     ['bad-event-name.yaml', 'steps[0].publishes_events[0].name', /namespace\.action/, 8],
     ['bad-event-condition.yaml', 'steps[0].publishes_events[0].condition', /expected one of/, 9],
-    ['duplicate-event.yaml', 'steps[0].publishes_events[1].name', /declares event "fixtures.happened" more than once/, 10],
-    ['invalid-input-schema.yaml', 'input_schema', /invalid JSON Schema: \/type must be equal to one of the allowed values/, 5],
-    ['invalid-event-schema.yaml', 'steps[0].publishes_events[0].schema', /invalid JSON Schema: .*unknown keyword: "requried"/, 10],
+    [
+      'duplicate-event.yaml',
+      'steps[0].publishes_events[1].name',
+      /declares event "fixtures.happened" more than once/,
+      10,
+    ],
+    [
+      'invalid-input-schema.yaml',
+      'input_schema',
+      /invalid JSON Schema: \/type must be equal to one of the allowed values/,
+      5,
+    ],
+    [
+      'invalid-event-schema.yaml',
+      'steps[0].publishes_events[0].schema',
+      /invalid JSON Schema: .*unknown keyword: "requried"/,
+      10,
+    ],
     ['bad-version.yaml', 'version', /quoted semver/, 3],
     ['unknown-key.yaml', 'steps[1]', /Unrecognized key: "dependancies"/, 7],
     ['never-fires.yaml', 'steps[0].publishes_events[0].condition', /can never fire/, 10],
@@ -91,7 +120,9 @@ describe('loadTemplateFile, one problem kind per file', () => {
       'steps[1].retry.max_backoff_ms',
       'steps[1].timeout_seconds',
     ]);
-    expect(problems.find((p) => p.path === 'steps[1].retry.max_backoff_ms')?.message).toMatch(/at least backoff_base_ms/);
+    expect(problems.find((p) => p.path === 'steps[1].retry.max_backoff_ms')?.message).toMatch(
+      /at least backoff_base_ms/,
+    );
   });
 
   it('empty.yaml: a file with no document', async () => {
@@ -131,7 +162,21 @@ describe('a file with many problems', () => {
       ].sort(),
     );
     const text = problems.map((p) => p.message).join('\n');
-    for (const fragment of ['Unrecognized key: "unexpected_field"', 'lower-case snake_case', 'semver', '/properties/id/type', 'callable', '<=900', '>=1', 'loop_a → loop_b → loop_a', '"missing_step"', 'duplicate step name "start"', 'namespace.action', '/minProperties must be >= 0', '"fixtures.ok" more than once']) {
+    for (const fragment of [
+      'Unrecognized key: "unexpected_field"',
+      'lower-case snake_case',
+      'semver',
+      '/properties/id/type',
+      'callable',
+      '<=900',
+      '>=1',
+      'loop_a → loop_b → loop_a',
+      '"missing_step"',
+      'duplicate step name "start"',
+      'namespace.action',
+      '/minProperties must be >= 0',
+      '"fixtures.ok" more than once',
+    ]) {
       expect(text).toContain(fragment);
     }
   });
@@ -143,7 +188,9 @@ describe('loadTemplateDirectory on invalid templates', () => {
     expect(result.ok).toBe(false);
     const problems = result.ok ? [] : result.problems;
     const entries = await readdir(INVALID, { recursive: true });
-    const badFiles = entries.filter((e) => e.endsWith('.yaml') && !e.endsWith('first.yaml')).map((e) => join(INVALID, e));
+    const badFiles = entries
+      .filter((e) => e.endsWith('.yaml') && !e.endsWith('first.yaml'))
+      .map((e) => join(INVALID, e));
     expect(new Set(problems.map((p) => p.file))).toEqual(new Set(badFiles));
     expect(result.templates.map(templateKey)).toEqual(['fixtures/duplicated@1.0.0']);
   });
@@ -175,13 +222,17 @@ describe('loadTemplateDirectory on invalid templates', () => {
     const lines = message.split('\n');
     expect(lines[0]).toBe(`invalid task templates (${problems.length} problems):`);
     expect(lines.slice(1)).toEqual(problems.map(formatTemplateProblem));
-    expect(lines).toContain(`${join(INVALID, 'cycle.yaml')}: steps[0].dependencies[0]: dependency cycle: a → c → b → a (line 7)`);
+    expect(lines).toContain(
+      `${join(INVALID, 'cycle.yaml')}: steps[0].dependencies[0]: dependency cycle: a → c → b → a (line 7)`,
+    );
   });
 });
 
 describe('parseTemplateSource', () => {
   it('formats problems as file: path: message (line N), and whole-file problems without a path', () => {
-    expect(formatTemplateProblem({ file: 'f.yaml', path: 'steps[0].name', message: 'bad', line: 3 })).toBe('f.yaml: steps[0].name: bad (line 3)');
+    expect(formatTemplateProblem({ file: 'f.yaml', path: 'steps[0].name', message: 'bad', line: 3 })).toBe(
+      'f.yaml: steps[0].name: bad (line 3)',
+    );
     expect(formatTemplateProblem({ file: 'f.yaml', path: '', message: 'empty' })).toBe('f.yaml: empty');
   });
 
@@ -192,7 +243,14 @@ describe('parseTemplateSource', () => {
   });
 
   it('refuses runaway YAML aliases', () => {
-    const bomb = ['a: &a [x, x, x, x, x, x, x, x, x, x]', ...Array.from({ length: 8 }, (_, i) => `${'bcdefghi'[i]}: &${'bcdefghi'[i]} [*${'abcdefgh'[i]}, *${'abcdefgh'[i]}, *${'abcdefgh'[i]}, *${'abcdefgh'[i]}, *${'abcdefgh'[i]}, *${'abcdefgh'[i]}, *${'abcdefgh'[i]}, *${'abcdefgh'[i]}, *${'abcdefgh'[i]}, *${'abcdefgh'[i]}]`)].join('\n');
+    const bomb = [
+      'a: &a [x, x, x, x, x, x, x, x, x, x]',
+      ...Array.from(
+        { length: 8 },
+        (_, i) =>
+          `${'bcdefghi'[i]}: &${'bcdefghi'[i]} [*${'abcdefgh'[i]}, *${'abcdefgh'[i]}, *${'abcdefgh'[i]}, *${'abcdefgh'[i]}, *${'abcdefgh'[i]}, *${'abcdefgh'[i]}, *${'abcdefgh'[i]}, *${'abcdefgh'[i]}, *${'abcdefgh'[i]}, *${'abcdefgh'[i]}]`,
+      ),
+    ].join('\n');
     const result = parseTemplateSource(bomb, 'bomb.yaml');
     expect(result.ok).toBe(false);
     expect(result.ok ? '' : result.problems[0]?.message).toMatch(/^YAML error: .*alias/i);
@@ -207,7 +265,9 @@ describe('bundled examples', () => {
   });
 
   it('finds every template directory under examples/ and all are valid together', async () => {
-    const dirs = (await readdir('examples', { recursive: true })).filter((e) => e.endsWith('templates')).map((e) => join('examples', e));
+    const dirs = (await readdir('examples', { recursive: true }))
+      .filter((e) => e.endsWith('templates'))
+      .map((e) => join('examples', e));
     expect(dirs.length).toBeGreaterThanOrEqual(2);
     const results = await Promise.all(dirs.map(loadTemplateDirectory));
     expect(results.flatMap((r) => (r.ok ? [] : r.problems.map(formatTemplateProblem)))).toEqual([]);

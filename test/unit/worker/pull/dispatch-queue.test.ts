@@ -20,9 +20,14 @@ function flakyReceiver(...errors: unknown[]): QueueReceiver & { calls: string[] 
   };
   return {
     calls,
-    receive: async (url, options) => (await next(`receive ${url} ${options.maxMessages} ${options.waitTimeSeconds} ${options.visibilityTimeoutSeconds}`), []),
+    receive: async (url, options) => (
+      await next(
+        `receive ${url} ${options.maxMessages} ${options.waitTimeSeconds} ${options.visibilityTimeoutSeconds}`,
+      ),
+      []
+    ),
     delete: (url, handle) => next(`delete ${url} ${handle}`),
-    changeVisibility: (url, handle, seconds) => next(`visibility ${handle} ${seconds}`),
+    changeVisibility: (_url, handle, seconds) => next(`visibility ${handle} ${seconds}`),
   };
 }
 
@@ -33,7 +38,15 @@ function queueOf(receiver: QueueReceiver): { queue: DispatchQueue; waits: number
     bus: new FakeEventBus(),
     clock: new FixedClock(),
     logger: new RecordingLogger(),
-    config: { completionQueueUrl: QUEUES.completion, poisonQueueUrl: QUEUES.poison, maxResultBytes: 200_000, workerId: 'pull-test', workerKind: 'pull', sourceQueue: URL, retryDelaysMs: [5, 10, 20] },
+    config: {
+      completionQueueUrl: QUEUES.completion,
+      poisonQueueUrl: QUEUES.poison,
+      maxResultBytes: 200_000,
+      workerId: 'pull-test',
+      workerKind: 'pull',
+      sourceQueue: URL,
+      retryDelaysMs: [5, 10, 20],
+    },
     retry: { delaysMs: [5, 10, 20], sleep: async (ms) => void waits.push(ms) },
   };
   return { queue: new DispatchQueue(receiver, SETTINGS, deps), waits };

@@ -102,14 +102,30 @@ export function pullKit(options: PullKitOptions = {}): PullKit {
     const outcome = await memory.send(dispatchUrl, outgoing);
     if (outcome.failed.length > 0) throw new Error(`enqueue failed: ${JSON.stringify(outcome.failed)}`);
   };
-  return { worker, memory, dispatchUrl, dispatch, sender, bus, logger, journal, enqueue, results: () => sender.bodiesTo(QUEUES.completion) };
+  return {
+    worker,
+    memory,
+    dispatchUrl,
+    dispatch,
+    sender,
+    bus,
+    logger,
+    journal,
+    enqueue,
+    results: () => sender.bodiesTo(QUEUES.completion),
+  };
 }
 
 /** A dispatch message of the golden fixture whose step timeout (10 s) binds; a distinct event per `n`. */
 export function stepMessage(n = 0, changes: Partial<StepDispatchMessage> = {}): StepDispatchMessage {
   const base = dispatchMessage({ deadline: LATE_DEADLINE });
   const suffix = n.toString(16).padStart(12, '0');
-  return { ...base, event_id: `7c9e6679-7425-40de-944b-${suffix}`, step_uuid: `0193e4a2-5b7d-7a21-9b4e-${suffix}`, ...changes };
+  return {
+    ...base,
+    event_id: `7c9e6679-7425-40de-944b-${suffix}`,
+    step_uuid: `0193e4a2-5b7d-7a21-9b4e-${suffix}`,
+    ...changes,
+  };
 }
 
 /** A promise with its resolve exposed, to hold a handler until the test lets it go. */
@@ -125,5 +141,9 @@ export function useFakeTime(): void {
 
 /** The receiver's methods bound, so a test can replace one of them. */
 export function bind(inner: QueueReceiver) {
-  return { receive: inner.receive.bind(inner), delete: inner.delete.bind(inner), changeVisibility: inner.changeVisibility.bind(inner) };
+  return {
+    receive: inner.receive.bind(inner),
+    delete: inner.delete.bind(inner),
+    changeVisibility: inner.changeVisibility.bind(inner),
+  };
 }

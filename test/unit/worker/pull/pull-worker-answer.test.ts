@@ -18,7 +18,9 @@ describe('PullWorker.complete', () => {
     expect(await kit.worker.complete(event.event_id, SHIPPED)).toBe(false);
     expect(kit.journal).toEqual(journalAfterFirst);
     expect(kit.results()).toHaveLength(1);
-    expect(kit.logger.find('complete refused')).toMatchObject([{ level: 'warn', fields: { event_id: event.event_id, reason: 'already_completed' } }]);
+    expect(kit.logger.find('complete refused')).toMatchObject([
+      { level: 'warn', fields: { event_id: event.event_id, reason: 'already_completed' } },
+    ]);
     expect(kit.worker.metrics()).toMatchObject({ completed: 1, refusedCompletions: 1, pendingCount: 0 });
     await kit.worker.close();
   });
@@ -26,7 +28,10 @@ describe('PullWorker.complete', () => {
   it('refuses an unknown event id', async () => {
     const kit = pullKit();
     expect(await kit.worker.complete('00000000-0000-4000-8000-000000000000', SHIPPED)).toBe(false);
-    expect(kit.logger.find('complete refused')[0]?.fields).toMatchObject({ reason: 'unknown_event', event_id: '00000000-0000-4000-8000-000000000000' });
+    expect(kit.logger.find('complete refused')[0]?.fields).toMatchObject({
+      reason: 'unknown_event',
+      event_id: '00000000-0000-4000-8000-000000000000',
+    });
     expect(kit.sender.calls).toEqual([]);
     await kit.worker.close();
   });
@@ -38,10 +43,23 @@ describe('PullWorker.complete', () => {
     const event = (await kit.worker.poll())!;
     await vi.advanceTimersByTimeAsync(1_500);
     expect(await kit.worker.complete(event.event_id, SHIPPED)).toBe(true);
-    expect(kit.journal).toEqual([`send ${QUEUES.completion}`, `delete ${kit.dispatchUrl}`, 'publish ecommerce.order_shipped']);
+    expect(kit.journal).toEqual([
+      `send ${QUEUES.completion}`,
+      `delete ${kit.dispatchUrl}`,
+      'publish ecommerce.order_shipped',
+    ]);
     const [result] = kit.results().map((r) => stepExecutionResult.parse(r));
-    expect(result).toMatchObject({ event_id: message.event_id, status: 'success', result: SHIPMENT, worker: { worker_id: 'pull-test', kind: 'pull' }, timing: { duration_ms: 1_500 } });
-    expect(domainEventEnvelope.parse(kit.bus.details()[0])).toMatchObject({ event_name: 'ecommerce.order_shipped', metadata: { source_event_id: message.event_id, outcome: 'success' } });
+    expect(result).toMatchObject({
+      event_id: message.event_id,
+      status: 'success',
+      result: SHIPMENT,
+      worker: { worker_id: 'pull-test', kind: 'pull' },
+      timing: { duration_ms: 1_500 },
+    });
+    expect(domainEventEnvelope.parse(kit.bus.details()[0])).toMatchObject({
+      event_name: 'ecommerce.order_shipped',
+      metadata: { source_event_id: message.event_id, outcome: 'success' },
+    });
     expect(kit.memory.peekAll(kit.dispatchUrl)).toEqual([]);
     await kit.worker.close();
   });
@@ -56,9 +74,19 @@ describe('PullWorker.complete', () => {
     expect(kit.bus.calls).toEqual([]);
     expect(kit.memory.peekAll(kit.dispatchUrl)).toMatchObject([{ state: 'in_flight' }]);
     expect(kit.worker.metrics()).toMatchObject({ pendingCount: 1, inProgressCount: 1, completionSendFailures: 1 });
-    expect(kit.logger.find(/^completion not sent/)[0]).toMatchObject({ level: 'error', fields: { event_id: event.event_id, problem: expect.stringContaining('completion send failed after 4 attempt(s)') } });
+    expect(kit.logger.find(/^completion not sent/)[0]).toMatchObject({
+      level: 'error',
+      fields: {
+        event_id: event.event_id,
+        problem: expect.stringContaining('completion send failed after 4 attempt(s)'),
+      },
+    });
     expect(await kit.worker.complete(event.event_id, SHIPPED)).toBe(true);
-    expect(kit.journal).toEqual([`send ${QUEUES.completion}`, `delete ${kit.dispatchUrl}`, 'publish ecommerce.order_shipped']);
+    expect(kit.journal).toEqual([
+      `send ${QUEUES.completion}`,
+      `delete ${kit.dispatchUrl}`,
+      'publish ecommerce.order_shipped',
+    ]);
     await kit.worker.close();
   });
 
@@ -68,7 +96,9 @@ describe('PullWorker.complete', () => {
     const event = (await kit.worker.poll())!;
     const gate = deferred();
     const send = kit.sender.send.bind(kit.sender);
-    vi.spyOn(kit.sender, 'send').mockImplementationOnce(async (url, messages) => (await gate.promise, send(url, messages)));
+    vi.spyOn(kit.sender, 'send').mockImplementationOnce(
+      async (url, messages) => (await gate.promise, send(url, messages)),
+    );
     const first = kit.worker.complete(event.event_id, SHIPPED);
     expect(await kit.worker.complete(event.event_id, SHIPPED)).toBe(false);
     gate.resolve();
@@ -80,11 +110,28 @@ describe('PullWorker.complete', () => {
 
   it('sends a failure completion with its error, and publishes the failure events', async () => {
     const kit = pullKit();
-    await kit.enqueue(stepMessage(1, { attempt: 3, publishes_events: [{ name: 'ecommerce.shipping_failed', condition: 'permanent_failure' }] }));
+    await kit.enqueue(
+      stepMessage(1, {
+        attempt: 3,
+        publishes_events: [{ name: 'ecommerce.shipping_failed', condition: 'permanent_failure' }],
+      }),
+    );
     const event = (await kit.worker.poll())!;
-    expect(await kit.worker.complete(event.event_id, { status: 'failure', error: { error_type: 'handler_error', message: 'carrier down', retryable: true } })).toBe(true);
-    expect(kit.results()).toMatchObject([{ status: 'failure', error: { error_type: 'handler_error', message: 'carrier down', retry_after_ms: null, code: null } }]);
-    expect(kit.bus.details()).toMatchObject([{ event_name: 'ecommerce.shipping_failed', metadata: { outcome: 'permanent_failure' } }]);
+    expect(
+      await kit.worker.complete(event.event_id, {
+        status: 'failure',
+        error: { error_type: 'handler_error', message: 'carrier down', retryable: true },
+      }),
+    ).toBe(true);
+    expect(kit.results()).toMatchObject([
+      {
+        status: 'failure',
+        error: { error_type: 'handler_error', message: 'carrier down', retry_after_ms: null, code: null },
+      },
+    ]);
+    expect(kit.bus.details()).toMatchObject([
+      { event_name: 'ecommerce.shipping_failed', metadata: { outcome: 'permanent_failure' } },
+    ]);
     await kit.worker.close();
   });
 
@@ -93,11 +140,24 @@ describe('PullWorker.complete', () => {
     await kit.enqueue(stepMessage(1), stepMessage(2));
     const a = (await kit.worker.poll())!;
     const b = (await kit.worker.poll())!;
-    expect(await kit.worker.complete(a.event_id, { status: 'failure', error: { error_type: 'oops' as never, message: 'x', retryable: true } })).toBe(true);
+    expect(
+      await kit.worker.complete(a.event_id, {
+        status: 'failure',
+        error: { error_type: 'oops' as never, message: 'x', retryable: true },
+      }),
+    ).toBe(true);
     expect(await kit.worker.complete(b.event_id, { status: 'success', result: { n: 10n } })).toBe(true);
     expect(kit.results()).toMatchObject([
-      { event_id: a.event_id, status: 'failure', error: { error_type: 'handler_panic', message: expect.stringContaining('error_type') } },
-      { event_id: b.event_id, status: 'failure', error: { error_type: 'handler_panic', message: expect.stringContaining('bigint') } },
+      {
+        event_id: a.event_id,
+        status: 'failure',
+        error: { error_type: 'handler_panic', message: expect.stringContaining('error_type') },
+      },
+      {
+        event_id: b.event_id,
+        status: 'failure',
+        error: { error_type: 'handler_panic', message: expect.stringContaining('bigint') },
+      },
     ]);
     await kit.worker.close();
   });
@@ -106,8 +166,12 @@ describe('PullWorker.complete', () => {
     const kit = pullKit({ config: { maxResultBytes: 2_000 } });
     await kit.enqueue(stepMessage(1));
     const event = (await kit.worker.poll())!;
-    expect(await kit.worker.complete(event.event_id, { status: 'success', result: { blob: 'x'.repeat(5_000) } })).toBe(true);
-    expect(kit.results()).toMatchObject([{ status: 'failure', error: { error_type: 'result_too_large', retryable: false } }]);
+    expect(await kit.worker.complete(event.event_id, { status: 'success', result: { blob: 'x'.repeat(5_000) } })).toBe(
+      true,
+    );
+    expect(kit.results()).toMatchObject([
+      { status: 'failure', error: { error_type: 'result_too_large', retryable: false } },
+    ]);
     await kit.worker.close();
   });
 
@@ -115,8 +179,19 @@ describe('PullWorker.complete', () => {
     const kit = pullKit();
     await kit.enqueue(stepMessage(1));
     const event = (await kit.worker.poll())!;
-    expect(await kit.worker.complete(event.event_id, { status: 'success', result: { ['bad\u0000key']: 1 } })).toBe(true);
-    expect(kit.results()).toMatchObject([{ status: 'failure', result: null, error: { error_type: 'result_not_storable', retryable: false, code: 'nul_character', message: expect.stringContaining('the key at ["bad\\u0000key"]') } }]);
+    expect(await kit.worker.complete(event.event_id, { status: 'success', result: { 'bad\u0000key': 1 } })).toBe(true);
+    expect(kit.results()).toMatchObject([
+      {
+        status: 'failure',
+        result: null,
+        error: {
+          error_type: 'result_not_storable',
+          retryable: false,
+          code: 'nul_character',
+          message: expect.stringContaining('the key at ["bad\\u0000key"]'),
+        },
+      },
+    ]);
     await kit.worker.close();
   });
 
@@ -160,8 +235,17 @@ describe('PullWorker timeouts', () => {
     const event = (await kit.worker.poll())!;
     await vi.advanceTimersByTimeAsync(11_000);
     const [result] = kit.results().map((r) => stepExecutionResult.parse(r));
-    expect(result).toMatchObject({ event_id: message.event_id, status: 'failure', error: { error_type: 'handler_timeout', retryable: true, code: 'step_timeout' }, worker: { kind: 'pull' } });
-    expect(kit.journal.filter((j) => !j.startsWith('visibility'))).toEqual([`send ${QUEUES.completion}`, `delete ${kit.dispatchUrl}`, 'publish ecommerce.shipping_failed']);
+    expect(result).toMatchObject({
+      event_id: message.event_id,
+      status: 'failure',
+      error: { error_type: 'handler_timeout', retryable: true, code: 'step_timeout' },
+      worker: { kind: 'pull' },
+    });
+    expect(kit.journal.filter((j) => !j.startsWith('visibility'))).toEqual([
+      `send ${QUEUES.completion}`,
+      `delete ${kit.dispatchUrl}`,
+      'publish ecommerce.shipping_failed',
+    ]);
     expect(kit.worker.metrics()).toMatchObject({ timedOut: 1, pendingCount: 0 });
     expect(await kit.worker.complete(event.event_id, SHIPPED)).toBe(false);
     expect(kit.results()).toHaveLength(1);
@@ -191,7 +275,9 @@ describe('PullWorker timeouts', () => {
     expect(kit.worker.metrics().pendingCount).toBe(2);
     expect(kit.logger.find(/^timeout failure could not be sent/)).toHaveLength(1);
     expect(await kit.worker.cleanupTimeouts()).toBe(1);
-    expect(kit.results()).toMatchObject([{ event_id: stepMessage(1).event_id, error: { error_type: 'handler_timeout' } }]);
+    expect(kit.results()).toMatchObject([
+      { event_id: stepMessage(1).event_id, error: { error_type: 'handler_timeout' } },
+    ]);
     expect(kit.worker.metrics().pendingCount).toBe(1);
     await kit.worker.close();
   });
@@ -201,14 +287,25 @@ describe('PullWorker metrics and starvation', () => {
   it('reports the pending count and the oldest pending age', async () => {
     const clock = new FixedClock(START);
     const kit = pullKit({ clock });
-    expect(kit.worker.metrics()).toMatchObject({ pendingCount: 0, oldestPendingAgeMs: null, starvationDetected: false });
+    expect(kit.worker.metrics()).toMatchObject({
+      pendingCount: 0,
+      oldestPendingAgeMs: null,
+      starvationDetected: false,
+    });
     await kit.enqueue(stepMessage(1));
     await kit.worker.poll();
     clock.advance(2_000);
     await kit.enqueue(stepMessage(2));
     await kit.worker.poll();
     clock.advance(500);
-    expect(kit.worker.metrics()).toMatchObject({ pendingCount: 2, inProgressCount: 2, oldestPendingAgeMs: 2_500, newestPendingAgeMs: 500, starvationDetected: false, received: 2 });
+    expect(kit.worker.metrics()).toMatchObject({
+      pendingCount: 2,
+      inProgressCount: 2,
+      oldestPendingAgeMs: 2_500,
+      newestPendingAgeMs: 500,
+      starvationDetected: false,
+      received: 2,
+    });
     await kit.worker.close();
   });
 
@@ -221,7 +318,12 @@ describe('PullWorker metrics and starvation', () => {
     await vi.advanceTimersByTimeAsync(4_000);
     expect(kit.worker.metrics()).toMatchObject({ starvationDetected: true, starvingEventCount: 1 });
     const warnings = kit.logger.find(/^step event starving/);
-    expect(warnings).toMatchObject([{ level: 'warn', fields: { event_id: event.event_id, task_uuid: event.task_uuid, starvation_warning_threshold_ms: 4_000 } }]);
+    expect(warnings).toMatchObject([
+      {
+        level: 'warn',
+        fields: { event_id: event.event_id, task_uuid: event.task_uuid, starvation_warning_threshold_ms: 4_000 },
+      },
+    ]);
     expect(warnings[0]?.fields.age_ms).toBeGreaterThan(4_000);
     expect(await kit.worker.complete(event.event_id, SHIPPED)).toBe(true);
     expect(kit.worker.metrics().starvationDetected).toBe(false);

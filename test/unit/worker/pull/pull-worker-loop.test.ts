@@ -12,7 +12,13 @@ beforeEach(useFakeTime);
 afterEach(() => vi.useRealTimers());
 
 function loopOf(kit: PullKit, handler: (input: StepHandlerInput) => unknown, concurrency = 2): PullWorkerLoop {
-  return new PullWorkerLoop({ worker: kit.worker, handlers: { [SHIP]: handler }, concurrency, clock: timerClock, logger: kit.logger });
+  return new PullWorkerLoop({
+    worker: kit.worker,
+    handlers: { [SHIP]: handler },
+    concurrency,
+    clock: timerClock,
+    logger: kit.logger,
+  });
 }
 
 /** Lets the loop's promises and the fake timers run for `ms`. */
@@ -27,9 +33,13 @@ describe('PullWorkerLoop', () => {
     await kit.enqueue(stepMessage(1), stepMessage(2));
     loop.start();
     await run(1_000);
-    expect(kit.results().map((r) => stepExecutionResult.parse(r)).map((r) => [r.event_id, r.status]).sort()).toEqual(
-      [stepMessage(1), stepMessage(2)].map((m) => [m.event_id, 'success']).sort(),
-    );
+    expect(
+      kit
+        .results()
+        .map((r) => stepExecutionResult.parse(r))
+        .map((r) => [r.event_id, r.status])
+        .sort(),
+    ).toEqual([stepMessage(1), stepMessage(2)].map((m) => [m.event_id, 'success']).sort());
     expect(kit.memory.peekAll(kit.dispatchUrl)).toEqual([]);
     await loop.drain(1_000);
   });
@@ -38,13 +48,17 @@ describe('PullWorkerLoop', () => {
     const kit = pullKit({ config: { receiveBatchSize: 3 } });
     let running = 0;
     let most = 0;
-    const loop = loopOf(kit, async () => {
-      running += 1;
-      most = Math.max(most, running);
-      await new Promise((resolve) => setTimeout(resolve, 500));
-      running -= 1;
-      return SHIPMENT;
-    }, 2);
+    const loop = loopOf(
+      kit,
+      async () => {
+        running += 1;
+        most = Math.max(most, running);
+        await new Promise((resolve) => setTimeout(resolve, 500));
+        running -= 1;
+        return SHIPMENT;
+      },
+      2,
+    );
     await kit.enqueue(...[1, 2, 3, 4, 5, 6, 7].map((n) => stepMessage(n)));
     loop.start();
     await run(300);
@@ -70,7 +84,10 @@ describe('PullWorkerLoop', () => {
     const kit = pullKit({ config: { visibilityTimeoutSeconds: 5, completionTimeoutMs: 120_000 } });
     const quick = deferred<unknown>();
     const slow = deferred<unknown>();
-    const gates: Record<string, Promise<unknown>> = { [stepMessage(1).event_id]: quick.promise, [stepMessage(2).event_id]: slow.promise };
+    const gates: Record<string, Promise<unknown>> = {
+      [stepMessage(1).event_id]: quick.promise,
+      [stepMessage(2).event_id]: slow.promise,
+    };
     const loop = loopOf(kit, (input) => gates[input.step.eventId]);
     await kit.enqueue(stepMessage(1, { timeout_ms: 120_000 }), stepMessage(2, { timeout_ms: 120_000 }));
     loop.start();
@@ -83,7 +100,9 @@ describe('PullWorkerLoop', () => {
     expect(report).toEqual({ drained: false, finished: 1, unfinished: [stepMessage(2).event_id] });
     expect(kit.results().map((r) => r.event_id)).toEqual([stepMessage(1).event_id]);
     const left = () => kit.memory.peekAll(kit.dispatchUrl);
-    expect(left()).toMatchObject([{ state: 'in_flight', body: JSON.stringify(stepMessage(2, { timeout_ms: 120_000 })) }]);
+    expect(left()).toMatchObject([
+      { state: 'in_flight', body: JSON.stringify(stepMessage(2, { timeout_ms: 120_000 })) },
+    ]);
     await run(5_000);
     expect(left()).toMatchObject([{ state: 'visible' }]);
     const redelivered = await kit.memory.receive(kit.dispatchUrl, { maxMessages: 1, waitTimeSeconds: 0 });
@@ -109,7 +128,14 @@ describe('PullWorkerLoop', () => {
   it('pauses between polls that come back empty at once, instead of spinning', async () => {
     const kit = pullKit();
     const poll = vi.spyOn(kit.worker, 'poll');
-    const loop = new PullWorkerLoop({ worker: kit.worker, handlers: {}, concurrency: 1, clock: timerClock, logger: kit.logger, idlePauseMs: 250 });
+    const loop = new PullWorkerLoop({
+      worker: kit.worker,
+      handlers: {},
+      concurrency: 1,
+      clock: timerClock,
+      logger: kit.logger,
+      idlePauseMs: 250,
+    });
     loop.start();
     await run(1_000);
     expect(poll.mock.calls.length).toBeGreaterThanOrEqual(4);
@@ -119,11 +145,19 @@ describe('PullWorkerLoop', () => {
 
   it('answers an event whose callable has no handler with handler_not_found', async () => {
     const kit = pullKit();
-    const loop = new PullWorkerLoop({ worker: kit.worker, handlers: {}, concurrency: 1, clock: timerClock, logger: kit.logger });
+    const loop = new PullWorkerLoop({
+      worker: kit.worker,
+      handlers: {},
+      concurrency: 1,
+      clock: timerClock,
+      logger: kit.logger,
+    });
     await kit.enqueue(stepMessage(1));
     loop.start();
     await run(100);
-    expect(kit.results()).toMatchObject([{ status: 'failure', error: { error_type: 'handler_not_found', retryable: false } }]);
+    expect(kit.results()).toMatchObject([
+      { status: 'failure', error: { error_type: 'handler_not_found', retryable: false } },
+    ]);
     await loop.drain(100);
   });
 

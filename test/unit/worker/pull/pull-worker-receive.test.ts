@@ -60,9 +60,22 @@ describe('PullWorker.poll', () => {
     const message = stepMessage(1, { dispatched_at: '2025-12-07T10:00:00.000Z', deadline: '2025-12-07T10:00:12.000Z' });
     await kit.enqueue(message);
     const event = await kit.worker.poll();
-    expect(event).toMatchObject({ event_id: message.event_id, deadline: new Date('2025-12-07T10:15:40.200Z'), deadline_bound: 'step_timeout' });
+    expect(event).toMatchObject({
+      event_id: message.event_id,
+      deadline: new Date('2025-12-07T10:15:40.200Z'),
+      deadline_bound: 'step_timeout',
+    });
     expect(kit.results()).toEqual([
-      { schema_version: 1, message_type: 'step_started', event_id: message.event_id, task_uuid: message.task_uuid, step_uuid: message.step_uuid, started_at: START_ISO, receive_count: 1, worker_id: 'pull-test' },
+      {
+        schema_version: 1,
+        message_type: 'step_started',
+        event_id: message.event_id,
+        task_uuid: message.task_uuid,
+        step_uuid: message.step_uuid,
+        started_at: START_ISO,
+        receive_count: 1,
+        worker_id: 'pull-test',
+      },
     ]);
     expect(await kit.worker.complete(message.event_id, SHIPPED)).toBe(true);
     expect(kit.results().map((r) => r.message_type)).toEqual(['step_started', 'step_result']);
@@ -73,7 +86,10 @@ describe('PullWorker.poll', () => {
     const kit = pullKit();
     await kit.enqueue(stepMessage(1, { deadline: '2025-12-07T10:15:32.000Z' }));
     const event = await kit.worker.poll();
-    expect(event).toMatchObject({ deadline: new Date('2025-12-07T10:15:32.000Z'), deadline_bound: 'dispatch_deadline' });
+    expect(event).toMatchObject({
+      deadline: new Date('2025-12-07T10:15:32.000Z'),
+      deadline_bound: 'dispatch_deadline',
+    });
     await kit.worker.close();
   });
 
@@ -92,12 +108,21 @@ describe('PullWorker.poll', () => {
     expect(kit.worker.metrics()).toMatchObject({ pendingCount: 3, bufferedCount: 2, inProgressCount: 1 });
     const rest = [await kit.worker.poll(), await kit.worker.poll()];
     expect(receive).toHaveBeenCalledTimes(1);
-    expect([first, ...rest].map((e) => e?.event_id).sort()).toEqual([stepMessage(1), stepMessage(2), stepMessage(3)].map((m) => m.event_id).sort());
+    expect([first, ...rest].map((e) => e?.event_id).sort()).toEqual(
+      [stepMessage(1), stepMessage(2), stepMessage(3)].map((m) => m.event_id).sort(),
+    );
     await kit.worker.close();
   });
 
   it('returns null and counts the failure when the receive fails', async () => {
-    const kit = pullKit({ dispatch: (inner) => ({ ...bind(inner), receive: async () => { throw new Error('socket hang up'); } }) });
+    const kit = pullKit({
+      dispatch: (inner) => ({
+        ...bind(inner),
+        receive: async () => {
+          throw new Error('socket hang up');
+        },
+      }),
+    });
     expect(await kit.worker.poll()).toBeNull();
     expect(kit.worker.metrics().receiveErrors).toBe(1);
     expect(kit.logger.find('receiving from the dispatch queue failed')[0]?.fields.problem).toContain('socket hang up');
@@ -110,7 +135,12 @@ describe('PullWorker.poll', () => {
     await kit.enqueue(JSON.stringify(broken));
     expect(await kit.worker.poll()).toBeNull();
     const [result] = kit.results().map((r) => stepExecutionResult.parse(r));
-    expect(result).toMatchObject({ event_id: broken.event_id, status: 'failure', error: { error_type: 'invalid_dispatch', retryable: false }, worker: { kind: 'pull' } });
+    expect(result).toMatchObject({
+      event_id: broken.event_id,
+      status: 'failure',
+      error: { error_type: 'invalid_dispatch', retryable: false },
+      worker: { kind: 'pull' },
+    });
     expect(kit.journal).toEqual([`send ${QUEUES.completion}`, `delete ${kit.dispatchUrl}`]);
     expect(kit.memory.peekAll(kit.dispatchUrl)).toEqual([]);
     expect(kit.worker.metrics().invalid).toBe(1);
@@ -122,7 +152,11 @@ describe('PullWorker.poll', () => {
     await kit.enqueue('{not json');
     expect(await kit.worker.poll()).toBeNull();
     const [poison] = kit.sender.bodiesTo(QUEUES.poison).map((b) => poisonMessage.parse(b));
-    expect(poison).toMatchObject({ error_code: 'unparseable_json', original_body: '{not json', source_queue: kit.dispatchUrl });
+    expect(poison).toMatchObject({
+      error_code: 'unparseable_json',
+      original_body: '{not json',
+      source_queue: kit.dispatchUrl,
+    });
     expect(kit.memory.peekAll(kit.dispatchUrl)).toEqual([]);
     expect(kit.worker.metrics().poisoned).toBe(1);
     await kit.worker.close();
@@ -179,14 +213,22 @@ describe('PullWorker heartbeat', () => {
   it('a message whose heartbeat fails is redelivered after its visibility timeout (the control case)', async () => {
     const kit = pullKit({
       config: { visibilityTimeoutSeconds: 3, completionTimeoutMs: 60_000 },
-      dispatch: (inner) => ({ ...bind(inner), changeVisibility: async () => { throw new Error('throttled'); } }),
+      dispatch: (inner) => ({
+        ...bind(inner),
+        changeVisibility: async () => {
+          throw new Error('throttled');
+        },
+      }),
     });
     await kit.enqueue(stepMessage(1, { timeout_ms: 60_000 }));
     await kit.worker.poll();
     await vi.advanceTimersByTimeAsync(3_001);
     expect(kit.memory.peekAll(kit.dispatchUrl)).toMatchObject([{ state: 'visible' }]);
     expect(kit.worker.metrics().heartbeatFailures).toBeGreaterThan(0);
-    expect(kit.logger.find(/^heartbeat could not extend/)[0]?.fields).toMatchObject({ event_id: stepMessage(1).event_id, problem: 'Error: throttled' });
+    expect(kit.logger.find(/^heartbeat could not extend/)[0]?.fields).toMatchObject({
+      event_id: stepMessage(1).event_id,
+      problem: 'Error: throttled',
+    });
     await kit.worker.close();
   });
 });
@@ -208,7 +250,8 @@ describe('PullWorker release and close', () => {
     await kit.enqueue(stepMessage(1), stepMessage(2));
     const event = (await kit.worker.poll())!;
     await kit.worker.close();
-    const states = () => Object.fromEntries(kit.memory.peekAll(kit.dispatchUrl).map((m) => [JSON.parse(m.body).event_id, m.state]));
+    const states = () =>
+      Object.fromEntries(kit.memory.peekAll(kit.dispatchUrl).map((m) => [JSON.parse(m.body).event_id, m.state]));
     const other = [stepMessage(1), stepMessage(2)].find((m) => m.event_id !== event.event_id)!;
     expect(states()).toEqual({ [event.event_id]: 'in_flight', [other.event_id]: 'visible' });
     expect(await kit.worker.complete(event.event_id, SHIPPED)).toBe(false);
