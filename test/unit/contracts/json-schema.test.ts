@@ -130,12 +130,12 @@ describe('compileValidator', () => {
     expect(compileValidator(false)(42)).toEqual({ ok: false, problems: ['(root) boolean schema is false'] });
   });
 
-  it('is fast once compiled', () => {
+  it('compiles a schema once: the same validator serves every later call (speed belongs in npm run bench)', () => {
     const validate = compileValidator(customerSchema);
-    const started = performance.now();
-    for (let i = 0; i < 10_000; i += 1) compileValidator(customerSchema)({ customer: { email: `u${i}@example.com` } });
+    for (let i = 0; i < 1_000; i += 1) {
+      expect(compileValidator(customerSchema)({ customer: { email: `u${i}@example.com` } })).toEqual({ ok: true });
+    }
     expect(validate).toBe(compileValidator(customerSchema));
-    expect(performance.now() - started).toBeLessThan(2000);
   });
 });
 
