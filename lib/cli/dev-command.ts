@@ -17,6 +17,8 @@ export interface DevOptions extends RuntimeCliOptions {
   readonly port?: string;
   readonly host?: string;
   readonly quiet?: boolean;
+  /** Namespaces left to outside pull workers (`--pull <ns>`, repeatable). */
+  readonly pull?: readonly string[];
 }
 
 /**
@@ -29,13 +31,13 @@ export async function devCommand(opts: DevOptions, io: CliIo, signal: AbortSigna
   const host = opts.host ?? '127.0.0.1';
   const token = devToken(io.env);
   const templates = await loadTemplatesOrFail(opts.templates, io.cwd);
-  const options = await runtimeOptionsFor(opts, templates, io);
+  const options = { ...(await runtimeOptionsFor(opts, templates, io)), pull: opts.pull ?? [] };
   const runtime = await openingDatabase(serverUrlOf(options), () => startEmbeddedRuntime(options));
   try {
     const server = await startDevServer(runtime, { host, port, token });
     const tokenFile = opts.dataDir ? await writeDevToken(resolvePath(io.cwd, opts.dataDir), token) : undefined;
     if (!opts.quiet) runtime.onProgress((event) => out(io, `[${event.taskUuid.slice(0, 8)}] ${progressLine(event)}`));
-    printBanner(io, runtime, server.url, token, tokenFile);
+    printBanner(io, runtime, server.url, token, tokenFile, options.pull);
     if (!isLoopback(host)) warnBeyondLoopback(io, host);
     await new Promise<void>((resolve) =>
       signal.aborted ? resolve() : signal.addEventListener('abort', () => resolve(), { once: true }),
@@ -56,12 +58,16 @@ function printBanner(
   url: string,
   token: string,
   tokenFile: string | undefined,
+  pull: readonly string[],
 ): void {
   const db = runtime.database.kind === 'embedded' ? 'PGlite (embedded PostgreSQL)' : 'PostgreSQL server';
   const queues = runtime.transport.kind === 'memory' ? 'in-process queues and event bus' : 'SQS and EventBridge';
   const example = runtime.templates[0];
   out(io, `tasker dev: ${runtime.templates.length} template(s) on ${db}, ${queues}`);
   for (const t of runtime.templates) out(io, `  ${templateKey(t)}`);
+  const pulled = new Set([...pull, ...(runtime.transport.kind === 'aws' ? runtime.settings.pullNamespaces : [])]);
+  for (const ns of pulled)
+    out(io, `  namespace ${ns}: left to pull workers on ${runtime.transport.urls.namespaceDispatch[ns]}`);
   out(io, `listening on ${url}`);
   out(io, `token: ${token}${tokenFile ? `   (also in ${tokenFile}, readable by you alone)` : ''}`);
   out(io, `  every request: -H 'Authorization: Bearer <token>'; a body: -H 'Content-Type: application/json'`);
