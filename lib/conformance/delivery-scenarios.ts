@@ -14,6 +14,12 @@ import {
 
 /** Scenarios on SQS delivery: the order of send and delete, redelivery, heartbeats and the shutdown drain. */
 
+/** Creates the completion queue and starts reading it; idempotent. */
+export async function completionQueueBack(ctx: ScenarioContext): Promise<void> {
+  await ctx.resources.createCompletion();
+  ctx.engine.readCompletion();
+}
+
 async function messagesOnDispatch(ctx: ScenarioContext): Promise<number> {
   const depth = await queueDepth(ctx.sqs, ctx.resources.dispatch);
   return depth.visible + depth.inFlight;
@@ -32,16 +38,22 @@ export const resultBeforeDelete: Scenario = {
       timeoutMs: 3_000,
       publishes: [{ name: 'conformance.succeeded', condition: 'success' }],
     });
-    const taken = await waitFor(async () => (await queueDepth(ctx.sqs, ctx.resources.dispatch)).visible === 0, 20_000);
+    const taken = await waitFor(
+      async () => !ctx.worker.running() || (await queueDepth(ctx.sqs, ctx.resources.dispatch)).visible === 0,
+      20_000,
+    );
+    if (!ctx.worker.running()) return [`the worker exited (${await ctx.worker.exited}) before it took a message`];
     if (!taken) return ['the worker did not take the message within 20 s (is it running, on the right queue?)'];
     await sleep(2_500);
     const problems: string[] = [];
-    if ((await messagesOnDispatch(ctx)) === 0)
-      problems.push('the dispatch message was deleted although its result could not be sent (delete before send)');
     if (ctx.engine.eventsOf(message.event_id).length > 0)
       problems.push('a domain event fired although the result could not be sent');
-    await ctx.resources.createCompletion();
-    ctx.engine.readCompletion();
+    if ((await messagesOnDispatch(ctx)) === 0)
+      return [
+        ...problems,
+        'the dispatch message was deleted although its result could not be sent (delete before send): the step is lost',
+      ];
+    await completionQueueBack(ctx);
     const result = await resultOf(ctx, message.event_id, 15_000);
     if (typeof result === 'string') problems.push(`${result} after the completion queue came back`);
     return [...problems, ...(await dispatchQueueEmpty(ctx, 10_000))];

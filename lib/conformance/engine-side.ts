@@ -34,6 +34,7 @@ export class EngineSide {
   /** Every message a contract refused, with its queue and problems. */
   readonly invalid: string[] = [];
   private running = true;
+  private readingCompletion = false;
   private readonly loops: Promise<void>[] = [];
 
   constructor(
@@ -48,6 +49,8 @@ export class EngineSide {
   }
 
   readCompletion(): void {
+    if (this.readingCompletion) return;
+    this.readingCompletion = true;
     this.loops.push(this.drain(this.resources.completion, (body) => this.onCompletion(body)));
   }
 

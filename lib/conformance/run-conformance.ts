@@ -1,7 +1,13 @@
 import type { EventBridgeClient } from '@aws-sdk/client-eventbridge';
 import type { SQSClient } from '@aws-sdk/client-sqs';
 import { errorMessage } from '../domain/error-message.js';
-import { heartbeat, redeliveryAfterResult, resultBeforeDelete, shutdownDrain } from './delivery-scenarios.js';
+import {
+  completionQueueBack,
+  heartbeat,
+  redeliveryAfterResult,
+  resultBeforeDelete,
+  shutdownDrain,
+} from './delivery-scenarios.js';
 import { EngineSide } from './engine-side.js';
 import { createKitResources, type KitResources } from './kit-resources.js';
 import { dispatchQueueEmpty, invalidDispatch, unparseableMessage, unreadableIds } from './malformed-scenarios.js';
@@ -101,6 +107,7 @@ async function runPhases(ctx: ScenarioContext, options: ConformanceOptions, repo
       continue;
     }
     await Promise.all(chosen.map(async (s) => report(await runOne(s, ctx))));
+    await completionQueueBack(ctx);
   }
 }
 
