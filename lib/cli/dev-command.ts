@@ -1,5 +1,5 @@
 import { resolve as resolvePath } from 'node:path';
-import { templateKey } from '../domain/task-template.js';
+import { templateKey, type TaskTemplate } from '../domain/task-template.js';
 import { startEmbeddedRuntime, type EmbeddedRuntime } from '../local/embedded-runtime.js';
 import { err, out, type CliIo } from './cli-io.js';
 import { isLoopback } from './dev-request-guard.js';
@@ -31,7 +31,8 @@ export async function devCommand(opts: DevOptions, io: CliIo, signal: AbortSigna
   const host = opts.host ?? '127.0.0.1';
   const token = devToken(io.env);
   const templates = await loadTemplatesOrFail(opts.templates, io.cwd);
-  const options = { ...(await runtimeOptionsFor(opts, templates, io)), pull: opts.pull ?? [] };
+  const pull = opts.pull ?? [];
+  const options = { ...(await runtimeOptionsFor(opts, templates, io, withoutPulled(templates, pull))), pull };
   const runtime = await openingDatabase(serverUrlOf(options), () => startEmbeddedRuntime(options));
   try {
     const server = await startDevServer(runtime, { host, port, token });
@@ -89,6 +90,11 @@ function warnBeyondLoopback(io: CliIo, host: string): void {
     '  every task. The token travels in clear text over HTTP. Use --host 127.0.0.1 (the default) unless you mean it.',
   );
   err(io, '');
+}
+
+/** The templates with the steps outside workers run left out: the in-process handlers need not know them. */
+function withoutPulled(templates: readonly TaskTemplate[], pull: readonly string[]): TaskTemplate[] {
+  return templates.map((t) => ({ ...t, steps: t.steps.filter((s) => !pull.includes(s.namespace ?? t.namespace)) }));
 }
 
 function portOf(text: string | undefined): number {

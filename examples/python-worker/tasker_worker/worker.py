@@ -245,8 +245,14 @@ class Worker:
                 self._park(entry, "event_too_large", f"{m.entry_bytes(entry)} bytes; EventBridge takes {m.MAX_EVENT_ENTRY_BYTES}")
             else:
                 entries.append(entry)
-        for start in range(0, len(entries), 10):
-            self._put(entries[start:start + 10])
+        batch: list[dict[str, Any]] = []
+        for entry in entries:  # PutEvents: at most 10 entries, at most 256 KiB in all
+            if batch and (len(batch) == 10 or sum(map(m.entry_bytes, batch)) + m.entry_bytes(entry) > m.MAX_EVENT_ENTRY_BYTES):
+                self._put(batch)
+                batch = []
+            batch.append(entry)
+        if batch:
+            self._put(batch)
 
     def _put(self, chunk: list[dict[str, Any]]) -> None:
         for delay in (0.0, *RETRY_DELAYS_S):

@@ -100,6 +100,7 @@ await describeLocalstack('tasker dev --pull: a namespace served by an outside wo
       `tasker dev to listen: ${dev.output()}`,
     );
     expect(dev.output()).toContain('namespace pyw: left to pull workers on');
+    expect(dev.output()).not.toContain('handler_not_found');
     const [, url, token] = banner as unknown as [string, string, string];
     const headers = { authorization: `Bearer ${token}`, 'content-type': 'application/json' };
     const created = await fetch(`${url}/tasks`, {
