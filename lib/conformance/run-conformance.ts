@@ -75,6 +75,20 @@ export const PHASES: readonly (readonly Scenario[])[] = [
 export const CONTRACTS_SCENARIO =
   'every message the worker sent matches its contract, nothing left on the dispatch queue';
 
+/**
+ * Runs the kit once: scratch resources, the worker, every (selected) scenario; tears the resources down and kills the
+ * worker if it still runs.
+ *
+ * @example
+ * ```ts
+ * const { passed, reports } = await runConformance({
+ *   namespace: 'conformance',
+ *   command: ['python', 'worker.py', '--namespace', 'conformance', '--handlers', 'conformance_handlers.py'],
+ *   env: process.env,
+ *   clients: { sqs: createSqsClient(), events: createEventBridgeClient() },
+ * });
+ * ```
+ */
 export async function runConformance(options: ConformanceOptions): Promise<ConformanceResult> {
   const resources = await createKitResources(options.namespace, options.clients);
   const engine = new EngineSide(options.clients.sqs, resources);
