@@ -18,6 +18,7 @@ export async function conformanceCommand(
   command: readonly string[],
   opts: ConformanceCliOptions,
   io: CliIo,
+  signal?: AbortSignal,
 ): Promise<ExitCode> {
   if (!io.env.AWS_ENDPOINT_URL && !io.env.AWS_ENDPOINT_URL_SQS)
     throw new CliError(
@@ -35,6 +36,7 @@ export async function conformanceCommand(
       command,
       env: io.env,
       clients,
+      ...(signal ? { signal } : {}),
       ...(opts.scenario ? { only: opts.scenario } : {}),
       onReport: (report) => printReport(io, report),
       ...(opts.showWorkerOutput ? { onWorkerOutput: (chunk: string) => io.stderr.write(chunk) } : {}),
@@ -45,6 +47,7 @@ export async function conformanceCommand(
       err(io, "--- the worker's last output ---");
       err(io, result.workerOutput);
     }
+    if (signal?.aborted) return EXIT.interrupted;
     return failed === 0 ? EXIT.ok : EXIT.failed;
   } finally {
     clients.sqs.destroy();

@@ -25,6 +25,6 @@ export function registerConformanceCommand(
     .option('--scenario <text>', 'run only the scenarios whose name contains this (repeatable)', collect)
     .option('--show-worker-output', "print the worker's output as it comes (default: only when a scenario fails)")
     .action(async (command: string[], opts) =>
-      done(await (await import('./conformance-command.js')).conformanceCommand(command, opts, ctx.io)),
+      done(await (await import('./conformance-command.js')).conformanceCommand(command, opts, ctx.io, ctx.signal)),
     );
 }

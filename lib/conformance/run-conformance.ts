@@ -37,6 +37,8 @@ export interface ConformanceOptions {
   /** Each scenario's line as soon as it is known. */
   readonly onReport?: (report: ScenarioReport) => void;
   readonly onWorkerOutput?: (chunk: string) => void;
+  /** Aborting kills the worker and skips the phases not started (the scratch resources are still removed). */
+  readonly signal?: AbortSignal;
 }
 
 export interface ScenarioReport {
@@ -99,11 +101,14 @@ export async function runConformance(options: ConformanceOptions): Promise<Confo
     reports.push(r);
     options.onReport?.(r);
   };
+  const kill = () => worker.signal('SIGKILL');
+  options.signal?.addEventListener('abort', kill, { once: true });
   engine.start();
   try {
     await runPhases(ctx, options, report);
     report(await contractsReport(ctx, reports));
   } finally {
+    options.signal?.removeEventListener('abort', kill);
     worker.signal('SIGKILL');
     await engine.stop();
     await cleanup(resources);
@@ -115,6 +120,7 @@ async function runPhases(ctx: ScenarioContext, options: ConformanceOptions, repo
   const selected = (s: Scenario) =>
     s === resultBeforeDelete || !options.only?.length || options.only.some((part) => s.name.includes(part));
   for (const phase of PHASES) {
+    if (options.signal?.aborted) return;
     const chosen = phase.filter(selected);
     if (!ctx.worker.running() && chosen.length > 0) {
       for (const s of chosen) report({ name: s.name, passed: false, problems: ['the worker is not running'], ms: 0 });
