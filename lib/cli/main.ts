@@ -8,6 +8,8 @@ import { packageVersion } from './package-version.js';
 import { STEP_TIMEOUT_HELP } from './step-timeout.js';
 import { registerWorkerCommand } from './worker-options.js';
 import { registerInitCommand } from './init-command.js';
+import { pullOption, registerLocalAwsCommand } from './local-aws-options.js';
+import { registerConformanceCommand } from './conformance-options.js';
 
 /**
  * The `tasker` program. Only commander and the option definitions load at start: each command's
@@ -81,7 +83,8 @@ export function buildProgram(ctx: CliContext, result: { code: ExitCode }): Comma
       .requiredOption('--templates <dir>', 'directory of task templates')
       .option('--port <port>', 'port (0: any free port)', '3710')
       .option('--host <host>', 'interface to listen on', '127.0.0.1')
-      .option('--quiet', 'no progress lines'),
+      .option('--quiet', 'no progress lines')
+      .addOption(pullOption()),
   ).action(async (opts) => set(await (await import('./dev-command.js')).devCommand(opts, ctx.io, ctx.signal)));
 
   const task = program.command('task').description('inspect tasks');
@@ -106,6 +109,8 @@ export function buildProgram(ctx: CliContext, result: { code: ExitCode }): Comma
   // `tasker worker`: the pull worker for one namespace (lib/container/pull-worker-process.ts).
   registerWorkerCommand(program, ctx, set);
   registerInitCommand(program, ctx, set);
+  registerLocalAwsCommand(program, ctx, set);
+  registerConformanceCommand(program, ctx, set);
   return usageErrors(program);
 }
 

@@ -31,6 +31,12 @@ export interface EmbeddedRuntimeOptions {
   readonly dataDir?: string;
   /** Lambda, queue and sweeper settings; default the deployed ones (see deployed-defaults.ts). */
   readonly settings?: EmbeddedSettingsInput;
+  /**
+   * Namespaces left to pull workers outside this process (`tasker dev --pull <ns>`): no in-process step handler
+   * consumes their dispatch queues. Each needs a queue of its own on the aws transport (TASKER_NAMESPACE_QUEUE_URLS).
+   * A stack template's pull pools are added on the aws transport.
+   */
+  readonly pull?: readonly string[];
   /** `auto` (default): SQS and EventBridge when configured in the environment, else in-process. */
   readonly transport?: TransportKind | 'auto';
   readonly logger?: Logger;
