@@ -26,7 +26,7 @@ function inputFor(
 ): StepHandlerInput {
   return {
     context,
-    config: step.handler.initialization,
+    config: step.handler?.initialization ?? {},
     dependencyResults: Object.fromEntries(step.dependencies.map((d) => [d, results.get(d)])),
     attempt,
     maxAttempts: step.retry.maxAttempts,
@@ -53,7 +53,7 @@ async function runTemplate(template: TaskTemplate, handlers: HandlerMap, context
     for (let attempt = 1; !results.has(name); attempt += 1) {
       attempts.set(name, attempt);
       try {
-        results.set(name, await handlers[step.handler.callable]?.(inputFor(step, context, results, attempt)));
+        results.set(name, await handlers[step.handler?.callable ?? '']?.(inputFor(step, context, results, attempt)));
       } catch (error) {
         if (!(error instanceof RetryableError) || attempt >= step.retry.maxAttempts) throw error;
       }
@@ -73,7 +73,9 @@ describe('example handler maps', () => {
     const byNamespace: Record<string, HandlerMap> = { ecommerce: orderHandlers, patterns: patternHandlers };
     for (const [namespace, handlers] of Object.entries(byNamespace)) {
       const callables = new Set(
-        templates.filter((t) => t.namespace === namespace).flatMap((t) => t.steps.map((s) => s.handler.callable)),
+        templates
+          .filter((t) => t.namespace === namespace)
+          .flatMap((t) => t.steps.flatMap((s) => (s.handler ? [s.handler.callable] : []))),
       );
       expect(Object.keys(handlers).sort()).toEqual([...callables].sort());
     }

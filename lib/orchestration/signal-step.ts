@@ -1,0 +1,97 @@
+import { compileValidator } from '../contracts/json-schema.js';
+import { byteLength } from '../contracts/schema-version.js';
+import { findUnstorableValue } from '../domain/storable-json.js';
+import type { StepState } from '../domain/step-state.js';
+import type { TaskState } from '../domain/task-state.js';
+import type { SignalOutcome, SignalStatus } from '../ports/orchestration-store.js';
+import { deliverOutbox } from './deliver-outbox.js';
+import type { OrchestrationDeps } from './orchestration-deps.js';
+
+/** Largest signal payload: a handler's result limit (it is stored and dispatched as the step's result). */
+export const MAX_SIGNAL_PAYLOAD_BYTES = 200_000;
+
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
+/** Why a signal was refused: the store's refusals, and the payload's or the request's own. */
+export type SignalErrorCode =
+  | Exclude<SignalStatus, 'applied'>
+  | 'invalid_request'
+  | 'invalid_payload'
+  | 'payload_too_large';
+
+export type SignalResult =
+  | { readonly ok: true; readonly taskUuid: string; readonly stepState: StepState; readonly taskState: TaskState }
+  | {
+      readonly ok: false;
+      readonly code: SignalErrorCode;
+      readonly message: string;
+      readonly problems: readonly string[];
+    };
+
+/** What a refusal from the store says to a caller that signalled. */
+const REFUSALS: Partial<Record<SignalStatus, string>> = {
+  duplicate: 'the step was already signalled: a wait takes one signal',
+  late: 'the wait is over (timed out, or ended by an operator action): the signal came too late',
+};
+
+/**
+ * Signals a wait step (`type: wait`): `payload` becomes its result, applied once like a handler's
+ * (dependents dispatched, the task evaluated and its lifecycle events sent, the walk audited). A
+ * payload that fails the step's `signal_schema` is refused with every problem; a second or late
+ * signal, an unknown task or step, a step that is not a wait or not waiting yet are refused as values.
+ *
+ * @example
+ * const r = await signalStep(deps, taskUuid, 'approval', { approved: true });
+ * if (!r.ok) console.error(r.code, r.message, r.problems); // e.g. 'invalid_payload'
+ */
+export async function signalStep(
+  deps: OrchestrationDeps,
+  taskUuid: string,
+  stepName: string,
+  payload: unknown,
+): Promise<SignalResult> {
+  if (!UUID.test(taskUuid)) return refuse('invalid_request', `task ${JSON.stringify(taskUuid)} is not a uuid`);
+  const unfit = payloadProblem(payload);
+  if (unfit) return unfit;
+  const target = await deps.store.signalTarget(taskUuid, stepName);
+  if (!target) return refuse('unknown_task', `no task ${taskUuid}`);
+  if (!target.stepUuid) return refuse('unknown_step', `task ${taskUuid} has no step named ${stepName}`);
+  if (target.stepType === 'wait' && target.signalSchema) {
+    const verdict = compileValidator(target.signalSchema)(payload);
+    if (!verdict.ok)
+      return refuse('invalid_payload', `the payload does not match the signal_schema of ${stepName}`, verdict.problems);
+  }
+  const outcome = await deps.store.signalStep(taskUuid, stepName, payload);
+  return finish(deps, taskUuid, stepName, outcome);
+}
+
+async function finish(
+  deps: OrchestrationDeps,
+  taskUuid: string,
+  stepName: string,
+  outcome: SignalOutcome,
+): Promise<SignalResult> {
+  const fields = { task_uuid: taskUuid, step_uuid: outcome.stepUuid, step_name: stepName, status: outcome.status };
+  if (outcome.status !== 'applied') {
+    deps.logger.warn('signal refused', { ...fields, reason: outcome.reason });
+    return refuse(outcome.status, REFUSALS[outcome.status] ?? outcome.reason ?? outcome.status);
+  }
+  await deliverOutbox(deps, outcome.outbox);
+  deps.logger.info('wait step signalled', fields);
+  return { ok: true, taskUuid, stepState: outcome.stepState!, taskState: outcome.taskState! };
+}
+
+/** A payload too large to be a result, or one PostgreSQL cannot store; null when it fits. */
+function payloadProblem(payload: unknown): SignalResult | null {
+  const unstorable = findUnstorableValue(payload);
+  if (unstorable)
+    return refuse('invalid_payload', `the payload cannot be stored: ${unstorable.message}`, [unstorable.message]);
+  const size = byteLength(payload ?? null);
+  if (size > MAX_SIGNAL_PAYLOAD_BYTES)
+    return refuse('payload_too_large', `the payload is ${size} bytes; the limit is ${MAX_SIGNAL_PAYLOAD_BYTES}`);
+  return null;
+}
+
+function refuse(code: SignalErrorCode, message: string, problems: readonly string[] = []): SignalResult {
+  return { ok: false, code, message, problems };
+}
