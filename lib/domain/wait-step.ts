@@ -14,12 +14,3 @@ export const WAIT_TIMEOUT_ERROR = 'wait_timeout';
 export function isWaitStep(step: Pick<StepTemplate, 'type'>): boolean {
   return step.type === 'wait';
 }
-
-/**
- * The command that signals a waiting step, as `tasker run` prints it.
- *
- * @example signalCommand('0190…', 'approve') // "tasker step signal 0190… approve --payload '{}'"
- */
-export function signalCommand(taskUuid: string, stepName: string): string {
-  return `tasker step signal ${taskUuid} ${stepName} --payload '{}'`;
-}

@@ -3,7 +3,7 @@ import { byteLength } from '../contracts/schema-version.js';
 import { findUnstorableValue } from '../domain/storable-json.js';
 import type { StepState } from '../domain/step-state.js';
 import type { TaskState } from '../domain/task-state.js';
-import type { SignalOutcome, SignalStatus } from '../ports/orchestration-store.js';
+import type { OutboxEntry, SignalStatus } from '../ports/orchestration-store.js';
 import { deliverOutbox } from './deliver-outbox.js';
 import type { OrchestrationDeps } from './orchestration-deps.js';
 
@@ -50,35 +50,51 @@ export async function signalStep(
   stepName: string,
   payload: unknown,
 ): Promise<SignalResult> {
-  if (!UUID.test(taskUuid)) return refuse('invalid_request', `task ${JSON.stringify(taskUuid)} is not a uuid`);
+  const { result, outbox } = await applySignal(deps, taskUuid, stepName, payload);
+  await deliverOutbox(deps, outbox);
+  return result;
+}
+
+/** What a signal applied: its result, and the outbox rows it committed (for the caller to deliver, or leave to the sweeper). */
+export interface AppliedSignal {
+  readonly result: SignalResult;
+  readonly outbox: readonly OutboxEntry[];
+}
+
+/**
+ * signalStep without the delivery: for a caller with no queues (`tasker step signal --data-dir`),
+ * whose outbox rows the runtime's sweeper sends (it re-sends rows left unsent).
+ */
+export async function applySignal(
+  deps: Pick<OrchestrationDeps, 'store' | 'logger'>,
+  taskUuid: string,
+  stepName: string,
+  payload: unknown,
+): Promise<AppliedSignal> {
+  if (!UUID.test(taskUuid)) return refused('invalid_request', `task ${JSON.stringify(taskUuid)} is not a uuid`);
   const unfit = payloadProblem(payload);
-  if (unfit) return unfit;
+  if (unfit) return { result: unfit, outbox: [] };
   const target = await deps.store.signalTarget(taskUuid, stepName);
-  if (!target) return refuse('unknown_task', `no task ${taskUuid}`);
-  if (!target.stepUuid) return refuse('unknown_step', `task ${taskUuid} has no step named ${stepName}`);
+  if (!target) return refused('unknown_task', `no task ${taskUuid}`);
+  if (!target.stepUuid) return refused('unknown_step', `task ${taskUuid} has no step named ${stepName}`);
   if (target.stepType === 'wait' && target.signalSchema) {
     const verdict = compileValidator(target.signalSchema)(payload);
     if (!verdict.ok)
-      return refuse('invalid_payload', `the payload does not match the signal_schema of ${stepName}`, verdict.problems);
+      return refused(
+        'invalid_payload',
+        `the payload does not match the signal_schema of ${stepName}`,
+        verdict.problems,
+      );
   }
   const outcome = await deps.store.signalStep(taskUuid, stepName, payload);
-  return finish(deps, taskUuid, stepName, outcome);
-}
-
-async function finish(
-  deps: OrchestrationDeps,
-  taskUuid: string,
-  stepName: string,
-  outcome: SignalOutcome,
-): Promise<SignalResult> {
   const fields = { task_uuid: taskUuid, step_uuid: outcome.stepUuid, step_name: stepName, status: outcome.status };
   if (outcome.status !== 'applied') {
     deps.logger.warn('signal refused', { ...fields, reason: outcome.reason });
-    return refuse(outcome.status, REFUSALS[outcome.status] ?? outcome.reason ?? outcome.status);
+    return refused(outcome.status, REFUSALS[outcome.status] ?? outcome.reason ?? outcome.status);
   }
-  await deliverOutbox(deps, outcome.outbox);
   deps.logger.info('wait step signalled', fields);
-  return { ok: true, taskUuid, stepState: outcome.stepState!, taskState: outcome.taskState! };
+  const result = { ok: true as const, taskUuid, stepState: outcome.stepState!, taskState: outcome.taskState! };
+  return { result, outbox: outcome.outbox };
 }
 
 /** A payload too large to be a result, or one PostgreSQL cannot store; null when it fits. */
@@ -94,4 +110,8 @@ function payloadProblem(payload: unknown): SignalResult | null {
 
 function refuse(code: SignalErrorCode, message: string, problems: readonly string[] = []): SignalResult {
   return { ok: false, code, message, problems };
+}
+
+function refused(code: SignalErrorCode, message: string, problems: readonly string[] = []): AppliedSignal {
+  return { result: refuse(code, message, problems), outbox: [] };
 }

@@ -75,7 +75,12 @@ export interface TaskToCreate {
  * or superseded by an operator action), `unknown_task`, `unknown_step`, `not_a_wait`, `not_waiting`
  * (its dependencies are not complete yet).
  */
-export type SignalStatus = ApplyStatus | 'unknown_task' | 'unknown_step' | 'not_a_wait' | 'not_waiting';
+export type SignalStatus =
+  | Exclude<ApplyStatus, 'unknown_event'>
+  | 'unknown_task'
+  | 'unknown_step'
+  | 'not_a_wait'
+  | 'not_waiting';
 
 export interface SignalOutcome extends Omit<ApplyResultOutcome, 'status'> {
   readonly status: SignalStatus;
