@@ -3,7 +3,9 @@ import { byteLength } from '../contracts/schema-version.js';
 import { findUnstorableValue } from '../domain/storable-json.js';
 import type { StepState } from '../domain/step-state.js';
 import type { TaskState } from '../domain/task-state.js';
-import type { OutboxEntry, SignalStatus } from '../ports/orchestration-store.js';
+import { conditionMatches } from '../domain/event-condition.js';
+import type { JsonSchema } from '../domain/task-template.js';
+import type { OutboxEntry, SignalStatus, SignalTarget } from '../ports/orchestration-store.js';
 import { deliverOutbox } from './deliver-outbox.js';
 import type { OrchestrationDeps } from './orchestration-deps.js';
 
@@ -77,14 +79,10 @@ export async function applySignal(
   const target = await deps.store.signalTarget(taskUuid, stepName);
   if (!target) return refused('unknown_task', `no task ${taskUuid}`);
   if (!target.stepUuid) return refused('unknown_step', `task ${taskUuid} has no step named ${stepName}`);
-  if (target.stepType === 'wait' && target.signalSchema) {
-    const verdict = compileValidator(target.signalSchema)(payload);
-    if (!verdict.ok)
-      return refused(
-        'invalid_payload',
-        `the payload does not match the signal_schema of ${stepName}`,
-        verdict.problems,
-      );
+  if (target.stepType === 'wait') {
+    const problems = schemaProblems(target, payload);
+    if (problems.length > 0)
+      return refused('invalid_payload', `the payload does not match the signal_schema of ${stepName}`, problems);
   }
   const outcome = await deps.store.signalStep(taskUuid, stepName, payload);
   const fields = { task_uuid: taskUuid, step_uuid: outcome.stepUuid, step_name: stepName, status: outcome.status };
@@ -95,6 +93,23 @@ export async function applySignal(
   deps.logger.info('wait step signalled', fields);
   const result = { ok: true as const, taskUuid, stepState: outcome.stepState!, taskState: outcome.taskState! };
   return { result, outbox: outcome.outbox };
+}
+
+/**
+ * What the payload breaks: the step's signal_schema, and the schemas of the domain events a signal
+ * fires (it is their payload: a worker would drop such an event; a signal is refused instead).
+ */
+function schemaProblems(target: SignalTarget, payload: unknown): string[] {
+  const own = target.signalSchema ? verdictProblems(target.signalSchema, payload) : [];
+  const events = target.publishesEvents
+    .filter((e) => e.schema && conditionMatches(e.condition, 'success'))
+    .flatMap((e) => verdictProblems(e.schema!, payload).map((p) => `event ${e.name}: ${p}`));
+  return [...own, ...events];
+}
+
+function verdictProblems(schema: JsonSchema, payload: unknown): string[] {
+  const verdict = compileValidator(schema)(payload);
+  return verdict.ok ? [] : verdict.problems;
 }
 
 /** A payload too large to be a result, or one PostgreSQL cannot store; null when it fits. */

@@ -3,10 +3,11 @@ import type { StepExecutionResult } from '../contracts/step-execution-result.js'
 import type { ExecutionStatus } from '../domain/execution-status.js';
 import type { StepState } from '../domain/step-state.js';
 import type { TaskState } from '../domain/task-state.js';
-import type { JsonSchema, StepType, TaskTemplate } from '../domain/task-template.js';
+import type { DeclaredEvent, JsonSchema, StepType, TaskTemplate } from '../domain/task-template.js';
 
 /** What an outbox row asks to be sent; written in the same transaction as the state change. */
-export type OutboxKind = 'step_dispatch' | 'retry_due' | 'task_lifecycle';
+/** `domain_event`: a wait step's domain event, payload `{source, detail_type, detail}` (000018_wait_steps.sql). */
+export type OutboxKind = 'step_dispatch' | 'retry_due' | 'task_lifecycle' | 'domain_event';
 
 export interface OutboxEntry {
   readonly id: string;
@@ -91,6 +92,8 @@ export interface SignalTarget {
   readonly stepUuid: string | null;
   readonly stepType: StepType | null;
   readonly signalSchema: JsonSchema | null;
+  /** The step's declared domain events: those a signal fires must accept its payload. */
+  readonly publishesEvents: readonly DeclaredEvent[];
 }
 
 export interface TimedOutDispatch {

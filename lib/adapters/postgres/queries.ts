@@ -7,7 +7,7 @@ export const TEMPLATE_LOOKUP = `
 
 /** A task (a row even without the step) and its step by name, with the step's signal_schema from its template. */
 export const SIGNAL_TARGET = `
-  select s.step_uuid, s.step_type,
+  select s.step_uuid, s.step_type, s.publishes_events,
          (select x->'wait'->'signalSchema' from jsonb_array_elements(nt.template->'steps') x where x->>'name' = s.name) as signal_schema
     from tasker.tasks t
     join tasker.named_tasks nt using (named_task_id)

@@ -13,7 +13,7 @@ import type {
 } from '../../ports/orchestration-store.js';
 import type { StepState } from '../../domain/step-state.js';
 import type { TaskState } from '../../domain/task-state.js';
-import type { JsonSchema, StepType } from '../../domain/task-template.js';
+import type { DeclaredEvent, JsonSchema, StepType } from '../../domain/task-template.js';
 
 /** Shapes of JSON returned by the SQL functions, mapped to the port's types. */
 export interface OutboxJson {
@@ -103,10 +103,16 @@ export interface SignalTargetRow {
   step_uuid: string | null;
   step_type: StepType | null;
   signal_schema: JsonSchema | null;
+  publishes_events: DeclaredEvent[] | null;
 }
 
 export function toSignalTarget(row: SignalTargetRow): SignalTarget {
-  return { stepUuid: row.step_uuid, stepType: row.step_type, signalSchema: row.signal_schema };
+  return {
+    stepUuid: row.step_uuid,
+    stepType: row.step_type,
+    signalSchema: row.signal_schema,
+    publishesEvents: row.publishes_events ?? [],
+  };
 }
 
 /** A row of TASK_BY_UUID (queries.ts). */

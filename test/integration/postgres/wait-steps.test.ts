@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { writeEngineSettings } from '../../../lib/adapters/postgres/engine-settings.js';
+import { domainEventEnvelope } from '../../../lib/contracts/domain-event.js';
 import { stepAction } from '../../../lib/orchestration/operator-actions.js';
 import { signalStep } from '../../../lib/orchestration/signal-step.js';
 import { sweep } from '../../../lib/orchestration/sweep.js';
@@ -22,7 +23,16 @@ const approval = (name: string, onTimeout: 'fail' | 'complete' = 'fail') =>
     name,
     steps: [
       { name: 'prepare' },
-      { name: 'approval', deps: ['prepare'], timeoutSeconds: 3600, wait: { onTimeout, signalSchema: approvalSchema } },
+      {
+        name: 'approval',
+        deps: ['prepare'],
+        timeoutSeconds: 3600,
+        wait: { onTimeout, signalSchema: approvalSchema },
+        events: [
+          { name: 'tests.approval_given', condition: 'success', schema: { properties: { by: { minLength: 2 } } } },
+          { name: 'tests.approval_missed', condition: 'permanent_failure' },
+        ],
+      },
       { name: 'ship', deps: ['approval'] },
     ],
   });
@@ -91,6 +101,15 @@ describe('a wait step', () => {
     await h.succeed(ship!);
     expect((await h.store.getTask(taskUuid))?.state).toBe('complete');
     expect(h.bus.published.some((e) => e.DetailType === 'task.completed' && e.Detail.includes(taskUuid))).toBe(true);
+    const given = h.bus.published.filter((e) => e.DetailType === 'tests.approval_given' && e.Detail.includes(taskUuid));
+    expect(given).toHaveLength(1);
+    expect(given[0]!.Source).toBe('tasker.tests');
+    expect(domainEventEnvelope.parse(JSON.parse(given[0]!.Detail))).toMatchObject({
+      event_name: 'tests.approval_given',
+      payload: { approved: true, by: 'ada' },
+      error: null,
+      metadata: { task_uuid: taskUuid, step_name: 'approval', outcome: 'success', attempt: 1 },
+    });
     const audit = (await h.store.transitions(taskUuid)).filter((t) => t.uuid === step.stepUuid);
     expect(audit.map((t) => [t.toState, t.reason])).toEqual(
       expect.arrayContaining([
@@ -111,6 +130,11 @@ describe('a wait step', () => {
     );
     expect((await stepOf(taskUuid, 'approval')).state).toBe('enqueued');
     expect(await signal(taskUuid, 'x'.repeat(200_001))).toMatchObject({ ok: false, code: 'payload_too_large' });
+    expect(await signal(taskUuid, { approved: true, by: 'a' })).toMatchObject({
+      ok: false,
+      code: 'invalid_payload',
+      problems: ['event tests.approval_given: /by must NOT have fewer than 2 characters'],
+    });
     expect(await signal(taskUuid, { approved: true, by: 'a\u0000' })).toMatchObject({
       ok: false,
       code: 'invalid_payload',
@@ -151,6 +175,12 @@ describe('a wait step', () => {
     expect((await h.store.getTask(taskUuid))?.state).toBe('blocked_by_failures');
     expect(await signal(taskUuid, { approved: true })).toMatchObject({ ok: false, code: 'late' });
     expect(h.dispatched()).toEqual([]);
+    const missed = h.bus.published.filter((e) => e.Detail.includes(taskUuid) && e.DetailType.startsWith('tests.'));
+    expect(missed.map((e) => e.DetailType)).toEqual(['tests.approval_missed']);
+    expect(JSON.parse(missed[0]!.Detail)).toMatchObject({
+      error: { error_type: 'wait_timeout' },
+      metadata: { outcome: 'permanent_failure' },
+    });
   });
 
   it('completes with a null result on timeout when on_timeout is complete; a late signal is refused', async () => {
@@ -163,6 +193,8 @@ describe('a wait step', () => {
     expect(await signal(taskUuid, { approved: true })).toMatchObject({ ok: false, code: 'late' });
     const audit = (await h.store.transitions(taskUuid)).map((t) => t.reason);
     expect(audit).toContain('completed on timeout (on_timeout: complete)');
+    // Its success event declares a schema the null result was never checked against: it is left out.
+    expect(h.bus.published.filter((e) => e.Detail.includes(taskUuid) && e.DetailType.startsWith('tests.'))).toEqual([]);
   });
 
   it('is claimed with its task when it is a root, and the task completes once it is signalled', async () => {

@@ -20,6 +20,13 @@ alter table tasker.step_dispatches add column wait_deadline_at timestamptz;
 create index step_dispatches_wait_idx on tasker.step_dispatches (wait_deadline_at)
   where status = 'dispatched' and wait_deadline_at is not null;
 
+-- A wait's domain events (no worker publishes them: no handler runs it) go out through the outbox,
+-- written with the signal or the timeout that ended the wait, so they are published after the commit
+-- (and re-sent by the sweeper like any outbox row). payload: {source, detail_type, detail}.
+alter table tasker.outbox drop constraint outbox_kind_check;
+alter table tasker.outbox add constraint outbox_kind_check
+  check (kind in ('step_dispatch', 'retry_due', 'task_lifecycle', 'domain_event'));
+
 -- Changed from 000006: a wait has no handler (handler_callable ''), and its type and on_timeout are kept.
 create or replace function tasker.insert_steps(p_task uuid, p_template jsonb) returns uuid[] language plpgsql as $$
 declare v_roots uuid[];
@@ -151,6 +158,48 @@ create or replace function tasker.wait_reasons(p_events text[], p_how text) retu
     from unnest(p_events) with ordinality as x(e, i)
 $$;
 
+-- A name-based uuid (version 3: MD5) of p_name, so deriving it again gives the same id.
+create or replace function tasker.name_based_uuid(p_name text) returns uuid language sql immutable parallel safe as $$
+  select (substr(h, 1, 8) || '-' || substr(h, 9, 4) || '-3' || substr(h, 14, 3) || '-'
+          || substr('89ab', (('x' || substr(h, 17, 1))::bit(4)::int % 4) + 1, 1) || substr(h, 18, 3) || '-' || substr(h, 21, 12))::uuid
+    from md5(p_name) h
+$$;
+
+-- The outbox rows of the domain events a wait's end fires: its declared events whose condition
+-- matches p_outcome ('success' or 'permanent_failure'; a wait is never retried), each with the
+-- envelope of lib/contracts/domain-event.ts. An event's id is derived from the attempt's event_id and
+-- the event's name, so a re-send carries the same id. p_unchecked: the payload was not checked against
+-- the events' schemas (a timeout's), so the events that declare one are left out, as a worker drops an
+-- event whose payload fails its schema. Returns the rows as the adapter reads them.
+create or replace function tasker.wait_domain_events(p_event uuid, p_outcome text, p_payload jsonb, p_error jsonb, p_unchecked boolean)
+returns jsonb language sql as $$
+  with fired as (
+    insert into tasker.outbox (kind, namespace, payload)
+    select 'domain_event', ns.name, jsonb_build_object(
+             'source', 'tasker.' || ns.name, 'detail_type', e->>'name',
+             'detail', jsonb_build_object(
+               'schema_version', 1, 'event_id', tasker.name_based_uuid(d.event_id::text || ':' || (e->>'name')),
+               'event_name', e->>'name', 'event_version', t.task_version, 'payload', coalesce(p_payload, 'null'::jsonb),
+               'error', p_error,
+               'metadata', jsonb_build_object(
+                 'task_uuid', d.task_uuid, 'step_uuid', d.step_uuid, 'step_name', s.name, 'namespace', ns.name,
+                 'task_name', t.task_name, 'correlation_id', t.correlation_id, 'source_event_id', d.event_id,
+                 'attempt', d.attempt, 'outcome', p_outcome,
+                 'fired_at', to_char(clock_timestamp() at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"'))))
+      from tasker.step_dispatches d
+      join tasker.workflow_steps s on s.step_uuid = d.step_uuid
+      join tasker.tasks t on t.task_uuid = d.task_uuid
+      cross join lateral (select coalesce(s.namespace, t.namespace_name) as name) ns
+      cross join lateral jsonb_array_elements(s.publishes_events) e
+     where d.event_id = p_event
+       and (e->>'condition' = 'always' or e->>'condition' = p_outcome
+            or (e->>'condition' = 'failure' and p_outcome <> 'success'))
+       and not (p_unchecked and e ? 'schema')
+    returning *
+  )
+  select coalesce(jsonb_agg(tasker.outbox_json(f) order by f.id), '[]'::jsonb) from fired f
+$$;
+
 -- Signals a wait step: its open attempt is completed with p_payload as the step's result, through
 -- tasker.apply_step_results (so under the task's lock, once: dependents claimed, the task evaluated,
 -- the outbox written). Returns apply_step_results' outcome ({status, reason, task_uuid, step_uuid,
@@ -187,6 +236,7 @@ begin
     'worker', jsonb_build_object('kind', 'signal'), 'timing', jsonb_build_object('signalled_at', clock_timestamp())), 0.5);
   if v_out->>'status' = 'applied' then
     update tasker.step_dispatches set step_reasons = tasker.wait_reasons(step_events, 'signal') where event_id = v_event;
+    v_out := jsonb_set(v_out, '{outbox}', (v_out->'outbox') || tasker.wait_domain_events(v_event, 'success', p_payload, null, false));
   end if;
   return v_out;
 end $$;
@@ -224,7 +274,14 @@ begin
   update tasker.step_dispatches
      set status = 'timed_out', step_reasons = tasker.wait_reasons(step_events, 'timeout')
    where event_id = any(v_completed) and status = 'completed';
-  return v_out;
+  -- Each applied expiry carries its domain events (success when completed, permanent_failure when failed).
+  return (select coalesce(jsonb_agg(case when o->>'status' = 'applied' then jsonb_set(o, '{outbox}', (o->'outbox') ||
+                   tasker.wait_domain_events((r->>'event_id')::uuid,
+                     case when r->>'status' = 'success' then 'success' else 'permanent_failure' end,
+                     case when r->>'status' = 'success' then r->'result' else r->'error' end, r->'error', true))
+                 else o end order by i), '[]'::jsonb)
+            from jsonb_array_elements(v_out) with ordinality as x(o, i)
+            join jsonb_array_elements(v_results) with ordinality as y(r, j) on j = i);
 end $$;
 
 -- The sweeper expires waits: one more operation of the runtime role (000013_attempt_start.sql).

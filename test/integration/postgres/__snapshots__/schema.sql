@@ -177,7 +177,7 @@ ALTER TABLE tasker.namespaces ADD CONSTRAINT namespaces_name_key UNIQUE (name);
 
 ALTER TABLE tasker.namespaces ADD CONSTRAINT namespaces_pkey PRIMARY KEY (namespace_id);
 
-ALTER TABLE tasker.outbox ADD CONSTRAINT outbox_kind_check CHECK ((kind = ANY (ARRAY['step_dispatch'::text, 'retry_due'::text, 'task_lifecycle'::text])));
+ALTER TABLE tasker.outbox ADD CONSTRAINT outbox_kind_check CHECK ((kind = ANY (ARRAY['step_dispatch'::text, 'retry_due'::text, 'task_lifecycle'::text, 'domain_event'::text])));
 
 ALTER TABLE tasker.outbox ADD CONSTRAINT outbox_pkey PRIMARY KEY (id);
 
@@ -983,7 +983,14 @@ begin
   update tasker.step_dispatches
      set status = 'timed_out', step_reasons = tasker.wait_reasons(step_events, 'timeout')
    where event_id = any(v_completed) and status = 'completed';
-  return v_out;
+  -- Each applied expiry carries its domain events (success when completed, permanent_failure when failed).
+  return (select coalesce(jsonb_agg(case when o->>'status' = 'applied' then jsonb_set(o, '{outbox}', (o->'outbox') ||
+                   tasker.wait_domain_events((r->>'event_id')::uuid,
+                     case when r->>'status' = 'success' then 'success' else 'permanent_failure' end,
+                     case when r->>'status' = 'success' then r->'result' else r->'error' end, r->'error', true))
+                 else o end order by i), '[]'::jsonb)
+            from jsonb_array_elements(v_out) with ordinality as x(o, i)
+            join jsonb_array_elements(v_results) with ordinality as y(r, j) on j = i);
 end $function$;
 
 CREATE OR REPLACE FUNCTION tasker.fail_blocked_tasks(p_limit integer)
@@ -1180,6 +1187,16 @@ begin
   return v_n;
 end $function$;
 
+CREATE OR REPLACE FUNCTION tasker.name_based_uuid(p_name text)
+ RETURNS uuid
+ LANGUAGE sql
+ IMMUTABLE PARALLEL SAFE
+AS $function$
+  select (substr(h, 1, 8) || '-' || substr(h, 9, 4) || '-3' || substr(h, 14, 3) || '-'
+          || substr('89ab', (('x' || substr(h, 17, 1))::bit(4)::int % 4) + 1, 1) || substr(h, 18, 3) || '-' || substr(h, 21, 12))::uuid
+    from md5(p_name) h
+$function$;
+
 CREATE OR REPLACE FUNCTION tasker.next_retry_at(p_task uuid)
  RETURNS timestamp with time zone
  LANGUAGE sql
@@ -1353,6 +1370,7 @@ begin
     'worker', jsonb_build_object('kind', 'signal'), 'timing', jsonb_build_object('signalled_at', clock_timestamp())), 0.5);
   if v_out->>'status' = 'applied' then
     update tasker.step_dispatches set step_reasons = tasker.wait_reasons(step_events, 'signal') where event_id = v_event;
+    v_out := jsonb_set(v_out, '{outbox}', (v_out->'outbox') || tasker.wait_domain_events(v_event, 'success', p_payload, null, false));
   end if;
   return v_out;
 end $function$;
@@ -1608,6 +1626,37 @@ AS $function$
     split_part(split_part(p_version, '-', 1), '.', 1)::int,
     split_part(split_part(p_version, '-', 1), '.', 2)::int,
     split_part(split_part(p_version, '-', 1), '.', 3)::int]
+$function$;
+
+CREATE OR REPLACE FUNCTION tasker.wait_domain_events(p_event uuid, p_outcome text, p_payload jsonb, p_error jsonb, p_unchecked boolean)
+ RETURNS jsonb
+ LANGUAGE sql
+AS $function$
+  with fired as (
+    insert into tasker.outbox (kind, namespace, payload)
+    select 'domain_event', ns.name, jsonb_build_object(
+             'source', 'tasker.' || ns.name, 'detail_type', e->>'name',
+             'detail', jsonb_build_object(
+               'schema_version', 1, 'event_id', tasker.name_based_uuid(d.event_id::text || ':' || (e->>'name')),
+               'event_name', e->>'name', 'event_version', t.task_version, 'payload', coalesce(p_payload, 'null'::jsonb),
+               'error', p_error,
+               'metadata', jsonb_build_object(
+                 'task_uuid', d.task_uuid, 'step_uuid', d.step_uuid, 'step_name', s.name, 'namespace', ns.name,
+                 'task_name', t.task_name, 'correlation_id', t.correlation_id, 'source_event_id', d.event_id,
+                 'attempt', d.attempt, 'outcome', p_outcome,
+                 'fired_at', to_char(clock_timestamp() at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"'))))
+      from tasker.step_dispatches d
+      join tasker.workflow_steps s on s.step_uuid = d.step_uuid
+      join tasker.tasks t on t.task_uuid = d.task_uuid
+      cross join lateral (select coalesce(s.namespace, t.namespace_name) as name) ns
+      cross join lateral jsonb_array_elements(s.publishes_events) e
+     where d.event_id = p_event
+       and (e->>'condition' = 'always' or e->>'condition' = p_outcome
+            or (e->>'condition' = 'failure' and p_outcome <> 'success'))
+       and not (p_unchecked and e ? 'schema')
+    returning *
+  )
+  select coalesce(jsonb_agg(tasker.outbox_json(f) order by f.id), '[]'::jsonb) from fired f
 $function$;
 
 CREATE OR REPLACE FUNCTION tasker.wait_reasons(p_events text[], p_how text)
