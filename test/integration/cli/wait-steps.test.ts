@@ -1,4 +1,6 @@
 import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 
@@ -145,7 +147,57 @@ describe("tasker dev's signal route", SPAWNED, () => {
     const steps = report.steps as Array<Record<string, any>>;
     expect(steps.find((s) => s.name === 'manager_approval')?.result).toEqual({ approved: true, approver: 'grace' });
     expect(steps.find((s) => s.name === 'place_order')?.result).toMatchObject({ approved_by: 'grace' });
+    expect(report.domain_events).toContainEqual(
+      expect.objectContaining({ name: 'approvals.purchase_decided', step: 'manager_approval', outcome: 'success' }),
+    );
     dev.child.kill('SIGTERM');
     expect(await dev.exited).toBe(0);
+  });
+});
+
+describe('a wait left waiting in a --data-dir', SPAWNED, () => {
+  it('task show draws it waiting; tasker step signal --data-dir applies the signal once, straight in the database', async () => {
+    const dataDir = mkdtempSync(join(tmpdir(), 'tasker-wait-'));
+    try {
+      const dir = ['--data-dir', dataDir];
+      const run = await tasker([
+        'run',
+        'approvals/purchase_approval',
+        ...EXAMPLE,
+        '--context',
+        CONTEXT,
+        ...dir,
+        '--timeout',
+        '5',
+        '--json',
+      ]);
+      expect(run.code).toBe(1);
+      const report = JSON.parse(run.stdout);
+      expect(report.error.code).toBe('timed_out');
+      const taskUuid = report.task.uuid as string;
+      expect(run.stderr).toContain(`tasker step signal ${taskUuid} manager_approval --url`);
+
+      const shown = await tasker(['task', 'show', taskUuid, ...dir]);
+      expect(shown.stdout).toMatch(
+        /⧗ manager_approval\s+waiting\s+1\/1\s+← quote_purchase\s+waiting for a signal until 20/,
+      );
+      const mermaid = await tasker(['task', 'show', taskUuid, ...dir, '--mermaid']);
+      expect(mermaid.stdout).toContain('manager_approval ⧗ wait<br/>waiting · 1/1"]:::waiting');
+
+      const payload = ['--payload', '{"approved":true,"approver":"grace"}'];
+      const signalled = await tasker(['step', 'signal', taskUuid, 'manager_approval', ...dir, ...payload]);
+      expect(signalled.code).toBe(0);
+      expect(signalled.stdout).toContain('step complete, task steps_in_process');
+      expect(signalled.stdout).toMatch(/\d message\(s\) wait in the outbox: the runtime's sweeper sends them/);
+      const again = await tasker(['step', 'signal', taskUuid, 'manager_approval', ...dir, ...payload]);
+      expect(again.code).toBe(1);
+      expect(again.stderr).toContain('the signal was refused (duplicate)');
+
+      const after = JSON.parse((await tasker(['task', 'show', taskUuid, ...dir, '--json'])).stdout);
+      const states = Object.fromEntries(after.steps.map((s: { name: string; state: string }) => [s.name, s.state]));
+      expect(states).toEqual({ quote_purchase: 'complete', manager_approval: 'complete', place_order: 'enqueued' });
+    } finally {
+      rmSync(dataDir, { recursive: true, force: true });
+    }
   });
 });
