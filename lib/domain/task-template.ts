@@ -54,9 +54,9 @@ export interface TaskTemplate {
   readonly steps: readonly StepTemplate[];
 }
 
-/** The namespaces whose worker pools a template's steps need. */
+/** The namespaces whose worker pools a template's steps need (a wait step needs none: no handler runs it). */
 export function stepNamespaces(template: Pick<TaskTemplate, 'namespace' | 'steps'>): string[] {
-  return [...new Set(template.steps.map((s) => s.namespace ?? template.namespace))];
+  return [...new Set(template.steps.filter((s) => s.type !== 'wait').map((s) => s.namespace ?? template.namespace))];
 }
 
 export function templateKey(t: Pick<TaskTemplate, 'namespace' | 'name' | 'version'>): string {

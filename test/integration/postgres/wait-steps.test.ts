@@ -183,6 +183,26 @@ describe('a wait step', () => {
     });
   });
 
+  it('applies one of a signal and a timeout racing for the same wait; the other changes nothing', async () => {
+    const taskUuid = await waiting();
+    await expireDeadlines(taskUuid);
+    const [swept, signalled] = await Promise.all([sweep(h.deps), signal(taskUuid, { approved: true })]);
+    const step = await stepOf(taskUuid, 'approval');
+    if (signalled.ok) {
+      expect(swept.timedOut).toBe(0);
+      expect(step.state).toBe('complete');
+    } else {
+      expect(signalled).toMatchObject({ code: 'late' });
+      expect(step).toMatchObject({ state: 'error', lastError: { error_type: 'wait_timeout' } });
+    }
+    const { rows } = await db.pool.query(
+      `select count(*)::int as n from tasker.step_dispatches where step_uuid = $1 and status <> 'dispatched'`,
+      [step.stepUuid],
+    );
+    expect(rows[0].n).toBe(1);
+    h.dispatched();
+  });
+
   it('completes with a null result on timeout when on_timeout is complete; a late signal is refused', async () => {
     const taskUuid = await waiting(lenient);
     await expireDeadlines(taskUuid);
