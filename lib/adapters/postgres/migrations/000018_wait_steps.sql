@@ -8,6 +8,10 @@
 --
 -- re-creates: tasker.insert_steps(uuid, jsonb), tasker.claim_steps_locked(uuid, uuid[], boolean),
 --             tasker.runtime_operations()
+-- new:        tasker.wait_reasons, tasker.name_based_uuid, tasker.wait_domain_events, tasker.signal_step,
+--             tasker.expire_waits (the runtime role's: the sweeper calls it)
+-- alters:     workflow_steps (+step_type, +wait_on_timeout), step_dispatches (+wait_deadline_at, an index),
+--             outbox's kind check (+domain_event)
 
 -- The template's `type` (null: a step a handler runs; 'wait': a step that waits for a signal).
 alter table tasker.workflow_steps add column step_type text;
