@@ -117,7 +117,7 @@ function payloadProblem(payload: unknown): SignalResult | null {
   const unstorable = findUnstorableValue(payload);
   if (unstorable)
     return refuse('invalid_payload', `the payload cannot be stored: ${unstorable.message}`, [unstorable.message]);
-  const size = byteLength(payload ?? null);
+  const size = byteLength(JSON.stringify(payload ?? null));
   if (size > MAX_SIGNAL_PAYLOAD_BYTES)
     return refuse('payload_too_large', `the payload is ${size} bytes; the limit is ${MAX_SIGNAL_PAYLOAD_BYTES}`);
   return null;
