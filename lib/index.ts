@@ -12,6 +12,12 @@ export { createCompletionLambda } from './lambda/completion-lambda.js';
 export { createSweeperLambda } from './lambda/sweeper-lambda.js';
 export { createMigrateLambda } from './lambda/migrate-lambda.js';
 export { createTask } from './orchestration/create-task.js';
+export {
+  signalStep,
+  MAX_SIGNAL_PAYLOAD_BYTES,
+  type SignalResult,
+  type SignalErrorCode,
+} from './orchestration/signal-step.js';
 export type { TaskTemplate, StepTemplate } from './domain/task-template.js';
 export type { StepDispatchMessage } from './contracts/step-dispatch-message.js';
 export type { StepExecutionResult } from './contracts/step-execution-result.js';

@@ -10,6 +10,7 @@ import { devToken, removeDevToken, writeDevToken } from './dev-token.js';
 import { EXIT, type ExitCode } from './exit-codes.js';
 import { loadTemplatesOrFail } from './load-templates.js';
 import { progressLine } from './progress-lines.js';
+import { signalHint } from './signal-hint.js';
 import { runtimeOptionsFor, serverUrlOf, type RuntimeCliOptions } from './runtime-options.js';
 
 export interface DevOptions extends RuntimeCliOptions {
@@ -37,7 +38,12 @@ export async function devCommand(opts: DevOptions, io: CliIo, signal: AbortSigna
   try {
     const server = await startDevServer(runtime, { host, port, token });
     const tokenFile = opts.dataDir ? await writeDevToken(resolvePath(io.cwd, opts.dataDir), token) : undefined;
-    if (!opts.quiet) runtime.onProgress((event) => out(io, `[${event.taskUuid.slice(0, 8)}] ${progressLine(event)}`));
+    if (!opts.quiet)
+      runtime.onProgress((event) => {
+        out(io, `[${event.taskUuid.slice(0, 8)}] ${progressLine(event)}`);
+        if (event.type === 'step_waiting')
+          out(io, `  signal it: ${signalHint(event.taskUuid, event.stepName, { url: server.url, token })}`);
+      });
     printBanner(io, runtime, server.url, token, tokenFile, options.pull);
     if (!isLoopback(host)) warnBeyondLoopback(io, host);
     await new Promise<void>((resolve) =>
@@ -77,6 +83,7 @@ function printBanner(
     `  POST ${url}/tasks   body: {"namespace":"${example?.namespace ?? 'ns'}","name":"${example?.name ?? 'name'}","context":{...}}`,
   );
   out(io, `  GET  ${url}/tasks/<task_uuid>`);
+  out(io, `  POST ${url}/tasks/<task_uuid>/steps/<step>/signal   body: {"payload":{...}}   (a wait step)`);
   out(io, 'Ctrl-C to stop.');
 }
 

@@ -99,6 +99,23 @@ export function buildProgram(ctx: CliContext, result: { code: ExitCode }): Comma
       set(await (await import('./task-show-command.js')).taskShowCommand(uuid, opts, ctx.io)),
     );
 
+  const step = program.command('step').description("act on a task's steps");
+  step
+    .command('signal <task> <step>')
+    .description("signal a wait step (type: wait): its payload becomes the step's result; exit 1 when refused")
+    .option('--payload <json>', 'the signal payload: JSON, or @file.json', 'null')
+    .option('--url <url>', 'a running tasker dev (or tasker run with a wait step): signal through its HTTP API')
+    .option(
+      '--token <token>',
+      `the server's token for --url (default ${'$'}TASKER_DEV_TOKEN, or the --data-dir token file)`,
+    )
+    .option('--database-url <url>', 'PostgreSQL server (default DATABASE_URL)')
+    .option('--data-dir <dir>', 'PGlite data written by tasker dev|run --data-dir (when no process has it open)')
+    .option('--json', 'print the outcome as JSON')
+    .action(async (taskUuid: string, stepName: string, opts) =>
+      set(await (await import('./step-signal-command.js')).stepSignalCommand(taskUuid, stepName, opts, ctx.io)),
+    );
+
   program
     .command('migrate')
     .description('apply pending SQL migrations')

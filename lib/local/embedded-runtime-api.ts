@@ -3,6 +3,7 @@ import type { DomainEventEnvelope } from '../contracts/domain-event.js';
 import type { TaskLifecycleEvent } from '../contracts/task-lifecycle-event.js';
 import type { TaskTemplate } from '../domain/task-template.js';
 import type { CreateTaskResult } from '../orchestration/create-task.js';
+import type { SignalResult } from '../orchestration/signal-step.js';
 import type { OrchestrationDeps, OrchestrationLimits } from '../orchestration/orchestration-deps.js';
 import type { Logger } from '../ports/logger.js';
 import type { TaskView, TransitionView } from '../ports/orchestration-store.js';
@@ -78,6 +79,8 @@ export interface EmbeddedRuntime {
   /** Orchestration on the runtime's database, queues and bus (createTask, operator actions, sweep). */
   readonly orchestration: OrchestrationDeps;
   createTask(request: CreateTaskRequestInput): Promise<CreateTaskResult>;
+  /** Signals a wait step (lib/orchestration/signal-step.ts); its progress is reported at once. A bound function. */
+  readonly signalStep: (taskUuid: string, stepName: string, payload: unknown) => Promise<SignalResult>;
   /**
    * The task once it is complete, error, cancelled, resolved_manually, or blocked_by_failures with nothing of it in
    * flight (kept for a grace); TaskWaitTimeoutError after `timeoutMs` (default 60 s).

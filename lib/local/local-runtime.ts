@@ -8,6 +8,7 @@ import {
 } from '../contracts/task-lifecycle-event.js';
 import type { TaskTemplate } from '../domain/task-template.js';
 import { createTask, type CreateTaskResult } from '../orchestration/create-task.js';
+import { signalStep, type SignalResult } from '../orchestration/signal-step.js';
 import type { OrchestrationDeps } from '../orchestration/orchestration-deps.js';
 import type { Logger } from '../ports/logger.js';
 import type { TaskView, TransitionView } from '../ports/orchestration-store.js';
@@ -95,6 +96,12 @@ export class LocalRuntime implements EmbeddedRuntime {
   createTask(request: CreateTaskRequestInput): Promise<CreateTaskResult> {
     return createTask(this.a.orchestration, request);
   }
+
+  readonly signalStep = async (taskUuid: string, stepName: string, payload: unknown): Promise<SignalResult> => {
+    const result = await signalStep(this.a.orchestration, taskUuid, stepName, payload);
+    if (result.ok) await this.a.observer.checkTask(taskUuid).catch(() => null);
+    return result;
+  };
 
   async waitForTask(taskUuid: string, options: { timeoutMs?: number } = {}): Promise<TaskView> {
     const wait = waitForFinalState(

@@ -25,6 +25,7 @@ const RUNTIME_OPERATIONS = [
   'apply_step_results',
   'claim_due_retries',
   'evaluate_task_now',
+  'expire_waits',
   'fail_blocked_tasks',
   'find_timed_out_dispatches',
   'mark_attempts_started',
