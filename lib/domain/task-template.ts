@@ -11,8 +11,28 @@ export interface DeclaredEvent {
   readonly schema?: JsonSchema;
 }
 
+/**
+ * What kind of step (issue 15): a normal step when absent. `decision`: its handler returns
+ * `{ activate: [names] }`, the dependents it lets run; the others are skipped. `batchable`: its
+ * handler returns `{ batches: [cursor, ...] }` and the engine creates one instance of its
+ * `batch.worker` step per batch. `batch_worker`: the step run once per batch.
+ */
+export type DynamicStepType = 'decision' | 'batchable' | 'batch_worker';
+
+/** A batchable step's worker and how many batches it may create. */
+export interface BatchSpec {
+  /** The `batch_worker` step that runs once per batch; it depends on this step only. */
+  readonly worker: string;
+  /** At most `MAX_BATCHES_LIMIT` (dynamic-steps.ts); a result with more is a `too_many_batches` failure. */
+  readonly maxBatches: number;
+}
+
 export interface StepTemplate {
   readonly name: string;
+  /** A normal step when absent. */
+  readonly type?: DynamicStepType;
+  /** For a `batchable` step only. */
+  readonly batch?: BatchSpec;
   readonly handler: { readonly callable: string; readonly initialization: Record<string, unknown> };
   /**
    * The namespace whose worker pool runs this step, when not the template's: a task can mix steps

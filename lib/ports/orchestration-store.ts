@@ -3,7 +3,7 @@ import type { StepExecutionResult } from '../contracts/step-execution-result.js'
 import type { ExecutionStatus } from '../domain/execution-status.js';
 import type { StepState } from '../domain/step-state.js';
 import type { TaskState } from '../domain/task-state.js';
-import type { TaskTemplate } from '../domain/task-template.js';
+import type { DynamicStepType, TaskTemplate } from '../domain/task-template.js';
 
 /** What an outbox row asks to be sent; written in the same transaction as the state change. */
 export type OutboxKind = 'step_dispatch' | 'retry_due' | 'task_lifecycle';
@@ -111,6 +111,10 @@ export interface StepView {
   readonly lastError: Record<string, unknown> | null;
   readonly nextAttemptAt: Date | null;
   readonly lastAttemptedAt: Date | null;
+  /** A dynamic step's type (issue 15); absent on a normal step. */
+  readonly stepType?: DynamicStepType;
+  /** An instance of a batch worker: instance `index` (from 0) of `count`; all instances share the step's name. */
+  readonly batch?: { readonly index: number; readonly count: number };
 }
 
 export interface TransitionView {

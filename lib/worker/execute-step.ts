@@ -12,7 +12,7 @@ import { stepError, stepErrorFromThrown } from './step-errors.js';
 /** How one handler run ended: a JSON result, or a step error. */
 export type HandlerOutcome =
   | { readonly status: 'success'; readonly result: unknown }
-  | { readonly status: 'failure'; readonly error: StepError };
+  | { readonly status: 'failure'; readonly error: StepError; readonly checkpoint?: unknown };
 
 export interface ExecuteStepInput {
   readonly message: StepDispatchMessage;
@@ -33,15 +33,33 @@ export async function executeStep(input: ExecuteStepInput): Promise<HandlerOutco
   if (handler === null) return failure(notFound(input.message.handler.callable, input.registry));
   if (input.deadline.budgetMs <= 0) return timedOut(input.deadline, 'no time was left before the handler could start');
   const controller = new AbortController();
+  const saved = savedCheckpoint(input.message);
   const outcome = await raceDeadline(
-    invoke(handler, handlerInput(input, controller.signal)),
+    invoke(handler, handlerInput(input, controller.signal, saved.save)),
     input.deadline,
     controller,
   );
   if (outcome.status === 'success' && input.clock.now() > input.deadline.at) {
-    return timedOut(input.deadline, 'the handler returned after its deadline');
+    return saved.onto(timedOut(input.deadline, 'the handler returned after its deadline'));
   }
-  return outcome;
+  return saved.onto(outcome);
+}
+
+/**
+ * A batch instance's checkpoint: the last value its handler saved, carried on the attempt's failure
+ * (as JSON; a value JSON cannot hold is dropped) so that the retry starts from it.
+ */
+function savedCheckpoint(message: StepDispatchMessage) {
+  let saved: { value: unknown } | undefined;
+  return {
+    save: (cursor: unknown): void => {
+      if (message.batch === undefined) return;
+      const json = toJsonValue(cursor);
+      if (json.ok) saved = { value: json.value };
+    },
+    onto: (outcome: HandlerOutcome): HandlerOutcome =>
+      outcome.status === 'failure' && saved !== undefined ? { ...outcome, checkpoint: saved.value } : outcome,
+  };
 }
 
 async function invoke(handler: StepHandler, input: StepHandlerInput): Promise<HandlerOutcome> {
@@ -69,12 +87,18 @@ function raceDeadline(
   return Promise.race([run, expiry]).finally(() => clearTimeout(timer));
 }
 
-function handlerInput(input: ExecuteStepInput, signal: AbortSignal): StepHandlerInput {
+function handlerInput(
+  input: ExecuteStepInput,
+  signal: AbortSignal,
+  checkpoint: (cursor: unknown) => void,
+): StepHandlerInput {
   const m = input.message;
   return {
     context: m.task_context,
     config: m.handler.initialization,
     dependencyResults: m.dependency_results,
+    ...(m.batch === undefined ? {} : { batch: { ...m.batch, checkpoint: m.batch.checkpoint ?? null } }),
+    checkpoint,
     attempt: m.attempt,
     maxAttempts: m.max_attempts,
     signal,

@@ -1,5 +1,11 @@
 import { DEFAULT_RETRY_POLICY, type RetryPolicy } from '../../lib/domain/backoff.js';
-import type { DeclaredEvent, StepTemplate, TaskTemplate } from '../../lib/domain/task-template.js';
+import type {
+  BatchSpec,
+  DeclaredEvent,
+  DynamicStepType,
+  StepTemplate,
+  TaskTemplate,
+} from '../../lib/domain/task-template.js';
 
 export interface StepSpec {
   name: string;
@@ -11,6 +17,9 @@ export interface StepSpec {
   config?: Record<string, unknown>;
   /** The namespace whose worker pool runs the step, when not the template's (a mixed DAG). */
   namespace?: string;
+  /** A dynamic step (issue 15). */
+  type?: DynamicStepType;
+  batch?: BatchSpec;
 }
 
 /** A domain TaskTemplate from a compact description, for tests. */
@@ -33,6 +42,8 @@ export function buildTemplate(spec: {
 function toStep(s: StepSpec): StepTemplate {
   return {
     name: s.name,
+    ...(s.type === undefined ? {} : { type: s.type }),
+    ...(s.batch === undefined ? {} : { batch: s.batch }),
     handler: { callable: s.callable ?? `tests.${s.name}`, initialization: s.config ?? {} },
     ...(s.namespace === undefined ? {} : { namespace: s.namespace }),
     dependencies: s.deps ?? [],

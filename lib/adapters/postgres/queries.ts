@@ -14,15 +14,16 @@ export const TASK_BY_UUID = `
 
 export const STEPS_OF_TASK = `
   select s.*, coalesce(s.namespace, ns.name) as namespace,
-         coalesce((select array_agg(p.name order by p.ordinal)
-                     from tasker.workflow_step_edges e join tasker.workflow_steps p on p.step_uuid = e.from_step_uuid
-                    where e.to_step_uuid = s.step_uuid), '{}') as dependencies
+         coalesce((select array_agg(d.name order by d.ordinal)
+                     from (select p.name, min(p.ordinal) as ordinal
+                             from tasker.workflow_step_edges e join tasker.workflow_steps p on p.step_uuid = e.from_step_uuid
+                            where e.to_step_uuid = s.step_uuid group by p.name) d), '{}') as dependencies
     from tasker.workflow_steps s
     join tasker.tasks t using (task_uuid)
     join tasker.named_tasks nt using (named_task_id)
     join tasker.namespaces ns using (namespace_id)
    where s.task_uuid = $1
-   order by s.ordinal`;
+   order by s.ordinal, s.batch_index`;
 
 /**
  * A task's audit trail, one row per event, in the order it happened (tasker.walks: the walks

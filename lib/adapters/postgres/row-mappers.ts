@@ -12,6 +12,7 @@ import type {
 } from '../../ports/orchestration-store.js';
 import type { StepState } from '../../domain/step-state.js';
 import type { TaskState } from '../../domain/task-state.js';
+import type { DynamicStepType } from '../../domain/task-template.js';
 
 /** Shapes of JSON returned by the SQL functions, mapped to the port's types. */
 export interface OutboxJson {
@@ -73,6 +74,9 @@ export interface StepRow {
   last_error: Record<string, unknown> | null;
   next_attempt_at: Date | null;
   last_attempted_at: Date | null;
+  step_type?: string | null;
+  batch_index?: number | null;
+  batch_count?: number | null;
 }
 
 export function toStepView(row: StepRow): StepView {
@@ -89,6 +93,10 @@ export function toStepView(row: StepRow): StepView {
     lastError: row.last_error,
     nextAttemptAt: row.next_attempt_at,
     lastAttemptedAt: row.last_attempted_at,
+    ...(row.step_type ? { stepType: row.step_type as DynamicStepType } : {}),
+    ...(row.batch_index === null || row.batch_index === undefined
+      ? {}
+      : { batch: { index: row.batch_index, count: row.batch_count ?? 0 } }),
   };
 }
 
