@@ -6,7 +6,7 @@ import type { RunReport, StepReport } from './run-report.js';
 const SUMMARY_FRAMES = 3;
 /** Step states that mean the step gave up. */
 const FAILED_STATES = new Set(['error', 'cancelled']);
-const SETTLED_STATES = new Set(['complete', 'resolved_manually', 'error', 'cancelled']);
+const SETTLED_STATES = new Set(['complete', 'resolved_manually', 'error', 'cancelled', 'skipped']);
 
 export interface SummaryOptions {
   readonly color?: boolean;
@@ -43,7 +43,9 @@ export function renderSummary(report: RunReport, options: SummaryOptions = {}): 
 
 function stepLines(s: StepReport, width: number, c: Colors, cwd: string | undefined, taskState: string): string[] {
   const pad = `  ${''.padEnd(width)}  `;
-  const state = (s.state === 'complete' ? c.green : s.state === 'error' ? c.red : c.yellow)(s.state.padEnd(20));
+  const paint =
+    s.state === 'complete' ? c.green : s.state === 'error' ? c.red : s.state === 'skipped' ? c.dim : c.yellow;
+  const state = paint(s.state.padEnd(20));
   const lines = [
     `  ${s.name.padEnd(width)}  ${state} ${`${s.attempts}/${s.max_attempts}`.padEnd(8)}  ${s.duration_ms === null ? '-' : formatMs(s.duration_ms)}`,
   ];

@@ -20,6 +20,8 @@ interface StepRow {
   durationMs: number | undefined;
   note: string | undefined;
   retries: RetryRecord[];
+  /** A batch worker's instances seen so far, by step uuid: whether each is complete. */
+  instances: Map<string, boolean> | undefined;
 }
 
 /**
@@ -43,6 +45,7 @@ export class RunTracker {
         durationMs: undefined,
         note: undefined,
         retries: [],
+        instances: s.type === 'batch_worker' ? new Map() : undefined,
       });
     }
   }
@@ -79,6 +82,7 @@ export class RunTracker {
         attempts: row.attempts,
         maxAttempts: row.maxAttempts,
         ...(note ? { note } : {}),
+        ...(row.instances && row.instances.size > 0 ? { instances: instanceCounts(row.instances) } : {}),
       };
     });
   }
@@ -88,7 +92,8 @@ export class RunTracker {
   }
 
   finishedCount(): number {
-    return [...this.rows.values()].filter((r) => r.status === 'complete' || r.status === 'failed').length;
+    const finished: readonly DisplayStatus[] = ['complete', 'failed', 'skipped'];
+    return [...this.rows.values()].filter((r) => finished.includes(r.status)).length;
   }
 
   get total(): number {
@@ -96,9 +101,14 @@ export class RunTracker {
   }
 
   private update(event: ProgressEvent): void {
+    // A complete task's steps are all complete or skipped: those no event reached were skipped.
+    if (event.type === 'task_finished' && event.state === 'complete') {
+      for (const row of this.rows.values()) if (row.status === 'pending') row.status = 'skipped';
+    }
     if (!('stepName' in event) || event.type === 'domain_event') return;
     const row = this.rows.get(event.stepName);
     if (!row) return;
+    row.instances?.set(event.stepUuid, event.type === 'step_completed');
     if (event.type === 'step_started') {
       row.retries = row.retries.map(({ held: _released, ...r }) => r);
       Object.assign(row, {
@@ -146,4 +156,8 @@ export class RunTracker {
       });
     }
   }
+}
+
+function instanceCounts(instances: ReadonlyMap<string, boolean>): { count: number; complete: number } {
+  return { count: instances.size, complete: [...instances.values()].filter(Boolean).length };
 }
