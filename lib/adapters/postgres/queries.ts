@@ -23,7 +23,7 @@ export const STEPS_OF_TASK = `
     join tasker.named_tasks nt using (named_task_id)
     join tasker.namespaces ns using (namespace_id)
    where s.task_uuid = $1
-   order by s.ordinal, s.batch_index`;
+   order by s.ordinal`;
 
 /**
  * A task's audit trail, one row per event, in the order it happened (tasker.walks: the walks

@@ -74,9 +74,15 @@ export interface StepRow {
   last_error: Record<string, unknown> | null;
   next_attempt_at: Date | null;
   last_attempted_at: Date | null;
+  ordinal?: number;
   step_type?: string | null;
   batch_index?: number | null;
   batch_count?: number | null;
+}
+
+/** A batch worker's instances share the step's ordinal: in batch order after it (a stable sort keeps the rest). */
+export function inBatchOrder(rows: readonly StepRow[]): StepRow[] {
+  return [...rows].sort((a, b) => (a.ordinal ?? 0) - (b.ordinal ?? 0) || (a.batch_index ?? 0) - (b.batch_index ?? 0));
 }
 
 export function toStepView(row: StepRow): StepView {
