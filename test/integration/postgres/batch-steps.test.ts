@@ -1,5 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { StepDispatchMessage } from '../../../lib/contracts/step-dispatch-message.js';
+import { cancelTask, stepAction } from '../../../lib/orchestration/operator-actions.js';
+import { sweep } from '../../../lib/orchestration/sweep.js';
 import { OrchestrationHarness, failureResult, successResult } from '../../helpers/orchestration-harness.js';
 import { buildTemplate } from '../../helpers/template-builder.js';
 import { createTestDatabase, type TestDatabase } from '../../helpers/test-database.js';
@@ -146,12 +148,52 @@ describe('a batchable step', () => {
     const [x, y] = [...instances].sort((a, b) => (a.batch?.index ?? 0) - (b.batch?.index ?? 0));
     await h.deliver(successResult(x!, 'rx'), failureResult(y!, { retryable: false }));
     expect(['blocked_by_failures', 'error']).toContain((await h.store.getTask(taskUuid))?.state);
-    const { stepAction } = await import('../../../lib/orchestration/operator-actions.js');
     expect(await stepAction(h.deps, y!.step_uuid, 'reset_for_retry', 'fixed')).toEqual({ ok: true });
     const [again] = h.dispatched();
     expect(again?.batch).toMatchObject({ index: 1, cursor: 'y' });
     await h.succeed(again!, 'ry');
     const [join] = h.dispatched();
     expect(join?.dependency_results).toEqual({ work: ['rx', 'ry'] });
+  });
+
+  it('an instance timed out by the sweeper is retried alone, with the checkpoint of the attempt before it', async () => {
+    const { taskUuid, instances } = await listed(['p0', 'p1']);
+    const [p0, p1] = [...instances].sort((a, b) => (a.batch?.index ?? 0) - (b.batch?.index ?? 0));
+    await h.deliver(successResult(p0!, 'r0'), { ...failureResult(p1!), checkpoint: { at: 3 } });
+    let [second] = h.dispatched();
+    if (second === undefined) {
+      await new Promise((resolve) => setTimeout(resolve, 20));
+      await h.tick(taskUuid);
+      [second] = h.dispatched();
+    }
+    expect(second?.batch?.checkpoint).toEqual({ at: 3 });
+    // The second attempt dies without answering: the sweeper times it out, and the third keeps the checkpoint.
+    await db.pool.query(
+      `update tasker.step_dispatches set deadline_at = now() - interval '1 second' where event_id = $1`,
+      [second!.event_id],
+    );
+    expect((await sweep({ ...h.deps, limits: { outboxResendAfterMs: 0 } })).timedOut).toBe(1);
+    let [third] = h.dispatched().filter((m) => m.step_name === 'work');
+    if (third === undefined) {
+      await new Promise((resolve) => setTimeout(resolve, 20));
+      await h.tick(taskUuid);
+      [third] = h.dispatched();
+    }
+    expect(third).toMatchObject({ step_uuid: p1!.step_uuid, attempt: 3, batch: { index: 1, checkpoint: { at: 3 } } });
+    await h.succeed(third!, 'r1');
+    expect(h.dispatched()[0]?.dependency_results).toEqual({ work: ['r0', 'r1'] });
+  });
+
+  it('a cancelled task cancels every instance still running', async () => {
+    const { taskUuid } = await listed([1, 2, 3]);
+    expect(await cancelTask(h.deps, taskUuid, 'not needed')).toEqual({ ok: true });
+    const { rows } = await db.pool.query(
+      `select state, count(*)::int as n from tasker.workflow_steps where task_uuid = $1 group by state order by state`,
+      [taskUuid],
+    );
+    expect(rows).toEqual([
+      { state: 'cancelled', n: 4 },
+      { state: 'complete', n: 1 },
+    ]);
   });
 });
