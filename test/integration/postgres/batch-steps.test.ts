@@ -196,4 +196,20 @@ describe('a batchable step', () => {
       { state: 'complete', n: 1 },
     ]);
   });
+
+  it('a failed batchable completed manually by an operator with batches creates their instances', async () => {
+    const taskUuid = await h.start(fanned);
+    const [list] = h.dispatched();
+    await h.fail(list!, { retryable: false });
+    expect(await stepAction(h.deps, list!.step_uuid, 'complete_manually', 'by hand', { batches: ['a', 'b'] })).toEqual({
+      ok: true,
+    });
+    const instances = h.dispatched();
+    expect(instances.map((m) => m.batch?.cursor).sort()).toEqual(['a', 'b']);
+    await h.deliver(...instances.map((m) => successResult(m, m.batch?.cursor)));
+    const [join] = h.dispatched();
+    expect(join?.dependency_results).toEqual({ work: ['a', 'b'] });
+    await h.succeed(join!);
+    expect((await h.store.getTask(taskUuid))?.state).toBe('complete');
+  });
 });
