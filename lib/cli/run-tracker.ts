@@ -10,6 +10,8 @@ export interface RetryRecord {
   readonly retryInMs: number | null;
   /** Set while the retry after this attempt is held by the blocked (or failed) task: it has not happened. */
   readonly held?: HeldRetry;
+  /** The batch instance the retry is of (set for a batch worker's instances only). */
+  readonly stepUuid?: string;
 }
 
 interface StepRow {
@@ -87,8 +89,10 @@ export class RunTracker {
     });
   }
 
-  retries(stepName: string): readonly RetryRecord[] {
-    return this.rows.get(stepName)?.retries ?? [];
+  /** A step's retries; with `stepUuid`, only that batch instance's. */
+  retries(stepName: string, stepUuid?: string): readonly RetryRecord[] {
+    const all = this.rows.get(stepName)?.retries ?? [];
+    return stepUuid === undefined ? all : all.filter((r) => r.stepUuid === undefined || r.stepUuid === stepUuid);
   }
 
   finishedCount(): number {
@@ -120,13 +124,17 @@ export class RunTracker {
       });
     } else if (event.type === 'step_retry_held') {
       const held: RetryRecord = {
+        ...(row.instances ? { stepUuid: event.stepUuid } : {}),
         attempt: event.attempt,
         errorType: event.errorType,
         message: event.message,
         retryInMs: null,
         held: event.held,
       };
-      row.retries = [...row.retries.filter((r) => r.attempt !== event.attempt), held];
+      row.retries = [
+        ...row.retries.filter((r) => r.attempt !== event.attempt || (r.stepUuid ?? event.stepUuid) !== event.stepUuid),
+        held,
+      ];
       if (row.attempts <= event.attempt)
         Object.assign(row, {
           status: 'held',
@@ -141,6 +149,7 @@ export class RunTracker {
       });
     } else if (event.type === 'step_retrying') {
       row.retries.push({
+        ...(row.instances ? { stepUuid: event.stepUuid } : {}),
         attempt: event.attempt,
         errorType: event.errorType,
         message: event.message,

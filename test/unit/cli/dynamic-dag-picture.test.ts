@@ -1,5 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { renderDagText, renderMermaid } from '../../../lib/cli/dag-picture.js';
+import { buildRunReport } from '../../../lib/cli/run-report.js';
+import { renderSummary } from '../../../lib/cli/run-summary.js';
 import { RunTracker } from '../../../lib/cli/run-tracker.js';
 import { dagNodes } from '../../../lib/cli/task-show-command.js';
 import type { ProgressEvent } from '../../../lib/local/step-progress.js';
@@ -76,5 +78,42 @@ describe('the live view for dynamic steps', () => {
     ]);
     expect(tracker.finishedCount()).toBe(3);
     expect(renderDagText(tracker.nodes()).find((l) => l.includes('work'))).toContain('work ×2');
+  });
+});
+
+describe('the run summary for batch instances', () => {
+  it('names each instance with its index and gives it its own retries only', () => {
+    const first = instance(0, 2, 'complete');
+    const second = instance(1, 2, 'complete');
+    const tracker = new RunTracker(
+      buildTemplate({
+        name: 'b',
+        steps: [
+          { name: 'list', type: 'batchable', batch: { worker: 'work', maxBatches: 2 } },
+          { name: 'work', type: 'batch_worker', deps: ['list'] },
+        ],
+      }),
+    );
+    tracker.setTask(task.taskUuid);
+    tracker.apply({
+      type: 'step_retrying',
+      retryInMs: 5,
+      errorType: 'handler_error',
+      message: 'page 1 failed',
+      taskUuid: task.taskUuid,
+      stepName: 'work',
+      stepUuid: second.stepUuid,
+      attempt: 1,
+      at: new Date(),
+    });
+    const report = buildRunReport(taskView('complete', [first, second]), [], {
+      retriesOf: (step, stepUuid) => tracker.retries(step, stepUuid),
+    });
+    expect(report.steps.map((s) => [s.batch_index, s.retries.length])).toEqual([
+      [0, 0],
+      [1, 1],
+    ]);
+    const lines = renderSummary(report);
+    expect(lines.some((l) => l.includes('work[1]'))).toBe(true);
   });
 });
