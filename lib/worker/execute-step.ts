@@ -1,5 +1,6 @@
 import type { StepDispatchMessage } from '../contracts/step-dispatch-message.js';
 import type { StepError } from '../contracts/step-execution-result.js';
+import { findUnstorableValue } from '../domain/storable-json.js';
 import type { Clock } from '../ports/clock.js';
 import type { Logger } from '../ports/logger.js';
 import type { StepHandler, StepHandlerInput } from './handler-api.js';
@@ -47,7 +48,8 @@ export async function executeStep(input: ExecuteStepInput): Promise<HandlerOutco
 
 /**
  * A batch instance's checkpoint: the last value its handler saved, carried on the attempt's failure
- * (as JSON; a value JSON cannot hold is dropped) so that the retry starts from it.
+ * (as JSON; a value JSON or PostgreSQL's jsonb cannot hold is dropped, the one before it kept) so
+ * that the retry starts from it.
  */
 function savedCheckpoint(message: StepDispatchMessage) {
   let saved: { value: unknown } | undefined;
@@ -55,7 +57,7 @@ function savedCheckpoint(message: StepDispatchMessage) {
     save: (cursor: unknown): void => {
       if (message.batch === undefined) return;
       const json = toJsonValue(cursor);
-      if (json.ok) saved = { value: json.value };
+      if (json.ok && findUnstorableValue(json.value) === null) saved = { value: json.value };
     },
     onto: (outcome: HandlerOutcome): HandlerOutcome =>
       outcome.status === 'failure' && saved !== undefined ? { ...outcome, checkpoint: saved.value } : outcome,

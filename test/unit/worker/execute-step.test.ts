@@ -276,6 +276,7 @@ describe('executeStep on a batch instance', () => {
         [CALLABLE]: ({ checkpoint }) => {
           checkpoint({ item: 3 });
           checkpoint(() => 1);
+          checkpoint({ text: 'cut \ud83d' });
           return new Promise(() => undefined);
         },
       }),
