@@ -10,7 +10,8 @@ export type DisplayStatus =
   | 'complete'
   | 'failed'
   | 'cancelled'
-  | 'resolved';
+  | 'resolved'
+  | 'skipped';
 
 export interface DagNode {
   readonly name: string;
@@ -22,6 +23,8 @@ export interface DagNode {
   readonly note?: string;
   /** `wait`: the step waits for a signal (no handler runs it); marked in the Mermaid picture. */
   readonly kind?: 'wait';
+  /** A batch worker's instances, drawn as this one node: how many, and how many are complete. */
+  readonly instances?: { readonly count: number; readonly complete: number };
 }
 
 const ICONS: Record<DisplayStatus, string> = {
@@ -34,6 +37,7 @@ const ICONS: Record<DisplayStatus, string> = {
   failed: '✖',
   cancelled: '⊘',
   resolved: '✔',
+  skipped: '⤼',
 };
 
 const COLORS: Record<DisplayStatus, (s: string) => string> = {
@@ -46,6 +50,7 @@ const COLORS: Record<DisplayStatus, (s: string) => string> = {
   failed: pc.red,
   cancelled: pc.dim,
   resolved: pc.magenta,
+  skipped: (text: string) => pc.dim(pc.gray(text)),
 };
 
 /** A step state of the database, as a display status; a wait step's open attempt waits for its signal. */
@@ -57,6 +62,7 @@ export function displayStatus(state: string, stepType?: string | null): DisplayS
   if (state === 'cancelled') return 'cancelled';
   if (state === 'waiting_for_retry') return 'retrying';
   if (state === 'pending') return 'pending';
+  if (state === 'skipped') return 'skipped';
   return 'running';
 }
 
@@ -83,17 +89,18 @@ export function dagLevels(nodes: readonly Pick<DagNode, 'name' | 'dependencies'>
 /**
  * The DAG as text, one line per step grouped by level, each non-root step naming its
  * dependencies (`← a, b`): a fan-out is a level of several steps, a fan-in a step with several arrows.
+ * A batch worker's instances are one line with their count; skipped steps are greyed.
  */
 export function renderDagText(nodes: readonly DagNode[], options: { color?: boolean } = {}): string[] {
   const paint = (status: DisplayStatus, text: string) => (options.color ? COLORS[status](text) : text);
   const byName = new Map(nodes.map((n) => [n.name, n]));
-  const nameWidth = Math.max(...nodes.map((n) => n.name.length), 4);
+  const nameWidth = Math.max(...nodes.map((n) => label(n).length), 4);
   const depsWidth = Math.max(0, ...nodes.map((n) => arrow(n).length));
   const lines: string[] = [];
   dagLevels(nodes).forEach((names, i) => {
     names.forEach((name, j) => {
       const n = byName.get(name) as DagNode;
-      const head = `${j === 0 ? String(i + 1).padStart(3) : '   '}  ${paint(n.status, `${ICONS[n.status]} ${n.name.padEnd(nameWidth)}`)}`;
+      const head = `${j === 0 ? String(i + 1).padStart(3) : '   '}  ${paint(n.status, `${ICONS[n.status]} ${label(n).padEnd(nameWidth)}`)}`;
       const attempts = `${n.attempts}/${n.maxAttempts}`.padEnd(6);
       const status = paint(n.status, n.status.padEnd(9));
       lines.push(
@@ -104,17 +111,24 @@ export function renderDagText(nodes: readonly DagNode[], options: { color?: bool
   return lines;
 }
 
+/** The step's name; a batch worker's with its instances, `work ×500 (498 done)`. */
+function label(n: Pick<DagNode, 'name' | 'instances'>): string {
+  if (n.instances === undefined) return n.name;
+  const { count, complete } = n.instances;
+  return `${n.name} ×${count}${complete === count ? '' : ` (${complete} done)`}`;
+}
+
 function arrow(n: Pick<DagNode, 'dependencies'>): string {
   return n.dependencies.length === 0 ? '' : `← ${n.dependencies.join(', ')}`;
 }
 
-/** A Mermaid flowchart of the DAG, each step styled by its status. */
+/** A Mermaid flowchart of the DAG, each step styled by its status (skipped ones greyed, dashed). */
 export function renderMermaid(nodes: readonly DagNode[]): string {
   const id = new Map(nodes.map((n, i) => [n.name, `s${i}`]));
   const lines = ['flowchart TD'];
   for (const n of nodes)
     lines.push(
-      `  ${id.get(n.name)}["${escapeLabel(n.name)}${n.kind === 'wait' ? ' ⧗ wait' : ''}<br/>${n.status} · ${n.attempts}/${n.maxAttempts}"]:::${n.status}`,
+      `  ${id.get(n.name)}["${escapeLabel(label(n))}${n.kind === 'wait' ? ' ⧗ wait' : ''}<br/>${n.status} · ${n.attempts}/${n.maxAttempts}"]:::${n.status}`,
     );
   for (const n of nodes)
     for (const d of n.dependencies) if (id.has(d)) lines.push(`  ${id.get(d)} --> ${id.get(n.name)}`);
@@ -132,6 +146,7 @@ const MERMAID_CLASSES = [
   '  classDef failed fill:#fee2e2,stroke:#dc2626,color:#7f1d1d',
   '  classDef cancelled fill:#f3f4f6,stroke:#6b7280,color:#6b7280',
   '  classDef resolved fill:#f3e8ff,stroke:#9333ea,color:#581c87',
+  '  classDef skipped fill:#f9fafb,stroke:#d1d5db,color:#9ca3af,stroke-dasharray:2 2',
 ];
 
 function escapeLabel(text: string): string {

@@ -117,7 +117,7 @@ async function runTask(
   const { task, timedOut } = outcome;
   const sources = {
     events: runtime.domainEvents(task.taskUuid),
-    retriesOf: (step: string) => tracker.retries(step),
+    retriesOf: (step: string, stepUuid?: string) => tracker.retries(step, stepUuid),
     failures: runtime.handlerFailures(task.taskUuid),
     dropped: runtime.droppedDomainEvents(task.taskUuid),
   };

@@ -8,6 +8,8 @@ import type { RetryRecord } from './run-tracker.js';
 
 export interface StepReport {
   readonly name: string;
+  /** An instance of a batch worker: its batch index (instances share the step's name). */
+  readonly batch_index?: number;
   readonly state: string;
   readonly attempts: number;
   readonly max_attempts: number;
@@ -73,7 +75,8 @@ export interface RunReport {
 /** What a report is made of besides the task and its transitions: what the process that ran it saw. */
 export interface ReportSources {
   readonly events?: readonly CapturedDomainEvent[];
-  readonly retriesOf?: (step: string) => readonly RetryRecord[];
+  /** A step's retries; a batch instance's alone when given its uuid. */
+  readonly retriesOf?: (step: string, stepUuid?: string) => readonly RetryRecord[];
   readonly failures?: readonly HandlerFailure[];
   readonly dropped?: readonly DroppedDomainEvent[];
 }
@@ -104,7 +107,7 @@ export function buildRunReport(
       stepReport(
         s,
         durations.get(s.stepUuid) ?? null,
-        sources.retriesOf?.(s.name) ?? [],
+        sources.retriesOf?.(s.name, s.stepUuid) ?? [],
         stackOf,
         heldRetry(task.state, s, task.steps),
       ),
@@ -141,6 +144,7 @@ function stepReport(
 ): StepReport {
   return {
     name: s.name,
+    ...(s.batch ? { batch_index: s.batch.index } : {}),
     state: s.state,
     attempts: s.attempts,
     max_attempts: s.maxAttempts,

@@ -6,7 +6,7 @@ import type { RunReport, StepReport } from './run-report.js';
 const SUMMARY_FRAMES = 3;
 /** Step states that mean the step gave up. */
 const FAILED_STATES = new Set(['error', 'cancelled']);
-const SETTLED_STATES = new Set(['complete', 'resolved_manually', 'error', 'cancelled']);
+const SETTLED_STATES = new Set(['complete', 'resolved_manually', 'error', 'cancelled', 'skipped']);
 
 export interface SummaryOptions {
   readonly color?: boolean;
@@ -28,7 +28,7 @@ export function renderSummary(report: RunReport, options: SummaryOptions = {}): 
   const t = report.task;
   const stateColor = t.state === 'complete' ? c.green : c.red;
   const took = t.duration_ms === null ? '' : ` in ${formatMs(t.duration_ms)}`;
-  const width = Math.max(4, ...report.steps.map((s) => s.name.length));
+  const width = Math.max(4, ...report.steps.map((s) => stepLabel(s).length));
   const lines = [`Task ${t.uuid} ${t.namespace}/${t.name}@${t.version}: ${stateColor(c.bold(t.state))}${took}`, ''];
   lines.push(c.dim(`  ${'step'.padEnd(width)}  ${'state'.padEnd(20)} attempts  duration`));
   for (const s of report.steps) lines.push(...stepLines(s, width, c, options.cwd, t.state));
@@ -43,9 +43,11 @@ export function renderSummary(report: RunReport, options: SummaryOptions = {}): 
 
 function stepLines(s: StepReport, width: number, c: Colors, cwd: string | undefined, taskState: string): string[] {
   const pad = `  ${''.padEnd(width)}  `;
-  const state = (s.state === 'complete' ? c.green : s.state === 'error' ? c.red : c.yellow)(s.state.padEnd(20));
+  const paint =
+    s.state === 'complete' ? c.green : s.state === 'error' ? c.red : s.state === 'skipped' ? c.dim : c.yellow;
+  const state = paint(s.state.padEnd(20));
   const lines = [
-    `  ${s.name.padEnd(width)}  ${state} ${`${s.attempts}/${s.max_attempts}`.padEnd(8)}  ${s.duration_ms === null ? '-' : formatMs(s.duration_ms)}`,
+    `  ${stepLabel(s).padEnd(width)}  ${state} ${`${s.attempts}/${s.max_attempts}`.padEnd(8)}  ${s.duration_ms === null ? '-' : formatMs(s.duration_ms)}`,
   ];
   for (const r of s.retries) lines.push(c.dim(`${pad}↻ attempt ${r.attempt}: ${r.error_type}: ${r.message}`));
   if (s.retry_held) return [...lines, c.yellow(`${pad}⏸ ${heldLine(taskState, s)}`)];
@@ -82,4 +84,9 @@ function heldLine(taskState: string, s: StepReport): string {
     blockedBy: s.retry_held?.blocked_by ?? [],
   } as const;
   return `attempt ${s.attempts}: ${s.error?.error_type}: ${s.error?.message}; retry held: ${describeHeldRetry(held)}`;
+}
+
+/** A step's name; a batch instance's with its index, `import_page[3]`. */
+function stepLabel(s: Pick<StepReport, 'name' | 'batch_index'>): string {
+  return s.batch_index === undefined ? s.name : `${s.name}[${s.batch_index}]`;
 }

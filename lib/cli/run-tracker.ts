@@ -10,6 +10,8 @@ export interface RetryRecord {
   readonly retryInMs: number | null;
   /** Set while the retry after this attempt is held by the blocked (or failed) task: it has not happened. */
   readonly held?: HeldRetry;
+  /** The batch instance the retry is of (set for a batch worker's instances only). */
+  readonly stepUuid?: string;
 }
 
 interface StepRow {
@@ -20,6 +22,8 @@ interface StepRow {
   durationMs: number | undefined;
   note: string | undefined;
   retries: RetryRecord[];
+  /** A batch worker's instances seen so far, by step uuid: whether each is complete. */
+  instances: Map<string, boolean> | undefined;
 }
 
 /**
@@ -43,6 +47,7 @@ export class RunTracker {
         durationMs: undefined,
         note: undefined,
         retries: [],
+        instances: s.type === 'batch_worker' ? new Map() : undefined,
       });
     }
   }
@@ -80,16 +85,20 @@ export class RunTracker {
         maxAttempts: row.maxAttempts,
         ...(note ? { note } : {}),
         ...(s.type === 'wait' ? { kind: 'wait' as const } : {}),
+        ...(row.instances && row.instances.size > 0 ? { instances: instanceCounts(row.instances) } : {}),
       };
     });
   }
 
-  retries(stepName: string): readonly RetryRecord[] {
-    return this.rows.get(stepName)?.retries ?? [];
+  /** A step's retries; with `stepUuid`, only that batch instance's. */
+  retries(stepName: string, stepUuid?: string): readonly RetryRecord[] {
+    const all = this.rows.get(stepName)?.retries ?? [];
+    return stepUuid === undefined ? all : all.filter((r) => r.stepUuid === undefined || r.stepUuid === stepUuid);
   }
 
   finishedCount(): number {
-    return [...this.rows.values()].filter((r) => r.status === 'complete' || r.status === 'failed').length;
+    const finished: readonly DisplayStatus[] = ['complete', 'failed', 'skipped'];
+    return [...this.rows.values()].filter((r) => finished.includes(r.status)).length;
   }
 
   get total(): number {
@@ -97,9 +106,14 @@ export class RunTracker {
   }
 
   private update(event: ProgressEvent): void {
+    // A complete task's steps are all complete or skipped: those no event reached were skipped.
+    if (event.type === 'task_finished' && event.state === 'complete') {
+      for (const row of this.rows.values()) if (row.status === 'pending') row.status = 'skipped';
+    }
     if (!('stepName' in event) || event.type === 'domain_event') return;
     const row = this.rows.get(event.stepName);
     if (!row) return;
+    row.instances?.set(event.stepUuid, event.type === 'step_completed');
     if (event.type === 'step_started') {
       row.retries = row.retries.map(({ held: _released, ...r }) => r);
       Object.assign(row, {
@@ -111,13 +125,17 @@ export class RunTracker {
       });
     } else if (event.type === 'step_retry_held') {
       const held: RetryRecord = {
+        ...(row.instances ? { stepUuid: event.stepUuid } : {}),
         attempt: event.attempt,
         errorType: event.errorType,
         message: event.message,
         retryInMs: null,
         held: event.held,
       };
-      row.retries = [...row.retries.filter((r) => r.attempt !== event.attempt), held];
+      row.retries = [
+        ...row.retries.filter((r) => r.attempt !== event.attempt || (r.stepUuid ?? event.stepUuid) !== event.stepUuid),
+        held,
+      ];
       if (row.attempts <= event.attempt)
         Object.assign(row, {
           status: 'held',
@@ -138,6 +156,7 @@ export class RunTracker {
       });
     } else if (event.type === 'step_retrying') {
       row.retries.push({
+        ...(row.instances ? { stepUuid: event.stepUuid } : {}),
         attempt: event.attempt,
         errorType: event.errorType,
         message: event.message,
@@ -153,4 +172,8 @@ export class RunTracker {
       });
     }
   }
+}
+
+function instanceCounts(instances: ReadonlyMap<string, boolean>): { count: number; complete: number } {
+  return { count: instances.size, complete: [...instances.values()].filter(Boolean).length };
 }

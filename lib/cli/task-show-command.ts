@@ -3,6 +3,7 @@ import { describeHeldRetry, heldRetry } from '../domain/held-retry.js';
 import { PostgresOrchestrationStore } from '../adapters/postgres/postgres-orchestration-store.js';
 import type { TaskView, TransitionView } from '../ports/orchestration-store.js';
 import { out, type CliIo } from './cli-io.js';
+import { mergeInstances } from './batch-nodes.js';
 import { displayStatus, renderDagText, renderMermaid, type DagNode } from './dag-picture.js';
 import { openExistingDatabase, type DatabaseCliOptions } from './database-options.js';
 import { CliError } from './errors.js';
@@ -35,7 +36,12 @@ export async function taskShowCommand(taskUuid: string, opts: TaskShowOptions, i
   }
 }
 
+/** One node per step; a batch worker's instances merged into one node with their count (batch-nodes.ts). */
 export function dagNodes(task: TaskView, transitions: readonly TransitionView[]): DagNode[] {
+  return mergeInstances(stepNodes(task, transitions));
+}
+
+function stepNodes(task: TaskView, transitions: readonly TransitionView[]): DagNode[] {
   const durations = stepDurations(transitions);
   return task.steps.map((s) => {
     const error =
@@ -57,6 +63,7 @@ export function dagNodes(task: TaskView, transitions: readonly TransitionView[])
       maxAttempts: s.maxAttempts,
       ...(note ? { note } : {}),
       ...(s.stepType === 'wait' ? { kind: 'wait' as const } : {}),
+      ...(s.batch ? { instances: { count: 1, complete: s.state === 'complete' ? 1 : 0 } } : {}),
     };
   });
 }
@@ -71,7 +78,7 @@ function printTask(io: CliIo, task: TaskView, transitions: readonly TransitionVi
   for (const line of renderDagText(dagNodes(task, transitions), { color })) out(io, line);
   out(io, '');
   out(io, `Transitions (${transitions.length}):`);
-  const names = new Map(task.steps.map((s) => [s.stepUuid, s.name]));
+  const names = new Map(task.steps.map((s) => [s.stepUuid, s.batch ? `${s.name}[${s.batch.index}]` : s.name]));
   for (const t of transitions) {
     const who = t.entity === 'task' ? 'task' : `step ${names.get(t.uuid) ?? t.uuid}`;
     const at = new Date(t.createdAt).toISOString().slice(11, 23);

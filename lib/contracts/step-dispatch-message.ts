@@ -2,6 +2,19 @@ import { z } from 'zod';
 import { declaredEvent } from './declared-event.js';
 import { jsonObject, schemaVersion, timestamp, uuid } from './schema-version.js';
 
+/** Which batch an instance of a `batch_worker` step runs (issue 15). */
+export const batchInstance = z.object({
+  /** From 0; instance `index` of `count`. */
+  index: z.number().int().min(0),
+  count: z.number().int().min(1),
+  /** The batch's cursor, as the batchable step returned it. */
+  cursor: z.unknown(),
+  /** The last cursor this instance saved with `checkpoint(cursor)` before a failed attempt; null: none. */
+  checkpoint: z.unknown().default(null),
+});
+
+export type BatchInstance = z.infer<typeof batchInstance>;
+
 /**
  * One message on the dispatch queue: everything a worker needs to run one attempt of one step,
  * with no database access (FfiStepEvent in tasker-core). `event_id` identifies this attempt; the
@@ -29,8 +42,13 @@ export const stepDispatchMessage = z.object({
   /** After this instant the attempt is timed out by the sweeper and a result is refused as late. */
   deadline: timestamp,
   task_context: jsonObject,
-  /** Results of the step's direct dependencies, by step name. */
+  /**
+   * Results of the step's direct dependencies, by step name. A skipped dependency is left out
+   * (convergence after a decision); a batch worker's results are one array, in batch order.
+   */
   dependency_results: z.record(z.string(), z.unknown()),
+  /** Present on an instance of a `batch_worker` step only. */
+  batch: batchInstance.optional(),
   publishes_events: z.array(declaredEvent),
 });
 

@@ -36,6 +36,11 @@ const common = {
   attempt: z.number().int().min(1).nullable().default(null),
   timing,
   worker,
+  /**
+   * A batch worker's last `checkpoint(cursor)` in this attempt (issue 15), carried on its failure:
+   * a retry of the instance is dispatched with it. Absent: no checkpoint was saved.
+   */
+  checkpoint: z.unknown().optional(),
 };
 
 /** The outcome of one step attempt, sent to the completion queue (StepExecutionResult). */

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { DEFAULT_RETRY_POLICY } from '../domain/backoff.js';
+import { MAX_BATCHES_LIMIT } from '../domain/dynamic-steps.js';
 import { EVENT_CONDITIONS } from '../domain/event-condition.js';
 import { DEFAULT_STEP_TIMEOUT_SECONDS } from '../domain/task-template.js';
 import type { StepTemplate, TaskTemplate } from '../domain/task-template.js';
@@ -54,10 +55,21 @@ const handlerFile = z.strictObject({
   initialization: jsonObject.default(() => ({})),
 });
 
+/** Kinds of dynamic step (issue 15); a step without `type` is a normal step. */
+export const DYNAMIC_STEP_TYPES = ['decision', 'batchable', 'batch_worker'] as const;
+
+const batchFile = z.strictObject({
+  /** The `batch_worker` step run once per batch. */
+  worker: name('batch worker'),
+  max_batches: int(1, MAX_BATCHES_LIMIT),
+});
+
 const stepFields = z.strictObject({
   name: name('step name'),
-  /** Absent: a handler runs the step. `wait`: the step waits for a signal (no handler). */
-  type: z.enum(['wait']).optional(),
+  /** Absent: a handler runs the step. `wait`: the step waits for a signal (no handler); the others: DYNAMIC_STEP_TYPES. */
+  type: z.enum(['wait', ...DYNAMIC_STEP_TYPES]).optional(),
+  /** For a `batchable` step: its worker and the most batches its handler may return. */
+  batch: batchFile.optional(),
   /** Documentation only; not carried into the domain template. */
   description: z.string().max(2000).optional(),
   handler: handlerFile.optional(),
@@ -127,7 +139,9 @@ function toStepTemplate(step: StepTemplateFile): StepTemplate {
     ...(step.handler === undefined
       ? {}
       : { handler: { callable: step.handler.callable, initialization: step.handler.initialization } }),
-    ...(wait ? { type: step.type, wait: waitSettings(step) } : {}),
+    ...(step.type === undefined ? {} : { type: step.type }),
+    ...(wait ? { wait: waitSettings(step) } : {}),
+    ...(step.batch === undefined ? {} : { batch: { worker: step.batch.worker, maxBatches: step.batch.max_batches } }),
     ...(step.namespace === undefined ? {} : { namespace: step.namespace }),
     dependencies: step.dependencies,
     retry: {
@@ -171,11 +185,23 @@ const lenientRetry = z
 const lenientStep = z
   .object({
     name: lenientName,
+    type: z.enum(DYNAMIC_STEP_TYPES).optional().catch(undefined),
+    batch: z
+      .object({ worker: lenientName, max_batches: z.number().catch(1) })
+      .optional()
+      .catch(undefined),
     dependencies: z.array(lenientName).catch([]),
     retry: lenientRetry,
     publishes_events: z.array(lenientEvent).catch([]),
   })
-  .catch({ name: '', dependencies: [], retry: lenientRetry.parse(undefined), publishes_events: [] });
+  .catch({
+    name: '',
+    type: undefined,
+    batch: undefined,
+    dependencies: [],
+    retry: lenientRetry.parse(undefined),
+    publishes_events: [],
+  });
 const lenientTemplate = z.object({ steps: z.array(lenientStep).catch([]) }).catch({ steps: [] });
 
 /**
@@ -186,6 +212,8 @@ export function salvageTemplateGraph(raw: unknown): TemplateGraph {
   return {
     steps: lenientTemplate.parse(raw).steps.map((s) => ({
       name: s.name,
+      ...(s.type === undefined ? {} : { type: s.type }),
+      ...(s.batch === undefined ? {} : { batch: { worker: s.batch.worker, maxBatches: s.batch.max_batches } }),
       dependencies: s.dependencies,
       retry: { ...DEFAULT_RETRY_POLICY, retryable: s.retry.retryable, maxAttempts: s.retry.max_attempts },
       publishesEvents: s.publishes_events,

@@ -9,6 +9,10 @@ export const ERROR_TYPES = [
   'result_too_large',
   'result_not_storable',
   'semaphore_acquisition_failed',
+  /** A decision's result activates a step that is not among its dependents, or is not `{ activate: [names] }`. */
+  'invalid_decision',
+  /** A batchable step's result is not `{ batches: [...] }`, or holds more than its `max_batches`. */
+  'invalid_batches',
 ] as const;
 
 export type ErrorType = (typeof ERROR_TYPES)[number];
@@ -20,4 +24,6 @@ export const PERMANENT_ERROR_TYPES: readonly ErrorType[] = [
   'payload_too_large',
   'result_too_large',
   'result_not_storable',
+  'invalid_decision',
+  'invalid_batches',
 ];

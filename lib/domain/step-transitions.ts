@@ -13,6 +13,7 @@ export const STEP_EVENTS = [
   'resolve_manually',
   'complete_manually',
   'reset_for_retry',
+  'skip',
 ] as const;
 
 export type StepEvent = (typeof STEP_EVENTS)[number];
@@ -39,4 +40,6 @@ export const STEP_TRANSITIONS: TransitionTable<StepEvent, StepState> = {
   },
   complete_manually: { from: ['pending', 'enqueued', 'in_progress', 'waiting_for_retry', 'error'], to: 'complete' },
   reset_for_retry: { from: ['error', 'cancelled'], to: 'pending' },
+  /** A decision did not activate the step, all its parents were skipped, or its batch is empty. */
+  skip: { from: ['pending'], to: 'skipped' },
 };

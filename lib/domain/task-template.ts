@@ -11,8 +11,16 @@ export interface DeclaredEvent {
   readonly schema?: JsonSchema;
 }
 
-/** What kind of step: absent, a step a handler runs; `wait`, a step that waits for a signal (wait-step.ts). */
-export type StepType = 'wait';
+/**
+ * What kind of step: absent, a step a handler runs. `wait`: a step that waits for a signal (wait-step.ts).
+ * `decision`: its handler returns `{ activate: [names] }`, the dependents it lets run; the others are skipped.
+ * `batchable`: its handler returns `{ batches: [cursor, ...] }` and the engine creates one instance of its
+ * `batch.worker` step per batch. `batch_worker`: the step run once per batch.
+ */
+export type StepType = 'wait' | DynamicStepType;
+
+/** The dynamic step types (issue 15) whose result changes the graph. */
+export type DynamicStepType = 'decision' | 'batchable' | 'batch_worker';
 
 /** What ends a wait that no signal reached before its timeout: a `wait_timeout` failure, or completion with a null result. */
 export type WaitOnTimeout = 'fail' | 'complete';
@@ -23,9 +31,20 @@ export interface WaitSettings {
   readonly signalSchema?: JsonSchema;
 }
 
+/** A batchable step's worker and how many batches it may create. */
+export interface BatchSpec {
+  /** The `batch_worker` step that runs once per batch; it depends on this step only. */
+  readonly worker: string;
+  /** At most `MAX_BATCHES_LIMIT` (dynamic-steps.ts); a result with more is a `too_many_batches` failure. */
+  readonly maxBatches: number;
+}
+
 export interface StepTemplate {
   readonly name: string;
+  /** A normal step (a handler runs it) when absent. */
   readonly type?: StepType;
+  /** For a `batchable` step only. */
+  readonly batch?: BatchSpec;
   /** Absent exactly for a wait step: no handler runs it. */
   readonly handler?: { readonly callable: string; readonly initialization: Record<string, unknown> };
   /** A wait step's settings (`type: wait`). */

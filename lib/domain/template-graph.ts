@@ -8,5 +8,6 @@ export interface TemplateProblem {
 
 /** The parts of a template the cross-field checks read. Every `TaskTemplate` is one. */
 export interface TemplateGraph {
-  readonly steps: readonly Pick<StepTemplate, 'name' | 'dependencies' | 'retry' | 'publishesEvents'>[];
+  readonly steps: readonly (Pick<StepTemplate, 'name' | 'dependencies' | 'retry' | 'publishesEvents'> &
+    Partial<Pick<StepTemplate, 'type' | 'batch'>>)[];
 }

@@ -1,4 +1,5 @@
 import { locatedDagProblems } from './dag.js';
+import { dynamicStepProblems } from './dynamic-steps.js';
 import type { DagNode, DagPlace, LocatedDagProblem } from './dag.js';
 import { firstProblems, moreProblemsMessage } from './reported-problems.js';
 import { templateLimitProblems } from './template-limits.js';
@@ -11,8 +12,8 @@ type GraphStep = TemplateGraph['steps'][number];
 
 /**
  * Every cross-field problem at once: duplicate step names, unknown, self and repeated dependencies,
- * one example cycle for each group of steps caught in dependency cycles, duplicate event names
- * within a step, and events that can never fire. Empty names are skipped: they stand for values
+ * one example cycle for each group of steps caught in dependency cycles, the rules of dynamic steps
+ * (dynamic-steps.ts), duplicate event names within a step, and events that can never fire. Empty names are skipped: they stand for values
  * the file schema already refused. A template over a limit (template-limits.ts) gets only those
  * problems. At most `MAX_REPORTED_PROBLEMS` (reported-problems.ts) are listed, then one
  * `... and N more problems` with path `''`. Linear in the size of the template, never recursive.
@@ -25,6 +26,7 @@ export function templateProblems(template: TemplateGraph): TemplateProblem[] {
 
 function* crossFieldProblems(steps: readonly GraphStep[]): Generator<TemplateProblem> {
   yield* graphProblems(steps);
+  yield* dynamicStepProblems({ steps });
   for (const [i, step] of steps.entries()) yield* repeatedDependencies(step, i);
   for (const [i, step] of steps.entries()) yield* eventProblems(step, i);
 }

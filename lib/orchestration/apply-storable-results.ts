@@ -66,12 +66,16 @@ export async function applyStorableResults(
   return Promise.all(items.map((item, k) => settle(deps, item, refusals[k] ?? null, outcomes[k]!)));
 }
 
-/** The first place of a result's `result` or `error` that PostgreSQL cannot store, as a refusal; null when storable. */
+/** The first place of a result's `result`, `error` or `checkpoint` that PostgreSQL cannot store, as a refusal; null when storable. */
 function refusalOfStepData(m: StepExecutionResult): Refusal | null {
   const inResult = findUnstorableValue(m.result);
   if (inResult) return { code: inResult.code, reason: `the result cannot be stored: ${inResult.message}` };
   const inError = m.error === null ? null : findUnstorableValue(m.error);
-  return inError ? { code: inError.code, reason: `the error cannot be stored: ${inError.message}` } : null;
+  if (inError) return { code: inError.code, reason: `the error cannot be stored: ${inError.message}` };
+  const inCheckpoint = m.checkpoint === undefined ? null : findUnstorableValue(m.checkpoint);
+  return inCheckpoint
+    ? { code: inCheckpoint.code, reason: `the checkpoint cannot be stored: ${inCheckpoint.message}` }
+    : null;
 }
 
 /** The results applied within the time left (see applyWithinBudget: untried ones come back failed). */

@@ -137,10 +137,12 @@ export interface StepView {
   readonly lastError: Record<string, unknown> | null;
   readonly nextAttemptAt: Date | null;
   readonly lastAttemptedAt: Date | null;
-  /** The template's `type` (absent: a handler runs the step). */
+  /** The template's `type` (absent or null: a handler runs the step). */
   readonly stepType?: StepType | null;
   /** A wait step's deadline while it waits for its signal; null otherwise. */
   readonly waitDeadline?: Date | null;
+  /** An instance of a batch worker: instance `index` (from 0) of `count`; all instances share the step's name. */
+  readonly batch?: { readonly index: number; readonly count: number };
 }
 
 export interface TransitionView {

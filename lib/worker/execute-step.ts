@@ -1,5 +1,6 @@
 import type { StepDispatchMessage } from '../contracts/step-dispatch-message.js';
 import type { StepError } from '../contracts/step-execution-result.js';
+import { findUnstorableValue } from '../domain/storable-json.js';
 import type { Clock } from '../ports/clock.js';
 import type { Logger } from '../ports/logger.js';
 import type { StepHandler, StepHandlerInput } from './handler-api.js';
@@ -12,7 +13,7 @@ import { stepError, stepErrorFromThrown } from './step-errors.js';
 /** How one handler run ended: a JSON result, or a step error. */
 export type HandlerOutcome =
   | { readonly status: 'success'; readonly result: unknown }
-  | { readonly status: 'failure'; readonly error: StepError };
+  | { readonly status: 'failure'; readonly error: StepError; readonly checkpoint?: unknown };
 
 export interface ExecuteStepInput {
   readonly message: StepDispatchMessage;
@@ -33,15 +34,34 @@ export async function executeStep(input: ExecuteStepInput): Promise<HandlerOutco
   if (handler === null) return failure(notFound(input.message.handler.callable, input.registry));
   if (input.deadline.budgetMs <= 0) return timedOut(input.deadline, 'no time was left before the handler could start');
   const controller = new AbortController();
+  const saved = savedCheckpoint(input.message);
   const outcome = await raceDeadline(
-    invoke(handler, handlerInput(input, controller.signal)),
+    invoke(handler, handlerInput(input, controller.signal, saved.save)),
     input.deadline,
     controller,
   );
   if (outcome.status === 'success' && input.clock.now() > input.deadline.at) {
-    return timedOut(input.deadline, 'the handler returned after its deadline');
+    return saved.onto(timedOut(input.deadline, 'the handler returned after its deadline'));
   }
-  return outcome;
+  return saved.onto(outcome);
+}
+
+/**
+ * A batch instance's checkpoint: the last value its handler saved, carried on the attempt's failure
+ * (as JSON; a value JSON or PostgreSQL's jsonb cannot hold is dropped, the one before it kept) so
+ * that the retry starts from it.
+ */
+function savedCheckpoint(message: StepDispatchMessage) {
+  let saved: { value: unknown } | undefined;
+  return {
+    save: (cursor: unknown): void => {
+      if (message.batch === undefined) return;
+      const json = toJsonValue(cursor);
+      if (json.ok && findUnstorableValue(json.value) === null) saved = { value: json.value };
+    },
+    onto: (outcome: HandlerOutcome): HandlerOutcome =>
+      outcome.status === 'failure' && saved !== undefined ? { ...outcome, checkpoint: saved.value } : outcome,
+  };
 }
 
 async function invoke(handler: StepHandler, input: StepHandlerInput): Promise<HandlerOutcome> {
@@ -69,12 +89,18 @@ function raceDeadline(
   return Promise.race([run, expiry]).finally(() => clearTimeout(timer));
 }
 
-function handlerInput(input: ExecuteStepInput, signal: AbortSignal): StepHandlerInput {
+function handlerInput(
+  input: ExecuteStepInput,
+  signal: AbortSignal,
+  checkpoint: (cursor: unknown) => void,
+): StepHandlerInput {
   const m = input.message;
   return {
     context: m.task_context,
     config: m.handler.initialization,
     dependencyResults: m.dependency_results,
+    ...(m.batch === undefined ? {} : { batch: { ...m.batch, checkpoint: m.batch.checkpoint ?? null } }),
+    checkpoint,
     attempt: m.attempt,
     maxAttempts: m.max_attempts,
     signal,

@@ -63,7 +63,13 @@ export function buildStepResult(
   };
   return outcome.status === 'success'
     ? { ...common, status: 'success', result: outcome.result, error: null }
-    : { ...common, status: 'failure', result: null, error: storableError(outcome.error) };
+    : {
+        ...common,
+        status: 'failure',
+        result: null,
+        error: storableError(outcome.error),
+        ...(outcome.checkpoint === undefined ? {} : { checkpoint: outcome.checkpoint }),
+      };
 }
 
 /**

@@ -19,6 +19,8 @@ export interface Sizes {
   readonly oneStepTasks: number;
   /** Widths of the 1→N→1 fan-out task, smallest first: one run each, compared side by side when several. */
   readonly fanOutWidths: readonly number[];
+  /** Instances of the 1→N→1 batch task (`--only batch`), run beside the static fan-out of the first width. */
+  readonly batchWidth: number;
   readonly throughputMaxMs: number;
   readonly dbWorkTasks: number;
   readonly pgbenchSeconds: number;
@@ -36,6 +38,7 @@ export const FULL_SIZES: Sizes = {
   chainMaxMs: 40_000,
   oneStepTasks: 2_000,
   fanOutWidths: [500],
+  batchWidth: 1_000,
   throughputMaxMs: 120_000,
   dbWorkTasks: 20,
   pgbenchSeconds: 6,
@@ -52,6 +55,7 @@ export const QUICK_SIZES: Sizes = {
   chainMaxMs: 8_000,
   oneStepTasks: 200,
   fanOutWidths: [100],
+  batchWidth: 100,
   throughputMaxMs: 20_000,
   dbWorkTasks: 4,
   pgbenchSeconds: 2,

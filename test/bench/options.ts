@@ -3,7 +3,16 @@ import { FULL_SIZES, QUICK_SIZES, type Sizes } from './context.js';
 import type { DatabaseKind } from './databases.js';
 import type { TransportKind } from './transport.js';
 
-export const BENCHMARKS = ['chain', 'runtime', 'dbwork', 'throughput', 'pgbench', 'peer', 'coldstart'] as const;
+export const BENCHMARKS = [
+  'chain',
+  'runtime',
+  'dbwork',
+  'throughput',
+  'batch',
+  'pgbench',
+  'peer',
+  'coldstart',
+] as const;
 export type BenchmarkName = (typeof BENCHMARKS)[number];
 
 export interface BenchOptions {

@@ -13,6 +13,7 @@ import { pgbenchCeiling } from './pgbench.js';
 import { renderTable, resultsDocument, tallyTargets, writeResults, type Figure } from './report.js';
 import { runtimeLatency } from './runtime-latency.js';
 import { throughput } from './throughput.js';
+import { batchThroughput } from './batch-throughput.js';
 import { findLocalstack } from './transport.js';
 
 /** Where the runs go, found once: the server (if it answers on loopback) and LocalStack (if configured and healthy). */
@@ -64,6 +65,7 @@ function jobsOf(options: BenchOptions, env: Environment): Job[] {
     ...perSetup('runtime', 'chain latency through startEmbeddedRuntime', (s) => runtimeLatency(s, sizes), memorySetups),
     ...perSetup('dbwork', 'database work per step', (s) => databaseWork(s, sizes), memorySetups),
     ...perSetup('throughput', 'throughput', (s) => throughput(s, sizes)),
+    ...perSetup('batch', 'batch 1→N→1 beside the static fan-out', (s) => batchThroughput(s, sizes), memorySetups),
     ...(server
       ? [
           {

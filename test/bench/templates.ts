@@ -52,5 +52,29 @@ export function fanOutTemplate(width: number): TaskTemplate {
   };
 }
 
-/** The example pattern handlers plus a no-op (`bench.noop`) for the throughput runs. */
-export const BENCH_HANDLERS: HandlerMap = { ...patternHandlers, 'bench.noop': () => ({ ok: true }) };
+/** list (batchable, `width` batches) → `width` instances of work → join: the dynamic counterpart of fanOutTemplate. */
+export function batchTemplate(width: number): TaskTemplate {
+  const list = step('list');
+  return {
+    namespace: 'bench',
+    name: `batch_${width}`,
+    version: '1.0.0',
+    steps: [
+      {
+        ...list,
+        type: 'batchable',
+        handler: { callable: 'bench.batches', initialization: { count: width } },
+        batch: { worker: 'work', maxBatches: width },
+      },
+      { ...step('work', ['list']), type: 'batch_worker' },
+      step('join', ['work']),
+    ],
+  };
+}
+
+/** The example pattern handlers plus a no-op (`bench.noop`) and a batch planner (`bench.batches`) for the throughput runs. */
+export const BENCH_HANDLERS: HandlerMap = {
+  ...patternHandlers,
+  'bench.noop': () => ({ ok: true }),
+  'bench.batches': ({ config }) => ({ batches: Array.from({ length: Number(config.count) }, (_, i) => i) }),
+};

@@ -30,7 +30,7 @@ export interface LoadRun {
 }
 
 /** Time a fan-out may take per step beyond `throughputMaxMs`: the wide ones (`--fanout 5000`) need more. */
-const FAN_OUT_MS_PER_STEP = 60;
+export const FAN_OUT_MS_PER_STEP = 60;
 
 /**
  * Throughput: (1) `oneStepTasks` one-step tasks created by `concurrency` concurrent callers while
@@ -133,7 +133,7 @@ async function createConcurrently(
   return created;
 }
 
-function addRun(result: BenchResult, setup: Setup, key: string, label: string, run: LoadRun): void {
+export function addRun(result: BenchResult, setup: Setup, key: string, label: string, run: LoadRun): void {
   const where = whereOf(setup);
   const stepsPerSecond = run.elapsedMs > 0 ? (run.steps / run.elapsedMs) * 1000 : Number.NaN;
   const goal =

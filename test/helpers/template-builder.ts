@@ -1,5 +1,12 @@
 import { DEFAULT_RETRY_POLICY, type RetryPolicy } from '../../lib/domain/backoff.js';
-import type { DeclaredEvent, StepTemplate, TaskTemplate, WaitSettings } from '../../lib/domain/task-template.js';
+import type {
+  BatchSpec,
+  DeclaredEvent,
+  DynamicStepType,
+  StepTemplate,
+  TaskTemplate,
+  WaitSettings,
+} from '../../lib/domain/task-template.js';
 
 export interface StepSpec {
   name: string;
@@ -13,6 +20,9 @@ export interface StepSpec {
   namespace?: string;
   /** A wait step (`type: wait`, no handler, never retried) with these settings. */
   wait?: Partial<WaitSettings>;
+  /** A dynamic step (issue 15). */
+  type?: DynamicStepType;
+  batch?: BatchSpec;
 }
 
 /** A domain TaskTemplate from a compact description, for tests. */
@@ -45,6 +55,8 @@ function toStep(s: StepSpec): StepTemplate {
     };
   return {
     name: s.name,
+    ...(s.type === undefined ? {} : { type: s.type }),
+    ...(s.batch === undefined ? {} : { batch: s.batch }),
     handler: { callable: s.callable ?? `tests.${s.name}`, initialization: s.config ?? {} },
     ...(s.namespace === undefined ? {} : { namespace: s.namespace }),
     dependencies: s.deps ?? [],

@@ -34,6 +34,7 @@ import {
   toReadyStep,
   toSignalTarget,
   toStepView,
+  inBatchOrder,
   toTaskView,
   toTimedOutDispatch,
   toTransitionView,
@@ -245,7 +246,7 @@ export class PostgresOrchestrationStore implements OrchestrationStore {
     const { rows } = await this.db.query<TaskRow>(TASK_BY_UUID, [taskUuid]);
     if (!rows[0]) return null;
     const steps = await this.db.query<StepRow>(STEPS_OF_TASK, [taskUuid]);
-    return toTaskView(rows[0], steps.rows.map(toStepView));
+    return toTaskView(rows[0], inBatchOrder(steps.rows).map(toStepView));
   }
 
   async transitions(taskUuid: string): Promise<TransitionView[]> {

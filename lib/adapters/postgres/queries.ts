@@ -26,9 +26,10 @@ export const STEPS_OF_TASK = `
          (select d.wait_deadline_at from tasker.step_dispatches d
            where d.task_uuid = s.task_uuid and d.step_uuid = s.step_uuid and d.status = 'dispatched'
              and d.wait_deadline_at is not null) as wait_deadline_at,
-         coalesce((select array_agg(p.name order by p.ordinal)
-                     from tasker.workflow_step_edges e join tasker.workflow_steps p on p.step_uuid = e.from_step_uuid
-                    where e.to_step_uuid = s.step_uuid), '{}') as dependencies
+         coalesce((select array_agg(d.name order by d.ordinal)
+                     from (select p.name, min(p.ordinal) as ordinal
+                             from tasker.workflow_step_edges e join tasker.workflow_steps p on p.step_uuid = e.from_step_uuid
+                            where e.to_step_uuid = s.step_uuid group by p.name) d), '{}') as dependencies
     from tasker.workflow_steps s
     join tasker.tasks t using (task_uuid)
     join tasker.named_tasks nt using (named_task_id)

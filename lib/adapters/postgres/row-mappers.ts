@@ -77,6 +77,14 @@ export interface StepRow {
   last_attempted_at: Date | null;
   step_type?: StepType | null;
   wait_deadline_at?: Date | null;
+  ordinal?: number;
+  batch_index?: number | null;
+  batch_count?: number | null;
+}
+
+/** A batch worker's instances share the step's ordinal: in batch order after it (a stable sort keeps the rest). */
+export function inBatchOrder(rows: readonly StepRow[]): StepRow[] {
+  return [...rows].sort((a, b) => (a.ordinal ?? 0) - (b.ordinal ?? 0) || (a.batch_index ?? 0) - (b.batch_index ?? 0));
 }
 
 export function toStepView(row: StepRow): StepView {
@@ -95,6 +103,9 @@ export function toStepView(row: StepRow): StepView {
     lastAttemptedAt: row.last_attempted_at,
     stepType: row.step_type ?? null,
     waitDeadline: row.wait_deadline_at ?? null,
+    ...(row.batch_index === null || row.batch_index === undefined
+      ? {}
+      : { batch: { index: row.batch_index, count: row.batch_count ?? 0 } }),
   };
 }
 

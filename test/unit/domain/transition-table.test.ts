@@ -62,6 +62,7 @@ describe('stepBucket', () => {
       error: 'failed',
       cancelled: 'idle',
       resolved_manually: 'completed',
+      skipped: 'completed',
     });
   });
 });

@@ -29,6 +29,7 @@ function inputFor(
     context,
     config: step.handler?.initialization ?? {},
     dependencyResults: Object.fromEntries(step.dependencies.map((d) => [d, results.get(d)])),
+    checkpoint: () => undefined,
     attempt,
     maxAttempts: step.retry.maxAttempts,
     signal: new AbortController().signal,

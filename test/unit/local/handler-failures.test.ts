@@ -10,6 +10,7 @@ function input(logger: RecordingLogger, attempt = 1): StepHandlerInput {
     context: {},
     config: {},
     dependencyResults: {},
+    checkpoint: () => undefined,
     attempt,
     maxAttempts: 3,
     signal: new AbortController().signal,

@@ -99,6 +99,17 @@ describe('a result whose step data cannot be stored, found before the database',
       'nul_character',
       /^the error cannot be stored: message holds the character U\+0000/,
     ],
+    [
+      "U+0000 in a batch instance's checkpoint",
+      body(1, {
+        status: 'failure',
+        result: null,
+        error: { error_type: 'handler_error', message: 'page failed', retryable: true },
+        checkpoint: { after: 'row\u0000' },
+      }),
+      'nul_character',
+      /^the checkpoint cannot be stored: after holds the character U\+0000/,
+    ],
   ])(
     '%s: a result_not_storable failure is applied in its place, in the same call, and the record is moved to the poison queue',
     async (_label, bad, code, says) => {

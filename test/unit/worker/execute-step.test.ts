@@ -225,3 +225,77 @@ describe('executeStep', () => {
     expect(signal?.aborted).toBe(false);
   });
 });
+
+describe('executeStep on a batch instance', () => {
+  const batch = { index: 2, count: 5, cursor: { page: 2 }, checkpoint: { page: 2, item: 7 } };
+  const runBatch = (handlers: HandlerMap, message = dispatchMessage({ batch })) => {
+    const clock = new FixedClock();
+    return executeStep({
+      message,
+      registry: createHandlerRegistry(handlers),
+      deadline: deadlineIn(1_000, clock),
+      clock,
+      logger: new RecordingLogger(),
+    });
+  };
+
+  it('gives the handler its batch, with the checkpoint to resume from', async () => {
+    let seen: StepHandlerInput['batch'];
+    await runBatch({
+      [CALLABLE]: (input) => {
+        seen = input.batch;
+        return null;
+      },
+    });
+    expect(seen).toEqual(batch);
+  });
+
+  it('carries the last checkpoint on a failure, and none on a success', async () => {
+    const failing = await runBatch({
+      [CALLABLE]: ({ checkpoint }) => {
+        checkpoint({ item: 8 });
+        checkpoint({ item: 9 });
+        throw new RetryableError('downstream busy');
+      },
+    });
+    expect(failing).toMatchObject({ status: 'failure', checkpoint: { item: 9 } });
+    const succeeding = await runBatch({
+      [CALLABLE]: ({ checkpoint }) => {
+        checkpoint({ item: 9 });
+        return 'done';
+      },
+    });
+    expect(succeeding).toEqual({ status: 'success', result: 'done' });
+  });
+
+  it('carries it on a timeout too, and ignores checkpoint outside a batch or with a value JSON cannot hold', async () => {
+    const clock = new FixedClock();
+    const timedOut = await executeStep({
+      message: dispatchMessage({ batch }),
+      registry: createHandlerRegistry({
+        [CALLABLE]: ({ checkpoint }) => {
+          checkpoint({ item: 3 });
+          checkpoint(() => 1);
+          checkpoint({ text: 'cut \ud83d' });
+          return new Promise(() => undefined);
+        },
+      }),
+      deadline: deadlineIn(5, clock),
+      clock,
+      logger: new RecordingLogger(),
+    });
+    expect(timedOut).toMatchObject({ status: 'failure', checkpoint: { item: 3 } });
+    expect(timedOut.status === 'failure' && timedOut.error.error_type).toBe('handler_timeout');
+    const plain = await runBatch(
+      {
+        [CALLABLE]: ({ checkpoint }) => {
+          checkpoint({ item: 1 });
+          throw new Error('boom');
+        },
+      },
+      dispatchMessage(),
+    );
+    expect(plain.status).toBe('failure');
+    expect(plain).not.toHaveProperty('checkpoint');
+  });
+});

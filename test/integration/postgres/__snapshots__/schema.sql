@@ -158,7 +158,12 @@ CREATE TABLE tasker.workflow_steps (
     created_at timestamp with time zone DEFAULT now() NOT NULL,
     updated_at timestamp with time zone DEFAULT now() NOT NULL,
     step_type text,
-    wait_on_timeout text
+    wait_on_timeout text,
+    batch jsonb,
+    batch_index integer,
+    batch_count integer,
+    batch_cursor jsonb,
+    checkpoint jsonb
 );
 
 -- constraints
@@ -353,6 +358,50 @@ CREATE VIEW tasker.workflow_step_transitions AS
 
 -- functions
 
+CREATE OR REPLACE FUNCTION tasker.apply_dynamic(p_task uuid, p_step uuid, p_value jsonb, p_event uuid, OUT skipped uuid[], OUT added integer)
+ RETURNS record
+ LANGUAGE plpgsql
+AS $function$
+declare
+  s record;
+  v_skip uuid[] := '{}';
+  v_worker uuid;
+begin
+  skipped := '{}';
+  added := 0;
+  select step_type, batch, name into s from tasker.workflow_steps where step_uuid = p_step;
+  if s.step_type = 'decision' and jsonb_typeof(p_value->'activate') = 'array' then
+    v_skip := array(select c.step_uuid from tasker.workflow_step_edges e join tasker.workflow_steps c on c.step_uuid = e.to_step_uuid
+                     where e.from_step_uuid = p_step and c.state = 'pending' and not (p_value->'activate' ? c.name));
+  elsif s.step_type = 'batchable' then
+    select w.step_uuid into v_worker from tasker.workflow_steps w
+     where w.task_uuid = p_task and w.name = s.batch->>'worker' and w.state = 'pending' and w.batch_index is null;
+    if v_worker is null then return; end if;
+    if coalesce(jsonb_array_length(case when jsonb_typeof(p_value->'batches') = 'array' then p_value->'batches' end), 0) = 0 then
+      v_skip := array[v_worker];
+    else
+      added := tasker.create_batch_instances(p_task, v_worker, p_value->'batches');
+    end if;
+  end if;
+  if cardinality(v_skip) > 0 then
+    skipped := tasker.skip_steps(p_task, v_skip,
+      case s.step_type when 'decision' then 'not activated by decision ' || s.name else 'no batches from ' || s.name end,
+      jsonb_build_object('event_id', p_event, 'cause_step_uuid', p_step));
+  end if;
+end $function$;
+
+CREATE OR REPLACE FUNCTION tasker.apply_dynamic_now(p_task uuid, p_step uuid, p_value jsonb)
+ RETURNS void
+ LANGUAGE plpgsql
+AS $function$
+declare v_dynamic record;
+begin
+  v_dynamic := tasker.apply_dynamic(p_task, p_step, p_value, null);
+  if cardinality(v_dynamic.skipped) > 0 then
+    perform tasker.note_step_moves(p_task, v_dynamic.skipped, 'pending', 'skipped');
+  end if;
+end $function$;
+
 CREATE OR REPLACE FUNCTION tasker.apply_one(p_result jsonb, p_random double precision, d tasker.step_dispatches, s tasker.step_policy, OUT walk tasker.step_dispatches, OUT delta integer[], OUT tick jsonb)
  RETURNS record
  LANGUAGE plpgsql
@@ -437,6 +486,7 @@ declare
   v_completed uuid[];
   v_last int;
   v_outcomes jsonb := '{}'::jsonb;
+  v_dynamic record; -- issue 15
 begin
   for x in
     select e.i::int as i, e.r as result, d.task_uuid
@@ -473,12 +523,19 @@ begin
       v_outcomes := v_outcomes || jsonb_build_object(x.i::text, tasker.apply_outcome(v_refusal[1], v_refusal[2], x.task_uuid, (v_hit.d).step_uuid));
       continue;
     end if;
-    v_one := tasker.apply_one(x.result, p_randoms[x.i], v_hit.d, v_hit.s);
+    v_one := tasker.apply_one(tasker.checked_result(x.result, (v_hit.d).step_uuid), p_randoms[x.i], v_hit.d, v_hit.s); -- issue 15: checked_result
     if v_pending.event_id is not null then v_closed := tasker.close_dispatch(v_pending); end if;
     v_pending := v_one.walk;
     v_applied := v_applied || (v_hit.d).event_id;
     v_delta := array[v_delta[1] + v_one.delta[1], v_delta[2] + v_one.delta[2], v_delta[3] + v_one.delta[3], v_delta[4] + v_one.delta[4]];
     if v_one.delta[3] > 0 and (v_hit.s).has_children then v_completed := v_completed || (v_hit.d).step_uuid; end if;
+    -- issue 15: a decision's skips and a batchable's instances, in the transaction that applies its result.
+    if v_one.delta[3] > 0 and (v_hit.s).has_children then
+      v_dynamic := tasker.apply_dynamic(x.task_uuid, (v_hit.d).step_uuid, x.result->'result', (v_hit.d).event_id);
+      v_delta[3] := v_delta[3] + cardinality(v_dynamic.skipped);
+      v_completed := v_completed || v_dynamic.skipped;
+      v_row.total_steps := v_row.total_steps + v_dynamic.added;
+    end if;
     v_last := x.i;
     v_outcomes := v_outcomes || jsonb_build_object(x.i::text, tasker.apply_outcome('applied', null, x.task_uuid, (v_hit.d).step_uuid,
                                                                                    case when v_one.tick is null then '[]'::jsonb else jsonb_build_array(v_one.tick) end));
@@ -491,6 +548,34 @@ begin
             from jsonb_each(v_outcomes) o
             left join tasker.workflow_steps s on s.step_uuid = (o.value->>'step_uuid')::uuid
             left join tasker.tasks t on t.task_uuid = (o.value->>'task_uuid')::uuid);
+end $function$;
+
+CREATE OR REPLACE FUNCTION tasker.batch_of_instance(p_step uuid)
+ RETURNS jsonb
+ LANGUAGE plpgsql
+ STABLE
+AS $function$
+begin
+  return coalesce((
+    select jsonb_build_object('batch', jsonb_build_object('index', s.batch_index, 'count', s.batch_count,
+             'cursor', coalesce(s.batch_cursor, 'null'::jsonb), 'checkpoint', coalesce(s.checkpoint, 'null'::jsonb)))
+      from tasker.workflow_steps s
+     where s.step_uuid = p_step and s.batch_index is not null), '{}'::jsonb);
+end $function$;
+
+CREATE OR REPLACE FUNCTION tasker.batches_problem(p_value jsonb, p_max integer)
+ RETURNS text
+ LANGUAGE plpgsql
+ IMMUTABLE
+AS $function$
+begin
+  if jsonb_typeof(p_value) is distinct from 'object' or jsonb_typeof(p_value->'batches') is distinct from 'array' then
+    return 'a batchable step must return { batches: [cursor, ...] }';
+  end if;
+  if jsonb_array_length(p_value->'batches') > p_max then
+    return 'the step returned ' || jsonb_array_length(p_value->'batches') || ' batches, over its max_batches of ' || p_max;
+  end if;
+  return null;
 end $function$;
 
 CREATE OR REPLACE FUNCTION tasker.blocked_task_fails(p_in_flight integer, p_blocked_at timestamp with time zone, p_grace_ms bigint, p_now timestamp with time zone)
@@ -537,6 +622,30 @@ begin
     perform tasker.supersede_open_dispatches(p_task, v_step);
   end loop;
   return jsonb_build_object('ok', true, 'outbox', jsonb_build_array(tasker.emit_task_lifecycle(p_task, 'task.cancelled')));
+end $function$;
+
+CREATE OR REPLACE FUNCTION tasker.checked_result(p_result jsonb, p_step uuid)
+ RETURNS jsonb
+ LANGUAGE plpgsql
+AS $function$
+declare
+  s record;
+  v_problem text;
+begin
+  if p_result ? 'checkpoint' then
+    update tasker.workflow_steps set checkpoint = p_result->'checkpoint' where step_uuid = p_step and batch_index is not null;
+  end if;
+  if p_result->>'status' is distinct from 'success' then return p_result; end if;
+  select step_type, batch into s from tasker.workflow_steps where step_uuid = p_step;
+  if s.step_type = 'decision' then
+    v_problem := tasker.decision_problem(p_result->'result', p_step);
+  elsif s.step_type = 'batchable' then
+    v_problem := tasker.batches_problem(p_result->'result', (s.batch->>'maxBatches')::int);
+  end if;
+  if v_problem is null then return p_result; end if;
+  return p_result || jsonb_build_object('status', 'failure', 'result', null, 'error', jsonb_build_object(
+    'error_type', case s.step_type when 'decision' then 'invalid_decision' else 'invalid_batches' end,
+    'message', v_problem, 'retryable', false, 'retry_after_ms', null, 'code', null));
 end $function$;
 
 CREATE OR REPLACE FUNCTION tasker.claim_due_retries(p_limit integer)
@@ -637,12 +746,8 @@ begin
         'dispatched_at', m.at,
         'deadline', m.deadline,
         'task_context', k.context,
-        'dependency_results', coalesce((
-          select jsonb_object_agg(p.name, coalesce(p.results, 'null'::jsonb))
-            from tasker.workflow_step_edges e
-            join tasker.workflow_steps p on p.step_uuid = e.from_step_uuid
-           where e.to_step_uuid = m.step_uuid), '{}'::jsonb),
-        'publishes_events', m.publishes_events) as payload
+        'dependency_results', tasker.dependency_results(m.step_uuid), -- issue 15: skipped parents left out, batch results in order
+        'publishes_events', m.publishes_events) || tasker.batch_of_instance(m.step_uuid) as payload -- issue 15: {batch} on an instance
       from claimed m cross join task k
   ),
   dispatched as (
@@ -689,6 +794,36 @@ AS $function$
     )::bigint
   end
 $function$;
+
+CREATE OR REPLACE FUNCTION tasker.create_batch_instances(p_task uuid, p_worker uuid, p_batches jsonb)
+ RETURNS integer
+ LANGUAGE plpgsql
+AS $function$
+declare v_n int := jsonb_array_length(p_batches);
+begin
+  update tasker.workflow_steps set batch_index = 0, batch_count = v_n, batch_cursor = p_batches->0 where step_uuid = p_worker;
+  with clones as (
+    insert into tasker.workflow_steps (
+      step_uuid, task_uuid, name, ordinal, namespace, handler_callable, inputs, max_attempts, retryable, backoff_base_ms,
+      max_backoff_ms, timeout_seconds, publishes_events, waiting_on, has_children, state, step_type, batch_index, batch_count, batch_cursor)
+    select gen_random_uuid(), w.task_uuid, w.name, w.ordinal, w.namespace, w.handler_callable, w.inputs, w.max_attempts, w.retryable,
+           w.backoff_base_ms, w.max_backoff_ms, w.timeout_seconds, w.publishes_events, w.waiting_on, w.has_children, 'pending',
+           w.step_type, (x.i - 1)::int, v_n, x.b
+      from tasker.workflow_steps w cross join jsonb_array_elements(p_batches) with ordinality as x(b, i)
+     where w.step_uuid = p_worker and x.i > 1
+    returning step_uuid
+  ),
+  parents as (
+    insert into tasker.workflow_step_edges (from_step_uuid, to_step_uuid)
+    select e.from_step_uuid, c.step_uuid from clones c cross join tasker.workflow_step_edges e where e.to_step_uuid = p_worker
+  )
+  insert into tasker.workflow_step_edges (from_step_uuid, to_step_uuid)
+  select c.step_uuid, e.to_step_uuid from clones c cross join tasker.workflow_step_edges e where e.from_step_uuid = p_worker;
+  update tasker.workflow_steps k set waiting_on = k.waiting_on + v_n - 1
+    from tasker.workflow_step_edges e where e.from_step_uuid = p_worker and k.step_uuid = e.to_step_uuid;
+  update tasker.tasks set total_steps = total_steps + v_n - 1 where task_uuid = p_task;
+  return v_n - 1;
+end $function$;
 
 CREATE OR REPLACE FUNCTION tasker.create_task(p_named_task bigint, p_context jsonb, p_correlation_id uuid, p_priority integer, p_identity_strategy text, p_idempotency_key text, p_initiator text, p_reason text)
  RETURNS jsonb
@@ -767,6 +902,31 @@ AS $function$
              array[p_reason, 'task created', 'task initialized', 'root steps dispatched'], '{}'::jsonb, null)::tasker.transitions
 $function$;
 
+CREATE OR REPLACE FUNCTION tasker.decision_problem(p_value jsonb, p_step uuid)
+ RETURNS text
+ LANGUAGE plpgsql
+ STABLE
+AS $function$
+declare
+  v_unknown text;
+  v_dependents text;
+begin
+  if jsonb_typeof(p_value) is distinct from 'object' or jsonb_typeof(p_value->'activate') is distinct from 'array'
+     or exists (select 1 from jsonb_array_elements(p_value->'activate') a where jsonb_typeof(a) <> 'string') then
+    return 'a decision must return { activate: [step names] }';
+  end if;
+  select string_agg(c.name, ', ' order by c.ordinal) into v_dependents
+    from tasker.workflow_step_edges e join tasker.workflow_steps c on c.step_uuid = e.to_step_uuid
+   where e.from_step_uuid = p_step;
+  select string_agg(a, ', ') into v_unknown
+    from jsonb_array_elements_text(p_value->'activate') a
+   where a <> all(string_to_array(coalesce(v_dependents, ''), ', '));
+  if v_unknown is not null then
+    return 'the decision activates ' || v_unknown || ', not among its dependents (' || coalesce(v_dependents, 'none') || ')';
+  end if;
+  return null;
+end $function$;
+
 CREATE OR REPLACE FUNCTION tasker.delete_task(p_task uuid)
  RETURNS boolean
  LANGUAGE plpgsql
@@ -781,6 +941,24 @@ begin
   delete from tasker.workflow_steps where task_uuid = p_task;
   delete from tasker.tasks where task_uuid = p_task;
   return true;
+end $function$;
+
+CREATE OR REPLACE FUNCTION tasker.dependency_results(p_step uuid)
+ RETURNS jsonb
+ LANGUAGE plpgsql
+ STABLE
+AS $function$
+declare v_instance boolean := (select batch_index is not null from tasker.workflow_steps where step_uuid = p_step);
+begin
+  return (
+    select coalesce(jsonb_object_agg(r.name, r.results), '{}'::jsonb)
+      from (select p.name,
+                   case when count(p.batch_index) = 0 then (array_agg(coalesce(p.results, 'null'::jsonb)))[1]
+                        else jsonb_agg(coalesce(p.results, 'null'::jsonb) order by p.batch_index) end as results
+              from tasker.workflow_step_edges e
+              join tasker.workflow_steps p on p.step_uuid = e.from_step_uuid
+             where e.to_step_uuid = p_step and p.state <> 'skipped' and not (v_instance and p.step_type = 'batchable')
+             group by p.name) r);
 end $function$;
 
 CREATE OR REPLACE FUNCTION tasker.dispatch_queue_of(p_queues jsonb, p_namespace text)
@@ -1119,13 +1297,15 @@ begin
   with inserted as (
     insert into tasker.workflow_steps (
       step_uuid, task_uuid, name, ordinal, namespace, handler_callable, inputs, step_type, wait_on_timeout, max_attempts, retryable,
-      backoff_base_ms, max_backoff_ms, timeout_seconds, publishes_events, waiting_on, has_children, state, attempts, last_attempted_at)
+      backoff_base_ms, max_backoff_ms, timeout_seconds, publishes_events, waiting_on, has_children, state, attempts, last_attempted_at,
+      batch) -- issue 15
     select gen_random_uuid(), p_task, s->>'name', ord, s->>'namespace', coalesce(s->'handler'->>'callable', ''),
            coalesce(s->'handler'->'initialization', '{}'::jsonb), s->>'type', s->'wait'->>'onTimeout',
            (s->'retry'->>'maxAttempts')::int, (s->'retry'->>'retryable')::boolean, (s->'retry'->>'backoffBaseMs')::int,
            (s->'retry'->>'maxBackoffMs')::int, (s->>'timeoutSeconds')::int, coalesce(s->'publishesEvents', '[]'::jsonb), jsonb_array_length(coalesce(s->'dependencies', '[]'::jsonb)),
            p.dep is not null, case when r.root then tasker.step_next('pending', 'enqueue') else 'pending' end,
-           r.root::int, case when r.root then now() end
+           r.root::int, case when r.root then now() end,
+           s->'batch' -- issue 15
       from jsonb_array_elements(p_template->'steps') with ordinality as t(s, ord)
       cross join lateral (select jsonb_array_length(coalesce(t.s->'dependencies', '[]'::jsonb)) = 0 as root) r
       left join (select distinct d.dep from jsonb_array_elements(p_template->'steps') as u(s)
@@ -1375,6 +1555,35 @@ begin
   return v_out;
 end $function$;
 
+CREATE OR REPLACE FUNCTION tasker.skip_steps(p_task uuid, p_steps uuid[], p_reason text, p_metadata jsonb)
+ RETURNS uuid[]
+ LANGUAGE plpgsql
+AS $function$
+declare
+  v_all uuid[] := '{}';
+  v_next uuid[] := p_steps;
+begin
+  while cardinality(v_next) > 0 loop
+    v_all := v_all || v_next;
+    v_next := array(
+      select distinct c.step_uuid
+        from tasker.workflow_step_edges e join tasker.workflow_steps c on c.step_uuid = e.to_step_uuid
+       where e.from_step_uuid = any(v_next) and c.state = 'pending' and c.step_uuid <> all(v_all)
+         and not exists (select 1 from tasker.workflow_step_edges pe join tasker.workflow_steps p on p.step_uuid = pe.from_step_uuid
+                          where pe.to_step_uuid = c.step_uuid and p.state <> 'skipped' and p.step_uuid <> all(v_all)));
+  end loop;
+  with moved as (
+    update tasker.workflow_steps s set state = tasker.step_next(s.state, 'skip'), updated_at = now()
+     where s.step_uuid = any(v_all) and tasker.step_next(s.state, 'skip') is not null
+    returning s.step_uuid, s.ordinal
+  )
+  insert into tasker.transitions (task_uuid, step_uuid, step_from, step_states, step_events, step_reasons, metadata)
+  select p_task, m.step_uuid, 'pending', '{skipped}', '{skip}',
+         array[case when m.step_uuid = any(p_steps) then p_reason else 'every parent was skipped' end], p_metadata
+    from moved m order by m.ordinal;
+  return v_all;
+end $function$;
+
 CREATE OR REPLACE FUNCTION tasker.step_action(p_step uuid, p_action text, p_reason text, p_result jsonb DEFAULT NULL::jsonb)
  RETURNS jsonb
  LANGUAGE plpgsql
@@ -1402,6 +1611,7 @@ begin
          next_attempt_at = null,
          results = case when p_action = 'complete_manually' then coalesce(p_result, 'null'::jsonb) else results end
    where step_uuid = p_step;
+  if p_action = 'complete_manually' then perform tasker.apply_dynamic_now(v_task, p_step, p_result); end if; -- issue 15
   return jsonb_build_object('ok', true, 'outbox', tasker.evaluate_task(v_task));
 end $function$;
 
@@ -1421,6 +1631,7 @@ AS $function$
     when 'error' then 'failed'
     when 'cancelled' then 'idle'
     when 'resolved_manually' then 'completed'
+    when 'skipped' then 'completed'
   end
 $function$;
 
@@ -1466,6 +1677,7 @@ AS $function$
     when 'error complete_manually' then 'complete'
     when 'error reset_for_retry' then 'pending'
     when 'cancelled reset_for_retry' then 'pending'
+    when 'pending skip' then 'skipped'
   end
 $function$;
 
@@ -1771,6 +1983,8 @@ CREATE TRIGGER workflow_step_transitions_insert INSTEAD OF INSERT ON tasker.work
 000012_blocked_tasks_end.sql
 000013_attempt_start.sql
 000014_wait_steps.sql
+000015_dynamic_steps.sql
+000016_state_machine_skipped.sql
 
 -- rows of tasker.settings
 
@@ -1802,6 +2016,7 @@ CREATE TRIGGER workflow_step_transitions_insert INSTEAD OF INSERT ON tasker.work
 (pending,complete_manually,complete)
 (pending,enqueue,enqueued)
 (pending,resolve_manually,resolved_manually)
+(pending,skip,skipped)
 (waiting_for_retry,cancel,cancelled)
 (waiting_for_retry,complete_manually,complete)
 (waiting_for_retry,enqueue,enqueued)

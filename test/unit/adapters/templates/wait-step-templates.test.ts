@@ -84,7 +84,7 @@ signal_schema: { type: object, required: [approved], properties: { approved: { t
       expect.stringMatching(/^steps\[1\]\.on_timeout: Invalid option: expected one of "fail"\|"complete"/),
     ]);
     expect(problemsOf(source('type: sleep'))).toEqual([
-      expect.stringMatching(/^steps\[1\]\.type: Invalid input: expected "wait"/),
+      expect.stringMatching(/^steps\[1\]\.type: Invalid option: expected one of "wait"\|"decision"/),
     ]);
   });
 });
