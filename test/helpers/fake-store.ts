@@ -27,6 +27,7 @@ export function fakeStore(overrides: Partial<OrchestrationStore> = {}): {
     'createTasks',
     'failBlockedTasks',
     'markAttemptsStarted',
+    'listTasks',
   ];
   const store: Record<string, unknown> = {};
   for (const name of methods) {

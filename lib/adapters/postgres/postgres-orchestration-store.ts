@@ -15,6 +15,8 @@ import type {
   ReadyStep,
   RegisteredTemplate,
   ResultToApply,
+  TaskListPage,
+  TaskListQuery,
   TaskToCreate,
   TaskView,
   TimedOutDispatch,
@@ -31,6 +33,7 @@ import {
   toOutbox,
   toReadyStep,
   toStepView,
+  toTaskSummary,
   toTaskView,
   toTimedOutDispatch,
   toTransitionView,
@@ -38,10 +41,11 @@ import {
   type ReadyStepRow,
   type StepRow,
   type TaskRow,
+  type TaskSummaryRow,
   type TimedOutDispatchRow,
   type TransitionRow,
 } from './row-mappers.js';
-import { STEPS_OF_TASK, TASK_BY_UUID, TEMPLATE_LOOKUP, TRANSITIONS_OF_TASK } from './queries.js';
+import { LIST_TASKS, STEPS_OF_TASK, TASK_BY_UUID, TEMPLATE_LOOKUP, TRANSITIONS_OF_TASK } from './queries.js';
 
 /** The OrchestrationStore on PostgreSQL: each operation is one call of a SQL function (one round trip). */
 export class PostgresOrchestrationStore implements OrchestrationStore {
@@ -78,9 +82,8 @@ export class PostgresOrchestrationStore implements OrchestrationStore {
     const json = await this.json(
       prepared(
         'tasker_create_task',
-        `select tasker.create_task(nt.named_task_id, $4, $5, $6, $7, $8, $9, $10) as j
-         from tasker.named_tasks nt join tasker.namespaces ns using (namespace_id)
-        where ns.name = $1 and nt.name = $2 and nt.version = $3`,
+        `select tasker.create_task(n.id, $4, $5, $6, $7, $8, $9, $10) as j
+         from (select tasker.template_id($1, $2, $3) as id) n where n.id is not null`,
       ),
       [
         template.namespace,
@@ -230,8 +233,25 @@ export class PostgresOrchestrationStore implements OrchestrationStore {
     return rows.map(toTransitionView);
   }
 
-  async cancelTask(taskUuid: string, reason: string): Promise<OperatorOutcome> {
-    return toOperatorOutcome(await this.json('select tasker.cancel_task($1, $2) as j', [taskUuid, reason]));
+  async cancelTask(taskUuid: string, reason: string, actor?: string): Promise<OperatorOutcome> {
+    return toOperatorOutcome(
+      await this.json('select tasker.cancel_task($1, $2, $3) as j', [taskUuid, reason, actor ?? null]),
+    );
+  }
+
+  async listTasks(query: TaskListQuery): Promise<TaskListPage> {
+    const { rows } = await this.db.query<TaskSummaryRow>(LIST_TASKS, [
+      query.namespace ?? null,
+      query.name ?? null,
+      query.state ?? null,
+      query.createdFrom ?? null,
+      query.createdTo ?? null,
+      query.after?.createdMicros ?? null,
+      query.after?.taskUuid ?? null,
+      query.limit + 1,
+    ]);
+    const page = rows.slice(0, query.limit).map(toTaskSummary);
+    return { tasks: page, more: rows.length > query.limit };
   }
 
   async stepAction(
@@ -239,10 +259,17 @@ export class PostgresOrchestrationStore implements OrchestrationStore {
     action: OperatorAction,
     reason: string,
     result?: unknown,
+    actor?: string,
   ): Promise<OperatorOutcome> {
     const resultJson = result === undefined ? null : JSON.stringify(result);
     return toOperatorOutcome(
-      await this.json('select tasker.step_action($1, $2, $3, $4) as j', [stepUuid, action, reason, resultJson]),
+      await this.json('select tasker.step_action($1, $2, $3, $4, $5) as j', [
+        stepUuid,
+        action,
+        reason,
+        resultJson,
+        actor ?? null,
+      ]),
     );
   }
 
