@@ -8,6 +8,7 @@ import { packageVersion } from './package-version.js';
 import { STEP_TIMEOUT_HELP } from './step-timeout.js';
 import { registerWorkerCommand } from './worker-options.js';
 import { registerInitCommand } from './init-command.js';
+import { registerApiCommands, withApiOptions } from './api-program.js';
 
 /**
  * The `tasker` program. Only commander and the option definitions load at start: each command's
@@ -76,7 +77,7 @@ export function buildProgram(ctx: CliContext, result: { code: ExitCode }): Comma
     program
       .command('dev')
       .description(
-        'keep the runtime up and accept tasks over HTTP on 127.0.0.1 (POST /tasks, GET /tasks/:uuid) until Ctrl-C',
+        "keep the runtime up and serve the stack's HTTP API on 127.0.0.1 (POST /tasks, GET /tasks, …; its token) until Ctrl-C",
       )
       .requiredOption('--templates <dir>', 'directory of task templates')
       .option('--port <port>', 'port (0: any free port)', '3710')
@@ -84,17 +85,16 @@ export function buildProgram(ctx: CliContext, result: { code: ExitCode }): Comma
       .option('--quiet', 'no progress lines'),
   ).action(async (opts) => set(await (await import('./dev-command.js')).devCommand(opts, ctx.io, ctx.signal)));
 
-  const task = program.command('task').description('inspect tasks');
-  task
-    .command('show <uuid>')
-    .description('a task with its steps, a DAG picture and its transitions')
-    .option('--database-url <url>', 'PostgreSQL server (default DATABASE_URL)')
-    .option('--data-dir <dir>', 'PGlite data written by tasker dev|run --data-dir')
-    .option('--mermaid', 'print the DAG as a Mermaid flowchart')
-    .option('--json', 'print the task, steps and transitions as JSON')
-    .action(async (uuid: string, opts) =>
-      set(await (await import('./task-show-command.js')).taskShowCommand(uuid, opts, ctx.io)),
-    );
+  const task = program.command('task').description('create, inspect and cancel tasks (locally or on a deployed stack)');
+  withApiOptions(
+    task
+      .command('show <uuid>')
+      .description('a task with its steps, a DAG picture and its transitions')
+      .option('--mermaid', 'print the DAG as a Mermaid flowchart'),
+  ).action(async (uuid: string, opts) =>
+    set(await (await import('./task-show-command.js')).taskShowCommand(uuid, opts, ctx.io)),
+  );
+  registerApiCommands(program, task, ctx, set);
 
   program
     .command('migrate')
