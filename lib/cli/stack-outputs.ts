@@ -1,9 +1,7 @@
+import { API_URL_OUTPUT_DESCRIPTION } from '../contracts/api-endpoint.js';
 import { errorMessage } from '../domain/error-message.js';
 import { CliError } from './errors.js';
 import { signedFetch, type SigningTarget } from './sigv4.js';
-
-/** The description of the TaskerEngine's API URL output (cdk/tasker-api.ts): how the CLI finds it among a stack's outputs. */
-export const API_URL_OUTPUT_DESCRIPTION = 'tasker API URL (Lambda function URL, AWS_IAM)';
 
 export interface StackOutput {
   readonly key: string;
