@@ -34,7 +34,7 @@ export async function startSigV4ApiServer(
     void (async () => {
       const body = await readBody(req);
       const url = new URL(req.url ?? '/', `http://${req.headers.host}`);
-      if (!(await verified(req, url, body, credentials, region))) {
+      if (!(await verifySigV4(req, url, body, credentials, region, 'lambda'))) {
         counts.refused += 1;
         res.writeHead(403, { 'content-type': 'application/json' });
         res.end(
@@ -67,19 +67,20 @@ export async function startSigV4ApiServer(
 }
 
 /** Recomputes the request's signature with the SDK's signer and the known secret; true when it matches. */
-async function verified(
+export async function verifySigV4(
   req: IncomingMessage,
   url: URL,
   body: string | undefined,
   credentials: StaticCredentials,
   region: string,
+  service: string,
 ): Promise<boolean> {
   const auth = req.headers.authorization ?? '';
   const m =
     /^AWS4-HMAC-SHA256 Credential=([^/]+)\/(\d{8})\/([^/]+)\/([^/]+)\/aws4_request, SignedHeaders=([^,]+), Signature=([0-9a-f]{64})$/.exec(
       auth,
     );
-  if (!m || m[1] !== credentials.accessKeyId || m[3] !== region || m[4] !== 'lambda') return false;
+  if (!m || m[1] !== credentials.accessKeyId || m[3] !== region || m[4] !== service) return false;
   const amzDate = String(req.headers['x-amz-date'] ?? '');
   const at = /^(\d{4})(\d{2})(\d{2})T(\d{2})(\d{2})(\d{2})Z$/.exec(amzDate);
   if (!at) return false;
@@ -89,11 +90,11 @@ async function verified(
     signedHeaders.filter((h) => h !== 'host').map((h) => [h, String(req.headers[h] ?? '')]),
   );
   const request = httpRequestOf(url, req.method ?? 'GET', headers, body);
-  const expected = await signerFor({ region, service: 'lambda', credentials }).sign(request, { signingDate });
+  const expected = await signerFor({ region, service, credentials }).sign(request, { signingDate });
   return expected.headers.authorization === auth;
 }
 
-async function readBody(req: IncomingMessage): Promise<string | undefined> {
+export async function readBody(req: IncomingMessage): Promise<string | undefined> {
   const chunks: Buffer[] = [];
   for await (const chunk of req) chunks.push(chunk as Buffer);
   return chunks.length === 0 ? undefined : Buffer.concat(chunks).toString('utf8');
