@@ -45,18 +45,25 @@ import {
   type TimedOutDispatchRow,
   type TransitionRow,
 } from './row-mappers.js';
-import { LIST_TASKS, STEPS_OF_TASK, TASK_BY_UUID, TEMPLATE_LOOKUP, TRANSITIONS_OF_TASK } from './queries.js';
+import { LIST_TASKS, READS_VIA_FUNCTIONS, READS_VIA_TABLES, type ReadStatements } from './queries.js';
 
 /** The OrchestrationStore on PostgreSQL: each operation is one call of a SQL function (one round trip). */
 export class PostgresOrchestrationStore implements OrchestrationStore {
   private readonly statements: StatementRunner;
 
-  /** @param options.preparedStatements false: plain statements only (see StatementRunner). */
+  private readonly reads: ReadStatements;
+
+  /**
+   * @param options.preparedStatements false: plain statements only (see StatementRunner).
+   * @param options.reads `functions`: read through the engine's SQL functions, as the runtime login must (it holds no
+   *   privilege on any table); default `tables`.
+   */
   constructor(
     private readonly db: Queryable,
-    options: { readonly preparedStatements?: boolean } = {},
+    options: { readonly preparedStatements?: boolean; readonly reads?: 'tables' | 'functions' } = {},
   ) {
     this.statements = new StatementRunner(db, options.preparedStatements ?? true);
+    this.reads = options.reads === 'functions' ? READS_VIA_FUNCTIONS : READS_VIA_TABLES;
   }
 
   async registerTemplate(t: TaskTemplate): Promise<RegisteredTemplate> {
@@ -72,7 +79,7 @@ export class PostgresOrchestrationStore implements OrchestrationStore {
 
   async findTemplate(namespace: string, name: string, version?: string): Promise<TaskTemplate | null> {
     const { rows } = await this.statements.run<{ template: TaskTemplate }>(
-      prepared('tasker_template_lookup', TEMPLATE_LOOKUP),
+      prepared(`tasker_template_lookup${this.reads.name}`, this.reads.templateLookup),
       [namespace, name, version ?? null],
     );
     return rows[0]?.template ?? null;
@@ -81,9 +88,8 @@ export class PostgresOrchestrationStore implements OrchestrationStore {
   async createTask(request: CreateTaskRequest, template: TaskTemplate): Promise<CreateTaskOutcome> {
     const json = await this.json(
       prepared(
-        'tasker_create_task',
-        `select tasker.create_task(n.id, $4, $5, $6, $7, $8, $9, $10) as j
-         from (select tasker.template_id($1, $2, $3) as id) n where n.id is not null`,
+        `tasker_create_task${this.reads.name}`,
+        `select tasker.create_task(nt.named_task_id, $4, $5, $6, $7, $8, $9, $10) as j from ${this.reads.templateId}`,
       ),
       [
         template.namespace,
@@ -222,14 +228,14 @@ export class PostgresOrchestrationStore implements OrchestrationStore {
   }
 
   async getTask(taskUuid: string): Promise<TaskView | null> {
-    const { rows } = await this.db.query<TaskRow>(TASK_BY_UUID, [taskUuid]);
+    const { rows } = await this.db.query<TaskRow>(this.reads.taskByUuid, [taskUuid]);
     if (!rows[0]) return null;
-    const steps = await this.db.query<StepRow>(STEPS_OF_TASK, [taskUuid]);
+    const steps = await this.db.query<StepRow>(this.reads.stepsOfTask, [taskUuid]);
     return toTaskView(rows[0], steps.rows.map(toStepView));
   }
 
   async transitions(taskUuid: string): Promise<TransitionView[]> {
-    const { rows } = await this.db.query<TransitionRow>(TRANSITIONS_OF_TASK, [taskUuid]);
+    const { rows } = await this.db.query<TransitionRow>(this.reads.transitionsOfTask, [taskUuid]);
     return rows.map(toTransitionView);
   }
 

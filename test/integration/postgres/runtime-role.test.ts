@@ -150,7 +150,7 @@ describe('the runtime login', () => {
   });
 
   it('serves the API: creates, reads, lists, cancels and takes a step action, each audited with its actor', async () => {
-    const deps = { ...owner.deps, store: new PostgresOrchestrationStore(runtime) };
+    const deps = { ...owner.deps, store: new PostgresOrchestrationStore(runtime, { reads: 'functions' }) };
     const created = await createTask(deps, { namespace: chain.namespace, name: chain.name, context: { n: 1 } });
     expect(created).toMatchObject({ ok: true, created: true });
     const taskUuid = (created as { taskUuid: string }).taskUuid;
@@ -167,6 +167,12 @@ describe('the runtime login', () => {
     expect(cancels.length).toBeGreaterThan(0);
     for (const t of cancels)
       expect(t.metadata).toMatchObject({ operator_action: 'cancel', actor: 'arn:aws:iam::123456789012:user/ops' });
+    // The functions read what the owner's queries read.
+    expect(await deps.store.getTask(taskUuid)).toEqual(await owner.store.getTask(taskUuid));
+    expect(await deps.store.transitions(taskUuid)).toEqual(await owner.store.transitions(taskUuid));
+    expect(await deps.store.findTemplate(chain.namespace, chain.name)).toEqual(
+      await owner.store.findTemplate(chain.namespace, chain.name),
+    );
   });
 
   it('cannot read or write a table, call an operation the runtime does not use, or change the schema', async () => {
