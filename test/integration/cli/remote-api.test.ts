@@ -1,4 +1,6 @@
 import { spawn } from 'node:child_process';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { join, resolve } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { MemoryQueue } from '../../../lib/adapters/memory/memory-queue.js';
@@ -6,7 +8,8 @@ import { runCli } from '../../../lib/cli/main.js';
 import { runtimeConfig } from '../../../lib/contracts/runtime-config.js';
 import { createApiLambda } from '../../../lib/lambda/api-lambda.js';
 import { COMPLETION_QUEUE, DISPATCH_QUEUE, OrchestrationHarness } from '../../helpers/orchestration-harness.js';
-import { startSigV4ApiServer, type SigV4ApiServer } from '../../helpers/sigv4-api-server.js';
+import { API_URL_OUTPUT_DESCRIPTION } from '../../../lib/contracts/api-endpoint.js';
+import { readBody, startSigV4ApiServer, verifySigV4, type SigV4ApiServer } from '../../helpers/sigv4-api-server.js';
 import { buildTemplate } from '../../helpers/template-builder.js';
 import { createTestDatabase, type TestDatabase } from '../../helpers/test-database.js';
 import { capturedIo } from '../../unit/cli/captured-io.js';
@@ -164,6 +167,47 @@ describe('the CLI against the API function, signed with SigV4 (--api-url)', () =
     });
     expect(server.verified).toBe(6);
     expect(server.refused).toBe(0);
+  });
+
+  it('finds the URL with --stack (a signed DescribeStacks); the same commands run on the database directly, the OS user recorded', async () => {
+    const cloudformation = createServer((req, res) => {
+      void (async () => {
+        const body = (await readBody(req)) ?? '';
+        const url = new URL(req.url ?? '/', `http://${req.headers.host}`);
+        if (!(await verifySigV4(req, url, body, credentials, 'eu-west-1', 'cloudformation')))
+          return void res
+            .writeHead(403)
+            .end('<ErrorResponse><Error><Message>bad signature</Message></Error></ErrorResponse>');
+        res
+          .writeHead(200)
+          .end(
+            `<DescribeStacksResponse><DescribeStacksResult><Stacks><member><Outputs><member><OutputKey>EngineApiUrl1</OutputKey><OutputValue>${server.url}/</OutputValue><Description>${API_URL_OUTPUT_DESCRIPTION}</Description></member></Outputs></member></Stacks></DescribeStacksResult></DescribeStacksResponse>`,
+          );
+      })();
+    });
+    await new Promise<void>((r) => cloudformation.listen(0, '127.0.0.1', () => r()));
+    try {
+      const endpoint = `http://127.0.0.1:${(cloudformation.address() as AddressInfo).port}/`;
+      const created = await json(
+        ['task', 'create', `${chain.namespace}/${chain.name}`, '--stack', 'Tasker', '--region', 'eu-west-1'],
+        {
+          AWS_ENDPOINT_URL_CLOUDFORMATION: endpoint,
+        },
+      );
+      expect(created).toMatchObject({ created: true });
+      const uuid = String(created.task_uuid);
+      const local = ['--database-url', db.connectionString];
+      const listed = await json(['task', 'list', '--name', chain.name, ...local]);
+      expect((listed.tasks as Array<{ task_uuid: string }>).map((t) => t.task_uuid)).toContain(uuid);
+      const cancelled = await json(['task', 'cancel', uuid, '--reason', 'done locally', ...local]);
+      expect(String(cancelled.actor)).toMatch(/^local/);
+      expect(await json(['dlq', 'list', ...local])).toEqual({ queues: [] });
+      const redrive = await tasker(['events', 'redrive', ...local]);
+      expect(redrive.code).toBe(1);
+      expect(redrive.stderr).toContain('503');
+    } finally {
+      await new Promise<void>((r) => cloudformation.close(() => r()));
+    }
   });
 
   it('is refused (403, exit 1) when signed with another secret; a typed refusal comes back as the API gave it', async () => {
