@@ -12,7 +12,10 @@ import { TaskerEngine } from '../../cdk/tasker-engine.js';
 import { cdkJsonContext, REPO_ROOT } from './support/synth.js';
 
 const run = promisify(execFile);
-const ENTRIES = [EXAMPLE_STEP_HANDLER_ENTRY, ...(['completion', 'sweeper', 'migrate', 'api'] as const).map(defaultEntry)];
+const ENTRIES = [
+  EXAMPLE_STEP_HANDLER_ENTRY,
+  ...(['completion', 'sweeper', 'migrate', 'api'] as const).map(defaultEntry),
+];
 const missing = ENTRIES.filter((e) => !existsSync(e));
 const CUSTOM_ENTRY = fileURLToPath(new URL('./fixtures/custom-step-handler.ts', import.meta.url));
 const SYNTH_TIMEOUT_MS = 180_000;
