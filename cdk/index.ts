@@ -4,7 +4,14 @@ export { TaskerEnginePropsError } from './errors.js';
 export type { CompletionSettings, TaskerEngineSettings } from './resolve-engine-props.js';
 export type { FunctionEntrySettings } from './function-entries.js';
 export { PULL_CONSUME_ACTIONS } from './pull-worker-access.js';
-export type { AlarmThresholds, CompletionProps, FunctionEntries, TaskerEngineProps } from './tasker-engine-props.js';
+export { DEAD_LETTER_ACTIONS, TaskerApi } from './tasker-api.js';
+export type {
+  AlarmThresholds,
+  CompletionProps,
+  FunctionEntries,
+  TaskerApiSettings,
+  TaskerEngineProps,
+} from './tasker-engine-props.js';
 export type { ExistingDatabaseProps, RdsDatabaseProps, TaskerDatabaseProps } from './database-props.js';
 export type {
   LambdaPoolDefaults,

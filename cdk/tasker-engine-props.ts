@@ -1,5 +1,6 @@
 import type { Duration, RemovalPolicy } from 'aws-cdk-lib';
 import type * as events from 'aws-cdk-lib/aws-events';
+import type * as iam from 'aws-cdk-lib/aws-iam';
 import type * as logs from 'aws-cdk-lib/aws-logs';
 import type * as sns from 'aws-cdk-lib/aws-sns';
 import type { TaskerDatabaseProps } from './database-props.js';
@@ -44,6 +45,14 @@ export interface FunctionEntries {
   readonly sweeper?: string;
   /** Default functions/migrate.ts. */
   readonly migrate?: string;
+  /** Default functions/api.ts. */
+  readonly api?: string;
+}
+
+/** The engine's HTTP API (a Lambda function URL with AWS_IAM, cdk/tasker-api.ts). */
+export interface TaskerApiSettings {
+  /** Principals allowed to call it (lambda:InvokeFunctionUrl); any other needs that permission in its own policy. Default none. */
+  readonly invokers?: readonly iam.IGrantable[];
 }
 
 /**
@@ -113,6 +122,8 @@ export interface TaskerEngineProps {
   readonly alarmThresholds?: AlarmThresholds;
   /** The code of the engine's functions: `stepHandler` is yours; completion, sweeper and migrate default to the engine's own. */
   readonly functionEntries?: FunctionEntries;
+  /** The HTTP API: settings, or false for none. Default: deployed, its URL a stack output. */
+  readonly api?: TaskerApiSettings | false;
   /** The SQL migrations, copied into the migration bundle as `migrations/` (where it reads them). Default lib/adapters/postgres/migrations. */
   readonly migrationsDir?: string;
   /** Task templates (YAML) copied into the migration bundle as `templates/`; the migration registers them at deploy time. Default none. */

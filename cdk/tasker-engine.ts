@@ -1,5 +1,6 @@
 import { Annotations, Duration, Stack } from 'aws-cdk-lib';
 import type * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
+import type * as iam from 'aws-cdk-lib/aws-iam';
 import * as sources from 'aws-cdk-lib/aws-lambda-event-sources';
 import type * as nodejs from 'aws-cdk-lib/aws-lambda-nodejs';
 import type * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
@@ -28,6 +29,7 @@ import { resolveTaskerProps, type TaskerEngineSettings } from './resolve-engine-
 import { SweepSchedule } from './sweep-schedule.js';
 import { refuseMissingCallables } from './template-callables.js';
 import { TaskerFunction } from './tasker-function.js';
+import { deadLetterQueuesSetting, TaskerApi } from './tasker-api.js';
 import type { TaskerEngineProps } from './tasker-engine-props.js';
 import { warnAboutNamespacesWithoutPool } from './template-namespaces.js';
 import type { PullWorkerPool, TaskerWorkerPool } from './worker-pools.js';
@@ -64,6 +66,8 @@ export class TaskerEngine extends Construct {
   readonly sweepSchedule: SweepSchedule;
   readonly alarms: readonly cloudwatch.Alarm[];
   readonly dashboard: cloudwatch.Dashboard;
+  /** The HTTP API (function URL, AWS_IAM); undefined with `api: false`. */
+  readonly api: TaskerApi | undefined;
   private readonly environments: FunctionEnvironments;
 
   constructor(scope: Construct, id: string, props: TaskerEngineProps) {
@@ -100,6 +104,7 @@ export class TaskerEngine extends Construct {
     this.completionHandler = this.createCompletionHandler();
     this.sweeper = this.createSweeper();
     this.sweepSchedule = new SweepSchedule(this, 'SweepSchedule', this.sweeper, this.settings.sweepSchedule);
+    this.api = props.api === false ? undefined : this.createApi(props.api?.invokers ?? []);
     const monitored = this.monitoredFunctions();
     this.alarms = new TaskerAlarms(this, 'Alarms', {
       queues: this.queues,
@@ -119,7 +124,7 @@ export class TaskerEngine extends Construct {
       queues: this.queues,
       database: this.database,
       databaseProps: this.settings.database,
-      vpcFunctions: [this.migrator, this.completionHandler, this.sweeper],
+      vpcFunctions: [this.migrator, this.completionHandler, this.sweeper, ...(this.api ? [this.api.function] : [])],
       migrations: this.migrations,
     });
   }
@@ -275,6 +280,30 @@ export class TaskerEngine extends Construct {
     );
     fn.function.node.addDependency(this.migrations);
     return fn.function;
+  }
+
+  /** The HTTP API: the runtime login, the orchestration environment and the queues operators work on. */
+  private createApi(invokers: readonly iam.IGrantable[]): TaskerApi {
+    const q = this.queues;
+    const timeout = Duration.seconds(30);
+    const api = new TaskerApi(this, 'Api', {
+      ...this.databaseFunction(),
+      entry: this.settings.entries.api,
+      timeout,
+      environment: {
+        ...this.environments.orchestration(timeout),
+        ...envOf({
+          domainEventDlqUrl: q.domainEventDlq.queue.queueUrl,
+          deadLetterQueues: Stack.of(this).toJsonString(deadLetterQueuesSetting(q)),
+        }),
+      },
+      queues: q,
+      bus: this.events.bus,
+      runtimeSecret: this.database.runtimeSecret,
+      invokers,
+    });
+    api.function.node.addDependency(this.migrations);
+    return api;
   }
 
   /**

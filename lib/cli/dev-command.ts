@@ -1,5 +1,6 @@
 import { resolve as resolvePath } from 'node:path';
 import { templateKey, type TaskTemplate } from '../domain/task-template.js';
+import { embeddedApiHandler, localActor } from '../local/embedded-api.js';
 import { startEmbeddedRuntime, type EmbeddedRuntime } from '../local/embedded-runtime.js';
 import { err, out, type CliIo } from './cli-io.js';
 import { isLoopback } from './dev-request-guard.js';
@@ -36,7 +37,7 @@ export async function devCommand(opts: DevOptions, io: CliIo, signal: AbortSigna
   const options = { ...(await runtimeOptionsFor(opts, templates, io, withoutPulled(templates, pull))), pull };
   const runtime = await openingDatabase(serverUrlOf(options), () => startEmbeddedRuntime(options));
   try {
-    const server = await startDevServer(runtime, { host, port, token });
+    const server = await startDevServer(embeddedApiHandler(runtime), { host, port, token, actor: localActor() });
     const tokenFile = opts.dataDir ? await writeDevToken(resolvePath(io.cwd, opts.dataDir), token) : undefined;
     if (!opts.quiet)
       runtime.onProgress((event) => {
@@ -82,7 +83,7 @@ function printBanner(
     io,
     `  POST ${url}/tasks   body: {"namespace":"${example?.namespace ?? 'ns'}","name":"${example?.name ?? 'name'}","context":{...}}`,
   );
-  out(io, `  GET  ${url}/tasks/<task_uuid>`);
+  out(io, `  GET  ${url}/tasks/<task_uuid>   GET ${url}/tasks   (every route: README, "The HTTP API")`);
   out(io, `  POST ${url}/tasks/<task_uuid>/steps/<step>/signal   body: {"payload":{...}}   (a wait step)`);
   out(io, 'Ctrl-C to stop.');
 }

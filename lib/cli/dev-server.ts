@@ -1,12 +1,9 @@
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import type { ApiRequest, ApiResponse } from '../api/api-call.js';
 import { errorMessage } from '../domain/error-message.js';
-import { templateKey } from '../domain/task-template.js';
-import type { EmbeddedRuntime } from '../local/embedded-runtime.js';
 import { allowedHostsFor, refusalOf, type DevRequestGuard } from './dev-request-guard.js';
 import { HttpError } from './errors.js';
-import { buildRunReport } from './run-report.js';
-import { signalRoute } from './signal-route.js';
 
 export interface DevServer {
   readonly url: string;
@@ -21,26 +18,27 @@ export interface DevServerOptions {
   /** Default 0: any free port. */
   readonly port?: number;
   readonly token: string;
+  /** Who the token's holder is, recorded with operator actions (the OS user). */
+  readonly actor: string;
 }
 
+/** Answers the API's requests (lib/api): `embeddedApiHandler(runtime)` for `tasker dev`. */
+export type DevApiHandler = (request: ApiRequest) => Promise<ApiResponse>;
+
 const MAX_BODY_BYTES = 1024 * 1024;
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
-const REFUSAL_STATUS: Record<string, number> = { unknown_template: 404, no_worker_pool: 503 };
 
 /**
- * `tasker dev`'s endpoint on 127.0.0.1: `POST /tasks` (a create-task request) → 201 with the task's
- * uuid; `GET /tasks/:uuid` → the task with its steps, transitions and domain events; `POST
- * /tasks/:uuid/steps/:name/signal` (`{"payload": …}`) → signals a wait step (signal-route.ts); `GET /templates`;
- * `GET /health`. Every request must be addressed to the bound address and carry the token; a body must be JSON
- * (see {@link refusalOf}).
+ * `tasker dev`'s endpoint on 127.0.0.1: the API the deployed stack serves (lib/api/routes.ts), guarded by the run's
+ * token instead of SigV4. Every request must be addressed to the bound address and carry the token; a body must be
+ * JSON (see {@link refusalOf}).
  *
  * @example
  * ```ts
- * const server = await startDevServer(runtime, { port: 3710, token });
+ * const server = await startDevServer(embeddedApiHandler(runtime), { port: 3710, token, actor: localActor() });
  * await fetch(`${server.url}/tasks`, { method: 'POST', headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' }, body });
  * ```
  */
-export async function startDevServer(runtime: EmbeddedRuntime, options: DevServerOptions): Promise<DevServer> {
+export async function startDevServer(api: DevApiHandler, options: DevServerOptions): Promise<DevServer> {
   const server = createServer();
   const host = options.host ?? '127.0.0.1';
   await new Promise<void>((resolve, reject) => {
@@ -50,7 +48,7 @@ export async function startDevServer(runtime: EmbeddedRuntime, options: DevServe
   const { port } = server.address() as AddressInfo;
   // Attached in the tick `listen` resolved in, before any request can be read: the guard needs the port bound.
   const guard: DevRequestGuard = { token: options.token, allowedHosts: allowedHostsFor(host, port) };
-  server.on('request', (req, res) => void handle(runtime, guard, req, res));
+  server.on('request', (req, res) => void handle(api, guard, options.actor, req, res));
   return {
     url: `http://${host.includes(':') ? `[${host}]` : host}:${port}`,
     token: options.token,
@@ -63,15 +61,23 @@ export async function startDevServer(runtime: EmbeddedRuntime, options: DevServe
 }
 
 async function handle(
-  runtime: EmbeddedRuntime,
+  api: DevApiHandler,
   guard: DevRequestGuard,
+  actor: string,
   req: IncomingMessage,
   res: ServerResponse,
 ): Promise<void> {
   try {
     const refusal = refusalOf(req.method, req.headers, guard);
     if (refusal) throw refusal;
-    const { status, body } = await route(runtime, req);
+    const url = new URL(req.url ?? '/', 'http://localhost');
+    const { status, body } = await api({
+      method: req.method ?? 'GET',
+      path: url.pathname,
+      query: Object.fromEntries(url.searchParams),
+      body: await readBody(req),
+      actor,
+    });
     send(res, status, body);
   } catch (error) {
     if (error instanceof HttpError) send(res, error.status, error.body);
@@ -79,63 +85,7 @@ async function handle(
   }
 }
 
-async function route(runtime: EmbeddedRuntime, req: IncomingMessage): Promise<{ status: number; body: unknown }> {
-  const path = new URL(req.url ?? '/', 'http://localhost').pathname.replace(/\/+$/, '') || '/';
-  if (path === '/tasks' && req.method === 'POST') return createTask(runtime, await readJson(req));
-  const taskMatch = /^\/tasks\/([^/]+)$/.exec(path);
-  if (taskMatch && req.method === 'GET') return showTask(runtime, decodeURIComponent(taskMatch[1] as string));
-  const signalMatch = /^\/tasks\/([^/]+)\/steps\/([^/]+)\/signal$/.exec(path);
-  if (signalMatch && req.method === 'POST') {
-    const [taskUuid, stepName] = [signalMatch[1], signalMatch[2]].map((s) => decodeURIComponent(s as string));
-    return signalRoute(runtime.signalStep, taskUuid as string, stepName as string, await readJson(req));
-  }
-  if (path === '/templates' && req.method === 'GET')
-    return {
-      status: 200,
-      body: { templates: runtime.templates.map((t) => ({ key: templateKey(t), steps: t.steps.map((s) => s.name) })) },
-    };
-  if (path === '/health' && req.method === 'GET')
-    return { status: 200, body: { ok: true, metrics: runtime.metrics() } };
-  throw new HttpError(404, {
-    error: 'not_found',
-    message: `no route ${req.method} ${path} (POST /tasks, GET /tasks/:uuid, POST /tasks/:uuid/steps/:name/signal, GET /templates, GET /health)`,
-  });
-}
-
-async function createTask(runtime: EmbeddedRuntime, body: unknown): Promise<{ status: number; body: unknown }> {
-  const result = await runtime.createTask(body as Parameters<EmbeddedRuntime['createTask']>[0]);
-  if (!result.ok)
-    throw new HttpError(REFUSAL_STATUS[result.code] ?? 400, {
-      error: result.code,
-      message: result.message,
-      problems: result.problems,
-    });
-  return {
-    status: result.created ? 201 : 200,
-    body: {
-      task_uuid: result.taskUuid,
-      state: result.state,
-      created: result.created,
-      correlation_id: result.correlationId,
-    },
-  };
-}
-
-async function showTask(runtime: EmbeddedRuntime, taskUuid: string): Promise<{ status: number; body: unknown }> {
-  if (!UUID.test(taskUuid))
-    throw new HttpError(400, { error: 'invalid_uuid', message: `'${taskUuid}' is not a task uuid` });
-  const task = await runtime.getTask(taskUuid);
-  if (!task) throw new HttpError(404, { error: 'unknown_task', message: `no task ${taskUuid}` });
-  const transitions = await runtime.transitions(taskUuid);
-  const sources = {
-    events: runtime.domainEvents(taskUuid),
-    failures: runtime.handlerFailures(taskUuid),
-    dropped: runtime.droppedDomainEvents(taskUuid),
-  };
-  return { status: 200, body: { ...buildRunReport(task, transitions, sources), transitions } };
-}
-
-async function readJson(req: IncomingMessage): Promise<unknown> {
+async function readBody(req: IncomingMessage): Promise<string | undefined> {
   const chunks: Buffer[] = [];
   let size = 0;
   for await (const chunk of req) {
@@ -144,11 +94,7 @@ async function readJson(req: IncomingMessage): Promise<unknown> {
       throw new HttpError(413, { error: 'too_large', message: `the body exceeds ${MAX_BODY_BYTES} bytes` });
     chunks.push(chunk as Buffer);
   }
-  try {
-    return JSON.parse(Buffer.concat(chunks).toString('utf8'));
-  } catch (error) {
-    throw new HttpError(400, { error: 'invalid_json', message: `the body is not JSON: ${errorMessage(error)}` });
-  }
+  return chunks.length === 0 ? undefined : Buffer.concat(chunks).toString('utf8');
 }
 
 function send(res: ServerResponse, status: number, body: unknown): void {

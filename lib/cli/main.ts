@@ -10,6 +10,7 @@ import { registerWorkerCommand } from './worker-options.js';
 import { registerInitCommand } from './init-command.js';
 import { pullOption, registerLocalAwsCommand } from './local-aws-options.js';
 import { registerConformanceCommand } from './conformance-options.js';
+import { registerApiCommands, withApiOptions } from './api-program.js';
 
 /**
  * The `tasker` program. Only commander and the option definitions load at start: each command's
@@ -78,7 +79,7 @@ export function buildProgram(ctx: CliContext, result: { code: ExitCode }): Comma
     program
       .command('dev')
       .description(
-        'keep the runtime up and accept tasks over HTTP on 127.0.0.1 (POST /tasks, GET /tasks/:uuid) until Ctrl-C',
+        "keep the runtime up and serve the stack's HTTP API on 127.0.0.1 (POST /tasks, GET /tasks, …; its token) until Ctrl-C",
       )
       .requiredOption('--templates <dir>', 'directory of task templates')
       .option('--port <port>', 'port (0: any free port)', '3710')
@@ -87,34 +88,16 @@ export function buildProgram(ctx: CliContext, result: { code: ExitCode }): Comma
       .addOption(pullOption()),
   ).action(async (opts) => set(await (await import('./dev-command.js')).devCommand(opts, ctx.io, ctx.signal)));
 
-  const task = program.command('task').description('inspect tasks');
-  task
-    .command('show <uuid>')
-    .description('a task with its steps, a DAG picture and its transitions')
-    .option('--database-url <url>', 'PostgreSQL server (default DATABASE_URL)')
-    .option('--data-dir <dir>', 'PGlite data written by tasker dev|run --data-dir')
-    .option('--mermaid', 'print the DAG as a Mermaid flowchart')
-    .option('--json', 'print the task, steps and transitions as JSON')
-    .action(async (uuid: string, opts) =>
-      set(await (await import('./task-show-command.js')).taskShowCommand(uuid, opts, ctx.io)),
-    );
-
-  const step = program.command('step').description("act on a task's steps");
-  step
-    .command('signal <task> <step>')
-    .description("signal a wait step (type: wait): its payload becomes the step's result; exit 1 when refused")
-    .option('--payload <json>', 'the signal payload: JSON, or @file.json', 'null')
-    .option('--url <url>', 'a running tasker dev (or tasker run with a wait step): signal through its HTTP API')
-    .option(
-      '--token <token>',
-      `the server's token for --url (default ${'$'}TASKER_DEV_TOKEN, or the --data-dir token file)`,
-    )
-    .option('--database-url <url>', 'PostgreSQL server (default DATABASE_URL)')
-    .option('--data-dir <dir>', 'PGlite data written by tasker dev|run --data-dir (when no process has it open)')
-    .option('--json', 'print the outcome as JSON')
-    .action(async (taskUuid: string, stepName: string, opts) =>
-      set(await (await import('./step-signal-command.js')).stepSignalCommand(taskUuid, stepName, opts, ctx.io)),
-    );
+  const task = program.command('task').description('create, inspect and cancel tasks (locally or on a deployed stack)');
+  withApiOptions(
+    task
+      .command('show <uuid>')
+      .description('a task with its steps, a DAG picture and its transitions')
+      .option('--mermaid', 'print the DAG as a Mermaid flowchart'),
+  ).action(async (uuid: string, opts) =>
+    set(await (await import('./task-show-command.js')).taskShowCommand(uuid, opts, ctx.io)),
+  );
+  registerApiCommands(program, task, ctx, set);
 
   program
     .command('migrate')

@@ -6,22 +6,26 @@ import { CliError } from './errors.js';
 /** `--context`: a JSON object, or `@file.json` to read one from a file (relative to `cwd`). */
 export function parseContext(text: string | undefined, cwd: string): Record<string, unknown> {
   if (text === undefined) return {};
-  const source = text.startsWith('@') ? readContextFile(text.slice(1), cwd) : text;
-  let value: unknown;
-  try {
-    value = JSON.parse(source);
-  } catch (error) {
-    throw new CliError('invalid_context', `--context is not valid JSON: ${errorMessage(error)}`);
-  }
+  const value = parseJsonOption(text, cwd, '--context', 'invalid_context');
   if (typeof value !== 'object' || value === null || Array.isArray(value))
     throw new CliError('invalid_context', '--context must be a JSON object, e.g. \'{"order_id": "o-1"}\'');
   return value as Record<string, unknown>;
 }
 
-function readContextFile(path: string, cwd: string): string {
+/** An option's JSON value: the text itself, or `@file.json`'s content; any JSON value. */
+export function parseJsonOption(text: string, cwd: string, option: string, code: string): unknown {
+  const source = text.startsWith('@') ? readJsonFile(text.slice(1), cwd, option, code) : text;
+  try {
+    return JSON.parse(source) as unknown;
+  } catch (error) {
+    throw new CliError(code, `${option} is not valid JSON: ${errorMessage(error)}`);
+  }
+}
+
+function readJsonFile(path: string, cwd: string, option: string, code: string): string {
   try {
     return readFileSync(resolve(cwd, path), 'utf8');
   } catch (error) {
-    throw new CliError('invalid_context', `cannot read --context file ${path}: ${errorMessage(error)}`);
+    throw new CliError(code, `cannot read ${option} file ${path}: ${errorMessage(error)}`);
   }
 }

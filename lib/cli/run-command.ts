@@ -1,6 +1,7 @@
 import type { TaskTemplate } from '../domain/task-template.js';
 import type { TaskView } from '../ports/orchestration-store.js';
 import { startEmbeddedRuntime, type EmbeddedRuntime } from '../local/embedded-runtime.js';
+import { embeddedApiHandler, localActor } from '../local/embedded-api.js';
 import type { ProgressEvent } from '../local/step-progress.js';
 import { RuntimeStoppedError, TaskWaitTimeoutError } from '../local/errors.js';
 import { err, out, type CliIo } from './cli-io.js';
@@ -69,7 +70,8 @@ export async function runCommand(
   let server: DevServer | undefined;
   try {
     // A wait step needs a way in for its signal: the HTTP API of tasker dev, on loopback, for this run.
-    if (template.steps.some(isWaitStep)) server = await startDevServer(runtime, { token: devToken(io.env) });
+    if (template.steps.some(isWaitStep))
+      server = await startDevServer(embeddedApiHandler(runtime), { token: devToken(io.env), actor: localActor() });
     const endpoint = server ? { url: server.url, token: server.token } : undefined;
     return await runTask(runtime, template, context, { ...opts, timeoutMs: timeoutSeconds * 1000, endpoint }, io);
   } finally {

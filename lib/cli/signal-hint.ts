@@ -12,8 +12,8 @@ export interface SignalEndpoint {
  *
  * @example
  * signalHint('0190…', 'approval', { url: 'http://127.0.0.1:3710', token: 't' });
- * // "TASKER_DEV_TOKEN=t tasker step signal 0190… approval --url http://127.0.0.1:3710 --payload '{...}'"
+ * // "TASKER_DEV_TOKEN=t tasker step signal 0190… approval --api-url http://127.0.0.1:3710 --payload '{...}'"
  */
 export function signalHint(taskUuid: string, stepName: string, endpoint: SignalEndpoint): string {
-  return `${DEV_TOKEN_ENV}=${endpoint.token} tasker step signal ${taskUuid} ${stepName} --url ${endpoint.url} --payload '{...}'`;
+  return `${DEV_TOKEN_ENV}=${endpoint.token} tasker step signal ${taskUuid} ${stepName} --api-url ${endpoint.url} --payload '{...}'`;
 }

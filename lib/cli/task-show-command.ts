@@ -5,13 +5,16 @@ import type { TaskView, TransitionView } from '../ports/orchestration-store.js';
 import { out, type CliIo } from './cli-io.js';
 import { mergeInstances } from './batch-nodes.js';
 import { displayStatus, renderDagText, renderMermaid, type DagNode } from './dag-picture.js';
-import { openExistingDatabase, type DatabaseCliOptions } from './database-options.js';
+import type { TaskDetailResponse } from '../contracts/api-responses.js';
+import { openApiClient, type ApiCliOptions } from './api-client.js';
+import { openExistingDatabase } from './database-options.js';
+import { viewsOfTaskDetail } from './task-detail-view.js';
 import { CliError } from './errors.js';
 import { EXIT, type ExitCode } from './exit-codes.js';
 import { buildRunReport, stepDurations } from './run-report.js';
 import { formatMs, renderSummary } from './run-summary.js';
 
-export interface TaskShowOptions extends DatabaseCliOptions {
+export interface TaskShowOptions extends ApiCliOptions {
   readonly mermaid?: boolean;
   readonly json?: boolean;
 }
@@ -21,19 +24,41 @@ const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 /** `tasker task show <uuid>`: the task with its steps, a DAG picture and its transitions (or a Mermaid flowchart, or JSON). */
 export async function taskShowCommand(taskUuid: string, opts: TaskShowOptions, io: CliIo): Promise<ExitCode> {
   if (!UUID.test(taskUuid)) throw new CliError('invalid_uuid', `'${taskUuid}' is not a task uuid`);
+  if (opts.apiUrl || opts.stack) return showRemoteTask(taskUuid, opts, io);
   const database = await openExistingDatabase(opts, io, 'tasker task show');
   try {
     const store = new PostgresOrchestrationStore(database.pool);
     const task = await store.getTask(taskUuid);
     if (!task) throw new CliError('task_not_found', `no task ${taskUuid} in this database`, { exitCode: EXIT.failed });
     const transitions = await store.transitions(taskUuid);
-    if (opts.mermaid) out(io, renderMermaid(dagNodes(task, transitions)));
-    else if (opts.json) out(io, JSON.stringify({ ...buildRunReport(task, transitions), transitions }, null, 2));
-    else printTask(io, task, transitions);
+    print(io, opts, task, transitions);
     return EXIT.ok;
   } finally {
     await database.close();
   }
+}
+
+/** The task as the API (`--api-url`, `--stack`) returns it, printed as a local one. */
+async function showRemoteTask(taskUuid: string, opts: TaskShowOptions, io: CliIo): Promise<ExitCode> {
+  const api = await openApiClient(opts, io, 'tasker task show');
+  const answer = await api.request('GET', `/tasks/${taskUuid}`);
+  if (answer.status === 404)
+    throw new CliError('task_not_found', `no task ${taskUuid} at ${api.where}`, { exitCode: EXIT.failed });
+  if (answer.status !== 200) {
+    const body = answer.body as { error?: string; message?: string };
+    throw new CliError(body.error ?? `http_${answer.status}`, body.message ?? `HTTP ${answer.status}`, {
+      exitCode: EXIT.failed,
+    });
+  }
+  const { task, transitions } = viewsOfTaskDetail(answer.body as TaskDetailResponse);
+  print(io, opts, task, transitions);
+  return EXIT.ok;
+}
+
+function print(io: CliIo, opts: TaskShowOptions, task: TaskView, transitions: readonly TransitionView[]): void {
+  if (opts.mermaid) out(io, renderMermaid(dagNodes(task, transitions)));
+  else if (opts.json) out(io, JSON.stringify({ ...buildRunReport(task, transitions), transitions }, null, 2));
+  else printTask(io, task, transitions);
 }
 
 /** One node per step; a batch worker's instances merged into one node with their count (batch-nodes.ts). */
@@ -82,7 +107,8 @@ function printTask(io: CliIo, task: TaskView, transitions: readonly TransitionVi
   for (const t of transitions) {
     const who = t.entity === 'task' ? 'task' : `step ${names.get(t.uuid) ?? t.uuid}`;
     const at = new Date(t.createdAt).toISOString().slice(11, 23);
-    const line = `  ${at}  ${who}: ${t.fromState ?? '(new)'} → ${t.toState}${t.reason ? `  (${t.reason})` : ''}`;
+    const actor = typeof t.metadata.actor === 'string' ? `  by ${t.metadata.actor}` : '';
+    const line = `  ${at}  ${who}: ${t.fromState ?? '(new)'} → ${t.toState}${t.reason ? `  (${t.reason})` : ''}${actor}`;
     out(io, color ? line.replace(/→ (\S+)/, (_, s: string) => `→ ${pc.bold(s)}`) : line);
   }
 }

@@ -1,4 +1,15 @@
 import { z } from 'zod';
+import { completeStepRequest, listTasksQuery, operatorActionRequest, redriveRequest } from './api-requests.js';
+import {
+  apiError,
+  deadLetterMessagesResponse,
+  deadLetterQueuesResponse,
+  operatorActionResponse,
+  redriveResponse,
+  taskCreatedResponse,
+  taskDetailResponse,
+  taskListResponse,
+} from './api-responses.js';
 import { completionQueueMessage } from './completion-queue-message.js';
 import { createTaskRequest } from './create-task-request.js';
 import { domainEventEnvelope } from './domain-event.js';
@@ -67,6 +78,66 @@ export const CONTRACT_SCHEMAS = {
     schema: createTaskRequest,
     title: 'CreateTaskRequest',
     description: 'A request to start a task from a registered template.',
+  },
+  'api-error': {
+    schema: apiError,
+    title: 'ApiError',
+    description: 'The body of every refusal of the HTTP API (4xx, 5xx): a code, a sentence and every problem.',
+  },
+  'api-task-created': {
+    schema: taskCreatedResponse,
+    title: 'TaskCreatedResponse',
+    description: 'POST /tasks (a CreateTaskRequest): 201 when created, 200 when the same task already existed.',
+  },
+  'api-task-detail': {
+    schema: taskDetailResponse,
+    title: 'TaskDetailResponse',
+    description: 'GET /tasks/{task_uuid}: the task, its steps (results, errors) and its transitions (who, why, when).',
+  },
+  'api-list-tasks-query': {
+    schema: listTasksQuery,
+    title: 'ListTasksQuery',
+    description: 'The query string of GET /tasks: filters, page size and the cursor of the previous page.',
+  },
+  'api-task-list': {
+    schema: taskListResponse,
+    title: 'TaskListResponse',
+    description: 'GET /tasks: one page of tasks, newest first, and the cursor of the next (null on the last).',
+  },
+  'api-operator-action-request': {
+    schema: operatorActionRequest,
+    title: 'OperatorActionRequest',
+    description: 'The body of POST /tasks/{task_uuid}/cancel and of the step actions retry and resolve.',
+  },
+  'api-complete-step-request': {
+    schema: completeStepRequest,
+    title: 'CompleteStepRequest',
+    description: 'The body of POST /tasks/{task_uuid}/steps/{step_name}/complete: the result dependents receive.',
+  },
+  'api-operator-action': {
+    schema: operatorActionResponse,
+    title: 'OperatorActionResponse',
+    description: 'An operator action that was applied, with who took it (the IAM principal) and why.',
+  },
+  'api-redrive-request': {
+    schema: redriveRequest,
+    title: 'RedriveRequest',
+    description: 'The body of POST /events/redrive and POST /dead-letters/{queue}/redrive.',
+  },
+  'api-redrive': {
+    schema: redriveResponse,
+    title: 'RedriveResponse',
+    description: 'What a redrive did with the messages it looked at.',
+  },
+  'api-dead-letter-queues': {
+    schema: deadLetterQueuesResponse,
+    title: 'DeadLetterQueuesResponse',
+    description: 'GET /dead-letters: the queues an operator can inspect and redrive.',
+  },
+  'api-dead-letter-messages': {
+    schema: deadLetterMessagesResponse,
+    title: 'DeadLetterMessagesResponse',
+    description: 'GET /dead-letters/{queue}: messages of the queue, left on it.',
   },
 } as const;
 

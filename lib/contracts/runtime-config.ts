@@ -24,6 +24,8 @@ export const ENV = {
   completionQueueUrl: 'TASKER_COMPLETION_QUEUE_URL',
   poisonQueueUrl: 'TASKER_POISON_QUEUE_URL',
   domainEventDlqUrl: 'TASKER_DOMAIN_EVENT_DLQ_URL',
+  /** The API function: JSON array of the queues operators inspect and redrive, `{name, url, redrive_to}` (lib/api). */
+  deadLetterQueues: 'TASKER_DEAD_LETTER_QUEUES',
   eventBusName: 'TASKER_EVENT_BUS_NAME',
   handlerTimeoutMs: 'TASKER_HANDLER_TIMEOUT_MS',
   safetyMarginMs: 'TASKER_DEADLINE_SAFETY_MARGIN_MS',
@@ -57,6 +59,9 @@ export const runtimeConfig = z.object({
   completionQueueUrl: z.string().url().optional(),
   poisonQueueUrl: z.string().url().optional(),
   domainEventDlqUrl: z.string().url().optional(),
+  deadLetterQueues: z
+    .array(z.object({ name: z.string().min(1), url: z.string().url(), redrive_to: z.string().url().nullable() }))
+    .default([]),
   eventBusName: z.string().min(1).default('default'),
   handlerTimeoutMs: positiveInt.default(30_000),
   safetyMarginMs: positiveInt.default(2_000),

@@ -8,6 +8,9 @@ export class ConfigurationError extends Error {
   }
 }
 
+/** The settings whose variable holds JSON. */
+const JSON_SETTINGS = new Set(['namespaceQueueUrls', 'deadLetterQueues']);
+
 /** Reads and validates the configuration from an environment, once; throws with every problem. */
 export function loadConfig(env: Record<string, string | undefined> = process.env): RuntimeConfig {
   const raw: Record<string, unknown> = {};
@@ -15,7 +18,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
   for (const [key, name] of Object.entries(ENV)) {
     const value = env[name];
     if (value === undefined || value === '') continue;
-    raw[key] = key === 'namespaceQueueUrls' ? parseJson(name, value, problems) : value;
+    raw[key] = JSON_SETTINGS.has(key) ? parseJson(name, value, problems) : value;
   }
   const parsed = runtimeConfig.safeParse(raw);
   if (!parsed.success) problems.push(...parsed.error.issues.map((i) => `${envNameOf(i.path[0])}: ${i.message}`));

@@ -186,6 +186,40 @@ export interface ReadyStep {
   readonly attempts: number;
 }
 
+/** One task of a list: what a table of tasks shows (no context, no steps). */
+export interface TaskSummary {
+  readonly taskUuid: string;
+  readonly namespace: string;
+  readonly name: string;
+  readonly version: string;
+  readonly state: TaskState;
+  readonly correlationId: string;
+  readonly priority: number;
+  readonly createdAt: Date;
+  readonly completedAt: Date | null;
+  /** created_at in microseconds since the epoch: exact, for the next page's cursor. */
+  readonly createdMicros: string;
+}
+
+/** Which tasks to list, newest first; `after`: the last task of the previous page. */
+export interface TaskListQuery {
+  readonly namespace?: string;
+  readonly name?: string;
+  readonly state?: TaskState;
+  /** created_at >= createdFrom. */
+  readonly createdFrom?: Date;
+  /** created_at < createdTo. */
+  readonly createdTo?: Date;
+  readonly after?: { readonly createdMicros: string; readonly taskUuid: string };
+  readonly limit: number;
+}
+
+export interface TaskListPage {
+  readonly tasks: readonly TaskSummary[];
+  /** True when more tasks match after the last one. */
+  readonly more: boolean;
+}
+
 export type OperatorAction = 'reset_for_retry' | 'resolve_manually' | 'complete_manually';
 
 export type OperatorOutcome =
@@ -256,6 +290,15 @@ export interface OrchestrationStore {
   executionContext(taskUuid: string): Promise<ExecutionContext | null>;
   getTask(taskUuid: string): Promise<TaskView | null>;
   transitions(taskUuid: string): Promise<TransitionView[]>;
-  cancelTask(taskUuid: string, reason: string): Promise<OperatorOutcome>;
-  stepAction(stepUuid: string, action: OperatorAction, reason: string, result?: unknown): Promise<OperatorOutcome>;
+  /** Tasks newest first, filtered, one page (operators: no index serves it). */
+  listTasks(query: TaskListQuery): Promise<TaskListPage>;
+  /** `actor`: who asked (recorded with the transitions it writes). */
+  cancelTask(taskUuid: string, reason: string, actor?: string): Promise<OperatorOutcome>;
+  stepAction(
+    stepUuid: string,
+    action: OperatorAction,
+    reason: string,
+    result?: unknown,
+    actor?: string,
+  ): Promise<OperatorOutcome>;
 }

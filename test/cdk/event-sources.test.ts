@@ -70,7 +70,7 @@ describe('events:PutEvents is conditioned on events:source', () => {
       ...identityStatements(template).map((s) => s.statement),
       ...[...managedPolicyStatements(template).values()].flat(),
     ].filter(putEvents);
-    expect(all.length).toBe(5);
+    expect(all.length).toBe(6);
     for (const statement of all)
       expect(
         Object.values(statement.Condition as object).every((keys) => 'events:source' in keys),
@@ -112,6 +112,14 @@ describe('events:PutEvents is conditioned on events:source', () => {
       ]);
       expect(mayPut(statements, 'tasker.ecommerce')).toBe(false);
     }
+  });
+
+  it("lets the API put the lifecycle events (operator actions) and any namespace's domain events (a redrive), no other source", () => {
+    const statements = roleStatements(engine.api!.function);
+    for (const source of [TASK_LIFECYCLE_SOURCE, 'tasker.ecommerce', 'tasker.billing'])
+      expect(mayPut(statements, source), source).toBe(true);
+    for (const source of ['aws.ec2', 'other.ecommerce', 'tasker'])
+      expect(mayPut(statements, source), source).toBe(false);
   });
 
   it('gives the migration function no PutEvents at all', () => {

@@ -6,6 +6,7 @@ import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import { Template } from 'aws-cdk-lib/assertions';
 import { describe, expect, it } from 'vitest';
 import { VPC_ACCESS_ACTIONS } from '../../cdk/function-role.js';
+import { DEAD_LETTER_ACTIONS } from '../../cdk/tasker-api.js';
 import { TaskerEngine } from '../../cdk/tasker-engine.js';
 import { entryProps, existingDatabaseStack, synthEngine } from './support/synth.js';
 import {
@@ -51,7 +52,9 @@ describe.each([
   ['existing database', existing],
 ])('least privilege (%s)', (_name, { template, engine, stack }) => {
   const statements = identityStatements(template).filter((s) => s.statement.Effect === 'Allow');
-  const vpcRoles = new Set([engine.completionHandler, engine.sweeper, engine.migrator].map(roleIdOf));
+  const vpcRoles = new Set(
+    [engine.completionHandler, engine.sweeper, engine.migrator, engine.api!.function].map(roleIdOf),
+  );
 
   it('has no statement allowing "*" or "service:*" actions', () => {
     for (const { statement } of statements) {
@@ -122,6 +125,20 @@ describe.each([
     );
   });
 
+  it("lets the API read the runtime secret (not the owner's: it cannot migrate), send to dispatch and completion, put events, and receive, delete and count only on the dead-letter, poison and parked-event queues", () => {
+    const q = engine.queues;
+    expect(permissionsOf(template, engine.api!.function)).toEqual(
+      expected(stack, engine, engine.api!.function, {
+        consume: [],
+        send: [...q.allDispatch.map((d) => d.queue), q.completion.queue],
+        operate: [...q.work.map((w) => w.deadLetterQueue), q.poison.queue, q.domainEventDlq.queue],
+        putEvents: true,
+        secrets: [engine.database.runtimeSecret],
+        vpc: true,
+      }),
+    );
+  });
+
   it("grants GetSecretValue on exactly the database secrets: the owner's to the migration function alone, the runtime login's to the runtime", () => {
     const arnOf = (secret: secretsmanager.ISecret) =>
       JSON.stringify(stack.resolve(secret.secretFullArn ?? secret.secretArn));
@@ -161,6 +178,8 @@ interface Expected {
   readonly send: readonly sqs.IQueue[];
   /** Queues it may count (sqs:GetQueueAttributes alone). */
   readonly count?: readonly sqs.IQueue[];
+  /** Queues it inspects and redrives (DEAD_LETTER_ACTIONS). */
+  readonly operate?: readonly sqs.IQueue[];
   readonly putEvents: boolean;
   /** The secrets it may read; none when left out. */
   readonly secrets?: readonly secretsmanager.ISecret[];
@@ -192,6 +211,10 @@ function expected(stack: Stack, engine: TaskerEngine, fn: lambda.IFunction, e: E
   add(
     ['sqs:GetQueueAttributes'],
     (e.count ?? []).map((q) => arn(q.queueArn)),
+  );
+  add(
+    DEAD_LETTER_ACTIONS,
+    (e.operate ?? []).map((q) => arn(q.queueArn)),
   );
   if (e.putEvents) add(['events:PutEvents'], [arn(engine.events.bus.eventBusArn)]);
   add(

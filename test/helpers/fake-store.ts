@@ -30,6 +30,7 @@ export function fakeStore(overrides: Partial<OrchestrationStore> = {}): {
     'signalTarget',
     'signalStep',
     'expireWaits',
+    'listTasks',
   ];
   const store: Record<string, unknown> = {};
   for (const name of methods) {

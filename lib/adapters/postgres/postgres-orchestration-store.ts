@@ -17,6 +17,8 @@ import type {
   SignalOutcome,
   SignalTarget,
   ResultToApply,
+  TaskListPage,
+  TaskListQuery,
   TaskToCreate,
   TaskView,
   TimedOutDispatch,
@@ -35,6 +37,7 @@ import {
   toSignalTarget,
   toStepView,
   inBatchOrder,
+  toTaskSummary,
   toTaskView,
   toTimedOutDispatch,
   toTransitionView,
@@ -43,21 +46,29 @@ import {
   type SignalTargetRow,
   type StepRow,
   type TaskRow,
+  type TaskSummaryRow,
   type TimedOutDispatchRow,
   type TransitionRow,
 } from './row-mappers.js';
-import { SIGNAL_TARGET, STEPS_OF_TASK, TASK_BY_UUID, TEMPLATE_LOOKUP, TRANSITIONS_OF_TASK } from './queries.js';
+import { LIST_TASKS, READS_VIA_FUNCTIONS, READS_VIA_TABLES, type ReadStatements } from './queries.js';
 
 /** The OrchestrationStore on PostgreSQL: each operation is one call of a SQL function (one round trip). */
 export class PostgresOrchestrationStore implements OrchestrationStore {
   private readonly statements: StatementRunner;
 
-  /** @param options.preparedStatements false: plain statements only (see StatementRunner). */
+  private readonly reads: ReadStatements;
+
+  /**
+   * @param options.preparedStatements false: plain statements only (see StatementRunner).
+   * @param options.reads `functions`: read through the engine's SQL functions, as the runtime login must (it holds no
+   *   privilege on any table); default `tables`.
+   */
   constructor(
     private readonly db: Queryable,
-    options: { readonly preparedStatements?: boolean } = {},
+    options: { readonly preparedStatements?: boolean; readonly reads?: 'tables' | 'functions' } = {},
   ) {
     this.statements = new StatementRunner(db, options.preparedStatements ?? true);
+    this.reads = options.reads === 'functions' ? READS_VIA_FUNCTIONS : READS_VIA_TABLES;
   }
 
   async registerTemplate(t: TaskTemplate): Promise<RegisteredTemplate> {
@@ -73,7 +84,7 @@ export class PostgresOrchestrationStore implements OrchestrationStore {
 
   async findTemplate(namespace: string, name: string, version?: string): Promise<TaskTemplate | null> {
     const { rows } = await this.statements.run<{ template: TaskTemplate }>(
-      prepared('tasker_template_lookup', TEMPLATE_LOOKUP),
+      prepared(`tasker_template_lookup${this.reads.name}`, this.reads.templateLookup),
       [namespace, name, version ?? null],
     );
     return rows[0]?.template ?? null;
@@ -82,10 +93,8 @@ export class PostgresOrchestrationStore implements OrchestrationStore {
   async createTask(request: CreateTaskRequest, template: TaskTemplate): Promise<CreateTaskOutcome> {
     const json = await this.json(
       prepared(
-        'tasker_create_task',
-        `select tasker.create_task(nt.named_task_id, $4, $5, $6, $7, $8, $9, $10) as j
-         from tasker.named_tasks nt join tasker.namespaces ns using (namespace_id)
-        where ns.name = $1 and nt.name = $2 and nt.version = $3`,
+        `tasker_create_task${this.reads.name}`,
+        `select tasker.create_task(nt.named_task_id, $4, $5, $6, $7, $8, $9, $10) as j from ${this.reads.templateId}`,
       ),
       [
         template.namespace,
@@ -204,7 +213,7 @@ export class PostgresOrchestrationStore implements OrchestrationStore {
   }
 
   async signalTarget(taskUuid: string, stepName: string): Promise<SignalTarget | null> {
-    const { rows } = await this.db.query<SignalTargetRow>(SIGNAL_TARGET, [taskUuid, stepName]);
+    const { rows } = await this.db.query<SignalTargetRow>(this.reads.signalTarget, [taskUuid, stepName]);
     return rows[0] ? toSignalTarget(rows[0]) : null;
   }
 
@@ -243,19 +252,36 @@ export class PostgresOrchestrationStore implements OrchestrationStore {
   }
 
   async getTask(taskUuid: string): Promise<TaskView | null> {
-    const { rows } = await this.db.query<TaskRow>(TASK_BY_UUID, [taskUuid]);
+    const { rows } = await this.db.query<TaskRow>(this.reads.taskByUuid, [taskUuid]);
     if (!rows[0]) return null;
-    const steps = await this.db.query<StepRow>(STEPS_OF_TASK, [taskUuid]);
+    const steps = await this.db.query<StepRow>(this.reads.stepsOfTask, [taskUuid]);
     return toTaskView(rows[0], inBatchOrder(steps.rows).map(toStepView));
   }
 
   async transitions(taskUuid: string): Promise<TransitionView[]> {
-    const { rows } = await this.db.query<TransitionRow>(TRANSITIONS_OF_TASK, [taskUuid]);
+    const { rows } = await this.db.query<TransitionRow>(this.reads.transitionsOfTask, [taskUuid]);
     return rows.map(toTransitionView);
   }
 
-  async cancelTask(taskUuid: string, reason: string): Promise<OperatorOutcome> {
-    return toOperatorOutcome(await this.json('select tasker.cancel_task($1, $2) as j', [taskUuid, reason]));
+  async cancelTask(taskUuid: string, reason: string, actor?: string): Promise<OperatorOutcome> {
+    return toOperatorOutcome(
+      await this.json('select tasker.cancel_task($1, $2, $3) as j', [taskUuid, reason, actor ?? null]),
+    );
+  }
+
+  async listTasks(query: TaskListQuery): Promise<TaskListPage> {
+    const { rows } = await this.db.query<TaskSummaryRow>(LIST_TASKS, [
+      query.namespace ?? null,
+      query.name ?? null,
+      query.state ?? null,
+      query.createdFrom ?? null,
+      query.createdTo ?? null,
+      query.after?.createdMicros ?? null,
+      query.after?.taskUuid ?? null,
+      query.limit + 1,
+    ]);
+    const page = rows.slice(0, query.limit).map(toTaskSummary);
+    return { tasks: page, more: rows.length > query.limit };
   }
 
   async stepAction(
@@ -263,10 +289,17 @@ export class PostgresOrchestrationStore implements OrchestrationStore {
     action: OperatorAction,
     reason: string,
     result?: unknown,
+    actor?: string,
   ): Promise<OperatorOutcome> {
     const resultJson = result === undefined ? null : JSON.stringify(result);
     return toOperatorOutcome(
-      await this.json('select tasker.step_action($1, $2, $3, $4) as j', [stepUuid, action, reason, resultJson]),
+      await this.json('select tasker.step_action($1, $2, $3, $4, $5) as j', [
+        stepUuid,
+        action,
+        reason,
+        resultJson,
+        actor ?? null,
+      ]),
     );
   }
 

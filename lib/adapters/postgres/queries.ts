@@ -58,3 +58,46 @@ export const TRANSITIONS_OF_TASK = `
      where w.task_uuid = $1
   ) x
    order by created_at, kind, id, part, ordinal, i`;
+
+/** A page of tasks, newest first (tasker.list_tasks, migrations/000017_operator_api.sql). */
+export const LIST_TASKS = 'select * from tasker.list_tasks($1, $2, $3, $4, $5, $6, $7, $8)';
+
+/**
+ * The reads above as the runtime login makes them: through the SQL functions of 000017_operator_api.sql (the same
+ * queries, SECURITY DEFINER), since it holds no privilege on any table. The API function reads this way; a test keeps
+ * both ways' answers equal (test/integration/postgres/runtime-role.test.ts).
+ */
+export const READS_VIA_FUNCTIONS: ReadStatements = {
+  name: '_fn',
+  templateLookup: 'select tasker.find_template($1, $2, $3) as template',
+  templateId: '(select tasker.template_id($1, $2, $3) as named_task_id) nt where nt.named_task_id is not null',
+  taskByUuid: 'select * from tasker.task_row($1)',
+  stepsOfTask: 'select * from tasker.task_steps($1)',
+  transitionsOfTask: 'select * from tasker.task_transitions($1)',
+  signalTarget: 'select * from tasker.signal_target($1, $2)',
+};
+
+/** The statements one store reads with: the tables directly (the owner), or the functions (the runtime login). */
+export interface ReadStatements {
+  /** Appended to the names of the prepared statements, to tell one way's from the other's. */
+  readonly name: string;
+  readonly templateLookup: string;
+  /** The FROM of create_task's call: one row with the template's `named_task_id`, none when it is not registered. */
+  readonly templateId: string;
+  readonly taskByUuid: string;
+  readonly stepsOfTask: string;
+  readonly transitionsOfTask: string;
+  /** A task and its step by name, with the step's signal_schema (SIGNAL_TARGET). */
+  readonly signalTarget: string;
+}
+
+export const READS_VIA_TABLES: ReadStatements = {
+  name: '',
+  templateLookup: TEMPLATE_LOOKUP,
+  templateId:
+    'tasker.named_tasks nt join tasker.namespaces ns using (namespace_id) where ns.name = $1 and nt.name = $2 and nt.version = $3',
+  taskByUuid: TASK_BY_UUID,
+  stepsOfTask: STEPS_OF_TASK,
+  transitionsOfTask: TRANSITIONS_OF_TASK,
+  signalTarget: SIGNAL_TARGET,
+};

@@ -7,6 +7,7 @@ import type {
   ReadyStep,
   SignalTarget,
   StepView,
+  TaskSummary,
   TaskView,
   TimedOutDispatch,
   TransitionView,
@@ -153,6 +154,35 @@ export function toTaskView(row: TaskRow, steps: StepView[]): TaskView {
     createdAt: row.created_at,
     completedAt: row.completed_at,
     steps,
+  };
+}
+
+/** A row of LIST_TASKS (queries.ts). */
+export interface TaskSummaryRow {
+  task_uuid: string;
+  namespace: string;
+  name: string;
+  version: string;
+  state: TaskState;
+  correlation_id: string;
+  priority: number;
+  created_at: Date;
+  completed_at: Date | null;
+  created_us: string;
+}
+
+export function toTaskSummary(row: TaskSummaryRow): TaskSummary {
+  return {
+    taskUuid: row.task_uuid,
+    namespace: row.namespace,
+    name: row.name,
+    version: row.version,
+    state: row.state,
+    correlationId: row.correlation_id,
+    priority: row.priority,
+    createdAt: row.created_at,
+    completedAt: row.completed_at,
+    createdMicros: String(row.created_us),
   };
 }
 

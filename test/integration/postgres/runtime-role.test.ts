@@ -7,6 +7,8 @@ import type { Queryable } from '../../../lib/adapters/postgres/queryable.js';
 import { ensureRuntimeLogin, RUNTIME_ROLE, RuntimeLoginError } from '../../../lib/adapters/postgres/runtime-login.js';
 import { loadConfig } from '../../../lib/lambda/config.js';
 import { createMigrateLambda } from '../../../lib/lambda/migrate-lambda.js';
+import { createTask } from '../../../lib/orchestration/create-task.js';
+import { cancelTask, stepAction } from '../../../lib/orchestration/operator-actions.js';
 import { sweep } from '../../../lib/orchestration/sweep.js';
 import { processCompletionBatch } from '../../../lib/orchestration/process-completion-batch.js';
 import { OrchestrationHarness, successResult } from '../../helpers/orchestration-harness.js';
@@ -23,13 +25,24 @@ import { createTestDatabase, type TestDatabase } from '../../helpers/test-databa
 const RUNTIME_OPERATIONS = [
   'apply_step_result',
   'apply_step_results',
+  'cancel_task',
   'claim_due_retries',
+  'create_task',
   'evaluate_task_now',
   'expire_waits',
   'fail_blocked_tasks',
+  'find_template',
   'find_timed_out_dispatches',
+  'list_tasks',
   'mark_attempts_started',
   'mark_outbox_sent',
+  'signal_step',
+  'signal_target',
+  'step_action',
+  'task_row',
+  'task_steps',
+  'task_transitions',
+  'template_id',
   'unsent_outbox',
 ];
 const LOGIN = `tasker_app_${randomBytes(4).toString('hex')}`;
@@ -139,6 +152,32 @@ describe('the runtime login', () => {
     expect((await owner.store.getTask(taskUuid))?.state).toBe('complete');
   });
 
+  it('serves the API: creates, reads, lists, cancels and takes a step action, each audited with its actor', async () => {
+    const deps = { ...owner.deps, store: new PostgresOrchestrationStore(runtime, { reads: 'functions' }) };
+    const created = await createTask(deps, { namespace: chain.namespace, name: chain.name, context: { n: 1 } });
+    expect(created).toMatchObject({ ok: true, created: true });
+    const taskUuid = (created as { taskUuid: string }).taskUuid;
+    const task = await deps.store.getTask(taskUuid);
+    expect(task?.steps.map((s) => s.name)).toEqual(['a', 'b']);
+    expect((await deps.store.transitions(taskUuid)).length).toBeGreaterThan(0);
+    const page = await deps.store.listTasks({ name: chain.name, limit: 100 });
+    expect(page.tasks.map((t) => t.taskUuid)).toContain(taskUuid);
+    expect(
+      await stepAction(deps, task!.steps[1]!.stepUuid, 'resolve_manually', 'not needed', undefined, 'ops'),
+    ).toEqual({ ok: true });
+    expect(await cancelTask(deps, taskUuid, 'withdrawn', 'arn:aws:iam::123456789012:user/ops')).toEqual({ ok: true });
+    const cancels = (await deps.store.transitions(taskUuid)).filter((t) => t.toState === 'cancelled');
+    expect(cancels.length).toBeGreaterThan(0);
+    for (const t of cancels)
+      expect(t.metadata).toMatchObject({ operator_action: 'cancel', actor: 'arn:aws:iam::123456789012:user/ops' });
+    // The functions read what the owner's queries read.
+    expect(await deps.store.getTask(taskUuid)).toEqual(await owner.store.getTask(taskUuid));
+    expect(await deps.store.transitions(taskUuid)).toEqual(await owner.store.transitions(taskUuid));
+    expect(await deps.store.findTemplate(chain.namespace, chain.name)).toEqual(
+      await owner.store.findTemplate(chain.namespace, chain.name),
+    );
+  });
+
   it('cannot read or write a table, call an operation the runtime does not use, or change the schema', async () => {
     const attempts = {
       'read tasks': 'select * from tasker.tasks limit 1',
@@ -147,7 +186,7 @@ describe('the runtime login', () => {
       'insert an outbox row': `insert into tasker.outbox (kind, payload) values ('x', '{}')`,
       'delete the audit': 'delete from tasker.transitions',
       'register a template': `select tasker.register_template('ns', 'n', '1.0.0', null, '{}')`,
-      'cancel a task': `select tasker.cancel_task(gen_random_uuid(), 'r')`,
+      'claim steps outside orchestration': 'select tasker.claim_ready_steps(gen_random_uuid(), null)',
       'call an internal function': `select tasker.transition_task(gen_random_uuid(), 'cancel', 'r')`,
       'create a table': 'create table tasker.mine (id int)',
       'drop an operation': 'drop function tasker.apply_step_result(jsonb, double precision)',

@@ -11,6 +11,7 @@ const LAYERS = [
   'ports',
   'orchestration',
   'worker',
+  'api',
   'adapters',
   'lambda',
   'container',
@@ -20,7 +21,7 @@ const LAYERS = [
 ] as const;
 type Layer = (typeof LAYERS)[number];
 
-const USE_CASES_AND_ADAPTERS: Layer[] = ['domain', 'contracts', 'ports', 'orchestration', 'worker', 'adapters'];
+const USE_CASES_AND_ADAPTERS: Layer[] = ['domain', 'contracts', 'ports', 'orchestration', 'worker', 'api', 'adapters'];
 
 /**
  * Which lib layers each layer may import, and which packages. Above the adapters sit the rooms of
@@ -33,6 +34,8 @@ const RULES: Record<Layer, { layers: Layer[]; packages: RegExp }> = {
   ports: { layers: ['domain', 'contracts', 'ports'], packages: /^$/ },
   orchestration: { layers: ['domain', 'contracts', 'ports', 'orchestration'], packages: /^zod$/ },
   worker: { layers: ['domain', 'contracts', 'ports', 'worker'], packages: /^(zod|node:crypto|node:timers\/promises)$/ },
+  // The HTTP API (routes, handlers), transport-free: the lambda and local rooms serve it.
+  api: { layers: ['domain', 'contracts', 'ports', 'orchestration', 'worker', 'api'], packages: /^zod$/ },
   adapters: { layers: ['domain', 'contracts', 'ports', 'adapters'], packages: /./ },
   lambda: { layers: [...USE_CASES_AND_ADAPTERS, 'lambda'], packages: /./ },
   container: { layers: [...USE_CASES_AND_ADAPTERS, 'lambda', 'container'], packages: /./ },

@@ -4,10 +4,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { allowedHostsFor, isLoopback } from '../../../lib/cli/dev-request-guard.js';
-import { startDevServer, type DevServer } from '../../../lib/cli/dev-server.js';
+import { startDevServer, type DevApiHandler, type DevServer } from '../../../lib/cli/dev-server.js';
 import { devToken, DEV_TOKEN_ENV, removeDevToken, writeDevToken } from '../../../lib/cli/dev-token.js';
 import { CliUsageError } from '../../../lib/cli/errors.js';
-import type { EmbeddedRuntime } from '../../../lib/local/embedded-runtime.js';
 
 /**
  * `tasker dev`'s HTTP guard against a stand-in runtime that records the tasks it is asked to create: what a browser
@@ -17,19 +16,21 @@ import type { EmbeddedRuntime } from '../../../lib/local/embedded-runtime.js';
 const TOKEN = 'test-token-0123456789abcdef';
 const TASK_UUID = '00000000-0000-4000-8000-000000000001';
 const created: unknown[] = [];
-const runtime = {
-  templates: [],
-  createTask: async (request: unknown) => {
-    created.push(request);
-    return { ok: true, taskUuid: TASK_UUID, state: 'pending', created: true, correlationId: TASK_UUID, outbox: [] };
-  },
-  metrics: () => ({}),
-} as unknown as EmbeddedRuntime;
+const actors: string[] = [];
+/** A stand-in for the API: records what reaches it; a POST /tasks "creates" a task. */
+const api: DevApiHandler = async (request) => {
+  actors.push(request.actor);
+  if (request.method === 'POST' && request.path === '/tasks') {
+    created.push(JSON.parse(request.body ?? '{}'));
+    return { status: 201, body: { task_uuid: TASK_UUID } };
+  }
+  return { status: 200, body: { path: request.path, query: request.query } };
+};
 
 let server: DevServer;
 let port: number;
 beforeAll(async () => {
-  server = await startDevServer(runtime, { port: 0, token: TOKEN });
+  server = await startDevServer(api, { port: 0, token: TOKEN, actor: 'local:tester' });
   port = Number(new URL(server.url).port);
 });
 afterAll(() => server.close());
@@ -128,6 +129,12 @@ describe('tasker dev accepts', () => {
     }
     expect(created.at(-1)).toEqual({ namespace: 'ns', name: 'task', context: {} });
     expect((await send(AUTH, undefined, 'GET', '/health')).status).toBe(200);
+  });
+
+  it('hands the API the path, the query and the actor the server was started for', async () => {
+    const answer = await send(AUTH, undefined, 'GET', '/tasks?state=error&limit=5');
+    expect(answer.body).toEqual({ path: '/tasks', query: { state: 'error', limit: '5' } });
+    expect(actors.at(-1)).toBe('local:tester');
   });
 });
 

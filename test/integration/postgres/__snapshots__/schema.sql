@@ -606,19 +606,23 @@ AS $function$
     (tasker.step_bucket(p_to) = 'failed')::int - (tasker.step_bucket(p_from) = 'failed')::int]
 $function$;
 
-CREATE OR REPLACE FUNCTION tasker.cancel_task(p_task uuid, p_reason text)
+CREATE OR REPLACE FUNCTION tasker.cancel_task(p_task uuid, p_reason text, p_actor text DEFAULT NULL::text)
  RETURNS jsonb
  LANGUAGE plpgsql
+ SECURITY DEFINER
+ SET search_path TO 'pg_catalog', 'pg_temp'
 AS $function$
-declare v_step uuid;
+declare
+  v_step uuid;
+  v_meta jsonb := jsonb_build_object('operator_action', 'cancel', 'actor', p_actor);
 begin
   perform 1 from tasker.tasks where task_uuid = p_task for update;
   if not found then return tasker.operator_refusal('no such task'); end if;
-  if tasker.transition_task(p_task, 'cancel', p_reason) is null then
+  if tasker.transition_task(p_task, 'cancel', p_reason, v_meta) is null then
     return tasker.operator_refusal('a task in state ' || (select state from tasker.tasks where task_uuid = p_task) || ' cannot be cancelled');
   end if;
   for v_step in select step_uuid from tasker.workflow_steps where task_uuid = p_task order by ordinal loop
-    perform tasker.transition_step(v_step, 'cancel', p_reason);
+    perform tasker.transition_step(v_step, 'cancel', p_reason, v_meta);
     perform tasker.supersede_open_dispatches(p_task, v_step);
   end loop;
   return jsonb_build_object('ok', true, 'outbox', jsonb_build_array(tasker.emit_task_lifecycle(p_task, 'task.cancelled')));
@@ -828,6 +832,8 @@ end $function$;
 CREATE OR REPLACE FUNCTION tasker.create_task(p_named_task bigint, p_context jsonb, p_correlation_id uuid, p_priority integer, p_identity_strategy text, p_idempotency_key text, p_initiator text, p_reason text)
  RETURNS jsonb
  LANGUAGE plpgsql
+ SECURITY DEFINER
+ SET search_path TO 'pg_catalog', 'pg_temp'
 AS $function$
 declare
   v_hash text := tasker.identity_hash(p_named_task, p_identity_strategy, p_context, p_idempotency_key);
@@ -1193,6 +1199,15 @@ begin
   return v_out;
 end $function$;
 
+CREATE OR REPLACE FUNCTION tasker.find_template(p_namespace text, p_name text, p_version text DEFAULT NULL::text)
+ RETURNS jsonb
+ LANGUAGE sql
+ STABLE SECURITY DEFINER
+ SET search_path TO 'pg_catalog', 'pg_temp'
+AS $function$
+  select nt.template from tasker.named_tasks nt where nt.named_task_id = tasker.template_id(p_namespace, p_name, p_version)
+$function$;
+
 CREATE OR REPLACE FUNCTION tasker.find_timed_out_dispatches(p_limit integer, p_queues jsonb DEFAULT NULL::jsonb)
  RETURNS TABLE(event_id uuid, task_uuid uuid, step_uuid uuid, step_name text, correlation_id uuid, attempt integer, dispatched_at timestamp with time zone, deadline_at timestamp with time zone)
  LANGUAGE plpgsql
@@ -1323,6 +1338,26 @@ begin
   select coalesce(array_agg(step_uuid order by ordinal) filter (where waiting_on = 0), '{}') into v_roots from inserted;
   return v_roots;
 end $function$;
+
+CREATE OR REPLACE FUNCTION tasker.list_tasks(p_namespace text, p_name text, p_state text, p_created_from timestamp with time zone, p_created_to timestamp with time zone, p_after_us bigint, p_after_uuid uuid, p_limit integer)
+ RETURNS TABLE(task_uuid uuid, namespace text, name text, version text, state text, correlation_id uuid, priority integer, created_at timestamp with time zone, completed_at timestamp with time zone, created_us bigint)
+ LANGUAGE sql
+ STABLE SECURITY DEFINER
+ SET search_path TO 'pg_catalog', 'pg_temp'
+AS $function$
+  select t.task_uuid, t.namespace_name, t.task_name, t.task_version, t.state, t.correlation_id, t.priority,
+         t.created_at, t.completed_at, (extract(epoch from t.created_at) * 1000000)::bigint
+    from tasker.tasks t
+   where (p_namespace is null or t.namespace_name = p_namespace)
+     and (p_name is null or t.task_name = p_name)
+     and (p_state is null or t.state = p_state)
+     and (p_created_from is null or t.created_at >= p_created_from)
+     and (p_created_to is null or t.created_at < p_created_to)
+     and (p_after_us is null or (t.created_at, t.task_uuid) <
+          ('epoch'::timestamptz + p_after_us * interval '1 microsecond', p_after_uuid))
+   order by t.created_at desc, t.task_uuid desc
+   limit p_limit
+$function$;
 
 CREATE OR REPLACE FUNCTION tasker.mark_attempts_started(p_starts jsonb)
  RETURNS integer
@@ -1483,7 +1518,9 @@ CREATE OR REPLACE FUNCTION tasker.runtime_operations()
  LANGUAGE sql
  IMMUTABLE
 AS $function$
-  select array['apply_step_result', 'apply_step_results', 'evaluate_task_now', 'mark_outbox_sent', 'unsent_outbox', 'find_timed_out_dispatches', 'claim_due_retries', 'fail_blocked_tasks', 'mark_attempts_started', 'expire_waits']
+  select array['apply_step_result', 'apply_step_results', 'evaluate_task_now', 'mark_outbox_sent', 'unsent_outbox', 'find_timed_out_dispatches', 'claim_due_retries', 'fail_blocked_tasks', 'mark_attempts_started', 'expire_waits',
+               'create_task', 'cancel_task', 'step_action', 'template_id', 'find_template', 'task_row', 'task_steps', 'task_transitions', 'list_tasks',
+               'signal_target', 'signal_step']
 $function$;
 
 CREATE OR REPLACE FUNCTION tasker.set_blocked_task_grace(p_ms bigint)
@@ -1520,6 +1557,8 @@ end $function$;
 CREATE OR REPLACE FUNCTION tasker.signal_step(p_task uuid, p_step text, p_payload jsonb)
  RETURNS jsonb
  LANGUAGE plpgsql
+ SECURITY DEFINER
+ SET search_path TO 'pg_catalog', 'pg_temp'
 AS $function$
 declare
   v_step record;
@@ -1555,6 +1594,20 @@ begin
   return v_out;
 end $function$;
 
+CREATE OR REPLACE FUNCTION tasker.signal_target(p_task uuid, p_step text)
+ RETURNS TABLE(step_uuid uuid, step_type text, publishes_events jsonb, signal_schema jsonb)
+ LANGUAGE sql
+ STABLE SECURITY DEFINER
+ SET search_path TO 'pg_catalog', 'pg_temp'
+AS $function$
+  select s.step_uuid, s.step_type, s.publishes_events,
+         (select x->'wait'->'signalSchema' from jsonb_array_elements(nt.template->'steps') x where x->>'name' = s.name)
+    from tasker.tasks t
+    join tasker.named_tasks nt using (named_task_id)
+    left join tasker.workflow_steps s on s.task_uuid = t.task_uuid and s.name = p_step
+   where t.task_uuid = p_task
+$function$;
+
 CREATE OR REPLACE FUNCTION tasker.skip_steps(p_task uuid, p_steps uuid[], p_reason text, p_metadata jsonb)
  RETURNS uuid[]
  LANGUAGE plpgsql
@@ -1584,9 +1637,11 @@ begin
   return v_all;
 end $function$;
 
-CREATE OR REPLACE FUNCTION tasker.step_action(p_step uuid, p_action text, p_reason text, p_result jsonb DEFAULT NULL::jsonb)
+CREATE OR REPLACE FUNCTION tasker.step_action(p_step uuid, p_action text, p_reason text, p_result jsonb DEFAULT NULL::jsonb, p_actor text DEFAULT NULL::text)
  RETURNS jsonb
  LANGUAGE plpgsql
+ SECURITY DEFINER
+ SET search_path TO 'pg_catalog', 'pg_temp'
 AS $function$
 declare
   v_task uuid := (select task_uuid from tasker.workflow_steps where step_uuid = p_step);
@@ -1597,12 +1652,12 @@ begin
   if tasker.task_is_terminal(v_task_state) and tasker.task_next(v_task_state, 'reopen') is null then
     return tasker.operator_refusal('the task is ' || v_task_state || ' and takes no more step actions');
   end if;
-  if tasker.transition_step(p_step, p_action, p_reason, jsonb_build_object('operator_action', p_action)) is null then
+  if tasker.transition_step(p_step, p_action, p_reason, jsonb_build_object('operator_action', p_action, 'actor', p_actor)) is null then
     return tasker.operator_refusal(p_action || ' is not allowed for a step in state ' ||
                                    (select state from tasker.workflow_steps where step_uuid = p_step));
   end if;
   if tasker.task_is_terminal(v_task_state) then
-    perform tasker.walk_task(v_task, '{reopen}', array[p_reason], jsonb_build_object('operator_action', p_action, 'step_uuid', p_step));
+    perform tasker.walk_task(v_task, '{reopen}', array[p_reason], jsonb_build_object('operator_action', p_action, 'step_uuid', p_step, 'actor', p_actor));
     update tasker.tasks set completed_at = null, blocked_at = now() where task_uuid = v_task;
   end if;
   perform tasker.supersede_open_dispatches(v_task, p_step);
@@ -1803,6 +1858,75 @@ AS $function$
   end
 $function$;
 
+CREATE OR REPLACE FUNCTION tasker.task_row(p_task uuid)
+ RETURNS TABLE(task_uuid uuid, namespace text, name text, version text, state text, context jsonb, correlation_id uuid, priority integer, created_at timestamp with time zone, completed_at timestamp with time zone)
+ LANGUAGE sql
+ STABLE SECURITY DEFINER
+ SET search_path TO 'pg_catalog', 'pg_temp'
+AS $function$
+  select t.task_uuid, ns.name, nt.name, nt.version, t.state, t.context, t.correlation_id, t.priority, t.created_at, t.completed_at
+    from tasker.tasks t
+    join tasker.named_tasks nt using (named_task_id)
+    join tasker.namespaces ns using (namespace_id)
+   where t.task_uuid = p_task
+$function$;
+
+CREATE OR REPLACE FUNCTION tasker.task_steps(p_task uuid)
+ RETURNS TABLE(step_uuid uuid, name text, namespace text, state text, attempts integer, max_attempts integer, retryable boolean, dependencies text[], results jsonb, last_error jsonb, next_attempt_at timestamp with time zone, last_attempted_at timestamp with time zone, ordinal integer, step_type text, wait_deadline_at timestamp with time zone, batch_index integer, batch_count integer)
+ LANGUAGE sql
+ STABLE SECURITY DEFINER
+ SET search_path TO 'pg_catalog', 'pg_temp'
+AS $function$
+  select s.step_uuid, s.name, coalesce(s.namespace, t.namespace_name), s.state, s.attempts, s.max_attempts, s.retryable,
+         coalesce((select array_agg(d.name order by d.ordinal)
+                     from (select p.name, min(p.ordinal) as ordinal
+                             from tasker.workflow_step_edges e join tasker.workflow_steps p on p.step_uuid = e.from_step_uuid
+                            where e.to_step_uuid = s.step_uuid group by p.name) d), '{}'),
+         s.results, s.last_error, s.next_attempt_at, s.last_attempted_at, s.ordinal, s.step_type,
+         (select d.wait_deadline_at from tasker.step_dispatches d
+           where d.task_uuid = s.task_uuid and d.step_uuid = s.step_uuid and d.status = 'dispatched'
+             and d.wait_deadline_at is not null),
+         s.batch_index, s.batch_count
+    from tasker.workflow_steps s
+    join tasker.tasks t using (task_uuid)
+   where s.task_uuid = p_task
+   order by s.ordinal
+$function$;
+
+CREATE OR REPLACE FUNCTION tasker.task_transitions(p_task uuid)
+ RETURNS TABLE(entity text, uuid uuid, from_state text, to_state text, reason text, metadata jsonb, created_at timestamp with time zone)
+ LANGUAGE sql
+ STABLE SECURITY DEFINER
+ SET search_path TO 'pg_catalog', 'pg_temp'
+AS $function$
+  select x.entity, x.uuid, x.from_state, x.to_state, x.reason, x.metadata, x.created_at from (
+    select 'step' as entity, w.step_uuid as uuid, coalesce(w.step_states[e.i - 1], w.step_from) as from_state, e.to_state,
+           w.step_reasons[e.i] as reason, w.metadata, w.created_at, w.kind, w.id, 0 as part, s.ordinal, e.i
+      from tasker.walks w
+      join tasker.workflow_steps s on s.step_uuid = w.step_uuid
+      cross join lateral unnest(w.step_states) with ordinality as e(to_state, i)
+     where w.task_uuid = p_task
+    union all
+    select 'task', w.task_uuid, coalesce(w.task_states[e.i - 1], w.task_from), e.to_state, w.task_reasons[e.i],
+           case when w.step_uuid is null then w.metadata else '{}'::jsonb end, w.created_at, w.kind, w.id, 1, 0, e.i
+      from tasker.walks w
+      cross join lateral unnest(w.task_states) with ordinality as e(to_state, i)
+     where w.task_uuid = p_task
+  ) x
+   order by x.created_at, x.kind, x.id, x.part, x.ordinal, x.i
+$function$;
+
+CREATE OR REPLACE FUNCTION tasker.template_id(p_namespace text, p_name text, p_version text DEFAULT NULL::text)
+ RETURNS bigint
+ LANGUAGE sql
+ STABLE SECURITY DEFINER
+ SET search_path TO 'pg_catalog', 'pg_temp'
+AS $function$
+  select nt.named_task_id from tasker.named_tasks nt join tasker.namespaces ns using (namespace_id)
+   where ns.name = p_namespace and nt.name = p_name and (p_version is null or nt.version = p_version)
+   order by nt.version_sort desc limit 1
+$function$;
+
 CREATE OR REPLACE FUNCTION tasker.transition_step(p_step uuid, p_event text, p_reason text DEFAULT NULL::text, p_metadata jsonb DEFAULT '{}'::jsonb, p_expected text DEFAULT NULL::text)
  RETURNS text
  LANGUAGE sql
@@ -1985,6 +2109,7 @@ CREATE TRIGGER workflow_step_transitions_insert INSTEAD OF INSERT ON tasker.work
 000014_wait_steps.sql
 000015_dynamic_steps.sql
 000016_state_machine_skipped.sql
+000017_operator_api.sql
 
 -- rows of tasker.settings
 

@@ -1,5 +1,5 @@
 import { describe, expect, it, vi } from 'vitest';
-import { SIGNAL_REFUSAL_STATUS, signalRoute, type SignalStep } from '../../../lib/cli/signal-route.js';
+import { SIGNAL_REFUSAL_STATUS, signalRoute, type SignalStep } from '../../../lib/api/signal-route.js';
 
 const TASK = '11111111-1111-4111-8111-111111111111';
 
