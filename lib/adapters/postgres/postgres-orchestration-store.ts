@@ -78,9 +78,8 @@ export class PostgresOrchestrationStore implements OrchestrationStore {
     const json = await this.json(
       prepared(
         'tasker_create_task',
-        `select tasker.create_task(nt.named_task_id, $4, $5, $6, $7, $8, $9, $10) as j
-         from tasker.named_tasks nt join tasker.namespaces ns using (namespace_id)
-        where ns.name = $1 and nt.name = $2 and nt.version = $3`,
+        `select tasker.create_task(n.id, $4, $5, $6, $7, $8, $9, $10, $11) as j
+         from (select tasker.template_id($1, $2, $3) as id) n where n.id is not null`,
       ),
       [
         template.namespace,
@@ -93,6 +92,7 @@ export class PostgresOrchestrationStore implements OrchestrationStore {
         request.idempotency_key ?? null,
         request.initiator ?? null,
         request.reason ?? null,
+        request.run_at ?? null,
       ],
     );
     return toCreateOutcome(json);
@@ -111,6 +111,7 @@ export class PostgresOrchestrationStore implements OrchestrationStore {
       idempotency_key: r.idempotency_key ?? null,
       initiator: r.initiator ?? null,
       reason: r.reason ?? null,
+      run_at: r.run_at ?? null,
     }));
     const rows = (await this.scalar('select tasker.create_tasks($1::jsonb) as j', [
       JSON.stringify(requests),

@@ -9,6 +9,7 @@ import { loadConfig } from '../../../lib/lambda/config.js';
 import { createMigrateLambda } from '../../../lib/lambda/migrate-lambda.js';
 import { sweep } from '../../../lib/orchestration/sweep.js';
 import { processCompletionBatch } from '../../../lib/orchestration/process-completion-batch.js';
+import { processTaskRequests } from '../../../lib/orchestration/process-task-requests.js';
 import { OrchestrationHarness, successResult } from '../../helpers/orchestration-harness.js';
 import { buildTemplate } from '../../helpers/template-builder.js';
 import { createTestDatabase, type TestDatabase } from '../../helpers/test-database.js';
@@ -24,8 +25,10 @@ const RUNTIME_OPERATIONS = [
   'apply_step_result',
   'apply_step_results',
   'claim_due_retries',
+  'create_tasks',
   'evaluate_task_now',
   'fail_blocked_tasks',
+  'find_template',
   'find_timed_out_dispatches',
   'mark_attempts_started',
   'mark_outbox_sent',
@@ -136,6 +139,19 @@ describe('the runtime login', () => {
     expect(retry).toMatchObject({ step_name: 'b', attempt: 2 });
     await processCompletionBatch(deps, [{ messageId: 'm2', body: JSON.stringify(successResult(retry!, { b: 2 })) }]);
     expect((await owner.store.getTask(taskUuid))?.state).toBe('complete');
+  });
+
+  it('creates tasks from task requests (the ingress function): templates looked up, one batch created', async () => {
+    const deps = { ...owner.deps, store: new PostgresOrchestrationStore(runtime) };
+    const body = JSON.stringify({ namespace: 'tests', name: 'runtime_chain', idempotency_key: 'runtime-1' });
+    const records = [
+      { messageId: 'r1', body },
+      { messageId: 'r2', body },
+    ];
+    expect(await processTaskRequests(deps, records)).toEqual({ batchItemFailures: [] });
+    const created = owner.bus.details().filter((d) => d.event_name === 'task.created');
+    expect(created.map((d) => d.duplicate)).toEqual([false, true]);
+    expect(owner.dispatched().map((m) => m.step_name)).toEqual(['a']);
   });
 
   it('cannot read or write a table, call an operation the runtime does not use, or change the schema', async () => {
