@@ -13,10 +13,11 @@ export interface FunctionEntrySettings {
   readonly completion: string;
   readonly sweeper: string;
   readonly migrate: string;
+  readonly ingress: string;
 }
 
 /** The engine's own functions, whose entries ship with the package. */
-export type EngineFunction = 'completion' | 'sweeper' | 'migrate';
+export type EngineFunction = 'completion' | 'sweeper' | 'migrate' | 'ingress';
 
 /** `functionEntries` (the step handler's also by its deprecated name, `stepHandlerEntry`), the engine's own entries as defaults. */
 export function resolveEntries(p: TaskerEngineProps): FunctionEntrySettings {
@@ -26,6 +27,7 @@ export function resolveEntries(p: TaskerEngineProps): FunctionEntrySettings {
     completion: given.completion ?? defaultEntry('completion'),
     sweeper: given.sweeper ?? defaultEntry('sweeper'),
     migrate: given.migrate ?? defaultEntry('migrate'),
+    ingress: given.ingress ?? defaultEntry('ingress'),
   };
 }
 

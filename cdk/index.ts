@@ -4,6 +4,9 @@ export { TaskerEnginePropsError } from './errors.js';
 export type { CompletionSettings, TaskerEngineSettings } from './resolve-engine-props.js';
 export type { FunctionEntrySettings } from './function-entries.js';
 export { PULL_CONSUME_ACTIONS } from './pull-worker-access.js';
+export { TaskIngress, scheduledRequest } from './task-ingress.js';
+export type { IngressProps, TaskScheduleProps } from './ingress-props.js';
+export type { IngressSettings, TaskScheduleSettings } from './resolve-ingress.js';
 export type { AlarmThresholds, CompletionProps, FunctionEntries, TaskerEngineProps } from './tasker-engine-props.js';
 export type { ExistingDatabaseProps, RdsDatabaseProps, TaskerDatabaseProps } from './database-props.js';
 export type {

@@ -3,6 +3,7 @@ import type * as events from 'aws-cdk-lib/aws-events';
 import type * as logs from 'aws-cdk-lib/aws-logs';
 import type * as sns from 'aws-cdk-lib/aws-sns';
 import type { TaskerDatabaseProps } from './database-props.js';
+import type { IngressProps, TaskScheduleProps } from './ingress-props.js';
 import type { LambdaPoolDefaults, LambdaWorkerPoolProps, WorkerPoolProps } from './worker-pool-props.js';
 
 /** The completion function: consumes the completion queue and drives orchestration. */
@@ -44,6 +45,8 @@ export interface FunctionEntries {
   readonly sweeper?: string;
   /** Default functions/migrate.ts. */
   readonly migrate?: string;
+  /** Default functions/ingress.ts. */
+  readonly ingress?: string;
 }
 
 /**
@@ -86,6 +89,13 @@ export interface TaskerEngineProps {
    */
   readonly deadLetterRemovalPolicy?: RemovalPolicy;
   readonly completion?: CompletionProps;
+  /**
+   * The task-request queue and its consumer, the ingress function: a message on the queue (or a `task.requested` event on
+   * the bus, or a schedule) starts a task; every request is answered on the bus with `task.created` or `task.rejected`.
+   */
+  readonly ingress?: IngressProps;
+  /** Tasks started on a schedule (EventBridge Scheduler), each run once however often its time is delivered. Default none. */
+  readonly schedules?: readonly TaskScheduleProps[];
   /**
    * How long a task blocked by a failed step is kept blocked_by_failures — for an operator to reset, resolve or complete
    * the step (`stepAction`) — before it fails: it moves to `error` and `task.failed` is published, once nothing of it is
