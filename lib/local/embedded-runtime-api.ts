@@ -1,6 +1,7 @@
 import type { CreateTaskRequestInput } from '../contracts/create-task-request.js';
 import type { DomainEventEnvelope } from '../contracts/domain-event.js';
 import type { TaskLifecycleEvent } from '../contracts/task-lifecycle-event.js';
+import type { TaskRequestOutcomeEvent } from '../contracts/task-request-outcome.js';
 import type { TaskTemplate } from '../domain/task-template.js';
 import type { CreateTaskResult } from '../orchestration/create-task.js';
 import type { OrchestrationDeps, OrchestrationLimits } from '../orchestration/orchestration-deps.js';
@@ -72,6 +73,13 @@ export interface EmbeddedRuntime {
   /** Orchestration on the runtime's database, queues and bus (createTask, operator actions, sweep). */
   readonly orchestration: OrchestrationDeps;
   createTask(request: CreateTaskRequestInput): Promise<CreateTaskResult>;
+  /**
+   * Task requests taken as the deployed ingress takes them off its queue (processTaskRequests: the batch created in one
+   * transaction, identity strategies applied, each answered `task.created` or `task.rejected` on the bus). A request is
+   * a TaskRequest, or a message body as it would arrive on the queue. Returns the answers in order; throws
+   * TaskRequestsNotTakenError when the database could not take them now.
+   */
+  requestTasks(requests: readonly unknown[]): Promise<TaskRequestOutcomeEvent[]>;
   /**
    * The task once it is complete, error, cancelled, resolved_manually, or blocked_by_failures with nothing of it in
    * flight (kept for a grace); TaskWaitTimeoutError after `timeoutMs` (default 60 s).
