@@ -62,6 +62,7 @@ export function checkTemplateCallables(
   >();
   for (const template of templatesIn(settings.templatesDir)) {
     for (const step of template.steps) {
+      if (!step.handler) continue; // a wait step: no handler runs it
       const pool = lambdaPoolOf(step.namespace ?? template.namespace, settings);
       const found = pool && read(pool.entry);
       if (!pool || !found?.known || found.callables.includes(step.handler.callable)) continue;

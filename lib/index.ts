@@ -13,6 +13,12 @@ export { createSweeperLambda } from './lambda/sweeper-lambda.js';
 export { createIngressLambda } from './lambda/ingress-lambda.js';
 export { createMigrateLambda } from './lambda/migrate-lambda.js';
 export { createTask } from './orchestration/create-task.js';
+export {
+  signalStep,
+  MAX_SIGNAL_PAYLOAD_BYTES,
+  type SignalResult,
+  type SignalErrorCode,
+} from './orchestration/signal-step.js';
 export type { TaskTemplate, StepTemplate } from './domain/task-template.js';
 export type { StepDispatchMessage } from './contracts/step-dispatch-message.js';
 export type { StepExecutionResult } from './contracts/step-execution-result.js';

@@ -4,6 +4,7 @@ import pc from 'picocolors';
 export type DisplayStatus =
   | 'pending'
   | 'running'
+  | 'waiting'
   | 'retrying'
   | 'held'
   | 'complete'
@@ -19,11 +20,14 @@ export interface DagNode {
   readonly maxAttempts: number;
   /** Shown after the step (an error, a retry delay, a duration). */
   readonly note?: string;
+  /** `wait`: the step waits for a signal (no handler runs it); marked in the Mermaid picture. */
+  readonly kind?: 'wait';
 }
 
 const ICONS: Record<DisplayStatus, string> = {
   pending: '·',
   running: '▶',
+  waiting: '⧗',
   retrying: '↻',
   held: '⏸',
   complete: '✔',
@@ -35,6 +39,7 @@ const ICONS: Record<DisplayStatus, string> = {
 const COLORS: Record<DisplayStatus, (s: string) => string> = {
   pending: pc.dim,
   running: pc.cyan,
+  waiting: pc.blue,
   retrying: pc.yellow,
   held: pc.yellow,
   complete: pc.green,
@@ -43,8 +48,9 @@ const COLORS: Record<DisplayStatus, (s: string) => string> = {
   resolved: pc.magenta,
 };
 
-/** A step state of the database, as a display status. */
-export function displayStatus(state: string): DisplayStatus {
+/** A step state of the database, as a display status; a wait step's open attempt waits for its signal. */
+export function displayStatus(state: string, stepType?: string | null): DisplayStatus {
+  if (stepType === 'wait' && (state === 'enqueued' || state === 'in_progress')) return 'waiting';
   if (state === 'complete') return 'complete';
   if (state === 'resolved_manually') return 'resolved';
   if (state === 'error') return 'failed';
@@ -108,7 +114,7 @@ export function renderMermaid(nodes: readonly DagNode[]): string {
   const lines = ['flowchart TD'];
   for (const n of nodes)
     lines.push(
-      `  ${id.get(n.name)}["${escapeLabel(n.name)}<br/>${n.status} · ${n.attempts}/${n.maxAttempts}"]:::${n.status}`,
+      `  ${id.get(n.name)}["${escapeLabel(n.name)}${n.kind === 'wait' ? ' ⧗ wait' : ''}<br/>${n.status} · ${n.attempts}/${n.maxAttempts}"]:::${n.status}`,
     );
   for (const n of nodes)
     for (const d of n.dependencies) if (id.has(d)) lines.push(`  ${id.get(d)} --> ${id.get(n.name)}`);
@@ -119,6 +125,7 @@ export function renderMermaid(nodes: readonly DagNode[]): string {
 const MERMAID_CLASSES = [
   '  classDef pending fill:#f3f4f6,stroke:#9ca3af,color:#374151',
   '  classDef running fill:#e0f2fe,stroke:#0284c7,color:#0c4a6e',
+  '  classDef waiting fill:#dbeafe,stroke:#2563eb,color:#1e3a8a,stroke-dasharray:6 3',
   '  classDef retrying fill:#fef3c7,stroke:#d97706,color:#78350f',
   '  classDef held fill:#fef3c7,stroke:#d97706,color:#78350f,stroke-dasharray:4 3',
   '  classDef complete fill:#dcfce7,stroke:#16a34a,color:#14532d',

@@ -6,6 +6,7 @@ import type { EmbeddedRuntime } from '../local/embedded-runtime.js';
 import { allowedHostsFor, refusalOf, type DevRequestGuard } from './dev-request-guard.js';
 import { HttpError } from './errors.js';
 import { buildRunReport } from './run-report.js';
+import { signalRoute } from './signal-route.js';
 
 export interface DevServer {
   readonly url: string;
@@ -28,7 +29,8 @@ const REFUSAL_STATUS: Record<string, number> = { unknown_template: 404, no_worke
 
 /**
  * `tasker dev`'s endpoint on 127.0.0.1: `POST /tasks` (a create-task request) → 201 with the task's
- * uuid; `GET /tasks/:uuid` → the task with its steps, transitions and domain events; `GET /templates`;
+ * uuid; `GET /tasks/:uuid` → the task with its steps, transitions and domain events; `POST
+ * /tasks/:uuid/steps/:name/signal` (`{"payload": …}`) → signals a wait step (signal-route.ts); `GET /templates`;
  * `GET /health`. Every request must be addressed to the bound address and carry the token; a body must be JSON
  * (see {@link refusalOf}).
  *
@@ -82,6 +84,11 @@ async function route(runtime: EmbeddedRuntime, req: IncomingMessage): Promise<{ 
   if (path === '/tasks' && req.method === 'POST') return createTask(runtime, await readJson(req));
   const taskMatch = /^\/tasks\/([^/]+)$/.exec(path);
   if (taskMatch && req.method === 'GET') return showTask(runtime, decodeURIComponent(taskMatch[1] as string));
+  const signalMatch = /^\/tasks\/([^/]+)\/steps\/([^/]+)\/signal$/.exec(path);
+  if (signalMatch && req.method === 'POST') {
+    const [taskUuid, stepName] = [signalMatch[1], signalMatch[2]].map((s) => decodeURIComponent(s as string));
+    return signalRoute(runtime.signalStep, taskUuid as string, stepName as string, await readJson(req));
+  }
   if (path === '/templates' && req.method === 'GET')
     return {
       status: 200,
@@ -91,7 +98,7 @@ async function route(runtime: EmbeddedRuntime, req: IncomingMessage): Promise<{ 
     return { status: 200, body: { ok: true, metrics: runtime.metrics() } };
   throw new HttpError(404, {
     error: 'not_found',
-    message: `no route ${req.method} ${path} (POST /tasks, GET /tasks/:uuid, GET /templates, GET /health)`,
+    message: `no route ${req.method} ${path} (POST /tasks, GET /tasks/:uuid, POST /tasks/:uuid/steps/:name/signal, GET /templates, GET /health)`,
   });
 }
 

@@ -10,6 +10,8 @@ const BAR_WIDTH = 24;
 export interface LiveView {
   /** Redraws after an event (domain events are listed under the DAG). */
   onEvent(event: ProgressEvent): void;
+  /** Shows how to signal a waiting step under the DAG, until the step's next event. */
+  showHint(stepName: string, text: string): void;
   /** Draws the last frame and leaves it on the screen. */
   stop(): void;
 }
@@ -18,6 +20,7 @@ export interface LiveView {
 export function startLiveView(tracker: RunTracker, stream: NodeJS.WriteStream, title: string): LiveView {
   const draw = createLogUpdate(stream);
   const events: string[] = [];
+  const hints = new Map<string, string>();
   let frame = 0;
   let task = '';
   let finalIcon: string | undefined;
@@ -34,6 +37,7 @@ export function startLiveView(tracker: RunTracker, stream: NodeJS.WriteStream, t
       ...renderDagText(tracker.nodes(), { color: true }),
     ];
     if (events.length > 0) lines.push('', ...events.map((e) => `  ${pc.magenta('⚡')} ${e}`));
+    for (const [step, hint] of hints) lines.push('', `  ${pc.blue('⧗')} ${step} waits for a signal:`, `    ${hint}`);
     draw(lines.join('\n'));
   };
   const timer = setInterval(() => {
@@ -42,7 +46,12 @@ export function startLiveView(tracker: RunTracker, stream: NodeJS.WriteStream, t
   }, 100);
   render();
   return {
+    showHint(stepName, text) {
+      hints.set(stepName, text);
+    },
     onEvent(event) {
+      if (event.type !== 'step_waiting' && event.type !== 'domain_event' && 'stepName' in event)
+        hints.delete(event.stepName);
       if (event.type === 'domain_event') events.push(`${event.eventName} from ${event.stepName} (${event.outcome})`);
       if (event.type === 'task_finished') {
         task = `task ${event.taskUuid} ${event.state}`;

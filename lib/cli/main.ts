@@ -8,6 +8,8 @@ import { packageVersion } from './package-version.js';
 import { STEP_TIMEOUT_HELP } from './step-timeout.js';
 import { registerWorkerCommand } from './worker-options.js';
 import { registerInitCommand } from './init-command.js';
+import { pullOption, registerLocalAwsCommand } from './local-aws-options.js';
+import { registerConformanceCommand } from './conformance-options.js';
 
 /**
  * The `tasker` program. Only commander and the option definitions load at start: each command's
@@ -81,7 +83,8 @@ export function buildProgram(ctx: CliContext, result: { code: ExitCode }): Comma
       .requiredOption('--templates <dir>', 'directory of task templates')
       .option('--port <port>', 'port (0: any free port)', '3710')
       .option('--host <host>', 'interface to listen on', '127.0.0.1')
-      .option('--quiet', 'no progress lines'),
+      .option('--quiet', 'no progress lines')
+      .addOption(pullOption()),
   ).action(async (opts) => set(await (await import('./dev-command.js')).devCommand(opts, ctx.io, ctx.signal)));
 
   const task = program.command('task').description('inspect tasks');
@@ -96,6 +99,23 @@ export function buildProgram(ctx: CliContext, result: { code: ExitCode }): Comma
       set(await (await import('./task-show-command.js')).taskShowCommand(uuid, opts, ctx.io)),
     );
 
+  const step = program.command('step').description("act on a task's steps");
+  step
+    .command('signal <task> <step>')
+    .description("signal a wait step (type: wait): its payload becomes the step's result; exit 1 when refused")
+    .option('--payload <json>', 'the signal payload: JSON, or @file.json', 'null')
+    .option('--url <url>', 'a running tasker dev (or tasker run with a wait step): signal through its HTTP API')
+    .option(
+      '--token <token>',
+      `the server's token for --url (default ${'$'}TASKER_DEV_TOKEN, or the --data-dir token file)`,
+    )
+    .option('--database-url <url>', 'PostgreSQL server (default DATABASE_URL)')
+    .option('--data-dir <dir>', 'PGlite data written by tasker dev|run --data-dir (when no process has it open)')
+    .option('--json', 'print the outcome as JSON')
+    .action(async (taskUuid: string, stepName: string, opts) =>
+      set(await (await import('./step-signal-command.js')).stepSignalCommand(taskUuid, stepName, opts, ctx.io)),
+    );
+
   program
     .command('migrate')
     .description('apply pending SQL migrations')
@@ -106,6 +126,8 @@ export function buildProgram(ctx: CliContext, result: { code: ExitCode }): Comma
   // `tasker worker`: the pull worker for one namespace (lib/container/pull-worker-process.ts).
   registerWorkerCommand(program, ctx, set);
   registerInitCommand(program, ctx, set);
+  registerLocalAwsCommand(program, ctx, set);
+  registerConformanceCommand(program, ctx, set);
   return usageErrors(program);
 }
 

@@ -6,6 +6,8 @@ export function progressLine(event: ProgressEvent): string {
   switch (event.type) {
     case 'step_started':
       return `step ${event.stepName} started attempt ${event.attempt}`;
+    case 'step_waiting':
+      return `step ${event.stepName} waiting for a signal until ${event.deadline.toISOString()}`;
     case 'step_completed':
       return `step ${event.stepName} complete (attempt ${event.attempt}, ${event.durationMs} ms)`;
     case 'step_retrying':

@@ -9,7 +9,12 @@ import { CliError } from './errors.js';
 import { EXIT, type ExitCode } from './exit-codes.js';
 import { checkContext, findTemplate, loadTemplates, warnTemplateProblems } from './load-templates.js';
 import { parseContext } from './parse-context.js';
+import { isWaitStep } from '../domain/wait-step.js';
+import { startDevServer, type DevServer } from './dev-server.js';
+import { devToken } from './dev-token.js';
+import type { LiveView } from './live-view.js';
 import { progressLine } from './progress-lines.js';
+import { signalHint, type SignalEndpoint } from './signal-hint.js';
 import { buildRunReport, type RunReport } from './run-report.js';
 import { renderSummary } from './run-summary.js';
 import { RunTracker } from './run-tracker.js';
@@ -61,10 +66,15 @@ export async function runCommand(
   const runtime = await openingDatabase(serverUrlOf(options), () => startEmbeddedRuntime(options));
   const onAbort = () => void runtime.stop();
   signal?.addEventListener('abort', onAbort, { once: true });
+  let server: DevServer | undefined;
   try {
-    return await runTask(runtime, template, context, { ...opts, timeoutMs: timeoutSeconds * 1000 }, io);
+    // A wait step needs a way in for its signal: the HTTP API of tasker dev, on loopback, for this run.
+    if (template.steps.some(isWaitStep)) server = await startDevServer(runtime, { token: devToken(io.env) });
+    const endpoint = server ? { url: server.url, token: server.token } : undefined;
+    return await runTask(runtime, template, context, { ...opts, timeoutMs: timeoutSeconds * 1000, endpoint }, io);
   } finally {
     signal?.removeEventListener('abort', onAbort);
+    await server?.close();
     await runtime.stop();
   }
 }
@@ -73,11 +83,12 @@ async function runTask(
   runtime: EmbeddedRuntime,
   template: TaskTemplate,
   context: Record<string, unknown>,
-  opts: RunOptions & { timeoutMs: number },
+  opts: RunOptions & { timeoutMs: number; endpoint: SignalEndpoint | undefined },
   io: CliIo,
 ): Promise<ExitCode> {
   const tracker = new RunTracker(template);
-  const renderer = await rendererFor(opts, io, tracker, `${template.namespace}/${template.name}@${template.version}`);
+  const title = `${template.namespace}/${template.name}@${template.version}`;
+  const renderer = withSignalHints(await rendererFor(opts, io, tracker, title), opts.endpoint, io);
   const off = runtime.onProgress((event) => tracker.apply(event) && renderer?.onEvent(event));
   let outcome: { task: TaskView; timedOut: boolean };
   try {
@@ -150,6 +161,32 @@ async function waitFor(
     if (!task) throw error;
     return { task, timedOut: true };
   }
+}
+
+/**
+ * How to signal a wait step, as it starts waiting: under the live view, after its progress line, or
+ * on stderr when stdout is only the summary or the JSON document.
+ */
+function withSignalHints(renderer: Renderer | undefined, endpoint: SignalEndpoint | undefined, io: CliIo): Renderer {
+  const hint = (event: ProgressEvent) =>
+    endpoint && event.type === 'step_waiting' ? signalHint(event.taskUuid, event.stepName, endpoint) : undefined;
+  if (renderer && 'showHint' in renderer)
+    return {
+      onEvent: (event) => {
+        const text = hint(event);
+        if (text && event.type === 'step_waiting') (renderer as LiveView).showHint(event.stepName, text);
+        renderer.onEvent(event);
+      },
+      stop: () => renderer.stop(),
+    };
+  return {
+    onEvent: (event) => {
+      renderer?.onEvent(event);
+      const text = hint(event);
+      if (text) (renderer ? out : err)(io, `  waiting for a signal: ${text}`);
+    },
+    stop: () => renderer?.stop(),
+  };
 }
 
 /** A live DAG view on a terminal (log-update loads only then); plain lines when not a TTY or with --no-progress; none with --json or --quiet. */

@@ -79,6 +79,7 @@ export class RunTracker {
         attempts: row.attempts,
         maxAttempts: row.maxAttempts,
         ...(note ? { note } : {}),
+        ...(s.type === 'wait' ? { kind: 'wait' as const } : {}),
       };
     });
   }
@@ -123,6 +124,12 @@ export class RunTracker {
           attempts: event.attempt,
           note: `retry held: ${describeHeldRetry(event.held)}`,
         });
+    } else if (event.type === 'step_waiting') {
+      Object.assign(row, {
+        status: 'waiting',
+        attempts: Math.max(row.attempts, event.attempt),
+        note: `waiting for a signal until ${event.deadline.toISOString().slice(11, 19)} UTC`,
+      });
     } else if (event.type === 'step_completed') {
       Object.assign(row, {
         status: 'complete',

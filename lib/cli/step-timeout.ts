@@ -33,7 +33,8 @@ export function runStepTimeoutSeconds(input: {
 
 /**
  * The template as `tasker run` registers it: each step that sets no `timeout_seconds` (it has the
- * template default) gets the run's per-attempt limit; a step's own timeout_seconds is kept.
+ * template default) gets the run's per-attempt limit; a step's own timeout_seconds is kept, and so is
+ * a wait step's (it runs no handler: its timeout is how long it waits for its signal).
  */
 export function withRunStepTimeouts(
   template: TaskTemplate,
@@ -42,7 +43,7 @@ export function withRunStepTimeouts(
   return {
     ...template,
     steps: template.steps.map((step) =>
-      step.timeoutSeconds === DEFAULT_STEP_TIMEOUT_SECONDS
+      step.timeoutSeconds === DEFAULT_STEP_TIMEOUT_SECONDS && step.type !== 'wait'
         ? { ...step, timeoutSeconds: runStepTimeoutSeconds({ ...run, maxAttempts: step.retry.maxAttempts }) }
         : step,
     ),

@@ -44,10 +44,11 @@ export function dagNodes(task: TaskView, transitions: readonly TransitionView[])
         : undefined;
     const held = heldRetry(task.state, s, task.steps);
     const duration = durations.get(s.stepUuid);
+    const waiting = s.waitDeadline ? `waiting for a signal until ${new Date(s.waitDeadline).toISOString()}` : undefined;
     const note = held
       ? `retry held: ${describeHeldRetry(held)} (after ${error})`
-      : (error ?? (duration === undefined ? undefined : formatMs(duration)));
-    const status = held ? 'held' : displayStatus(s.state);
+      : (waiting ?? error ?? (duration === undefined ? undefined : formatMs(duration)));
+    const status = held ? 'held' : displayStatus(s.state, s.stepType);
     return {
       name: s.name,
       dependencies: s.dependencies,
@@ -55,6 +56,7 @@ export function dagNodes(task: TaskView, transitions: readonly TransitionView[])
       attempts: s.attempts,
       maxAttempts: s.maxAttempts,
       ...(note ? { note } : {}),
+      ...(s.stepType === 'wait' ? { kind: 'wait' as const } : {}),
     };
   });
 }

@@ -2,6 +2,7 @@ import { z } from 'zod';
 import { completionQueueMessage } from './completion-queue-message.js';
 import { createTaskRequest } from './create-task-request.js';
 import { domainEventEnvelope } from './domain-event.js';
+import { parkedDomainEventMessage } from './parked-domain-event.js';
 import { poisonMessage } from './poison-message.js';
 import { retryDueMessage } from './retry-due-message.js';
 import { stepDispatchMessage } from './step-dispatch-message.js';
@@ -47,6 +48,12 @@ export const CONTRACT_SCHEMAS = {
     schema: domainEventEnvelope,
     title: 'DomainEventEnvelope',
     description: 'The Detail of a domain event on EventBridge (Source tasker.<namespace>, DetailType the event name).',
+  },
+  'parked-domain-event': {
+    schema: parkedDomainEventMessage,
+    title: 'ParkedDomainEvent',
+    description:
+      'A domain event that could not be published, on the domain-event dead-letter queue: the EventBridge entry kept whole, so a redrive puts it back on the bus as it was.',
   },
   'task-lifecycle-event': {
     schema: taskLifecycleEvent,

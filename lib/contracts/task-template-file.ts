@@ -3,6 +3,7 @@ import { DEFAULT_RETRY_POLICY } from '../domain/backoff.js';
 import { EVENT_CONDITIONS } from '../domain/event-condition.js';
 import { DEFAULT_STEP_TIMEOUT_SECONDS } from '../domain/task-template.js';
 import type { StepTemplate, TaskTemplate } from '../domain/task-template.js';
+import { MAX_WAIT_TIMEOUT_SECONDS } from '../domain/wait-step.js';
 import type { TemplateGraph } from '../domain/template-problems.js';
 import { declaredEvent } from './declared-event.js';
 import { jsonObject } from './schema-version.js';
@@ -53,18 +54,41 @@ const handlerFile = z.strictObject({
   initialization: jsonObject.default(() => ({})),
 });
 
-export const stepTemplateFile = z.strictObject({
+const stepFields = z.strictObject({
   name: name('step name'),
+  /** Absent: a handler runs the step. `wait`: the step waits for a signal (no handler). */
+  type: z.enum(['wait']).optional(),
   /** Documentation only; not carried into the domain template. */
   description: z.string().max(2000).optional(),
-  handler: handlerFile,
+  handler: handlerFile.optional(),
   /** The worker pool that runs this step, when not the template's own namespace (a mixed DAG). */
   namespace: namespace('namespace').optional(),
   dependencies: z.array(name('dependency')).default(() => []),
   retry: retryFile,
-  timeout_seconds: int(1, MAX_STEP_TIMEOUT_SECONDS).default(DEFAULT_STEP_TIMEOUT_SECONDS),
+  /** A handler's attempt (at most MAX_STEP_TIMEOUT_SECONDS), or a wait (at most MAX_WAIT_TIMEOUT_SECONDS). */
+  timeout_seconds: int(1, MAX_WAIT_TIMEOUT_SECONDS).default(DEFAULT_STEP_TIMEOUT_SECONDS),
+  /** A wait's JSON Schema for its signal's payload (checked at load like every embedded schema). */
+  signal_schema: jsonObject.optional(),
+  /** What a wait that timed out does: fail with `wait_timeout` (the default) or complete with a null result. */
+  on_timeout: z.enum(['fail', 'complete']).optional(),
   publishes_events: z.array(declaredEvent.strict()).default(() => []),
 });
+
+export const stepTemplateFile = stepFields.superRefine(stepKindProblems);
+
+/** A wait has no handler (and is never retried: toStepTemplate); a handler's step has a handler and a Lambda-sized timeout. */
+function stepKindProblems(step: z.output<typeof stepFields>, ctx: z.RefinementCtx): void {
+  const issue = (path: string, message: string) => ctx.addIssue({ code: 'custom', path: [path], message });
+  if (step.type === 'wait') {
+    if (step.handler) issue('handler', `wait step "${step.name}" has no handler: it waits for a signal`);
+    return;
+  }
+  if (!step.handler) issue('handler', `step "${step.name}" needs a handler (or type: wait)`);
+  if (step.timeout_seconds > MAX_STEP_TIMEOUT_SECONDS)
+    issue('timeout_seconds', `timeout_seconds is at most ${MAX_STEP_TIMEOUT_SECONDS} for a step a handler runs`);
+  for (const key of ['signal_schema', 'on_timeout'] as const)
+    if (step[key] !== undefined) issue(key, `${key} applies only to a wait step (type: wait)`);
+}
 
 /** One task template YAML file, in tasker-core's shape (snake_case). */
 export const taskTemplateFile = z.strictObject({
@@ -97,14 +121,19 @@ export function toTaskTemplate(file: TaskTemplateFile): TaskTemplate {
 
 function toStepTemplate(step: StepTemplateFile): StepTemplate {
   const { retry } = step;
+  const wait = step.type === 'wait';
   return {
     name: step.name,
-    handler: { callable: step.handler.callable, initialization: step.handler.initialization },
+    ...(step.handler === undefined
+      ? {}
+      : { handler: { callable: step.handler.callable, initialization: step.handler.initialization } }),
+    ...(wait ? { type: step.type, wait: waitSettings(step) } : {}),
     ...(step.namespace === undefined ? {} : { namespace: step.namespace }),
     dependencies: step.dependencies,
     retry: {
-      retryable: retry.retryable,
-      maxAttempts: retry.max_attempts,
+      // A wait is never retried: no handler runs it, and its timeout is final.
+      retryable: wait ? false : retry.retryable,
+      maxAttempts: wait ? 1 : retry.max_attempts,
       backoffBaseMs: retry.backoff_base_ms,
       maxBackoffMs: retry.max_backoff_ms,
     },
@@ -114,6 +143,13 @@ function toStepTemplate(step: StepTemplateFile): StepTemplate {
       condition: e.condition,
       ...(e.schema === undefined ? {} : { schema: e.schema }),
     })),
+  };
+}
+
+function waitSettings(step: StepTemplateFile): NonNullable<StepTemplate['wait']> {
+  return {
+    onTimeout: step.on_timeout ?? 'fail',
+    ...(step.signal_schema === undefined ? {} : { signalSchema: step.signal_schema }),
   };
 }
 

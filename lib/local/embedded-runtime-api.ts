@@ -4,6 +4,7 @@ import type { TaskLifecycleEvent } from '../contracts/task-lifecycle-event.js';
 import type { TaskRequestOutcomeEvent } from '../contracts/task-request-outcome.js';
 import type { TaskTemplate } from '../domain/task-template.js';
 import type { CreateTaskResult } from '../orchestration/create-task.js';
+import type { SignalResult } from '../orchestration/signal-step.js';
 import type { OrchestrationDeps, OrchestrationLimits } from '../orchestration/orchestration-deps.js';
 import type { Logger } from '../ports/logger.js';
 import type { TaskView, TransitionView } from '../ports/orchestration-store.js';
@@ -32,6 +33,12 @@ export interface EmbeddedRuntimeOptions {
   readonly dataDir?: string;
   /** Lambda, queue and sweeper settings; default the deployed ones (see deployed-defaults.ts). */
   readonly settings?: EmbeddedSettingsInput;
+  /**
+   * Namespaces left to pull workers outside this process (`tasker dev --pull <ns>`): no in-process step handler
+   * consumes their dispatch queues. Each needs a queue of its own on the aws transport (TASKER_NAMESPACE_QUEUE_URLS).
+   * A stack template's pull pools are added on the aws transport.
+   */
+  readonly pull?: readonly string[];
   /** `auto` (default): SQS and EventBridge when configured in the environment, else in-process. */
   readonly transport?: TransportKind | 'auto';
   readonly logger?: Logger;
@@ -73,6 +80,8 @@ export interface EmbeddedRuntime {
   /** Orchestration on the runtime's database, queues and bus (createTask, operator actions, sweep). */
   readonly orchestration: OrchestrationDeps;
   createTask(request: CreateTaskRequestInput): Promise<CreateTaskResult>;
+  /** Signals a wait step (lib/orchestration/signal-step.ts); its progress is reported at once. A bound function. */
+  readonly signalStep: (taskUuid: string, stepName: string, payload: unknown) => Promise<SignalResult>;
   /**
    * Task requests taken as the deployed ingress takes them off its queue (processTaskRequests: the batch created in one
    * transaction, identity strategies applied, each answered `task.created` or `task.rejected` on the bus). A request is

@@ -20,6 +20,7 @@ import { HandlerFailureLog } from './handler-failures.js';
 import { LocalRuntime, type Parts, type Runners } from './local-runtime.js';
 import { missingCallables } from './missing-callables.js';
 import { ProgressObserver } from './progress-observer.js';
+import { servedDispatchQueues } from './pull-namespaces.js';
 import { SqsLambdaRunner, type SqsLambdaHandler } from './sqs-lambda-runner.js';
 import { ProgressHub } from './step-progress.js';
 import { decorateHandler, decorateTransport } from './runtime-decorators.js';
@@ -119,9 +120,8 @@ function startRunners(parts: Parts, stepHandler: SqsLambdaHandler, completion: S
   const { settings, transport, logger } = parts;
   const pool = new ConcurrencyPool(settings.stepHandler.reservedConcurrency);
   const common = { queue: transport.queue, waitTimeSeconds: transport.waitTimeSeconds, logger };
-  const dispatchUrls = [transport.urls.dispatch, ...Object.values(transport.urls.namespaceDispatch)].filter(
-    (url): url is string => url !== undefined,
-  );
+  const pulled = [...(parts.options.pull ?? []), ...(transport.kind === 'aws' ? settings.pullNamespaces : [])];
+  const dispatchUrls = servedDispatchQueues(transport.urls, transport.kind, [...new Set(pulled)]);
   const dispatch = dispatchUrls.map((queueUrl) =>
     new SqsLambdaRunner({
       ...common,

@@ -5,12 +5,14 @@ import {
   STEP_HANDLER_DEFAULTS,
 } from './deployed-defaults.js';
 import {
+  hasFunction,
   queueSettingsFromTemplate,
   safetyMarginFromTemplate,
   settingsFromTemplate,
   type LambdaSettings,
   type QueueSettings,
 } from './lambda-settings.js';
+import { pullNamespacesFromTemplate } from './pull-namespaces.js';
 
 /** Everything the embedded runtime is configured by. */
 export interface EmbeddedSettings {
@@ -22,6 +24,8 @@ export interface EmbeddedSettings {
   readonly sweepIntervalMs: number;
   /** The step handler's deadline ends this long before the function timeout (TASKER_DEADLINE_SAFETY_MARGIN_MS). */
   readonly safetyMarginMs: number;
+  /** Namespaces the stack template serves with pull workers (`workerPools` of `kind: 'pull'`); none without a template. */
+  readonly pullNamespaces: readonly string[];
 }
 
 export interface EmbeddedSettingsInput {
@@ -48,6 +52,7 @@ export function resolveEmbeddedSettings(input: EmbeddedSettingsInput = {}): Embe
     completionQueue: { ...base.completionQueue, ...input.completionQueue },
     sweepIntervalMs: input.sweepIntervalMs ?? LOCAL_SWEEP_INTERVAL_MS,
     safetyMarginMs: input.safetyMarginMs ?? base.safetyMarginMs ?? DEFAULT_SAFETY_MARGIN_MS,
+    pullNamespaces: base.pullNamespaces,
   };
 }
 
@@ -58,11 +63,25 @@ function deployedBase() {
     dispatchQueue: DISPATCH_QUEUE_DEFAULTS,
     completionQueue: COMPLETION_QUEUE_DEFAULTS,
     safetyMarginMs: undefined,
+    pullNamespaces: [] as readonly string[],
   };
 }
 
+/**
+ * A stack without a default pool (`workerPools` only) has no step-handler function: the in-process step handler,
+ * which then serves only what the environment routes to it, runs with the deployed defaults.
+ */
 function templateBase(template: unknown) {
+  const pullNamespaces = pullNamespacesFromTemplate(template);
+  if (!hasFunction(template, 'step-handler'))
+    return {
+      ...deployedBase(),
+      completion: settingsFromTemplate(template, 'completion'),
+      completionQueue: queueSettingsFromTemplate(template, 'completion'),
+      pullNamespaces,
+    };
   return {
+    pullNamespaces,
     stepHandler: settingsFromTemplate(template, 'step-handler'),
     completion: settingsFromTemplate(template, 'completion'),
     dispatchQueue: queueSettingsFromTemplate(template, 'step-handler'),

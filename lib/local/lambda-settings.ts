@@ -88,6 +88,17 @@ export function safetyMarginFromTemplate(template: unknown, logicalIdOrRole: str
   return optionalNumber(variables[ENV.safetyMarginMs]);
 }
 
+/** Whether the template holds exactly one function of that logical id or role. */
+export function hasFunction(template: unknown, logicalIdOrRole: string): boolean {
+  try {
+    findFunction(resourcesOf(template), logicalIdOrRole);
+    return true;
+  } catch (error) {
+    if (error instanceof TemplateSettingsError) return false;
+    throw error;
+  }
+}
+
 function resourcesOf(template: unknown): Resources {
   const resources = (template as { Resources?: unknown } | null)?.Resources;
   if (typeof resources !== 'object' || resources === null)

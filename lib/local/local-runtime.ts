@@ -10,6 +10,7 @@ import type { TaskTemplate } from '../domain/task-template.js';
 import { taskRequestOutcomeEvent, type TaskRequestOutcomeEvent } from '../contracts/task-request-outcome.js';
 import { createTask, type CreateTaskResult } from '../orchestration/create-task.js';
 import { processTaskRequests } from '../orchestration/process-task-requests.js';
+import { signalStep, type SignalResult } from '../orchestration/signal-step.js';
 import type { OrchestrationDeps } from '../orchestration/orchestration-deps.js';
 import type { Logger } from '../ports/logger.js';
 import type { TaskView, TransitionView } from '../ports/orchestration-store.js';
@@ -114,6 +115,12 @@ export class LocalRuntime implements EmbeddedRuntime {
     }
     return records.flatMap((r) => answers.get(r.messageId) ?? []);
   }
+
+  readonly signalStep = async (taskUuid: string, stepName: string, payload: unknown): Promise<SignalResult> => {
+    const result = await signalStep(this.a.orchestration, taskUuid, stepName, payload);
+    if (result.ok) await this.a.observer.checkTask(taskUuid).catch(() => null);
+    return result;
+  };
 
   async waitForTask(taskUuid: string, options: { timeoutMs?: number } = {}): Promise<TaskView> {
     const wait = waitForFinalState(

@@ -12,7 +12,9 @@ export function missingCallables(templates: readonly TaskTemplate[], handlers: H
   const known = new Set(Object.keys(handlers).filter((name) => typeof handlers[name] === 'function'));
   return templates.flatMap((t) =>
     t.steps
-      .filter((s) => !known.has(s.handler.callable))
-      .map((s) => ({ template: `${t.namespace}/${t.name}@${t.version}`, step: s.name, callable: s.handler.callable })),
+      .flatMap((s) =>
+        s.handler && !known.has(s.handler.callable) ? [{ step: s.name, callable: s.handler.callable }] : [],
+      )
+      .map((s) => ({ template: `${t.namespace}/${t.name}@${t.version}`, ...s })),
   );
 }

@@ -8,6 +8,7 @@ import type { TaskState } from '../domain/task-state.js';
 import type { Logger } from '../ports/logger.js';
 import type { OrchestrationStore, TaskView } from '../ports/orchestration-store.js';
 import { classify, heldRetryEvents } from './result-progress.js';
+import { waitEvents, type ReportedWaits } from './wait-progress.js';
 import type { SqsLambdaHandler } from './sqs-lambda-runner.js';
 import type { ProgressEvent, ProgressHub } from './step-progress.js';
 
@@ -47,6 +48,7 @@ export class ProgressObserver {
   private readonly reported = new Set<string>();
   /** `${step_uuid}:${attempt}` of the held retries reported. */
   private readonly heldReported = new Set<string>();
+  private readonly waitsReported: ReportedWaits = new Map();
   /** task -> ids of the completion runs in progress for it. */
   private readonly inCompletion = new Map<string, Set<number>>();
   private readonly overlapped = new Set<string>();
@@ -119,6 +121,7 @@ export class ProgressObserver {
   async checkTask(taskUuid: string, view?: TaskView | null): Promise<TaskView | null> {
     const task = view ?? (await this.deps.store.getTask(taskUuid));
     if (task && !this.inCompletion.has(taskUuid)) this.reportHeld(task);
+    if (task) this.reportWaits(task);
     if (task && taskHasSettled(task) && !this.finished.has(taskUuid) && !this.inCompletion.has(taskUuid)) {
       this.finished.set(taskUuid, task.state);
       this.emit({ type: 'task_finished', taskUuid, state: task.state, at: this.now() });
@@ -182,6 +185,7 @@ export class ProgressObserver {
         views.set(taskUuid, task);
         for (const result of results.filter((r) => r.task_uuid === taskUuid)) this.reportResult(result, task);
         if (task) this.reportHeld(task);
+        if (task) this.reportWaits(task);
       }
     } catch (error) {
       this.deps.logger.warn('progress could not be read', { error: errorMessage(error) });
@@ -211,6 +215,11 @@ export class ProgressObserver {
       this.heldReported.add(key);
       this.emit(event);
     }
+  }
+
+  /** Once per wait attempt: waiting for its signal, then how it ended (wait-progress.ts). */
+  private reportWaits(task: TaskView): void {
+    for (const event of waitEvents(task, this.waitsReported, this.now())) this.emit(event);
   }
 
   /**

@@ -13,6 +13,8 @@ interface StepRef {
 export type ProgressEvent =
   | ({ readonly type: 'step_started'; readonly maxAttempts: number } & StepRef)
   | ({ readonly type: 'step_completed'; readonly durationMs: number } & StepRef)
+  /** A wait step waits for its signal until `deadline` (lib/local/wait-progress.ts). */
+  | ({ readonly type: 'step_waiting'; readonly deadline: Date } & StepRef)
   | ({
       readonly type: 'step_retrying';
       readonly retryInMs: number | null;

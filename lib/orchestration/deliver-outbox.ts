@@ -25,7 +25,7 @@ interface Delivered {
 
 /**
  * Sends what a committed state change put in the outbox: step dispatches to their namespace's
- * queue, retry ticks (delayed) to the completion queue, lifecycle events to the bus. Rows are
+ * queue, retry ticks (delayed) to the completion queue, lifecycle events (and wait steps' domain events) to the bus. Rows are
  * deleted only once sent; a crash in between leaves them for the sweeper's re-send.
  */
 export async function deliverOutbox(deps: OrchestrationDeps, entries: readonly OutboxEntry[]): Promise<DeliveryReport> {
@@ -40,11 +40,11 @@ export async function deliverOutbox(deps: OrchestrationDeps, entries: readonly O
 
 /** One delivery per queue the entries go to, and one to the bus for the lifecycle events. */
 function deliveries(deps: OrchestrationDeps, entries: readonly OutboxEntry[]): Promise<Delivered>[] {
-  const events = entries.filter((e) => e.kind === 'task_lifecycle');
+  const events = entries.filter(isBusEntry);
   const queues = [
     ...byQueue(
       deps,
-      entries.filter((e) => e.kind !== 'task_lifecycle'),
+      entries.filter((e) => !isBusEntry(e)),
     ),
   ];
   const out = queues.map(([url, group]) => sendToQueue(deps, url, group));
@@ -122,12 +122,23 @@ function toMessage(deps: OrchestrationDeps, entry: OutboxEntry): OutgoingMessage
   return { id: entry.id, body: JSON.stringify(entry.payload), delaySeconds };
 }
 
+/** Lifecycle events, and the domain events of wait steps, go to the bus. */
+function isBusEntry(entry: OutboxEntry): boolean {
+  return entry.kind === 'task_lifecycle' || entry.kind === 'domain_event';
+}
+
+function toBusEntry(e: OutboxEntry): EventBusEntry {
+  if (e.kind === 'domain_event')
+    return {
+      Source: String(e.payload.source),
+      DetailType: String(e.payload.detail_type),
+      Detail: JSON.stringify(e.payload.detail),
+    };
+  return { Source: TASK_LIFECYCLE_SOURCE, DetailType: String(e.payload.event_name), Detail: JSON.stringify(e.payload) };
+}
+
 async function publishToBus(deps: OrchestrationDeps, events: readonly OutboxEntry[]): Promise<Delivered> {
-  const entries: EventBusEntry[] = events.map((e) => ({
-    Source: TASK_LIFECYCLE_SOURCE,
-    DetailType: String(e.payload.event_name),
-    Detail: JSON.stringify(e.payload),
-  }));
+  const entries: EventBusEntry[] = events.map(toBusEntry);
   const outcome = await deps.events.publish(entries).catch((error: unknown) => ({
     failed: entries.map((entry) => ({ entry, code: 'BusUnavailable', message: String(error) })),
   }));

@@ -8,13 +8,15 @@ import { limitsOf, type OrchestrationDeps } from './orchestration-deps.js';
 import { timeoutOrFailureResult } from './sweeper-result.js';
 
 export interface SweepReport {
+  /** Attempts timed out: overdue handler attempts and expired waits (wait steps past their timeout). */
   timedOut: number;
   resent: number;
   retriesDispatched: number;
 }
 
 /**
- * What the scheduled sweeper does so nothing is lost or stuck: times out attempts past their
+ * What the scheduled sweeper does so nothing is lost or stuck: expires wait steps past their timeout
+ * (`wait_timeout`, or completed when `on_timeout: complete`), times out attempts past their
  * deadline (Lambda killed, message dead-lettered or lost) with `handler_timeout`, re-sends outbox rows a
  * crashed sender left behind, dispatches retries whose backoff elapsed, and fails blocked tasks
  * whose grace ran out (no tick waits for a grace: a task fails within one sweep of its end). An
@@ -56,6 +58,10 @@ export async function sweep(deps: OrchestrationDeps, budget: TimeBudget = NO_TIM
 
 async function timeOutOverdue(deps: OrchestrationDeps, budget: TimeBudget): Promise<number> {
   if (!hasTimeFor(budget, CALLS_PER_WORK)) return 0;
+  // Waits first: a wait's attempt deadline is its wait deadline plus the grace, so one expired here
+  // is never timed out below as a handler's attempt.
+  const waitsExpired = await expireWaits(deps);
+  if (!hasTimeFor(budget, CALLS_PER_WORK)) return waitsExpired;
   const queues = await observeDispatchQueues(deps);
   const overdue = await deps.store.findTimedOutDispatches(limitsOf(deps).sweepBatchSize, queues);
   let applied = 0;
@@ -76,7 +82,29 @@ async function timeOutOverdue(deps: OrchestrationDeps, budget: TimeBudget): Prom
     });
     if (status === 'applied') applied += 1;
   }
-  return applied;
+  return waitsExpired + applied;
+}
+
+/** Expires the waits past their deadline, in one call; a failed call is left for the next sweep. */
+async function expireWaits(deps: OrchestrationDeps): Promise<number> {
+  try {
+    const outcomes = await deps.store.expireWaits(limitsOf(deps).sweepBatchSize);
+    const applied = outcomes.filter((o) => o.status === 'applied');
+    for (const o of applied)
+      deps.logger.warn('wait step timed out', {
+        task_uuid: o.taskUuid,
+        step_uuid: o.stepUuid,
+        step_state: o.stepState,
+      });
+    await deliverOutbox(
+      deps,
+      applied.flatMap((o) => o.outbox),
+    );
+    return applied.length;
+  } catch (error) {
+    deps.logger.warn('waits not expired; the next sweep tries again', { error: errorMessage(error) });
+    return 0;
+  }
 }
 
 /** Fails one overdue attempt with a retryable handler_timeout; the outcome's status. */

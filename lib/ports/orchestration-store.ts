@@ -3,10 +3,11 @@ import type { StepExecutionResult } from '../contracts/step-execution-result.js'
 import type { ExecutionStatus } from '../domain/execution-status.js';
 import type { StepState } from '../domain/step-state.js';
 import type { TaskState } from '../domain/task-state.js';
-import type { TaskTemplate } from '../domain/task-template.js';
+import type { DeclaredEvent, JsonSchema, StepType, TaskTemplate } from '../domain/task-template.js';
 
 /** What an outbox row asks to be sent; written in the same transaction as the state change. */
-export type OutboxKind = 'step_dispatch' | 'retry_due' | 'task_lifecycle';
+/** `domain_event`: a wait step's domain event, payload `{source, detail_type, detail}` (000014_wait_steps.sql). */
+export type OutboxKind = 'step_dispatch' | 'retry_due' | 'task_lifecycle' | 'domain_event';
 
 export interface OutboxEntry {
   readonly id: string;
@@ -70,6 +71,31 @@ export interface TaskToCreate {
   readonly template: TaskTemplate;
 }
 
+/**
+ * What became of a signal: `applied`, or refused: `duplicate` (already signalled), `late` (timed out,
+ * or superseded by an operator action), `unknown_task`, `unknown_step`, `not_a_wait`, `not_waiting`
+ * (its dependencies are not complete yet).
+ */
+export type SignalStatus =
+  | Exclude<ApplyStatus, 'unknown_event'>
+  | 'unknown_task'
+  | 'unknown_step'
+  | 'not_a_wait'
+  | 'not_waiting';
+
+export interface SignalOutcome extends Omit<ApplyResultOutcome, 'status'> {
+  readonly status: SignalStatus;
+}
+
+/** A task's step as a signal needs it before it is applied: whether it is a wait, and its signal's schema. */
+export interface SignalTarget {
+  readonly stepUuid: string | null;
+  readonly stepType: StepType | null;
+  readonly signalSchema: JsonSchema | null;
+  /** The step's declared domain events: those a signal fires must accept its payload. */
+  readonly publishesEvents: readonly DeclaredEvent[];
+}
+
 export interface TimedOutDispatch {
   readonly eventId: string;
   readonly taskUuid: string;
@@ -111,6 +137,10 @@ export interface StepView {
   readonly lastError: Record<string, unknown> | null;
   readonly nextAttemptAt: Date | null;
   readonly lastAttemptedAt: Date | null;
+  /** The template's `type` (absent: a handler runs the step). */
+  readonly stepType?: StepType | null;
+  /** A wait step's deadline while it waits for its signal; null otherwise. */
+  readonly waitDeadline?: Date | null;
 }
 
 export interface TransitionView {
@@ -198,6 +228,21 @@ export interface OrchestrationStore {
    * transaction holds (it is being closed). Returns how many were marked.
    */
   markAttemptsStarted(starts: readonly AttemptStarted[]): Promise<number>;
+  /**
+   * The task's step named `stepName`, for a signal to be checked against before it is applied: null
+   * when there is no such task; a null `stepUuid` when the task has no such step.
+   */
+  signalTarget(taskUuid: string, stepName: string): Promise<SignalTarget | null>;
+  /**
+   * Signals a wait step: its open attempt is completed with `payload` as its result, once, like a
+   * result (dependents claimed, the task evaluated). A second or late signal is refused as a value.
+   */
+  signalStep(taskUuid: string, stepName: string, payload: unknown): Promise<SignalOutcome>;
+  /**
+   * Waits past their deadline: each fails with `wait_timeout`, or completes with a null result when
+   * its `on_timeout` is `complete`. Returns the outcomes (what to send rides on them).
+   */
+  expireWaits(limit: number): Promise<ApplyResultOutcome[]>;
   /** Tasks with a step whose backoff has elapsed: claims them and returns what to send. */
   claimDueRetries(limit: number): Promise<OutboxEntry[]>;
   /**

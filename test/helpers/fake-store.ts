@@ -27,6 +27,9 @@ export function fakeStore(overrides: Partial<OrchestrationStore> = {}): {
     'createTasks',
     'failBlockedTasks',
     'markAttemptsStarted',
+    'signalTarget',
+    'signalStep',
+    'expireWaits',
   ];
   const store: Record<string, unknown> = {};
   for (const name of methods) {
@@ -40,6 +43,8 @@ export function fakeStore(overrides: Partial<OrchestrationStore> = {}): {
   store.markOutboxSent = vi.fn(overrides.markOutboxSent ?? (async () => undefined));
   // No blocked task is due to fail unless a test says so (every sweep asks).
   store.failBlockedTasks = vi.fn(overrides.failBlockedTasks ?? (async () => []));
+  // No wait is past its deadline unless a test says so (every sweep asks).
+  store.expireWaits = vi.fn(overrides.expireWaits ?? (async () => []));
   // A batch applies as its results one by one, each failure its own (the Postgres store's fallback).
   const one = store.applyStepResult as OrchestrationStore['applyStepResult'];
   store.applyStepResults = vi.fn(

@@ -1,5 +1,5 @@
 import { DEFAULT_RETRY_POLICY, type RetryPolicy } from '../../lib/domain/backoff.js';
-import type { DeclaredEvent, StepTemplate, TaskTemplate } from '../../lib/domain/task-template.js';
+import type { DeclaredEvent, StepTemplate, TaskTemplate, WaitSettings } from '../../lib/domain/task-template.js';
 
 export interface StepSpec {
   name: string;
@@ -11,6 +11,8 @@ export interface StepSpec {
   config?: Record<string, unknown>;
   /** The namespace whose worker pool runs the step, when not the template's (a mixed DAG). */
   namespace?: string;
+  /** A wait step (`type: wait`, no handler, never retried) with these settings. */
+  wait?: Partial<WaitSettings>;
 }
 
 /** A domain TaskTemplate from a compact description, for tests. */
@@ -31,6 +33,16 @@ export function buildTemplate(spec: {
 }
 
 function toStep(s: StepSpec): StepTemplate {
+  if (s.wait)
+    return {
+      name: s.name,
+      type: 'wait',
+      wait: { onTimeout: 'fail', ...s.wait },
+      dependencies: s.deps ?? [],
+      retry: { ...DEFAULT_RETRY_POLICY, retryable: false, maxAttempts: 1 },
+      timeoutSeconds: s.timeoutSeconds ?? 30,
+      publishesEvents: s.events ?? [],
+    };
   return {
     name: s.name,
     handler: { callable: s.callable ?? `tests.${s.name}`, initialization: s.config ?? {} },

@@ -14,6 +14,8 @@ import type {
   OutboxEntry,
   ReadyStep,
   RegisteredTemplate,
+  SignalOutcome,
+  SignalTarget,
   ResultToApply,
   TaskToCreate,
   TaskView,
@@ -30,18 +32,20 @@ import {
   toExecutionContext,
   toOutbox,
   toReadyStep,
+  toSignalTarget,
   toStepView,
   toTaskView,
   toTimedOutDispatch,
   toTransitionView,
   type ExecutionContextRow,
   type ReadyStepRow,
+  type SignalTargetRow,
   type StepRow,
   type TaskRow,
   type TimedOutDispatchRow,
   type TransitionRow,
 } from './row-mappers.js';
-import { STEPS_OF_TASK, TASK_BY_UUID, TEMPLATE_LOOKUP, TRANSITIONS_OF_TASK } from './queries.js';
+import { SIGNAL_TARGET, STEPS_OF_TASK, TASK_BY_UUID, TEMPLATE_LOOKUP, TRANSITIONS_OF_TASK } from './queries.js';
 
 /** The OrchestrationStore on PostgreSQL: each operation is one call of a SQL function (one round trip). */
 export class PostgresOrchestrationStore implements OrchestrationStore {
@@ -197,6 +201,25 @@ export class PostgresOrchestrationStore implements OrchestrationStore {
     if (starts.length === 0) return 0;
     const json = JSON.stringify(starts.map((s) => ({ event_id: s.eventId, started_at: s.startedAt.toISOString() })));
     return (await this.scalar('select tasker.mark_attempts_started($1::jsonb) as j', [json])) as number;
+  }
+
+  async signalTarget(taskUuid: string, stepName: string): Promise<SignalTarget | null> {
+    const { rows } = await this.db.query<SignalTargetRow>(SIGNAL_TARGET, [taskUuid, stepName]);
+    return rows[0] ? toSignalTarget(rows[0]) : null;
+  }
+
+  async signalStep(taskUuid: string, stepName: string, payload: unknown): Promise<SignalOutcome> {
+    const json = await this.json('select tasker.signal_step($1, $2, $3::jsonb) as j', [
+      taskUuid,
+      stepName,
+      JSON.stringify(payload ?? null),
+    ]);
+    return toApplyOutcome(json) as SignalOutcome;
+  }
+
+  async expireWaits(limit: number): Promise<ApplyResultOutcome[]> {
+    const rows = await this.scalar('select tasker.expire_waits($1) as j', [limit]);
+    return (rows as Array<Record<string, unknown>>).map(toApplyOutcome);
   }
 
   async claimDueRetries(limit: number): Promise<OutboxEntry[]> {

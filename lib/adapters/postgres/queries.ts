@@ -3,6 +3,15 @@
 /** A template through tasker.find_template, which the runtime login may call (it reads no table). */
 export const TEMPLATE_LOOKUP = 'select tasker.find_template($1, $2, $3) as template';
 
+/** A task (a row even without the step) and its step by name, with the step's signal_schema from its template. */
+export const SIGNAL_TARGET = `
+  select s.step_uuid, s.step_type, s.publishes_events,
+         (select x->'wait'->'signalSchema' from jsonb_array_elements(nt.template->'steps') x where x->>'name' = s.name) as signal_schema
+    from tasker.tasks t
+    join tasker.named_tasks nt using (named_task_id)
+    left join tasker.workflow_steps s on s.task_uuid = t.task_uuid and s.name = $2
+   where t.task_uuid = $1`;
+
 export const TASK_BY_UUID = `
   select t.*, ns.name as namespace, nt.name, nt.version
     from tasker.tasks t
@@ -12,6 +21,9 @@ export const TASK_BY_UUID = `
 
 export const STEPS_OF_TASK = `
   select s.*, coalesce(s.namespace, ns.name) as namespace,
+         (select d.wait_deadline_at from tasker.step_dispatches d
+           where d.task_uuid = s.task_uuid and d.step_uuid = s.step_uuid and d.status = 'dispatched'
+             and d.wait_deadline_at is not null) as wait_deadline_at,
          coalesce((select array_agg(p.name order by p.ordinal)
                      from tasker.workflow_step_edges e join tasker.workflow_steps p on p.step_uuid = e.from_step_uuid
                     where e.to_step_uuid = s.step_uuid), '{}') as dependencies

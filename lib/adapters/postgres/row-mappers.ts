@@ -5,6 +5,7 @@ import type {
   ExecutionContext,
   OutboxEntry,
   ReadyStep,
+  SignalTarget,
   StepView,
   TaskView,
   TimedOutDispatch,
@@ -12,6 +13,7 @@ import type {
 } from '../../ports/orchestration-store.js';
 import type { StepState } from '../../domain/step-state.js';
 import type { TaskState } from '../../domain/task-state.js';
+import type { DeclaredEvent, JsonSchema, StepType } from '../../domain/task-template.js';
 
 /** Shapes of JSON returned by the SQL functions, mapped to the port's types. */
 export interface OutboxJson {
@@ -73,6 +75,8 @@ export interface StepRow {
   last_error: Record<string, unknown> | null;
   next_attempt_at: Date | null;
   last_attempted_at: Date | null;
+  step_type?: StepType | null;
+  wait_deadline_at?: Date | null;
 }
 
 export function toStepView(row: StepRow): StepView {
@@ -89,6 +93,25 @@ export function toStepView(row: StepRow): StepView {
     lastError: row.last_error,
     nextAttemptAt: row.next_attempt_at,
     lastAttemptedAt: row.last_attempted_at,
+    stepType: row.step_type ?? null,
+    waitDeadline: row.wait_deadline_at ?? null,
+  };
+}
+
+/** A row of SIGNAL_TARGET (queries.ts). */
+export interface SignalTargetRow {
+  step_uuid: string | null;
+  step_type: StepType | null;
+  signal_schema: JsonSchema | null;
+  publishes_events: DeclaredEvent[] | null;
+}
+
+export function toSignalTarget(row: SignalTargetRow): SignalTarget {
+  return {
+    stepUuid: row.step_uuid,
+    stepType: row.step_type,
+    signalSchema: row.signal_schema,
+    publishesEvents: row.publishes_events ?? [],
   };
 }
 

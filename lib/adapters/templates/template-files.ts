@@ -150,12 +150,14 @@ function parseYaml(source: string, file: string, lines: LineCounter): ParsedYaml
   }
 }
 
-/** `input_schema` and every `steps[i].publishes_events[j].schema` that is an object, with its path. */
+/** `input_schema`, every `steps[i].signal_schema` and every `steps[i].publishes_events[j].schema` that is an object, with its path. */
 function embeddedSchemas(raw: unknown): { path: PropertyKey[]; schema: unknown }[] {
   const found: { path: PropertyKey[]; schema: unknown }[] = [];
   const root = asRecord(raw);
   if (isRecord(root.input_schema)) found.push({ path: ['input_schema'], schema: root.input_schema });
   asArray(root.steps).forEach((step, i) => {
+    const signalSchema = asRecord(step).signal_schema;
+    if (isRecord(signalSchema)) found.push({ path: ['steps', i, 'signal_schema'], schema: signalSchema });
     asArray(asRecord(step).publishes_events).forEach((event, j) => {
       const schema = asRecord(event).schema;
       if (isRecord(schema)) found.push({ path: ['steps', i, 'publishes_events', j, 'schema'], schema });

@@ -279,6 +279,7 @@ describe.concurrent('tasker templates validate', SPAWNED, () => {
       'patterns/diamond_workflow@1.0.0',
       'patterns/tree_workflow@1.0.0',
       'patterns/mixed_dag_workflow@1.0.0',
+      'approvals/purchase_approval@1.0.0',
     ]) {
       expect(r.stdout).toContain(key);
     }

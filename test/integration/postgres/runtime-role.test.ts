@@ -27,6 +27,7 @@ const RUNTIME_OPERATIONS = [
   'claim_due_retries',
   'create_tasks',
   'evaluate_task_now',
+  'expire_waits',
   'fail_blocked_tasks',
   'find_template',
   'find_timed_out_dispatches',

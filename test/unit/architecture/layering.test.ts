@@ -15,6 +15,7 @@ const LAYERS = [
   'lambda',
   'container',
   'local',
+  'conformance',
   'cli',
 ] as const;
 type Layer = (typeof LAYERS)[number];
@@ -36,6 +37,8 @@ const RULES: Record<Layer, { layers: Layer[]; packages: RegExp }> = {
   lambda: { layers: [...USE_CASES_AND_ADAPTERS, 'lambda'], packages: /./ },
   container: { layers: [...USE_CASES_AND_ADAPTERS, 'lambda', 'container'], packages: /./ },
   local: { layers: [...USE_CASES_AND_ADAPTERS, 'lambda', 'local'], packages: /./ },
+  // The conformance kit plays the engine's side against a worker process: it builds on the local AWS resources.
+  conformance: { layers: [...USE_CASES_AND_ADAPTERS, 'lambda', 'local', 'conformance'], packages: /./ },
   cli: { layers: [...LAYERS], packages: /./ },
 };
 

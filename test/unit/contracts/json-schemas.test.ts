@@ -84,3 +84,22 @@ describe('published JSON Schemas', () => {
     expect(compileValidator(contractJsonSchema('step-execution-result'))(minimal)).toEqual({ ok: true });
   });
 });
+
+describe('the schemas as a worker in another language reads them', () => {
+  const dispatch = loadFixture('step-dispatch-message.json');
+  const validateDispatch = compileValidator(contractJsonSchema('step-dispatch-message'));
+
+  it('ids are what the uuid pattern says, not what a lenient UUID parser reads (hex without hyphens, braces, urn)', () => {
+    const hex = '0f8fad5bd9cb469fa16570867728950e';
+    for (const id of [hex, `{0f8fad5b-d9cb-469f-a165-70867728950e}`, 'urn:uuid:0f8fad5b-d9cb-469f-a165-70867728950e'])
+      expect(validateDispatch({ ...dispatch, event_id: id }).ok, id).toBe(false);
+    expect(validateDispatch({ ...dispatch, event_id: '0F8FAD5B-D9CB-469F-A165-70867728950E' }).ok).toBe(true);
+  });
+
+  it('a validator applies no default: a declared event without condition stays without one (readers assume success)', () => {
+    const event = { name: 'ecommerce.order_shipped' };
+    const message = { ...dispatch, publishes_events: [event] };
+    expect(validateDispatch(message).ok).toBe(true);
+    expect(message.publishes_events[0]).toEqual({ name: 'ecommerce.order_shipped' });
+  });
+});

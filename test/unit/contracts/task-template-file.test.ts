@@ -61,7 +61,7 @@ describe('taskTemplateFile', () => {
   it('does not share default objects between parses', () => {
     const a = taskTemplateFile.parse(file());
     const b = taskTemplateFile.parse(file());
-    expect(a.steps[0]?.handler.initialization).not.toBe(b.steps[0]?.handler.initialization);
+    expect(a.steps[0]?.handler?.initialization).not.toBe(b.steps[0]?.handler?.initialization);
     expect(a.steps[0]?.dependencies).not.toBe(b.steps[0]?.dependencies);
   });
 

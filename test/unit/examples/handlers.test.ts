@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import orderHandlers from '../../../examples/order-workflow/handlers.js';
 import patternHandlers from '../../../examples/patterns/handlers.js';
+import approvalHandlers from '../../../examples/approval/handlers.js';
 import { compileValidator } from '../../../lib/contracts/json-schema.js';
 import { topologicalOrder } from '../../../lib/domain/dag.js';
 import type { StepTemplate, TaskTemplate } from '../../../lib/domain/task-template.js';
@@ -26,7 +27,7 @@ function inputFor(
 ): StepHandlerInput {
   return {
     context,
-    config: step.handler.initialization,
+    config: step.handler?.initialization ?? {},
     dependencyResults: Object.fromEntries(step.dependencies.map((d) => [d, results.get(d)])),
     attempt,
     maxAttempts: step.retry.maxAttempts,
@@ -44,16 +45,29 @@ function inputFor(
   };
 }
 
-/** Runs a template's steps in dependency order, retrying RetryableErrors up to max_attempts. */
-async function runTemplate(template: TaskTemplate, handlers: HandlerMap, context: Record<string, unknown>) {
+/**
+ * Runs a template's steps in dependency order, retrying RetryableErrors up to max_attempts; a wait
+ * step takes its payload from `signals` (checked against its signal_schema, as a signal is).
+ */
+async function runTemplate(
+  template: TaskTemplate,
+  handlers: HandlerMap,
+  context: Record<string, unknown>,
+  signals: Record<string, unknown> = {},
+) {
   const results = new Map<string, unknown>();
   const attempts = new Map<string, number>();
   for (const name of topologicalOrder(template.steps)) {
     const step = template.steps.find((s) => s.name === name) as StepTemplate;
+    if (step.type === 'wait') {
+      expect(compileValidator(step.wait?.signalSchema ?? {})(signals[name])).toEqual({ ok: true });
+      results.set(name, signals[name]);
+      continue;
+    }
     for (let attempt = 1; !results.has(name); attempt += 1) {
       attempts.set(name, attempt);
       try {
-        results.set(name, await handlers[step.handler.callable]?.(inputFor(step, context, results, attempt)));
+        results.set(name, await handlers[step.handler?.callable ?? '']?.(inputFor(step, context, results, attempt)));
       } catch (error) {
         if (!(error instanceof RetryableError) || attempt >= step.retry.maxAttempts) throw error;
       }
@@ -65,15 +79,22 @@ async function runTemplate(template: TaskTemplate, handlers: HandlerMap, context
 const templates = [
   ...(await loadTemplateDirectoryOrThrow('examples/order-workflow/templates')),
   ...(await loadTemplateDirectoryOrThrow('examples/patterns/templates')),
+  ...(await loadTemplateDirectoryOrThrow('examples/approval/templates')),
 ];
 const find = (name: string) => templates.find((t) => t.name === name) as TaskTemplate;
 
 describe('example handler maps', () => {
   it('have a handler for every callable their templates name, and nothing else', () => {
-    const byNamespace: Record<string, HandlerMap> = { ecommerce: orderHandlers, patterns: patternHandlers };
+    const byNamespace: Record<string, HandlerMap> = {
+      ecommerce: orderHandlers,
+      patterns: patternHandlers,
+      approvals: approvalHandlers,
+    };
     for (const [namespace, handlers] of Object.entries(byNamespace)) {
       const callables = new Set(
-        templates.filter((t) => t.namespace === namespace).flatMap((t) => t.steps.map((s) => s.handler.callable)),
+        templates
+          .filter((t) => t.namespace === namespace)
+          .flatMap((t) => t.steps.flatMap((s) => (s.handler ? [s.handler.callable] : []))),
       );
       expect(Object.keys(handlers).sort()).toEqual([...callables].sort());
     }
@@ -207,5 +228,38 @@ describe('patterns', () => {
       1,
     );
     expect(() => patternHandlers['patterns.multiply']?.(input)).toThrow(PermanentError);
+  });
+});
+
+describe('approvals/purchase_approval', () => {
+  const template = find('purchase_approval');
+  const context = { item: 'standing desk', amount: 1200 };
+
+  it('waits for manager_approval (no handler), whose signal place_order receives', async () => {
+    expect(template.steps.find((s) => s.name === 'manager_approval')).toMatchObject({
+      type: 'wait',
+      timeoutSeconds: 86_400,
+      wait: { onTimeout: 'fail' },
+    });
+    const { results } = await runTemplate(template, approvalHandlers, context, {
+      manager_approval: { approved: true, approver: 'grace' },
+    });
+    expect(results.get('place_order')).toMatchObject({ amount: 1200, approved_by: 'grace' });
+  });
+
+  it('fails place_order for good when the manager said no', async () => {
+    const run = runTemplate(template, approvalHandlers, context, {
+      manager_approval: { approved: false, approver: 'grace', note: 'over budget' },
+    });
+    await expect(run).rejects.toThrow(PermanentError);
+    await expect(run).rejects.toMatchObject({ code: 'rejected' });
+  });
+
+  it("manager_approval's signal_schema refuses a decision without its approver", () => {
+    const schema = template.steps.find((s) => s.name === 'manager_approval')?.wait?.signalSchema ?? {};
+    expect(compileValidator(schema)({ approved: true })).toEqual({
+      ok: false,
+      problems: ["(root) must have required property 'approver'"],
+    });
   });
 });

@@ -160,6 +160,25 @@ describe('deliverOutbox', () => {
     expect(logger.find(/no dispatch queue/)).toHaveLength(1);
   });
 
+  it("publishes a wait step's domain event with its own source and detail, and keeps it when the publish failed", async () => {
+    const { d, events, store } = deps();
+    const detail = { event_id: ids.event_id, event_name: 'payments.approved', payload: { ok: true } };
+    const event: OutboxEntry = {
+      id: '7',
+      kind: 'domain_event',
+      namespace: 'payments',
+      payload: { source: 'tasker.payments', detail_type: 'payments.approved', detail },
+      availableAt: NOW,
+    };
+    expect(await deliverOutbox(d, [event])).toEqual({ sent: 1, deferred: 0, refused: 0 });
+    expect(events.published).toEqual([
+      { Source: 'tasker.payments', DetailType: 'payments.approved', Detail: JSON.stringify(detail) },
+    ]);
+    events.failNext(1);
+    expect((await deliverOutbox(d, [event])).deferred).toBe(1);
+    expect(store.markOutboxSent).toHaveBeenLastCalledWith([]);
+  });
+
   it('keeps lifecycle events whose publish failed', async () => {
     const { d, events, store } = deps();
     events.failNext(1);

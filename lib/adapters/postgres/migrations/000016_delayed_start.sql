@@ -13,7 +13,7 @@
 -- re-creates: tasker.evaluate_task_now(uuid, boolean): re-arms the tick of a pending task not yet due as of a waiting one
 -- re-creates: tasker.claim_due_retries(int): also the tasks whose delayed start is due
 -- re-creates: view tasker.walks: a delayed task's derived creation walk is its creation only (pending)
--- re-creates: tasker.runtime_operations(): + create_tasks, find_template (the ingress function)
+-- re-creates: tasker.runtime_operations() (000014_wait_steps.sql's): + create_tasks, find_template (the ingress function)
 -- adds: tasker.delayed_creation_walk(text); tasker.template_id, tasker.find_template (as 000015_operator_api.sql
 --       defines them on the API's branch: identical, so either may stay at merge)
 
@@ -116,7 +116,7 @@ begin
   return v_out;
 end $$;
 
--- As in 000012_blocked_tasks_end.sql, and a task not yet due is left as it is.
+-- As in 000012_blocked_tasks_end.sql (the newest), and a task not yet due is left as it is.
 create or replace function tasker.evaluate_task(
   p_task uuid, p_delta int[] default '{0,0,0,0}', p_pending tasker.step_dispatches default null, p_row tasker.tasks default null,
   p_released uuid[] default null
@@ -285,7 +285,7 @@ $$;
 
 -- The ingress function (lib/ingress) logs in as the runtime: it looks templates up and creates tasks in batches.
 create or replace function tasker.runtime_operations() returns text[] language sql immutable as $$
-  select array['apply_step_result', 'apply_step_results', 'evaluate_task_now', 'mark_outbox_sent', 'unsent_outbox', 'find_timed_out_dispatches', 'claim_due_retries', 'fail_blocked_tasks', 'mark_attempts_started',
+  select array['apply_step_result', 'apply_step_results', 'evaluate_task_now', 'mark_outbox_sent', 'unsent_outbox', 'find_timed_out_dispatches', 'claim_due_retries', 'fail_blocked_tasks', 'mark_attempts_started', 'expire_waits',
                'create_tasks', 'find_template']
 $$;
 

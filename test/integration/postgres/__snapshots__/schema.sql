@@ -71,7 +71,8 @@ CREATE TABLE tasker.step_dispatches (
     task_states text[],
     task_events text[],
     task_reasons text[],
-    started_at timestamp with time zone
+    started_at timestamp with time zone,
+    wait_deadline_at timestamp with time zone
 );
 
 CREATE TABLE tasker.step_transition_rules (
@@ -156,7 +157,9 @@ CREATE TABLE tasker.workflow_steps (
     results jsonb,
     last_error jsonb,
     created_at timestamp with time zone DEFAULT now() NOT NULL,
-    updated_at timestamp with time zone DEFAULT now() NOT NULL
+    updated_at timestamp with time zone DEFAULT now() NOT NULL,
+    step_type text,
+    wait_on_timeout text
 );
 
 -- constraints
@@ -175,7 +178,7 @@ ALTER TABLE tasker.namespaces ADD CONSTRAINT namespaces_name_key UNIQUE (name);
 
 ALTER TABLE tasker.namespaces ADD CONSTRAINT namespaces_pkey PRIMARY KEY (namespace_id);
 
-ALTER TABLE tasker.outbox ADD CONSTRAINT outbox_kind_check CHECK ((kind = ANY (ARRAY['step_dispatch'::text, 'retry_due'::text, 'task_lifecycle'::text])));
+ALTER TABLE tasker.outbox ADD CONSTRAINT outbox_kind_check CHECK ((kind = ANY (ARRAY['step_dispatch'::text, 'retry_due'::text, 'task_lifecycle'::text, 'domain_event'::text])));
 
 ALTER TABLE tasker.outbox ADD CONSTRAINT outbox_pkey PRIMARY KEY (id);
 
@@ -206,6 +209,8 @@ ALTER TABLE tasker.workflow_steps ADD CONSTRAINT workflow_steps_timeout_seconds_
 CREATE INDEX step_dispatches_open_idx ON tasker.step_dispatches USING btree (deadline_at) WHERE (status = 'dispatched'::text);
 
 CREATE INDEX step_dispatches_task_idx ON tasker.step_dispatches USING btree (task_uuid);
+
+CREATE INDEX step_dispatches_wait_idx ON tasker.step_dispatches USING btree (wait_deadline_at) WHERE ((status = 'dispatched'::text) AND (wait_deadline_at IS NOT NULL));
 
 CREATE INDEX tasks_blocked_idx ON tasker.tasks USING btree (blocked_at) WHERE (blocked_at IS NOT NULL);
 
@@ -601,13 +606,13 @@ begin
            grace g
      where s.step_uuid = o.step_uuid and not p_fresh
     returning s.step_uuid, o.state as from_state, s.state as to_state, o.pos, s.name, s.namespace, s.handler_callable, s.inputs,
-              s.attempts, s.max_attempts, s.retryable, s.timeout_seconds, s.publishes_events, gen_random_uuid() as event_id,
+              s.attempts, s.max_attempts, s.retryable, s.timeout_seconds, s.publishes_events, s.step_type, gen_random_uuid() as event_id,
               g.at + make_interval(secs => s.timeout_seconds + g.secs) as deadline, g.at
   ),
   fresh as (
     select s.step_uuid, 'pending'::text as from_state, s.state as to_state, p.pos, s.name,
            s.namespace, s.handler_callable, s.inputs, s.attempts, s.max_attempts, s.retryable, s.timeout_seconds,
-           s.publishes_events, gen_random_uuid() as event_id, g.at + make_interval(secs => s.timeout_seconds + g.secs) as deadline, g.at
+           s.publishes_events, s.step_type, gen_random_uuid() as event_id, g.at + make_interval(secs => s.timeout_seconds + g.secs) as deadline, g.at
       from unnest(p_steps) with ordinality as p(step_uuid, pos)
       join tasker.workflow_steps s on s.step_uuid = p.step_uuid
       cross join grace g
@@ -651,12 +656,14 @@ begin
       from claimed m cross join task k
   ),
   dispatched as (
-    insert into tasker.step_dispatches (event_id, step_uuid, task_uuid, attempt, dispatched_at, deadline_at)
-    select event_id, step_uuid, p_task, attempts, at, deadline from message
+    insert into tasker.step_dispatches (event_id, step_uuid, task_uuid, attempt, dispatched_at, deadline_at, started_at, wait_deadline_at)
+    select event_id, step_uuid, p_task, attempts, at, deadline,
+           case when step_type = 'wait' then at end, case when step_type = 'wait' then at + make_interval(secs => timeout_seconds) end
+      from message
   ),
   queued as (
     insert into tasker.outbox (kind, namespace, payload)
-    select 'step_dispatch', payload->>'namespace', payload from message order by pos
+    select 'step_dispatch', payload->>'namespace', payload from message where step_type is distinct from 'wait' order by pos
     returning *
   )
   select coalesce(jsonb_agg(tasker.outbox_json(q) order by q.id), '[]'::jsonb),
@@ -972,6 +979,50 @@ AS $function$
   end
 $function$;
 
+CREATE OR REPLACE FUNCTION tasker.expire_waits(p_limit integer)
+ RETURNS jsonb
+ LANGUAGE plpgsql
+ SECURITY DEFINER
+ SET search_path TO 'pg_catalog', 'pg_temp'
+AS $function$
+declare
+  v_results jsonb;
+  v_out jsonb;
+  v_completed uuid[];
+begin
+  select coalesce(jsonb_agg(jsonb_build_object(
+           'event_id', d.event_id, 'task_uuid', d.task_uuid, 'step_uuid', d.step_uuid, 'correlation_id', t.correlation_id,
+           'step_name', s.name, 'attempt', d.attempt,
+           'status', case when s.wait_on_timeout = 'complete' then 'success' else 'failure' end,
+           'result', case when s.wait_on_timeout = 'complete' then 'null'::jsonb end,
+           'error', case when s.wait_on_timeout is distinct from 'complete' then jsonb_build_object(
+             'error_type', 'wait_timeout', 'retryable', false,
+             'message', format('no signal arrived before the wait''s deadline %s', to_char(d.wait_deadline_at at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"'))) end,
+           -- a sweeper's failure needs no start; a completion walks through it, so it is told apart
+           'worker', jsonb_build_object('kind', case when s.wait_on_timeout = 'complete' then 'wait_timeout' else 'sweeper' end),
+           'timing', jsonb_build_object('wait_deadline', d.wait_deadline_at)) order by d.wait_deadline_at), '[]'::jsonb),
+         coalesce(array_agg(d.event_id) filter (where s.wait_on_timeout = 'complete'), '{}')
+    into v_results, v_completed
+    from (select * from tasker.step_dispatches
+           where status = 'dispatched' and wait_deadline_at is not null and wait_deadline_at <= now()
+           order by wait_deadline_at limit p_limit) d
+    join tasker.workflow_steps s on s.step_uuid = d.step_uuid
+    join tasker.tasks t on t.task_uuid = d.task_uuid;
+  if jsonb_array_length(v_results) = 0 then return '[]'::jsonb; end if;
+  v_out := tasker.apply_step_results(v_results, array_fill(0.5::float8, array[jsonb_array_length(v_results)]));
+  update tasker.step_dispatches
+     set status = 'timed_out', step_reasons = tasker.wait_reasons(step_events, 'timeout')
+   where event_id = any(v_completed) and status = 'completed';
+  -- Each applied expiry carries its domain events (success when completed, permanent_failure when failed).
+  return (select coalesce(jsonb_agg(case when o->>'status' = 'applied' then jsonb_set(o, '{outbox}', (o->'outbox') ||
+                   tasker.wait_domain_events((r->>'event_id')::uuid,
+                     case when r->>'status' = 'success' then 'success' else 'permanent_failure' end,
+                     case when r->>'status' = 'success' then r->'result' else r->'error' end, r->'error', true))
+                 else o end order by i), '[]'::jsonb)
+            from jsonb_array_elements(v_out) with ordinality as x(o, i)
+            join jsonb_array_elements(v_results) with ordinality as y(r, j) on j = i);
+end $function$;
+
 CREATE OR REPLACE FUNCTION tasker.fail_blocked_tasks(p_limit integer)
  RETURNS jsonb
  LANGUAGE plpgsql
@@ -1106,10 +1157,10 @@ declare v_roots uuid[];
 begin
   with inserted as (
     insert into tasker.workflow_steps (
-      step_uuid, task_uuid, name, ordinal, namespace, handler_callable, inputs, max_attempts, retryable,
+      step_uuid, task_uuid, name, ordinal, namespace, handler_callable, inputs, step_type, wait_on_timeout, max_attempts, retryable,
       backoff_base_ms, max_backoff_ms, timeout_seconds, publishes_events, waiting_on, has_children, state, attempts, last_attempted_at)
-    select gen_random_uuid(), p_task, s->>'name', ord, s->>'namespace', s->'handler'->>'callable',
-           coalesce(s->'handler'->'initialization', '{}'::jsonb),
+    select gen_random_uuid(), p_task, s->>'name', ord, s->>'namespace', coalesce(s->'handler'->>'callable', ''),
+           coalesce(s->'handler'->'initialization', '{}'::jsonb), s->>'type', s->'wait'->>'onTimeout',
            (s->'retry'->>'maxAttempts')::int, (s->'retry'->>'retryable')::boolean, (s->'retry'->>'backoffBaseMs')::int,
            (s->'retry'->>'maxBackoffMs')::int, (s->>'timeoutSeconds')::int, coalesce(s->'publishesEvents', '[]'::jsonb), jsonb_array_length(coalesce(s->'dependencies', '[]'::jsonb)),
            p.dep is not null, case when r.root then tasker.step_next('pending', 'enqueue') else 'pending' end,
@@ -1174,6 +1225,16 @@ begin
   get diagnostics v_n = row_count;
   return v_n;
 end $function$;
+
+CREATE OR REPLACE FUNCTION tasker.name_based_uuid(p_name text)
+ RETURNS uuid
+ LANGUAGE sql
+ IMMUTABLE PARALLEL SAFE
+AS $function$
+  select (substr(h, 1, 8) || '-' || substr(h, 9, 4) || '-3' || substr(h, 14, 3) || '-'
+          || substr('89ab', (('x' || substr(h, 17, 1))::bit(4)::int % 4) + 1, 1) || substr(h, 18, 3) || '-' || substr(h, 21, 12))::uuid
+    from md5(p_name) h
+$function$;
 
 CREATE OR REPLACE FUNCTION tasker.next_retry_at(p_task uuid)
  RETURNS timestamp with time zone
@@ -1281,7 +1342,7 @@ CREATE OR REPLACE FUNCTION tasker.runtime_operations()
  LANGUAGE sql
  IMMUTABLE
 AS $function$
-  select array['apply_step_result', 'apply_step_results', 'evaluate_task_now', 'mark_outbox_sent', 'unsent_outbox', 'find_timed_out_dispatches', 'claim_due_retries', 'fail_blocked_tasks', 'mark_attempts_started',
+  select array['apply_step_result', 'apply_step_results', 'evaluate_task_now', 'mark_outbox_sent', 'unsent_outbox', 'find_timed_out_dispatches', 'claim_due_retries', 'fail_blocked_tasks', 'mark_attempts_started', 'expire_waits',
                'create_tasks', 'find_template']
 $function$;
 
@@ -1314,6 +1375,44 @@ declare v_released uuid[] := '{}';
 begin
   if cardinality(p_completed) > 0 then v_released := tasker.release_children(p_completed); end if;
   return tasker.evaluate_task(p_task.task_uuid, p_delta, p_pending, p_task, v_released);
+end $function$;
+
+CREATE OR REPLACE FUNCTION tasker.signal_step(p_task uuid, p_step text, p_payload jsonb)
+ RETURNS jsonb
+ LANGUAGE plpgsql
+AS $function$
+declare
+  v_step record;
+  v_event uuid;
+  v_out jsonb;
+begin
+  select s.step_uuid, s.step_type, s.state, t.correlation_id, s.name into v_step
+    from tasker.tasks t left join tasker.workflow_steps s on s.task_uuid = t.task_uuid and s.name = p_step
+   where t.task_uuid = p_task;
+  if not found then
+    return tasker.apply_outcome('unknown_task', format('no task %s', p_task), null, null);
+  elsif v_step.step_uuid is null then
+    return tasker.apply_outcome('unknown_step', format('task %s has no step named %s', p_task, p_step), p_task, null);
+  elsif v_step.step_type is distinct from 'wait' then
+    return tasker.apply_outcome('not_a_wait', format('step %s is not a wait step: a handler runs it', p_step), p_task, v_step.step_uuid);
+  end if;
+  -- Its open attempt, else its latest one (apply_step_results refuses that as a duplicate or late signal).
+  select d.event_id into v_event from tasker.step_dispatches d
+   where d.step_uuid = v_step.step_uuid order by d.status = 'dispatched' desc, d.dispatched_at desc limit 1;
+  if v_event is null or (v_step.state = 'pending' and not exists (
+        select 1 from tasker.step_dispatches d where d.step_uuid = v_step.step_uuid and d.status = 'dispatched')) then
+    return tasker.apply_outcome('not_waiting', format('step %s is not waiting yet: its dependencies are not complete', p_step),
+                                p_task, v_step.step_uuid);
+  end if;
+  v_out := tasker.apply_step_result(jsonb_build_object(
+    'event_id', v_event, 'task_uuid', p_task, 'step_uuid', v_step.step_uuid, 'correlation_id', v_step.correlation_id,
+    'step_name', v_step.name, 'status', 'success', 'result', coalesce(p_payload, 'null'::jsonb),
+    'worker', jsonb_build_object('kind', 'signal'), 'timing', jsonb_build_object('signalled_at', clock_timestamp())), 0.5);
+  if v_out->>'status' = 'applied' then
+    update tasker.step_dispatches set step_reasons = tasker.wait_reasons(step_events, 'signal') where event_id = v_event;
+    v_out := jsonb_set(v_out, '{outbox}', (v_out->'outbox') || tasker.wait_domain_events(v_event, 'success', p_payload, null, false));
+  end if;
+  return v_out;
 end $function$;
 
 CREATE OR REPLACE FUNCTION tasker.step_action(p_step uuid, p_action text, p_reason text, p_result jsonb DEFAULT NULL::jsonb)
@@ -1580,6 +1679,50 @@ AS $function$
     split_part(split_part(p_version, '-', 1), '.', 3)::int]
 $function$;
 
+CREATE OR REPLACE FUNCTION tasker.wait_domain_events(p_event uuid, p_outcome text, p_payload jsonb, p_error jsonb, p_unchecked boolean)
+ RETURNS jsonb
+ LANGUAGE sql
+AS $function$
+  with fired as (
+    insert into tasker.outbox (kind, namespace, payload)
+    select 'domain_event', ns.name, jsonb_build_object(
+             'source', 'tasker.' || ns.name, 'detail_type', e->>'name',
+             'detail', jsonb_build_object(
+               'schema_version', 1, 'event_id', tasker.name_based_uuid(d.event_id::text || ':' || (e->>'name')),
+               'event_name', e->>'name', 'event_version', t.task_version, 'payload', coalesce(p_payload, 'null'::jsonb),
+               'error', p_error,
+               'metadata', jsonb_build_object(
+                 'task_uuid', d.task_uuid, 'step_uuid', d.step_uuid, 'step_name', s.name, 'namespace', ns.name,
+                 'task_name', t.task_name, 'correlation_id', t.correlation_id, 'source_event_id', d.event_id,
+                 'attempt', d.attempt, 'outcome', p_outcome,
+                 'fired_at', to_char(clock_timestamp() at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"'))))
+      from tasker.step_dispatches d
+      join tasker.workflow_steps s on s.step_uuid = d.step_uuid
+      join tasker.tasks t on t.task_uuid = d.task_uuid
+      cross join lateral (select coalesce(s.namespace, t.namespace_name) as name) ns
+      cross join lateral jsonb_array_elements(s.publishes_events) e
+     where d.event_id = p_event
+       and (e->>'condition' = 'always' or e->>'condition' = p_outcome
+            or (e->>'condition' = 'failure' and p_outcome <> 'success'))
+       and not (p_unchecked and e ? 'schema')
+    returning *
+  )
+  select coalesce(jsonb_agg(tasker.outbox_json(f) order by f.id), '[]'::jsonb) from fired f
+$function$;
+
+CREATE OR REPLACE FUNCTION tasker.wait_reasons(p_events text[], p_how text)
+ RETURNS text[]
+ LANGUAGE sql
+ IMMUTABLE
+AS $function$
+  select array_agg(case e
+           when 'start' then case p_how when 'signal' then 'signal received' else 'wait timed out' end
+           when 'enqueue_for_orchestration' then
+             case p_how when 'signal' then 'signal payload taken as the result' else 'completed on timeout (on_timeout: complete)' end
+           else 'result applied' end order by i)
+    from unnest(p_events) with ordinality as x(e, i)
+$function$;
+
 CREATE OR REPLACE FUNCTION tasker.walk_states(p_entity text, p_from text, p_events text[])
  RETURNS text[]
  LANGUAGE plpgsql
@@ -1678,7 +1821,7 @@ CREATE TRIGGER workflow_step_transitions_insert INSTEAD OF INSERT ON tasker.work
 000011_state_machine_reopen.sql
 000012_blocked_tasks_end.sql
 000013_attempt_start.sql
-000014_placeholder.sql
+000014_wait_steps.sql
 000015_placeholder.sql
 000016_delayed_start.sql
 

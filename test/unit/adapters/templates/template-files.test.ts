@@ -168,7 +168,7 @@ describe('a file with many problems', () => {
       'semver',
       '/properties/id/type',
       'callable',
-      '<=900',
+      'timeout_seconds is at most 900',
       '>=1',
       'loop_a → loop_b → loop_a',
       '"missing_step"',
