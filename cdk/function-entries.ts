@@ -14,10 +14,11 @@ export interface FunctionEntrySettings {
   readonly sweeper: string;
   readonly migrate: string;
   readonly api: string;
+  readonly ingress: string;
 }
 
 /** The engine's own functions, whose entries ship with the package. */
-export type EngineFunction = 'completion' | 'sweeper' | 'migrate' | 'api';
+export type EngineFunction = 'completion' | 'sweeper' | 'migrate' | 'api' | 'ingress';
 
 /** `functionEntries` (the step handler's also by its deprecated name, `stepHandlerEntry`), the engine's own entries as defaults. */
 export function resolveEntries(p: TaskerEngineProps): FunctionEntrySettings {
@@ -28,6 +29,7 @@ export function resolveEntries(p: TaskerEngineProps): FunctionEntrySettings {
     sweeper: given.sweeper ?? defaultEntry('sweeper'),
     migrate: given.migrate ?? defaultEntry('migrate'),
     api: given.api ?? defaultEntry('api'),
+    ingress: given.ingress ?? defaultEntry('ingress'),
   };
 }
 

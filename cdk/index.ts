@@ -5,6 +5,9 @@ export type { CompletionSettings, TaskerEngineSettings } from './resolve-engine-
 export type { FunctionEntrySettings } from './function-entries.js';
 export { PULL_CONSUME_ACTIONS } from './pull-worker-access.js';
 export { DEAD_LETTER_ACTIONS, TaskerApi } from './tasker-api.js';
+export { TaskIngress, scheduledRequest } from './task-ingress.js';
+export type { IngressProps, TaskScheduleProps } from './ingress-props.js';
+export type { IngressSettings, TaskScheduleSettings } from './resolve-ingress.js';
 export type {
   AlarmThresholds,
   CompletionProps,

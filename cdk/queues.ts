@@ -26,6 +26,8 @@ export interface TaskerQueues {
   /** namespace -> its own dispatch queue: one per worker pool (or per deprecated `namespaceQueues` entry, a queue of the default pool). */
   readonly namespaceDispatch: ReadonlyMap<string, WorkQueue>;
   readonly completion: WorkQueue;
+  /** Requests to start a task (sent directly, by the `task.requested` rule, by schedules), consumed by the ingress function. */
+  readonly taskRequests: WorkQueue;
   /** Messages the step handler or completion function could not parse. */
   readonly poison: TerminalQueue;
   /** Domain events whose PutEvents failed (a failed publish never fails the step). */
@@ -66,6 +68,12 @@ export class TaskerQueueSet extends Construct {
       settings.completion.visibilityTimeout,
       settings.maxReceiveCount,
     );
+    const taskRequests = this.workQueue(
+      'TaskRequests',
+      'task-requests',
+      settings.ingress.visibilityTimeout,
+      settings.maxReceiveCount,
+    );
     const allDispatch = [...(dispatch ? [dispatch] : []), ...namespaceDispatch.values()];
     const defaultPoolDispatch =
       dispatch && defaultPool
@@ -74,7 +82,7 @@ export class TaskerQueueSet extends Construct {
     const poison = this.terminalQueue('Poison', 'poison');
     const domainEventDlq = this.terminalQueue('DomainEventDlq', 'domain-event-dlq');
     const eventTargetDlq = this.terminalQueue('EventTargetDlq', 'event-target-dlq');
-    const work = [...allDispatch, completion];
+    const work = [...allDispatch, completion, taskRequests];
     const terminal = [
       ...work.map((w) => ({ label: `${w.label}-dlq`, queue: w.deadLetterQueue })),
       poison,
@@ -85,6 +93,7 @@ export class TaskerQueueSet extends Construct {
       dispatch,
       namespaceDispatch,
       completion,
+      taskRequests,
       poison,
       domainEventDlq,
       eventTargetDlq,

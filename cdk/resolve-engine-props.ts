@@ -26,6 +26,14 @@ import {
   visibilityProblems,
 } from './prop-checks.js';
 import { resolveDefaultPool } from './resolve-default-pool.js';
+import {
+  ingressProblems,
+  resolveIngress,
+  resolveSchedules,
+  scheduleProblems,
+  type IngressSettings,
+  type TaskScheduleSettings,
+} from './resolve-ingress.js';
 import { resolveLambdaPoolDefaults } from './resolve-lambda-pools.js';
 import { resolveWorkerPools, workerPoolProblems } from './resolve-worker-pools.js';
 import type { TaskerEngineProps } from './tasker-engine-props.js';
@@ -52,6 +60,8 @@ export interface TaskerEngineSettings {
   readonly maxReceiveCount: number;
   readonly deadLetterRemovalPolicy: RemovalPolicy;
   readonly completion: CompletionSettings;
+  readonly ingress: IngressSettings;
+  readonly schedules: readonly TaskScheduleSettings[];
   readonly entries: FunctionEntrySettings;
   readonly blockedTaskGrace: Duration;
   readonly sweepSchedule: events.Schedule;
@@ -91,6 +101,8 @@ export function resolveTaskerProps(props: TaskerEngineProps | undefined): Tasker
     maxReceiveCount: props.maxReceiveCount ?? MIN_MAX_RECEIVE_COUNT,
     deadLetterRemovalPolicy: props.deadLetterRemovalPolicy ?? RemovalPolicy.RETAIN,
     completion: completionDefaults(props),
+    ingress: resolveIngress(props.ingress),
+    schedules: resolveSchedules(props.schedules),
     entries,
     ...operationalDefaults(props),
   };
@@ -101,6 +113,8 @@ export function resolveTaskerProps(props: TaskerEngineProps | undefined): Tasker
     ...namespaceQueueProblems(props, defaultPool.pool, defaultPool.names('maxConcurrentHandlers')),
     ...integerProblems('maxReceiveCount', settings.maxReceiveCount, MIN_MAX_RECEIVE_COUNT, 1000),
     ...completionProblems(settings.completion),
+    ...ingressProblems(settings.ingress),
+    ...scheduleProblems(settings.schedules),
     ...timeoutProblems('sweeperTimeout', settings.sweeperTimeout),
     ...timeoutProblems('migrationTimeout', settings.migrationTimeout),
     ...entriesProblems(props, entries),

@@ -4,6 +4,7 @@ import type * as iam from 'aws-cdk-lib/aws-iam';
 import type * as logs from 'aws-cdk-lib/aws-logs';
 import type * as sns from 'aws-cdk-lib/aws-sns';
 import type { TaskerDatabaseProps } from './database-props.js';
+import type { IngressProps, TaskScheduleProps } from './ingress-props.js';
 import type { LambdaPoolDefaults, LambdaWorkerPoolProps, WorkerPoolProps } from './worker-pool-props.js';
 
 /** The completion function: consumes the completion queue and drives orchestration. */
@@ -47,6 +48,8 @@ export interface FunctionEntries {
   readonly migrate?: string;
   /** Default functions/api.ts. */
   readonly api?: string;
+  /** Default functions/ingress.ts. */
+  readonly ingress?: string;
 }
 
 /** The engine's HTTP API (a Lambda function URL with AWS_IAM, cdk/tasker-api.ts). */
@@ -95,6 +98,13 @@ export interface TaskerEngineProps {
    */
   readonly deadLetterRemovalPolicy?: RemovalPolicy;
   readonly completion?: CompletionProps;
+  /**
+   * The task-request queue and its consumer, the ingress function: a message on the queue (or a `task.requested` event on
+   * the bus, or a schedule) starts a task; every request is answered on the bus with `task.created` or `task.rejected`.
+   */
+  readonly ingress?: IngressProps;
+  /** Tasks started on a schedule (EventBridge Scheduler), each run once however often its time is delivered. Default none. */
+  readonly schedules?: readonly TaskScheduleProps[];
   /**
    * How long a task blocked by a failed step is kept blocked_by_failures — for an operator to reset, resolve or complete
    * the step (`stepAction`) — before it fails: it moves to `error` and `task.failed` is published, once nothing of it is

@@ -27,6 +27,7 @@ import { PullWorkerAccess } from './pull-worker-access.js';
 import { TaskerQueueSet, type TaskerQueues, type WorkQueue } from './queues.js';
 import { resolveTaskerProps, type TaskerEngineSettings } from './resolve-engine-props.js';
 import { SweepSchedule } from './sweep-schedule.js';
+import { TaskIngress } from './task-ingress.js';
 import { refuseMissingCallables } from './template-callables.js';
 import { TaskerFunction } from './tasker-function.js';
 import { deadLetterQueuesSetting, TaskerApi } from './tasker-api.js';
@@ -61,6 +62,8 @@ export class TaskerEngine extends Construct {
   readonly workerPools: ReadonlyMap<string, TaskerWorkerPool>;
   readonly completionHandler: nodejs.NodejsFunction;
   readonly sweeper: nodejs.NodejsFunction;
+  /** The task-request queue's consumer, the `task.requested` rules and the schedules. */
+  readonly ingress: TaskIngress;
   readonly migrator: nodejs.NodejsFunction;
   readonly migrations: Migrations;
   readonly sweepSchedule: SweepSchedule;
@@ -105,6 +108,7 @@ export class TaskerEngine extends Construct {
     this.sweeper = this.createSweeper();
     this.sweepSchedule = new SweepSchedule(this, 'SweepSchedule', this.sweeper, this.settings.sweepSchedule);
     this.api = props.api === false ? undefined : this.createApi(props.api?.invokers ?? []);
+    this.ingress = this.createIngress();
     const monitored = this.monitoredFunctions();
     this.alarms = new TaskerAlarms(this, 'Alarms', {
       queues: this.queues,
@@ -124,7 +128,13 @@ export class TaskerEngine extends Construct {
       queues: this.queues,
       database: this.database,
       databaseProps: this.settings.database,
-      vpcFunctions: [this.migrator, this.completionHandler, this.sweeper, ...(this.api ? [this.api.function] : [])],
+      vpcFunctions: [
+        this.migrator,
+        this.completionHandler,
+        this.sweeper,
+        this.ingress.function,
+        ...(this.api ? [this.api.function] : []),
+      ],
       migrations: this.migrations,
     });
   }
@@ -307,6 +317,30 @@ export class TaskerEngine extends Construct {
   }
 
   /**
+   * The front door: the ingress function on the task-request queue (the runtime login; it sends only what creating a task
+   * dispatches, and the lifecycle source's task.created/task.rejected), the task.requested rules, the schedules.
+   */
+  private createIngress(): TaskIngress {
+    const q = this.queues;
+    const ingress = new TaskIngress(this, 'Ingress', {
+      settings: this.settings.ingress,
+      schedules: this.settings.schedules,
+      queue: q.taskRequests,
+      entry: this.settings.entries.ingress,
+      function: {
+        ...this.databaseFunction(),
+        environment: this.environments.orchestration(this.settings.ingress.timeout),
+      },
+      runtimeSecret: this.database.runtimeSecret,
+      bus: this.events.bus,
+      sendQueues: [...q.allDispatch.map((d) => d.queue), q.completion.queue],
+      deliveryDlq: q.eventTargetDlq.queue,
+    });
+    ingress.function.node.addDependency(this.migrations);
+    return ingress;
+  }
+
+  /**
    * The custom-resource handler that applies the SQL migrations, registers the task templates and creates the runtime
    * login at deploy time; database access only (both secrets).
    */
@@ -360,6 +394,7 @@ export class TaskerEngine extends Construct {
       ...pools,
       { label: 'completion', function: this.completionHandler },
       { label: 'sweeper', function: this.sweeper },
+      { label: 'ingress', function: this.ingress.function },
     ];
   }
 }

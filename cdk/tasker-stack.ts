@@ -72,6 +72,11 @@ export class TaskerStack extends Stack {
       );
     out('CompletionQueueUrl', e.queues.completion.queue.queueUrl, 'Step results to apply');
     out('PoisonQueueUrl', e.queues.poison.queue.queueUrl, 'Messages that could not be parsed');
+    out(
+      'TaskRequestQueueUrl',
+      e.queues.taskRequests.queue.queueUrl,
+      'Requests to start a task (answered on the bus: task.created or task.rejected)',
+    );
     out('EventBusName', e.events.bus.eventBusName, 'Domain and task lifecycle events');
     out('TaskFailureTopicArn', e.events.taskFailureTopic.topicArn, 'Subscribe to hear about failed and blocked tasks');
     out(

@@ -19,7 +19,7 @@ export {
   type EmbeddedRuntime,
   type EmbeddedRuntimeOptions,
 } from './local/embedded-runtime.js';
-export { RuntimeStoppedError, TaskWaitTimeoutError } from './local/errors.js';
+export { RuntimeStoppedError, TaskRequestsNotTakenError, TaskWaitTimeoutError } from './local/errors.js';
 export type { EmbeddedSettingsInput } from './local/embedded-settings.js';
 export type { CreateTaskResult } from './orchestration/create-task.js';
 export type { StepView, TaskView } from './ports/orchestration-store.js';

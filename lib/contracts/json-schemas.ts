@@ -20,6 +20,8 @@ import { stepDispatchMessage } from './step-dispatch-message.js';
 import { stepExecutionResult } from './step-execution-result.js';
 import { stepStartedMessage } from './step-started-message.js';
 import { taskLifecycleEvent } from './task-lifecycle-event.js';
+import { taskRequest } from './task-request.js';
+import { taskRequestOutcomeEvent } from './task-request-outcome.js';
 
 /**
  * The message contracts published as JSON Schema (draft 2020-12) for workers in other languages,
@@ -138,6 +140,18 @@ export const CONTRACT_SCHEMAS = {
     schema: deadLetterMessagesResponse,
     title: 'DeadLetterMessagesResponse',
     description: 'GET /dead-letters/{queue}: messages of the queue, left on it.',
+  },
+  'task-request': {
+    schema: taskRequest,
+    title: 'TaskRequest',
+    description:
+      'A message on the task-request queue, or the detail of a task.requested event on the bus: starts a task (identity caller_provided when it carries an idempotency_key).',
+  },
+  'task-request-outcome': {
+    schema: taskRequestOutcomeEvent,
+    title: 'TaskRequestOutcomeEvent',
+    description:
+      'The Detail of task.created or task.rejected on EventBridge (Source tasker.orchestration): what became of one task request.',
   },
 } as const;
 

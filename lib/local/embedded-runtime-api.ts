@@ -1,6 +1,7 @@
 import type { CreateTaskRequestInput } from '../contracts/create-task-request.js';
 import type { DomainEventEnvelope } from '../contracts/domain-event.js';
 import type { TaskLifecycleEvent } from '../contracts/task-lifecycle-event.js';
+import type { TaskRequestOutcomeEvent } from '../contracts/task-request-outcome.js';
 import type { TaskTemplate } from '../domain/task-template.js';
 import type { CreateTaskResult } from '../orchestration/create-task.js';
 import type { SignalResult } from '../orchestration/signal-step.js';
@@ -81,6 +82,13 @@ export interface EmbeddedRuntime {
   createTask(request: CreateTaskRequestInput): Promise<CreateTaskResult>;
   /** Signals a wait step (lib/orchestration/signal-step.ts); its progress is reported at once. A bound function. */
   readonly signalStep: (taskUuid: string, stepName: string, payload: unknown) => Promise<SignalResult>;
+  /**
+   * Task requests taken as the deployed ingress takes them off its queue (processTaskRequests: the batch created in one
+   * transaction, identity strategies applied, each answered `task.created` or `task.rejected` on the bus). A request is
+   * a TaskRequest, or a message body as it would arrive on the queue. Returns the answers in order; throws
+   * TaskRequestsNotTakenError when the database could not take them now.
+   */
+  requestTasks(requests: readonly unknown[]): Promise<TaskRequestOutcomeEvent[]>;
   /**
    * The task once it is complete, error, cancelled, resolved_manually, or blocked_by_failures with nothing of it in
    * flight (kept for a grace); TaskWaitTimeoutError after `timeoutMs` (default 60 s).

@@ -25,6 +25,17 @@ export class TaskWaitTimeoutError extends Error {
   }
 }
 
+/**
+ * Task requests the runtime could not take now (the database refused the batch for a reason of the moment): the
+ * deployed ingress would hand them back to the queue; a local caller sends them again.
+ */
+export class TaskRequestsNotTakenError extends Error {
+  override readonly name = 'TaskRequestsNotTakenError';
+  constructor(readonly count: number) {
+    super(`${count} task request(s) were not taken (the database could not create them now); send them again`);
+  }
+}
+
 /** The runtime stopped while someone waited for a task. */
 export class RuntimeStoppedError extends Error {
   override readonly name = 'RuntimeStoppedError';

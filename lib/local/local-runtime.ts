@@ -7,7 +7,9 @@ import {
   type TaskLifecycleEvent,
 } from '../contracts/task-lifecycle-event.js';
 import type { TaskTemplate } from '../domain/task-template.js';
+import { taskRequestOutcomeEvent, type TaskRequestOutcomeEvent } from '../contracts/task-request-outcome.js';
 import { createTask, type CreateTaskResult } from '../orchestration/create-task.js';
+import { processTaskRequests } from '../orchestration/process-task-requests.js';
 import { signalStep, type SignalResult } from '../orchestration/signal-step.js';
 import type { OrchestrationDeps } from '../orchestration/orchestration-deps.js';
 import type { Logger } from '../ports/logger.js';
@@ -23,6 +25,7 @@ import type {
 } from './embedded-runtime-api.js';
 import type { EmbeddedSettings } from './embedded-settings.js';
 import type { Transport } from './embedded-transport.js';
+import { TaskRequestsNotTakenError } from './errors.js';
 import type { HandlerFailure, HandlerFailureLog } from './handler-failures.js';
 import type { MissingCallable } from './missing-callables.js';
 import type { ProgressObserver } from './progress-observer.js';
@@ -95,6 +98,22 @@ export class LocalRuntime implements EmbeddedRuntime {
 
   createTask(request: CreateTaskRequestInput): Promise<CreateTaskResult> {
     return createTask(this.a.orchestration, request);
+  }
+
+  async requestTasks(requests: readonly unknown[]): Promise<TaskRequestOutcomeEvent[]> {
+    const records = requests.map((r) => ({
+      messageId: crypto.randomUUID(),
+      body: typeof r === 'string' ? r : JSON.stringify(r),
+    }));
+    const { batchItemFailures } = await processTaskRequests(this.a.orchestration, records);
+    if (batchItemFailures.length > 0) throw new TaskRequestsNotTakenError(batchItemFailures.length);
+    const answers = new Map<string, TaskRequestOutcomeEvent>();
+    for (const entry of this.a.bus.entries) {
+      const parsed =
+        entry.Source === TASK_LIFECYCLE_SOURCE ? taskRequestOutcomeEvent.safeParse(JSON.parse(entry.Detail)) : null;
+      if (parsed?.success) answers.set(parsed.data.request_id, parsed.data);
+    }
+    return records.flatMap((r) => answers.get(r.messageId) ?? []);
   }
 
   readonly signalStep = async (taskUuid: string, stepName: string, payload: unknown): Promise<SignalResult> => {

@@ -41,6 +41,7 @@ describe('alarms', () => {
       'domain-event-dlq',
       'event-target-dlq',
       'poison',
+      'task-requests-dlq',
     ]);
     for (const { label, queue } of engine.queues.terminal) {
       const [depth] = alarmsOn('AWS/SQS', 'ApproximateNumberOfMessagesVisible', 'QueueName', logicalIdOf(queue));

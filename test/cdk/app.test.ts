@@ -164,6 +164,7 @@ describe('the stack', () => {
         'DispatchQueueUrl',
         'CompletionQueueUrl',
         'PoisonQueueUrl',
+        'TaskRequestQueueUrl',
         'EventBusName',
         'TaskFailureTopicArn',
         'DatabaseSecretArn',

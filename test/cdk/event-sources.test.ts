@@ -70,7 +70,7 @@ describe('events:PutEvents is conditioned on events:source', () => {
       ...identityStatements(template).map((s) => s.statement),
       ...[...managedPolicyStatements(template).values()].flat(),
     ].filter(putEvents);
-    expect(all.length).toBe(6);
+    expect(all.length).toBe(7);
     for (const statement of all)
       expect(
         Object.values(statement.Condition as object).every((keys) => 'events:source' in keys),
@@ -105,7 +105,7 @@ describe('events:PutEvents is conditioned on events:source', () => {
   });
 
   it('lets completion and sweeper put the task lifecycle events and nothing else', () => {
-    for (const fn of [engine.completionHandler, engine.sweeper]) {
+    for (const fn of [engine.completionHandler, engine.sweeper, engine.ingress.function]) {
       const statements = roleStatements(fn);
       expect(statements.map((s) => s.Condition)).toEqual([
         { StringEquals: { 'events:source': [TASK_LIFECYCLE_SOURCE] } },

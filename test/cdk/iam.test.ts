@@ -53,7 +53,9 @@ describe.each([
 ])('least privilege (%s)', (_name, { template, engine, stack }) => {
   const statements = identityStatements(template).filter((s) => s.statement.Effect === 'Allow');
   const vpcRoles = new Set(
-    [engine.completionHandler, engine.sweeper, engine.migrator, engine.api!.function].map(roleIdOf),
+    [engine.completionHandler, engine.sweeper, engine.migrator, engine.api!.function, engine.ingress.function].map(
+      roleIdOf,
+    ),
   );
 
   it('has no statement allowing "*" or "service:*" actions', () => {
@@ -111,6 +113,19 @@ describe.each([
         consume: [],
         send: [...q.allDispatch.map((d) => d.queue), q.completion.queue],
         count: q.allDispatch.map((d) => d.queue),
+        putEvents: true,
+        secrets: [engine.database.runtimeSecret],
+        vpc: true,
+      }),
+    );
+  });
+
+  it('lets the ingress function consume the request queue, read the runtime secret, send what creation dispatches, and put events', () => {
+    const q = engine.queues;
+    expect(permissionsOf(template, engine.ingress.function)).toEqual(
+      expected(stack, engine, engine.ingress.function, {
+        consume: [q.taskRequests.queue],
+        send: [...q.allDispatch.map((d) => d.queue), q.completion.queue],
         putEvents: true,
         secrets: [engine.database.runtimeSecret],
         vpc: true,

@@ -78,6 +78,22 @@ describe('cdk-nag AwsSolutionsChecks', { timeout: 120_000 }, () => {
     expect(errors(nagFindings(app))).toEqual([]);
   });
 
+  it('finds none with schedules and the task.requested rule on the default bus too', () => {
+    const app = engineApp({
+      ingress: { defaultBusRule: true },
+      schedules: [
+        {
+          name: 'nightly',
+          namespace: 'reports',
+          template: 'daily',
+          expression: 'cron(0 2 * * ? *)',
+          timeZone: 'Europe/Paris',
+        },
+      ],
+    });
+    expect(errors(nagFindings(app))).toEqual([]);
+  });
+
   it("finds none of the engine's in the existing-database variant (the user's VPC is the user's)", () => {
     const app = testApp();
     const stack = new Stack(app, 'NagExisting');

@@ -88,12 +88,12 @@ describeBundling('npx cdk synth with real bundling (esbuild)', () => {
     });
     seconds = (Date.now() - started) / 1000;
     bundles = bundledFunctions(outDir, 'TaskerServerless');
-    expect(bundles).toHaveLength(5);
+    expect(bundles).toHaveLength(6);
     console.info(`cdk synth with bundling took ${seconds.toFixed(1)} s`);
   });
 
   it('emits ESM bundles with the require banner and source maps, the AWS SDK left to the runtime', () => {
-    expect(bundles).toHaveLength(5);
+    expect(bundles).toHaveLength(6);
     for (const { dir } of bundles) {
       const code = readFileSync(join(dir, 'index.mjs'), 'utf8');
       expect(code.startsWith("import { createRequire as __taskerCreateRequire } from 'module';")).toBe(true);

@@ -120,7 +120,8 @@ describe('worker pools: queues', () => {
     );
     expect(dlqs).toEqual(poolQueues.map((w) => logicalIdOf(w.deadLetterQueue)));
     expect(new Set(dlqs).size).toBe(3);
-    expect(Object.keys(queues)).toHaveLength(3 * 2 + 2 + 3);
+    // + the task-request queue and its dead-letter queue
+    expect(Object.keys(queues)).toHaveLength(3 * 2 + 2 + 3 + 2);
   });
 
   it('encrypts each pool queue, redrives after 5 receives, and keeps dead letters longer than the queue keeps steps', () => {
@@ -159,6 +160,7 @@ describe('worker pools: queues', () => {
       'domain-event-dlq',
       'event-target-dlq',
       'poison',
+      'task-requests-dlq',
     ]);
   });
 
@@ -200,13 +202,13 @@ describe('worker pools: Lambda pools', () => {
       mappings()
         .map((m) => m.BatchSize)
         .sort(),
-    ).toEqual([1, 10, 2]);
+    ).toEqual([1, 10, 10, 2]); // the pools', completion's and the ingress's
   });
 
   it('lets no function consume the pull pool queue (its workers run outside the stack)', () => {
     const reports = logicalIdOf(pullPool('reports').queue.queue);
     expect(mappings().filter((m) => referencedId(m.EventSourceArn) === reports)).toEqual([]);
-    expect(mappings()).toHaveLength(3);
+    expect(mappings()).toHaveLength(4);
   });
 
   it("uses each pool's own timeout, margin, cap, entry and environment", () => {
@@ -260,7 +262,7 @@ describe('worker pools: Lambda pools', () => {
     const functionAlarms = Object.values(resourcesOf(template, 'AWS::CloudWatch::Alarm')).filter(
       (a) => a.Properties.Namespace === 'AWS/Lambda',
     );
-    expect(functionAlarms).toHaveLength(2 * 4);
+    expect(functionAlarms).toHaveLength(2 * 5);
   });
 });
 
@@ -433,7 +435,7 @@ describe('without worker pools', () => {
   it('has one default dispatch queue, one step handler reserving maxConcurrentHandlers, and no pool resources', () => {
     const { template: t, engine: e } = today;
     expect(e.workerPools.size).toBe(0);
-    expect(Object.keys(resourcesOf(t, 'AWS::SQS::Queue'))).toHaveLength(7);
+    expect(Object.keys(resourcesOf(t, 'AWS::SQS::Queue'))).toHaveLength(9); // with the task-request queue and its dead-letter queue
     expect(Object.keys(resourcesOf(t, 'AWS::IAM::ManagedPolicy'))).toHaveLength(0);
     const stepHandlers = Object.values(resourcesOf(t, 'AWS::Lambda::Function')).filter((f) =>
       f.Properties.Description?.startsWith('tasker step handler'),

@@ -14,6 +14,7 @@ import type { Logger } from '../../lib/ports/logger.js';
 import type { TaskView } from '../../lib/ports/orchestration-store.js';
 import { createEventBridgeClient, createSqsClient } from '../../lib/lambda/aws-clients.js';
 import { createCompletionLambda } from '../../lib/lambda/completion-lambda.js';
+import { createIngressLambda } from '../../lib/lambda/ingress-lambda.js';
 import { loadConfig } from '../../lib/lambda/config.js';
 import { ConcurrencyPool } from '../../lib/local/concurrency-pool.js';
 import { settingsFromTemplate, type LambdaSettings } from '../../lib/local/lambda-settings.js';
@@ -70,6 +71,8 @@ export interface LocalstackEngine {
   readonly store: PostgresOrchestrationStore;
   readonly stepHandlers: ReadonlyMap<string, StepHandlerFunction>;
   readonly completion: SqsLambdaRunner;
+  /** The ingress function on the task-request queue. */
+  readonly ingress: SqsLambdaRunner;
   readonly sweeper: SweeperLoop;
   readonly probe: HandlerProbe;
   readonly queue: RecordingQueue;
@@ -121,6 +124,19 @@ export async function startLocalstackEngine(options: LocalstackEngineOptions): P
     waitTimeSeconds: POLL_WAIT_SECONDS,
     logger,
   }).start();
+  const ingressFunction = stack.synth.engine.ingress.function;
+  const ingress = new SqsLambdaRunner({
+    queue,
+    queueUrl: soleQueue(stack, ingressFunction),
+    handler: createIngressLambda({
+      config: configOf(stack.functionEnv(ingressFunction), { databaseUrl: options.database.connectionString }),
+      ...overrides,
+    }),
+    settings: settingsFromTemplate(stack.template, stack.logicalId(ingressFunction)),
+    functionName: 'ingress',
+    waitTimeSeconds: POLL_WAIT_SECONDS,
+    logger,
+  }).start();
   const sweeper = startSweeperLoop(orchestration, options.sweepIntervalMs ?? 500);
   const store = orchestration.store as PostgresOrchestrationStore;
   let stopping: Promise<void> | undefined;
@@ -129,6 +145,7 @@ export async function startLocalstackEngine(options: LocalstackEngineOptions): P
     store,
     stepHandlers,
     completion,
+    ingress,
     sweeper,
     probe,
     queue,
@@ -143,7 +160,9 @@ export async function startLocalstackEngine(options: LocalstackEngineOptions): P
     stop() {
       stopping ??= (async () => {
         await sweeper.stop();
-        await Promise.all([...[...stepHandlers.values()].flatMap((f) => f.runners), completion].map((r) => r.stop()));
+        await Promise.all(
+          [...[...stepHandlers.values()].flatMap((f) => f.runners), completion, ingress].map((r) => r.stop()),
+        );
         // A long poll still pending returns its batch to the queue (visibility 0) when it ends; destroying
         // the client first would leave that batch invisible for the whole visibility timeout.
         await new Promise((resolve) => setTimeout(resolve, POLL_WAIT_SECONDS * 1000 + 300));

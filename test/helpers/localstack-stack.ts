@@ -259,6 +259,7 @@ class Resources {
         Arn: arn,
         ...(dlq ? { DeadLetterConfig: { Arn: dlq } } : {}),
         ...(target.RetryPolicy ? { RetryPolicy: target.RetryPolicy as Target['RetryPolicy'] } : {}),
+        ...(target.InputPath ? { InputPath: String(target.InputPath) } : {}),
       },
     ];
   }

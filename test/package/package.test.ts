@@ -133,6 +133,7 @@ describe.skipIf(!reachable)('the package, packed and installed from its tarball'
         'dist/functions/completion.js',
         'dist/functions/sweeper.js',
         'dist/functions/migrate.js',
+        'dist/functions/ingress.js',
         'dist/lib/adapters/postgres/migrations/000001_schema.sql',
         'dist/lib/cli/main.js',
         'dist/examples/starter/templates/hello.yaml',

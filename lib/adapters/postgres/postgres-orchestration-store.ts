@@ -94,7 +94,7 @@ export class PostgresOrchestrationStore implements OrchestrationStore {
     const json = await this.json(
       prepared(
         `tasker_create_task${this.reads.name}`,
-        `select tasker.create_task(nt.named_task_id, $4, $5, $6, $7, $8, $9, $10) as j from ${this.reads.templateId}`,
+        `select tasker.create_task(nt.named_task_id, $4, $5, $6, $7, $8, $9, $10, $11) as j from ${this.reads.templateId}`,
       ),
       [
         template.namespace,
@@ -107,6 +107,7 @@ export class PostgresOrchestrationStore implements OrchestrationStore {
         request.idempotency_key ?? null,
         request.initiator ?? null,
         request.reason ?? null,
+        request.run_at ?? null,
       ],
     );
     return toCreateOutcome(json);
@@ -125,6 +126,7 @@ export class PostgresOrchestrationStore implements OrchestrationStore {
       idempotency_key: r.idempotency_key ?? null,
       initiator: r.initiator ?? null,
       reason: r.reason ?? null,
+      run_at: r.run_at ?? null,
     }));
     const rows = (await this.scalar('select tasker.create_tasks($1::jsonb) as j', [
       JSON.stringify(requests),

@@ -1,9 +1,7 @@
 /** Read-only queries the store runs directly; everything that writes is a SQL function in migrations/. */
 
-export const TEMPLATE_LOOKUP = `
-  select nt.template from tasker.named_tasks nt join tasker.namespaces ns using (namespace_id)
-   where ns.name = $1 and nt.name = $2 and ($3::text is null or nt.version = $3)
-   order by nt.version_sort desc limit 1`;
+/** A template through tasker.find_template, which the runtime login may call (it reads no table). */
+export const TEMPLATE_LOOKUP = 'select tasker.find_template($1, $2, $3) as template';
 
 /** A task (a row even without the step) and its step by name, with the step's signal_schema from its template. */
 export const SIGNAL_TARGET = `

@@ -11,6 +11,7 @@ import { createTask } from '../../../lib/orchestration/create-task.js';
 import { cancelTask, stepAction } from '../../../lib/orchestration/operator-actions.js';
 import { sweep } from '../../../lib/orchestration/sweep.js';
 import { processCompletionBatch } from '../../../lib/orchestration/process-completion-batch.js';
+import { processTaskRequests } from '../../../lib/orchestration/process-task-requests.js';
 import { OrchestrationHarness, successResult } from '../../helpers/orchestration-harness.js';
 import { buildTemplate } from '../../helpers/template-builder.js';
 import { createTestDatabase, type TestDatabase } from '../../helpers/test-database.js';
@@ -28,6 +29,7 @@ const RUNTIME_OPERATIONS = [
   'cancel_task',
   'claim_due_retries',
   'create_task',
+  'create_tasks',
   'evaluate_task_now',
   'expire_waits',
   'fail_blocked_tasks',
@@ -176,6 +178,20 @@ describe('the runtime login', () => {
     expect(await deps.store.findTemplate(chain.namespace, chain.name)).toEqual(
       await owner.store.findTemplate(chain.namespace, chain.name),
     );
+  });
+
+  it('creates tasks from task requests (the ingress function): templates looked up, one batch created', async () => {
+    const deps = { ...owner.deps, store: new PostgresOrchestrationStore(runtime, { reads: 'functions' }) };
+    owner.dispatched(); // what earlier tests left on the queue
+    const body = JSON.stringify({ namespace: 'tests', name: 'runtime_chain', idempotency_key: 'runtime-1' });
+    const records = [
+      { messageId: 'r1', body },
+      { messageId: 'r2', body },
+    ];
+    expect(await processTaskRequests(deps, records)).toEqual({ batchItemFailures: [] });
+    const created = owner.bus.details().filter((d) => d.event_name === 'task.created');
+    expect(created.map((d) => d.duplicate)).toEqual([false, true]);
+    expect(owner.dispatched().map((m) => m.step_name)).toEqual(['a']);
   });
 
   it('cannot read or write a table, call an operation the runtime does not use, or change the schema', async () => {

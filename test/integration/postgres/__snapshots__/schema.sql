@@ -109,7 +109,8 @@ CREATE TABLE tasker.tasks (
     created_at timestamp with time zone DEFAULT now() NOT NULL,
     updated_at timestamp with time zone DEFAULT now() NOT NULL,
     completed_at timestamp with time zone,
-    blocked_at timestamp with time zone
+    blocked_at timestamp with time zone,
+    run_at timestamp with time zone
 );
 
 CREATE TABLE tasker.transitions (
@@ -230,6 +231,8 @@ CREATE INDEX workflow_steps_ready_idx ON tasker.workflow_steps USING btree (task
 
 CREATE INDEX workflow_steps_retry_idx ON tasker.workflow_steps USING btree (next_attempt_at) WHERE (state = 'waiting_for_retry'::text);
 
+CREATE INDEX workflow_steps_start_idx ON tasker.workflow_steps USING btree (next_attempt_at) WHERE ((state = 'pending'::text) AND (next_attempt_at IS NOT NULL));
+
 CREATE INDEX workflow_steps_task_idx ON tasker.workflow_steps USING btree (task_uuid, ordinal);
 
 CREATE INDEX workflow_steps_task_retry_idx ON tasker.workflow_steps USING btree (task_uuid, next_attempt_at) WHERE (state = 'waiting_for_retry'::text);
@@ -285,7 +288,11 @@ UNION ALL
     '{}'::jsonb AS metadata,
     k.created_at
    FROM tasker.tasks k
-     CROSS JOIN LATERAL ( SELECT tasker.creation_walk(k.reason) AS w) c
+     CROSS JOIN LATERAL ( SELECT
+                CASE
+                    WHEN k.run_at IS NULL THEN tasker.creation_walk(k.reason)
+                    ELSE tasker.delayed_creation_walk(k.reason)
+                END AS w) c
   WHERE k.total_steps > 0
 UNION ALL
  SELECT 0 AS id,
@@ -663,8 +670,11 @@ declare
   v_out jsonb := '[]'::jsonb;
 begin
   for v_task in
-    select distinct s.task_uuid from tasker.workflow_steps s
+    select s.task_uuid from tasker.workflow_steps s
      where s.state = 'waiting_for_retry' and s.next_attempt_at <= now()
+    union
+    select s.task_uuid from tasker.workflow_steps s
+     where s.state = 'pending' and s.next_attempt_at <= now()
      limit p_limit
   loop
     v_out := v_out || coalesce(tasker.evaluate_task_now(v_task, true), '[]'::jsonb);
@@ -829,7 +839,7 @@ begin
   return v_n - 1;
 end $function$;
 
-CREATE OR REPLACE FUNCTION tasker.create_task(p_named_task bigint, p_context jsonb, p_correlation_id uuid, p_priority integer, p_identity_strategy text, p_idempotency_key text, p_initiator text, p_reason text)
+CREATE OR REPLACE FUNCTION tasker.create_task(p_named_task bigint, p_context jsonb, p_correlation_id uuid, p_priority integer, p_identity_strategy text, p_idempotency_key text, p_initiator text, p_reason text, p_run_at timestamp with time zone DEFAULT NULL::timestamp with time zone)
  RETURNS jsonb
  LANGUAGE plpgsql
  SECURITY DEFINER
@@ -847,6 +857,7 @@ declare
   v_name text;
   v_version text;
   v_correlation uuid := coalesce(p_correlation_id, gen_random_uuid());
+  v_delayed boolean := coalesce(p_run_at > now(), false);
 begin
   select nt.template, ns.name, nt.name, nt.version,
          (select count(*)::int from jsonb_array_elements(nt.template->'steps') s
@@ -855,11 +866,12 @@ begin
     from tasker.named_tasks nt join tasker.namespaces ns on ns.namespace_id = nt.namespace_id
    where nt.named_task_id = p_named_task;
   -- The task is written in the state its creation walk ends in; the audit derives that walk.
-  v_walk := tasker.creation_walk(p_reason);
+  v_walk := case when v_delayed then tasker.delayed_creation_walk(p_reason) else tasker.creation_walk(p_reason) end;
   insert into tasker.tasks (task_uuid, named_task_id, namespace_name, task_name, task_version, context, identity_strategy, identity_hash,
-                            correlation_id, priority, initiator, reason, state, total_steps, in_flight_steps)
+                            correlation_id, priority, initiator, reason, state, total_steps, in_flight_steps, run_at)
   values (v_task, p_named_task, v_namespace, v_name, v_version, p_context, p_identity_strategy, v_hash, v_correlation, p_priority, p_initiator, p_reason,
-          v_walk.task_states[cardinality(v_walk.task_states)], jsonb_array_length(v_template->'steps'), v_root_count)
+          v_walk.task_states[cardinality(v_walk.task_states)], jsonb_array_length(v_template->'steps'),
+          case when v_delayed then 0 else v_root_count end, case when v_delayed then p_run_at end)
   on conflict (identity_hash) where identity_strategy <> 'always_unique' do nothing;
   if not found then
     return (select jsonb_build_object('task_uuid', task_uuid, 'created', false, 'state', state,
@@ -867,6 +879,12 @@ begin
               from tasker.tasks where identity_hash = v_hash and identity_strategy <> 'always_unique');
   end if;
   v_roots := tasker.insert_steps(v_task, v_template);
+  if v_delayed then
+    update tasker.workflow_steps set state = 'pending', attempts = 0, last_attempted_at = null, next_attempt_at = p_run_at
+     where step_uuid = any(v_roots);
+    return jsonb_build_object('task_uuid', v_task, 'created', true, 'state', 'pending', 'correlation_id', v_correlation,
+                              'outbox', jsonb_build_array(tasker.emit_retry_due(v_task, p_run_at)));
+  end if;
   v_claim := tasker.claim_steps_locked(v_task, v_roots, true);
   if v_claim.claimed <> v_root_count then
     raise exception 'task % claimed % of its % root steps', v_task, v_claim.claimed, v_root_count using errcode = 'TK003';
@@ -878,6 +896,8 @@ end $function$;
 CREATE OR REPLACE FUNCTION tasker.create_tasks(p_requests jsonb)
  RETURNS jsonb
  LANGUAGE plpgsql
+ SECURITY DEFINER
+ SET search_path TO 'pg_catalog', 'pg_temp'
 AS $function$
 declare
   x record;
@@ -892,7 +912,8 @@ begin
   loop
     v_out := v_out || jsonb_build_array(case when x.named_task_id is not null then
       tasker.create_task(x.named_task_id, x.r->'context', (x.r->>'correlation_id')::uuid, coalesce((x.r->>'priority')::int, 0),
-                         x.r->>'identity_strategy', x.r->>'idempotency_key', x.r->>'initiator', x.r->>'reason') end);
+                         x.r->>'identity_strategy', x.r->>'idempotency_key', x.r->>'initiator', x.r->>'reason',
+                         (x.r->>'run_at')::timestamptz) end);
   end loop;
   return v_out;
 end $function$;
@@ -932,6 +953,15 @@ begin
   end if;
   return null;
 end $function$;
+
+CREATE OR REPLACE FUNCTION tasker.delayed_creation_walk(p_reason text)
+ RETURNS tasker.transitions
+ LANGUAGE sql
+ IMMUTABLE
+AS $function$
+  select row(null, null, null, null, null, null, null,
+             null, array['pending'], array['create'], array[p_reason], '{}'::jsonb, null)::tasker.transitions
+$function$;
 
 CREATE OR REPLACE FUNCTION tasker.delete_task(p_task uuid)
  RETURNS boolean
@@ -1025,7 +1055,8 @@ begin
   t.completed_steps := t.completed_steps + p_delta[3];
   t.failed_steps := t.failed_steps + p_delta[4];
   v_to := t.state;
-  if not tasker.task_is_terminal(t.state) then
+  -- A delayed task (run_at, 000016) is not evaluated before it is due: it stays pending, nothing claimed.
+  if not tasker.task_is_terminal(t.state) and not coalesce(t.run_at > now(), false) then
     -- The ready set is computed once: it decides the status and is what gets claimed. After
     -- results (p_released given), a step can only have become ready by losing its last unmet
     -- parent, or by its backoff ending: only those are looked at. Otherwise the task is scanned,
@@ -1110,11 +1141,10 @@ begin
   end if;
   if not found then return null; end if;
   v_out := tasker.evaluate_task(p_task);
-  -- The task waits for a retry exactly when evaluating it found nothing else to do.
-  if (select state from tasker.tasks where task_uuid = p_task) = 'waiting_for_retry' then
-    v_due := tasker.next_retry_at(p_task);
-    if v_due > now() then v_out := v_out || jsonb_build_array(tasker.emit_retry_due(p_task, v_due)); end if;
-  end if;
+  -- The task waits for a retry exactly when evaluating it found nothing else to do; a delayed one for its run_at.
+  select case t.state when 'waiting_for_retry' then tasker.next_retry_at(p_task) when 'pending' then t.run_at end
+    into v_due from tasker.tasks t where t.task_uuid = p_task;
+  if v_due > now() then v_out := v_out || jsonb_build_array(tasker.emit_retry_due(p_task, v_due)); end if;
   return v_out;
 end $function$;
 
@@ -1520,7 +1550,7 @@ CREATE OR REPLACE FUNCTION tasker.runtime_operations()
 AS $function$
   select array['apply_step_result', 'apply_step_results', 'evaluate_task_now', 'mark_outbox_sent', 'unsent_outbox', 'find_timed_out_dispatches', 'claim_due_retries', 'fail_blocked_tasks', 'mark_attempts_started', 'expire_waits',
                'create_task', 'cancel_task', 'step_action', 'template_id', 'find_template', 'task_row', 'task_steps', 'task_transitions', 'list_tasks',
-               'signal_target', 'signal_step']
+               'signal_target', 'signal_step', 'create_tasks']
 $function$;
 
 CREATE OR REPLACE FUNCTION tasker.set_blocked_task_grace(p_ms bigint)
@@ -1697,6 +1727,7 @@ CREATE OR REPLACE FUNCTION tasker.step_is_ready(p_state text, p_waiting_on integ
 AS $function$
   select p_state in ('pending', 'waiting_for_retry') and p_waiting_on = 0 and p_attempts < p_max_attempts
      and (p_attempts = 0 or p_state = 'pending' or p_next_attempt_at is null or p_next_attempt_at <= now())
+     and (p_state <> 'pending' or p_next_attempt_at is null or p_next_attempt_at <= now())
 $function$;
 
 CREATE OR REPLACE FUNCTION tasker.step_next(p_from text, p_event text)
@@ -2110,6 +2141,7 @@ CREATE TRIGGER workflow_step_transitions_insert INSTEAD OF INSERT ON tasker.work
 000015_dynamic_steps.sql
 000016_state_machine_skipped.sql
 000017_operator_api.sql
+000018_delayed_start.sql
 
 -- rows of tasker.settings
 
