@@ -434,10 +434,10 @@ declare
   v_outcomes jsonb := '{}'::jsonb;
 begin
   for x in
-    select e.i::int as i, e.r as result, d.task_uuid
+    select e.i::int as i, e.r as result,
+           (select d.task_uuid from tasker.step_dispatches d where d.event_id = (e.r->>'event_id')::uuid) as task_uuid
       from jsonb_array_elements(p_results) with ordinality as e(r, i)
-      left join tasker.step_dispatches d on d.event_id = (e.r->>'event_id')::uuid
-     order by d.task_uuid nulls first, e.i
+     order by 3 nulls first, e.i
   loop
     if x.task_uuid is distinct from v_task then
       if v_last is not null then
@@ -482,10 +482,10 @@ begin
     v_outcomes := tasker.with_outbox(v_outcomes, v_last, tasker.settle_task(v_row, v_delta, v_pending, v_completed));
   end if;
   -- The states each outcome reports are the ones after the whole batch.
-  return (select coalesce(jsonb_agg(o.value || jsonb_build_object('step_state', s.state, 'task_state', t.state) order by o.key::int), '[]'::jsonb)
-            from jsonb_each(v_outcomes) o
-            left join tasker.workflow_steps s on s.step_uuid = (o.value->>'step_uuid')::uuid
-            left join tasker.tasks t on t.task_uuid = (o.value->>'task_uuid')::uuid);
+  return (select coalesce(jsonb_agg(o.value || jsonb_build_object(
+                   'step_state', (select s.state from tasker.workflow_steps s where s.step_uuid = (o.value->>'step_uuid')::uuid),
+                   'task_state', (select t.state from tasker.tasks t where t.task_uuid = (o.value->>'task_uuid')::uuid)) order by o.key::int), '[]'::jsonb)
+            from jsonb_each(v_outcomes) o);
 end $function$;
 
 CREATE OR REPLACE FUNCTION tasker.blocked_task_fails(p_in_flight integer, p_blocked_at timestamp with time zone, p_grace_ms bigint, p_now timestamp with time zone)
@@ -635,7 +635,7 @@ begin
         'dependency_results', coalesce((
           select jsonb_object_agg(p.name, coalesce(p.results, 'null'::jsonb))
             from tasker.workflow_step_edges e
-            join tasker.workflow_steps p on p.step_uuid = e.from_step_uuid
+            cross join lateral (select x.name, x.results from tasker.workflow_steps x where x.step_uuid = e.from_step_uuid offset 0) p
            where e.to_step_uuid = m.step_uuid), '{}'::jsonb),
         'publishes_events', m.publishes_events) as payload
       from claimed m cross join task k
@@ -1225,13 +1225,20 @@ CREATE OR REPLACE FUNCTION tasker.release_children(p_steps uuid[])
  RETURNS uuid[]
  LANGUAGE plpgsql
 AS $function$
-declare v_ready uuid[];
+declare
+  v_children uuid[];
+  v_parents int[];
+  v_ready uuid[];
 begin
+  select array_agg(x.to_step_uuid), array_agg(x.n) into v_children, v_parents
+    from (select e.to_step_uuid, count(*)::int as n
+            from unnest(p_steps) p(step_uuid)
+            cross join lateral (select to_step_uuid from tasker.workflow_step_edges where from_step_uuid = p.step_uuid offset 0) e
+           group by e.to_step_uuid) x;
   with released as (
-    update tasker.workflow_steps c set waiting_on = c.waiting_on - e.n
-      from (select to_step_uuid, count(*)::int as n from tasker.workflow_step_edges
-             where from_step_uuid = any(p_steps) group by to_step_uuid) e
-     where c.step_uuid = e.to_step_uuid
+    update tasker.workflow_steps c set waiting_on = c.waiting_on - r.n
+      from unnest(v_children, v_parents) r(step_uuid, n)
+     where c.step_uuid = r.step_uuid
     returning c.step_uuid, c.ordinal, tasker.step_is_ready(c.state, c.waiting_on, c.attempts, c.max_attempts, c.next_attempt_at) as ready)
   select coalesce(array_agg(step_uuid order by ordinal) filter (where ready), '{}') into v_ready from released;
   return v_ready;
@@ -1627,6 +1634,7 @@ CREATE TRIGGER workflow_step_transitions_insert INSTEAD OF INSERT ON tasker.work
 000011_state_machine_reopen.sql
 000012_blocked_tasks_end.sql
 000013_attempt_start.sql
+000014_planner_proof_lookups.sql
 
 -- rows of tasker.settings
 

@@ -1,0 +1,196 @@
+-- re-creates: tasker.release_children(uuid[]), tasker.claim_steps_locked(uuid, uuid[], boolean),
+--             tasker.apply_step_results(jsonb, float8[])
+--
+-- Lookups that cost the same whatever the planner knows (issue 12, flat in width). The engine's
+-- tables grow by thousands of rows inside one wide task, before any ANALYZE has seen them (and
+-- set-returning functions such as jsonb_array_elements are estimated at 100 rows), so the planner
+-- chose hash joins that scan a whole table once per call: per claimed step in a claim (a 1→5,000
+-- fan-out's claim scanned workflow_steps 5,000 times: 1.8 s of CPU), per batch of results in
+-- apply_step_results (step_dispatches for the event_ids, workflow_steps for the outcomes) and in
+-- release_children (workflow_steps). Each lookup below is by primary key, one row per row it
+-- serves, which no estimate can turn into a scan. Nothing else in these functions changed.
+
+-- The children of steps that became complete (or resolved) have one unmet parent less each.
+-- Returns those that became ready by it, in order: what a result's evaluation claims.
+-- (Changed: the edges are read from each parent's side, by edge key, and the children updated by
+-- primary key, so a batch of results costs the same whatever the width of a fan-in it feeds.)
+create or replace function tasker.release_children(p_steps uuid[]) returns uuid[] language plpgsql as $$
+declare
+  v_children uuid[];
+  v_parents int[];
+  v_ready uuid[];
+begin
+  select array_agg(x.to_step_uuid), array_agg(x.n) into v_children, v_parents
+    from (select e.to_step_uuid, count(*)::int as n
+            from unnest(p_steps) p(step_uuid)
+            cross join lateral (select to_step_uuid from tasker.workflow_step_edges where from_step_uuid = p.step_uuid offset 0) e
+           group by e.to_step_uuid) x;
+  with released as (
+    update tasker.workflow_steps c set waiting_on = c.waiting_on - r.n
+      from unnest(v_children, v_parents) r(step_uuid, n)
+     where c.step_uuid = r.step_uuid
+    returning c.step_uuid, c.ordinal, tasker.step_is_ready(c.state, c.waiting_on, c.attempts, c.max_attempts, c.next_attempt_at) as ready)
+  select coalesce(array_agg(step_uuid order by ordinal) filter (where ready), '{}') into v_ready from released;
+  return v_ready;
+end $$;
+
+-- Claims the given steps (in the order given) that the rules let enqueue: see 000005_claim.sql.
+-- (Changed: each parent's result is read by primary key, in dependency_results.)
+create or replace function tasker.claim_steps_locked(
+  p_task uuid, p_steps uuid[], p_fresh boolean default false,
+  out outbox jsonb, out claimed int, out from_waiting int
+) language plpgsql as $$
+begin
+  -- One instant for the whole claim, taken now (not at the transaction's start) so the audit
+  -- orders a claim after what the same transaction recorded before it.
+  with grace as (select coalesce((select (value #>> '{}')::float8 from tasker.settings where key = 'dispatch_grace_ms'), 900000) / 1000.0 as secs,
+                        clock_timestamp() as at),
+  moved as (
+    update tasker.workflow_steps s
+       set state = tasker.step_next(o.state, 'enqueue'), attempts = s.attempts + 1, last_attempted_at = now(),
+           next_attempt_at = null, updated_at = now()
+      from (select x.step_uuid, x.state, p.pos
+              from unnest(p_steps) with ordinality as p(step_uuid, pos)
+              join tasker.workflow_steps x on x.step_uuid = p.step_uuid
+             where x.task_uuid = p_task and tasker.step_next(x.state, 'enqueue') is not null) o,
+           grace g
+     where s.step_uuid = o.step_uuid and not p_fresh
+    returning s.step_uuid, o.state as from_state, s.state as to_state, o.pos, s.name, s.namespace, s.handler_callable, s.inputs,
+              s.attempts, s.max_attempts, s.retryable, s.timeout_seconds, s.publishes_events, gen_random_uuid() as event_id,
+              g.at + make_interval(secs => s.timeout_seconds + g.secs) as deadline, g.at
+  ),
+  fresh as (
+    select s.step_uuid, 'pending'::text as from_state, s.state as to_state, p.pos, s.name,
+           s.namespace, s.handler_callable, s.inputs, s.attempts, s.max_attempts, s.retryable, s.timeout_seconds,
+           s.publishes_events, gen_random_uuid() as event_id, g.at + make_interval(secs => s.timeout_seconds + g.secs) as deadline, g.at
+      from unnest(p_steps) with ordinality as p(step_uuid, pos)
+      join tasker.workflow_steps s on s.step_uuid = p.step_uuid
+      cross join grace g
+     where p_fresh and s.task_uuid = p_task
+  ),
+  claimed as (select * from moved union all select * from fresh),
+  task as (
+    select t.correlation_id, t.context, t.task_name, t.task_version, t.namespace_name as namespace
+      from tasker.tasks t
+     where t.task_uuid = p_task
+  ),
+  -- The dispatch message (contract: lib/contracts/step-dispatch-message.ts).
+  message as (
+    select m.*, jsonb_build_object(
+        'schema_version', 1,
+        'message_type', 'step_dispatch',
+        'event_id', m.event_id,
+        'task_uuid', p_task,
+        'step_uuid', m.step_uuid,
+        'correlation_id', k.correlation_id,
+        'trace_id', replace(p_task::text, '-', ''),
+        'span_id', left(replace(m.event_id::text, '-', ''), 16),
+        'namespace', coalesce(m.namespace, k.namespace),
+        'task_name', k.task_name,
+        'task_version', k.task_version,
+        'step_name', m.name,
+        'handler', jsonb_build_object('callable', m.handler_callable, 'initialization', m.inputs),
+        'attempt', m.attempts,
+        'max_attempts', m.max_attempts,
+        'retryable', m.retryable,
+        'timeout_ms', m.timeout_seconds * 1000,
+        'dispatched_at', m.at,
+        'deadline', m.deadline,
+        'task_context', k.context,
+        'dependency_results', coalesce((
+          select jsonb_object_agg(p.name, coalesce(p.results, 'null'::jsonb))
+            from tasker.workflow_step_edges e
+            cross join lateral (select x.name, x.results from tasker.workflow_steps x where x.step_uuid = e.from_step_uuid offset 0) p
+           where e.to_step_uuid = m.step_uuid), '{}'::jsonb),
+        'publishes_events', m.publishes_events) as payload
+      from claimed m cross join task k
+  ),
+  dispatched as (
+    insert into tasker.step_dispatches (event_id, step_uuid, task_uuid, attempt, dispatched_at, deadline_at)
+    select event_id, step_uuid, p_task, attempts, at, deadline from message
+  ),
+  queued as (
+    insert into tasker.outbox (kind, namespace, payload)
+    select 'step_dispatch', payload->>'namespace', payload from message order by pos
+    returning *
+  )
+  select coalesce(jsonb_agg(tasker.outbox_json(q) order by q.id), '[]'::jsonb),
+         (select count(*)::int from message), (select count(*)::int from message where from_state = 'waiting_for_retry')
+    into outbox, claimed, from_waiting
+    from queued q;
+end $$;
+
+-- Applies a batch of results, each exactly once per event_id: see 000007_apply_result.sql.
+-- (Changed: the event_ids' dispatches and the outcomes' states are read by primary key.)
+create or replace function tasker.apply_step_results(p_results jsonb, p_randoms float8[]) returns jsonb language plpgsql as $$
+declare
+  x record;
+  v_hit record;
+  v_refusal text[];
+  v_one record;
+  v_task uuid;
+  v_row tasker.tasks;
+  v_delta int[];
+  v_pending tasker.step_dispatches;
+  v_applied uuid[] := '{}';
+  v_closed int;
+  v_completed uuid[];
+  v_last int;
+  v_outcomes jsonb := '{}'::jsonb;
+begin
+  for x in
+    select e.i::int as i, e.r as result,
+           (select d.task_uuid from tasker.step_dispatches d where d.event_id = (e.r->>'event_id')::uuid) as task_uuid
+      from jsonb_array_elements(p_results) with ordinality as e(r, i)
+     order by 3 nulls first, e.i
+  loop
+    if x.task_uuid is distinct from v_task then
+      if v_last is not null then
+        v_outcomes := tasker.with_outbox(v_outcomes, v_last, tasker.settle_task(v_row, v_delta, v_pending, v_completed));
+      end if;
+      v_row := null;
+      v_task := x.task_uuid; v_delta := '{0,0,0,0}'; v_pending := null; v_completed := '{}'; v_last := null;
+    end if;
+    if x.task_uuid is null then
+      v_outcomes := v_outcomes || jsonb_build_object(x.i::text, tasker.apply_outcome('unknown_event', 'no attempt was dispatched with this event_id', null, null));
+      continue;
+    end if;
+    -- The loop runs in task order, so the task locks are taken in that order (the first result of
+    -- a task takes it; the step and the dispatch are locked with it).
+    select t, d, row(s.step_uuid, s.state, s.attempts, s.max_attempts, s.retryable, s.backoff_base_ms, s.max_backoff_ms,
+                     s.has_children)::tasker.step_policy as s
+      into v_hit
+      from tasker.tasks t
+      join tasker.step_dispatches d on d.task_uuid = t.task_uuid
+      join tasker.workflow_steps s on s.step_uuid = d.step_uuid
+     where d.event_id = (x.result->>'event_id')::uuid and t.task_uuid = x.task_uuid
+       for update;
+    if v_row.task_uuid is null then v_row := v_hit.t; end if;
+    -- A dispatch is closed when its task is settled: a second copy in this batch is told apart here.
+    v_refusal := case when (v_hit.d).event_id = any(v_applied) then array['duplicate', 'a result for this event_id was already applied']
+                      else tasker.refusal(v_hit.d, (v_hit.s).state, x.result) end;
+    if v_refusal is not null then
+      v_outcomes := v_outcomes || jsonb_build_object(x.i::text, tasker.apply_outcome(v_refusal[1], v_refusal[2], x.task_uuid, (v_hit.d).step_uuid));
+      continue;
+    end if;
+    v_one := tasker.apply_one(x.result, p_randoms[x.i], v_hit.d, v_hit.s);
+    if v_pending.event_id is not null then v_closed := tasker.close_dispatch(v_pending); end if;
+    v_pending := v_one.walk;
+    v_applied := v_applied || (v_hit.d).event_id;
+    v_delta := array[v_delta[1] + v_one.delta[1], v_delta[2] + v_one.delta[2], v_delta[3] + v_one.delta[3], v_delta[4] + v_one.delta[4]];
+    if v_one.delta[3] > 0 and (v_hit.s).has_children then v_completed := v_completed || (v_hit.d).step_uuid; end if;
+    v_last := x.i;
+    v_outcomes := v_outcomes || jsonb_build_object(x.i::text, tasker.apply_outcome('applied', null, x.task_uuid, (v_hit.d).step_uuid,
+                                                                                   case when v_one.tick is null then '[]'::jsonb else jsonb_build_array(v_one.tick) end));
+  end loop;
+  if v_last is not null then
+    v_outcomes := tasker.with_outbox(v_outcomes, v_last, tasker.settle_task(v_row, v_delta, v_pending, v_completed));
+  end if;
+  -- The states each outcome reports are the ones after the whole batch.
+  return (select coalesce(jsonb_agg(o.value || jsonb_build_object(
+                   'step_state', (select s.state from tasker.workflow_steps s where s.step_uuid = (o.value->>'step_uuid')::uuid),
+                   'task_state', (select t.state from tasker.tasks t where t.task_uuid = (o.value->>'task_uuid')::uuid)) order by o.key::int), '[]'::jsonb)
+            from jsonb_each(v_outcomes) o);
+end $$;
+
+select tasker.grant_runtime_access();
