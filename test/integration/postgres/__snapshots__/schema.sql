@@ -519,6 +519,7 @@ $function$;
 CREATE OR REPLACE FUNCTION tasker.cancel_task(p_task uuid, p_reason text)
  RETURNS jsonb
  LANGUAGE plpgsql
+ SET search_path TO 'pg_catalog', 'pg_temp'
 AS $function$
 declare v_step uuid;
 begin
@@ -557,6 +558,7 @@ end $function$;
 CREATE OR REPLACE FUNCTION tasker.claim_ready_steps(p_task uuid, p_limit integer DEFAULT NULL::integer)
  RETURNS jsonb
  LANGUAGE plpgsql
+ SET search_path TO 'pg_catalog', 'pg_temp'
 AS $function$
 declare v_claim record;
 begin
@@ -686,6 +688,7 @@ $function$;
 CREATE OR REPLACE FUNCTION tasker.create_task(p_named_task bigint, p_context jsonb, p_correlation_id uuid, p_priority integer, p_identity_strategy text, p_idempotency_key text, p_initiator text, p_reason text)
  RETURNS jsonb
  LANGUAGE plpgsql
+ SET search_path TO 'pg_catalog', 'pg_temp'
 AS $function$
 declare
   v_hash text := tasker.identity_hash(p_named_task, p_identity_strategy, p_context, p_idempotency_key);
@@ -730,6 +733,7 @@ end $function$;
 CREATE OR REPLACE FUNCTION tasker.create_tasks(p_requests jsonb)
  RETURNS jsonb
  LANGUAGE plpgsql
+ SET search_path TO 'pg_catalog', 'pg_temp'
 AS $function$
 declare
   x record;
@@ -1029,6 +1033,10 @@ begin
   if exists (select from unnest(v_names) n where n <> all(v_found)) then
     raise exception 'runtime operations missing from schema tasker: %', (select array_agg(n) from unnest(v_names) n where n <> all(v_found));
   end if;
+  -- The engine's other entry points get the same search_path (and stay the caller's: no SECURITY DEFINER, no grant).
+  for v_fn in select p.oid::regprocedure from pg_proc p where p.pronamespace = 'tasker'::regnamespace and p.proname = any(tasker.pinned_path_operations()) order by 1 loop
+    execute format('alter function %s set search_path = pg_catalog, pg_temp', v_fn);
+  end loop;
   if v_role then grant usage on schema tasker to tasker_runtime; end if;
   -- PostgreSQL grants EXECUTE to PUBLIC on every new function, and a per-schema default privilege cannot take that
   -- away: each migration that creates functions ends with this call, which takes it away again.
@@ -1177,6 +1185,14 @@ AS $function$
   select jsonb_build_object('id', o.id::text, 'kind', o.kind, 'namespace', o.namespace, 'payload', o.payload, 'available_at', o.available_at)
 $function$;
 
+CREATE OR REPLACE FUNCTION tasker.pinned_path_operations()
+ RETURNS text[]
+ LANGUAGE sql
+ IMMUTABLE
+AS $function$
+  select array['create_task', 'create_tasks', 'claim_ready_steps', 'cancel_task', 'step_action']
+$function$;
+
 CREATE OR REPLACE FUNCTION tasker.ready_step_ids(p_task uuid, p_limit integer DEFAULT NULL::integer)
  RETURNS uuid[]
  LANGUAGE plpgsql
@@ -1286,6 +1302,7 @@ end $function$;
 CREATE OR REPLACE FUNCTION tasker.step_action(p_step uuid, p_action text, p_reason text, p_result jsonb DEFAULT NULL::jsonb)
  RETURNS jsonb
  LANGUAGE plpgsql
+ SET search_path TO 'pg_catalog', 'pg_temp'
 AS $function$
 declare
   v_task uuid := (select task_uuid from tasker.workflow_steps where step_uuid = p_step);
@@ -1634,7 +1651,7 @@ CREATE TRIGGER workflow_step_transitions_insert INSTEAD OF INSERT ON tasker.work
 000011_state_machine_reopen.sql
 000012_blocked_tasks_end.sql
 000013_attempt_start.sql
-000014_planner_proof_lookups.sql
+000014_planner_proof_plans.sql
 
 -- rows of tasker.settings
 

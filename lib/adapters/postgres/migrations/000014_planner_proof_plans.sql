@@ -1,7 +1,10 @@
 -- re-creates: tasker.release_children(uuid[]), tasker.claim_steps_locked(uuid, uuid[], boolean),
---             tasker.apply_step_results(jsonb, float8[])
+--             tasker.apply_step_results(jsonb, float8[]), tasker.grant_runtime_access()
 --
--- Lookups that cost the same whatever the planner knows (issue 12, flat in width). The engine's
+-- Two changes for issue 12, each below with its reason: lookups by key (flat in width), and one
+-- search_path for every plan (the chain's critical path).
+--
+-- 1. Lookups that cost the same whatever the planner knows (issue 12, flat in width). The engine's
 -- tables grow by thousands of rows inside one wide task, before any ANALYZE has seen them (and
 -- set-returning functions such as jsonb_array_elements are estimated at 100 rows), so the planner
 -- chose hash joins that scan a whole table once per call: per claimed step in a claim (a 1→5,000
@@ -191,6 +194,52 @@ begin
                    'step_state', (select s.state from tasker.workflow_steps s where s.step_uuid = (o.value->>'step_uuid')::uuid),
                    'task_state', (select t.state from tasker.tasks t where t.task_uuid = (o.value->>'task_uuid')::uuid)) order by o.key::int), '[]'::jsonb)
             from jsonb_each(v_outcomes) o);
+end $$;
+
+-- 2. One search_path for every plan (issue 12, the chain's critical path). PostgreSQL keeps a PL/pgSQL
+-- statement's plan with the search_path it was planned under, and plans it again from scratch when
+-- a call comes with another one. The runtime operations run with search_path = pg_catalog, pg_temp
+-- (000010); create_task, claim_ready_steps and the operator actions ran with the caller's. They
+-- share functions (the claim, the evaluation), so on a connection that creates tasks and applies
+-- results, as each Lambda and the embedded runtime's does, the claim's statement was parsed and
+-- planned again at every switch: half of create_task's backend CPU (1.8 → 0.8 ms) and two thirds of
+-- the claim's time in a 4-step chain. The entry points below now run with the same pinned path (a
+-- SET clause, like the runtime operations', and nothing else: they keep running as their caller,
+-- with no grant to the runtime role). Every object they use is schema-qualified.
+--
+-- grant_runtime_access sets it, so that a migration that re-creates one of them (create or replace
+-- resets SET) and ends with `select tasker.grant_runtime_access();`, as every migration does, pins
+-- it again. A new entry point that calls the claim or the evaluation joins pinned_path_operations.
+
+create or replace function tasker.pinned_path_operations() returns text[] language sql immutable as $$
+  select array['create_task', 'create_tasks', 'claim_ready_steps', 'cancel_task', 'step_action']
+$$;
+
+-- As in 000010, and (changed) the entry points of pinned_path_operations() get the runtime operations' search_path.
+create or replace function tasker.grant_runtime_access() returns int language plpgsql as $$
+declare
+  v_fn regprocedure;
+  v_names text[] := tasker.runtime_operations();
+  v_found text[] := '{}';
+  v_role boolean := exists (select from pg_roles where rolname = 'tasker_runtime');
+begin
+  for v_fn in select p.oid::regprocedure from pg_proc p where p.pronamespace = 'tasker'::regnamespace and p.proname = any(v_names) order by 1 loop
+    execute format('alter function %s security definer set search_path = pg_catalog, pg_temp', v_fn);
+    if v_role then execute format('grant execute on function %s to tasker_runtime', v_fn); end if;
+    v_found := v_found || (select proname::text from pg_proc where oid = v_fn);
+  end loop;
+  if exists (select from unnest(v_names) n where n <> all(v_found)) then
+    raise exception 'runtime operations missing from schema tasker: %', (select array_agg(n) from unnest(v_names) n where n <> all(v_found));
+  end if;
+  -- The engine's other entry points get the same search_path (and stay the caller's: no SECURITY DEFINER, no grant).
+  for v_fn in select p.oid::regprocedure from pg_proc p where p.pronamespace = 'tasker'::regnamespace and p.proname = any(tasker.pinned_path_operations()) order by 1 loop
+    execute format('alter function %s set search_path = pg_catalog, pg_temp', v_fn);
+  end loop;
+  if v_role then grant usage on schema tasker to tasker_runtime; end if;
+  -- PostgreSQL grants EXECUTE to PUBLIC on every new function, and a per-schema default privilege cannot take that
+  -- away: each migration that creates functions ends with this call, which takes it away again.
+  revoke execute on all functions in schema tasker from public;
+  return cardinality(v_found);
 end $$;
 
 select tasker.grant_runtime_access();
