@@ -1244,19 +1244,40 @@ AS $function$
 declare
   v_children uuid[];
   v_parents int[];
-  v_ready uuid[];
+  v_ready uuid[] := '{}';
+  v_ordinals int[] := '{}';
+  v_ordinal int;
+  v_is_ready boolean;
 begin
   select array_agg(x.to_step_uuid), array_agg(x.n) into v_children, v_parents
     from (select e.to_step_uuid, count(*)::int as n
             from unnest(p_steps) p(step_uuid)
             cross join lateral (select to_step_uuid from tasker.workflow_step_edges where from_step_uuid = p.step_uuid offset 0) e
            group by e.to_step_uuid) x;
-  with released as (
-    update tasker.workflow_steps c set waiting_on = c.waiting_on - r.n
-      from unnest(v_children, v_parents) r(step_uuid, n)
-     where c.step_uuid = r.step_uuid
-    returning c.step_uuid, c.ordinal, tasker.step_is_ready(c.state, c.waiting_on, c.attempts, c.max_attempts, c.next_attempt_at) as ready)
-  select coalesce(array_agg(step_uuid order by ordinal) filter (where ready), '{}') into v_ready from released;
+  if cardinality(v_children) > 16 then
+    -- A wide release (a fan-out's start): one statement, whose pass over the steps is in proportion.
+    with released as (
+      update tasker.workflow_steps c set waiting_on = c.waiting_on - r.n
+        from unnest(v_children, v_parents) r(step_uuid, n)
+       where c.step_uuid = r.step_uuid
+      returning c.step_uuid, c.ordinal, tasker.step_is_ready(c.state, c.waiting_on, c.attempts, c.max_attempts, c.next_attempt_at) as ready)
+    select coalesce(array_agg(step_uuid order by ordinal) filter (where ready), '{}') into v_ready from released;
+    return v_ready;
+  end if;
+  -- A few children (a chain, a batch of results): one update by primary key each, which no plan
+  -- turns into a scan of the steps.
+  for i in 1 .. coalesce(cardinality(v_children), 0) loop
+    update tasker.workflow_steps c set waiting_on = c.waiting_on - v_parents[i] where c.step_uuid = v_children[i]
+    returning c.ordinal, tasker.step_is_ready(c.state, c.waiting_on, c.attempts, c.max_attempts, c.next_attempt_at)
+      into v_ordinal, v_is_ready;
+    if v_is_ready then
+      v_ready := v_ready || v_children[i];
+      v_ordinals := v_ordinals || v_ordinal;
+    end if;
+  end loop;
+  if cardinality(v_ready) > 1 then
+    select array_agg(u.step_uuid order by u.ordinal) into v_ready from unnest(v_ready, v_ordinals) u(step_uuid, ordinal);
+  end if;
   return v_ready;
 end $function$;
 
