@@ -52,6 +52,11 @@ import {
 } from './row-mappers.js';
 import { LIST_TASKS, READS_VIA_FUNCTIONS, READS_VIA_TABLES, type ReadStatements } from './queries.js';
 
+const MARK_OUTBOX_SENT = prepared(
+  'tasker_mark_outbox_sent',
+  "select tasker.mark_outbox_sent($1::bigint[]), set_config('synchronous_commit', 'off', true)",
+);
+
 /** The OrchestrationStore on PostgreSQL: each operation is one call of a SQL function (one round trip). */
 export class PostgresOrchestrationStore implements OrchestrationStore {
   private readonly statements: StatementRunner;
@@ -182,11 +187,16 @@ export class PostgresOrchestrationStore implements OrchestrationStore {
     );
   }
 
+  /**
+   * Deletes sent outbox rows, in a transaction that commits without waiting for its WAL flush
+   * (synchronous_commit off for it alone): half the commits of a step wait for no disk. Should
+   * the server crash before the flush, the rows come back, and the sweeper sends them again after
+   * outboxResendAfterMs: what a sender crashing between its send and this call already causes, so
+   * delivery stays at least once, and the state changes (create, apply) stay durable before their
+   * messages are sent.
+   */
   async markOutboxSent(ids: readonly string[]): Promise<void> {
-    if (ids.length > 0)
-      await this.statements.run(prepared('tasker_mark_outbox_sent', 'select tasker.mark_outbox_sent($1::bigint[])'), [
-        ids,
-      ]);
+    if (ids.length > 0) await this.statements.run(MARK_OUTBOX_SENT, [ids]);
   }
 
   async unsentOutbox(olderThanMs: number, limit: number): Promise<OutboxEntry[]> {

@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { PostgresOrchestrationStore } from '../../../lib/adapters/postgres/postgres-orchestration-store.js';
 import { writeEngineSettings } from '../../../lib/adapters/postgres/engine-settings.js';
 import { sweep } from '../../../lib/orchestration/sweep.js';
 import { buildTemplate } from '../../helpers/template-builder.js';
@@ -121,6 +122,35 @@ describe('the outbox', () => {
     expect(sent.map((m) => [m.task_uuid, m.step_name])).toEqual([[outcome.taskUuid, 'a']]);
     await fastSweep();
     expect(h.dispatched()).toEqual([]);
+  });
+
+  it('marks rows sent in a transaction that waits for no WAL flush, and leaves the session setting alone', async () => {
+    const outcome = await h.store.createTask(
+      { namespace: 'tests', name: 'chain', context: { marked: 1 }, priority: 0, identity_strategy: 'always_unique' },
+      chain,
+    );
+    const ids = outcome.outbox.map((e) => e.id);
+    const client = await db.pool.connect();
+    try {
+      const store = new PostgresOrchestrationStore(client);
+      const setting = async () => (await client.query('show synchronous_commit')).rows[0].synchronous_commit;
+      const session = await setting();
+      expect(session).not.toBe('off');
+      await client.query('begin');
+      await store.markOutboxSent(ids);
+      expect(await setting()).toBe('off');
+      await client.query('commit');
+      expect(await setting()).toBe(session);
+      // Alone (its own implicit transaction), as the engine calls it: nothing stays set afterwards.
+      await store.markOutboxSent(ids);
+      expect(await setting()).toBe(session);
+    } finally {
+      client.release();
+    }
+    const { rows } = await db.pool.query('select count(*)::int as n from tasker.outbox where id = any($1::bigint[])', [
+      ids,
+    ]);
+    expect(rows[0].n).toBe(0);
   });
 });
 

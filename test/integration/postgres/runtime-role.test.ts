@@ -107,6 +107,43 @@ describe('the runtime role in the catalog', () => {
       expect([r.proname, r.prosecdef, r.proconfig]).toEqual([r.proname, true, ['search_path=pg_catalog, pg_temp']]);
   });
 
+  it('gives the entry points that share the claim the same search_path, as their caller; a re-created one is pinned again', async () => {
+    const pinned = async (on: pg.Pool | pg.PoolClient = db.pool) =>
+      (
+        await on.query(
+          `select p.proname, p.prosecdef, p.proconfig from pg_proc p
+            where p.pronamespace = 'tasker'::regnamespace and p.proname = any(tasker.pinned_path_operations()) order by 1`,
+        )
+      ).rows.map((r) => [r.proname, r.prosecdef, r.proconfig]);
+    // The API and the ingress call some of them as the runtime login: those are SECURITY DEFINER as well.
+    const expected = ['cancel_task', 'claim_ready_steps', 'create_task', 'create_tasks', 'step_action'].map((name) => [
+      name,
+      name !== 'claim_ready_steps',
+      ['search_path=pg_catalog, pg_temp'],
+    ]);
+    expect(await pinned()).toEqual(expected);
+    // What a later migration does: create or replace (which drops the SET clause), then grant_runtime_access.
+    const { rows } = await db.pool.query(
+      `select pg_get_functiondef('tasker.claim_ready_steps(uuid, int)'::regprocedure) as def`,
+    );
+    const bare = (rows[0].def as string).replace(/\n\s*SET search_path[^\n]*\n/, '\n');
+    const client = await db.pool.connect();
+    try {
+      await client.query('begin');
+      await client.query(bare);
+      expect((await pinned(client)).find((r) => r[0] === 'claim_ready_steps')).toEqual([
+        'claim_ready_steps',
+        false,
+        null,
+      ]);
+      await client.query('select tasker.grant_runtime_access()');
+      expect(await pinned(client)).toEqual(expected);
+    } finally {
+      await client.query('rollback');
+      client.release();
+    }
+  });
+
   it('holds no privilege on any table or sequence of the schema, and cannot create in it', async () => {
     const { rows } = await db.pool.query(
       `select c.relname from pg_class c

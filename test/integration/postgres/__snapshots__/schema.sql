@@ -496,10 +496,10 @@ declare
   v_dynamic record; -- issue 15
 begin
   for x in
-    select e.i::int as i, e.r as result, d.task_uuid
+    select e.i::int as i, e.r as result,
+           (select d.task_uuid from tasker.step_dispatches d where d.event_id = (e.r->>'event_id')::uuid) as task_uuid
       from jsonb_array_elements(p_results) with ordinality as e(r, i)
-      left join tasker.step_dispatches d on d.event_id = (e.r->>'event_id')::uuid
-     order by d.task_uuid nulls first, e.i
+     order by 3 nulls first, e.i
   loop
     if x.task_uuid is distinct from v_task then
       if v_last is not null then
@@ -551,10 +551,10 @@ begin
     v_outcomes := tasker.with_outbox(v_outcomes, v_last, tasker.settle_task(v_row, v_delta, v_pending, v_completed));
   end if;
   -- The states each outcome reports are the ones after the whole batch.
-  return (select coalesce(jsonb_agg(o.value || jsonb_build_object('step_state', s.state, 'task_state', t.state) order by o.key::int), '[]'::jsonb)
-            from jsonb_each(v_outcomes) o
-            left join tasker.workflow_steps s on s.step_uuid = (o.value->>'step_uuid')::uuid
-            left join tasker.tasks t on t.task_uuid = (o.value->>'task_uuid')::uuid);
+  return (select coalesce(jsonb_agg(o.value || jsonb_build_object(
+                   'step_state', (select s.state from tasker.workflow_steps s where s.step_uuid = (o.value->>'step_uuid')::uuid),
+                   'task_state', (select t.state from tasker.tasks t where t.task_uuid = (o.value->>'task_uuid')::uuid)) order by o.key::int), '[]'::jsonb)
+            from jsonb_each(v_outcomes) o);
 end $function$;
 
 CREATE OR REPLACE FUNCTION tasker.batch_of_instance(p_step uuid)
@@ -685,6 +685,7 @@ end $function$;
 CREATE OR REPLACE FUNCTION tasker.claim_ready_steps(p_task uuid, p_limit integer DEFAULT NULL::integer)
  RETURNS jsonb
  LANGUAGE plpgsql
+ SET search_path TO 'pg_catalog', 'pg_temp'
 AS $function$
 declare v_claim record;
 begin
@@ -992,7 +993,8 @@ begin
                    case when count(p.batch_index) = 0 then (array_agg(coalesce(p.results, 'null'::jsonb)))[1]
                         else jsonb_agg(coalesce(p.results, 'null'::jsonb) order by p.batch_index) end as results
               from tasker.workflow_step_edges e
-              join tasker.workflow_steps p on p.step_uuid = e.from_step_uuid
+              cross join lateral (select x.name, x.results, x.batch_index, x.state, x.step_type
+                                    from tasker.workflow_steps x where x.step_uuid = e.from_step_uuid offset 0) p
              where e.to_step_uuid = p_step and p.state <> 'skipped' and not (v_instance and p.step_type = 'batchable')
              group by p.name) r);
 end $function$;
@@ -1303,6 +1305,10 @@ begin
   if exists (select from unnest(v_names) n where n <> all(v_found)) then
     raise exception 'runtime operations missing from schema tasker: %', (select array_agg(n) from unnest(v_names) n where n <> all(v_found));
   end if;
+  -- The engine's other entry points get the same search_path (and stay the caller's: no SECURITY DEFINER, no grant).
+  for v_fn in select p.oid::regprocedure from pg_proc p where p.pronamespace = 'tasker'::regnamespace and p.proname = any(tasker.pinned_path_operations()) order by 1 loop
+    execute format('alter function %s set search_path = pg_catalog, pg_temp', v_fn);
+  end loop;
   if v_role then grant usage on schema tasker to tasker_runtime; end if;
   -- PostgreSQL grants EXECUTE to PUBLIC on every new function, and a per-schema default privilege cannot take that
   -- away: each migration that creates functions ends with this call, which takes it away again.
@@ -1483,6 +1489,14 @@ AS $function$
   select jsonb_build_object('id', o.id::text, 'kind', o.kind, 'namespace', o.namespace, 'payload', o.payload, 'available_at', o.available_at)
 $function$;
 
+CREATE OR REPLACE FUNCTION tasker.pinned_path_operations()
+ RETURNS text[]
+ LANGUAGE sql
+ IMMUTABLE
+AS $function$
+  select array['create_task', 'create_tasks', 'claim_ready_steps', 'cancel_task', 'step_action']
+$function$;
+
 CREATE OR REPLACE FUNCTION tasker.ready_step_ids(p_task uuid, p_limit integer DEFAULT NULL::integer)
  RETURNS uuid[]
  LANGUAGE plpgsql
@@ -1531,15 +1545,43 @@ CREATE OR REPLACE FUNCTION tasker.release_children(p_steps uuid[])
  RETURNS uuid[]
  LANGUAGE plpgsql
 AS $function$
-declare v_ready uuid[];
+declare
+  v_children uuid[];
+  v_parents int[];
+  v_ready uuid[] := '{}';
+  v_ordinals int[] := '{}';
+  v_ordinal int;
+  v_is_ready boolean;
 begin
-  with released as (
-    update tasker.workflow_steps c set waiting_on = c.waiting_on - e.n
-      from (select to_step_uuid, count(*)::int as n from tasker.workflow_step_edges
-             where from_step_uuid = any(p_steps) group by to_step_uuid) e
-     where c.step_uuid = e.to_step_uuid
-    returning c.step_uuid, c.ordinal, tasker.step_is_ready(c.state, c.waiting_on, c.attempts, c.max_attempts, c.next_attempt_at) as ready)
-  select coalesce(array_agg(step_uuid order by ordinal) filter (where ready), '{}') into v_ready from released;
+  select array_agg(x.to_step_uuid), array_agg(x.n) into v_children, v_parents
+    from (select e.to_step_uuid, count(*)::int as n
+            from unnest(p_steps) p(step_uuid)
+            cross join lateral (select to_step_uuid from tasker.workflow_step_edges where from_step_uuid = p.step_uuid offset 0) e
+           group by e.to_step_uuid) x;
+  if cardinality(v_children) > 16 then
+    -- A wide release (a fan-out's start): one statement, whose pass over the steps is in proportion.
+    with released as (
+      update tasker.workflow_steps c set waiting_on = c.waiting_on - r.n
+        from unnest(v_children, v_parents) r(step_uuid, n)
+       where c.step_uuid = r.step_uuid
+      returning c.step_uuid, c.ordinal, tasker.step_is_ready(c.state, c.waiting_on, c.attempts, c.max_attempts, c.next_attempt_at) as ready)
+    select coalesce(array_agg(step_uuid order by ordinal) filter (where ready), '{}') into v_ready from released;
+    return v_ready;
+  end if;
+  -- A few children (a chain, a batch of results): one update by primary key each, which no plan
+  -- turns into a scan of the steps.
+  for i in 1 .. coalesce(cardinality(v_children), 0) loop
+    update tasker.workflow_steps c set waiting_on = c.waiting_on - v_parents[i] where c.step_uuid = v_children[i]
+    returning c.ordinal, tasker.step_is_ready(c.state, c.waiting_on, c.attempts, c.max_attempts, c.next_attempt_at)
+      into v_ordinal, v_is_ready;
+    if v_is_ready then
+      v_ready := v_ready || v_children[i];
+      v_ordinals := v_ordinals || v_ordinal;
+    end if;
+  end loop;
+  if cardinality(v_ready) > 1 then
+    select array_agg(u.step_uuid order by u.ordinal) into v_ready from unnest(v_ready, v_ordinals) u(step_uuid, ordinal);
+  end if;
   return v_ready;
 end $function$;
 
@@ -2142,6 +2184,7 @@ CREATE TRIGGER workflow_step_transitions_insert INSTEAD OF INSERT ON tasker.work
 000016_state_machine_skipped.sql
 000017_operator_api.sql
 000018_delayed_start.sql
+000019_planner_proof_plans.sql
 
 -- rows of tasker.settings
 
