@@ -16,6 +16,17 @@ export const batchInstance = z.object({
 export type BatchInstance = z.infer<typeof batchInstance>;
 
 /**
+ * What a decision's or a batchable step's result must satisfy (issue 15): the names a decision may activate (its
+ * dependents), the most batches a batchable step may return. A worker checks its result against it before answering
+ * (lib/domain/dynamic-result.ts): a result that fails is answered as a permanent `invalid_decision` / `invalid_batches`
+ * failure, so no `success` domain event describes a result the engine would refuse.
+ */
+export const dynamicStep = z.discriminatedUnion('type', [
+  z.object({ type: z.literal('decision'), dependents: z.array(z.string()) }),
+  z.object({ type: z.literal('batchable'), max_batches: z.number().int().min(1) }),
+]);
+
+/**
  * One message on the dispatch queue: everything a worker needs to run one attempt of one step,
  * with no database access (FfiStepEvent in tasker-core). `event_id` identifies this attempt; the
  * result must carry it back.
@@ -49,6 +60,8 @@ export const stepDispatchMessage = z.object({
   dependency_results: z.record(z.string(), z.unknown()),
   /** Present on an instance of a `batch_worker` step only. */
   batch: batchInstance.optional(),
+  /** Present on a `decision` or `batchable` step only: what its result must satisfy. */
+  dynamic: dynamicStep.optional(),
   publishes_events: z.array(declaredEvent),
 });
 

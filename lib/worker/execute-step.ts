@@ -1,5 +1,6 @@
 import type { StepDispatchMessage } from '../contracts/step-dispatch-message.js';
 import type { StepError } from '../contracts/step-execution-result.js';
+import { dynamicResultProblem } from '../domain/dynamic-result.js';
 import { findUnstorableValue } from '../domain/storable-json.js';
 import type { Clock } from '../ports/clock.js';
 import type { Logger } from '../ports/logger.js';
@@ -43,7 +44,14 @@ export async function executeStep(input: ExecuteStepInput): Promise<HandlerOutco
   if (outcome.status === 'success' && input.clock.now() > input.deadline.at) {
     return saved.onto(timedOut(input.deadline, 'the handler returned after its deadline'));
   }
-  return saved.onto(outcome);
+  return saved.onto(checkedDynamic(input.message, outcome));
+}
+
+/** A decision's or batchable step's result the engine would refuse, as the permanent failure it will be. */
+function checkedDynamic(message: StepDispatchMessage, outcome: HandlerOutcome): HandlerOutcome {
+  if (outcome.status !== 'success') return outcome;
+  const problem = dynamicResultProblem(message.dynamic, outcome.result);
+  return problem ? failure(stepError(problem.errorType, problem.message)) : outcome;
 }
 
 /**

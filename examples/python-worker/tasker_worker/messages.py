@@ -182,3 +182,24 @@ def parked(entry: dict[str, Any], code: str, reason: str) -> dict[str, Any]:
         "entry": entry,
         "parked_at": iso(now()),
     }
+
+
+def dynamic_problem(spec: dict[str, Any] | None, value: Any) -> tuple[str, str] | None:
+    """Why a decision's or batchable step's result would be refused (the message's `dynamic`), or None."""
+    if not spec:
+        return None
+    if spec["type"] == "decision":
+        activate = value.get("activate") if isinstance(value, dict) else None
+        if not isinstance(activate, list) or not all(isinstance(a, str) for a in activate):
+            return "invalid_decision", "a decision must return { activate: [step names] }"
+        unknown = [a for a in activate if a not in spec["dependents"]]
+        if unknown:
+            known = ", ".join(spec["dependents"]) or "none"
+            return "invalid_decision", f"the decision activates {', '.join(unknown)}, not among its dependents ({known})"
+        return None
+    batches = value.get("batches") if isinstance(value, dict) else None
+    if not isinstance(batches, list):
+        return "invalid_batches", "a batchable step must return { batches: [cursor, ...] }"
+    if len(batches) > spec["max_batches"]:
+        return "invalid_batches", f"the step returned {len(batches)} batches, over its max_batches of {spec['max_batches']}"
+    return None

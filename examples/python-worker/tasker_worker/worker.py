@@ -195,6 +195,9 @@ class Worker:
         bad = m.unstorable(value)
         if bad:
             return m.result(msg, started, wid, err=m.error("result_not_storable", f"PostgreSQL jsonb cannot store the result at {bad[1]}", False, bad[0]))
+        refused = m.dynamic_problem(msg.get("dynamic"), value)
+        if refused:
+            return m.result(msg, started, wid, err=m.error(refused[0], refused[1], False))
         return m.sized(m.result(msg, started, wid, value=value))
 
     # ---- answer: result FIRST, then delete, then events ------------------------------------------------------

@@ -95,6 +95,19 @@ describe('a batchable step', () => {
     expect(rows[0]).toEqual({ total_steps: 502, completed_steps: 502 });
   });
 
+  it('carries its max_batches in its dispatch message; its instances carry their batch instead', async () => {
+    h.dispatched(); // what earlier tests left on the queue
+    const taskUuid = await h.start(fanned);
+    const ofTask = () => h.dispatched().filter((m) => m.task_uuid === taskUuid);
+    const [list] = ofTask();
+    expect(list?.dynamic).toEqual({ type: 'batchable', max_batches: 600 });
+    await h.succeed(list!, { batches: [1, 2] });
+    expect(ofTask().map((m) => [m.batch?.index, m.dynamic])).toEqual([
+      [0, undefined],
+      [1, undefined],
+    ]);
+  });
+
   it('with more than max_batches fails permanently (invalid_batches) and creates no instance', async () => {
     const { taskUuid, instances } = await listed(Array.from({ length: 601 }, (_, i) => i));
     expect(instances).toEqual([]);

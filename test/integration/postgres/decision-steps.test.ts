@@ -111,6 +111,12 @@ describe('a decision', () => {
     expect(skips.map((s) => s.reason)).toContain('every parent was skipped');
   });
 
+  it('carries its dependents in its dispatch message, so a worker can refuse a bad result before any event', async () => {
+    const { decision } = await decided(['a']);
+    expect(decision.dynamic).toEqual({ type: 'decision', dependents: ['a', 'b', 'c'] });
+    expect(h.dispatched().every((m) => m.dynamic === undefined)).toBe(true);
+  });
+
   it('naming a step that is not a dependent fails it permanently (invalid_decision) and skips nothing', async () => {
     const { taskUuid } = await decided(['a', 'join']);
     const task = await h.store.getTask(taskUuid);

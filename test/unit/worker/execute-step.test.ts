@@ -299,3 +299,34 @@ describe('executeStep on a batch instance', () => {
     expect(plain).not.toHaveProperty('checkpoint');
   });
 });
+
+describe('executeStep on a decision or batchable step', () => {
+  const clock = new FixedClock();
+  const runWith = (dynamic: NonNullable<ReturnType<typeof dispatchMessage>['dynamic']>, result: unknown) =>
+    executeStep({
+      message: { ...dispatchMessage(), dynamic },
+      registry: createHandlerRegistry({ [CALLABLE]: async () => result }),
+      deadline: deadlineIn(1_000, clock),
+      clock,
+      logger: new RecordingLogger(),
+    });
+
+  it('answers a result the engine would refuse as a permanent failure, so no success event describes it', async () => {
+    const outcome = await runWith({ type: 'decision', dependents: ['a', 'b'] }, { activate: ['c'] });
+    expect(outcome).toMatchObject({
+      status: 'failure',
+      error: { error_type: 'invalid_decision', retryable: false, message: expect.stringContaining('activates c') },
+    });
+    expect(await runWith({ type: 'batchable', max_batches: 1 }, { batches: [1, 2] })).toMatchObject({
+      status: 'failure',
+      error: { error_type: 'invalid_batches', retryable: false },
+    });
+  });
+
+  it('passes a valid result through unchanged', async () => {
+    expect(await runWith({ type: 'decision', dependents: ['a', 'b'] }, { activate: ['b'] })).toEqual({
+      status: 'success',
+      result: { activate: ['b'] },
+    });
+  });
+});

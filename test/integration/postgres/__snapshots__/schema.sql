@@ -564,10 +564,25 @@ CREATE OR REPLACE FUNCTION tasker.batch_of_instance(p_step uuid)
 AS $function$
 begin
   return coalesce((
-    select jsonb_build_object('batch', jsonb_build_object('index', s.batch_index, 'count', s.batch_count,
-             'cursor', coalesce(s.batch_cursor, 'null'::jsonb), 'checkpoint', coalesce(s.checkpoint, 'null'::jsonb)))
+    select case
+             when s.batch_index is not null then
+               jsonb_build_object('batch', jsonb_build_object('index', s.batch_index, 'count', s.batch_count,
+                 'cursor', coalesce(s.batch_cursor, 'null'::jsonb), 'checkpoint', coalesce(s.checkpoint, 'null'::jsonb)))
+             when s.step_type = 'decision' then
+               jsonb_build_object('dynamic', jsonb_build_object('type', 'decision', 'dependents',
+                 (select coalesce(jsonb_agg(c.name order by c.ordinal), '[]'::jsonb)
+                    from (select distinct on (x.name) x.name, x.ordinal
+                            from tasker.workflow_step_edges e
+                            cross join lateral (select w.name, w.ordinal from tasker.workflow_steps w
+                                                 where w.step_uuid = e.to_step_uuid offset 0) x
+                           where e.from_step_uuid = s.step_uuid
+                           order by x.name, x.ordinal) c)))
+             when s.step_type = 'batchable' then
+               jsonb_build_object('dynamic', jsonb_build_object('type', 'batchable',
+                 'max_batches', (s.batch->>'maxBatches')::int))
+           end
       from tasker.workflow_steps s
-     where s.step_uuid = p_step and s.batch_index is not null), '{}'::jsonb);
+     where s.step_uuid = p_step), '{}'::jsonb);
 end $function$;
 
 CREATE OR REPLACE FUNCTION tasker.batches_problem(p_value jsonb, p_max integer)
@@ -2185,6 +2200,7 @@ CREATE TRIGGER workflow_step_transitions_insert INSTEAD OF INSERT ON tasker.work
 000017_operator_api.sql
 000018_delayed_start.sql
 000019_planner_proof_plans.sql
+000020_dynamic_dispatch.sql
 
 -- rows of tasker.settings
 
