@@ -37,6 +37,7 @@ interface Page {
 
 const handlers: HandlerMap = {
   'e2e.route': () => ({ activate: ['plan_pages'] }),
+  'e2e.bad_route': () => ({ activate: ['nope'] }),
   'e2e.noted': ({ step }) => ({ step: step.stepName }),
   'e2e.plan_pages': ({ context }) => {
     const rows = Number(context.rows);
@@ -229,6 +230,18 @@ await describeLocalstack(
         await sleep(100);
       }
     }
+
+    it('refuses a decision activating a step that is not a dependent before any event: failure events only', async () => {
+      const uuid = await engine.createTask({ namespace: 'e2e', name: 'bad_decision', context: {} });
+      const task = await waitUntil(uuid, (t) => stateOf(t, 'route') === 'error', 30_000);
+      expect(stepOf(task, 'route').lastError).toMatchObject({ error_type: 'invalid_decision', retryable: false });
+      expect(stateOf(task, 'after')).toBe('pending');
+      await capture.waitFor((c) => c.domainEvents(uuid).length >= 1, 15_000, 'the failure event');
+      await sleep(500);
+      expect(capture.domainEvents(uuid).map((e) => [e.envelope.event_name, e.envelope.metadata.outcome])).toEqual([
+        ['e2e.bad_route_failed', 'permanent_failure'],
+      ]);
+    });
   },
 );
 
