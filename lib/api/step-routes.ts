@@ -1,7 +1,7 @@
 import { completeStepRequest, operatorActionRequest } from '../contracts/api-requests.js';
 import type { OperatorActionResponse } from '../contracts/api-responses.js';
 import { stepAction } from '../orchestration/operator-actions.js';
-import type { OperatorAction } from '../ports/orchestration-store.js';
+import type { OperatorAction, StepView } from '../ports/orchestration-store.js';
 import { ok, parseInput, refuse, type ApiResponse, type RouteCall } from './api-call.js';
 import { findTask } from './task-routes.js';
 
@@ -25,15 +25,37 @@ async function stepActionRoute({ deps, params, body, actor }: RouteCall, action:
   const found = await findTask(deps.orchestration.store, params.task_uuid!);
   if (!found.ok) return found.response;
   const name = params.step_name!;
-  const step = found.task.steps.find((s) => s.name === name);
-  if (!step)
-    return refuse(404, 'unknown_step', `task ${found.task.taskUuid} has no step '${name}'`, [
-      `steps: ${found.task.steps.map((s) => s.name).join(', ')}`,
-    ]);
+  const picked = pickStep(found.task.steps, name);
+  if (!picked.ok) return picked.response;
+  const { step } = picked;
   const { reason } = parsed.value;
   const result = 'result' in parsed.value ? parsed.value.result : undefined;
   const outcome = await stepAction(deps.orchestration, step.stepUuid, action, reason, result, actor);
   if (!outcome.ok) return refuse(409, 'invalid_transition', outcome.reason);
   const applied: OperatorActionResponse = { task_uuid: found.task.taskUuid, step_name: name, action, actor, reason };
   return ok(applied);
+}
+
+/**
+ * The step a route names: by name, or one instance of a batch worker as `name[index]` (its instances share the name,
+ * so the bare name of a worker with more than one instance is refused as ambiguous).
+ */
+export function pickStep(
+  steps: readonly StepView[],
+  name: string,
+): { ok: true; step: StepView } | { ok: false; response: ApiResponse } {
+  const indexed = /^(.+)\[(\d+)\]$/.exec(name);
+  const base = indexed ? indexed[1]! : name;
+  const named = steps.filter((s) => s.name === base);
+  const step = indexed ? named.find((s) => s.batch?.index === Number(indexed[2])) : named[0];
+  if (!indexed && named.length > 1)
+    return {
+      ok: false,
+      response: refuse(400, 'ambiguous_step', `'${name}' has ${named.length} batch instances: name one`, [
+        `as ${name}[0] .. ${name}[${named.length - 1}]`,
+      ]),
+    };
+  if (step) return { ok: true, step };
+  const names = [...new Set(steps.map((s) => s.name))];
+  return { ok: false, response: refuse(404, 'unknown_step', `no step '${name}'`, [`steps: ${names.join(', ')}`]) };
 }
