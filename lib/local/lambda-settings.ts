@@ -128,7 +128,7 @@ function eventSourceOf(resources: Resources, functionId: string): Record<string,
 }
 
 /** `{ Ref: id }` or `{ 'Fn::GetAtt': [id, attr] }` → id. */
-function refTarget(value: unknown): string | undefined {
+export function refTarget(value: unknown): string | undefined {
   if (typeof value !== 'object' || value === null) return undefined;
   const ref = (value as { Ref?: unknown }).Ref;
   if (typeof ref === 'string') return ref;

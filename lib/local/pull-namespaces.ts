@@ -1,5 +1,6 @@
 import { ConfigurationError } from '../lambda/config.js';
 import type { QueueUrls, TransportKind } from './embedded-transport.js';
+import { refTarget } from './lambda-settings.js';
 
 /**
  * Namespaces left to pull workers outside the runtime (`tasker dev --pull <ns>`, or a stack template's
@@ -46,14 +47,6 @@ function namespaceRoutes(value: unknown): [string, string][] {
     if (queueId !== undefined && ns !== undefined) pairs.push([ns, queueId]);
   });
   return pairs;
-}
-
-function refTarget(value: unknown): string | undefined {
-  if (typeof value !== 'object' || value === null) return undefined;
-  const ref = (value as { Ref?: unknown }).Ref;
-  if (typeof ref === 'string') return ref;
-  const getAtt = (value as { 'Fn::GetAtt'?: unknown })['Fn::GetAtt'];
-  return Array.isArray(getAtt) && typeof getAtt[0] === 'string' ? getAtt[0] : undefined;
 }
 
 /**
