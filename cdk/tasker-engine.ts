@@ -395,6 +395,7 @@ export class TaskerEngine extends Construct {
       { label: 'completion', function: this.completionHandler },
       { label: 'sweeper', function: this.sweeper },
       { label: 'ingress', function: this.ingress.function },
+      ...(this.api ? [{ label: 'api', function: this.api.function }] : []),
     ];
   }
 }

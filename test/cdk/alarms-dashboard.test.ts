@@ -55,8 +55,14 @@ describe('alarms', () => {
     }
   });
 
-  it('alarms on errors and throttles of the step handler, completion and sweeper', () => {
-    for (const fn of [engine.stepHandler!, engine.completionHandler, engine.sweeper]) {
+  it('alarms on errors and throttles of the step handler, completion, sweeper, ingress and api', () => {
+    for (const fn of [
+      engine.stepHandler!,
+      engine.completionHandler,
+      engine.sweeper,
+      engine.ingress.function,
+      engine.api!.function,
+    ]) {
       for (const metric of ['Errors', 'Throttles']) {
         const [alarm] = alarmsOn('AWS/Lambda', metric, 'FunctionName', logicalIdOf(fn));
         expect(alarm?.Properties, `${metric} of ${logicalIdOf(fn)}`).toMatchObject({
@@ -101,6 +107,8 @@ describe('the dashboard', () => {
       'step-handler function',
       'completion function',
       'sweeper function',
+      'ingress function',
+      'api function',
       'Throttles',
     ]) {
       expect(body, text).toContain(text);

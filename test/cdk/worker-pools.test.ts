@@ -262,7 +262,8 @@ describe('worker pools: Lambda pools', () => {
     const functionAlarms = Object.values(resourcesOf(template, 'AWS::CloudWatch::Alarm')).filter(
       (a) => a.Properties.Namespace === 'AWS/Lambda',
     );
-    expect(functionAlarms).toHaveLength(2 * 5);
+    // Errors and throttles of the two pools, completion, sweeper, ingress and api.
+    expect(functionAlarms).toHaveLength(2 * 6);
   });
 });
 
