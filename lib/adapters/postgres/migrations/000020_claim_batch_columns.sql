@@ -1,35 +1,20 @@
 -- re-creates: tasker.claim_steps_locked(uuid, uuid[], boolean) (000015_dynamic_steps.sql's): the claimed rows carry
 --             batch_index, batch_count, batch_cursor and checkpoint; the {batch} of an instance is built from them
---             (was: tasker.batch_of_instance(step), one lookup per claimed step), and the parents' results come from
---             tasker.dependency_results(step, is_instance) (was: dependency_results(step), two statements)
+--             (was: tasker.batch_of_instance(step), one lookup per claimed step), and the parents' results are read by
+--             a subquery of the claim's statement, 000019's dependency_results(step) inlined (was: a call, two statements)
 -- re-creates: tasker.apply_step_results(jsonb, float8[]) (000019_planner_proof_plans.sql's): the locking read also takes
 --             the step's step_type and batch_index; checked_result and apply_dynamic are called only for a step they
 --             can change (a batch instance / a decision or batchable)
 -- re-creates: tasker.template_id(text, text, text), tasker.find_template(text, text, text) (000017_operator_api.sql's):
 --             PL/pgSQL (plans kept) instead of SQL (planned at every call); find_template is one statement
--- adds: tasker.dependency_results(uuid, boolean)
 --
 -- Issue 12 after the dynamic workflows (issue 15) merged: the claim called two PL/pgSQL functions per claimed step,
 -- three statements in all (the step's batch_index, its parents' results, the step's batch again), each a lookup by
 -- primary key of a row the claim had just updated. Every step of a chain paid them on its critical path. They are now
--- one statement: the claim reads the batch columns with the rest of the step, and the parents' results take whether
--- the step is a batch instance as an argument. What each message carries is unchanged (dependency_results(uuid) and
--- batch_of_instance(uuid) stay, for any other caller). The results and the template lookups: below.
-
--- As 000019_planner_proof_plans.sql's dependency_results(uuid), with the step's instance flag given by the caller.
-create or replace function tasker.dependency_results(p_step uuid, p_instance boolean) returns jsonb language plpgsql stable as $$
-begin
-  return (
-    select coalesce(jsonb_object_agg(r.name, r.results), '{}'::jsonb)
-      from (select p.name,
-                   case when count(p.batch_index) = 0 then (array_agg(coalesce(p.results, 'null'::jsonb)))[1]
-                        else jsonb_agg(coalesce(p.results, 'null'::jsonb) order by p.batch_index) end as results
-              from tasker.workflow_step_edges e
-              cross join lateral (select x.name, x.results, x.batch_index, x.state, x.step_type
-                                    from tasker.workflow_steps x where x.step_uuid = e.from_step_uuid offset 0) p
-             where e.to_step_uuid = p_step and p.state <> 'skipped' and not (p_instance and p.step_type = 'batchable')
-             group by p.name) r);
-end $$;
+-- part of the claim's one statement: it reads the batch columns with the rest of the step, and the parents' results
+-- in a subquery per claimed step (each parent by primary key from the edge's side, as 000019 made them). What each
+-- message carries is unchanged (dependency_results(uuid) and batch_of_instance(uuid) stay, for any other caller).
+-- The results and the template lookups: below.
 
 -- As in 000015_dynamic_steps.sql; changed lines are marked `issue 12 (000020)`.
 create or replace function tasker.claim_steps_locked(
@@ -95,7 +80,16 @@ begin
         'dispatched_at', m.at,
         'deadline', m.deadline,
         'task_context', k.context,
-        'dependency_results', tasker.dependency_results(m.step_uuid, m.batch_index is not null), -- issue 12 (000020): one statement
+        'dependency_results', ( -- issue 12 (000020): dependency_results(m.step_uuid) inlined, the instance flag from the claimed row
+          select coalesce(jsonb_object_agg(r.name, r.results), '{}'::jsonb)
+            from (select p.name,
+                         case when count(p.batch_index) = 0 then (array_agg(coalesce(p.results, 'null'::jsonb)))[1]
+                              else jsonb_agg(coalesce(p.results, 'null'::jsonb) order by p.batch_index) end as results
+                    from tasker.workflow_step_edges e
+                    cross join lateral (select x.name, x.results, x.batch_index, x.state, x.step_type
+                                          from tasker.workflow_steps x where x.step_uuid = e.from_step_uuid offset 0) p
+                   where e.to_step_uuid = m.step_uuid and p.state <> 'skipped' and not (m.batch_index is not null and p.step_type = 'batchable')
+                   group by p.name) r),
         'publishes_events', m.publishes_events)
         || case when m.batch_index is null then '{}'::jsonb -- issue 12 (000020): batch_of_instance from the claimed row, no lookup
                 else jsonb_build_object('batch', jsonb_build_object('index', m.batch_index, 'count', m.batch_count,

@@ -766,7 +766,16 @@ begin
         'dispatched_at', m.at,
         'deadline', m.deadline,
         'task_context', k.context,
-        'dependency_results', tasker.dependency_results(m.step_uuid, m.batch_index is not null), -- issue 12 (000020): one statement
+        'dependency_results', ( -- issue 12 (000020): dependency_results(m.step_uuid) inlined, the instance flag from the claimed row
+          select coalesce(jsonb_object_agg(r.name, r.results), '{}'::jsonb)
+            from (select p.name,
+                         case when count(p.batch_index) = 0 then (array_agg(coalesce(p.results, 'null'::jsonb)))[1]
+                              else jsonb_agg(coalesce(p.results, 'null'::jsonb) order by p.batch_index) end as results
+                    from tasker.workflow_step_edges e
+                    cross join lateral (select x.name, x.results, x.batch_index, x.state, x.step_type
+                                          from tasker.workflow_steps x where x.step_uuid = e.from_step_uuid offset 0) p
+                   where e.to_step_uuid = m.step_uuid and p.state <> 'skipped' and not (m.batch_index is not null and p.step_type = 'batchable')
+                   group by p.name) r),
         'publishes_events', m.publishes_events)
         || case when m.batch_index is null then '{}'::jsonb -- issue 12 (000020): batch_of_instance from the claimed row, no lookup
                 else jsonb_build_object('batch', jsonb_build_object('index', m.batch_index, 'count', m.batch_count,
@@ -1004,24 +1013,6 @@ begin
               cross join lateral (select x.name, x.results, x.batch_index, x.state, x.step_type
                                     from tasker.workflow_steps x where x.step_uuid = e.from_step_uuid offset 0) p
              where e.to_step_uuid = p_step and p.state <> 'skipped' and not (v_instance and p.step_type = 'batchable')
-             group by p.name) r);
-end $function$;
-
-CREATE OR REPLACE FUNCTION tasker.dependency_results(p_step uuid, p_instance boolean)
- RETURNS jsonb
- LANGUAGE plpgsql
- STABLE
-AS $function$
-begin
-  return (
-    select coalesce(jsonb_object_agg(r.name, r.results), '{}'::jsonb)
-      from (select p.name,
-                   case when count(p.batch_index) = 0 then (array_agg(coalesce(p.results, 'null'::jsonb)))[1]
-                        else jsonb_agg(coalesce(p.results, 'null'::jsonb) order by p.batch_index) end as results
-              from tasker.workflow_step_edges e
-              cross join lateral (select x.name, x.results, x.batch_index, x.state, x.step_type
-                                    from tasker.workflow_steps x where x.step_uuid = e.from_step_uuid offset 0) p
-             where e.to_step_uuid = p_step and p.state <> 'skipped' and not (p_instance and p.step_type = 'batchable')
              group by p.name) r);
 end $function$;
 
