@@ -102,7 +102,8 @@ describe('a batchable step', () => {
     const [list] = ofTask();
     expect(list?.dynamic).toEqual({ type: 'batchable', max_batches: 600 });
     await h.succeed(list!, { batches: [1, 2] });
-    expect(ofTask().map((m) => [m.batch?.index, m.dynamic])).toEqual([
+    const instances = ofTask().sort((x, y) => (x.batch?.index ?? 0) - (y.batch?.index ?? 0));
+    expect(instances.map((m) => [m.batch?.index, m.dynamic])).toEqual([
       [0, undefined],
       [1, undefined],
     ]);

@@ -515,7 +515,8 @@ begin
     -- The loop runs in task order, so the task locks are taken in that order (the first result of
     -- a task takes it; the step and the dispatch are locked with it).
     select t, d, row(s.step_uuid, s.state, s.attempts, s.max_attempts, s.retryable, s.backoff_base_ms, s.max_backoff_ms,
-                     s.has_children)::tasker.step_policy as s
+                     s.has_children)::tasker.step_policy as s,
+           s.step_type, s.batch_index -- issue 12 (000020): what decides whether a result can be dynamic
       into v_hit
       from tasker.tasks t
       join tasker.step_dispatches d on d.task_uuid = t.task_uuid
@@ -530,14 +531,16 @@ begin
       v_outcomes := v_outcomes || jsonb_build_object(x.i::text, tasker.apply_outcome(v_refusal[1], v_refusal[2], x.task_uuid, (v_hit.d).step_uuid));
       continue;
     end if;
-    v_one := tasker.apply_one(tasker.checked_result(x.result, (v_hit.d).step_uuid), p_randoms[x.i], v_hit.d, v_hit.s); -- issue 15: checked_result
+    -- issue 12 (000020): checked_result only for a step it can change (a batch instance, a decision, a batchable).
+    v_one := tasker.apply_one(case when v_hit.batch_index is null and coalesce(v_hit.step_type not in ('decision', 'batchable'), true) then x.result
+                                   else tasker.checked_result(x.result, (v_hit.d).step_uuid) end, p_randoms[x.i], v_hit.d, v_hit.s); -- issue 15: checked_result
     if v_pending.event_id is not null then v_closed := tasker.close_dispatch(v_pending); end if;
     v_pending := v_one.walk;
     v_applied := v_applied || (v_hit.d).event_id;
     v_delta := array[v_delta[1] + v_one.delta[1], v_delta[2] + v_one.delta[2], v_delta[3] + v_one.delta[3], v_delta[4] + v_one.delta[4]];
     if v_one.delta[3] > 0 and (v_hit.s).has_children then v_completed := v_completed || (v_hit.d).step_uuid; end if;
     -- issue 15: a decision's skips and a batchable's instances, in the transaction that applies its result.
-    if v_one.delta[3] > 0 and (v_hit.s).has_children then
+    if v_one.delta[3] > 0 and (v_hit.s).has_children and v_hit.step_type in ('decision', 'batchable') then -- issue 12 (000020): only they are dynamic
       v_dynamic := tasker.apply_dynamic(x.task_uuid, (v_hit.d).step_uuid, x.result->'result', (v_hit.d).event_id);
       v_delta[3] := v_delta[3] + cardinality(v_dynamic.skipped);
       v_completed := v_completed || v_dynamic.skipped;
@@ -564,25 +567,10 @@ CREATE OR REPLACE FUNCTION tasker.batch_of_instance(p_step uuid)
 AS $function$
 begin
   return coalesce((
-    select case
-             when s.batch_index is not null then
-               jsonb_build_object('batch', jsonb_build_object('index', s.batch_index, 'count', s.batch_count,
-                 'cursor', coalesce(s.batch_cursor, 'null'::jsonb), 'checkpoint', coalesce(s.checkpoint, 'null'::jsonb)))
-             when s.step_type = 'decision' then
-               jsonb_build_object('dynamic', jsonb_build_object('type', 'decision', 'dependents',
-                 (select coalesce(jsonb_agg(c.name order by c.ordinal), '[]'::jsonb)
-                    from (select distinct on (x.name) x.name, x.ordinal
-                            from tasker.workflow_step_edges e
-                            cross join lateral (select w.name, w.ordinal from tasker.workflow_steps w
-                                                 where w.step_uuid = e.to_step_uuid offset 0) x
-                           where e.from_step_uuid = s.step_uuid
-                           order by x.name, x.ordinal) c)))
-             when s.step_type = 'batchable' then
-               jsonb_build_object('dynamic', jsonb_build_object('type', 'batchable',
-                 'max_batches', (s.batch->>'maxBatches')::int))
-           end
+    select jsonb_build_object('batch', jsonb_build_object('index', s.batch_index, 'count', s.batch_count,
+             'cursor', coalesce(s.batch_cursor, 'null'::jsonb), 'checkpoint', coalesce(s.checkpoint, 'null'::jsonb)))
       from tasker.workflow_steps s
-     where s.step_uuid = p_step), '{}'::jsonb);
+     where s.step_uuid = p_step and s.batch_index is not null), '{}'::jsonb);
 end $function$;
 
 CREATE OR REPLACE FUNCTION tasker.batches_problem(p_value jsonb, p_max integer)
@@ -736,12 +724,14 @@ begin
      where s.step_uuid = o.step_uuid and not p_fresh
     returning s.step_uuid, o.state as from_state, s.state as to_state, o.pos, s.name, s.namespace, s.handler_callable, s.inputs,
               s.attempts, s.max_attempts, s.retryable, s.timeout_seconds, s.publishes_events, s.step_type, gen_random_uuid() as event_id,
-              g.at + make_interval(secs => s.timeout_seconds + g.secs) as deadline, g.at
+              g.at + make_interval(secs => s.timeout_seconds + g.secs) as deadline, g.at,
+              s.batch_index, s.batch_count, s.batch_cursor, s.checkpoint -- issue 12 (000020): the instance's batch, read with the step
   ),
   fresh as (
     select s.step_uuid, 'pending'::text as from_state, s.state as to_state, p.pos, s.name,
            s.namespace, s.handler_callable, s.inputs, s.attempts, s.max_attempts, s.retryable, s.timeout_seconds,
-           s.publishes_events, s.step_type, gen_random_uuid() as event_id, g.at + make_interval(secs => s.timeout_seconds + g.secs) as deadline, g.at
+           s.publishes_events, s.step_type, gen_random_uuid() as event_id, g.at + make_interval(secs => s.timeout_seconds + g.secs) as deadline, g.at,
+           s.batch_index, s.batch_count, s.batch_cursor, s.checkpoint -- issue 12 (000020): the instance's batch, read with the step
       from unnest(p_steps) with ordinality as p(step_uuid, pos)
       join tasker.workflow_steps s on s.step_uuid = p.step_uuid
       cross join grace g
@@ -776,8 +766,22 @@ begin
         'dispatched_at', m.at,
         'deadline', m.deadline,
         'task_context', k.context,
-        'dependency_results', tasker.dependency_results(m.step_uuid), -- issue 15: skipped parents left out, batch results in order
-        'publishes_events', m.publishes_events) || tasker.batch_of_instance(m.step_uuid) as payload -- issue 15: {batch} on an instance
+        'dependency_results', ( -- issue 12 (000020): dependency_results(m.step_uuid) inlined, the instance flag from the claimed row
+          select coalesce(jsonb_object_agg(r.name, r.results), '{}'::jsonb)
+            from (select p.name,
+                         case when count(p.batch_index) = 0 then (array_agg(coalesce(p.results, 'null'::jsonb)))[1]
+                              else jsonb_agg(coalesce(p.results, 'null'::jsonb) order by p.batch_index) end as results
+                    from tasker.workflow_step_edges e
+                    cross join lateral (select x.name, x.results, x.batch_index, x.state, x.step_type
+                                          from tasker.workflow_steps x where x.step_uuid = e.from_step_uuid offset 0) p
+                   where e.to_step_uuid = m.step_uuid and p.state <> 'skipped' and not (m.batch_index is not null and p.step_type = 'batchable')
+                   group by p.name) r),
+        'publishes_events', m.publishes_events)
+        || case when m.batch_index is not null -- issue 12 (000020): batch_of_instance from the claimed row, no lookup
+                  then jsonb_build_object('batch', jsonb_build_object('index', m.batch_index, 'count', m.batch_count,
+                       'cursor', coalesce(m.batch_cursor, 'null'::jsonb), 'checkpoint', coalesce(m.checkpoint, 'null'::jsonb)))
+                when m.step_type in ('decision', 'batchable') then tasker.dynamic_of_step(m.step_uuid) -- (000021) a dynamic step's rule
+                else '{}'::jsonb end as payload
       from claimed m cross join task k
   ),
   dispatched as (
@@ -1022,6 +1026,31 @@ AS $function$
   select coalesce(p_queues->'namespaces'->>p_namespace, p_queues->>'default')
 $function$;
 
+CREATE OR REPLACE FUNCTION tasker.dynamic_of_step(p_step uuid)
+ RETURNS jsonb
+ LANGUAGE plpgsql
+ STABLE
+AS $function$
+begin
+  return coalesce((
+    select case s.step_type
+             when 'decision' then
+               jsonb_build_object('dynamic', jsonb_build_object('type', 'decision', 'dependents',
+                 (select coalesce(jsonb_agg(c.name order by c.ordinal), '[]'::jsonb)
+                    from (select x.name, min(x.ordinal) as ordinal
+                            from tasker.workflow_step_edges e
+                            cross join lateral (select w.name, w.ordinal from tasker.workflow_steps w
+                                                 where w.step_uuid = e.to_step_uuid offset 0) x
+                           where e.from_step_uuid = s.step_uuid
+                           group by x.name) c)))
+             when 'batchable' then
+               jsonb_build_object('dynamic', jsonb_build_object('type', 'batchable',
+                 'max_batches', (s.batch->>'maxBatches')::int))
+           end
+      from tasker.workflow_steps s
+     where s.step_uuid = p_step), '{}'::jsonb);
+end $function$;
+
 CREATE OR REPLACE FUNCTION tasker.emit_retry_due(p_task uuid, p_due timestamp with time zone)
  RETURNS jsonb
  LANGUAGE plpgsql
@@ -1248,12 +1277,15 @@ end $function$;
 
 CREATE OR REPLACE FUNCTION tasker.find_template(p_namespace text, p_name text, p_version text DEFAULT NULL::text)
  RETURNS jsonb
- LANGUAGE sql
+ LANGUAGE plpgsql
  STABLE SECURITY DEFINER
  SET search_path TO 'pg_catalog', 'pg_temp'
 AS $function$
-  select nt.template from tasker.named_tasks nt where nt.named_task_id = tasker.template_id(p_namespace, p_name, p_version)
-$function$;
+begin
+  return (select nt.template from tasker.named_tasks nt join tasker.namespaces ns using (namespace_id)
+           where ns.name = p_namespace and nt.name = p_name and (p_version is null or nt.version = p_version)
+           order by nt.version_sort desc limit 1);
+end $function$;
 
 CREATE OR REPLACE FUNCTION tasker.find_timed_out_dispatches(p_limit integer, p_queues jsonb DEFAULT NULL::jsonb)
  RETURNS TABLE(event_id uuid, task_uuid uuid, step_uuid uuid, step_name text, correlation_id uuid, attempt integer, dispatched_at timestamp with time zone, deadline_at timestamp with time zone)
@@ -2006,14 +2038,15 @@ $function$;
 
 CREATE OR REPLACE FUNCTION tasker.template_id(p_namespace text, p_name text, p_version text DEFAULT NULL::text)
  RETURNS bigint
- LANGUAGE sql
+ LANGUAGE plpgsql
  STABLE SECURITY DEFINER
  SET search_path TO 'pg_catalog', 'pg_temp'
 AS $function$
-  select nt.named_task_id from tasker.named_tasks nt join tasker.namespaces ns using (namespace_id)
-   where ns.name = p_namespace and nt.name = p_name and (p_version is null or nt.version = p_version)
-   order by nt.version_sort desc limit 1
-$function$;
+begin
+  return (select nt.named_task_id from tasker.named_tasks nt join tasker.namespaces ns using (namespace_id)
+           where ns.name = p_namespace and nt.name = p_name and (p_version is null or nt.version = p_version)
+           order by nt.version_sort desc limit 1);
+end $function$;
 
 CREATE OR REPLACE FUNCTION tasker.transition_step(p_step uuid, p_event text, p_reason text DEFAULT NULL::text, p_metadata jsonb DEFAULT '{}'::jsonb, p_expected text DEFAULT NULL::text)
  RETURNS text
@@ -2200,7 +2233,8 @@ CREATE TRIGGER workflow_step_transitions_insert INSTEAD OF INSERT ON tasker.work
 000017_operator_api.sql
 000018_delayed_start.sql
 000019_planner_proof_plans.sql
-000020_dynamic_dispatch.sql
+000020_claim_batch_columns.sql
+000021_dynamic_dispatch.sql
 
 -- rows of tasker.settings
 
