@@ -31,7 +31,7 @@ export interface ApiOverrides extends OrchestrationOverrides {
 export function createApiLambda(overrides: ApiOverrides = {}) {
   const handler = perContainerDeps(async () => {
     const config = overrides.config ?? loadConfig();
-    const orchestration = await buildOrchestrationDeps(config, 'api', { storeReads: 'functions', ...overrides });
+    const orchestration = await buildOrchestrationDeps(config, 'api', overrides);
     const queue = overrides.deadLetterQueue ?? new SqsQueue(createSqsClient());
     const deps: ApiDeps = {
       orchestration,

@@ -19,9 +19,7 @@ import { buildOrchestrationDeps, perContainerDeps, type OrchestrationOverrides }
  * ```
  */
 export function createIngressLambda(overrides: OrchestrationOverrides & { config?: RuntimeConfig } = {}) {
-  const deps = perContainerDeps(() =>
-    buildOrchestrationDeps(overrides.config ?? loadConfig(), 'ingress', { storeReads: 'functions', ...overrides }),
-  );
+  const deps = perContainerDeps(() => buildOrchestrationDeps(overrides.config ?? loadConfig(), 'ingress', overrides));
   return middy<SQSEvent, SQSBatchResponse>().handler(async (event, context) => {
     const records = event.Records.map((r) => ({ messageId: r.messageId, body: r.body }));
     const built = await deps();

@@ -25,8 +25,6 @@ export interface OrchestrationOverrides {
   readonly queueCounts?: QueueCounter;
   readonly events?: EventBus;
   readonly logger?: Logger;
-  /** How the store reads: through the engine's SQL functions (the runtime login: the API function), or the tables. */
-  readonly storeReads?: 'tables' | 'functions';
 }
 
 /** Orchestration deps with their pool and the database budget its sessions are held to. */
@@ -58,10 +56,7 @@ export async function buildOrchestrationDeps(
   return {
     pool,
     databaseBudget,
-    store: new PostgresOrchestrationStore(pool, {
-      preparedStatements: !usesRdsProxy(config),
-      reads: overrides.storeReads ?? 'tables',
-    }),
+    store: new PostgresOrchestrationStore(pool, { preparedStatements: !usesRdsProxy(config) }),
     queues,
     ...(queueCounts === undefined ? {} : { queueCounts }),
     events: overrides.events ?? new EventBridgeBus(createEventBridgeClient(), config.eventBusName),

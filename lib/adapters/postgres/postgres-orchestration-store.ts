@@ -50,7 +50,15 @@ import {
   type TimedOutDispatchRow,
   type TransitionRow,
 } from './row-mappers.js';
-import { LIST_TASKS, READS_VIA_FUNCTIONS, READS_VIA_TABLES, type ReadStatements } from './queries.js';
+import {
+  LIST_TASKS,
+  SIGNAL_TARGET,
+  STEPS_OF_TASK,
+  TASK_BY_UUID,
+  TEMPLATE_ID,
+  TEMPLATE_LOOKUP,
+  TRANSITIONS_OF_TASK,
+} from './queries.js';
 
 const MARK_OUTBOX_SENT = prepared(
   'tasker_mark_outbox_sent',
@@ -61,19 +69,14 @@ const MARK_OUTBOX_SENT = prepared(
 export class PostgresOrchestrationStore implements OrchestrationStore {
   private readonly statements: StatementRunner;
 
-  private readonly reads: ReadStatements;
-
   /**
    * @param options.preparedStatements false: plain statements only (see StatementRunner).
-   * @param options.reads `functions`: read through the engine's SQL functions, as the runtime login must (it holds no
-   *   privilege on any table); default `tables`.
    */
   constructor(
     private readonly db: Queryable,
-    options: { readonly preparedStatements?: boolean; readonly reads?: 'tables' | 'functions' } = {},
+    options: { readonly preparedStatements?: boolean } = {},
   ) {
     this.statements = new StatementRunner(db, options.preparedStatements ?? true);
-    this.reads = options.reads === 'functions' ? READS_VIA_FUNCTIONS : READS_VIA_TABLES;
   }
 
   async registerTemplate(t: TaskTemplate): Promise<RegisteredTemplate> {
@@ -89,7 +92,7 @@ export class PostgresOrchestrationStore implements OrchestrationStore {
 
   async findTemplate(namespace: string, name: string, version?: string): Promise<TaskTemplate | null> {
     const { rows } = await this.statements.run<{ template: TaskTemplate }>(
-      prepared(`tasker_template_lookup${this.reads.name}`, this.reads.templateLookup),
+      prepared('tasker_template_lookup', TEMPLATE_LOOKUP),
       [namespace, name, version ?? null],
     );
     return rows[0]?.template ?? null;
@@ -98,8 +101,8 @@ export class PostgresOrchestrationStore implements OrchestrationStore {
   async createTask(request: CreateTaskRequest, template: TaskTemplate): Promise<CreateTaskOutcome> {
     const json = await this.json(
       prepared(
-        `tasker_create_task${this.reads.name}`,
-        `select tasker.create_task(nt.named_task_id, $4, $5, $6, $7, $8, $9, $10, $11) as j from ${this.reads.templateId}`,
+        'tasker_create_task',
+        `select tasker.create_task(nt.named_task_id, $4, $5, $6, $7, $8, $9, $10, $11) as j from ${TEMPLATE_ID}`,
       ),
       [
         template.namespace,
@@ -225,7 +228,7 @@ export class PostgresOrchestrationStore implements OrchestrationStore {
   }
 
   async signalTarget(taskUuid: string, stepName: string): Promise<SignalTarget | null> {
-    const { rows } = await this.db.query<SignalTargetRow>(this.reads.signalTarget, [taskUuid, stepName]);
+    const { rows } = await this.db.query<SignalTargetRow>(SIGNAL_TARGET, [taskUuid, stepName]);
     return rows[0] ? toSignalTarget(rows[0]) : null;
   }
 
@@ -264,14 +267,14 @@ export class PostgresOrchestrationStore implements OrchestrationStore {
   }
 
   async getTask(taskUuid: string): Promise<TaskView | null> {
-    const { rows } = await this.db.query<TaskRow>(this.reads.taskByUuid, [taskUuid]);
+    const { rows } = await this.db.query<TaskRow>(TASK_BY_UUID, [taskUuid]);
     if (!rows[0]) return null;
-    const steps = await this.db.query<StepRow>(this.reads.stepsOfTask, [taskUuid]);
+    const steps = await this.db.query<StepRow>(STEPS_OF_TASK, [taskUuid]);
     return toTaskView(rows[0], inBatchOrder(steps.rows).map(toStepView));
   }
 
   async transitions(taskUuid: string): Promise<TransitionView[]> {
-    const { rows } = await this.db.query<TransitionRow>(this.reads.transitionsOfTask, [taskUuid]);
+    const { rows } = await this.db.query<TransitionRow>(TRANSITIONS_OF_TASK, [taskUuid]);
     return rows.map(toTransitionView);
   }
 

@@ -62,7 +62,7 @@ export function toCreateOutcome(json: Record<string, unknown>): CreateTaskOutcom
   };
 }
 
-/** A row of STEPS_OF_TASK (queries.ts). */
+/** A row of STEPS_OF_TASK (queries.ts: tasker.task_steps). */
 export interface StepRow {
   step_uuid: string;
   name: string;
@@ -110,7 +110,7 @@ export function toStepView(row: StepRow): StepView {
   };
 }
 
-/** A row of SIGNAL_TARGET (queries.ts). */
+/** A row of SIGNAL_TARGET (queries.ts: tasker.signal_target). */
 export interface SignalTargetRow {
   step_uuid: string | null;
   step_type: StepType | null;
@@ -127,7 +127,7 @@ export function toSignalTarget(row: SignalTargetRow): SignalTarget {
   };
 }
 
-/** A row of TASK_BY_UUID (queries.ts). */
+/** A row of TASK_BY_UUID (queries.ts: tasker.task_row). */
 export interface TaskRow {
   task_uuid: string;
   namespace: string;
@@ -186,7 +186,7 @@ export function toTaskSummary(row: TaskSummaryRow): TaskSummary {
   };
 }
 
-/** A row of TRANSITIONS_OF_TASK (queries.ts). */
+/** A row of TRANSITIONS_OF_TASK (queries.ts: tasker.task_transitions). */
 export interface TransitionRow {
   entity: 'task' | 'step';
   uuid: string;

@@ -192,7 +192,7 @@ describe('the runtime login', () => {
   });
 
   it('serves the API: creates, reads, lists, cancels and takes a step action, each audited with its actor', async () => {
-    const deps = { ...owner.deps, store: new PostgresOrchestrationStore(runtime, { reads: 'functions' }) };
+    const deps = { ...owner.deps, store: new PostgresOrchestrationStore(runtime) };
     const created = await createTask(deps, { namespace: chain.namespace, name: chain.name, context: { n: 1 } });
     expect(created).toMatchObject({ ok: true, created: true });
     const taskUuid = (created as { taskUuid: string }).taskUuid;
@@ -209,7 +209,7 @@ describe('the runtime login', () => {
     expect(cancels.length).toBeGreaterThan(0);
     for (const t of cancels)
       expect(t.metadata).toMatchObject({ operator_action: 'cancel', actor: 'arn:aws:iam::123456789012:user/ops' });
-    // The functions read what the owner's queries read.
+    // The runtime login reads what the owner reads (the same functions, which it may call).
     expect(await deps.store.getTask(taskUuid)).toEqual(await owner.store.getTask(taskUuid));
     expect(await deps.store.transitions(taskUuid)).toEqual(await owner.store.transitions(taskUuid));
     expect(await deps.store.findTemplate(chain.namespace, chain.name)).toEqual(
@@ -218,7 +218,7 @@ describe('the runtime login', () => {
   });
 
   it('creates tasks from task requests (the ingress function): templates looked up, one batch created', async () => {
-    const deps = { ...owner.deps, store: new PostgresOrchestrationStore(runtime, { reads: 'functions' }) };
+    const deps = { ...owner.deps, store: new PostgresOrchestrationStore(runtime) };
     owner.dispatched(); // what earlier tests left on the queue
     const body = JSON.stringify({ namespace: 'tests', name: 'runtime_chain', idempotency_key: 'runtime-1' });
     const records = [
