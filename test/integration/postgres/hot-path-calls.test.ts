@@ -27,7 +27,7 @@ const routed = buildTemplate({
     { name: 'no', deps: ['decide'] },
   ],
 });
-const DYNAMIC_HELPERS = ['dependency_results', 'batch_of_instance', 'checked_result', 'apply_dynamic'] as const;
+const DYNAMIC_HELPERS = ['dynamic_of_step', 'checked_result', 'apply_dynamic'] as const;
 
 let db: TestDatabase;
 let client: pg.PoolClient;

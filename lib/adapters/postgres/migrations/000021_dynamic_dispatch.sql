@@ -1,4 +1,6 @@
 -- re-creates: tasker.claim_steps_locked(uuid, uuid[], boolean) (000020's)
+-- drops: tasker.dependency_results(uuid), tasker.batch_of_instance(uuid) (000015's; since 000020 the claim computes
+--        both from its own rows, and nothing else calls them)
 --
 -- A decision's or a batchable step's dispatch message carries what its result must satisfy: `dynamic` =
 -- {type: 'decision', dependents: [names]} or {type: 'batchable', max_batches: N} (the contract:
@@ -128,5 +130,8 @@ begin
     into outbox, claimed, from_waiting
     from queued q;
 end $$;
+
+drop function tasker.dependency_results(uuid);
+drop function tasker.batch_of_instance(uuid);
 
 select tasker.grant_runtime_access();

@@ -560,19 +560,6 @@ begin
             from jsonb_each(v_outcomes) o);
 end $function$;
 
-CREATE OR REPLACE FUNCTION tasker.batch_of_instance(p_step uuid)
- RETURNS jsonb
- LANGUAGE plpgsql
- STABLE
-AS $function$
-begin
-  return coalesce((
-    select jsonb_build_object('batch', jsonb_build_object('index', s.batch_index, 'count', s.batch_count,
-             'cursor', coalesce(s.batch_cursor, 'null'::jsonb), 'checkpoint', coalesce(s.checkpoint, 'null'::jsonb)))
-      from tasker.workflow_steps s
-     where s.step_uuid = p_step and s.batch_index is not null), '{}'::jsonb);
-end $function$;
-
 CREATE OR REPLACE FUNCTION tasker.batches_problem(p_value jsonb, p_max integer)
  RETURNS text
  LANGUAGE plpgsql
@@ -997,25 +984,6 @@ begin
   delete from tasker.workflow_steps where task_uuid = p_task;
   delete from tasker.tasks where task_uuid = p_task;
   return true;
-end $function$;
-
-CREATE OR REPLACE FUNCTION tasker.dependency_results(p_step uuid)
- RETURNS jsonb
- LANGUAGE plpgsql
- STABLE
-AS $function$
-declare v_instance boolean := (select batch_index is not null from tasker.workflow_steps where step_uuid = p_step);
-begin
-  return (
-    select coalesce(jsonb_object_agg(r.name, r.results), '{}'::jsonb)
-      from (select p.name,
-                   case when count(p.batch_index) = 0 then (array_agg(coalesce(p.results, 'null'::jsonb)))[1]
-                        else jsonb_agg(coalesce(p.results, 'null'::jsonb) order by p.batch_index) end as results
-              from tasker.workflow_step_edges e
-              cross join lateral (select x.name, x.results, x.batch_index, x.state, x.step_type
-                                    from tasker.workflow_steps x where x.step_uuid = e.from_step_uuid offset 0) p
-             where e.to_step_uuid = p_step and p.state <> 'skipped' and not (v_instance and p.step_type = 'batchable')
-             group by p.name) r);
 end $function$;
 
 CREATE OR REPLACE FUNCTION tasker.dispatch_queue_of(p_queues jsonb, p_namespace text)
