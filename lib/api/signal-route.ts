@@ -1,5 +1,5 @@
 import { signalStep, type SignalErrorCode, type SignalResult } from '../orchestration/signal-step.js';
-import type { ApiResponse, RouteCall } from './api-call.js';
+import { ok, refuse, type ApiResponse, type RouteCall } from './api-call.js';
 
 /** Signals a wait step (the use case, on whatever deps serve the route). */
 export type SignalStep = (taskUuid: string, stepName: string, payload: unknown) => Promise<SignalResult>;
@@ -42,18 +42,8 @@ export async function signalRoute(
   body: unknown,
 ): Promise<ApiResponse> {
   if (typeof body !== 'object' || body === null || Array.isArray(body) || !('payload' in body))
-    return {
-      status: 400,
-      body: { error: 'invalid_request', message: 'the body must be a JSON object {"payload": <the signal payload>}' },
-    };
+    return refuse(400, 'invalid_request', 'the body must be a JSON object {"payload": <the signal payload>}');
   const result = await signal(taskUuid, stepName, (body as { payload: unknown }).payload);
-  if (!result.ok)
-    return {
-      status: SIGNAL_REFUSAL_STATUS[result.code],
-      body: { error: result.code, message: result.message, problems: result.problems },
-    };
-  return {
-    status: 200,
-    body: { task_uuid: taskUuid, step_name: stepName, step_state: result.stepState, task_state: result.taskState },
-  };
+  if (!result.ok) return refuse(SIGNAL_REFUSAL_STATUS[result.code], result.code, result.message, result.problems);
+  return ok({ task_uuid: taskUuid, step_name: stepName, step_state: result.stepState, task_state: result.taskState });
 }

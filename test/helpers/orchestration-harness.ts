@@ -17,6 +17,7 @@ import { FakeEventBus } from './fake-event-bus.js';
 import { FakeQueueSender } from './fake-queue-sender.js';
 import { RecordingLogger } from './recording-logger.js';
 import type { TestDatabase } from './test-database.js';
+import { subjectOf } from '../../lib/worker/step-result.js';
 
 export const DISPATCH_QUEUE = 'test://dispatch';
 export const COMPLETION_QUEUE = 'test://completion';
@@ -173,12 +174,7 @@ function resultBase(m: StepDispatchMessage) {
   return {
     schema_version: 1 as const,
     message_type: 'step_result' as const,
-    event_id: m.event_id,
-    task_uuid: m.task_uuid,
-    step_uuid: m.step_uuid,
-    correlation_id: m.correlation_id,
-    step_name: m.step_name,
-    attempt: m.attempt,
+    ...subjectOf(m),
     timing: { started_at: at, completed_at: at, duration_ms: 1 },
     worker: { worker_id: 'test-worker', kind: 'test' },
   };
