@@ -136,6 +136,8 @@ describe("tasker dev's signal route", SPAWNED, () => {
       status: 200,
       body: { step_name: 'manager_approval', step_state: 'complete' },
     });
+    // The signal, served by tasker dev's API, reaches its live progress (the runtime's own signalStep).
+    await printed(dev, /step manager_approval complete/);
     expect(await signal({ approved: false, approver: 'linus' })).toMatchObject({
       status: 409,
       body: { error: 'duplicate' },
