@@ -3,6 +3,7 @@ import { existsSync, mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
+import { cleanEnv, runTasker, type TaskerRun } from '../../helpers/run-tasker.js';
 
 /**
  * The real `tasker` bin, spawned as a user runs it (`node lib/cli/tasker.mjs …` from the
@@ -29,19 +30,7 @@ const tmp = mkdtempSync(join(tmpdir(), 'tasker-cli-'));
 
 afterAll(() => rmSync(tmp, { recursive: true, force: true }));
 
-interface Result {
-  code: number | null;
-  stdout: string;
-  stderr: string;
-  ms: number;
-}
-
-function cleanEnv(): NodeJS.ProcessEnv {
-  const env: NodeJS.ProcessEnv = { ...process.env, NO_COLOR: '1' };
-  for (const key of Object.keys(env))
-    if (key === 'DATABASE_URL' || key.startsWith('AWS_') || key.startsWith('TASKER_')) delete env[key];
-  return env;
-}
+type Result = TaskerRun;
 
 /**
  * A spawned CLI gets a generous bound, not a speed test: on a loaded machine PGlite's start and a
@@ -51,29 +40,15 @@ const SPAWN_BOUND_MS = 120_000;
 /** The tests that spawn the CLI: its bound, and room to collect what it printed. */
 const SPAWNED = { timeout: SPAWN_BOUND_MS + 30_000 };
 
-/** Runs the CLI to its end (killed after `timeoutMs`); `nodeArgs` go before the bin. */
+/** Runs the CLI to its end (killed after `timeoutMs`) in a clean environment; `nodeArgs` go before the bin. */
 function tasker(
   args: string[],
   timeoutMs = SPAWN_BOUND_MS,
   options: { nodeArgs?: string[]; env?: NodeJS.ProcessEnv } = {},
 ): Promise<Result> {
-  const started = Date.now();
-  return new Promise((resolvePromise, reject) => {
-    const child = spawn(process.execPath, [...(options.nodeArgs ?? []), BIN, ...args], {
-      cwd: ROOT,
-      env: { ...cleanEnv(), ...options.env },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
-    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
-    const timer = setTimeout(() => child.kill('SIGKILL'), timeoutMs);
-    child.on('error', reject);
-    child.on('close', (code) => {
-      clearTimeout(timer);
-      resolvePromise({ code, stdout, stderr, ms: Date.now() - started });
-    });
+  return runTasker(args, options.env, timeoutMs, {
+    baseEnv: cleanEnv(),
+    ...(options.nodeArgs ? { nodeArgs: options.nodeArgs } : {}),
   });
 }
 

@@ -10,6 +10,7 @@ import { createApiLambda } from '../../../lib/lambda/api-lambda.js';
 import { COMPLETION_QUEUE, DISPATCH_QUEUE, OrchestrationHarness } from '../../helpers/orchestration-harness.js';
 import { API_URL_OUTPUT_DESCRIPTION } from '../../../lib/contracts/api-endpoint.js';
 import { readBody, startSigV4ApiServer, verifySigV4, type SigV4ApiServer } from '../../helpers/sigv4-api-server.js';
+import { cleanEnv } from '../../helpers/run-tasker.js';
 import { buildTemplate } from '../../helpers/template-builder.js';
 import { createTestDatabase, type TestDatabase } from '../../helpers/test-database.js';
 import { capturedIo } from '../../unit/cli/captured-io.js';
@@ -228,9 +229,7 @@ describe('the CLI against the API function, signed with SigV4 (--api-url)', () =
 
 /** `tasker dev` on the cli-run fixtures (a handler that throws, one that hangs) until it prints its address and token. */
 async function startDev() {
-  const env: NodeJS.ProcessEnv = { ...process.env, NO_COLOR: '1' };
-  for (const key of Object.keys(env))
-    if (key === 'DATABASE_URL' || key.startsWith('AWS_') || key.startsWith('TASKER_')) delete env[key];
+  const env = cleanEnv();
   const child = spawn(
     process.execPath,
     [
