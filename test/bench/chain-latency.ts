@@ -73,7 +73,7 @@ async function measureShape(
     latency,
     perLevelP50: latency.p50 / DEPTH[shape],
     dbMsPerTask: engine.timing.totalMs() / n,
-    applyMsPerCall: meanMs(engine, 'apply_step_result'),
+    applyMsPerCall: meanMs(engine, 'apply_step_results'),
     roundTripsPerTask: engine.counter.roundTrips / n,
     workerMsPerTask: (engine.dispatchTally.busyMs - workerBefore) / n,
     byOperation,
@@ -108,7 +108,7 @@ function addShape(result: BenchResult, setup: Setup, shape: Shape, run: ShapeRun
     },
     {
       section,
-      measure: `${shape}: apply_step_result, mean per call`,
+      measure: `${shape}: apply_step_results, mean per call`,
       where,
       value: run.applyMsPerCall,
       unit: 'ms',
