@@ -10,6 +10,7 @@ import type { EventBus } from '../ports/event-bus.js';
 import type { Logger } from '../ports/logger.js';
 import type { QueueSender } from '../ports/message-queue.js';
 import type { QueueCounter } from '../ports/queue-counts.js';
+import type { OrchestrationStore } from '../ports/orchestration-store.js';
 import { createEventBridgeClient, createSqsClient } from './aws-clients.js';
 import { requireDispatchQueue, requireSettings } from './config.js';
 import { createPool } from './database.js';
@@ -25,6 +26,11 @@ export interface OrchestrationOverrides {
   readonly queueCounts?: QueueCounter;
   readonly events?: EventBus;
   readonly logger?: Logger;
+  /**
+   * A store on `pool` shared with the caller: the local runtime's, which holds outbox marks for its next write (a
+   * long-lived process; see StoreOptions.rideAlongMarks). A Lambda container builds its own, which holds none.
+   */
+  readonly store?: OrchestrationStore;
 }
 
 /** Orchestration deps with their pool and the database budget its sessions are held to. */
@@ -56,7 +62,7 @@ export async function buildOrchestrationDeps(
   return {
     pool,
     databaseBudget,
-    store: new PostgresOrchestrationStore(pool, { preparedStatements: !usesRdsProxy(config) }),
+    store: overrides.store ?? new PostgresOrchestrationStore(pool, { preparedStatements: !usesRdsProxy(config) }),
     queues,
     ...(queueCounts === undefined ? {} : { queueCounts }),
     events: overrides.events ?? new EventBridgeBus(createEventBridgeClient(), config.eventBusName),

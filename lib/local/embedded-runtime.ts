@@ -63,15 +63,20 @@ export async function startEmbeddedRuntime(options: EmbeddedRuntimeOptions): Pro
   }
 }
 
+/** How long an outbox mark waits for a write to ride on: far below the sweeper's re-send age (30 s). */
+const LOCAL_RIDE_ALONG = { maxWaitMs: 200 } as const;
+
 async function assemble(parts: Parts): Promise<EmbeddedRuntime> {
   const { settings, database, transport, logger } = parts;
-  const store = new PostgresOrchestrationStore(database.pool);
+  // A long-lived process: outbox marks ride on the next write (flushed when the runtime stops).
+  const store = new PostgresOrchestrationStore(database.pool, { rideAlongMarks: LOCAL_RIDE_ALONG });
   await writeEngineSettings(database.pool, { blockedTaskGraceMs: parts.options.blockedTaskGraceMs });
   await registerTemplates(store, parts.templates);
   const bus = new CapturingEventBus(transport.bus);
   const config = lambdaConfig(transport, settings, database.connectionString);
   const overrides = {
     pool: database.pool,
+    store,
     queues: transport.queue,
     queueCounts: transport.counts,
     events: bus,

@@ -14,6 +14,7 @@ import { signalStep, type SignalResult } from '../orchestration/signal-step.js';
 import type { OrchestrationDeps } from '../orchestration/orchestration-deps.js';
 import type { Logger } from '../ports/logger.js';
 import type { TaskView, TransitionView } from '../ports/orchestration-store.js';
+import { errorMessage } from '../domain/error-message.js';
 import type { CapturingEventBus } from './capturing-event-bus.js';
 import type { DroppedDomainEvent, DroppedEventLog } from './dropped-events.js';
 import type { OpenDatabase } from './embedded-database.js';
@@ -206,6 +207,12 @@ export class LocalRuntime implements EmbeddedRuntime {
       await Promise.all(runners.map((r) => r.pollsSettled((this.a.transport.waitTimeSeconds + 1) * 1000)));
     this.a.transport.close();
     await this.a.observer.idle();
+    // Marks still held for a ride: written now (a failure leaves their rows to the sweeper's re-send, nothing lost).
+    await this.a.store.flushOutboxMarks().catch((error: unknown) =>
+      this.a.logger.warn('outbox marks not written; the sweeper will send their messages again', {
+        error: errorMessage(error),
+      }),
+    );
     await this.a.database.close();
   }
 }

@@ -24,6 +24,15 @@ export interface RegisteredTemplate {
   readonly created: boolean;
 }
 
+/**
+ * Thrown by `createTask` when the template it was given (from `findTemplate`) was registered again since it was read:
+ * nothing was written, and the request was checked against a template that is no longer the one it would be created
+ * from. Check it again with a fresh lookup (lib/orchestration/create-task.ts does).
+ */
+export class TemplateChangedError extends Error {
+  override readonly name = 'TemplateChangedError';
+}
+
 export interface CreateTaskOutcome {
   readonly taskUuid: string;
   /** False when an identical task already existed and was returned instead. */

@@ -29,6 +29,9 @@ export interface ConsumerSettings {
   readonly waitTimeSeconds: number;
 }
 
+/** The local runtime's setting (a long-lived process): outbox marks ride on the next write, or wait 200 ms at most. */
+export const RIDE_ALONG = { maxWaitMs: 200 } as const;
+
 export const DEFAULT_CONSUMERS: ConsumerSettings = {
   dispatchPollers: 4,
   completionPollers: 4,
@@ -69,6 +72,7 @@ export class BenchEngine {
   readonly deps: OrchestrationDeps;
   readonly dispatchTally = newTally();
   readonly completionTally = newTally();
+  private readonly store: PostgresOrchestrationStore;
   private readonly dispatchDeps: DispatchDeps;
   private readonly loops: Promise<void>[] = [];
   private stopping = false;
@@ -82,7 +86,8 @@ export class BenchEngine {
     this.timing = new TimingQueryable(db);
     this.counter = new CountingQueryable(this.timing);
     this.watch = new LifecycleWatch(transport.bus);
-    this.deps = orchestrationDeps(new PostgresOrchestrationStore(this.counter), transport, this.watch, logger);
+    this.store = new PostgresOrchestrationStore(this.counter, { rideAlongMarks: RIDE_ALONG });
+    this.deps = orchestrationDeps(this.store, transport, this.watch, logger);
     this.dispatchDeps = workerDeps(transport, logger);
   }
 
@@ -123,6 +128,7 @@ export class BenchEngine {
     this.stopping = true;
     if (this.transport.kind === 'memory') await this.transport.close();
     await Promise.all(this.loops);
+    await this.store.flushOutboxMarks();
     if (this.transport.kind !== 'memory') await this.transport.close();
   }
 

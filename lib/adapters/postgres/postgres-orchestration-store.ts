@@ -24,9 +24,12 @@ import type {
   TimedOutDispatch,
   TransitionView,
 } from '../../ports/orchestration-store.js';
+import { TemplateChangedError } from '../../ports/orchestration-store.js';
 import { prepared, StatementRunner, type Prepared } from './prepared.js';
 import type { Queryable } from './queryable.js';
 import { isTransientDatabaseError } from './transient-errors.js';
+import { RideAlongMarks, type RideAlongSettings } from './ride-along-marks.js';
+import { TemplateCache, type TemplateCacheSettings } from './template-cache.js';
 import { applyFailureOutcome } from './database-errors.js';
 import {
   toApplyOutcome,
@@ -55,8 +58,9 @@ import {
   SIGNAL_TARGET,
   STEPS_OF_TASK,
   TASK_BY_UUID,
+  TEMPLATE_ENTRY,
   TEMPLATE_ID,
-  TEMPLATE_LOOKUP,
+  templateIdIf,
   TRANSITIONS_OF_TASK,
 } from './queries.js';
 
@@ -65,21 +69,46 @@ const MARK_OUTBOX_SENT = prepared(
   "select tasker.mark_outbox_sent($1::bigint[]), set_config('synchronous_commit', 'off', true)",
 );
 
+const APPLY_STEP_RESULTS = 'select tasker.apply_step_results($1::jsonb, $2::float8[]) as j';
+/** The same call carrying held outbox marks: one statement, one transaction, one round trip. */
+const RIDING_ON_APPLY = `${APPLY_STEP_RESULTS}, tasker.mark_outbox_sent($3::bigint[]) as marked`;
+
+const CREATE_TASK = `select tasker.create_task(nt.named_task_id, $4, $5, $6, $7, $8, $9, $10, $11) as j`;
+const RIDING_ON_CREATE = `${CREATE_TASK}, tasker.mark_outbox_sent($12::bigint[]) as marked`;
+
+export interface StoreOptions {
+  /** false: plain statements only (see StatementRunner). */
+  readonly preparedStatements?: boolean;
+  /**
+   * Long-lived processes only: outbox marks wait up to `maxWaitMs` to ride on the next apply or create call instead
+   * of a call of their own (RideAlongMarks). Call `flushOutboxMarks()` before the process stops. Left out (Lambda), a
+   * mark is written when it is made.
+   */
+  readonly rideAlongMarks?: RideAlongSettings;
+  /** Templates looked up are kept (TemplateCache); default 10 s for lookups not followed by a write, false: none. */
+  readonly templateCache?: TemplateCacheSettings | false;
+}
+
 /** The OrchestrationStore on PostgreSQL: each operation is one call of a SQL function (one round trip). */
 export class PostgresOrchestrationStore implements OrchestrationStore {
   private readonly statements: StatementRunner;
+  private readonly marks: RideAlongMarks | null;
+  private readonly templates: TemplateCache | null;
 
-  /**
-   * @param options.preparedStatements false: plain statements only (see StatementRunner).
-   */
   constructor(
     private readonly db: Queryable,
-    options: { readonly preparedStatements?: boolean } = {},
+    options: StoreOptions = {},
   ) {
     this.statements = new StatementRunner(db, options.preparedStatements ?? true);
+    this.marks = options.rideAlongMarks
+      ? new RideAlongMarks((ids) => this.writeMarks(ids), options.rideAlongMarks)
+      : null;
+    this.templates =
+      options.templateCache === false ? null : new TemplateCache(options.templateCache ?? { maxAgeMs: 10_000 });
   }
 
   async registerTemplate(t: TaskTemplate): Promise<RegisteredTemplate> {
+    this.templates?.clear();
     const json = await this.json('select tasker.register_template($1, $2, $3, $4, $5) as j', [
       t.namespace,
       t.name,
@@ -91,34 +120,55 @@ export class PostgresOrchestrationStore implements OrchestrationStore {
   }
 
   async findTemplate(namespace: string, name: string, version?: string): Promise<TaskTemplate | null> {
-    const { rows } = await this.statements.run<{ template: TaskTemplate }>(
-      prepared('tasker_template_lookup', TEMPLATE_LOOKUP),
+    const kept = this.templates?.find(namespace, name, version);
+    if (kept) return kept;
+    const { rows } = await this.statements.run<{ e: TemplateEntryRow | null }>(
+      prepared('tasker_template_entry', TEMPLATE_ENTRY),
       [namespace, name, version ?? null],
     );
-    return rows[0]?.template ?? null;
+    const entry = rows[0]?.e;
+    if (!entry) return null;
+    const revision = { namedTaskId: entry.named_task_id, revision: entry.revision };
+    this.templates?.keep(namespace, name, version, entry.template, revision);
+    return entry.template;
   }
 
+  /**
+   * Creates the task (and claims its root steps) in one call. A template this store looked up is written only while
+   * the database holds the revision it was read at; otherwise TemplateChangedError (the request was checked against
+   * another template; createTask checks it again).
+   */
   async createTask(request: CreateTaskRequest, template: TaskTemplate): Promise<CreateTaskOutcome> {
-    const json = await this.json(
-      prepared(
-        'tasker_create_task',
-        `select tasker.create_task(nt.named_task_id, $4, $5, $6, $7, $8, $9, $10, $11) as j from ${TEMPLATE_ID}`,
-      ),
-      [
-        template.namespace,
-        template.name,
-        template.version,
-        JSON.stringify(request.context),
-        request.correlation_id ?? null,
-        request.priority,
-        request.identity_strategy,
-        request.idempotency_key ?? null,
-        request.initiator ?? null,
-        request.reason ?? null,
-        request.run_at ?? null,
-      ],
+    const kept = this.templates?.revisionOf(template);
+    const values = [
+      template.namespace,
+      template.name,
+      // A kept template answers the request's own lookup (no version: the newest), which must still find that revision.
+      kept ? (request.version ?? null) : template.version,
+      JSON.stringify(request.context),
+      request.correlation_id ?? null,
+      request.priority,
+      request.identity_strategy,
+      request.idempotency_key ?? null,
+      request.initiator ?? null,
+      request.reason ?? null,
+      request.run_at ?? null,
+    ];
+    const riding = this.marks?.take() ?? [];
+    const { rows } = await this.riding(riding, () =>
+      this.statements.run<{ j: Record<string, unknown> }>(createStatement(kept !== undefined, riding.length > 0), [
+        ...values,
+        ...(riding.length > 0 ? [riding] : []),
+        ...(kept ? [kept.namedTaskId, kept.revision] : []),
+      ]),
     );
-    return toCreateOutcome(json);
+    if (rows[0]) return toCreateOutcome(rows[0].j);
+    // No row: no such template (any more), and the marks did not run either.
+    this.marks?.giveBack(riding);
+    const key = `${template.namespace}/${template.name}@${template.version}`;
+    if (!kept) throw new StoreError(`template ${key} is not registered`);
+    this.templates?.forget(request.namespace, request.name, request.version);
+    throw new TemplateChangedError(`template ${key} was registered again since it was read`);
   }
 
   async createTasks(tasks: readonly TaskToCreate[]): Promise<CreateTaskOutcome[]> {
@@ -172,9 +222,12 @@ export class PostgresOrchestrationStore implements OrchestrationStore {
   async applyStepResults(results: readonly ResultToApply[]): Promise<BatchApplyOutcome[]> {
     if (results.length === 0) return [];
     try {
-      const rows = await this.scalar(
-        prepared('tasker_apply_step_results', 'select tasker.apply_step_results($1::jsonb, $2::float8[]) as j'),
-        [JSON.stringify(results.map((r) => r.result)), results.map((r) => r.random)],
+      const values = [JSON.stringify(results.map((r) => r.result)), results.map((r) => r.random)];
+      const riding = this.marks?.take() ?? [];
+      const rows = await this.riding(riding, () =>
+        riding.length === 0
+          ? this.scalar(prepared('tasker_apply_step_results', APPLY_STEP_RESULTS), values)
+          : this.scalar(prepared('tasker_apply_step_results_marks', RIDING_ON_APPLY), [...values, riding]),
       );
       return (rows as Array<Record<string, unknown>>).map(toApplyOutcome);
     } catch (error) {
@@ -199,7 +252,32 @@ export class PostgresOrchestrationStore implements OrchestrationStore {
    * messages are sent.
    */
   async markOutboxSent(ids: readonly string[]): Promise<void> {
+    if (this.marks) return this.marks.add(ids);
+    await this.writeMarks(ids);
+  }
+
+  /** Writes the outbox marks held for a ride (see StoreOptions.rideAlongMarks) now: before a long-lived process stops. */
+  async flushOutboxMarks(): Promise<void> {
+    await this.marks?.flush();
+  }
+
+  /** Outbox marks held for a ride, waiting for the next write (0 without rideAlongMarks). */
+  get heldOutboxMarks(): number {
+    return this.marks?.held ?? 0;
+  }
+
+  private async writeMarks(ids: readonly string[]): Promise<void> {
     if (ids.length > 0) await this.statements.run(MARK_OUTBOX_SENT, [ids]);
+  }
+
+  /** Runs a call carrying held marks; when it fails they were rolled back with it and are held again. */
+  private async riding<T>(marks: readonly string[], call: () => Promise<T>): Promise<T> {
+    try {
+      return await call();
+    } catch (error) {
+      this.marks?.giveBack(marks);
+      throw error;
+    }
   }
 
   async unsentOutbox(olderThanMs: number, limit: number): Promise<OutboxEntry[]> {
@@ -328,6 +406,20 @@ export class PostgresOrchestrationStore implements OrchestrationStore {
     if (rows.length === 0 && !allowEmpty) throw new StoreError(`no row returned by: ${text.split('\n')[0]}`);
     return rows[0]?.j ?? null;
   }
+}
+
+interface TemplateEntryRow {
+  readonly template: TaskTemplate;
+  readonly named_task_id: string;
+  readonly revision: string;
+}
+
+/** create_task's statement: with held outbox marks riding on it or not, from any or from a kept template revision. */
+function createStatement(kept: boolean, marks: boolean): Prepared {
+  const call = marks ? RIDING_ON_CREATE : CREATE_TASK;
+  // The template's id: any registration of it, or only the one a kept template was read at (its two parameters last).
+  const from = kept ? templateIdIf(marks ? 13 : 12) : TEMPLATE_ID;
+  return prepared(`tasker_create_task${marks ? '_marks' : ''}${kept ? '_kept' : ''}`, `${call} from ${from}`);
 }
 
 function toOperatorOutcome(json: Record<string, unknown>): OperatorOutcome {

@@ -1,7 +1,7 @@
 /** Read-only queries the store runs directly; everything that writes is a SQL function in migrations/. */
 
-/** A template through tasker.find_template, which the runtime login may call (it reads no table). */
-export const TEMPLATE_LOOKUP = 'select tasker.find_template($1, $2, $3) as template';
+/** A template with its revision (tasker.template_entry, 000022), which the runtime login may call (it reads no table). */
+export const TEMPLATE_ENTRY = 'select tasker.template_entry($1, $2, $3) as e';
 
 /**
  * The store's reads, each one call of a SQL function of 000017_operator_api.sql (SECURITY DEFINER): the same statements
@@ -11,9 +11,16 @@ export const TEMPLATE_LOOKUP = 'select tasker.find_template($1, $2, $3) as templ
 /** A task (a row even without the step) and its step by name, with the step's signal_schema from its template. */
 export const SIGNAL_TARGET = 'select * from tasker.signal_target($1, $2)';
 
-/** The FROM of create_task's call: one row with the template's `named_task_id`, none when it is not registered. */
+/**
+ * The FROM of create_task's call: one row with the template's `named_task_id`, none when it is not registered. (`offset
+ * 0` keeps the subquery whole: flattened, the lookup ran twice, once for the WHERE and once for the call.)
+ */
 export const TEMPLATE_ID =
-  '(select tasker.template_id($1, $2, $3) as named_task_id) nt where nt.named_task_id is not null';
+  '(select tasker.template_id($1, $2, $3) as named_task_id offset 0) nt where nt.named_task_id is not null';
+
+/** The same, only while the template is still the revision a process read it at: its id in `$n`, its updated_at in `$n+1`. */
+export const templateIdIf = (n: number): string =>
+  `(select tasker.template_id_if($1, $2, $3, $${n}::bigint, $${n + 1}::timestamptz) as named_task_id offset 0) nt where nt.named_task_id is not null`;
 
 export const TASK_BY_UUID = 'select * from tasker.task_row($1)';
 

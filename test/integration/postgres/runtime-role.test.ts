@@ -33,7 +33,6 @@ const RUNTIME_OPERATIONS = [
   'evaluate_task_now',
   'expire_waits',
   'fail_blocked_tasks',
-  'find_template',
   'find_timed_out_dispatches',
   'list_tasks',
   'mark_attempts_started',
@@ -44,7 +43,9 @@ const RUNTIME_OPERATIONS = [
   'task_row',
   'task_steps',
   'task_transitions',
+  'template_entry',
   'template_id',
+  'template_id_if',
   'unsent_outbox',
 ];
 const LOGIN = `tasker_app_${randomBytes(4).toString('hex')}`;

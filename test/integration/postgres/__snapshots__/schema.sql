@@ -1243,18 +1243,6 @@ begin
   return v_out;
 end $function$;
 
-CREATE OR REPLACE FUNCTION tasker.find_template(p_namespace text, p_name text, p_version text DEFAULT NULL::text)
- RETURNS jsonb
- LANGUAGE plpgsql
- STABLE SECURITY DEFINER
- SET search_path TO 'pg_catalog', 'pg_temp'
-AS $function$
-begin
-  return (select nt.template from tasker.named_tasks nt join tasker.namespaces ns using (namespace_id)
-           where ns.name = p_namespace and nt.name = p_name and (p_version is null or nt.version = p_version)
-           order by nt.version_sort desc limit 1);
-end $function$;
-
 CREATE OR REPLACE FUNCTION tasker.find_timed_out_dispatches(p_limit integer, p_queues jsonb DEFAULT NULL::jsonb)
  RETURNS TABLE(event_id uuid, task_uuid uuid, step_uuid uuid, step_name text, correlation_id uuid, attempt integer, dispatched_at timestamp with time zone, deadline_at timestamp with time zone)
  LANGUAGE plpgsql
@@ -1606,8 +1594,8 @@ CREATE OR REPLACE FUNCTION tasker.runtime_operations()
  IMMUTABLE
 AS $function$
   select array['apply_step_result', 'apply_step_results', 'evaluate_task_now', 'mark_outbox_sent', 'unsent_outbox', 'find_timed_out_dispatches', 'claim_due_retries', 'fail_blocked_tasks', 'mark_attempts_started', 'expire_waits',
-               'create_task', 'cancel_task', 'step_action', 'template_id', 'find_template', 'task_row', 'task_steps', 'task_transitions', 'list_tasks',
-               'signal_target', 'signal_step', 'create_tasks']
+               'create_task', 'cancel_task', 'step_action', 'template_id', 'task_row', 'task_steps', 'task_transitions', 'list_tasks',
+               'signal_target', 'signal_step', 'create_tasks', 'template_entry', 'template_id_if']
 $function$;
 
 CREATE OR REPLACE FUNCTION tasker.set_blocked_task_grace(p_ms bigint)
@@ -2004,6 +1992,19 @@ AS $function$
    order by x.created_at, x.kind, x.id, x.part, x.ordinal, x.i
 $function$;
 
+CREATE OR REPLACE FUNCTION tasker.template_entry(p_namespace text, p_name text, p_version text DEFAULT NULL::text)
+ RETURNS jsonb
+ LANGUAGE plpgsql
+ STABLE SECURITY DEFINER
+ SET search_path TO 'pg_catalog', 'pg_temp'
+AS $function$
+begin
+  return (select jsonb_build_object('template', nt.template, 'named_task_id', nt.named_task_id::text, 'revision', nt.updated_at)
+            from tasker.named_tasks nt join tasker.namespaces ns using (namespace_id)
+           where ns.name = p_namespace and nt.name = p_name and (p_version is null or nt.version = p_version)
+           order by nt.version_sort desc limit 1);
+end $function$;
+
 CREATE OR REPLACE FUNCTION tasker.template_id(p_namespace text, p_name text, p_version text DEFAULT NULL::text)
  RETURNS bigint
  LANGUAGE plpgsql
@@ -2014,6 +2015,21 @@ begin
   return (select nt.named_task_id from tasker.named_tasks nt join tasker.namespaces ns using (namespace_id)
            where ns.name = p_namespace and nt.name = p_name and (p_version is null or nt.version = p_version)
            order by nt.version_sort desc limit 1);
+end $function$;
+
+CREATE OR REPLACE FUNCTION tasker.template_id_if(p_namespace text, p_name text, p_version text, p_named_task_id bigint, p_revision timestamp with time zone)
+ RETURNS bigint
+ LANGUAGE plpgsql
+ STABLE SECURITY DEFINER
+ SET search_path TO 'pg_catalog', 'pg_temp'
+AS $function$
+begin
+  return (select nt.named_task_id
+            from (select x.named_task_id, x.updated_at
+                    from tasker.named_tasks x join tasker.namespaces ns using (namespace_id)
+                   where ns.name = p_namespace and x.name = p_name and (p_version is null or x.version = p_version)
+                   order by x.version_sort desc limit 1) nt
+           where nt.named_task_id = p_named_task_id and nt.updated_at = p_revision);
 end $function$;
 
 CREATE OR REPLACE FUNCTION tasker.transition_step(p_step uuid, p_event text, p_reason text DEFAULT NULL::text, p_metadata jsonb DEFAULT '{}'::jsonb, p_expected text DEFAULT NULL::text)
@@ -2203,6 +2219,7 @@ CREATE TRIGGER workflow_step_transitions_insert INSTEAD OF INSERT ON tasker.work
 000019_planner_proof_plans.sql
 000020_claim_batch_columns.sql
 000021_dynamic_dispatch.sql
+000022_template_revisions.sql
 
 -- rows of tasker.settings
 

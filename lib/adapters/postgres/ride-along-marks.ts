@@ -1,0 +1,99 @@
+/** Starts a timer; returns what cancels it. */
+export type Schedule = (run: () => void, delayMs: number) => () => void;
+
+const timerSchedule: Schedule = (run, delayMs) => {
+  const timer = setTimeout(run, delayMs);
+  timer.unref();
+  return () => clearTimeout(timer);
+};
+
+export interface RideAlongSettings {
+  /** Longest a mark waits for a write to ride on before it is written on its own. */
+  readonly maxWaitMs: number;
+  /** Marks held at most; beyond that they are written at once. */
+  readonly maxPending?: number;
+  readonly schedule?: Schedule;
+}
+
+/**
+ * Outbox marks (ids of rows sent) waiting to ride on the store's next write, in a long-lived process: the next
+ * `apply_step_results` or `create_task` deletes them in its own statement and transaction, so a step's mark costs no
+ * round trip and no commit of its own. A mark that finds no write within `maxWaitMs` is written on its own
+ * (`write`), as every mark was before. Marks that rode on a call that failed come back (`giveBack`) and wait again.
+ *
+ * Nothing is lost when a process dies with marks held: their rows are still in the outbox, and the sweeper sends
+ * them again once they are `outboxResendAfterMs` old, exactly as when a sender dies between its send and its mark.
+ * A Lambda container, which may be frozen or recycled as soon as its invocation returns, keeps no marks.
+ *
+ * @example
+ * const marks = new RideAlongMarks((ids) => writeMarks(ids), { maxWaitMs: 200 });
+ * await marks.add(['41', '42']);   // held
+ * const riding = marks.take();     // ['41', '42'] go with the next write; marks.giveBack(riding) if it fails
+ */
+export class RideAlongMarks {
+  private pending: string[] = [];
+  private cancel: (() => void) | null = null;
+  private readonly maxPending: number;
+  private readonly schedule: Schedule;
+
+  constructor(
+    private readonly write: (ids: readonly string[]) => Promise<void>,
+    private readonly settings: RideAlongSettings,
+  ) {
+    this.maxPending = settings.maxPending ?? 1_000;
+    this.schedule = settings.schedule ?? timerSchedule;
+  }
+
+  /** Holds the ids for the next write; writes them at once when too many are held. */
+  async add(ids: readonly string[]): Promise<void> {
+    if (ids.length === 0) return;
+    this.pending.push(...ids);
+    if (this.pending.length >= this.maxPending) return this.flush();
+    this.arm();
+  }
+
+  /** The marks held, handed to a write that deletes them in its own transaction. */
+  take(): string[] {
+    const taken = this.pending;
+    this.pending = [];
+    this.disarm();
+    return taken;
+  }
+
+  /** Marks whose write failed: held again. */
+  giveBack(ids: readonly string[]): void {
+    if (ids.length === 0) return;
+    this.pending.unshift(...ids);
+    this.arm();
+  }
+
+  get held(): number {
+    return this.pending.length;
+  }
+
+  /** Writes every mark held now (on a timer, when too many are held, and before the process stops). */
+  async flush(): Promise<void> {
+    const ids = this.take();
+    if (ids.length === 0) return;
+    try {
+      await this.write(ids);
+    } catch (error) {
+      this.giveBack(ids);
+      throw error;
+    }
+  }
+
+  private arm(): void {
+    if (this.cancel !== null || this.pending.length === 0) return;
+    this.cancel = this.schedule(() => {
+      this.cancel = null;
+      // A failed write keeps its marks held (flush gives them back); the next write or timer takes them.
+      this.flush().catch(() => undefined);
+    }, this.settings.maxWaitMs);
+  }
+
+  private disarm(): void {
+    this.cancel?.();
+    this.cancel = null;
+  }
+}
