@@ -468,6 +468,7 @@ CREATE OR REPLACE FUNCTION tasker.apply_step_result(p_result jsonb, p_random dou
  LANGUAGE plpgsql
  SECURITY DEFINER
  SET search_path TO 'pg_catalog', 'pg_temp'
+ SET plan_cache_mode TO 'force_generic_plan'
 AS $function$
 begin
   return tasker.apply_step_results(jsonb_build_array(p_result), array[p_random])->0;
@@ -478,6 +479,7 @@ CREATE OR REPLACE FUNCTION tasker.apply_step_results(p_results jsonb, p_randoms 
  LANGUAGE plpgsql
  SECURITY DEFINER
  SET search_path TO 'pg_catalog', 'pg_temp'
+ SET plan_cache_mode TO 'force_generic_plan'
 AS $function$
 declare
   x record;
@@ -608,6 +610,7 @@ CREATE OR REPLACE FUNCTION tasker.cancel_task(p_task uuid, p_reason text, p_acto
  LANGUAGE plpgsql
  SECURITY DEFINER
  SET search_path TO 'pg_catalog', 'pg_temp'
+ SET plan_cache_mode TO 'force_generic_plan'
 AS $function$
 declare
   v_step uuid;
@@ -654,6 +657,7 @@ CREATE OR REPLACE FUNCTION tasker.claim_due_retries(p_limit integer)
  LANGUAGE plpgsql
  SECURITY DEFINER
  SET search_path TO 'pg_catalog', 'pg_temp'
+ SET plan_cache_mode TO 'force_generic_plan'
 AS $function$
 declare
   v_task uuid;
@@ -676,6 +680,7 @@ CREATE OR REPLACE FUNCTION tasker.claim_ready_steps(p_task uuid, p_limit integer
  RETURNS jsonb
  LANGUAGE plpgsql
  SET search_path TO 'pg_catalog', 'pg_temp'
+ SET plan_cache_mode TO 'force_generic_plan'
 AS $function$
 declare v_claim record;
 begin
@@ -851,6 +856,7 @@ CREATE OR REPLACE FUNCTION tasker.create_task(p_named_task bigint, p_context jso
  LANGUAGE plpgsql
  SECURITY DEFINER
  SET search_path TO 'pg_catalog', 'pg_temp'
+ SET plan_cache_mode TO 'force_generic_plan'
 AS $function$
 declare
   v_hash text := tasker.identity_hash(p_named_task, p_identity_strategy, p_context, p_idempotency_key);
@@ -905,6 +911,7 @@ CREATE OR REPLACE FUNCTION tasker.create_tasks(p_requests jsonb)
  LANGUAGE plpgsql
  SECURITY DEFINER
  SET search_path TO 'pg_catalog', 'pg_temp'
+ SET plan_cache_mode TO 'force_generic_plan'
 AS $function$
 declare
   x record;
@@ -1143,6 +1150,7 @@ CREATE OR REPLACE FUNCTION tasker.evaluate_task_now(p_task uuid, p_skip_locked b
  LANGUAGE plpgsql
  SECURITY DEFINER
  SET search_path TO 'pg_catalog', 'pg_temp'
+ SET plan_cache_mode TO 'force_generic_plan'
 AS $function$
 declare
   v_out jsonb;
@@ -1182,6 +1190,7 @@ CREATE OR REPLACE FUNCTION tasker.expire_waits(p_limit integer)
  LANGUAGE plpgsql
  SECURITY DEFINER
  SET search_path TO 'pg_catalog', 'pg_temp'
+ SET plan_cache_mode TO 'force_generic_plan'
 AS $function$
 declare
   v_results jsonb;
@@ -1226,6 +1235,7 @@ CREATE OR REPLACE FUNCTION tasker.fail_blocked_tasks(p_limit integer)
  LANGUAGE plpgsql
  SECURITY DEFINER
  SET search_path TO 'pg_catalog', 'pg_temp'
+ SET plan_cache_mode TO 'force_generic_plan'
 AS $function$
 declare
   v_task uuid;
@@ -1270,6 +1280,16 @@ begin
    limit p_limit;
 end $function$;
 
+CREATE OR REPLACE FUNCTION tasker.generic_plan_operations()
+ RETURNS text[]
+ LANGUAGE sql
+ IMMUTABLE
+AS $function$
+  select array['apply_step_result', 'apply_step_results', 'create_task', 'create_tasks', 'claim_ready_steps', 'evaluate_task_now',
+               'claim_due_retries', 'mark_outbox_sent', 'mark_attempts_started', 'expire_waits', 'fail_blocked_tasks', 'signal_step',
+               'cancel_task', 'step_action']
+$function$;
+
 CREATE OR REPLACE FUNCTION tasker.get_ready_steps(p_task uuid)
  RETURNS TABLE(step_uuid uuid, name text, attempts integer, max_attempts integer, ordinal integer)
  LANGUAGE sql
@@ -1311,6 +1331,10 @@ begin
   -- The engine's other entry points get the same search_path (and stay the caller's: no SECURITY DEFINER, no grant).
   for v_fn in select p.oid::regprocedure from pg_proc p where p.pronamespace = 'tasker'::regnamespace and p.proname = any(tasker.pinned_path_operations()) order by 1 loop
     execute format('alter function %s set search_path = pg_catalog, pg_temp', v_fn);
+  end loop;
+  -- (Changed) the hot operations keep one generic plan per statement, nested calls included (see above).
+  for v_fn in select p.oid::regprocedure from pg_proc p where p.pronamespace = 'tasker'::regnamespace and p.proname = any(tasker.generic_plan_operations()) order by 1 loop
+    execute format('alter function %s set plan_cache_mode = force_generic_plan', v_fn);
   end loop;
   if v_role then grant usage on schema tasker to tasker_runtime; end if;
   -- PostgreSQL grants EXECUTE to PUBLIC on every new function, and a per-schema default privilege cannot take that
@@ -1403,6 +1427,7 @@ CREATE OR REPLACE FUNCTION tasker.mark_attempts_started(p_starts jsonb)
  LANGUAGE plpgsql
  SECURITY DEFINER
  SET search_path TO 'pg_catalog', 'pg_temp'
+ SET plan_cache_mode TO 'force_generic_plan'
 AS $function$
 declare v_marked int;
 begin
@@ -1433,6 +1458,7 @@ CREATE OR REPLACE FUNCTION tasker.mark_outbox_sent(p_ids bigint[])
  LANGUAGE plpgsql
  SECURITY DEFINER
  SET search_path TO 'pg_catalog', 'pg_temp'
+ SET plan_cache_mode TO 'force_generic_plan'
 AS $function$
 declare v_n int;
 begin
@@ -1634,6 +1660,7 @@ CREATE OR REPLACE FUNCTION tasker.signal_step(p_task uuid, p_step text, p_payloa
  LANGUAGE plpgsql
  SECURITY DEFINER
  SET search_path TO 'pg_catalog', 'pg_temp'
+ SET plan_cache_mode TO 'force_generic_plan'
 AS $function$
 declare
   v_step record;
@@ -1717,6 +1744,7 @@ CREATE OR REPLACE FUNCTION tasker.step_action(p_step uuid, p_action text, p_reas
  LANGUAGE plpgsql
  SECURITY DEFINER
  SET search_path TO 'pg_catalog', 'pg_temp'
+ SET plan_cache_mode TO 'force_generic_plan'
 AS $function$
 declare
   v_task uuid := (select task_uuid from tasker.workflow_steps where step_uuid = p_step);
@@ -2220,6 +2248,7 @@ CREATE TRIGGER workflow_step_transitions_insert INSTEAD OF INSERT ON tasker.work
 000020_claim_batch_columns.sql
 000021_dynamic_dispatch.sql
 000022_template_revisions.sql
+000023_generic_plans.sql
 
 -- rows of tasker.settings
 
