@@ -48,28 +48,6 @@ const RUNTIME_OPERATIONS = [
   'template_id_if',
   'unsent_outbox',
 ];
-/** The hot operations, planned generically (000023_generic_plans.sql): their proconfig holds plan_cache_mode too. */
-const GENERIC_PLANS = new Set([
-  'apply_step_result',
-  'apply_step_results',
-  'create_task',
-  'create_tasks',
-  'claim_ready_steps',
-  'evaluate_task_now',
-  'claim_due_retries',
-  'mark_outbox_sent',
-  'mark_attempts_started',
-  'expire_waits',
-  'fail_blocked_tasks',
-  'signal_step',
-  'cancel_task',
-  'step_action',
-]);
-const configOf = (name: string) => [
-  'search_path=pg_catalog, pg_temp',
-  ...(GENERIC_PLANS.has(name) ? ['plan_cache_mode=force_generic_plan'] : []),
-];
-
 const LOGIN = `tasker_app_${randomBytes(4).toString('hex')}`;
 const PASSWORD = 'runtime-Password-0123456789';
 const INSUFFICIENT_PRIVILEGE = '42501';
@@ -126,7 +104,8 @@ describe('the runtime role in the catalog', () => {
       [RUNTIME_ROLE],
     );
     expect(rows.map((r) => r.proname)).toEqual(RUNTIME_OPERATIONS);
-    for (const r of rows) expect([r.proname, r.prosecdef, r.proconfig]).toEqual([r.proname, true, configOf(r.proname)]);
+    for (const r of rows)
+      expect([r.proname, r.prosecdef, r.proconfig]).toEqual([r.proname, true, ['search_path=pg_catalog, pg_temp']]);
   });
 
   it('gives the entry points that share the claim the same search_path, as their caller; a re-created one is pinned again', async () => {
@@ -141,14 +120,14 @@ describe('the runtime role in the catalog', () => {
     const expected = ['cancel_task', 'claim_ready_steps', 'create_task', 'create_tasks', 'step_action'].map((name) => [
       name,
       name !== 'claim_ready_steps',
-      configOf(name),
+      ['search_path=pg_catalog, pg_temp'],
     ]);
     expect(await pinned()).toEqual(expected);
     // What a later migration does: create or replace (which drops the SET clause), then grant_runtime_access.
     const { rows } = await db.pool.query(
       `select pg_get_functiondef('tasker.claim_ready_steps(uuid, int)'::regprocedure) as def`,
     );
-    const bare = (rows[0].def as string).replace(/\n\s*SET (search_path|plan_cache_mode)\b[^\n]*(?=\n)/g, '');
+    const bare = (rows[0].def as string).replace(/\n\s*SET search_path[^\n]*\n/, '\n');
     const client = await db.pool.connect();
     try {
       await client.query('begin');
@@ -160,6 +139,36 @@ describe('the runtime role in the catalog', () => {
       ]);
       await client.query('select tasker.grant_runtime_access()');
       expect(await pinned(client)).toEqual(expected);
+    } finally {
+      await client.query('rollback');
+      client.release();
+    }
+  });
+
+  it('plans the claim and the release of children generically, again once a migration re-creates them', async () => {
+    const generic = async (on: pg.Pool | pg.PoolClient = db.pool) =>
+      (
+        await on.query(
+          `select p.proname, p.proconfig from pg_proc p
+            where p.pronamespace = 'tasker'::regnamespace and p.proname = any(tasker.generic_plan_operations()) order by 1`,
+        )
+      ).rows.map((r) => [r.proname, r.proconfig]);
+    const expected = [
+      ['claim_steps_locked', ['plan_cache_mode=force_generic_plan']],
+      ['release_children', ['plan_cache_mode=force_generic_plan']],
+    ];
+    expect(await generic()).toEqual(expected);
+    const { rows } = await db.pool.query(
+      `select pg_get_functiondef('tasker.release_children(uuid[])'::regprocedure) as def`,
+    );
+    const bare = (rows[0].def as string).replace(/\n\s*SET plan_cache_mode[^\n]*\n/, '\n');
+    const client = await db.pool.connect();
+    try {
+      await client.query('begin');
+      await client.query(bare);
+      expect((await generic(client)).find((r) => r[0] === 'release_children')).toEqual(['release_children', null]);
+      await client.query('select tasker.grant_runtime_access()');
+      expect(await generic(client)).toEqual(expected);
     } finally {
       await client.query('rollback');
       client.release();

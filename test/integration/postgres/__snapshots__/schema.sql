@@ -468,7 +468,6 @@ CREATE OR REPLACE FUNCTION tasker.apply_step_result(p_result jsonb, p_random dou
  LANGUAGE plpgsql
  SECURITY DEFINER
  SET search_path TO 'pg_catalog', 'pg_temp'
- SET plan_cache_mode TO 'force_generic_plan'
 AS $function$
 begin
   return tasker.apply_step_results(jsonb_build_array(p_result), array[p_random])->0;
@@ -479,7 +478,6 @@ CREATE OR REPLACE FUNCTION tasker.apply_step_results(p_results jsonb, p_randoms 
  LANGUAGE plpgsql
  SECURITY DEFINER
  SET search_path TO 'pg_catalog', 'pg_temp'
- SET plan_cache_mode TO 'force_generic_plan'
 AS $function$
 declare
   x record;
@@ -610,7 +608,6 @@ CREATE OR REPLACE FUNCTION tasker.cancel_task(p_task uuid, p_reason text, p_acto
  LANGUAGE plpgsql
  SECURITY DEFINER
  SET search_path TO 'pg_catalog', 'pg_temp'
- SET plan_cache_mode TO 'force_generic_plan'
 AS $function$
 declare
   v_step uuid;
@@ -657,7 +654,6 @@ CREATE OR REPLACE FUNCTION tasker.claim_due_retries(p_limit integer)
  LANGUAGE plpgsql
  SECURITY DEFINER
  SET search_path TO 'pg_catalog', 'pg_temp'
- SET plan_cache_mode TO 'force_generic_plan'
 AS $function$
 declare
   v_task uuid;
@@ -680,7 +676,6 @@ CREATE OR REPLACE FUNCTION tasker.claim_ready_steps(p_task uuid, p_limit integer
  RETURNS jsonb
  LANGUAGE plpgsql
  SET search_path TO 'pg_catalog', 'pg_temp'
- SET plan_cache_mode TO 'force_generic_plan'
 AS $function$
 declare v_claim record;
 begin
@@ -698,6 +693,7 @@ end $function$;
 CREATE OR REPLACE FUNCTION tasker.claim_steps_locked(p_task uuid, p_steps uuid[], p_fresh boolean DEFAULT false, OUT outbox jsonb, OUT claimed integer, OUT from_waiting integer)
  RETURNS record
  LANGUAGE plpgsql
+ SET plan_cache_mode TO 'force_generic_plan'
 AS $function$
 begin
   -- One instant for the whole claim, taken now (not at the transaction's start) so the audit
@@ -856,7 +852,6 @@ CREATE OR REPLACE FUNCTION tasker.create_task(p_named_task bigint, p_context jso
  LANGUAGE plpgsql
  SECURITY DEFINER
  SET search_path TO 'pg_catalog', 'pg_temp'
- SET plan_cache_mode TO 'force_generic_plan'
 AS $function$
 declare
   v_hash text := tasker.identity_hash(p_named_task, p_identity_strategy, p_context, p_idempotency_key);
@@ -911,7 +906,6 @@ CREATE OR REPLACE FUNCTION tasker.create_tasks(p_requests jsonb)
  LANGUAGE plpgsql
  SECURITY DEFINER
  SET search_path TO 'pg_catalog', 'pg_temp'
- SET plan_cache_mode TO 'force_generic_plan'
 AS $function$
 declare
   x record;
@@ -1150,7 +1144,6 @@ CREATE OR REPLACE FUNCTION tasker.evaluate_task_now(p_task uuid, p_skip_locked b
  LANGUAGE plpgsql
  SECURITY DEFINER
  SET search_path TO 'pg_catalog', 'pg_temp'
- SET plan_cache_mode TO 'force_generic_plan'
 AS $function$
 declare
   v_out jsonb;
@@ -1190,7 +1183,6 @@ CREATE OR REPLACE FUNCTION tasker.expire_waits(p_limit integer)
  LANGUAGE plpgsql
  SECURITY DEFINER
  SET search_path TO 'pg_catalog', 'pg_temp'
- SET plan_cache_mode TO 'force_generic_plan'
 AS $function$
 declare
   v_results jsonb;
@@ -1235,7 +1227,6 @@ CREATE OR REPLACE FUNCTION tasker.fail_blocked_tasks(p_limit integer)
  LANGUAGE plpgsql
  SECURITY DEFINER
  SET search_path TO 'pg_catalog', 'pg_temp'
- SET plan_cache_mode TO 'force_generic_plan'
 AS $function$
 declare
   v_task uuid;
@@ -1285,9 +1276,7 @@ CREATE OR REPLACE FUNCTION tasker.generic_plan_operations()
  LANGUAGE sql
  IMMUTABLE
 AS $function$
-  select array['apply_step_result', 'apply_step_results', 'create_task', 'create_tasks', 'claim_ready_steps', 'evaluate_task_now',
-               'claim_due_retries', 'mark_outbox_sent', 'mark_attempts_started', 'expire_waits', 'fail_blocked_tasks', 'signal_step',
-               'cancel_task', 'step_action']
+  select array['claim_steps_locked', 'release_children']
 $function$;
 
 CREATE OR REPLACE FUNCTION tasker.get_ready_steps(p_task uuid)
@@ -1332,7 +1321,7 @@ begin
   for v_fn in select p.oid::regprocedure from pg_proc p where p.pronamespace = 'tasker'::regnamespace and p.proname = any(tasker.pinned_path_operations()) order by 1 loop
     execute format('alter function %s set search_path = pg_catalog, pg_temp', v_fn);
   end loop;
-  -- (Changed) the hot operations keep one generic plan per statement, nested calls included (see above).
+  -- (Changed) the claim and the release keep one generic plan per statement (see above).
   for v_fn in select p.oid::regprocedure from pg_proc p where p.pronamespace = 'tasker'::regnamespace and p.proname = any(tasker.generic_plan_operations()) order by 1 loop
     execute format('alter function %s set plan_cache_mode = force_generic_plan', v_fn);
   end loop;
@@ -1427,7 +1416,6 @@ CREATE OR REPLACE FUNCTION tasker.mark_attempts_started(p_starts jsonb)
  LANGUAGE plpgsql
  SECURITY DEFINER
  SET search_path TO 'pg_catalog', 'pg_temp'
- SET plan_cache_mode TO 'force_generic_plan'
 AS $function$
 declare v_marked int;
 begin
@@ -1458,7 +1446,6 @@ CREATE OR REPLACE FUNCTION tasker.mark_outbox_sent(p_ids bigint[])
  LANGUAGE plpgsql
  SECURITY DEFINER
  SET search_path TO 'pg_catalog', 'pg_temp'
- SET plan_cache_mode TO 'force_generic_plan'
 AS $function$
 declare v_n int;
 begin
@@ -1573,6 +1560,7 @@ end $function$;
 CREATE OR REPLACE FUNCTION tasker.release_children(p_steps uuid[])
  RETURNS uuid[]
  LANGUAGE plpgsql
+ SET plan_cache_mode TO 'force_generic_plan'
 AS $function$
 declare
   v_children uuid[];
@@ -1660,7 +1648,6 @@ CREATE OR REPLACE FUNCTION tasker.signal_step(p_task uuid, p_step text, p_payloa
  LANGUAGE plpgsql
  SECURITY DEFINER
  SET search_path TO 'pg_catalog', 'pg_temp'
- SET plan_cache_mode TO 'force_generic_plan'
 AS $function$
 declare
   v_step record;
@@ -1744,7 +1731,6 @@ CREATE OR REPLACE FUNCTION tasker.step_action(p_step uuid, p_action text, p_reas
  LANGUAGE plpgsql
  SECURITY DEFINER
  SET search_path TO 'pg_catalog', 'pg_temp'
- SET plan_cache_mode TO 'force_generic_plan'
 AS $function$
 declare
   v_task uuid := (select task_uuid from tasker.workflow_steps where step_uuid = p_step);
