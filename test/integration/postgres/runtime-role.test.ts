@@ -96,6 +96,30 @@ afterAll(async () => {
   await db?.close();
 });
 
+/**
+ * Re-creates `fn` as a later migration would (create or replace: its `setting` SET clause is gone) and runs
+ * grant_runtime_access, in a transaction rolled back; `read` sees the catalog after each.
+ */
+async function reCreatedThenGranted<T>(
+  fn: string,
+  setting: string,
+  read: (client: pg.PoolClient) => Promise<T>,
+): Promise<{ bare: T; granted: T }> {
+  const { rows } = await db.pool.query('select pg_get_functiondef($1::regprocedure) as def', [fn]);
+  const without = (rows[0].def as string).replace(new RegExp(`\\n\\s*SET ${setting}[^\\n]*\\n`), '\n');
+  const client = await db.pool.connect();
+  try {
+    await client.query('begin');
+    await client.query(without);
+    const bare = await read(client);
+    await client.query('select tasker.grant_runtime_access()');
+    return { bare, granted: await read(client) };
+  } finally {
+    await client.query('rollback');
+    client.release();
+  }
+}
+
 describe('the runtime role in the catalog', () => {
   it('may execute exactly the runtime operations, each running as its owner with a pinned search_path', async () => {
     const { rows } = await db.pool.query(
@@ -124,25 +148,9 @@ describe('the runtime role in the catalog', () => {
     ]);
     expect(await pinned()).toEqual(expected);
     // What a later migration does: create or replace (which drops the SET clause), then grant_runtime_access.
-    const { rows } = await db.pool.query(
-      `select pg_get_functiondef('tasker.claim_ready_steps(uuid, int)'::regprocedure) as def`,
-    );
-    const bare = (rows[0].def as string).replace(/\n\s*SET search_path[^\n]*\n/, '\n');
-    const client = await db.pool.connect();
-    try {
-      await client.query('begin');
-      await client.query(bare);
-      expect((await pinned(client)).find((r) => r[0] === 'claim_ready_steps')).toEqual([
-        'claim_ready_steps',
-        false,
-        null,
-      ]);
-      await client.query('select tasker.grant_runtime_access()');
-      expect(await pinned(client)).toEqual(expected);
-    } finally {
-      await client.query('rollback');
-      client.release();
-    }
+    const { bare, granted } = await reCreatedThenGranted('tasker.claim_ready_steps(uuid, int)', 'search_path', pinned);
+    expect(bare.find((r) => r[0] === 'claim_ready_steps')).toEqual(['claim_ready_steps', false, null]);
+    expect(granted).toEqual(expected);
   });
 
   it('plans the claim and the release of children generically, again once a migration re-creates them', async () => {
@@ -158,21 +166,9 @@ describe('the runtime role in the catalog', () => {
       ['release_children', ['plan_cache_mode=force_generic_plan']],
     ];
     expect(await generic()).toEqual(expected);
-    const { rows } = await db.pool.query(
-      `select pg_get_functiondef('tasker.release_children(uuid[])'::regprocedure) as def`,
-    );
-    const bare = (rows[0].def as string).replace(/\n\s*SET plan_cache_mode[^\n]*\n/, '\n');
-    const client = await db.pool.connect();
-    try {
-      await client.query('begin');
-      await client.query(bare);
-      expect((await generic(client)).find((r) => r[0] === 'release_children')).toEqual(['release_children', null]);
-      await client.query('select tasker.grant_runtime_access()');
-      expect(await generic(client)).toEqual(expected);
-    } finally {
-      await client.query('rollback');
-      client.release();
-    }
+    const { bare, granted } = await reCreatedThenGranted('tasker.release_children(uuid[])', 'plan_cache_mode', generic);
+    expect(bare.find((r) => r[0] === 'release_children')).toEqual(['release_children', null]);
+    expect(granted).toEqual(expected);
   });
 
   it('holds no privilege on any table or sequence of the schema, and cannot create in it', async () => {
