@@ -154,21 +154,24 @@ export class PostgresOrchestrationStore implements OrchestrationStore {
       request.reason ?? null,
       request.run_at ?? null,
     ];
-    const riding = this.marks?.take() ?? [];
-    const { rows } = await this.riding(riding, () =>
-      this.statements.run<{ j: Record<string, unknown> }>(createStatement(kept !== undefined, riding.length > 0), [
-        ...values,
-        ...(riding.length > 0 ? [riding] : []),
-        ...(kept ? [kept.namedTaskId, kept.revision] : []),
-      ]),
-    );
-    if (rows[0]) return toCreateOutcome(rows[0].j);
-    // No row: no such template (any more), and the marks did not run either.
-    this.marks?.giveBack(riding);
+    const rows = await this.riding(async (marks) => {
+      const { rows } = await this.statements.run<{ j: Record<string, unknown> }>(
+        createStatement(kept !== undefined, marks.length > 0),
+        [...values, ...(marks.length > 0 ? [marks] : []), ...(kept ? [kept.namedTaskId, kept.revision] : [])],
+      );
+      // No row: no such template (any more), and the marks did not run either (thrown: they are held again).
+      if (!rows[0]) throw this.templateGone(request, template, kept !== undefined);
+      return rows;
+    });
+    return toCreateOutcome(rows[0]!.j);
+  }
+
+  /** Why create_task found no template: not registered, or (a kept one) registered again since it was read. */
+  private templateGone(request: CreateTaskRequest, template: TaskTemplate, kept: boolean): Error {
     const key = `${template.namespace}/${template.name}@${template.version}`;
-    if (!kept) throw new StoreError(`template ${key} is not registered`);
+    if (!kept) return new StoreError(`template ${key} is not registered`);
     this.templates?.forget(request.namespace, request.name, request.version);
-    throw new TemplateChangedError(`template ${key} was registered again since it was read`);
+    return new TemplateChangedError(`template ${key} was registered again since it was read`);
   }
 
   async createTasks(tasks: readonly TaskToCreate[]): Promise<CreateTaskOutcome[]> {
@@ -223,11 +226,10 @@ export class PostgresOrchestrationStore implements OrchestrationStore {
     if (results.length === 0) return [];
     try {
       const values = [JSON.stringify(results.map((r) => r.result)), results.map((r) => r.random)];
-      const riding = this.marks?.take() ?? [];
-      const rows = await this.riding(riding, () =>
-        riding.length === 0
+      const rows = await this.riding((marks) =>
+        marks.length === 0
           ? this.scalar(prepared('tasker_apply_step_results', APPLY_STEP_RESULTS), values)
-          : this.scalar(prepared('tasker_apply_step_results_marks', RIDING_ON_APPLY), [...values, riding]),
+          : this.scalar(prepared('tasker_apply_step_results_marks', RIDING_ON_APPLY), [...values, marks]),
       );
       return (rows as Array<Record<string, unknown>>).map(toApplyOutcome);
     } catch (error) {
@@ -270,14 +272,9 @@ export class PostgresOrchestrationStore implements OrchestrationStore {
     if (ids.length > 0) await this.statements.run(MARK_OUTBOX_SENT, [ids]);
   }
 
-  /** Runs a call carrying held marks; when it fails they were rolled back with it and are held again. */
-  private async riding<T>(marks: readonly string[], call: () => Promise<T>): Promise<T> {
-    try {
-      return await call();
-    } catch (error) {
-      this.marks?.giveBack(marks);
-      throw error;
-    }
+  /** Runs a call carrying the marks held for a ride (none without rideAlongMarks): see RideAlongMarks.ride. */
+  private riding<T>(call: (marks: readonly string[]) => Promise<T>): Promise<T> {
+    return this.marks ? this.marks.ride(call) : call([]);
   }
 
   async unsentOutbox(olderThanMs: number, limit: number): Promise<OutboxEntry[]> {

@@ -19,7 +19,7 @@ export interface RideAlongSettings {
  * Outbox marks (ids of rows sent) waiting to ride on the store's next write, in a long-lived process: the next
  * `apply_step_results` or `create_task` deletes them in its own statement and transaction, so a step's mark costs no
  * round trip and no commit of its own. A mark that finds no write within `maxWaitMs` is written on its own
- * (`write`), as every mark was before. Marks that rode on a call that failed come back (`giveBack`) and wait again.
+ * (`write`), as every mark was before. Marks that rode on a call that failed are held again and wait for the next.
  *
  * Nothing is lost when a process dies with marks held: their rows are still in the outbox, and the sweeper sends
  * them again once they are `outboxResendAfterMs` old, exactly as when a sender dies between its send and its mark.
@@ -27,8 +27,8 @@ export interface RideAlongSettings {
  *
  * @example
  * const marks = new RideAlongMarks((ids) => writeMarks(ids), { maxWaitMs: 200 });
- * await marks.add(['41', '42']);   // held
- * const riding = marks.take();     // ['41', '42'] go with the next write; marks.giveBack(riding) if it fails
+ * await marks.add(['41', '42']);                   // held
+ * await marks.ride((ids) => applyWithMarks(ids)); // ['41', '42'] go with that write; held again if it fails
  */
 export class RideAlongMarks {
   private pending: string[] = [];
@@ -52,19 +52,20 @@ export class RideAlongMarks {
     this.arm();
   }
 
-  /** The marks held, handed to a write that deletes them in its own transaction. */
-  take(): string[] {
-    const taken = this.pending;
+  /**
+   * Runs `call` with the marks held, handed over to it (it deletes them in its own transaction); when it fails they
+   * were rolled back with it and are held again.
+   */
+  async ride<T>(call: (ids: readonly string[]) => Promise<T>): Promise<T> {
+    const ids = this.pending;
     this.pending = [];
     this.disarm();
-    return taken;
-  }
-
-  /** Marks whose write failed: held again. */
-  giveBack(ids: readonly string[]): void {
-    if (ids.length === 0) return;
-    this.pending.unshift(...ids);
-    this.arm();
+    try {
+      return await call(ids);
+    } catch (error) {
+      this.giveBack(ids);
+      throw error;
+    }
   }
 
   get held(): number {
@@ -72,15 +73,16 @@ export class RideAlongMarks {
   }
 
   /** Writes every mark held now (on a timer, when too many are held, and before the process stops). */
-  async flush(): Promise<void> {
-    const ids = this.take();
+  flush(): Promise<void> {
+    return this.ride(async (ids) => {
+      if (ids.length > 0) await this.write(ids);
+    });
+  }
+
+  private giveBack(ids: readonly string[]): void {
     if (ids.length === 0) return;
-    try {
-      await this.write(ids);
-    } catch (error) {
-      this.giveBack(ids);
-      throw error;
-    }
+    this.pending.unshift(...ids);
+    this.arm();
   }
 
   private arm(): void {

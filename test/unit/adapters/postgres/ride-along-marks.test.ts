@@ -76,13 +76,13 @@ describe('RideAlongMarks', () => {
     expect(s.timers).toEqual([]);
   });
 
-  it('take hands over every id held, in order, empties and cancels the timer', async () => {
+  it('ride hands every id held, in order, to its call, empties and cancels the timer', async () => {
     const { marks, w, s } = setup();
     await marks.add(['1', '2']);
     await marks.add(['3']);
-    expect(marks.take()).toEqual(['1', '2', '3']);
+    expect(await marks.ride(async (ids) => [...ids])).toEqual(['1', '2', '3']);
     expect(marks.held).toBe(0);
-    expect(marks.take()).toEqual([]);
+    expect(await marks.ride(async (ids) => [...ids])).toEqual([]);
     expect(s.timers).toHaveLength(1);
     expect(s.live()).toEqual([]);
     s.fire(0);
@@ -147,30 +147,37 @@ describe('RideAlongMarks', () => {
     expect(s.live()).toEqual([]);
   });
 
-  it('does nothing on a giveBack of no ids', () => {
+  it('holds nothing and arms no timer when a ride with no ids fails', async () => {
     const { marks, w, s } = setup();
-    marks.giveBack([]);
+    await expect(marks.ride(() => Promise.reject(new Error('call failed')))).rejects.toThrow('call failed');
     expect(marks.held).toBe(0);
     expect(s.timers).toEqual([]);
     expect(w.calls).toEqual([]);
   });
 
-  it('holds given-back ids ahead of those added since, under a timer', async () => {
+  it('holds the ids of a failed ride ahead of those added during it, under a timer', async () => {
     const { marks, s } = setup();
     await marks.add(['1', '2']);
-    const riding = marks.take();
-    await marks.add(['3']);
-    marks.giveBack(riding);
+    const failed = marks.ride(async () => {
+      await marks.add(['3']);
+      throw new Error('call failed');
+    });
+    await expect(failed).rejects.toThrow('call failed');
     expect(marks.held).toBe(3);
     expect(s.live()).toHaveLength(1);
-    expect(marks.take()).toEqual(['1', '2', '3']);
+    expect(await marks.ride(async (ids) => [...ids])).toEqual(['1', '2', '3']);
   });
 
-  it('arms a timer for ids given back while none was held', () => {
+  it('arms a new timer for the ids of a failed ride (the ride cancelled the one they had)', async () => {
     const { marks, s } = setup();
-    marks.giveBack(['7']);
+    await marks.add(['7']);
+    const failed = marks.ride(async () => {
+      expect(s.live(), 'riding: no timer armed').toEqual([]);
+      throw new Error('call failed');
+    });
+    await expect(failed).rejects.toThrow('call failed');
     expect(marks.held).toBe(1);
-    expect(s.live()).toHaveLength(1);
+    expect(s.timers.map((t) => t.state)).toEqual(['cancelled', 'armed']);
   });
 
   it('keeps the ids held and re-arms when a timer-triggered write fails, without an unhandled rejection', async () => {
