@@ -1,5 +1,6 @@
 import { writeEngineSettings } from '../adapters/postgres/engine-settings.js';
 import { PostgresOrchestrationStore } from '../adapters/postgres/postgres-orchestration-store.js';
+import { LONG_LIVED_PROCESS } from '../adapters/postgres/ride-along-marks.js';
 import { runtimeConfig, type RuntimeConfig } from '../contracts/runtime-config.js';
 import { databaseBudgetFor } from '../domain/database-budget.js';
 import type { OrchestrationDeps } from '../orchestration/orchestration-deps.js';
@@ -63,13 +64,10 @@ export async function startEmbeddedRuntime(options: EmbeddedRuntimeOptions): Pro
   }
 }
 
-/** How long an outbox mark waits for a write to ride on: far below the sweeper's re-send age (30 s). */
-const LOCAL_RIDE_ALONG = { maxWaitMs: 200 } as const;
-
 async function assemble(parts: Parts): Promise<EmbeddedRuntime> {
   const { settings, database, transport, logger } = parts;
   // A long-lived process: outbox marks ride on the next write (flushed when the runtime stops).
-  const store = new PostgresOrchestrationStore(database.pool, { rideAlongMarks: LOCAL_RIDE_ALONG });
+  const store = new PostgresOrchestrationStore(database.pool, { rideAlongMarks: LONG_LIVED_PROCESS });
   await writeEngineSettings(database.pool, { blockedTaskGraceMs: parts.options.blockedTaskGraceMs });
   await registerTemplates(store, parts.templates);
   const bus = new CapturingEventBus(transport.bus);

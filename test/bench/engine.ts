@@ -1,6 +1,7 @@
 import { performance } from 'node:perf_hooks';
 import pino from 'pino';
 import { PostgresOrchestrationStore } from '../../lib/adapters/postgres/postgres-orchestration-store.js';
+import { LONG_LIVED_PROCESS } from '../../lib/adapters/postgres/ride-along-marks.js';
 import { CountingQueryable, type Queryable } from '../../lib/adapters/postgres/queryable.js';
 import type { TaskTemplate } from '../../lib/domain/task-template.js';
 import { createTask } from '../../lib/orchestration/create-task.js';
@@ -28,9 +29,6 @@ export interface ConsumerSettings {
   /** Long-poll wait of each receive. */
   readonly waitTimeSeconds: number;
 }
-
-/** The local runtime's setting (a long-lived process): outbox marks ride on the next write, or wait 200 ms at most. */
-export const RIDE_ALONG = { maxWaitMs: 200 } as const;
 
 export const DEFAULT_CONSUMERS: ConsumerSettings = {
   dispatchPollers: 4,
@@ -86,7 +84,7 @@ export class BenchEngine {
     this.timing = new TimingQueryable(db);
     this.counter = new CountingQueryable(this.timing);
     this.watch = new LifecycleWatch(transport.bus);
-    this.store = new PostgresOrchestrationStore(this.counter, { rideAlongMarks: RIDE_ALONG });
+    this.store = new PostgresOrchestrationStore(this.counter, { rideAlongMarks: LONG_LIVED_PROCESS });
     this.deps = orchestrationDeps(this.store, transport, this.watch, logger);
     this.dispatchDeps = workerDeps(transport, logger);
   }

@@ -12,15 +12,18 @@ export const TEMPLATE_ENTRY = 'select tasker.template_entry($1, $2, $3) as e';
 export const SIGNAL_TARGET = 'select * from tasker.signal_target($1, $2)';
 
 /**
- * The FROM of create_task's call: one row with the template's `named_task_id`, none when it is not registered. (`offset
- * 0` keeps the subquery whole: flattened, the lookup ran twice, once for the WHERE and once for the call.)
+ * The FROM of create_task's call: one row with the template's `named_task_id` that `lookup` gives, none when it gives
+ * null. (`offset 0` keeps the subquery whole: flattened, the lookup ran twice, once for the WHERE and once for the call.)
  */
-export const TEMPLATE_ID =
-  '(select tasker.template_id($1, $2, $3) as named_task_id offset 0) nt where nt.named_task_id is not null';
+const fromTemplateId = (lookup: string): string =>
+  `(select ${lookup} as named_task_id offset 0) nt where nt.named_task_id is not null`;
+
+/** Any registration of the template ($1-$3: namespace, name, version); none when it is not registered. */
+export const TEMPLATE_ID = fromTemplateId('tasker.template_id($1, $2, $3)');
 
 /** The same, only while the template is still the revision a process read it at: its id in `$n`, its updated_at in `$n+1`. */
 export const templateIdIf = (n: number): string =>
-  `(select tasker.template_id_if($1, $2, $3, $${n}::bigint, $${n + 1}::timestamptz) as named_task_id offset 0) nt where nt.named_task_id is not null`;
+  fromTemplateId(`tasker.template_id_if($1, $2, $3, $${n}::bigint, $${n + 1}::timestamptz)`);
 
 export const TASK_BY_UUID = 'select * from tasker.task_row($1)';
 

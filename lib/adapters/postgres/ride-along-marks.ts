@@ -16,6 +16,12 @@ export interface RideAlongSettings {
 }
 
 /**
+ * What a long-lived process (the local runtime, `tasker dev`) holds marks for: 200 ms, far below the age at which the
+ * sweeper sends an outbox row again (30 s).
+ */
+export const LONG_LIVED_PROCESS: RideAlongSettings = { maxWaitMs: 200 };
+
+/**
  * Outbox marks (ids of rows sent) waiting to ride on the store's next write, in a long-lived process: the next
  * `apply_step_results` or `create_task` deletes them in its own statement and transaction, so a step's mark costs no
  * round trip and no commit of its own. A mark that finds no write within `maxWaitMs` is written on its own
