@@ -1,9 +1,8 @@
-import { spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { cleanEnv, runTasker, type TaskerRun } from '../../helpers/run-tasker.js';
+import { cleanEnv, ROOT, runTasker, startTaskerDev, type TaskerRun } from '../../helpers/run-tasker.js';
 
 /**
  * The real `tasker` bin, spawned as a user runs it (`node lib/cli/tasker.mjs …` from the
@@ -11,8 +10,6 @@ import { cleanEnv, runTasker, type TaskerRun } from '../../helpers/run-tasker.js
  * TASKER_* variables are removed from its environment).
  */
 
-const ROOT = resolve(import.meta.dirname, '../../..');
-const BIN = join(ROOT, 'lib/cli/tasker.mjs');
 const ORDER_CONTEXT = JSON.stringify({
   order: {
     order_id: 'ord-1',
@@ -293,41 +290,27 @@ describe('one --data-dir, two processes', SPAWNED, () => {
       '--data-dir',
       dataDir,
     ];
-    const dev = spawn(process.execPath, [BIN, 'dev', '--port', '0', ...args], {
-      cwd: ROOT,
-      env: cleanEnv(),
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    let stdout = '';
-    dev.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
-    const exited = new Promise<number | null>((r) => dev.on('close', r));
-    const kill = setTimeout(() => dev.kill('SIGKILL'), SPAWN_BOUND_MS);
+    const dev = await startTaskerDev(args, { startBoundMs: SPAWN_BOUND_MS });
     try {
-      await expect.poll(() => stdout, { timeout: SPAWN_BOUND_MS, interval: 100 }).toContain('listening on');
       const refused = await tasker(['run', 'diag/ok', ...args, '--json']);
       expect(refused.code).toBe(2);
       const { error } = JSON.parse(refused.stdout);
       expect(error.code).toBe('data_dir_locked');
-      expect(error.message).toContain(`the data directory ${dataDir} is in use by process ${dev.pid} (tasker.mjs dev`);
-      dev.kill('SIGTERM');
-      expect(await exited).toBe(0);
+      expect(error.message).toContain(
+        `the data directory ${dataDir} is in use by process ${dev.child.pid} (tasker.mjs dev`,
+      );
+      expect(await dev.stop()).toBe(0);
       expect((await tasker(['run', 'diag/ok', ...args, '--quiet'])).code).toBe(0);
     } finally {
-      clearTimeout(kill);
-      dev.kill('SIGKILL');
+      dev.dispose();
     }
   });
 });
 
-/** `tasker dev` until it prints its address and token; `stop()` sends SIGTERM and resolves with the exit code. */
-async function startDev(extra: string[]) {
-  const child = spawn(
-    process.execPath,
+/** `tasker dev` on the examples until it prints its address and token. */
+const startDev = (extra: string[]) =>
+  startTaskerDev(
     [
-      BIN,
-      'dev',
-      '--port',
-      '0',
       '--templates',
       'examples',
       '--handlers',
@@ -336,33 +319,8 @@ async function startDev(extra: string[]) {
       'examples/patterns/handlers.ts',
       ...extra,
     ],
-    { cwd: ROOT, env: cleanEnv(), stdio: ['ignore', 'pipe', 'pipe'] },
+    { startBoundMs: SPAWN_BOUND_MS },
   );
-  const output = { stdout: '', stderr: '' };
-  child.stdout.on('data', (d: Buffer) => (output.stdout += d.toString()));
-  child.stderr.on('data', (d: Buffer) => (output.stderr += d.toString()));
-  const exited = new Promise<number | null>((r) => child.on('close', r));
-  const kill = setTimeout(() => child.kill('SIGKILL'), SPAWN_BOUND_MS);
-  await expect
-    .poll(() => /^token: (\S+)/m.exec(output.stdout)?.[1], { timeout: SPAWN_BOUND_MS, interval: 100 })
-    .toBeDefined();
-  const url = /listening on (http:\/\/[\d.]+:\d+)/.exec(output.stdout)![1]!;
-  const token = /^token: (\S+)/m.exec(output.stdout)![1]!;
-  const stop = async () => {
-    child.kill('SIGTERM');
-    const code = await exited;
-    clearTimeout(kill);
-    return code;
-  };
-  return {
-    child,
-    output,
-    url: url.replace('0.0.0.0', '127.0.0.1'),
-    token,
-    stop,
-    dispose: () => (clearTimeout(kill), child.kill('SIGKILL')),
-  };
-}
 
 describe('tasker dev', SPAWNED, () => {
   it('accepts a task over HTTP, serves its state, and stops cleanly on SIGTERM', async () => {

@@ -1,7 +1,5 @@
-import { spawn } from 'node:child_process';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { join, resolve } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { MemoryQueue } from '../../../lib/adapters/memory/memory-queue.js';
 import { runCli } from '../../../lib/cli/main.js';
@@ -10,7 +8,7 @@ import { createApiLambda } from '../../../lib/lambda/api-lambda.js';
 import { COMPLETION_QUEUE, DISPATCH_QUEUE, OrchestrationHarness } from '../../helpers/orchestration-harness.js';
 import { API_URL_OUTPUT_DESCRIPTION } from '../../../lib/contracts/api-endpoint.js';
 import { readBody, startSigV4ApiServer, verifySigV4, type SigV4ApiServer } from '../../helpers/sigv4-api-server.js';
-import { cleanEnv } from '../../helpers/run-tasker.js';
+import { startTaskerDev } from '../../helpers/run-tasker.js';
 import { buildTemplate } from '../../helpers/template-builder.js';
 import { createTestDatabase, type TestDatabase } from '../../helpers/test-database.js';
 import { capturedIo } from '../../unit/cli/captured-io.js';
@@ -21,8 +19,6 @@ import { capturedIo } from '../../unit/cli/captured-io.js';
  * same answers: what works against tasker dev works against the deployed stack.
  */
 
-const ROOT = resolve(import.meta.dirname, '../../..');
-const BIN = join(ROOT, 'lib/cli/tasker.mjs');
 const SPAWN_BOUND_MS = 120_000;
 
 /** Runs `tasker <args>` in this process; the exit code and what it printed. */
@@ -228,39 +224,8 @@ describe('the CLI against the API function, signed with SigV4 (--api-url)', () =
 });
 
 /** `tasker dev` on the cli-run fixtures (a handler that throws, one that hangs) until it prints its address and token. */
-async function startDev() {
-  const env = cleanEnv();
-  const child = spawn(
-    process.execPath,
-    [
-      BIN,
-      'dev',
-      '--port',
-      '0',
-      '--quiet',
-      '--templates',
-      'test/fixtures/cli-run/templates',
-      '--handlers',
-      'test/fixtures/cli-run/handlers.ts',
-    ],
-    { cwd: ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] },
+const startDev = () =>
+  startTaskerDev(
+    ['--quiet', '--templates', 'test/fixtures/cli-run/templates', '--handlers', 'test/fixtures/cli-run/handlers.ts'],
+    { startBoundMs: SPAWN_BOUND_MS, killAfterMs: SPAWN_BOUND_MS * 2 },
   );
-  let stdout = '';
-  child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
-  const exited = new Promise<number | null>((r) => child.on('close', r));
-  const kill = setTimeout(() => child.kill('SIGKILL'), SPAWN_BOUND_MS * 2);
-  const started = Date.now();
-  while (!/^token: (\S+)/m.test(stdout)) {
-    if (Date.now() - started > SPAWN_BOUND_MS) throw new Error(`tasker dev did not start:\n${stdout}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
-  return {
-    url: /listening on (http:\/\/[\d.]+:\d+)/.exec(stdout)![1]!,
-    token: /^token: (\S+)/m.exec(stdout)![1]!,
-    stop: async () => {
-      child.kill('SIGTERM');
-      await exited;
-      clearTimeout(kill);
-    },
-  };
-}
