@@ -142,18 +142,21 @@ export interface TaskRow {
 }
 
 export function toTaskView(row: TaskRow, steps: StepView[]): TaskView {
+  return { ...taskFields(row), context: row.context, steps };
+}
+
+/** What a task's row and a row of the task list both carry. */
+function taskFields(row: Omit<TaskRow, 'context'>) {
   return {
     taskUuid: row.task_uuid,
     namespace: row.namespace,
     name: row.name,
     version: row.version,
     state: row.state,
-    context: row.context,
     correlationId: row.correlation_id,
     priority: row.priority,
     createdAt: row.created_at,
     completedAt: row.completed_at,
-    steps,
   };
 }
 
@@ -172,18 +175,7 @@ export interface TaskSummaryRow {
 }
 
 export function toTaskSummary(row: TaskSummaryRow): TaskSummary {
-  return {
-    taskUuid: row.task_uuid,
-    namespace: row.namespace,
-    name: row.name,
-    version: row.version,
-    state: row.state,
-    correlationId: row.correlation_id,
-    priority: row.priority,
-    createdAt: row.created_at,
-    completedAt: row.completed_at,
-    createdMicros: String(row.created_us),
-  };
+  return { ...taskFields(row), createdMicros: String(row.created_us) };
 }
 
 /** A row of TRANSITIONS_OF_TASK (queries.ts: tasker.task_transitions). */
