@@ -1,4 +1,5 @@
--- re-creates: tasker.runtime_operations() (000018's: adds template_entry and template_id_if, drops find_template)
+-- re-creates: tasker.runtime_operations() (000018's: adds template_entry and template_id_if, drops find_template),
+--             tasker.template_id(text, text, text) (000020's: the same row, through template_row)
 -- drops: tasker.find_template(text, text, text) (000020's; template_entry answers the same lookup with its revision)
 --
 -- A process keeps the templates it has looked up (lib/adapters/postgres/template-cache.ts), so creating a task costs no
@@ -8,14 +9,27 @@
 -- template registered again (or a newer version, for a lookup without one) between the check and the write makes the
 -- call return no row: the caller looks the template up again and checks the request against it.
 
--- {template, named_task_id, revision} of the template a lookup finds (find_template's rows and order), or null.
+-- The row of the template a lookup finds: the version asked for, or without one the newest. The one place the rule is
+-- written; a SQL function of one SELECT, inlined where it is called in a FROM.
+create or replace function tasker.template_row(p_namespace text, p_name text, p_version text)
+returns setof tasker.named_tasks language sql stable as $$
+  select nt.* from tasker.named_tasks nt join tasker.namespaces ns using (namespace_id)
+   where ns.name = p_namespace and nt.name = p_name and (p_version is null or nt.version = p_version)
+   order by nt.version_sort desc limit 1
+$$;
+
+create or replace function tasker.template_id(p_namespace text, p_name text, p_version text default null)
+returns bigint language plpgsql stable as $$
+begin
+  return (select nt.named_task_id from tasker.template_row(p_namespace, p_name, p_version) nt);
+end $$;
+
+-- {template, named_task_id, revision} of the template a lookup finds, or null.
 create or replace function tasker.template_entry(p_namespace text, p_name text, p_version text default null)
 returns jsonb language plpgsql stable as $$
 begin
   return (select jsonb_build_object('template', nt.template, 'named_task_id', nt.named_task_id::text, 'revision', nt.updated_at)
-            from tasker.named_tasks nt join tasker.namespaces ns using (namespace_id)
-           where ns.name = p_namespace and nt.name = p_name and (p_version is null or nt.version = p_version)
-           order by nt.version_sort desc limit 1);
+            from tasker.template_row(p_namespace, p_name, p_version) nt);
 end $$;
 
 -- template_id's answer while it is still the given revision; null once the template was registered again or another
@@ -24,11 +38,7 @@ create or replace function tasker.template_id_if(p_namespace text, p_name text, 
                                                  p_named_task_id bigint, p_revision timestamptz)
 returns bigint language plpgsql stable as $$
 begin
-  return (select nt.named_task_id
-            from (select x.named_task_id, x.updated_at
-                    from tasker.named_tasks x join tasker.namespaces ns using (namespace_id)
-                   where ns.name = p_namespace and x.name = p_name and (p_version is null or x.version = p_version)
-                   order by x.version_sort desc limit 1) nt
+  return (select nt.named_task_id from tasker.template_row(p_namespace, p_name, p_version) nt
            where nt.named_task_id = p_named_task_id and nt.updated_at = p_revision);
 end $$;
 

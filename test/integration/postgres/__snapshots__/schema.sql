@@ -2014,9 +2014,7 @@ CREATE OR REPLACE FUNCTION tasker.template_entry(p_namespace text, p_name text, 
 AS $function$
 begin
   return (select jsonb_build_object('template', nt.template, 'named_task_id', nt.named_task_id::text, 'revision', nt.updated_at)
-            from tasker.named_tasks nt join tasker.namespaces ns using (namespace_id)
-           where ns.name = p_namespace and nt.name = p_name and (p_version is null or nt.version = p_version)
-           order by nt.version_sort desc limit 1);
+            from tasker.template_row(p_namespace, p_name, p_version) nt);
 end $function$;
 
 CREATE OR REPLACE FUNCTION tasker.template_id(p_namespace text, p_name text, p_version text DEFAULT NULL::text)
@@ -2026,9 +2024,7 @@ CREATE OR REPLACE FUNCTION tasker.template_id(p_namespace text, p_name text, p_v
  SET search_path TO 'pg_catalog', 'pg_temp'
 AS $function$
 begin
-  return (select nt.named_task_id from tasker.named_tasks nt join tasker.namespaces ns using (namespace_id)
-           where ns.name = p_namespace and nt.name = p_name and (p_version is null or nt.version = p_version)
-           order by nt.version_sort desc limit 1);
+  return (select nt.named_task_id from tasker.template_row(p_namespace, p_name, p_version) nt);
 end $function$;
 
 CREATE OR REPLACE FUNCTION tasker.template_id_if(p_namespace text, p_name text, p_version text, p_named_task_id bigint, p_revision timestamp with time zone)
@@ -2038,13 +2034,19 @@ CREATE OR REPLACE FUNCTION tasker.template_id_if(p_namespace text, p_name text, 
  SET search_path TO 'pg_catalog', 'pg_temp'
 AS $function$
 begin
-  return (select nt.named_task_id
-            from (select x.named_task_id, x.updated_at
-                    from tasker.named_tasks x join tasker.namespaces ns using (namespace_id)
-                   where ns.name = p_namespace and x.name = p_name and (p_version is null or x.version = p_version)
-                   order by x.version_sort desc limit 1) nt
+  return (select nt.named_task_id from tasker.template_row(p_namespace, p_name, p_version) nt
            where nt.named_task_id = p_named_task_id and nt.updated_at = p_revision);
 end $function$;
+
+CREATE OR REPLACE FUNCTION tasker.template_row(p_namespace text, p_name text, p_version text)
+ RETURNS SETOF tasker.named_tasks
+ LANGUAGE sql
+ STABLE
+AS $function$
+  select nt.* from tasker.named_tasks nt join tasker.namespaces ns using (namespace_id)
+   where ns.name = p_namespace and nt.name = p_name and (p_version is null or nt.version = p_version)
+   order by nt.version_sort desc limit 1
+$function$;
 
 CREATE OR REPLACE FUNCTION tasker.transition_step(p_step uuid, p_event text, p_reason text DEFAULT NULL::text, p_metadata jsonb DEFAULT '{}'::jsonb, p_expected text DEFAULT NULL::text)
  RETURNS text
