@@ -373,24 +373,31 @@ async function withRunner<T>(
   completions: Completions,
   body: (utils: WorkerUtils, completions: Completions) => Promise<T>,
 ): Promise<T> {
-  const runner: Runner = await run({
-    connectionString: db.connectionString,
-    concurrency,
-    maxPoolSize: concurrency + 2,
-    noHandleSignals: true,
-    pollInterval: 1_000,
-    taskList,
-    logger: silent,
-  });
-  runner.events.on('job:complete', ({ job, error }: { job: Job; error: unknown }) =>
-    completions.note(keyOf(job), error),
-  );
-  const utils = await makeWorkerUtils({ connectionString: db.connectionString, logger: silent });
+  // Our pool, not one graphile-worker makes: it is quiet (databases.ts) and ended before the scratch database is
+  // dropped with FORCE, whose termination of a connection left idle in graphile-worker's own pool crashed the process
+  // with an unhandled 'error' event (seen twice in about fifteen full runs).
+  const pool = db.newPool(concurrency + 2);
   try {
-    return await body(utils, completions);
+    const runner: Runner = await run({
+      pgPool: pool,
+      concurrency,
+      noHandleSignals: true,
+      pollInterval: 1_000,
+      taskList,
+      logger: silent,
+    });
+    runner.events.on('job:complete', ({ job, error }: { job: Job; error: unknown }) =>
+      completions.note(keyOf(job), error),
+    );
+    const utils = await makeWorkerUtils({ pgPool: pool, logger: silent });
+    try {
+      return await body(utils, completions);
+    } finally {
+      await utils.release();
+      await runner.stop();
+    }
   } finally {
-    await utils.release();
-    await runner.stop();
+    await pool.end();
   }
 }
 
