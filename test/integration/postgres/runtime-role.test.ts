@@ -128,8 +128,12 @@ describe('the runtime role in the catalog', () => {
       [RUNTIME_ROLE],
     );
     expect(rows.map((r) => r.proname)).toEqual(RUNTIME_OPERATIONS);
-    for (const r of rows)
-      expect([r.proname, r.prosecdef, r.proconfig]).toEqual([r.proname, true, ['search_path=pg_catalog, pg_temp']]);
+    // Besides its search_path, the outbox mark keeps its generic plan (000024; see the test on generic plans below).
+    const config = (name: string) =>
+      name === 'mark_outbox_sent'
+        ? ['search_path=pg_catalog, pg_temp', 'plan_cache_mode=force_generic_plan']
+        : ['search_path=pg_catalog, pg_temp'];
+    for (const r of rows) expect([r.proname, r.prosecdef, r.proconfig]).toEqual([r.proname, true, config(r.proname)]);
   });
 
   it('gives the entry points that share the claim the same search_path, as their caller; a re-created one is pinned again', async () => {
@@ -153,7 +157,7 @@ describe('the runtime role in the catalog', () => {
     expect(granted).toEqual(expected);
   });
 
-  it('plans the claim and the release of children generically, again once a migration re-creates them', async () => {
+  it('plans the claim, the release of children and the outbox marks generically, again once a migration re-creates them', async () => {
     const generic = async (on: pg.Pool | pg.PoolClient = db.pool) =>
       (
         await on.query(
@@ -163,12 +167,35 @@ describe('the runtime role in the catalog', () => {
       ).rows.map((r) => [r.proname, r.proconfig]);
     const expected = [
       ['claim_steps_locked', ['plan_cache_mode=force_generic_plan']],
+      ['mark_outbox_sent', ['search_path=pg_catalog, pg_temp', 'plan_cache_mode=force_generic_plan']],
       ['release_children', ['plan_cache_mode=force_generic_plan']],
     ];
     expect(await generic()).toEqual(expected);
     const { bare, granted } = await reCreatedThenGranted('tasker.release_children(uuid[])', 'plan_cache_mode', generic);
     expect(bare.find((r) => r[0] === 'release_children')).toEqual(['release_children', null]);
     expect(granted).toEqual(expected);
+  });
+
+  it("marks outbox rows sent through outbox_pkey under the generic plan it is held to, whatever the ids' number", async () => {
+    const client = await db.pool.connect();
+    try {
+      await client.query('begin');
+      await client.query('set local plan_cache_mode = force_generic_plan');
+      await client.query('prepare tasker_mark_plan(bigint[]) as delete from tasker.outbox where id = any($1)');
+      const plan = async (ids: number[]) =>
+        (await client.query(`explain (format json) execute tasker_mark_plan('{${ids.join(',')}}')`)).rows[0][
+          'QUERY PLAN'
+        ];
+      for (const ids of [[1], Array.from({ length: 500 }, (_, i) => i + 1)]) {
+        const text = JSON.stringify(await plan(ids));
+        expect(text).toContain('"Index Name":"outbox_pkey"');
+        expect(text).not.toContain('"Node Type":"Seq Scan"');
+      }
+    } finally {
+      await client.query('rollback').catch(() => undefined);
+      await client.query('deallocate tasker_mark_plan').catch(() => undefined);
+      client.release();
+    }
   });
 
   it('holds no privilege on any table or sequence of the schema, and cannot create in it', async () => {

@@ -1276,7 +1276,7 @@ CREATE OR REPLACE FUNCTION tasker.generic_plan_operations()
  LANGUAGE sql
  IMMUTABLE
 AS $function$
-  select array['claim_steps_locked', 'release_children']
+  select array['claim_steps_locked', 'release_children', 'mark_outbox_sent']
 $function$;
 
 CREATE OR REPLACE FUNCTION tasker.get_ready_steps(p_task uuid)
@@ -1446,6 +1446,7 @@ CREATE OR REPLACE FUNCTION tasker.mark_outbox_sent(p_ids bigint[])
  LANGUAGE plpgsql
  SECURITY DEFINER
  SET search_path TO 'pg_catalog', 'pg_temp'
+ SET plan_cache_mode TO 'force_generic_plan'
 AS $function$
 declare v_n int;
 begin
@@ -2237,6 +2238,7 @@ CREATE TRIGGER workflow_step_transitions_insert INSTEAD OF INSERT ON tasker.work
 000021_dynamic_dispatch.sql
 000022_template_revisions.sql
 000023_generic_plans.sql
+000024_generic_outbox_marks.sql
 
 -- rows of tasker.settings
 
