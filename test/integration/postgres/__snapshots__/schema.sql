@@ -480,7 +480,11 @@ CREATE OR REPLACE FUNCTION tasker.apply_step_results(p_results jsonb, p_randoms 
  SET search_path TO 'pg_catalog', 'pg_temp'
 AS $function$
 declare
-  x record;
+  x_i int; -- issue 12 (000025): the result at hand (was: a record of the loop's query)
+  x_result jsonb;
+  x_task uuid;
+  v_order int[]; -- issue 12 (000025): the results' positions, in lock order
+  v_at int;
   v_hit record;
   v_refusal text[];
   v_one record;
@@ -495,25 +499,18 @@ declare
   v_outcomes jsonb := '{}'::jsonb;
   v_dynamic record; -- issue 15
 begin
-  for x in
-    select e.i::int as i, e.r as result,
-           (select d.task_uuid from tasker.step_dispatches d where d.event_id = (e.r->>'event_id')::uuid) as task_uuid
-      from jsonb_array_elements(p_results) with ordinality as e(r, i)
-     order by 3 nulls first, e.i
-  loop
-    if x.task_uuid is distinct from v_task then
-      if v_last is not null then
-        v_outcomes := tasker.with_outbox(v_outcomes, v_last, tasker.settle_task(v_row, v_delta, v_pending, v_completed));
-      end if;
-      v_row := null;
-      v_task := x.task_uuid; v_delta := '{0,0,0,0}'; v_pending := null; v_completed := '{}'; v_last := null;
-    end if;
-    if x.task_uuid is null then
-      v_outcomes := v_outcomes || jsonb_build_object(x.i::text, tasker.apply_outcome('unknown_event', 'no attempt was dispatched with this event_id', null, null));
-      continue;
-    end if;
-    -- The loop runs in task order, so the task locks are taken in that order (the first result of
-    -- a task takes it; the step and the dispatch are locked with it).
+  -- issue 12 (000025): results are applied in the order of their tasks, so that task locks are taken in that order; a
+  -- batch of one needs no order, and no statement to find it (was: one lookup of each result's task, for any batch).
+  if jsonb_array_length(p_results) = 1 then
+    v_order := '{1}';
+  else
+    v_order := (select array_agg(e.i::int order by (select d.task_uuid from tasker.step_dispatches d where d.event_id = (e.r->>'event_id')::uuid) nulls first, e.i)
+                  from jsonb_array_elements(p_results) with ordinality as e(r, i));
+  end if;
+  foreach v_at in array v_order loop
+    x_i := v_at;
+    x_result := p_results->(v_at - 1);
+    -- The result's task, its dispatch and its step, locked (000025: found by the event_id alone; none: no such attempt).
     select t, d, row(s.step_uuid, s.state, s.attempts, s.max_attempts, s.retryable, s.backoff_base_ms, s.max_backoff_ms,
                      s.has_children)::tasker.step_policy as s,
            s.step_type, s.batch_index -- issue 12 (000020): what decides whether a result can be dynamic
@@ -521,19 +518,32 @@ begin
       from tasker.tasks t
       join tasker.step_dispatches d on d.task_uuid = t.task_uuid
       join tasker.workflow_steps s on s.step_uuid = d.step_uuid
-     where d.event_id = (x.result->>'event_id')::uuid and t.task_uuid = x.task_uuid
+     where d.event_id = (x_result->>'event_id')::uuid
        for update;
-    if v_row.task_uuid is null then v_row := v_hit.t; end if;
+    if not found then
+      v_outcomes := v_outcomes || jsonb_build_object(x_i::text, tasker.apply_outcome('unknown_event', 'no attempt was dispatched with this event_id', null, null));
+      continue;
+    end if;
+    x_task := (v_hit.t).task_uuid;
+    -- A task's results follow each other: the first of the next task settles the one before (after taking its lock,
+    -- which is the next in task order).
+    if x_task is distinct from v_task then
+      if v_last is not null then
+        v_outcomes := tasker.with_outbox(v_outcomes, v_last, tasker.settle_task(v_row, v_delta, v_pending, v_completed));
+      end if;
+      v_row := v_hit.t;
+      v_task := x_task; v_delta := '{0,0,0,0}'; v_pending := null; v_completed := '{}'; v_last := null;
+    end if;
     -- A dispatch is closed when its task is settled: a second copy in this batch is told apart here.
     v_refusal := case when (v_hit.d).event_id = any(v_applied) then array['duplicate', 'a result for this event_id was already applied']
-                      else tasker.refusal(v_hit.d, (v_hit.s).state, x.result) end;
+                      else tasker.refusal(v_hit.d, (v_hit.s).state, x_result) end;
     if v_refusal is not null then
-      v_outcomes := v_outcomes || jsonb_build_object(x.i::text, tasker.apply_outcome(v_refusal[1], v_refusal[2], x.task_uuid, (v_hit.d).step_uuid));
+      v_outcomes := v_outcomes || jsonb_build_object(x_i::text, tasker.apply_outcome(v_refusal[1], v_refusal[2], x_task, (v_hit.d).step_uuid));
       continue;
     end if;
     -- issue 12 (000020): checked_result only for a step it can change (a batch instance, a decision, a batchable).
-    v_one := tasker.apply_one(case when v_hit.batch_index is null and coalesce(v_hit.step_type not in ('decision', 'batchable'), true) then x.result
-                                   else tasker.checked_result(x.result, (v_hit.d).step_uuid) end, p_randoms[x.i], v_hit.d, v_hit.s); -- issue 15: checked_result
+    v_one := tasker.apply_one(case when v_hit.batch_index is null and coalesce(v_hit.step_type not in ('decision', 'batchable'), true) then x_result
+                                   else tasker.checked_result(x_result, (v_hit.d).step_uuid) end, p_randoms[x_i], v_hit.d, v_hit.s); -- issue 15: checked_result
     if v_pending.event_id is not null then v_closed := tasker.close_dispatch(v_pending); end if;
     v_pending := v_one.walk;
     v_applied := v_applied || (v_hit.d).event_id;
@@ -541,13 +551,13 @@ begin
     if v_one.delta[3] > 0 and (v_hit.s).has_children then v_completed := v_completed || (v_hit.d).step_uuid; end if;
     -- issue 15: a decision's skips and a batchable's instances, in the transaction that applies its result.
     if v_one.delta[3] > 0 and (v_hit.s).has_children and v_hit.step_type in ('decision', 'batchable') then -- issue 12 (000020): only they are dynamic
-      v_dynamic := tasker.apply_dynamic(x.task_uuid, (v_hit.d).step_uuid, x.result->'result', (v_hit.d).event_id);
+      v_dynamic := tasker.apply_dynamic(x_task, (v_hit.d).step_uuid, x_result->'result', (v_hit.d).event_id);
       v_delta[3] := v_delta[3] + cardinality(v_dynamic.skipped);
       v_completed := v_completed || v_dynamic.skipped;
       v_row.total_steps := v_row.total_steps + v_dynamic.added;
     end if;
-    v_last := x.i;
-    v_outcomes := v_outcomes || jsonb_build_object(x.i::text, tasker.apply_outcome('applied', null, x.task_uuid, (v_hit.d).step_uuid,
+    v_last := x_i;
+    v_outcomes := v_outcomes || jsonb_build_object(x_i::text, tasker.apply_outcome('applied', null, x_task, (v_hit.d).step_uuid,
                                                                                    case when v_one.tick is null then '[]'::jsonb else jsonb_build_array(v_one.tick) end));
   end loop;
   if v_last is not null then
@@ -2239,6 +2249,7 @@ CREATE TRIGGER workflow_step_transitions_insert INSTEAD OF INSERT ON tasker.work
 000022_template_revisions.sql
 000023_generic_plans.sql
 000024_generic_outbox_marks.sql
+000025_single_result_order.sql
 
 -- rows of tasker.settings
 
