@@ -1775,19 +1775,7 @@ CREATE OR REPLACE FUNCTION tasker.step_bucket(p_state text)
  LANGUAGE sql
  IMMUTABLE PARALLEL SAFE
 AS $function$
-  select case p_state
-    when 'pending' then 'idle'
-    when 'enqueued' then 'in_flight'
-    when 'in_progress' then 'in_flight'
-    when 'enqueued_for_orchestration' then 'in_flight'
-    when 'enqueued_as_error_for_orchestration' then 'in_flight'
-    when 'waiting_for_retry' then 'waiting'
-    when 'complete' then 'completed'
-    when 'error' then 'failed'
-    when 'cancelled' then 'idle'
-    when 'resolved_manually' then 'completed'
-    when 'skipped' then 'completed'
-  end
+  select '{"pending":"idle","enqueued":"in_flight","in_progress":"in_flight","enqueued_for_orchestration":"in_flight","enqueued_as_error_for_orchestration":"in_flight","waiting_for_retry":"waiting","complete":"completed","error":"failed","cancelled":"idle","resolved_manually":"completed","skipped":"completed"}'::jsonb ->> (p_state)
 $function$;
 
 CREATE OR REPLACE FUNCTION tasker.step_is_ready(p_state text, p_waiting_on integer, p_attempts integer, p_max_attempts integer, p_next_attempt_at timestamp with time zone)
@@ -1805,36 +1793,7 @@ CREATE OR REPLACE FUNCTION tasker.step_next(p_from text, p_event text)
  LANGUAGE sql
  IMMUTABLE PARALLEL SAFE
 AS $function$
-  select case p_from || ' ' || p_event
-    when 'pending enqueue' then 'enqueued'
-    when 'waiting_for_retry enqueue' then 'enqueued'
-    when 'enqueued start' then 'in_progress'
-    when 'in_progress enqueue_for_orchestration' then 'enqueued_for_orchestration'
-    when 'enqueued enqueue_as_error_for_orchestration' then 'enqueued_as_error_for_orchestration'
-    when 'in_progress enqueue_as_error_for_orchestration' then 'enqueued_as_error_for_orchestration'
-    when 'enqueued_for_orchestration complete' then 'complete'
-    when 'enqueued_as_error_for_orchestration wait_for_retry' then 'waiting_for_retry'
-    when 'enqueued_as_error_for_orchestration fail' then 'error'
-    when 'pending cancel' then 'cancelled'
-    when 'enqueued cancel' then 'cancelled'
-    when 'in_progress cancel' then 'cancelled'
-    when 'enqueued_for_orchestration cancel' then 'cancelled'
-    when 'enqueued_as_error_for_orchestration cancel' then 'cancelled'
-    when 'waiting_for_retry cancel' then 'cancelled'
-    when 'pending resolve_manually' then 'resolved_manually'
-    when 'enqueued resolve_manually' then 'resolved_manually'
-    when 'in_progress resolve_manually' then 'resolved_manually'
-    when 'waiting_for_retry resolve_manually' then 'resolved_manually'
-    when 'error resolve_manually' then 'resolved_manually'
-    when 'pending complete_manually' then 'complete'
-    when 'enqueued complete_manually' then 'complete'
-    when 'in_progress complete_manually' then 'complete'
-    when 'waiting_for_retry complete_manually' then 'complete'
-    when 'error complete_manually' then 'complete'
-    when 'error reset_for_retry' then 'pending'
-    when 'cancelled reset_for_retry' then 'pending'
-    when 'pending skip' then 'skipped'
-  end
+  select '{"pending enqueue":"enqueued","waiting_for_retry enqueue":"enqueued","enqueued start":"in_progress","in_progress enqueue_for_orchestration":"enqueued_for_orchestration","enqueued enqueue_as_error_for_orchestration":"enqueued_as_error_for_orchestration","in_progress enqueue_as_error_for_orchestration":"enqueued_as_error_for_orchestration","enqueued_for_orchestration complete":"complete","enqueued_as_error_for_orchestration wait_for_retry":"waiting_for_retry","enqueued_as_error_for_orchestration fail":"error","pending cancel":"cancelled","enqueued cancel":"cancelled","in_progress cancel":"cancelled","enqueued_for_orchestration cancel":"cancelled","enqueued_as_error_for_orchestration cancel":"cancelled","waiting_for_retry cancel":"cancelled","pending resolve_manually":"resolved_manually","enqueued resolve_manually":"resolved_manually","in_progress resolve_manually":"resolved_manually","waiting_for_retry resolve_manually":"resolved_manually","error resolve_manually":"resolved_manually","pending complete_manually":"complete","enqueued complete_manually":"complete","in_progress complete_manually":"complete","waiting_for_retry complete_manually":"complete","error complete_manually":"complete","error reset_for_retry":"pending","cancelled reset_for_retry":"pending","pending skip":"skipped"}'::jsonb ->> (p_from || ' ' || p_event)
 $function$;
 
 CREATE OR REPLACE FUNCTION tasker.supersede_open_dispatches(p_task uuid, p_step uuid)
@@ -1870,36 +1829,7 @@ CREATE OR REPLACE FUNCTION tasker.task_next(p_from text, p_event text)
  LANGUAGE sql
  IMMUTABLE PARALLEL SAFE
 AS $function$
-  select case p_from || ' ' || p_event
-    when 'pending start' then 'initializing'
-    when 'initializing initialize_failed' then 'error'
-    when 'initializing enqueue_steps' then 'enqueuing_steps'
-    when 'evaluating_results enqueue_steps' then 'enqueuing_steps'
-    when 'waiting_for_dependencies enqueue_steps' then 'enqueuing_steps'
-    when 'waiting_for_retry enqueue_steps' then 'enqueuing_steps'
-    when 'blocked_by_failures enqueue_steps' then 'enqueuing_steps'
-    when 'enqueuing_steps steps_enqueued' then 'steps_in_process'
-    when 'steps_in_process evaluate_results' then 'evaluating_results'
-    when 'waiting_for_retry evaluate_results' then 'evaluating_results'
-    when 'waiting_for_dependencies evaluate_results' then 'evaluating_results'
-    when 'blocked_by_failures evaluate_results' then 'evaluating_results'
-    when 'evaluating_results wait_for_dependencies' then 'waiting_for_dependencies'
-    when 'evaluating_results wait_for_retry' then 'waiting_for_retry'
-    when 'evaluating_results block_by_failures' then 'blocked_by_failures'
-    when 'evaluating_results complete' then 'complete'
-    when 'blocked_by_failures fail' then 'error'
-    when 'pending cancel' then 'cancelled'
-    when 'initializing cancel' then 'cancelled'
-    when 'enqueuing_steps cancel' then 'cancelled'
-    when 'steps_in_process cancel' then 'cancelled'
-    when 'evaluating_results cancel' then 'cancelled'
-    when 'waiting_for_dependencies cancel' then 'cancelled'
-    when 'waiting_for_retry cancel' then 'cancelled'
-    when 'blocked_by_failures cancel' then 'cancelled'
-    when 'blocked_by_failures resolve_manually' then 'resolved_manually'
-    when 'error resolve_manually' then 'resolved_manually'
-    when 'error reopen' then 'blocked_by_failures'
-  end
+  select '{"pending start":"initializing","initializing initialize_failed":"error","initializing enqueue_steps":"enqueuing_steps","evaluating_results enqueue_steps":"enqueuing_steps","waiting_for_dependencies enqueue_steps":"enqueuing_steps","waiting_for_retry enqueue_steps":"enqueuing_steps","blocked_by_failures enqueue_steps":"enqueuing_steps","enqueuing_steps steps_enqueued":"steps_in_process","steps_in_process evaluate_results":"evaluating_results","waiting_for_retry evaluate_results":"evaluating_results","waiting_for_dependencies evaluate_results":"evaluating_results","blocked_by_failures evaluate_results":"evaluating_results","evaluating_results wait_for_dependencies":"waiting_for_dependencies","evaluating_results wait_for_retry":"waiting_for_retry","evaluating_results block_by_failures":"blocked_by_failures","evaluating_results complete":"complete","blocked_by_failures fail":"error","pending cancel":"cancelled","initializing cancel":"cancelled","enqueuing_steps cancel":"cancelled","steps_in_process cancel":"cancelled","evaluating_results cancel":"cancelled","waiting_for_dependencies cancel":"cancelled","waiting_for_retry cancel":"cancelled","blocked_by_failures cancel":"cancelled","blocked_by_failures resolve_manually":"resolved_manually","error resolve_manually":"resolved_manually","error reopen":"blocked_by_failures"}'::jsonb ->> (p_from || ' ' || p_event)
 $function$;
 
 CREATE OR REPLACE FUNCTION tasker.task_path(p_from text, p_status text)
@@ -1907,56 +1837,7 @@ CREATE OR REPLACE FUNCTION tasker.task_path(p_from text, p_status text)
  LANGUAGE sql
  IMMUTABLE PARALLEL SAFE
 AS $function$
-  select case p_from || ' ' || p_status
-    when 'pending blocked_by_failures' then '{start,enqueue_steps,steps_enqueued,evaluate_results,block_by_failures}'::text[]
-    when 'pending has_ready_steps' then '{start,enqueue_steps,steps_enqueued}'::text[]
-    when 'pending processing' then '{start,enqueue_steps,steps_enqueued}'::text[]
-    when 'pending waiting_for_retry' then '{start,enqueue_steps,steps_enqueued,evaluate_results,wait_for_retry}'::text[]
-    when 'pending all_complete' then '{start,enqueue_steps,steps_enqueued,evaluate_results,complete}'::text[]
-    when 'pending waiting_for_dependencies' then '{start,enqueue_steps,steps_enqueued,evaluate_results,wait_for_dependencies}'::text[]
-    when 'initializing blocked_by_failures' then '{enqueue_steps,steps_enqueued,evaluate_results,block_by_failures}'::text[]
-    when 'initializing has_ready_steps' then '{enqueue_steps,steps_enqueued}'::text[]
-    when 'initializing processing' then '{enqueue_steps,steps_enqueued}'::text[]
-    when 'initializing waiting_for_retry' then '{enqueue_steps,steps_enqueued,evaluate_results,wait_for_retry}'::text[]
-    when 'initializing all_complete' then '{enqueue_steps,steps_enqueued,evaluate_results,complete}'::text[]
-    when 'initializing waiting_for_dependencies' then '{enqueue_steps,steps_enqueued,evaluate_results,wait_for_dependencies}'::text[]
-    when 'enqueuing_steps blocked_by_failures' then '{steps_enqueued,evaluate_results,block_by_failures}'::text[]
-    when 'enqueuing_steps has_ready_steps' then '{steps_enqueued}'::text[]
-    when 'enqueuing_steps processing' then '{steps_enqueued}'::text[]
-    when 'enqueuing_steps waiting_for_retry' then '{steps_enqueued,evaluate_results,wait_for_retry}'::text[]
-    when 'enqueuing_steps all_complete' then '{steps_enqueued,evaluate_results,complete}'::text[]
-    when 'enqueuing_steps waiting_for_dependencies' then '{steps_enqueued,evaluate_results,wait_for_dependencies}'::text[]
-    when 'steps_in_process blocked_by_failures' then '{evaluate_results,block_by_failures}'::text[]
-    when 'steps_in_process has_ready_steps' then '{}'::text[]
-    when 'steps_in_process processing' then '{}'::text[]
-    when 'steps_in_process waiting_for_retry' then '{evaluate_results,wait_for_retry}'::text[]
-    when 'steps_in_process all_complete' then '{evaluate_results,complete}'::text[]
-    when 'steps_in_process waiting_for_dependencies' then '{evaluate_results,wait_for_dependencies}'::text[]
-    when 'evaluating_results blocked_by_failures' then '{block_by_failures}'::text[]
-    when 'evaluating_results has_ready_steps' then '{enqueue_steps,steps_enqueued}'::text[]
-    when 'evaluating_results processing' then '{enqueue_steps,steps_enqueued}'::text[]
-    when 'evaluating_results waiting_for_retry' then '{wait_for_retry}'::text[]
-    when 'evaluating_results all_complete' then '{complete}'::text[]
-    when 'evaluating_results waiting_for_dependencies' then '{wait_for_dependencies}'::text[]
-    when 'waiting_for_dependencies blocked_by_failures' then '{evaluate_results,block_by_failures}'::text[]
-    when 'waiting_for_dependencies has_ready_steps' then '{enqueue_steps,steps_enqueued}'::text[]
-    when 'waiting_for_dependencies processing' then '{enqueue_steps,steps_enqueued}'::text[]
-    when 'waiting_for_dependencies waiting_for_retry' then '{evaluate_results,wait_for_retry}'::text[]
-    when 'waiting_for_dependencies all_complete' then '{evaluate_results,complete}'::text[]
-    when 'waiting_for_dependencies waiting_for_dependencies' then '{}'::text[]
-    when 'waiting_for_retry blocked_by_failures' then '{evaluate_results,block_by_failures}'::text[]
-    when 'waiting_for_retry has_ready_steps' then '{enqueue_steps,steps_enqueued}'::text[]
-    when 'waiting_for_retry processing' then '{enqueue_steps,steps_enqueued}'::text[]
-    when 'waiting_for_retry waiting_for_retry' then '{}'::text[]
-    when 'waiting_for_retry all_complete' then '{evaluate_results,complete}'::text[]
-    when 'waiting_for_retry waiting_for_dependencies' then '{evaluate_results,wait_for_dependencies}'::text[]
-    when 'blocked_by_failures blocked_by_failures' then '{}'::text[]
-    when 'blocked_by_failures has_ready_steps' then '{enqueue_steps,steps_enqueued}'::text[]
-    when 'blocked_by_failures processing' then '{enqueue_steps,steps_enqueued}'::text[]
-    when 'blocked_by_failures waiting_for_retry' then '{evaluate_results,wait_for_retry}'::text[]
-    when 'blocked_by_failures all_complete' then '{evaluate_results,complete}'::text[]
-    when 'blocked_by_failures waiting_for_dependencies' then '{evaluate_results,wait_for_dependencies}'::text[]
-  end
+  select string_to_array('{"pending blocked_by_failures":"start,enqueue_steps,steps_enqueued,evaluate_results,block_by_failures","pending has_ready_steps":"start,enqueue_steps,steps_enqueued","pending processing":"start,enqueue_steps,steps_enqueued","pending waiting_for_retry":"start,enqueue_steps,steps_enqueued,evaluate_results,wait_for_retry","pending all_complete":"start,enqueue_steps,steps_enqueued,evaluate_results,complete","pending waiting_for_dependencies":"start,enqueue_steps,steps_enqueued,evaluate_results,wait_for_dependencies","initializing blocked_by_failures":"enqueue_steps,steps_enqueued,evaluate_results,block_by_failures","initializing has_ready_steps":"enqueue_steps,steps_enqueued","initializing processing":"enqueue_steps,steps_enqueued","initializing waiting_for_retry":"enqueue_steps,steps_enqueued,evaluate_results,wait_for_retry","initializing all_complete":"enqueue_steps,steps_enqueued,evaluate_results,complete","initializing waiting_for_dependencies":"enqueue_steps,steps_enqueued,evaluate_results,wait_for_dependencies","enqueuing_steps blocked_by_failures":"steps_enqueued,evaluate_results,block_by_failures","enqueuing_steps has_ready_steps":"steps_enqueued","enqueuing_steps processing":"steps_enqueued","enqueuing_steps waiting_for_retry":"steps_enqueued,evaluate_results,wait_for_retry","enqueuing_steps all_complete":"steps_enqueued,evaluate_results,complete","enqueuing_steps waiting_for_dependencies":"steps_enqueued,evaluate_results,wait_for_dependencies","steps_in_process blocked_by_failures":"evaluate_results,block_by_failures","steps_in_process has_ready_steps":"","steps_in_process processing":"","steps_in_process waiting_for_retry":"evaluate_results,wait_for_retry","steps_in_process all_complete":"evaluate_results,complete","steps_in_process waiting_for_dependencies":"evaluate_results,wait_for_dependencies","evaluating_results blocked_by_failures":"block_by_failures","evaluating_results has_ready_steps":"enqueue_steps,steps_enqueued","evaluating_results processing":"enqueue_steps,steps_enqueued","evaluating_results waiting_for_retry":"wait_for_retry","evaluating_results all_complete":"complete","evaluating_results waiting_for_dependencies":"wait_for_dependencies","waiting_for_dependencies blocked_by_failures":"evaluate_results,block_by_failures","waiting_for_dependencies has_ready_steps":"enqueue_steps,steps_enqueued","waiting_for_dependencies processing":"enqueue_steps,steps_enqueued","waiting_for_dependencies waiting_for_retry":"evaluate_results,wait_for_retry","waiting_for_dependencies all_complete":"evaluate_results,complete","waiting_for_dependencies waiting_for_dependencies":"","waiting_for_retry blocked_by_failures":"evaluate_results,block_by_failures","waiting_for_retry has_ready_steps":"enqueue_steps,steps_enqueued","waiting_for_retry processing":"enqueue_steps,steps_enqueued","waiting_for_retry waiting_for_retry":"","waiting_for_retry all_complete":"evaluate_results,complete","waiting_for_retry waiting_for_dependencies":"evaluate_results,wait_for_dependencies","blocked_by_failures blocked_by_failures":"","blocked_by_failures has_ready_steps":"enqueue_steps,steps_enqueued","blocked_by_failures processing":"enqueue_steps,steps_enqueued","blocked_by_failures waiting_for_retry":"evaluate_results,wait_for_retry","blocked_by_failures all_complete":"evaluate_results,complete","blocked_by_failures waiting_for_dependencies":"evaluate_results,wait_for_dependencies"}'::jsonb ->> (p_from || ' ' || p_status), ',')
 $function$;
 
 CREATE OR REPLACE FUNCTION tasker.task_row(p_task uuid)
@@ -2250,6 +2131,7 @@ CREATE TRIGGER workflow_step_transitions_insert INSTEAD OF INSERT ON tasker.work
 000023_generic_plans.sql
 000024_generic_outbox_marks.sql
 000025_single_result_order.sql
+000026_state_machine_lookups.sql
 
 -- rows of tasker.settings
 
