@@ -76,6 +76,12 @@ describe('a batch of results in one call', () => {
     expect(await countersOff()).toEqual([]);
   });
 
+  it('answers an empty batch with no outcomes, in the call as from the store', async () => {
+    const { rows } = await db.pool.query(`select tasker.apply_step_results('[]'::jsonb, '{}') as j`);
+    expect(rows[0].j).toEqual([]);
+    expect(await h.store.applyStepResults([])).toEqual([]);
+  });
+
   it('evaluates a task once for all of its results: a fan-in dispatches its join once', async () => {
     const task = await h.start(fan);
     const branches = h.dispatched();

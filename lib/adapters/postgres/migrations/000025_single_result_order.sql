@@ -37,7 +37,7 @@ begin
   if jsonb_array_length(p_results) = 1 then
     v_order := '{1}';
   else
-    v_order := (select array_agg(e.i::int order by (select d.task_uuid from tasker.step_dispatches d where d.event_id = (e.r->>'event_id')::uuid) nulls first, e.i)
+    v_order := (select coalesce(array_agg(e.i::int order by (select d.task_uuid from tasker.step_dispatches d where d.event_id = (e.r->>'event_id')::uuid) nulls first, e.i), '{}')
                   from jsonb_array_elements(p_results) with ordinality as e(r, i));
   end if;
   foreach v_at in array v_order loop
