@@ -7,7 +7,6 @@ import patternHandlers from '../../../examples/patterns/handlers.js';
 import { EventBridgeBus } from '../../../lib/adapters/eventbridge/eventbridge-bus.js';
 import { SqsQueue } from '../../../lib/adapters/sqs/sqs-queue.js';
 import { ENV } from '../../../lib/contracts/runtime-config.js';
-import type { MessageQueue } from '../../../lib/ports/message-queue.js';
 import type { TaskView } from '../../../lib/ports/orchestration-store.js';
 import { createEventBridgeClient, createSqsClient } from '../../../lib/lambda/aws-clients.js';
 import { loadTemplateDirectoryOrThrow } from '../../../lib/adapters/templates/template-files.js';
@@ -70,15 +69,23 @@ const only = <T>(names: readonly string[], value: T): Record<string, T> =>
 const byStep = (task: TaskView, pick: (step: TaskView['steps'][number]) => unknown) =>
   Object.fromEntries(task.steps.map((s) => [s.name, pick(s)]));
 
-/** Every message `queue.receive` hands out from now on (to the engine's Lambda runners), with the queue it came from. */
-function recordReceives(queue: MessageQueue): {
+/**
+ * Every message a RecordingQueue's receive hands out (to the engine's Lambda runners), with the queue it came from.
+ * Installed on the prototype before the engine starts, so that no long poll of a runner begun earlier can hand out a
+ * message unseen: on a loaded machine, LocalStack answered such polls seconds late.
+ */
+function recordReceives(): {
   messages: { queueUrl: string; body: Record<string, unknown> }[];
   restore(): void;
 } {
   const messages: { queueUrl: string; body: Record<string, unknown> }[] = [];
-  const receive = queue.receive.bind(queue);
-  const spy = vi.spyOn(queue, 'receive').mockImplementation(async (queueUrl, options) => {
-    const received = await receive(queueUrl, options);
+  const receive = RecordingQueue.prototype.receive;
+  const spy = vi.spyOn(RecordingQueue.prototype, 'receive').mockImplementation(async function (
+    this: RecordingQueue,
+    queueUrl,
+    options,
+  ) {
+    const received = await receive.call(this, queueUrl, options);
     messages.push(...received.map((m) => ({ queueUrl, body: JSON.parse(m.body) as Record<string, unknown> })));
     return received;
   });
@@ -94,6 +101,7 @@ await describeLocalstack('end to end on LocalStack: Lambda and pull worker pools
   const workers = new WorkerProcesses();
   const logger = new RecordingLogger();
   const probe = new HandlerProbe();
+  let receives: ReturnType<typeof recordReceives>;
 
   beforeAll(async () => {
     const synth = synthesizeEngine({
@@ -136,6 +144,7 @@ await describeLocalstack('end to end on LocalStack: Lambda and pull worker pools
       }),
       buildTemplate({ namespace: 'burst', name: 'flood', steps: [{ name: 'nap', callable: 'burst.nap' }] }),
     ];
+    receives = recordReceives();
     engine = await startLocalstackEngine({
       stack,
       database,
@@ -156,6 +165,7 @@ await describeLocalstack('end to end on LocalStack: Lambda and pull worker pools
   afterAll(async () => {
     await workers.stopAll();
     await engine?.stop();
+    receives?.restore();
     await capture?.stop();
     await database?.close();
     await stack?.teardown();
@@ -223,52 +233,46 @@ await describeLocalstack('end to end on LocalStack: Lambda and pull worker pools
   });
 
   it('one task, a mixed DAG: its Lambda steps run on the Lambda pool, its pull steps on pull workers, and results cross between them', async () => {
-    const receives = recordReceives(engine.queue);
-    try {
-      const worker = startWorker(['--concurrency', '3']);
-      // A long poll begun before the recording (1 s) has ended by the time the task is created.
-      await Promise.all([worker.waitForStdout(/tasker worker: namespace pullwork/, 20_000), sleep(1_500)]);
-      const uuid = await engine.createTask({ namespace: 'patterns', name: 'mixed_pools', context: { even_number: 2 } });
-      const task = await engine.waitForTask(uuid, 30_000);
-      expect(task.state).toBe('complete');
-      expect(task.steps.filter((s) => s.state !== 'complete' || s.attempts !== 1)).toEqual([]);
-      expect(byStep(task, (s) => s.namespace)).toEqual({
-        ...only(LAMBDA_STEPS, 'patterns'),
-        ...only(PULL_STEPS, 'pullwork'),
-      });
-      // Each pull step was run by the worker process, from a message naming the pull pool; results flow both ways across.
-      const signed = { ran_by: { pid: worker.pid, namespace: 'pullwork' } };
-      expect(byStep(task, (s) => s.results)).toEqual({
-        init: { value: 4, from: ['context.even_number'] },
-        left: { value: 16, from: ['init'], ...signed },
-        right: { value: 16, from: ['init'], ...signed },
-        validate: { value: 256, from: ['left', 'right'] },
-        transform: { value: 256, from: ['left'], ...signed },
-        analyze: { value: 256, from: ['right'] },
-        finalize: { value: 768, from: ['analyze', 'transform', 'validate'] },
-      });
-      // Who completed each step, as orchestration recorded it.
-      const lambda = { kind: 'lambda', worker_id: expect.stringMatching(/^step-handler-patterns\//) };
-      const pull = { kind: 'pull', worker_id: expect.stringMatching(new RegExp(`:${worker.pid}$`)) };
-      expect(await completedBy(task)).toEqual({ ...only(LAMBDA_STEPS, lambda), ...only(PULL_STEPS, pull) });
-      // The Lambda pool's queue received exactly the Lambda steps (each message naming its pool); the Lambda handlers ran only those.
-      const dispatched = receives.messages.filter(
-        (m) => m.body.task_uuid === uuid && m.queueUrl !== stack.queue('completion').url,
-      );
-      expect(dispatched.map((m) => [m.queueUrl, m.body.step_name, m.body.namespace]).sort()).toEqual(
-        LAMBDA_STEPS.map((name) => [stack.queue('dispatch-patterns').url, name, 'patterns']),
-      );
-      expect(
-        probe
-          .runsOfTask(uuid)
-          .map((r) => [r.stepName, r.runner, r.namespace])
-          .sort(),
-      ).toEqual(LAMBDA_STEPS.map((name) => [name, 'patterns', 'patterns']));
-      for (const label of ['dispatch-patterns', 'dispatch-pullwork'])
-        expect(await stack.depth(label)).toEqual({ visible: 0, inFlight: 0, delayed: 0 });
-    } finally {
-      receives.restore();
-    }
+    const worker = startWorker(['--concurrency', '3']);
+    await worker.waitForStdout(/tasker worker: namespace pullwork/, 20_000);
+    const uuid = await engine.createTask({ namespace: 'patterns', name: 'mixed_pools', context: { even_number: 2 } });
+    const task = await engine.waitForTask(uuid, 30_000);
+    expect(task.state).toBe('complete');
+    expect(task.steps.filter((s) => s.state !== 'complete' || s.attempts !== 1)).toEqual([]);
+    expect(byStep(task, (s) => s.namespace)).toEqual({
+      ...only(LAMBDA_STEPS, 'patterns'),
+      ...only(PULL_STEPS, 'pullwork'),
+    });
+    // Each pull step was run by the worker process, from a message naming the pull pool; results flow both ways across.
+    const signed = { ran_by: { pid: worker.pid, namespace: 'pullwork' } };
+    expect(byStep(task, (s) => s.results)).toEqual({
+      init: { value: 4, from: ['context.even_number'] },
+      left: { value: 16, from: ['init'], ...signed },
+      right: { value: 16, from: ['init'], ...signed },
+      validate: { value: 256, from: ['left', 'right'] },
+      transform: { value: 256, from: ['left'], ...signed },
+      analyze: { value: 256, from: ['right'] },
+      finalize: { value: 768, from: ['analyze', 'transform', 'validate'] },
+    });
+    // Who completed each step, as orchestration recorded it.
+    const lambda = { kind: 'lambda', worker_id: expect.stringMatching(/^step-handler-patterns\//) };
+    const pull = { kind: 'pull', worker_id: expect.stringMatching(new RegExp(`:${worker.pid}$`)) };
+    expect(await completedBy(task)).toEqual({ ...only(LAMBDA_STEPS, lambda), ...only(PULL_STEPS, pull) });
+    // The Lambda pool's queue received exactly the Lambda steps (each message naming its pool); the Lambda handlers ran only those.
+    const dispatched = receives.messages.filter(
+      (m) => m.body.task_uuid === uuid && m.queueUrl !== stack.queue('completion').url,
+    );
+    expect(dispatched.map((m) => [m.queueUrl, m.body.step_name, m.body.namespace]).sort()).toEqual(
+      LAMBDA_STEPS.map((name) => [stack.queue('dispatch-patterns').url, name, 'patterns']),
+    );
+    expect(
+      probe
+        .runsOfTask(uuid)
+        .map((r) => [r.stepName, r.runner, r.namespace])
+        .sort(),
+    ).toEqual(LAMBDA_STEPS.map((name) => [name, 'patterns', 'patterns']));
+    for (const label of ['dispatch-patterns', 'dispatch-pullwork'])
+      expect(await stack.depth(label)).toEqual({ visible: 0, inFlight: 0, delayed: 0 });
   }, 60_000);
 
   it('PullWorker.complete twice: the first is accepted, the second returns false; the step is applied once', async () => {
