@@ -17,7 +17,6 @@ declare
   x_result jsonb;
   x_task uuid;
   v_order int[]; -- issue 12 (000025): the results' positions, in lock order
-  v_at int;
   v_hit record;
   v_refusal text[];
   v_one record;
@@ -40,9 +39,8 @@ begin
     v_order := (select coalesce(array_agg(e.i::int order by (select d.task_uuid from tasker.step_dispatches d where d.event_id = (e.r->>'event_id')::uuid) nulls first, e.i), '{}')
                   from jsonb_array_elements(p_results) with ordinality as e(r, i));
   end if;
-  foreach v_at in array v_order loop
-    x_i := v_at;
-    x_result := p_results->(v_at - 1);
+  foreach x_i in array v_order loop
+    x_result := p_results->(x_i - 1);
     -- The result's task, its dispatch and its step, locked (000025: found by the event_id alone; none: no such attempt).
     select t, d, row(s.step_uuid, s.state, s.attempts, s.max_attempts, s.retryable, s.backoff_base_ms, s.max_backoff_ms,
                      s.has_children)::tasker.step_policy as s,
