@@ -157,7 +157,7 @@ describe('the runtime role in the catalog', () => {
     expect(granted).toEqual(expected);
   });
 
-  it('plans the claim, the release of children and the outbox marks generically, again once a migration re-creates them', async () => {
+  it('plans the claims, the release of children and the outbox marks generically, again once a migration re-creates them', async () => {
     const generic = async (on: pg.Pool | pg.PoolClient = db.pool) =>
       (
         await on.query(
@@ -166,6 +166,7 @@ describe('the runtime role in the catalog', () => {
         )
       ).rows.map((r) => [r.proname, r.proconfig]);
     const expected = [
+      ['claim_roots', ['plan_cache_mode=force_generic_plan']],
       ['claim_steps_locked', ['plan_cache_mode=force_generic_plan']],
       ['mark_outbox_sent', ['search_path=pg_catalog, pg_temp', 'plan_cache_mode=force_generic_plan']],
       ['release_children', ['plan_cache_mode=force_generic_plan']],

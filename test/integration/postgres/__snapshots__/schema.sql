@@ -562,6 +562,12 @@ begin
     v_outcomes := tasker.with_outbox(v_outcomes, v_last, tasker.settle_task(v_row, v_delta, v_pending, v_completed));
   end if;
   -- The states each outcome reports are the ones after the whole batch.
+  -- issue 12 (000027): a batch of one reads its two states by key (was: for any batch, an aggregate over the outcomes).
+  if v_order = '{1}' then
+    return jsonb_build_array(v_outcomes->'1' || jsonb_build_object(
+             'step_state', (select s.state from tasker.workflow_steps s where s.step_uuid = (v_outcomes->'1'->>'step_uuid')::uuid),
+             'task_state', (select t.state from tasker.tasks t where t.task_uuid = (v_outcomes->'1'->>'task_uuid')::uuid)));
+  end if;
   return (select coalesce(jsonb_agg(o.value || jsonb_build_object(
                    'step_state', (select s.state from tasker.workflow_steps s where s.step_uuid = (o.value->>'step_uuid')::uuid),
                    'task_state', (select t.state from tasker.tasks t where t.task_uuid = (o.value->>'task_uuid')::uuid)) order by o.key::int), '[]'::jsonb)
@@ -698,7 +704,44 @@ begin
   return v_claim.outbox;
 end $function$;
 
-CREATE OR REPLACE FUNCTION tasker.claim_steps_locked(p_task uuid, p_steps uuid[], p_fresh boolean DEFAULT false, OUT outbox jsonb, OUT claimed integer, OUT from_waiting integer)
+CREATE OR REPLACE FUNCTION tasker.claim_roots(p_task uuid, p_steps uuid[], OUT outbox jsonb, OUT claimed integer)
+ RETURNS record
+ LANGUAGE plpgsql
+ SET plan_cache_mode TO 'force_generic_plan'
+AS $function$
+begin
+  with g as (select coalesce((select (value #>> '{}')::float8 from tasker.settings where key = 'dispatch_grace_ms'), 900000) / 1000.0 as secs,
+                    clock_timestamp() as at),
+  message as (
+    select s.step_uuid, s.step_type, s.timeout_seconds, s.attempts, p.pos, e.event_id, g.at, e.deadline,
+           tasker.dispatch_message(p_task, e.event_id, s.step_uuid, t.correlation_id, coalesce(s.namespace, t.namespace_name), t.task_name,
+             t.task_version, s.name, s.handler_callable, s.inputs, s.attempts, s.max_attempts, s.retryable, s.timeout_seconds, g.at,
+             e.deadline, t.context, '{}'::jsonb, s.publishes_events, s.batch_index, s.batch_count, s.batch_cursor, s.checkpoint,
+             s.step_type) as payload
+      from unnest(p_steps) with ordinality as p(step_uuid, pos)
+      join tasker.workflow_steps s on s.step_uuid = p.step_uuid
+      join tasker.tasks t on t.task_uuid = s.task_uuid
+      cross join g
+      cross join lateral (select gen_random_uuid() as event_id, g.at + make_interval(secs => s.timeout_seconds + g.secs) as deadline) e
+     where s.task_uuid = p_task
+  ),
+  dispatched as (
+    insert into tasker.step_dispatches (event_id, step_uuid, task_uuid, attempt, dispatched_at, deadline_at, started_at, wait_deadline_at)
+    select event_id, step_uuid, p_task, attempts, at, deadline,
+           case when step_type = 'wait' then at end, case when step_type = 'wait' then at + make_interval(secs => timeout_seconds) end
+      from message
+  ),
+  queued as (
+    insert into tasker.outbox (kind, namespace, payload)
+    select 'step_dispatch', payload->>'namespace', payload from message where step_type is distinct from 'wait' order by pos
+    returning *
+  )
+  select coalesce(jsonb_agg(tasker.outbox_json(q) order by q.id), '[]'::jsonb), (select count(*)::int from message)
+    into outbox, claimed
+    from queued q;
+end $function$;
+
+CREATE OR REPLACE FUNCTION tasker.claim_steps_locked(p_task uuid, p_steps uuid[], OUT outbox jsonb, OUT claimed integer, OUT from_waiting integer)
  RETURNS record
  LANGUAGE plpgsql
  SET plan_cache_mode TO 'force_generic_plan'
@@ -706,8 +749,8 @@ AS $function$
 begin
   -- One instant for the whole claim, taken now (not at the transaction's start) so the audit
   -- orders a claim after what the same transaction recorded before it.
-  with grace as (select coalesce((select (value #>> '{}')::float8 from tasker.settings where key = 'dispatch_grace_ms'), 900000) / 1000.0 as secs,
-                        clock_timestamp() as at),
+  with g as (select coalesce((select (value #>> '{}')::float8 from tasker.settings where key = 'dispatch_grace_ms'), 900000) / 1000.0 as secs,
+                    clock_timestamp() as at),
   moved as (
     update tasker.workflow_steps s
        set state = tasker.step_next(o.state, 'enqueue'), attempts = s.attempts + 1, last_attempted_at = now(),
@@ -715,70 +758,32 @@ begin
       from (select x.step_uuid, x.state, p.pos
               from unnest(p_steps) with ordinality as p(step_uuid, pos)
               join tasker.workflow_steps x on x.step_uuid = p.step_uuid
-             where x.task_uuid = p_task and tasker.step_next(x.state, 'enqueue') is not null) o,
-           grace g
-     where s.step_uuid = o.step_uuid and not p_fresh
-    returning s.step_uuid, o.state as from_state, s.state as to_state, o.pos, s.name, s.namespace, s.handler_callable, s.inputs,
-              s.attempts, s.max_attempts, s.retryable, s.timeout_seconds, s.publishes_events, s.step_type, gen_random_uuid() as event_id,
-              g.at + make_interval(secs => s.timeout_seconds + g.secs) as deadline, g.at,
-              s.batch_index, s.batch_count, s.batch_cursor, s.checkpoint -- issue 12 (000020): the instance's batch, read with the step
+             where x.task_uuid = p_task and tasker.step_next(x.state, 'enqueue') is not null) o
+     where s.step_uuid = o.step_uuid
+    returning s.step_uuid, o.state as from_state, o.pos, s.name, s.namespace, s.handler_callable, s.inputs,
+              s.attempts, s.max_attempts, s.retryable, s.timeout_seconds, s.publishes_events, s.step_type,
+              s.batch_index, s.batch_count, s.batch_cursor, s.checkpoint
   ),
-  fresh as (
-    select s.step_uuid, 'pending'::text as from_state, s.state as to_state, p.pos, s.name,
-           s.namespace, s.handler_callable, s.inputs, s.attempts, s.max_attempts, s.retryable, s.timeout_seconds,
-           s.publishes_events, s.step_type, gen_random_uuid() as event_id, g.at + make_interval(secs => s.timeout_seconds + g.secs) as deadline, g.at,
-           s.batch_index, s.batch_count, s.batch_cursor, s.checkpoint -- issue 12 (000020): the instance's batch, read with the step
-      from unnest(p_steps) with ordinality as p(step_uuid, pos)
-      join tasker.workflow_steps s on s.step_uuid = p.step_uuid
-      cross join grace g
-     where p_fresh and s.task_uuid = p_task
-  ),
-  claimed as (select * from moved union all select * from fresh),
-  task as (
-    select t.correlation_id, t.context, t.task_name, t.task_version, t.namespace_name as namespace
-      from tasker.tasks t
-     where t.task_uuid = p_task
-  ),
-  -- The dispatch message (contract: lib/contracts/step-dispatch-message.ts).
   message as (
-    select m.*, jsonb_build_object(
-        'schema_version', 1,
-        'message_type', 'step_dispatch',
-        'event_id', m.event_id,
-        'task_uuid', p_task,
-        'step_uuid', m.step_uuid,
-        'correlation_id', k.correlation_id,
-        'trace_id', replace(p_task::text, '-', ''),
-        'span_id', left(replace(m.event_id::text, '-', ''), 16),
-        'namespace', coalesce(m.namespace, k.namespace),
-        'task_name', k.task_name,
-        'task_version', k.task_version,
-        'step_name', m.name,
-        'handler', jsonb_build_object('callable', m.handler_callable, 'initialization', m.inputs),
-        'attempt', m.attempts,
-        'max_attempts', m.max_attempts,
-        'retryable', m.retryable,
-        'timeout_ms', m.timeout_seconds * 1000,
-        'dispatched_at', m.at,
-        'deadline', m.deadline,
-        'task_context', k.context,
-        'dependency_results', ( -- issue 12 (000020): dependency_results(m.step_uuid) inlined, the instance flag from the claimed row
-          select coalesce(jsonb_object_agg(r.name, r.results), '{}'::jsonb)
-            from (select p.name,
-                         case when count(p.batch_index) = 0 then (array_agg(coalesce(p.results, 'null'::jsonb)))[1]
-                              else jsonb_agg(coalesce(p.results, 'null'::jsonb) order by p.batch_index) end as results
-                    from tasker.workflow_step_edges e
-                    cross join lateral (select x.name, x.results, x.batch_index, x.state, x.step_type
-                                          from tasker.workflow_steps x where x.step_uuid = e.from_step_uuid offset 0) p
-                   where e.to_step_uuid = m.step_uuid and p.state <> 'skipped' and not (m.batch_index is not null and p.step_type = 'batchable')
-                   group by p.name) r),
-        'publishes_events', m.publishes_events)
-        || case when m.batch_index is not null -- issue 12 (000020): batch_of_instance from the claimed row, no lookup
-                  then jsonb_build_object('batch', jsonb_build_object('index', m.batch_index, 'count', m.batch_count,
-                       'cursor', coalesce(m.batch_cursor, 'null'::jsonb), 'checkpoint', coalesce(m.checkpoint, 'null'::jsonb)))
-                when m.step_type in ('decision', 'batchable') then tasker.dynamic_of_step(m.step_uuid) -- (000021) a dynamic step's rule
-                else '{}'::jsonb end as payload
-      from claimed m cross join task k
+    select m.step_uuid, m.step_type, m.timeout_seconds, m.attempts, m.pos, m.from_state, e.event_id, g.at, e.deadline,
+           tasker.dispatch_message(p_task, e.event_id, m.step_uuid, t.correlation_id, coalesce(m.namespace, t.namespace_name), t.task_name,
+             t.task_version, m.name, m.handler_callable, m.inputs, m.attempts, m.max_attempts, m.retryable, m.timeout_seconds, g.at,
+             e.deadline, t.context,
+             (select coalesce(jsonb_object_agg(r.name, r.results), '{}'::jsonb)
+                from (select p.name,
+                             case when count(p.batch_index) = 0 then (array_agg(coalesce(p.results, 'null'::jsonb)))[1]
+                                  else jsonb_agg(coalesce(p.results, 'null'::jsonb) order by p.batch_index) end as results
+                        from tasker.workflow_step_edges ed
+                        cross join lateral (select x.name, x.results, x.batch_index, x.state, x.step_type
+                                              from tasker.workflow_steps x where x.step_uuid = ed.from_step_uuid offset 0) p
+                       where ed.to_step_uuid = m.step_uuid and p.state <> 'skipped' and not (m.batch_index is not null and p.step_type = 'batchable')
+                       group by p.name) r),
+             m.publishes_events, m.batch_index, m.batch_count, m.batch_cursor, m.checkpoint, m.step_type) as payload
+      from moved m
+      cross join g
+      cross join tasker.tasks t
+      cross join lateral (select gen_random_uuid() as event_id, g.at + make_interval(secs => m.timeout_seconds + g.secs) as deadline) e
+     where t.task_uuid = p_task
   ),
   dispatched as (
     insert into tasker.step_dispatches (event_id, step_uuid, task_uuid, attempt, dispatched_at, deadline_at, started_at, wait_deadline_at)
@@ -901,7 +906,7 @@ begin
     return jsonb_build_object('task_uuid', v_task, 'created', true, 'state', 'pending', 'correlation_id', v_correlation,
                               'outbox', jsonb_build_array(tasker.emit_retry_due(v_task, p_run_at)));
   end if;
-  v_claim := tasker.claim_steps_locked(v_task, v_roots, true);
+  v_claim := tasker.claim_roots(v_task, v_roots); -- issue 12 (000027): was claim_steps_locked(v_task, v_roots, true)
   if v_claim.claimed <> v_root_count then
     raise exception 'task % claimed % of its % root steps', v_task, v_claim.claimed, v_root_count using errcode = 'TK003';
   end if;
@@ -995,6 +1000,26 @@ begin
   return true;
 end $function$;
 
+CREATE OR REPLACE FUNCTION tasker.dispatch_message(p_task uuid, p_event uuid, p_step uuid, p_correlation uuid, p_namespace text, p_task_name text, p_task_version text, p_step_name text, p_callable text, p_inputs jsonb, p_attempt integer, p_max_attempts integer, p_retryable boolean, p_timeout_seconds integer, p_at timestamp with time zone, p_deadline timestamp with time zone, p_context jsonb, p_dependency_results jsonb, p_publishes jsonb, p_batch_index integer, p_batch_count integer, p_batch_cursor jsonb, p_checkpoint jsonb, p_step_type text)
+ RETURNS jsonb
+ LANGUAGE sql
+ STABLE
+AS $function$
+  select jsonb_build_object(
+        'schema_version', 1, 'message_type', 'step_dispatch', 'event_id', p_event, 'task_uuid', p_task, 'step_uuid', p_step,
+        'correlation_id', p_correlation, 'trace_id', replace(p_task::text, '-', ''), 'span_id', left(replace(p_event::text, '-', ''), 16),
+        'namespace', p_namespace, 'task_name', p_task_name, 'task_version', p_task_version, 'step_name', p_step_name,
+        'handler', jsonb_build_object('callable', p_callable, 'initialization', p_inputs),
+        'attempt', p_attempt, 'max_attempts', p_max_attempts, 'retryable', p_retryable, 'timeout_ms', p_timeout_seconds * 1000,
+        'dispatched_at', p_at, 'deadline', p_deadline, 'task_context', p_context, 'dependency_results', p_dependency_results,
+        'publishes_events', p_publishes)
+      || case when p_batch_index is not null
+                then jsonb_build_object('batch', jsonb_build_object('index', p_batch_index, 'count', p_batch_count,
+                     'cursor', coalesce(p_batch_cursor, 'null'::jsonb), 'checkpoint', coalesce(p_checkpoint, 'null'::jsonb)))
+              when p_step_type in ('decision', 'batchable') then tasker.dynamic_of_step(p_step)
+              else '{}'::jsonb end
+$function$;
+
 CREATE OR REPLACE FUNCTION tasker.dispatch_queue_of(p_queues jsonb, p_namespace text)
  RETURNS text
  LANGUAGE sql
@@ -1068,7 +1093,6 @@ declare
   v_walk tasker.transitions;
   v_to text;
   v_claim record;
-  v_closed int;
   v_grace bigint;
   v_out jsonb := '[]'::jsonb;
 begin
@@ -1113,7 +1137,6 @@ begin
     p_pending.task_states := v_walk.task_states;
     p_pending.task_events := v_walk.task_events;
     p_pending.task_reasons := v_walk.task_reasons;
-    v_closed := tasker.close_dispatch(p_pending);
     v_walk := null;
   end if;
   if v_walk.task_events is not null then
@@ -1126,14 +1149,21 @@ begin
     t.in_flight_steps := t.in_flight_steps + v_claim.claimed;
     t.waiting_steps := t.waiting_steps - v_claim.from_waiting;
   end if;
-  if v_to <> t.state or p_delta <> '{0,0,0,0}' or cardinality(v_ready) > 0 then
-    update tasker.tasks
-       set state = v_to, in_flight_steps = t.in_flight_steps, waiting_steps = t.waiting_steps,
-           completed_steps = t.completed_steps, failed_steps = t.failed_steps,
-           updated_at = now(), completed_at = case when v_to <> t.state and tasker.task_is_terminal(v_to) then now() else completed_at end,
-           blocked_at = case when v_to = 'blocked_by_failures' then coalesce(t.blocked_at, now()) end
-     where task_uuid = p_task;
-  end if;
+  -- issue 12 (000027): the applied attempt's dispatch is closed by the statement that updates its task (was: a
+  -- close_dispatch call of its own before the claim); without one (p_pending null) the CTE finds no row.
+  with closed as (
+    update tasker.step_dispatches d
+       set status = p_pending.status, completed_at = p_pending.completed_at, result_status = p_pending.result_status,
+           step_from = p_pending.step_from, step_states = p_pending.step_states, step_events = p_pending.step_events,
+           step_reasons = p_pending.step_reasons, metadata = p_pending.metadata, task_from = p_pending.task_from,
+           task_states = p_pending.task_states, task_events = p_pending.task_events, task_reasons = p_pending.task_reasons
+     where d.event_id = p_pending.event_id)
+  update tasker.tasks
+     set state = v_to, in_flight_steps = t.in_flight_steps, waiting_steps = t.waiting_steps,
+         completed_steps = t.completed_steps, failed_steps = t.failed_steps,
+         updated_at = now(), completed_at = case when v_to <> t.state and tasker.task_is_terminal(v_to) then now() else completed_at end,
+         blocked_at = case when v_to = 'blocked_by_failures' then coalesce(t.blocked_at, now()) end
+   where task_uuid = p_task and (v_to <> t.state or p_delta <> '{0,0,0,0}' or cardinality(v_ready) > 0);
   -- A blocked or failed task's retries are held: no due time, so no tick or sweep claims them;
   -- they are ready the moment the task is unblocked.
   if v_to in ('blocked_by_failures', 'error') and t.waiting_steps > 0 then
@@ -1284,7 +1314,7 @@ CREATE OR REPLACE FUNCTION tasker.generic_plan_operations()
  LANGUAGE sql
  IMMUTABLE
 AS $function$
-  select array['claim_steps_locked', 'release_children', 'mark_outbox_sent']
+  select array['claim_steps_locked', 'claim_roots', 'release_children', 'mark_outbox_sent']
 $function$;
 
 CREATE OR REPLACE FUNCTION tasker.get_ready_steps(p_task uuid)
@@ -2130,6 +2160,7 @@ CREATE TRIGGER workflow_step_transitions_insert INSTEAD OF INSERT ON tasker.work
 000024_generic_outbox_marks.sql
 000025_single_result_order.sql
 000026_state_machine_lookups.sql
+000027_lean_claims.sql
 
 -- rows of tasker.settings
 
