@@ -30,6 +30,9 @@ export interface Sizes {
   /** LocalStack's SQS is a Python process: fewer messages through it. */
   readonly localstackChainIterations: number;
   readonly localstackOneStepTasks: number;
+  /** The SQL loop (`--only sqlloop`): one-step tasks per round (linear: a quarter as many), rounds per side. */
+  readonly sqlLoopTasks: number;
+  readonly sqlLoopRounds: number;
 }
 
 export const FULL_SIZES: Sizes = {
@@ -47,6 +50,8 @@ export const FULL_SIZES: Sizes = {
   coldStartRuns: 5,
   localstackChainIterations: 40,
   localstackOneStepTasks: 300,
+  sqlLoopTasks: 400,
+  sqlLoopRounds: 6,
 };
 
 export const QUICK_SIZES: Sizes = {
@@ -64,6 +69,8 @@ export const QUICK_SIZES: Sizes = {
   coldStartRuns: 2,
   localstackChainIterations: 8,
   localstackOneStepTasks: 40,
+  sqlLoopTasks: 40,
+  sqlLoopRounds: 2,
 };
 
 /** Where a run goes: a database (fresh per benchmark) and the queues between the functions. */

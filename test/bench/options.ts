@@ -12,6 +12,7 @@ export const BENCHMARKS = [
   'pgbench',
   'peer',
   'coldstart',
+  'sqlloop',
 ] as const;
 export type BenchmarkName = (typeof BENCHMARKS)[number];
 
@@ -24,6 +25,8 @@ export interface BenchOptions {
   readonly transports: readonly TransportKind[] | null;
   readonly concurrency: number;
   readonly outDir: string;
+  /** The SQL loop's second side: a database migrated only up to this migration number (`--against`). */
+  readonly against: number | null;
   readonly help: boolean;
 }
 
@@ -41,6 +44,8 @@ export const USAGE = `npm run bench -- [options]
                       their CPU per step
   --iterations N      tasks per chain-latency shape (default 200, quick 25)
   --out DIR           where results-<timestamp>.json goes (default .bench)
+  --against N         sqlloop: also run the loop on a database migrated only up to migration N,
+                      alternating rounds, and report the ratio (e.g. --only sqlloop --against 26)
 
 Environment: BENCH_DATABASE_URL or DATABASE_URL (default ${'postgres://postgres@127.0.0.1:5432/postgres'}),
 AWS_ENDPOINT_URL (LocalStack), BENCH_LOG_LEVEL (engine logs, written to /dev/null; default info).`;
@@ -67,6 +72,7 @@ export function parseOptions(argv: readonly string[]): BenchOptions {
     transports: list('transport', values.transport, ['memory', 'localstack'] as const),
     concurrency: positive('concurrency', values.concurrency) ?? 8,
     outDir: values.out ?? '.bench',
+    against: positive('against', values.against) ?? null,
     help: values.help ?? false,
   };
 }
@@ -85,6 +91,7 @@ function parseFlags(argv: readonly string[]) {
         fanout: { type: 'string' },
         iterations: { type: 'string' },
         out: { type: 'string' },
+        against: { type: 'string' },
         help: { type: 'boolean', short: 'h', default: false },
       },
       strict: true,

@@ -14,6 +14,7 @@ import { renderTable, resultsDocument, tallyTargets, writeResults, type Figure }
 import { runtimeLatency } from './runtime-latency.js';
 import { throughput } from './throughput.js';
 import { batchThroughput } from './batch-throughput.js';
+import { sqlLoop } from './sql-loop.js';
 import { findLocalstack } from './transport.js';
 
 /** Where the runs go, found once: the server (if it answers on loopback) and LocalStack (if configured and healthy). */
@@ -85,6 +86,15 @@ function jobsOf(options: BenchOptions, env: Environment): Job[] {
         ]
       : []),
     { name: 'coldstart', label: 'cold start', run: () => coldStart(sizes, options.outDir) },
+    ...(server
+      ? [
+          {
+            name: 'sqlloop' as const,
+            label: 'SQL loop on the server',
+            run: () => sqlLoop(server, sizes, options.against),
+          },
+        ]
+      : []),
   ];
   return jobs.filter((j) => options.only.includes(j.name));
 }

@@ -11,6 +11,12 @@ describe('parseOptions', () => {
     expect(o.transports).toBeNull();
     expect(o.concurrency).toBe(8);
     expect(o.outDir).toBe('.bench');
+    expect(o.against).toBeNull();
+  });
+
+  it('takes the migration the SQL loop compares against', () => {
+    expect(parseOptions(['--only', 'sqlloop', '--against', '26']).against).toBe(26);
+    expect(() => parseOptions(['--against', 'latest'])).toThrow(/--against must be a whole number/);
   });
 
   it('shrinks every size with --quick, and lets sizes and lists be chosen', () => {
