@@ -1,13 +1,11 @@
 import type pg from 'pg';
-import { copyFile, mkdtemp, readdir, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { migrate, migrationsDirectory } from '../../lib/adapters/postgres/migrate.js';
+import { migrate, readMigrations } from '../../lib/adapters/postgres/migrate.js';
 import { PostgresOrchestrationStore } from '../../lib/adapters/postgres/postgres-orchestration-store.js';
+import type { TaskTemplate } from '../../lib/domain/task-template.js';
 import { registerTemplates } from '../../lib/orchestration/register-templates.js';
 import { emptyResult, type BenchResult, type Sizes } from './context.js';
 import { scratchServerDatabase, type BenchDatabase } from './databases.js';
-import { round } from './stats.js';
+import { quantile, round } from './stats.js';
 import { ONE_STEP, patternTemplate } from './templates.js';
 
 /**
@@ -20,21 +18,26 @@ import { ONE_STEP, patternTemplate } from './templates.js';
  */
 export async function sqlLoop(serverUrl: string, sizes: Sizes, against: number | null): Promise<BenchResult> {
   const result = emptyResult();
+  const shapes: Shape[] = [
+    { name: 'one_step', template: ONE_STEP },
+    { name: 'linear', template: await patternTemplate('linear') },
+  ];
+  const templates = shapes.map((s) => s.template);
   const sides: Side[] = [];
   try {
-    if (against !== null) sides.push(await openSide(serverUrl, `migrations 1-${against}`, against));
-    sides.push(await openSide(serverUrl, 'all migrations', null));
-    for (const shape of SHAPES) {
+    if (against !== null) sides.push(await openSide(serverUrl, `migrations 1-${against}`, against, templates));
+    sides.push(await openSide(serverUrl, 'all migrations', null, templates));
+    for (const shape of shapes) {
       const tasks = shape.name === 'one_step' ? sizes.sqlLoopTasks : Math.max(1, Math.floor(sizes.sqlLoopTasks / 4));
       // Unmeasured: each session compiles the PL/pgSQL functions at their first call.
-      for (const side of sides) await loopOnce(side, shape.template, Math.max(1, Math.floor(tasks / 4)));
+      for (const side of sides) await loopOnce(side, shape.template.name, Math.max(1, Math.floor(tasks / 4)));
       for (let r = 0; r < sizes.sqlLoopRounds; r++) {
         const order = r % 2 === 0 ? sides : [...sides].reverse();
         for (const side of order)
-          side.samples.push({ shape: shape.name, tasks, ...(await loopOnce(side, shape.template, tasks)) });
+          side.samples.push({ shape: shape.name, tasks, ...(await loopOnce(side, shape.template.name, tasks)) });
       }
     }
-    report(result, sides, sizes.sqlLoopRounds);
+    report(result, shapes, sides, sizes.sqlLoopRounds);
   } finally {
     for (const side of sides) await side.close();
   }
@@ -52,8 +55,13 @@ interface Side {
   close(): Promise<void>;
 }
 
-async function openSide(serverUrl: string, label: string, upTo: number | null): Promise<Side> {
-  const db = await loopDatabase(serverUrl, upTo);
+async function openSide(
+  serverUrl: string,
+  label: string,
+  upTo: number | null,
+  templates: TaskTemplate[],
+): Promise<Side> {
+  const db = await loopDatabase(serverUrl, upTo, templates);
   const pool = db.newPool(1);
   const client = await pool.connect();
   const side: Side = {
@@ -75,32 +83,23 @@ async function openSide(serverUrl: string, label: string, upTo: number | null): 
   return side;
 }
 
-const SHAPES = [
-  { name: 'one_step', template: ONE_STEP.name },
-  { name: 'linear', template: 'linear_workflow' },
-] as const;
-
-/** A scratch database migrated up to `upTo` (all when null), with the benchmark's templates registered. */
-async function loopDatabase(serverUrl: string, upTo: number | null): Promise<BenchDatabase> {
-  const db = await scratchServerDatabase(serverUrl, 'tasker_sqlloop', { migrate: false, poolSize: 1 });
-  const dir = upTo === null ? migrationsDirectory() : await migrationsUpTo(upTo);
-  const pool = db.newPool(1);
-  try {
-    await migrate(pool, dir);
-    await registerTemplates(new PostgresOrchestrationStore(pool), [ONE_STEP, await patternTemplate('linear')]);
-  } finally {
-    await pool.end();
-    if (upTo !== null) await rm(dir, { recursive: true, force: true });
-  }
-  return db;
+interface Shape {
+  readonly name: 'one_step' | 'linear';
+  readonly template: TaskTemplate;
 }
 
-async function migrationsUpTo(upTo: number): Promise<string> {
-  const dir = await mkdtemp(join(tmpdir(), 'tasker-migrations-'));
-  const source = migrationsDirectory();
-  for (const file of await readdir(source))
-    if (/^\d{6}_/.test(file) && Number(file.slice(0, 6)) <= upTo) await copyFile(join(source, file), join(dir, file));
-  return dir;
+/** A scratch database migrated up to migration `upTo` (all when null), with the templates registered. */
+async function loopDatabase(serverUrl: string, upTo: number | null, templates: TaskTemplate[]): Promise<BenchDatabase> {
+  const db = await scratchServerDatabase(serverUrl, 'tasker_sqlloop', { migrate: false, poolSize: 1 });
+  const migrations = (await readMigrations()).filter((m) => upTo === null || m.id <= upTo);
+  const pool = db.newPool(1);
+  try {
+    await migrate(pool, migrations);
+    await registerTemplates(new PostgresOrchestrationStore(pool), templates);
+  } finally {
+    await pool.end();
+  }
+  return db;
 }
 
 /** One round: `tasks` tasks of the template through the loop; microseconds of server time per create and per apply. */
@@ -145,12 +144,12 @@ begin
   raise notice '%', json_build_object('create_s', v_create, 'apply_s', v_apply, 'steps', v_steps);
 end $$`;
 
-const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)] ?? Number.NaN;
+const median = (xs: number[]) => quantile(xs, 0.5);
 
 /** Per shape and side: create per task, apply per step, and their sum per step; with two sides, this one ÷ the other. */
-function report(result: BenchResult, sides: Side[], rounds: number): void {
+function report(result: BenchResult, shapes: Shape[], sides: Side[], rounds: number): void {
   const section = 'sql loop';
-  for (const shape of SHAPES) {
+  for (const shape of shapes) {
     const perStep: number[] = [];
     for (const side of sides) {
       const samples = side.samples.filter((s) => s.shape === shape.name);
