@@ -183,8 +183,6 @@ ALTER TABLE tasker.namespaces ADD CONSTRAINT namespaces_name_key UNIQUE (name);
 
 ALTER TABLE tasker.namespaces ADD CONSTRAINT namespaces_pkey PRIMARY KEY (namespace_id);
 
-ALTER TABLE tasker.outbox ADD CONSTRAINT outbox_kind_check CHECK ((kind = ANY (ARRAY['step_dispatch'::text, 'retry_due'::text, 'task_lifecycle'::text, 'domain_event'::text])));
-
 ALTER TABLE tasker.outbox ADD CONSTRAINT outbox_pkey PRIMARY KEY (id);
 
 ALTER TABLE tasker.settings ADD CONSTRAINT settings_pkey PRIMARY KEY (key);
@@ -199,15 +197,7 @@ ALTER TABLE tasker.tasks ADD CONSTRAINT tasks_pkey PRIMARY KEY (task_uuid);
 
 ALTER TABLE tasker.workflow_step_edges ADD CONSTRAINT workflow_step_edges_pkey PRIMARY KEY (from_step_uuid, to_step_uuid);
 
-ALTER TABLE tasker.workflow_steps ADD CONSTRAINT workflow_steps_backoff_base_ms_check CHECK ((backoff_base_ms >= 0));
-
-ALTER TABLE tasker.workflow_steps ADD CONSTRAINT workflow_steps_max_attempts_check CHECK ((max_attempts >= 1));
-
-ALTER TABLE tasker.workflow_steps ADD CONSTRAINT workflow_steps_max_backoff_ms_check CHECK ((max_backoff_ms >= 0));
-
 ALTER TABLE tasker.workflow_steps ADD CONSTRAINT workflow_steps_pkey PRIMARY KEY (step_uuid);
-
-ALTER TABLE tasker.workflow_steps ADD CONSTRAINT workflow_steps_timeout_seconds_check CHECK ((timeout_seconds > 0));
 
 -- indexes
 
@@ -1585,7 +1575,20 @@ declare
   v_ns bigint;
   v_id bigint;
   v_created boolean;
+  v_bad text;
 begin
+  -- What the dropped checks of tasker.workflow_steps required of each step's numbers (null included: the columns are
+  -- not null), refused here once instead of at each write of a step created from the template.
+  select s->>'name' into v_bad
+    from jsonb_array_elements(case when jsonb_typeof(p_template->'steps') = 'array' then p_template->'steps' end) s
+   where not coalesce((s->'retry'->>'maxAttempts')::int >= 1 and (s->'retry'->>'backoffBaseMs')::int >= 0
+                      and (s->'retry'->>'maxBackoffMs')::int >= 0 and (s->>'timeoutSeconds')::int > 0, false)
+   limit 1;
+  if found then
+    raise exception using errcode = 'check_violation',
+      message = format('template %s/%s@%s: step %s needs retry.maxAttempts >= 1, retry.backoffBaseMs >= 0, '
+                       'retry.maxBackoffMs >= 0 and timeoutSeconds > 0', p_namespace, p_name, p_version, v_bad);
+  end if;
   insert into tasker.namespaces (name) values (p_namespace) on conflict (name) do nothing;
   select namespace_id into v_ns from tasker.namespaces where name = p_namespace;
   insert into tasker.named_tasks (namespace_id, name, version, version_sort, description, template)
@@ -2161,6 +2164,7 @@ CREATE TRIGGER workflow_step_transitions_insert INSTEAD OF INSERT ON tasker.work
 000025_single_result_order.sql
 000026_state_machine_lookups.sql
 000027_lean_claims.sql
+000028_checks_at_registration.sql
 
 -- rows of tasker.settings
 
