@@ -24,12 +24,16 @@ const BLOCK = 10;
 /** Throughput runs alternate: tasker, graphile-worker, tasker, graphile-worker, each with half the jobs. */
 const ROUNDS = 2;
 /**
- * Before anything is measured each side runs as many tasks (jobs) as the throughput rounds and WARMUP_CHAINS chains, so
- * both are compared warm (V8's optimised code) whatever ran before in the process: alone, `--only peer` measured our
- * side cold (twice the engine's CPU per step), and in a full run graphile-worker's side colder than ours, which the
- * sections before had warmed. Each round still starts its own pool and database, so what a new connection costs
- * (PL/pgSQL compiling the engine's functions) stays in the figures.
+ * Before anything is measured each side runs WARMUP_ROUNDS times as many tasks (jobs) as the throughput rounds, and
+ * WARMUP_CHAINS chains, so both are compared warm (V8's optimised code) whatever ran before in the process: alone,
+ * `--only peer` measured our side cold, and in a full run graphile-worker's side colder than ours, which the sections
+ * before had warmed. One round was not enough: V8 was still optimising the engine's functions in the second and third
+ * rounds of 2,000 one-step tasks (300 and 104 optimisations by `--trace-opt`, against 586 in the first and 18 in the
+ * fourth), and their compiling is CPU of this process, so the engine's node CPU per step went 0.98 → 0.76 → 0.56 →
+ * 0.42 ms round by round. Each round still starts its own pool and database, so what a new connection costs (PL/pgSQL
+ * compiling the engine's functions) stays in the figures.
  */
+const WARMUP_ROUNDS = 4;
 const WARMUP_CHAINS = 50;
 const silent = new Logger(() => () => undefined);
 
@@ -83,10 +87,12 @@ export async function graphilePeer(setup: Setup, sizes: Sizes): Promise<BenchRes
   return result;
 }
 
-/** As many one-step tasks and no-op jobs as the throughput rounds run, unmeasured, each side on its own database. */
+/** WARMUP_ROUNDS times as many one-step tasks and no-op jobs as the throughput rounds run, unmeasured, each round on its own database. */
 async function warmUp(setup: Setup, sizes: Sizes): Promise<void> {
-  await withDatabase(setup, (db) => loadRun(db, setup, ONE_STEP, sizes.peerJobs, 1, sizes.throughputMaxMs));
-  await onGraphileDatabase(setup, (db) => graphileJobs(db, setup.concurrency, sizes.peerJobs, sizes.throughputMaxMs));
+  for (let r = 0; r < WARMUP_ROUNDS; r++) {
+    await withDatabase(setup, (db) => loadRun(db, setup, ONE_STEP, sizes.peerJobs, 1, sizes.throughputMaxMs));
+    await onGraphileDatabase(setup, (db) => graphileJobs(db, setup.concurrency, sizes.peerJobs, sizes.throughputMaxMs));
+  }
 }
 
 // ---- chains
