@@ -1,7 +1,7 @@
 import type { TaskState } from '../domain/task-state.js';
 import type { TaskView } from '../ports/orchestration-store.js';
 import { RuntimeStoppedError, TaskWaitTimeoutError } from './errors.js';
-import type { ProgressObserver } from './progress-observer.js';
+import { taskHasSettled, type ProgressObserver } from './progress-observer.js';
 import type { ProgressHub } from './step-progress.js';
 
 export interface WaitDeps {
@@ -36,12 +36,16 @@ export function waitForFinalState(deps: WaitDeps, taskUuid: string, timeoutMs: n
     if (outcome instanceof Error) settle?.reject(outcome);
     else settle?.resolve(outcome);
   };
-  /** A failed read (database busy or closing) is retried by the next poll. */
+  /**
+   * A failed read (database busy or closing) is retried by the next poll. The view must have settled itself: a read
+   * that started before another check saw the task finish comes back with the state before, while the observer
+   * already says finished (that check's task_finished event brings a read of its own).
+   */
   const check = async () => {
     const task = await deps.observer.checkTask(taskUuid).catch(() => undefined);
     if (task === undefined) return;
     lastState = task?.state ?? null;
-    if (task && deps.observer.finishedState(taskUuid) !== undefined) finish(task);
+    if (task && taskHasSettled(task) && deps.observer.finishedState(taskUuid) !== undefined) finish(task);
   };
   const unsubscribe = deps.hub.on((event) => {
     if (event.type === 'task_finished' && event.taskUuid === taskUuid) void check();
