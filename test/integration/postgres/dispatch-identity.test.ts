@@ -7,7 +7,7 @@ import { createTestDatabase, type TestDatabase } from '../../helpers/test-databa
 let db: TestDatabase;
 let h: OrchestrationHarness;
 
-// Three roots (claim_roots) and a join whose release frees three children at once (claim_steps_locked).
+// Three roots (claimed as create_task inserts them) and a join whose release frees three children at once (claim_steps_locked).
 const wide = buildTemplate({
   name: 'dispatch_identity',
   steps: [

@@ -166,7 +166,6 @@ describe('the runtime role in the catalog', () => {
         )
       ).rows.map((r) => [r.proname, r.proconfig]);
     const expected = [
-      ['claim_roots', ['plan_cache_mode=force_generic_plan']],
       ['claim_steps_locked', ['plan_cache_mode=force_generic_plan']],
       ['mark_outbox_sent', ['search_path=pg_catalog, pg_temp', 'plan_cache_mode=force_generic_plan']],
       ['release_children', ['plan_cache_mode=force_generic_plan']],

@@ -694,43 +694,6 @@ begin
   return v_claim.outbox;
 end $function$;
 
-CREATE OR REPLACE FUNCTION tasker.claim_roots(p_task uuid, p_steps uuid[], OUT outbox jsonb, OUT claimed integer)
- RETURNS record
- LANGUAGE plpgsql
- SET plan_cache_mode TO 'force_generic_plan'
-AS $function$
-begin
-  with g as (select coalesce((select (value #>> '{}')::float8 from tasker.settings where key = 'dispatch_grace_ms'), 900000) / 1000.0 as secs,
-                    clock_timestamp() as at),
-  message as (
-    select s.step_uuid, s.step_type, s.timeout_seconds, s.attempts, p.pos, e.event_id, g.at, e.deadline,
-           tasker.dispatch_message(p_task, e.event_id, s.step_uuid, t.correlation_id, coalesce(s.namespace, t.namespace_name), t.task_name,
-             t.task_version, s.name, s.handler_callable, s.inputs, s.attempts, s.max_attempts, s.retryable, s.timeout_seconds, g.at,
-             e.deadline, t.context, '{}'::jsonb, s.publishes_events, s.batch_index, s.batch_count, s.batch_cursor, s.checkpoint,
-             s.step_type) as payload
-      from unnest(p_steps) with ordinality as p(step_uuid, pos)
-      join tasker.workflow_steps s on s.step_uuid = p.step_uuid
-      join tasker.tasks t on t.task_uuid = s.task_uuid
-      cross join g
-      cross join lateral (select gen_random_uuid() as event_id, g.at + make_interval(secs => s.timeout_seconds + g.secs) as deadline) e
-     where s.task_uuid = p_task
-  ),
-  dispatched as (
-    insert into tasker.step_dispatches (event_id, step_uuid, task_uuid, attempt, dispatched_at, deadline_at, started_at, wait_deadline_at)
-    select event_id, step_uuid, p_task, attempts, at, deadline,
-           case when step_type = 'wait' then at end, case when step_type = 'wait' then at + make_interval(secs => timeout_seconds) end
-      from message
-  ),
-  queued as (
-    insert into tasker.outbox (kind, namespace, payload)
-    select 'step_dispatch', payload->>'namespace', payload from message where step_type is distinct from 'wait' order by pos
-    returning *
-  )
-  select coalesce(jsonb_agg(tasker.outbox_json(q) order by q.id), '[]'::jsonb), (select count(*)::int from message)
-    into outbox, claimed
-    from queued q;
-end $function$;
-
 CREATE OR REPLACE FUNCTION tasker.claim_steps_locked(p_task uuid, p_steps uuid[], OUT outbox jsonb, OUT claimed integer, OUT from_waiting integer)
  RETURNS record
  LANGUAGE plpgsql
@@ -861,8 +824,10 @@ declare
   v_task uuid := gen_random_uuid();
   v_template jsonb;
   v_walk tasker.transitions;
-  v_roots uuid[];
-  v_claim record;
+  v_outbox jsonb;
+  v_claimed int;
+  v_dynamic uuid[];
+  v_more record;
   v_root_count int;
   v_namespace text;
   v_name text;
@@ -889,19 +854,82 @@ begin
               'correlation_id', correlation_id, 'outbox', '[]'::jsonb)
               from tasker.tasks where identity_hash = v_hash and identity_strategy <> 'always_unique');
   end if;
-  v_roots := tasker.insert_steps(v_task, v_template);
+  -- issue 12 (000029): the steps, their edges and the roots' claim in one statement (was insert_steps, then claim_roots).
+  -- A root is inserted enqueued and dispatched here, unless the task is delayed (inserted pending until run_at) or the
+  -- root is a decision or batchable step: their messages name what the step rows and edges say (dynamic_of_step),
+  -- which this statement cannot read back, so they are inserted pending and claimed by claim_steps_locked after it.
+  with inserted as (
+    insert into tasker.workflow_steps (
+      step_uuid, task_uuid, name, ordinal, namespace, handler_callable, inputs, step_type, wait_on_timeout, max_attempts, retryable,
+      backoff_base_ms, max_backoff_ms, timeout_seconds, publishes_events, waiting_on, has_children, state, attempts, last_attempted_at,
+      next_attempt_at, batch)
+    select gen_random_uuid(), v_task, s->>'name', ord, s->>'namespace', coalesce(s->'handler'->>'callable', ''),
+           coalesce(s->'handler'->'initialization', '{}'::jsonb), s->>'type', s->'wait'->>'onTimeout',
+           (s->'retry'->>'maxAttempts')::int, (s->'retry'->>'retryable')::boolean, (s->'retry'->>'backoffBaseMs')::int,
+           (s->'retry'->>'maxBackoffMs')::int, (s->>'timeoutSeconds')::int, coalesce(s->'publishesEvents', '[]'::jsonb),
+           jsonb_array_length(coalesce(s->'dependencies', '[]'::jsonb)), p.dep is not null,
+           case when r.claim_now then tasker.step_next('pending', 'enqueue') else 'pending' end, r.claim_now::int,
+           case when r.claim_now then now() end,
+           case when r.root and v_delayed then p_run_at end, s->'batch'
+      from jsonb_array_elements(v_template->'steps') with ordinality as t(s, ord)
+      cross join lateral (select jsonb_array_length(coalesce(t.s->'dependencies', '[]'::jsonb)) = 0 as root) q
+      cross join lateral (select q.root, q.root and not v_delayed and coalesce(t.s->>'type', '') not in ('decision', 'batchable') as claim_now) r
+      left join (select distinct d.dep from jsonb_array_elements(v_template->'steps') as u(s)
+                   cross join lateral jsonb_array_elements_text(u.s->'dependencies') as d(dep)) p on p.dep = t.s->>'name'
+    returning step_uuid, name, ordinal, waiting_on, state, namespace, handler_callable, inputs, attempts, max_attempts, retryable,
+              timeout_seconds, publishes_events, step_type, batch_index, batch_count, batch_cursor, checkpoint
+  ),
+  edges as (
+    insert into tasker.workflow_step_edges (from_step_uuid, to_step_uuid)
+    select parent.step_uuid, child.step_uuid
+      from jsonb_array_elements(v_template->'steps') as t(s)
+      cross join lateral jsonb_array_elements_text(s->'dependencies') as d(dep)
+      join inserted child on child.name = s->>'name'
+      join inserted parent on parent.name = d.dep
+  ),
+  g as (select coalesce((select (value #>> '{}')::float8 from tasker.settings where key = 'dispatch_grace_ms'), 900000) / 1000.0 as secs,
+               clock_timestamp() as at),
+  message as (
+    select s.step_uuid, s.step_type, s.timeout_seconds, s.attempts, s.ordinal, e.event_id, g.at, e.deadline,
+           tasker.dispatch_message(v_task, e.event_id, s.step_uuid, v_correlation, coalesce(s.namespace, v_namespace), v_name,
+             v_version, s.name, s.handler_callable, s.inputs, s.attempts, s.max_attempts, s.retryable, s.timeout_seconds, g.at,
+             e.deadline, p_context, '{}'::jsonb, s.publishes_events, s.batch_index, s.batch_count, s.batch_cursor, s.checkpoint,
+             s.step_type) as payload
+      from inserted s
+      cross join g
+      cross join lateral (select gen_random_uuid() as event_id, g.at + make_interval(secs => s.timeout_seconds + g.secs) as deadline) e
+     where s.state <> 'pending'
+  ),
+  dispatched as (
+    insert into tasker.step_dispatches (event_id, step_uuid, task_uuid, attempt, dispatched_at, deadline_at, started_at, wait_deadline_at)
+    select event_id, step_uuid, v_task, attempts, at, deadline,
+           case when step_type = 'wait' then at end, case when step_type = 'wait' then at + make_interval(secs => timeout_seconds) end
+      from message
+  ),
+  queued as (
+    insert into tasker.outbox (kind, namespace, payload)
+    select 'step_dispatch', payload->>'namespace', payload from message where step_type is distinct from 'wait' order by ordinal
+    returning *
+  )
+  select (select coalesce(jsonb_agg(tasker.outbox_json(q) order by q.id), '[]'::jsonb) from queued q),
+         (select count(*)::int from message),
+         (select coalesce(array_agg(s.step_uuid order by s.ordinal), '{}') from inserted s
+           where s.waiting_on = 0 and s.state = 'pending' and not v_delayed)
+    into v_outbox, v_claimed, v_dynamic;
   if v_delayed then
-    update tasker.workflow_steps set state = 'pending', attempts = 0, last_attempted_at = null, next_attempt_at = p_run_at
-     where step_uuid = any(v_roots);
     return jsonb_build_object('task_uuid', v_task, 'created', true, 'state', 'pending', 'correlation_id', v_correlation,
                               'outbox', jsonb_build_array(tasker.emit_retry_due(v_task, p_run_at)));
   end if;
-  v_claim := tasker.claim_roots(v_task, v_roots); -- issue 12 (000027): was claim_steps_locked(v_task, v_roots, true)
-  if v_claim.claimed <> v_root_count then
-    raise exception 'task % claimed % of its % root steps', v_task, v_claim.claimed, v_root_count using errcode = 'TK003';
+  if cardinality(v_dynamic) > 0 then
+    v_more := tasker.claim_steps_locked(v_task, v_dynamic);
+    v_outbox := v_outbox || v_more.outbox;
+    v_claimed := v_claimed + v_more.claimed;
+  end if;
+  if v_claimed <> v_root_count then
+    raise exception 'task % claimed % of its % root steps', v_task, v_claimed, v_root_count using errcode = 'TK003';
   end if;
   return jsonb_build_object('task_uuid', v_task, 'created', true, 'state', v_walk.task_states[cardinality(v_walk.task_states)],
-                            'correlation_id', v_correlation, 'outbox', v_claim.outbox);
+                            'correlation_id', v_correlation, 'outbox', v_outbox);
 end $function$;
 
 CREATE OR REPLACE FUNCTION tasker.create_tasks(p_requests jsonb)
@@ -1304,7 +1332,7 @@ CREATE OR REPLACE FUNCTION tasker.generic_plan_operations()
  LANGUAGE sql
  IMMUTABLE
 AS $function$
-  select array['claim_steps_locked', 'claim_roots', 'release_children', 'mark_outbox_sent']
+  select array['claim_steps_locked', 'release_children', 'mark_outbox_sent']
 $function$;
 
 CREATE OR REPLACE FUNCTION tasker.get_ready_steps(p_task uuid)
@@ -1381,42 +1409,6 @@ begin
          coalesce(new.metadata, '{}'), coalesce(new.created_at, clock_timestamp())
     from tasker.workflow_steps s where s.step_uuid = new.step_uuid;
   return new;
-end $function$;
-
-CREATE OR REPLACE FUNCTION tasker.insert_steps(p_task uuid, p_template jsonb)
- RETURNS uuid[]
- LANGUAGE plpgsql
-AS $function$
-declare v_roots uuid[];
-begin
-  with inserted as (
-    insert into tasker.workflow_steps (
-      step_uuid, task_uuid, name, ordinal, namespace, handler_callable, inputs, step_type, wait_on_timeout, max_attempts, retryable,
-      backoff_base_ms, max_backoff_ms, timeout_seconds, publishes_events, waiting_on, has_children, state, attempts, last_attempted_at,
-      batch) -- issue 15
-    select gen_random_uuid(), p_task, s->>'name', ord, s->>'namespace', coalesce(s->'handler'->>'callable', ''),
-           coalesce(s->'handler'->'initialization', '{}'::jsonb), s->>'type', s->'wait'->>'onTimeout',
-           (s->'retry'->>'maxAttempts')::int, (s->'retry'->>'retryable')::boolean, (s->'retry'->>'backoffBaseMs')::int,
-           (s->'retry'->>'maxBackoffMs')::int, (s->>'timeoutSeconds')::int, coalesce(s->'publishesEvents', '[]'::jsonb), jsonb_array_length(coalesce(s->'dependencies', '[]'::jsonb)),
-           p.dep is not null, case when r.root then tasker.step_next('pending', 'enqueue') else 'pending' end,
-           r.root::int, case when r.root then now() end,
-           s->'batch' -- issue 15
-      from jsonb_array_elements(p_template->'steps') with ordinality as t(s, ord)
-      cross join lateral (select jsonb_array_length(coalesce(t.s->'dependencies', '[]'::jsonb)) = 0 as root) r
-      left join (select distinct d.dep from jsonb_array_elements(p_template->'steps') as u(s)
-                   cross join lateral jsonb_array_elements_text(u.s->'dependencies') as d(dep)) p on p.dep = t.s->>'name'
-    returning step_uuid, name, ordinal, waiting_on
-  ),
-  edges as (
-    insert into tasker.workflow_step_edges (from_step_uuid, to_step_uuid)
-    select parent.step_uuid, child.step_uuid
-      from jsonb_array_elements(p_template->'steps') as t(s)
-      cross join lateral jsonb_array_elements_text(s->'dependencies') as d(dep)
-      join inserted child on child.name = s->>'name'
-      join inserted parent on parent.name = d.dep
-  )
-  select coalesce(array_agg(step_uuid order by ordinal) filter (where waiting_on = 0), '{}') into v_roots from inserted;
-  return v_roots;
 end $function$;
 
 CREATE OR REPLACE FUNCTION tasker.list_tasks(p_namespace text, p_name text, p_state text, p_created_from timestamp with time zone, p_created_to timestamp with time zone, p_after_us bigint, p_after_uuid uuid, p_limit integer)
@@ -2165,6 +2157,7 @@ CREATE TRIGGER workflow_step_transitions_insert INSTEAD OF INSERT ON tasker.work
 000026_state_machine_lookups.sql
 000027_lean_claims.sql
 000028_checks_at_registration.sql
+000029_one_statement_creation.sql
 
 -- rows of tasker.settings
 
