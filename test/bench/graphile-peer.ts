@@ -9,6 +9,7 @@ import {
   type TaskList,
   type WorkerUtils,
 } from 'graphile-worker';
+import { graphileProductionLogger } from './graphile-logger.js';
 import { emptyResult, withDatabase, type BenchResult, type Setup, type Sizes } from './context.js';
 import { scratchServerDatabase, type BenchDatabase } from './databases.js';
 import { backendCpuMs, processCpuMs } from './cpu.js';
@@ -383,6 +384,8 @@ async function withRunner<T>(
   // dropped with FORCE, whose termination of a connection left idle in graphile-worker's own pool crashed the process
   // with an unhandled 'error' event (seen twice in about fifteen full runs).
   const pool = db.newPool(concurrency + 2);
+  // Logs as graphile-worker writes them in production (a line per job), into /dev/null as the engine's are.
+  const logger = graphileProductionLogger();
   try {
     const runner: Runner = await run({
       pgPool: pool,
@@ -390,12 +393,12 @@ async function withRunner<T>(
       noHandleSignals: true,
       pollInterval: 1_000,
       taskList,
-      logger: silent,
+      logger,
     });
     runner.events.on('job:complete', ({ job, error }: { job: Job; error: unknown }) =>
       completions.note(keyOf(job), error),
     );
-    const utils = await makeWorkerUtils({ pgPool: pool, logger: silent });
+    const utils = await makeWorkerUtils({ pgPool: pool, logger });
     try {
       return await body(utils, completions);
     } finally {
