@@ -72,10 +72,10 @@ begin
            jsonb_array_length(coalesce(s->'dependencies', '[]'::jsonb)), p.dep is not null,
            case when r.claim_now then tasker.step_next('pending', 'enqueue') else 'pending' end, r.claim_now::int,
            case when r.claim_now then now() end,
-           case when r.root and v_delayed then p_run_at end, s->'batch'
+           case when q.root and v_delayed then p_run_at end, s->'batch'
       from jsonb_array_elements(v_template->'steps') with ordinality as t(s, ord)
       cross join lateral (select jsonb_array_length(coalesce(t.s->'dependencies', '[]'::jsonb)) = 0 as root) q
-      cross join lateral (select q.root, q.root and not v_delayed and coalesce(t.s->>'type', '') not in ('decision', 'batchable') as claim_now) r
+      cross join lateral (select q.root and not v_delayed and coalesce(t.s->>'type', '') not in ('decision', 'batchable') as claim_now) r
       left join (select distinct d.dep from jsonb_array_elements(v_template->'steps') as u(s)
                    cross join lateral jsonb_array_elements_text(u.s->'dependencies') as d(dep)) p on p.dep = t.s->>'name'
     returning step_uuid, name, ordinal, waiting_on, state, namespace, handler_callable, inputs, attempts, max_attempts, retryable,
