@@ -374,6 +374,7 @@ describe('tasker dev', SPAWNED, () => {
       expect(output.stdout).toContain(`[${task_uuid.slice(0, 8)}] task ${task_uuid} complete`);
       expect(await dev.stop()).toBe(0);
       expect(output.stdout).toContain('stopped');
+      expect(output.stderr).not.toContain('WARNING'); // all of stderr, read after the process closed it
     } finally {
       dev.dispose();
     }
@@ -383,7 +384,11 @@ describe('tasker dev', SPAWNED, () => {
     const dataDir = join(tmp, 'dev-data');
     const dev = await startDev(['--host', '0.0.0.0', '--data-dir', dataDir]);
     try {
-      expect(dev.output.stderr).toContain('WARNING: tasker dev is listening on 0.0.0.0');
+      // stdout and stderr are two pipes with no order between them: the token line on stdout (what startDev waits
+      // for) can arrive before the warning written after it on stderr.
+      await expect
+        .poll(() => dev.output.stderr, { timeout: SPAWN_BOUND_MS, interval: 50 })
+        .toContain('WARNING: tasker dev is listening on 0.0.0.0');
       const tokenFile = join(dataDir, 'tasker-dev-token');
       expect(statSync(tokenFile).mode & 0o777).toBe(0o600);
       const fromFile = readFileSync(tokenFile, 'utf8').trim();
