@@ -24,16 +24,17 @@ import type {
   TimedOutDispatch,
   TransitionView,
 } from '../../ports/orchestration-store.js';
-import { TemplateChangedError } from '../../ports/orchestration-store.js';
 import { prepared, StatementRunner, type Prepared } from './prepared.js';
 import type { Queryable } from './queryable.js';
 import { isTransientDatabaseError } from './transient-errors.js';
 import { RideAlongMarks, type RideAlongSettings } from './ride-along-marks.js';
 import { TemplateCache, type TemplateCacheSettings } from './template-cache.js';
 import { applyFailureOutcome } from './database-errors.js';
+import type { GroupSettings } from './grouped-calls.js';
+import { TaskCreation } from './task-creation.js';
+import { StoreError } from './store-error.js';
 import {
   toApplyOutcome,
-  toCreateOutcome,
   toExecutionContext,
   toOutbox,
   toReadyStep,
@@ -59,8 +60,6 @@ import {
   STEPS_OF_TASK,
   TASK_BY_UUID,
   TEMPLATE_ENTRY,
-  TEMPLATE_ID,
-  templateIdIf,
   TRANSITIONS_OF_TASK,
 } from './queries.js';
 
@@ -73,9 +72,6 @@ const APPLY_STEP_RESULTS = 'select tasker.apply_step_results($1::jsonb, $2::floa
 /** The same call carrying held outbox marks: one statement, one transaction, one round trip. */
 const RIDING_ON_APPLY = `${APPLY_STEP_RESULTS}, tasker.mark_outbox_sent($3::bigint[]) as marked`;
 
-const CREATE_TASK = `select tasker.create_task(nt.named_task_id, $4, $5, $6, $7, $8, $9, $10, $11) as j`;
-const RIDING_ON_CREATE = `${CREATE_TASK}, tasker.mark_outbox_sent($12::bigint[]) as marked`;
-
 export interface StoreOptions {
   /** false: plain statements only (see StatementRunner). */
   readonly preparedStatements?: boolean;
@@ -87,6 +83,12 @@ export interface StoreOptions {
   readonly rideAlongMarks?: RideAlongSettings;
   /** Templates looked up are kept (TemplateCache); default 10 s for lookups not followed by a write, false: none. */
   readonly templateCache?: TemplateCacheSettings | false;
+  /**
+   * Long-lived processes only: task creations that arrive while `maxInFlight` others are in flight go together in one
+   * call and one transaction (GroupedCalls, TaskCreation). Left out (Lambda: one invocation at a time), each creation
+   * is a call of its own.
+   */
+  readonly groupedCreates?: GroupSettings;
 }
 
 /** The OrchestrationStore on PostgreSQL: each operation is one call of a SQL function (one round trip). */
@@ -94,6 +96,7 @@ export class PostgresOrchestrationStore implements OrchestrationStore {
   private readonly statements: StatementRunner;
   private readonly marks: RideAlongMarks | null;
   private readonly templates: TemplateCache | null;
+  private readonly creation: TaskCreation;
 
   constructor(
     private readonly db: Queryable,
@@ -105,6 +108,12 @@ export class PostgresOrchestrationStore implements OrchestrationStore {
       : null;
     this.templates =
       options.templateCache === false ? null : new TemplateCache(options.templateCache ?? { maxAgeMs: 10_000 });
+    this.creation = new TaskCreation(
+      this.statements,
+      (call) => this.riding(call),
+      this.templates,
+      options.groupedCreates,
+    );
   }
 
   async registerTemplate(t: TaskTemplate): Promise<RegisteredTemplate> {
@@ -134,70 +143,21 @@ export class PostgresOrchestrationStore implements OrchestrationStore {
   }
 
   /**
-   * Creates the task (and claims its root steps) in one call. A template this store looked up is written only while
-   * the database holds the revision it was read at; otherwise TemplateChangedError (the request was checked against
-   * another template; createTask checks it again).
+   * Creates the task (and claims its root steps) in one call (TaskCreation); grouped with others in flight when the
+   * store was given `groupedCreates`.
    */
-  async createTask(request: CreateTaskRequest, template: TaskTemplate): Promise<CreateTaskOutcome> {
-    const kept = this.templates?.revisionOf(template);
-    const values = [
-      template.namespace,
-      template.name,
-      // A kept template answers the request's own lookup (no version: the newest), which must still find that revision.
-      kept ? (request.version ?? null) : template.version,
-      JSON.stringify(request.context),
-      request.correlation_id ?? null,
-      request.priority,
-      request.identity_strategy,
-      request.idempotency_key ?? null,
-      request.initiator ?? null,
-      request.reason ?? null,
-      request.run_at ?? null,
-    ];
-    const rows = await this.riding(async (marks) => {
-      const { rows } = await this.statements.run<{ j: Record<string, unknown> }>(
-        createStatement(kept !== undefined, marks.length > 0),
-        [...values, ...(marks.length > 0 ? [marks] : []), ...(kept ? [kept.namedTaskId, kept.revision] : [])],
-      );
-      // No row: no such template (any more), and the marks did not run either (thrown: they are held again).
-      if (!rows[0]) throw this.templateGone(request, template, kept !== undefined);
-      return rows;
-    });
-    return toCreateOutcome(rows[0]!.j);
+  createTask(request: CreateTaskRequest, template: TaskTemplate): Promise<CreateTaskOutcome> {
+    return this.creation.create({ request, template });
   }
 
-  /** Why create_task found no template: not registered, or (a kept one) registered again since it was read. */
-  private templateGone(request: CreateTaskRequest, template: TaskTemplate, kept: boolean): Error {
-    const key = `${template.namespace}/${template.name}@${template.version}`;
-    if (!kept) return new StoreError(`template ${key} is not registered`);
-    this.templates?.forget(request.namespace, request.name, request.version);
-    return new TemplateChangedError(`template ${key} was registered again since it was read`);
-  }
-
+  /**
+   * Several tasks in one call and one transaction (the ingress path); a template not registered is thrown, after the
+   * call, as before grouping existed (the ingress checked every request's template just before).
+   */
   async createTasks(tasks: readonly TaskToCreate[]): Promise<CreateTaskOutcome[]> {
-    if (tasks.length === 0) return [];
-    const requests = tasks.map(({ request: r, template: t }) => ({
-      namespace: t.namespace,
-      name: t.name,
-      version: t.version,
-      context: r.context,
-      correlation_id: r.correlation_id ?? null,
-      priority: r.priority,
-      identity_strategy: r.identity_strategy,
-      idempotency_key: r.idempotency_key ?? null,
-      initiator: r.initiator ?? null,
-      reason: r.reason ?? null,
-      run_at: r.run_at ?? null,
-    }));
-    const rows = (await this.scalar('select tasker.create_tasks($1::jsonb) as j', [
-      JSON.stringify(requests),
-    ])) as Array<Record<string, unknown> | null>;
-    return rows.map((json, i) => {
-      if (!json)
-        throw new StoreError(
-          `template ${tasks[i]!.template.namespace}/${tasks[i]!.template.name}@${tasks[i]!.template.version} is not registered`,
-        );
-      return toCreateOutcome(json);
+    return (await this.creation.createMany(tasks, false)).map((r) => {
+      if (r.status === 'rejected') throw r.reason;
+      return r.value;
     });
   }
 
@@ -411,20 +371,9 @@ interface TemplateEntryRow {
   readonly revision: string;
 }
 
-/** create_task's statement: with held outbox marks riding on it or not, from any or from a kept template revision. */
-function createStatement(kept: boolean, marks: boolean): Prepared {
-  const call = marks ? RIDING_ON_CREATE : CREATE_TASK;
-  // The template's id: any registration of it, or only the one a kept template was read at (its two parameters last).
-  const from = kept ? templateIdIf(marks ? 13 : 12) : TEMPLATE_ID;
-  return prepared(`tasker_create_task${marks ? '_marks' : ''}${kept ? '_kept' : ''}`, `${call} from ${from}`);
-}
-
 function toOperatorOutcome(json: Record<string, unknown>): OperatorOutcome {
   if (json.ok === true) return { ok: true, outbox: toOutbox(json.outbox) };
   return { ok: false, reason: String(json.reason) };
 }
 
-/** The database answered in a way the store cannot interpret. */
-export class StoreError extends Error {
-  override readonly name = 'StoreError';
-}
+export { StoreError };

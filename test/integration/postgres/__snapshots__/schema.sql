@@ -943,10 +943,11 @@ declare
   v_out jsonb := '[]'::jsonb;
 begin
   for x in
-    select r, nt.named_task_id
+    select r, case when r ? 'revision'
+                   then tasker.template_id_if(r->>'namespace', r->>'name', r->>'version', (r->>'named_task_id')::bigint,
+                                              (r->>'revision')::timestamptz)
+                   else tasker.template_id(r->>'namespace', r->>'name', r->>'version') end as named_task_id
       from jsonb_array_elements(p_requests) with ordinality as e(r, i)
-      left join tasker.namespaces ns on ns.name = r->>'namespace'
-      left join tasker.named_tasks nt on nt.namespace_id = ns.namespace_id and nt.name = r->>'name' and nt.version = r->>'version'
      order by i
   loop
     v_out := v_out || jsonb_build_array(case when x.named_task_id is not null then
@@ -2158,6 +2159,7 @@ CREATE TRIGGER workflow_step_transitions_insert INSTEAD OF INSERT ON tasker.work
 000027_lean_claims.sql
 000028_checks_at_registration.sql
 000029_one_statement_creation.sql
+000030_grouped_creation.sql
 
 -- rows of tasker.settings
 
