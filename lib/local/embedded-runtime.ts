@@ -1,6 +1,7 @@
 import { writeEngineSettings } from '../adapters/postgres/engine-settings.js';
 import { PostgresOrchestrationStore } from '../adapters/postgres/postgres-orchestration-store.js';
 import { LONG_LIVED_PROCESS } from '../adapters/postgres/ride-along-marks.js';
+import { LONG_LIVED_CREATES } from '../adapters/postgres/grouped-calls.js';
 import { runtimeConfig, type RuntimeConfig } from '../contracts/runtime-config.js';
 import { databaseBudgetFor } from '../domain/database-budget.js';
 import type { OrchestrationDeps } from '../orchestration/orchestration-deps.js';
@@ -66,8 +67,12 @@ export async function startEmbeddedRuntime(options: EmbeddedRuntimeOptions): Pro
 
 async function assemble(parts: Parts): Promise<EmbeddedRuntime> {
   const { settings, database, transport, logger } = parts;
-  // A long-lived process: outbox marks ride on the next write (flushed when the runtime stops).
-  const store = new PostgresOrchestrationStore(database.pool, { rideAlongMarks: LONG_LIVED_PROCESS });
+  // A long-lived process: outbox marks ride on the next write (flushed when the runtime stops), and the task creations
+  // that arrive together (the HTTP API's, a script's) are grouped into shared transactions.
+  const store = new PostgresOrchestrationStore(database.pool, {
+    rideAlongMarks: LONG_LIVED_PROCESS,
+    groupedCreates: LONG_LIVED_CREATES,
+  });
   await writeEngineSettings(database.pool, { blockedTaskGraceMs: parts.options.blockedTaskGraceMs });
   await registerTemplates(store, parts.templates);
   const bus = new CapturingEventBus(transport.bus);

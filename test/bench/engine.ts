@@ -1,6 +1,7 @@
 import { performance } from 'node:perf_hooks';
 import pino from 'pino';
 import { PostgresOrchestrationStore } from '../../lib/adapters/postgres/postgres-orchestration-store.js';
+import { LONG_LIVED_CREATES } from '../../lib/adapters/postgres/grouped-calls.js';
 import { LONG_LIVED_PROCESS } from '../../lib/adapters/postgres/ride-along-marks.js';
 import { CountingQueryable, type Queryable } from '../../lib/adapters/postgres/queryable.js';
 import type { TaskTemplate } from '../../lib/domain/task-template.js';
@@ -84,7 +85,10 @@ export class BenchEngine {
     this.timing = new TimingQueryable(db);
     this.counter = new CountingQueryable(this.timing);
     this.watch = new LifecycleWatch(transport.bus);
-    this.store = new PostgresOrchestrationStore(this.counter, { rideAlongMarks: LONG_LIVED_PROCESS });
+    this.store = new PostgresOrchestrationStore(this.counter, {
+      rideAlongMarks: LONG_LIVED_PROCESS,
+      groupedCreates: LONG_LIVED_CREATES,
+    });
     this.deps = orchestrationDeps(this.store, transport, this.watch, logger);
     this.dispatchDeps = workerDeps(transport, logger);
   }
