@@ -1,7 +1,5 @@
 import { writeEngineSettings } from '../adapters/postgres/engine-settings.js';
-import { PostgresOrchestrationStore } from '../adapters/postgres/postgres-orchestration-store.js';
-import { LONG_LIVED_PROCESS } from '../adapters/postgres/ride-along-marks.js';
-import { LONG_LIVED_CREATES } from '../adapters/postgres/grouped-calls.js';
+import { LONG_LIVED_STORE, PostgresOrchestrationStore } from '../adapters/postgres/postgres-orchestration-store.js';
 import { runtimeConfig, type RuntimeConfig } from '../contracts/runtime-config.js';
 import { databaseBudgetFor } from '../domain/database-budget.js';
 import type { OrchestrationDeps } from '../orchestration/orchestration-deps.js';
@@ -69,10 +67,7 @@ async function assemble(parts: Parts): Promise<EmbeddedRuntime> {
   const { settings, database, transport, logger } = parts;
   // A long-lived process: outbox marks ride on the next write (flushed when the runtime stops), and the task creations
   // that arrive together (the HTTP API's, a script's) are grouped into shared transactions.
-  const store = new PostgresOrchestrationStore(database.pool, {
-    rideAlongMarks: LONG_LIVED_PROCESS,
-    groupedCreates: LONG_LIVED_CREATES,
-  });
+  const store = new PostgresOrchestrationStore(database.pool, LONG_LIVED_STORE);
   await writeEngineSettings(database.pool, { blockedTaskGraceMs: parts.options.blockedTaskGraceMs });
   await registerTemplates(store, parts.templates);
   const bus = new CapturingEventBus(transport.bus);

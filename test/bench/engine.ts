@@ -1,8 +1,9 @@
 import { performance } from 'node:perf_hooks';
 import pino from 'pino';
-import { PostgresOrchestrationStore } from '../../lib/adapters/postgres/postgres-orchestration-store.js';
-import { LONG_LIVED_CREATES } from '../../lib/adapters/postgres/grouped-calls.js';
-import { LONG_LIVED_PROCESS } from '../../lib/adapters/postgres/ride-along-marks.js';
+import {
+  LONG_LIVED_STORE,
+  PostgresOrchestrationStore,
+} from '../../lib/adapters/postgres/postgres-orchestration-store.js';
 import { CountingQueryable, type Queryable } from '../../lib/adapters/postgres/queryable.js';
 import type { TaskTemplate } from '../../lib/domain/task-template.js';
 import { createTask } from '../../lib/orchestration/create-task.js';
@@ -85,10 +86,7 @@ export class BenchEngine {
     this.timing = new TimingQueryable(db);
     this.counter = new CountingQueryable(this.timing);
     this.watch = new LifecycleWatch(transport.bus);
-    this.store = new PostgresOrchestrationStore(this.counter, {
-      rideAlongMarks: LONG_LIVED_PROCESS,
-      groupedCreates: LONG_LIVED_CREATES,
-    });
+    this.store = new PostgresOrchestrationStore(this.counter, LONG_LIVED_STORE);
     this.deps = orchestrationDeps(this.store, transport, this.watch, logger);
     this.dispatchDeps = workerDeps(transport, logger);
   }

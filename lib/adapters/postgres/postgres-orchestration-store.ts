@@ -27,10 +27,10 @@ import type {
 import { prepared, StatementRunner, type Prepared } from './prepared.js';
 import type { Queryable } from './queryable.js';
 import { isTransientDatabaseError } from './transient-errors.js';
-import { RideAlongMarks, type RideAlongSettings } from './ride-along-marks.js';
+import { LONG_LIVED_PROCESS, RideAlongMarks, type RideAlongSettings } from './ride-along-marks.js';
 import { TemplateCache, type TemplateCacheSettings } from './template-cache.js';
 import { applyFailureOutcome } from './database-errors.js';
-import type { GroupSettings } from './grouped-calls.js';
+import { LONG_LIVED_CREATES, type GroupSettings } from './grouped-calls.js';
 import { TaskCreation } from './task-creation.js';
 import { StoreError } from './store-error.js';
 import {
@@ -90,6 +90,15 @@ export interface StoreOptions {
    */
   readonly groupedCreates?: GroupSettings;
 }
+
+/**
+ * What a long-lived process (the local runtime, `tasker dev`, the benchmark's engine) gives its store: outbox marks ride
+ * on its next write, and creations that arrive together are grouped. A Lambda container gives neither.
+ */
+export const LONG_LIVED_STORE: StoreOptions = {
+  rideAlongMarks: LONG_LIVED_PROCESS,
+  groupedCreates: LONG_LIVED_CREATES,
+};
 
 /** The OrchestrationStore on PostgreSQL: each operation is one call of a SQL function (one round trip). */
 export class PostgresOrchestrationStore implements OrchestrationStore {

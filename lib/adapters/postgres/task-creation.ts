@@ -85,19 +85,19 @@ export class TaskCreation {
   /** create_task: the task, its steps and its roots' claim in one call. */
   private async createOne({ request, template }: TaskToCreate): Promise<CreateTaskOutcome> {
     const kept = this.templates?.revisionOf(template);
+    const f = requestFields({ request, template }, kept);
     const values = [
-      template.namespace,
-      template.name,
-      // A kept template answers the request's own lookup (no version: the newest), which must still find that revision.
-      kept ? (request.version ?? null) : template.version,
-      JSON.stringify(request.context),
-      request.correlation_id ?? null,
-      request.priority,
-      request.identity_strategy,
-      request.idempotency_key ?? null,
-      request.initiator ?? null,
-      request.reason ?? null,
-      request.run_at ?? null,
+      f.namespace,
+      f.name,
+      f.version,
+      JSON.stringify(f.context),
+      f.correlation_id,
+      f.priority,
+      f.identity_strategy,
+      f.idempotency_key,
+      f.initiator,
+      f.reason,
+      f.run_at,
     ];
     const rows = await this.riding(async (marks) => {
       const { rows } = await this.statements.run<{ j: Record<string, unknown> }>(
@@ -136,12 +136,20 @@ export class TaskCreation {
 }
 
 /** One element of create_tasks' argument; a kept template's request names the revision it was checked against. */
-function requestJson({ request: r, template: t }: TaskToCreate, kept: TemplateRevision | undefined) {
+function requestJson(task: TaskToCreate, kept: TemplateRevision | undefined) {
+  return {
+    ...requestFields(task, kept),
+    ...(kept ? { named_task_id: kept.namedTaskId, revision: kept.revision } : {}),
+  };
+}
+
+/** What create_task and create_tasks are told of a request, absent fields as null. */
+function requestFields({ request: r, template: t }: TaskToCreate, kept: TemplateRevision | undefined) {
   return {
     namespace: t.namespace,
     name: t.name,
+    // A kept template answers the request's own lookup (no version: the newest), which must still find that revision.
     version: kept ? (r.version ?? null) : t.version,
-    ...(kept ? { named_task_id: kept.namedTaskId, revision: kept.revision } : {}),
     context: r.context,
     correlation_id: r.correlation_id ?? null,
     priority: r.priority,
